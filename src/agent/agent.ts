@@ -1,0 +1,83 @@
+import type { Server } from 'node:net';
+import { unlink } from 'node:fs/promises';
+import { dockerClient } from '../docker/client.js';
+import { followContainerEvents } from '../docker/events.js';
+import { link } from '../net/ip.js';
+import { Attacher } from './attach.js';
+import { rpcServer, listen, type Handlers } from './rpc.js';
+import { StateStore } from './state.js';
+import { BRIDGE, CONTAINER_IFNAME } from './paths.js';
+import { VERSION } from '../version.js';
+
+export interface AgentOptions {
+  socket: string;
+  stateDir: string;
+  dockerHost: string;
+}
+
+export interface RunningAgent {
+  stop(): Promise<void>;
+}
+
+function log(msg: string): void {
+  process.stderr.write(`${new Date().toISOString()} xnet-agent[${process.pid}]: ${msg}\n`);
+}
+
+/** The long-lived process that owns every privileged change on this host. */
+export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
+  const store = new StateStore(opts.stateDir);
+  await store.load();
+  const docker = dockerClient(opts.dockerHost);
+  const attacher = new Attacher({ docker, store, hostNetns: undefined, bridge: BRIDGE, ifname: CONTAINER_IFNAME, log });
+  const startedAt = new Date().toISOString();
+
+  const handlers: Handlers = {
+    status: async () => {
+      const [dockerVersion, bridge] = await Promise.all([
+        docker.version().then(
+          (v) => ({ reachable: true, version: v.Version, error: null }),
+          (err: Error) => ({ reachable: false, version: null, error: err.message }),
+        ),
+        link(undefined, BRIDGE),
+      ]);
+      return {
+        version: VERSION,
+        pid: process.pid,
+        socket: opts.socket,
+        stateDir: opts.stateDir,
+        dockerHost: opts.dockerHost,
+        docker: dockerVersion,
+        bridge: { name: BRIDGE, present: Boolean(bridge), mtu: bridge?.mtu ?? null },
+        attachments: store.current.attachments.length,
+        startedAt,
+      };
+    },
+    attach: (p) => attacher.attach(p.cidrs, p.container),
+    detach: (p) => attacher.detach(p.cidrs, p.container),
+    ps: () => attacher.ps(),
+  };
+
+  const server: Server = await listen(opts.socket, rpcServer(handlers, log));
+  log(`listening on ${opts.socket} (state ${store.file}, docker ${opts.dockerHost})`);
+
+  const stopEvents = followContainerEvents(
+    docker,
+    ['start', 'destroy'],
+    (e) => {
+      const work = e.action === 'destroy' ? attacher.forgetContainer(e.id) : attacher.reconcileContainer(e.id);
+      work.catch((err: Error) => log(`${e.action} ${e.id.slice(0, 12)}: ${err.message}`));
+    },
+    () => void attacher.reconcileAll(),
+    log,
+  );
+  void attacher.reconcileAll();
+
+  return {
+    async stop() {
+      stopEvents();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await unlink(opts.socket).catch(() => undefined);
+      log('stopped');
+    },
+  };
+}

@@ -1,0 +1,240 @@
+import type Docker from 'dockerode';
+import { badInput, failed, XnetError } from '../errors.js';
+import { parseInterfaceCidr, routeContains, type InterfaceCidr } from '../net/cidr.js';
+import { routes4 } from '../net/ip.js';
+import { netnsId, netnsOfPid, type NetnsPath } from '../net/netns.js';
+import { ensureBridge } from '../net/bridge.js';
+import {
+  addAddresses,
+  announce,
+  containerInterface,
+  hostVethName,
+  plug,
+  removeAddresses,
+  unplug,
+} from '../net/veth.js';
+import { findContainer, type ContainerInfo } from '../docker/containers.js';
+import type { StateStore, Attachment } from './state.js';
+import type { AttachmentView, Result } from './api.js';
+
+export interface AttachDeps {
+  docker: Docker;
+  store: StateStore;
+  /** Namespace the agent manages (undefined: its own). */
+  hostNetns: NetnsPath;
+  bridge: string;
+  ifname: string;
+  log: (msg: string) => void;
+}
+
+/**
+ * Attach and detach, the `weave attach` contract: validate everything first, then change the kernel, then
+ * record the desired state. Detach sits beside attach and undoes exactly what it did.
+ */
+export class Attacher {
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly d: AttachDeps) {}
+
+  /** One change at a time: two attaches racing for the same address must not both pass validation. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(fn, fn);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  attach(cidrTexts: string[], ref: string): Promise<Result<'attach'>> {
+    return this.#serial(() => this.#attach(cidrTexts, ref));
+  }
+
+  detach(cidrTexts: string[], ref: string): Promise<Result<'detach'>> {
+    return this.#serial(() => this.#detach(cidrTexts, ref));
+  }
+
+  async #attach(cidrTexts: string[], ref: string): Promise<Result<'attach'>> {
+    const cidrs = cidrTexts.map((t) => parseInterfaceCidr(t));
+    const seen = new Map<string, string>();
+    for (const c of cidrs) {
+      const other = seen.get(c.address);
+      if (other) throw badInput('cidr', `${c.address} is given twice (${other} and ${c.cidr})`, 'give each address once');
+      seen.set(c.address, c.cidr);
+    }
+    const [container, routes] = await Promise.all([this.#runningContainer(ref), routes4(this.d.hostNetns)]);
+    const existing = this.d.store.current.attachments.find((a) => a.containerId === container.id);
+
+    const toAdd: InterfaceCidr[] = [];
+    const alreadyPresent: string[] = [];
+    for (const c of cidrs) {
+      for (const a of this.d.store.current.attachments) {
+        for (const held of a.cidrs.map((t) => parseInterfaceCidr(t))) {
+          if (held.address !== c.address) continue;
+          if (a.containerId !== container.id) {
+            throw badInput('cidr', `${c.address} is already attached to container ${a.containerName} on this host`, `pick another address, or detach it first: xnet-tui detach ${held.cidr} ${a.containerName}`);
+          }
+          if (held.prefix !== c.prefix) {
+            throw badInput('cidr', `${container.name} already has ${held.cidr}, not ${c.cidr}`, `detach ${held.cidr} first to change its prefix`);
+          }
+        }
+      }
+      if (existing?.cidrs.includes(c.cidr)) {
+        alreadyPresent.push(c.cidr);
+        continue;
+      }
+      const route = routes.find((r) => r.dev !== this.d.bridge && routeContains(r.dst, c.address));
+      if (route) {
+        const desc = [route.dst, route.dev && `dev ${route.dev}`, route.gateway && `via ${route.gateway}`].filter(Boolean).join(' ');
+        throw badInput('cidr', `${c.address} is inside the host route ${desc}`, 'pick an address outside the routes that `ip route` lists, or the container would be unreachable from this host');
+      }
+      toAdd.push(c);
+    }
+
+    const bridge = await ensureBridge(this.d.hostNetns, this.d.bridge);
+    const hostIfname = hostVethName(container.id);
+    let live = await containerInterface(container.pid, this.d.ifname);
+    let created = false;
+    try {
+      if (!live) {
+        await plug({ hostNetns: this.d.hostNetns, bridge: this.d.bridge, mtu: bridge.mtu, pid: container.pid, hostIfname, ifname: this.d.ifname });
+        created = true;
+      }
+      const missing = toAdd.filter((c) => !live?.addr_info.some((a) => a.local === c.address));
+      await addAddresses(container.pid, this.d.ifname, missing.map((c) => c.cidr));
+    } catch (err) {
+      if (created) await unplug(container.pid, this.d.ifname).catch(() => undefined);
+      throw err instanceof XnetError ? err : failed(`attach ${container.name}: ${(err as Error).message}`);
+    }
+    for (const c of toAdd) announce(container.pid, this.d.ifname, c.address, this.d.log);
+
+    const attachment: Attachment = existing
+      ? { ...existing, containerName: container.name, cidrs: [...existing.cidrs, ...toAdd.map((c) => c.cidr)] }
+      : { containerId: container.id, containerName: container.name, ifname: this.d.ifname, cidrs: toAdd.map((c) => c.cidr), since: new Date().toISOString() };
+    await this.#put(attachment);
+    live = await containerInterface(container.pid, this.d.ifname);
+    return { attachment: view(attachment, container, live), added: toAdd.map((c) => c.cidr), alreadyPresent };
+  }
+
+  async #detach(cidrTexts: string[], ref: string): Promise<Result<'detach'>> {
+    const cidrs = cidrTexts.map((t) => parseInterfaceCidr(t));
+    const container = await findContainer(this.d.docker, ref);
+    const existing = this.d.store.current.attachments.find(
+      (a) => a.containerId === container?.id || a.containerName === ref || a.containerId.startsWith(ref),
+    );
+    if (!container && !existing) {
+      throw badInput('container', `no container named "${ref}"`, '`docker ps -a` lists containers; `xnet-tui ps` lists attachments');
+    }
+    const name = container?.name ?? existing!.containerName;
+    const held = existing?.cidrs ?? [];
+    const removing = cidrs.length === 0 ? held : held.filter((h) => cidrs.some((c) => c.cidr === h));
+    const notAttached = cidrs.map((c) => c.cidr).filter((c) => !held.includes(c));
+    const remaining = held.filter((h) => !removing.includes(h));
+    let interfaceRemoved = false;
+    if (container?.running && removing.length > 0) {
+      const live = await containerInterface(container.pid, this.d.ifname);
+      if (live) {
+        if (remaining.length === 0) {
+          await unplug(container.pid, this.d.ifname);
+          interfaceRemoved = true;
+        } else {
+          const present = removing.filter((c) => live.addr_info.some((a) => `${a.local}/${a.prefixlen}` === c));
+          await removeAddresses(container.pid, this.d.ifname, present);
+        }
+      }
+    }
+    if (existing && removing.length > 0) {
+      if (remaining.length === 0) await this.#drop(existing.containerId);
+      else await this.#put({ ...existing, cidrs: remaining });
+    }
+    return { container: name, removed: removing, notAttached, interfaceRemoved };
+  }
+
+  async ps(): Promise<Result<'ps'>> {
+    const rows = await Promise.all(
+      this.d.store.current.attachments.map(async (a) => {
+        const c = await findContainer(this.d.docker, a.containerId);
+        const live = c?.running ? await containerInterface(c.pid, a.ifname) : undefined;
+        return view(a, c, live);
+      }),
+    );
+    return { attachments: rows };
+  }
+
+  /** Brings one container's interface back to its desired state (after `docker start`, or at agent start). */
+  reconcileContainer(containerId: string): Promise<void> {
+    return this.#serial(async () => {
+      const a = this.d.store.current.attachments.find((x) => x.containerId === containerId);
+      if (!a) return;
+      const c = await findContainer(this.d.docker, containerId);
+      if (!c) {
+        this.d.log(`container ${a.containerName} is gone; dropping its attachment ${a.cidrs.join(' ')}`);
+        await this.#drop(containerId);
+        return;
+      }
+      if (!c.running) return;
+      const bridge = await ensureBridge(this.d.hostNetns, this.d.bridge);
+      const live = await containerInterface(c.pid, a.ifname);
+      if (!live) {
+        await plug({ hostNetns: this.d.hostNetns, bridge: this.d.bridge, mtu: bridge.mtu, pid: c.pid, hostIfname: hostVethName(c.id), ifname: a.ifname });
+      }
+      const missing = a.cidrs.filter((cidr) => !live?.addr_info.some((x) => `${x.local}/${x.prefixlen}` === cidr));
+      if (missing.length > 0 || !live) {
+        await addAddresses(c.pid, a.ifname, missing);
+        for (const cidr of missing) announce(c.pid, a.ifname, cidr.split('/')[0]!, this.d.log);
+        this.d.log(`re-attached ${c.name}: ${missing.join(' ')}`);
+      }
+    });
+  }
+
+  async reconcileAll(): Promise<void> {
+    for (const a of [...this.d.store.current.attachments]) {
+      await this.reconcileContainer(a.containerId).catch((err: Error) =>
+        this.d.log(`reconcile ${a.containerName}: ${err.message}`),
+      );
+    }
+  }
+
+  /** docker `destroy`: the container will never come back, so neither will its attachment. */
+  forgetContainer(containerId: string): Promise<void> {
+    return this.#serial(async () => {
+      const a = this.d.store.current.attachments.find((x) => x.containerId === containerId);
+      if (!a) return;
+      this.d.log(`container ${a.containerName} destroyed; dropping its attachment ${a.cidrs.join(' ')}`);
+      await this.#drop(containerId);
+    });
+  }
+
+  async #runningContainer(ref: string): Promise<ContainerInfo> {
+    const c = await findContainer(this.d.docker, ref);
+    if (!c) throw badInput('container', `no container named "${ref}"`, '`docker ps` lists running containers');
+    if (!c.running) throw badInput('container', `container ${c.name} is ${c.status}, not running`, `start it first: docker start ${c.name}`);
+    const hostNs = this.d.hostNetns ?? '/proc/self/ns/net';
+    if (c.networkMode === 'host' || netnsId(netnsOfPid(c.pid)) === netnsId(hostNs)) {
+      throw badInput('container', `container ${c.name} uses the host's network namespace`, 'attach gives a container its own interface; run it without --network host');
+    }
+    return c;
+  }
+
+  async #put(a: Attachment): Promise<void> {
+    const rest = this.d.store.current.attachments.filter((x) => x.containerId !== a.containerId);
+    await this.d.store.save({ ...this.d.store.current, attachments: [...rest, a] });
+  }
+
+  async #drop(containerId: string): Promise<void> {
+    const rest = this.d.store.current.attachments.filter((x) => x.containerId !== containerId);
+    await this.d.store.save({ ...this.d.store.current, attachments: rest });
+  }
+}
+
+function view(a: Attachment, c: ContainerInfo | undefined, live: Awaited<ReturnType<typeof containerInterface>>): AttachmentView {
+  const liveCidrs = (live?.addr_info ?? []).filter((x) => x.family === 'inet').map((x) => `${x.local}/${x.prefixlen}`);
+  const inSync = a.cidrs.every((x) => liveCidrs.includes(x));
+  return {
+    container: c?.name ?? a.containerName,
+    containerId: a.containerId,
+    ifname: a.ifname,
+    hostIfname: hostVethName(a.containerId),
+    mac: live?.address ?? null,
+    cidrs: a.cidrs,
+    live: liveCidrs,
+    state: !c?.running ? 'container-stopped' : inSync ? 'attached' : 'drift',
+  };
+}

@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { XnetError } from '../errors.js';
+import { AgentConnection } from './rpc.js';
+import { DEFAULT_STATE_DIR } from './paths.js';
+
+export interface ConnectOptions {
+  socket: string;
+  /** Start an agent when none answers, as tmux starts its server. */
+  autostart: boolean;
+  /** Passed to an auto-started agent. */
+  stateDir?: string;
+  dockerHost?: string;
+}
+
+/** The CLI entry point, compiled: what an auto-started agent and the lab run. */
+export const CLI_MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'main.js');
+
+function notRunning(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ECONNREFUSED';
+}
+
+export async function connectAgent(opts: ConnectOptions): Promise<AgentConnection> {
+  try {
+    return await AgentConnection.open(opts.socket);
+  } catch (err) {
+    if (!notRunning(err)) throw noAgent(opts.socket, (err as Error).message);
+    if (!opts.autostart) throw noAgent(opts.socket, 'nothing listens there');
+  }
+  const logFile = spawnAgent(opts);
+  const deadline = Date.now() + 8_000;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    try {
+      return await AgentConnection.open(opts.socket);
+    } catch (err) {
+      if (!notRunning(err)) throw noAgent(opts.socket, (err as Error).message);
+    }
+  }
+  throw new XnetError({
+    kind: 'no_agent',
+    message: `started an agent for ${opts.socket}, but it did not answer within 8 s`,
+    hint: `read its log: ${logFile}`,
+  });
+}
+
+function spawnAgent(opts: ConnectOptions): string {
+  const stateDir = opts.stateDir ?? DEFAULT_STATE_DIR;
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const logFile = join(stateDir, 'agent.log');
+  const fd = openSync(logFile, 'a', 0o600);
+  const args = [CLI_MAIN, 'agent', '--socket', opts.socket, '--state-dir', stateDir];
+  if (opts.dockerHost) args.push('--docker-host', opts.dockerHost);
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd] });
+  child.unref();
+  closeSync(fd);
+  return logFile;
+}
+
+function noAgent(socket: string, why: string): XnetError {
+  return new XnetError({
+    kind: 'no_agent',
+    message: `no xnet agent answers on ${socket}: ${why}`,
+    hint: 'start one with `xnet-tui agent` (or the xnet-agent systemd unit), or leave out --no-start',
+  });
+}

@@ -1,0 +1,70 @@
+import { readFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { z } from 'zod';
+import { failed } from '../errors.js';
+
+/** Desired state: what the operator asked for, kept on disk so the kernel can be reconciled to it. */
+export const AttachmentSchema = z.object({
+  containerId: z.string().regex(/^[0-9a-f]{64}$/),
+  containerName: z.string(),
+  ifname: z.string(),
+  cidrs: z.array(z.string()).min(1),
+  since: z.string(),
+});
+export type Attachment = z.infer<typeof AttachmentSchema>;
+
+export const StateSchema = z.object({
+  version: z.literal(1),
+  attachments: z.array(AttachmentSchema),
+});
+export type State = z.infer<typeof StateSchema>;
+
+export const emptyState = (): State => ({ version: 1, attachments: [] });
+
+export class StateStore {
+  readonly file: string;
+  #state: State = emptyState();
+
+  constructor(readonly dir: string) {
+    this.file = join(dir, 'state.json');
+  }
+
+  get current(): Readonly<State> {
+    return this.#state;
+  }
+
+  /** Loads the file; a missing file is an empty state, a damaged one stops the agent rather than being overwritten. */
+  async load(): Promise<State> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return (this.#state = emptyState());
+      throw err;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw failed(`state file ${this.file} is not JSON: ${(err as Error).message}`, `fix it or move it aside; the agent will not overwrite it`);
+    }
+    const result = StateSchema.safeParse(parsed);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      throw failed(
+        `state file ${this.file} is invalid at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+        'fix it or move it aside; the agent will not overwrite it',
+      );
+    }
+    return (this.#state = result.data);
+  }
+
+  /** Replaces the state and writes it atomically (temp file, fsync, rename), readable by root only. */
+  async save(next: State): Promise<void> {
+    const valid = StateSchema.parse(next);
+    await writeFileAtomic(this.file, JSON.stringify(valid, null, 2) + '\n', { mode: 0o600 });
+    this.#state = valid;
+  }
+}

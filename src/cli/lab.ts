@@ -1,0 +1,65 @@
+import { Command } from 'commander';
+import { badInput } from '../errors.js';
+import { labDown, labExec, labStatus, labUp, type LabHostStatus } from '../lab/lab.js';
+import { emit, table } from './output.js';
+import { globals } from './target.js';
+
+function statusTable(hosts: LabHostStatus[]): string {
+  if (hosts.length === 0) return 'no lab (xnet-tui lab up --hosts 3 makes one)';
+  return table(
+    ['HOST', 'NETNS', 'UNDERLAY', 'DOCKERD', 'CONTAINERS', 'AGENT'],
+    hosts.map((h) => [
+      h.name,
+      h.netns,
+      h.address,
+      h.dockerd.answering ? `up (pid ${h.dockerd.pid})` : 'down',
+      String(h.dockerd.containers ?? '-'),
+      h.agent.answering ? `up (pid ${h.agent.pid})` : 'down',
+    ]),
+  );
+}
+
+export function registerLab(program: Command): void {
+  const lab = program
+    .command('lab')
+    .description('a local multi-host mesh in network namespaces (198.18.0.0/24), each host with its own dockerd and agent')
+    .addHelpText('after', '\nExamples:\n  xnet-tui lab up --hosts 3\n  xnet-tui lab exec h2 -- docker ps\n  xnet-tui --lab h1 attach 172.25.11.23/24 web\n  xnet-tui lab down\n');
+
+  lab
+    .command('up')
+    .description('create or complete the lab (idempotent)')
+    .option('--hosts <n>', 'number of hosts', '3')
+    .action(async (o: { hosts: string }, cmd: Command) => {
+      const n = Number(o.hosts);
+      if (!/^\d+$/.test(o.hosts)) throw badInput('hosts', `--hosts "${o.hosts}" is not a number`, 'example: --hosts 3');
+      const g = globals(cmd);
+      const hosts = await labUp(n, (m) => (g.json ? undefined : process.stderr.write(`lab: ${m}\n`)));
+      emit(g, { hosts }, (r) => statusTable(r.hosts));
+    });
+
+  lab
+    .command('down')
+    .description('remove every trace of the lab: namespaces, links, processes, mounts, files')
+    .action(async (_o: unknown, cmd: Command) => {
+      const g = globals(cmd);
+      await labDown((m) => (g.json ? undefined : process.stderr.write(`lab: ${m}\n`)));
+      emit(g, { down: true }, () => 'lab is down');
+    });
+
+  lab
+    .command('status')
+    .description('hosts, their dockerds and agents')
+    .action(async (_o: unknown, cmd: Command) => {
+      const hosts = await labStatus();
+      emit(globals(cmd), { hosts }, (r) => statusTable(r.hosts));
+    });
+
+  lab
+    .command('exec')
+    .description('run a command inside a lab host, with DOCKER_HOST and XNET_SOCKET pointing at its daemons')
+    .argument('<host>', 'h1, h2, ...')
+    .argument('<command...>', 'the command, after --')
+    .action((host: string, command: string[]) => {
+      process.exitCode = labExec(host, command);
+    });
+}

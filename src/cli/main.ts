@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
+import { DEFAULT_SOCKET } from '../agent/paths.js';
+import { registerAgent } from './agent.js';
+import { registerAttach } from './attach.js';
+import { registerPs } from './ps.js';
+import { registerStatus } from './status.js';
+import { registerLab } from './lab.js';
+import { reportError } from './output.js';
+import { withAgent, globals } from './target.js';
+
+const program = new Command('xnet-tui')
+  .description('operate this host in a container overlay mesh: router, peers, container addresses, dockerd options, live telemetry')
+  .version(VERSION)
+  .option('--socket <path>', 'agent socket', DEFAULT_SOCKET)
+  .option('--lab <host>', 'talk to the agent of lab host HOST (h1, h2, ...)', process.env.XNET_LAB_HOST)
+  .option('--json', 'machine-readable output')
+  .option('--no-start', 'do not start an agent when none answers')
+  .showHelpAfterError()
+  .exitOverride()
+  .configureOutput({ outputError: () => undefined })
+  .addHelpText(
+    'after',
+    `
+Exit codes: 0 done, 1 failed, 2 bad input (nothing changed), 3 no agent.
+
+Examples:
+  xnet-tui lab up --hosts 3                 a 3-host lab in network namespaces
+  xnet-tui --lab h1 attach 172.25.11.23/24 web
+  xnet-tui --lab h1 ps --json
+  xnet-tui lab exec h1 -- docker exec web ping -c1 172.25.11.24
+  xnet-tui lab down`,
+  );
+
+// Until the TUI lands, the bare command prints the overview the TUI's header and panes will show.
+program.action(async (_o: unknown, cmd: Command) => {
+  const [status, ps] = await withAgent(cmd, (a) => Promise.all([a.call('status', {}), a.call('ps', {})]));
+  if (globals(cmd).json) {
+    process.stdout.write(JSON.stringify({ status, ps }, null, 2) + '\n');
+    return;
+  }
+  process.stdout.write(
+    `xnet ${status.version} on ${status.socket}: docker ${status.docker.reachable ? status.docker.version : 'unreachable'}, ` +
+      `bridge ${status.bridge.present ? 'up' : 'absent'}, ${status.attachments} attachment(s)\n` +
+      ps.attachments.map((a) => `  ${a.container}  ${a.ifname}  ${a.mac ?? '-'}  ${a.cidrs.join(',')}  ${a.state}`).join('\n') +
+      '\n',
+  );
+});
+
+registerAgent(program);
+registerAttach(program);
+registerPs(program);
+registerStatus(program);
+registerLab(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError && (err.exitCode === 0 || err.code === 'commander.help')) process.exit(0);
+  const json = process.argv.includes('--json');
+  process.exit(reportError(err, json));
+}

@@ -1,0 +1,69 @@
+import type Docker from 'dockerode';
+import { createInterface } from 'node:readline';
+
+export interface ContainerEvent {
+  action: string;
+  id: string;
+}
+
+/**
+ * Follows docker's container events and calls `onEvent` for each; reconnects with backoff when dockerd
+ * goes away (a restart for new bridge options, say) and calls `onReconnect` so callers can catch up.
+ * Returns a function that stops following.
+ */
+export function followContainerEvents(
+  docker: Docker,
+  actions: readonly string[],
+  onEvent: (e: ContainerEvent) => void,
+  onReconnect: () => void,
+  log: (msg: string) => void,
+): () => void {
+  let stopped = false;
+  let current: NodeJS.ReadableStream | undefined;
+  let delay = 250;
+  let first = true;
+
+  const connect = async (): Promise<void> => {
+    if (stopped) return;
+    try {
+      const stream = (await docker.getEvents({
+        filters: { type: ['container'], event: [...actions] },
+      })) as NodeJS.ReadableStream;
+      current = stream;
+      delay = 250;
+      if (!first) onReconnect();
+      first = false;
+      const lines = createInterface({ input: stream as NodeJS.ReadableStream & AsyncIterable<string> });
+      lines.on('line', (line) => {
+        try {
+          const ev = JSON.parse(line) as { Action?: string; id?: string; Actor?: { ID?: string } };
+          const id = ev.id ?? ev.Actor?.ID;
+          if (ev.Action && id) onEvent({ action: ev.Action, id });
+        } catch {
+          log(`docker events: unreadable line ${line.slice(0, 80)}`);
+        }
+      });
+      lines.on('close', () => retry('stream closed'));
+      stream.on('error', (err: Error) => retry(err.message));
+    } catch (err) {
+      retry((err as Error).message);
+    }
+  };
+  let pending: NodeJS.Timeout | undefined;
+  const retry = (why: string): void => {
+    if (stopped || pending) return;
+    log(`docker events: ${why}; reconnecting in ${delay} ms`);
+    first = false;
+    pending = setTimeout(() => {
+      pending = undefined;
+      void connect();
+    }, delay);
+    delay = Math.min(delay * 2, 5_000);
+  };
+  void connect();
+  return () => {
+    stopped = true;
+    if (pending) clearTimeout(pending);
+    (current as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+  };
+}

@@ -1,0 +1,234 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import Docker from 'dockerode';
+import { failed, badInput } from '../errors.js';
+import { run } from '../net/exec.js';
+import { ipBatch, link, addrs } from '../net/ip.js';
+import { AgentConnection } from '../agent/rpc.js';
+import { CLI_MAIN } from '../agent/client.js';
+import { ensureImage } from './image.js';
+import { alive, pidsMentioning, readPid, spawnDetached, terminate, waitFor } from './process.js';
+import {
+  LAB_DATA,
+  LAB_RUN,
+  LAN_BRIDGE,
+  LAN_NETNS,
+  MAX_HOSTS,
+  UNDERLAY_PREFIX,
+  hostIndex,
+  labHost,
+  type LabHost,
+} from './layout.js';
+
+const REQUIRED = ['ip', 'nsenter', 'dockerd', 'iptables', 'busybox', 'tar'];
+
+export interface LabHostStatus {
+  name: string;
+  netns: string;
+  address: string;
+  netnsUp: boolean;
+  dockerd: { pid: number | null; answering: boolean; containers: number | null };
+  agent: { pid: number | null; answering: boolean; socket: string };
+}
+
+function netnsList(): string[] {
+  const out = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  return out.stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n.startsWith('xnet'));
+}
+
+/** Lab hosts that exist now, from the namespaces themselves (so `down` works even if runtime files are gone). */
+export function existingHosts(): LabHost[] {
+  return netnsList()
+    .map((n) => hostIndex(n.replace(/^xnet-/, '')))
+    .filter((i): i is number => i !== undefined)
+    .sort((a, b) => a - b)
+    .map(labHost);
+}
+
+function checkPrerequisites(): void {
+  const missing = REQUIRED.filter((cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0);
+  if (missing.length > 0) {
+    throw failed(`missing on this host: ${missing.join(', ')}`, 'run `npm run setup` (scripts/setup-host.sh) to install them');
+  }
+  if (!existsSync(CLI_MAIN)) throw failed(`${CLI_MAIN} is not built`, 'run `npm run build`');
+}
+
+async function ensureNetns(name: string): Promise<void> {
+  if (!netnsList().includes(name)) await run('ip', ['netns', 'add', name]);
+  await run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+}
+
+/** The LAN: one namespace holding a bridge, so no lab traffic touches the root namespace or eth0. */
+async function ensureLan(): Promise<void> {
+  await ensureNetns(LAN_NETNS);
+  const lan = `/run/netns/${LAN_NETNS}`;
+  if (!(await link(lan, LAN_BRIDGE))) {
+    await ipBatch(lan, [`link add ${LAN_BRIDGE} type bridge`, `link set ${LAN_BRIDGE} up`]);
+  }
+}
+
+/** A host namespace cabled to the LAN: `eth0` at 198.18.0.N/24, its peer `hN` in the LAN bridge. */
+async function ensureHostNetwork(h: LabHost): Promise<void> {
+  await ensureNetns(h.netns);
+  if (!(await link(h.netnsPath, 'eth0'))) {
+    await run('ip', ['-n', LAN_NETNS, 'link', 'add', h.name, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', h.netns]);
+    await ipBatch(`/run/netns/${LAN_NETNS}`, [`link set ${h.name} master ${LAN_BRIDGE}`, `link set ${h.name} up`]);
+  }
+  const current = await addrs(h.netnsPath, 'eth0');
+  const has = current[0]?.addr_info.some((a) => a.local === h.address);
+  await ipBatch(h.netnsPath, [...(has ? [] : [`addr add ${h.address}/${UNDERLAY_PREFIX} dev eth0`]), 'link set eth0 up']);
+}
+
+function dockerOf(h: LabHost): Docker {
+  return new Docker({ socketPath: h.dockerSocket });
+}
+
+async function ensureDockerd(h: LabHost): Promise<void> {
+  const docker = dockerOf(h);
+  if (!(alive(readPid(h.dockerPidfile)) && (await docker.ping().then(() => true, () => false)))) await startDockerd(h, docker);
+  await ensureImage(docker);
+}
+
+async function startDockerd(h: LabHost, docker: Docker): Promise<void> {
+  mkdirSync(h.runDir, { recursive: true });
+  mkdirSync(h.dataDir, { recursive: true });
+  spawnDetached(
+    'nsenter',
+    [
+      `--net=${h.netnsPath}`,
+      '--',
+      'dockerd',
+      '--host', h.dockerHost,
+      '--data-root', h.dockerDataRoot,
+      '--exec-root', h.dockerExecRoot,
+      '--pidfile', h.dockerPidfile,
+      '--log-level', 'warn',
+    ],
+    h.dockerLog,
+  );
+  await waitFor(`dockerd on ${h.name}`, () => docker.ping().then(() => true), 60_000, `see ${h.dockerLog}`);
+}
+
+async function agentAnswers(h: LabHost): Promise<boolean> {
+  try {
+    const c = await AgentConnection.open(h.agentSocket, 1_000);
+    try {
+      await c.call('status', {});
+      return true;
+    } finally {
+      c.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+async function ensureAgent(h: LabHost): Promise<void> {
+  if (alive(readPid(h.agentPidfile)) && (await agentAnswers(h))) return;
+  await terminate(readPid(h.agentPidfile), 5_000);
+  const pid = spawnDetached(
+    'nsenter',
+    [`--net=${h.netnsPath}`, '--', process.execPath, CLI_MAIN, 'agent', '--socket', h.agentSocket, '--state-dir', h.agentStateDir, '--docker-host', h.dockerHost],
+    h.agentLog,
+  );
+  writeFileSync(h.agentPidfile, `${pid}\n`);
+  await waitFor(`agent on ${h.name}`, () => agentAnswers(h), 15_000, `see ${h.agentLog}`);
+}
+
+/** Builds (or completes) an N-host lab; running it twice changes nothing the second time. */
+export async function labUp(hosts: number, onProgress: (msg: string) => void = () => undefined): Promise<LabHostStatus[]> {
+  if (!Number.isInteger(hosts) || hosts < 1 || hosts > MAX_HOSTS) {
+    throw badInput('hosts', `--hosts ${hosts} is out of range`, `give 1 to ${MAX_HOSTS}`);
+  }
+  checkPrerequisites();
+  mkdirSync(LAB_RUN, { recursive: true });
+  await ensureLan();
+  const wanted = Array.from({ length: hosts }, (_, i) => labHost(i + 1));
+  for (const h of wanted) await ensureHostNetwork(h);
+  onProgress(`network: ${LAN_NETNS} + ${wanted.map((h) => h.netns).join(', ')}`);
+  await Promise.all(
+    wanted.map(async (h) => {
+      await ensureDockerd(h);
+      await ensureAgent(h);
+      onProgress(`${h.name}: dockerd and agent up`);
+    }),
+  );
+  return labStatus();
+}
+
+/** Removes every trace: containers, agents, dockerds and their children, mounts, namespaces, runtime and data files. */
+export async function labDown(onProgress: (msg: string) => void = () => undefined): Promise<void> {
+  const hosts = existingHosts();
+  await Promise.all(
+    hosts.map(async (h) => {
+      await terminate(readPid(h.agentPidfile), 5_000);
+      const docker = dockerOf(h);
+      const containers = await docker.listContainers({ all: true }).catch(() => []);
+      await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+      await terminate(readPid(h.dockerPidfile), 20_000);
+      onProgress(`${h.name}: stopped`);
+    }),
+  );
+  // Children of our dockerds (containerd, shims) that outlived them, found by the lab paths they were given.
+  for (const root of [LAB_RUN, LAB_DATA]) for (const pid of pidsMentioning(root)) await terminate(pid, 5_000);
+  await unmountUnder([LAB_RUN, LAB_DATA]);
+  for (const ns of netnsList()) await run('ip', ['netns', 'del', ns]);
+  await rm(LAB_RUN, { recursive: true, force: true });
+  await rm(LAB_DATA, { recursive: true, force: true });
+  onProgress('lab removed');
+}
+
+async function unmountUnder(roots: string[]): Promise<void> {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => roots.some((r) => m === r || m.startsWith(r + '/')))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) await run('umount', ['-l', m]).catch(() => undefined);
+}
+
+export async function labStatus(): Promise<LabHostStatus[]> {
+  const present = new Set(netnsList());
+  const hosts = existingHosts();
+  return Promise.all(
+    hosts.map(async (h) => {
+      const dockerPid = readPid(h.dockerPidfile);
+      const agentPid = readPid(h.agentPidfile);
+      const containers = await dockerOf(h)
+        .listContainers({ all: true })
+        .then((l) => l.length, () => null);
+      return {
+        name: h.name,
+        netns: h.netns,
+        address: h.address,
+        netnsUp: present.has(h.netns),
+        dockerd: { pid: alive(dockerPid) ? dockerPid! : null, answering: containers !== null, containers },
+        agent: { pid: alive(agentPid) ? agentPid! : null, answering: await agentAnswers(h), socket: h.agentSocket },
+      };
+    }),
+  );
+}
+
+export function resolveLabHost(name: string): LabHost {
+  const index = hostIndex(name);
+  if (index === undefined) throw badInput('host', `"${name}" is not a lab host name`, 'lab hosts are named h1, h2, ...; `xnet-tui lab status` lists them');
+  const h = labHost(index);
+  if (!netnsList().includes(h.netns)) throw badInput('host', `lab host ${name} does not exist`, '`xnet-tui lab up --hosts N` creates it');
+  return h;
+}
+
+/** Runs a command inside a lab host, with docker and xnet-tui pointed at that host's daemons. */
+export function labExec(name: string, argv: string[]): number {
+  const h = resolveLabHost(name);
+  if (argv.length === 0) throw badInput('command', 'no command given', 'example: xnet-tui lab exec h2 -- docker ps');
+  const res = spawnSync('nsenter', [`--net=${h.netnsPath}`, '--', ...argv], {
+    stdio: 'inherit',
+    env: { ...process.env, DOCKER_HOST: h.dockerHost, XNET_SOCKET: h.agentSocket, XNET_LAB_HOST: h.name },
+  });
+  if (res.error) throw failed(`could not run ${argv[0]}: ${res.error.message}`);
+  return res.status ?? 1;
+}

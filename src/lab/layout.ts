@@ -1,0 +1,64 @@
+import { join } from 'node:path';
+
+/** Names, addresses and paths of the lab; pure so tests and the CLI agree on them. */
+export const LAB_RUN = '/run/xnet/lab';
+export const LAB_DATA = '/var/lib/xnet-lab';
+export const LAN_NETNS = 'xnet-lan';
+export const LAN_BRIDGE = 'lan0';
+export const UNDERLAY = '198.18.0.0/24';
+export const UNDERLAY_PREFIX = 24;
+export const IMAGE = 'xnet/busybox:latest';
+export const MAX_HOSTS = 50;
+
+export interface LabHost {
+  name: string;
+  index: number;
+  netns: string;
+  netnsPath: string;
+  address: string;
+  runDir: string;
+  dataDir: string;
+  dockerSocket: string;
+  dockerHost: string;
+  dockerPidfile: string;
+  dockerExecRoot: string;
+  dockerDataRoot: string;
+  dockerLog: string;
+  agentSocket: string;
+  agentStateDir: string;
+  agentLog: string;
+  agentPidfile: string;
+}
+
+export function labHost(index: number): LabHost {
+  const name = `h${index}`;
+  const runDir = join(LAB_RUN, name);
+  const dataDir = join(LAB_DATA, name);
+  const dockerSocket = join(runDir, 'docker.sock');
+  return {
+    name,
+    index,
+    netns: `xnet-${name}`,
+    netnsPath: `/run/netns/xnet-${name}`,
+    address: `198.18.0.${index}`,
+    runDir,
+    dataDir,
+    dockerSocket,
+    dockerHost: `unix://${dockerSocket}`,
+    dockerPidfile: join(runDir, 'docker.pid'),
+    dockerExecRoot: join(runDir, 'docker'),
+    dockerDataRoot: join(dataDir, 'docker'),
+    dockerLog: join(runDir, 'dockerd.log'),
+    agentSocket: join(runDir, 'agent.sock'),
+    agentStateDir: join(dataDir, 'xnet'),
+    agentLog: join(runDir, 'agent.log'),
+    agentPidfile: join(runDir, 'agent.pid'),
+  };
+}
+
+/** `h2` -> 2; undefined for anything that is not a lab host name. */
+export function hostIndex(name: string): number | undefined {
+  const m = /^h([1-9]\d?)$/.exec(name);
+  const n = m ? Number(m[1]) : undefined;
+  return n !== undefined && n <= MAX_HOSTS ? n : undefined;
+}

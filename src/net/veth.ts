@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { ipBatch, ipJson, type IpAddr } from './ip.js';
+import { inNetns, netnsOfPid, type NetnsPath } from './netns.js';
+
+/** The host end of a container's veth, named from the container ID so it is stable across restarts. */
+export function hostVethName(containerId: string): string {
+  return `vx${containerId.slice(0, 12)}`;
+}
+
+export interface Plug {
+  /** Host namespace holding the bridge (undefined: ours). */
+  hostNetns: NetnsPath;
+  bridge: string;
+  mtu: number;
+  pid: number;
+  hostIfname: string;
+  ifname: string;
+}
+
+/** The container's interface as the kernel has it now, or undefined if there is none. */
+export async function containerInterface(pid: number, ifname: string): Promise<IpAddr | undefined> {
+  const all = await ipJson<IpAddr[]>(netnsOfPid(pid), ['addr', 'show']);
+  return all.find((l) => l.ifname === ifname);
+}
+
+/** A veth pair: host end in the bridge with hairpin on, container end created directly in the container. */
+export async function plug(p: Plug): Promise<void> {
+  await ipBatch(p.hostNetns, [
+    `link add ${p.hostIfname} mtu ${p.mtu} type veth peer name ${p.ifname} mtu ${p.mtu} netns ${p.pid}`,
+    `link set ${p.hostIfname} master ${p.bridge}`,
+    `link set dev ${p.hostIfname} type bridge_slave hairpin on`,
+    `link set ${p.hostIfname} up`,
+  ]);
+}
+
+/** Removing the container end removes the pair, wherever the host end is. */
+export async function unplug(pid: number, ifname: string): Promise<void> {
+  await ipBatch(netnsOfPid(pid), [`link del ${ifname}`]);
+}
+
+export async function addAddresses(pid: number, ifname: string, cidrs: readonly string[]): Promise<void> {
+  await ipBatch(netnsOfPid(pid), [...cidrs.map((c) => `addr add ${c} dev ${ifname}`), `link set ${ifname} up`]);
+}
+
+export async function removeAddresses(pid: number, ifname: string, cidrs: readonly string[]): Promise<void> {
+  await ipBatch(netnsOfPid(pid), cidrs.map((c) => `addr del ${c} dev ${ifname}`));
+}
+
+/**
+ * Tells the neighbours the address moved here (a gratuitous ARP), as weave attach does. Not awaited:
+ * busybox arping waits out its reply window, and nothing depends on it finishing.
+ */
+export function announce(pid: number, ifname: string, address: string, log: (msg: string) => void): void {
+  const [file, args] = inNetns(netnsOfPid(pid), 'busybox', ['arping', '-U', '-c', '1', '-w', '1', '-I', ifname, address]);
+  const child = spawn(file, args, { stdio: 'ignore' });
+  child.on('error', (err) => log(`gratuitous ARP for ${address} not sent: ${err.message}`));
+  child.unref();
+}
