@@ -20,7 +20,8 @@ function zodToBadInput(method: string, err: z.ZodError): XnetError {
 }
 
 export function rpcServer(handlers: Handlers, log: (msg: string) => void): JSONRPCServer {
-  const server = new JSONRPCServer();
+  // Errors are answered to the caller and logged above; the library's own console logging is noise.
+  const server = new JSONRPCServer({ errorListener: () => undefined });
   for (const method of Object.keys(api) as Method[]) {
     server.addMethod(method, async (raw: unknown) => {
       const parsed = api[method].params.safeParse(raw ?? {});

@@ -1,0 +1,50 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StateStore } from '../../src/agent/state.js';
+
+const attachment = {
+  containerId: 'a'.repeat(64),
+  containerName: 'web',
+  ifname: 'ethwe',
+  cidrs: ['172.25.11.23/24'],
+  since: '2026-11-25T00:00:00.000Z',
+};
+
+describe('StateStore', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'xnet-state-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('starts empty without a file and round-trips what it saves, mode 0600', async () => {
+    const store = new StateStore(dir);
+    expect((await store.load()).attachments).toEqual([]);
+    await store.save({ version: 1, attachments: [attachment] });
+    expect((await stat(store.file)).mode & 0o777).toBe(0o600);
+    const again = new StateStore(dir);
+    expect((await again.load()).attachments).toEqual([attachment]);
+  });
+
+  it('refuses a damaged file and leaves it byte-for-byte as it was', async () => {
+    const store = new StateStore(dir);
+    await writeFile(store.file, '{"version":1,"attachments":[');
+    await expect(store.load()).rejects.toThrow(/not JSON/);
+    await writeFile(store.file, '{"version":1,"attachments":[{"containerId":"xyz"}]}');
+    await expect(store.load()).rejects.toThrow(/invalid at attachments\.0\.containerId/);
+    expect(await readFile(store.file, 'utf8')).toBe('{"version":1,"attachments":[{"containerId":"xyz"}]}');
+  });
+
+  it('rejects an invalid state before writing anything', async () => {
+    const store = new StateStore(dir);
+    await store.load();
+    await store.save({ version: 1, attachments: [attachment] });
+    const before = await readFile(store.file, 'utf8');
+    await expect(store.save({ version: 1, attachments: [{ ...attachment, cidrs: [] }] })).rejects.toThrow();
+    expect(await readFile(store.file, 'utf8')).toBe(before);
+  });
+});
