@@ -28,7 +28,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const store = new StateStore(opts.stateDir);
   await store.load();
   const docker = dockerClient(opts.dockerHost);
-  const attacher = new Attacher({ docker, store, hostNetns: undefined, bridge: BRIDGE, ifname: CONTAINER_IFNAME, log });
+  const attacher = new Attacher({
+    docker,
+    store,
+    hostNetns: undefined,
+    bridge: BRIDGE,
+    ifname: CONTAINER_IFNAME,
+    log,
+  });
   const startedAt = new Date().toISOString();
 
   const handlers: Handlers = {
@@ -64,7 +71,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     docker,
     ['start', 'destroy'],
     (e) => {
-      const work = e.action === 'destroy' ? attacher.forgetContainer(e.id) : attacher.reconcileContainer(e.id);
+      const work =
+        e.action === 'destroy' ? attacher.forgetContainer(e.id) : attacher.reconcileContainer(e.id);
       work.catch((err: Error) => log(`${e.action} ${e.id.slice(0, 12)}: ${err.message}`));
     },
     () => void attacher.reconcileAll(),

@@ -25,7 +25,11 @@ export const api = {
       socket: z.string(),
       stateDir: z.string(),
       dockerHost: z.string(),
-      docker: z.object({ reachable: z.boolean(), version: z.string().nullable(), error: z.string().nullable() }),
+      docker: z.object({
+        reachable: z.boolean(),
+        version: z.string().nullable(),
+        error: z.string().nullable(),
+      }),
       bridge: z.object({ name: z.string(), present: z.boolean(), mtu: z.number().nullable() }),
       attachments: z.number(),
       startedAt: z.string(),

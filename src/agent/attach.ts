@@ -1,13 +1,14 @@
 import type Docker from 'dockerode';
 import { badInput, failed, XnetError } from '../errors.js';
 import { parseInterfaceCidr, routeContains, type InterfaceCidr } from '../net/cidr.js';
-import { routes4 } from '../net/ip.js';
+import { routes4, type IpAddr } from '../net/ip.js';
 import { netnsId, netnsOfPid, type NetnsPath } from '../net/netns.js';
 import { ensureBridge } from '../net/bridge.js';
 import {
   addAddresses,
   announce,
   containerInterface,
+  containerMac,
   hostVethName,
   plug,
   removeAddresses,
@@ -33,6 +34,7 @@ export interface AttachDeps {
  */
 export class Attacher {
   #queue: Promise<unknown> = Promise.resolve();
+  #bridgeMtu: number | undefined;
 
   constructor(private readonly d: AttachDeps) {}
 
@@ -56,7 +58,12 @@ export class Attacher {
     const seen = new Map<string, string>();
     for (const c of cidrs) {
       const other = seen.get(c.address);
-      if (other) throw badInput('cidr', `${c.address} is given twice (${other} and ${c.cidr})`, 'give each address once');
+      if (other)
+        throw badInput(
+          'cidr',
+          `${c.address} is given twice (${other} and ${c.cidr})`,
+          'give each address once',
+        );
       seen.set(c.address, c.cidr);
     }
     const [container, routes] = await Promise.all([this.#runningContainer(ref), routes4(this.d.hostNetns)]);
@@ -69,10 +76,18 @@ export class Attacher {
         for (const held of a.cidrs.map((t) => parseInterfaceCidr(t))) {
           if (held.address !== c.address) continue;
           if (a.containerId !== container.id) {
-            throw badInput('cidr', `${c.address} is already attached to container ${a.containerName} on this host`, `pick another address, or detach it first: xnet-tui detach ${held.cidr} ${a.containerName}`);
+            throw badInput(
+              'cidr',
+              `${c.address} is already attached to container ${a.containerName} on this host`,
+              `pick another address, or detach it first: xnet-tui detach ${held.cidr} ${a.containerName}`,
+            );
           }
           if (held.prefix !== c.prefix) {
-            throw badInput('cidr', `${container.name} already has ${held.cidr}, not ${c.cidr}`, `detach ${held.cidr} first to change its prefix`);
+            throw badInput(
+              'cidr',
+              `${container.name} already has ${held.cidr}, not ${c.cidr}`,
+              `detach ${held.cidr} first to change its prefix`,
+            );
           }
         }
       }
@@ -82,34 +97,53 @@ export class Attacher {
       }
       const route = routes.find((r) => r.dev !== this.d.bridge && routeContains(r.dst, c.address));
       if (route) {
-        const desc = [route.dst, route.dev && `dev ${route.dev}`, route.gateway && `via ${route.gateway}`].filter(Boolean).join(' ');
-        throw badInput('cidr', `${c.address} is inside the host route ${desc}`, 'pick an address outside the routes that `ip route` lists, or the container would be unreachable from this host');
+        const desc = [route.dst, route.dev && `dev ${route.dev}`, route.gateway && `via ${route.gateway}`]
+          .filter(Boolean)
+          .join(' ');
+        throw badInput(
+          'cidr',
+          `${c.address} is inside the host route ${desc}`,
+          'pick an address outside the routes that `ip route` lists, or the container would be unreachable from this host',
+        );
       }
       toAdd.push(c);
     }
 
-    const bridge = await ensureBridge(this.d.hostNetns, this.d.bridge);
-    const hostIfname = hostVethName(container.id);
-    let live = await containerInterface(container.pid, this.d.ifname);
+    // Attached before: read what the kernel has. New: plug straight away and learn only if that collides.
+    let present = existing ? await this.#liveCidrs(container) : undefined;
     let created = false;
     try {
-      if (!live) {
-        await plug({ hostNetns: this.d.hostNetns, bridge: this.d.bridge, mtu: bridge.mtu, pid: container.pid, hostIfname, ifname: this.d.ifname });
-        created = true;
+      if (!present) {
+        const plugged = await this.#plug(container);
+        created = plugged.created;
+        present = plugged.present;
       }
-      const missing = toAdd.filter((c) => !live?.addr_info.some((a) => a.local === c.address));
-      await addAddresses(container.pid, this.d.ifname, missing.map((c) => c.cidr));
+      await addAddresses(
+        container.pid,
+        this.d.ifname,
+        toAdd.map((c) => c.cidr).filter((c) => !present!.includes(c)),
+      );
     } catch (err) {
       if (created) await unplug(container.pid, this.d.ifname).catch(() => undefined);
       throw err instanceof XnetError ? err : failed(`attach ${container.name}: ${(err as Error).message}`);
     }
-    for (const c of toAdd) announce(container.pid, this.d.ifname, c.address, this.d.log);
+    for (const c of toAdd) setImmediate(() => announce(container.pid, this.d.ifname, c.address, this.d.log));
 
     const attachment: Attachment = existing
-      ? { ...existing, containerName: container.name, cidrs: [...existing.cidrs, ...toAdd.map((c) => c.cidr)] }
-      : { containerId: container.id, containerName: container.name, ifname: this.d.ifname, cidrs: toAdd.map((c) => c.cidr), since: new Date().toISOString() };
+      ? {
+          ...existing,
+          containerName: container.name,
+          cidrs: [...existing.cidrs, ...toAdd.map((c) => c.cidr)],
+        }
+      : {
+          containerId: container.id,
+          containerName: container.name,
+          ifname: this.d.ifname,
+          cidrs: toAdd.map((c) => c.cidr),
+          since: new Date().toISOString(),
+        };
     await this.#put(attachment);
-    live = await containerInterface(container.pid, this.d.ifname);
+    const live = [...new Set([...present, ...toAdd.map((c) => c.cidr)])];
     return { attachment: view(attachment, container, live), added: toAdd.map((c) => c.cidr), alreadyPresent };
   }
 
@@ -120,7 +154,11 @@ export class Attacher {
       (a) => a.containerId === container?.id || a.containerName === ref || a.containerId.startsWith(ref),
     );
     if (!container && !existing) {
-      throw badInput('container', `no container named "${ref}"`, '`docker ps -a` lists containers; `xnet-tui ps` lists attachments');
+      throw badInput(
+        'container',
+        `no container named "${ref}"`,
+        '`docker ps -a` lists containers; `xnet-tui ps` lists attachments',
+      );
     }
     const name = container?.name ?? existing!.containerName;
     const held = existing?.cidrs ?? [];
@@ -135,7 +173,9 @@ export class Attacher {
           await unplug(container.pid, this.d.ifname);
           interfaceRemoved = true;
         } else {
-          const present = removing.filter((c) => live.addr_info.some((a) => `${a.local}/${a.prefixlen}` === c));
+          const present = removing.filter((c) =>
+            live.addr_info.some((a) => `${a.local}/${a.prefixlen}` === c),
+          );
           await removeAddresses(container.pid, this.d.ifname, present);
         }
       }
@@ -151,8 +191,7 @@ export class Attacher {
     const rows = await Promise.all(
       this.d.store.current.attachments.map(async (a) => {
         const c = await findContainer(this.d.docker, a.containerId);
-        const live = c?.running ? await containerInterface(c.pid, a.ifname) : undefined;
-        return view(a, c, live);
+        return view(a, c, c?.running ? await this.#liveCidrs(c) : undefined);
       }),
     );
     return { attachments: rows };
@@ -170,18 +209,52 @@ export class Attacher {
         return;
       }
       if (!c.running) return;
-      const bridge = await ensureBridge(this.d.hostNetns, this.d.bridge);
-      const live = await containerInterface(c.pid, a.ifname);
-      if (!live) {
-        await plug({ hostNetns: this.d.hostNetns, bridge: this.d.bridge, mtu: bridge.mtu, pid: c.pid, hostIfname: hostVethName(c.id), ifname: a.ifname });
-      }
-      const missing = a.cidrs.filter((cidr) => !live?.addr_info.some((x) => `${x.local}/${x.prefixlen}` === cidr));
-      if (missing.length > 0 || !live) {
-        await addAddresses(c.pid, a.ifname, missing);
-        for (const cidr of missing) announce(c.pid, a.ifname, cidr.split('/')[0]!, this.d.log);
-        this.d.log(`re-attached ${c.name}: ${missing.join(' ')}`);
-      }
+      const present = (await this.#liveCidrs(c)) ?? (await this.#plug(c)).present;
+      const missing = a.cidrs.filter((cidr) => !present.includes(cidr));
+      if (missing.length === 0) return;
+      await addAddresses(c.pid, a.ifname, missing);
+      for (const cidr of missing) announce(c.pid, a.ifname, cidr.split('/')[0]!, this.d.log);
+      this.d.log(`re-attached ${c.name}: ${missing.join(' ')}`);
     });
+  }
+
+  /** IPv4 addresses on the container's interface, or undefined when it has none. */
+  async #liveCidrs(c: ContainerInfo): Promise<string[] | undefined> {
+    const live = await containerInterface(c.pid, this.d.ifname);
+    return live && liveCidrs(live);
+  }
+
+  /**
+   * Plugs the container into the bridge. The bridge is looked up once and remembered; if the plug fails
+   * (bridge deleted behind our back, an interface left from a crash) we look again and retry once.
+   */
+  async #plug(c: ContainerInfo): Promise<{ created: boolean; present: string[] }> {
+    const attempt = async (): Promise<void> => {
+      this.#bridgeMtu ??= (await ensureBridge(this.d.hostNetns, this.d.bridge)).mtu;
+      await plug({
+        hostNetns: this.d.hostNetns,
+        bridge: this.d.bridge,
+        mtu: this.#bridgeMtu,
+        pid: c.pid,
+        hostIfname: hostVethName(c.id),
+        ifname: this.d.ifname,
+        mac: containerMac(c.id),
+      });
+    };
+    try {
+      await attempt();
+      return { created: true, present: [] };
+    } catch (first) {
+      this.#bridgeMtu = undefined;
+      const left = await this.#liveCidrs(c);
+      if (left) return { created: false, present: left };
+      try {
+        await attempt();
+      } catch {
+        throw first;
+      }
+      return { created: true, present: [] };
+    }
   }
 
   async reconcileAll(): Promise<void> {
@@ -204,11 +277,21 @@ export class Attacher {
 
   async #runningContainer(ref: string): Promise<ContainerInfo> {
     const c = await findContainer(this.d.docker, ref);
-    if (!c) throw badInput('container', `no container named "${ref}"`, '`docker ps` lists running containers');
-    if (!c.running) throw badInput('container', `container ${c.name} is ${c.status}, not running`, `start it first: docker start ${c.name}`);
+    if (!c)
+      throw badInput('container', `no container named "${ref}"`, '`docker ps` lists running containers');
+    if (!c.running)
+      throw badInput(
+        'container',
+        `container ${c.name} is ${c.status}, not running`,
+        `start it first: docker start ${c.name}`,
+      );
     const hostNs = this.d.hostNetns ?? '/proc/self/ns/net';
     if (c.networkMode === 'host' || netnsId(netnsOfPid(c.pid)) === netnsId(hostNs)) {
-      throw badInput('container', `container ${c.name} uses the host's network namespace`, 'attach gives a container its own interface; run it without --network host');
+      throw badInput(
+        'container',
+        `container ${c.name} uses the host's network namespace`,
+        'attach gives a container its own interface; run it without --network host',
+      );
     }
     return c;
   }
@@ -224,17 +307,20 @@ export class Attacher {
   }
 }
 
-function view(a: Attachment, c: ContainerInfo | undefined, live: Awaited<ReturnType<typeof containerInterface>>): AttachmentView {
-  const liveCidrs = (live?.addr_info ?? []).filter((x) => x.family === 'inet').map((x) => `${x.local}/${x.prefixlen}`);
-  const inSync = a.cidrs.every((x) => liveCidrs.includes(x));
+function liveCidrs(live: IpAddr): string[] {
+  return live.addr_info.filter((x) => x.family === 'inet').map((x) => `${x.local}/${x.prefixlen}`);
+}
+
+function view(a: Attachment, c: ContainerInfo | undefined, live: string[] | undefined): AttachmentView {
+  const inSync = live !== undefined && a.cidrs.every((x) => live.includes(x));
   return {
     container: c?.name ?? a.containerName,
     containerId: a.containerId,
     ifname: a.ifname,
     hostIfname: hostVethName(a.containerId),
-    mac: live?.address ?? null,
+    mac: live ? containerMac(a.containerId) : null,
     cidrs: a.cidrs,
-    live: liveCidrs,
+    live: live ?? [],
     state: !c?.running ? 'container-stopped' : inSync ? 'attached' : 'drift',
   };
 }

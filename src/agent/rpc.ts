@@ -30,7 +30,9 @@ export function rpcServer(handlers: Handlers, log: (msg: string) => void): JSONR
         return await (handlers[method] as (p: unknown) => Promise<unknown>)(parsed.data);
       } catch (err) {
         const detail: ErrorDetail =
-          err instanceof XnetError ? err.toDetail() : { kind: 'failed', message: (err as Error).message ?? String(err) };
+          err instanceof XnetError
+            ? err.toDetail()
+            : { kind: 'failed', message: (err as Error).message ?? String(err) };
         if (detail.kind !== 'bad_input') log(`${method} failed: ${detail.message}`);
         throw new JSONRPCErrorException(detail.message, XNET_ERROR, detail);
       }
@@ -43,7 +45,11 @@ export function rpcServer(handlers: Handlers, log: (msg: string) => void): JSONR
 export async function listen(path: string, server: JSONRPCServer): Promise<Server> {
   await mkdir(dirname(path), { recursive: true, mode: 0o755 });
   if (await answers(path)) {
-    throw new XnetError({ kind: 'failed', message: `an agent already answers on ${path}`, hint: 'stop it first, or pass --socket for another' });
+    throw new XnetError({
+      kind: 'failed',
+      message: `an agent already answers on ${path}`,
+      hint: 'stop it first, or pass --socket for another',
+    });
   }
   await unlink(path).catch(() => undefined);
   const sockets = new Set<Socket>();

@@ -48,7 +48,10 @@ export class StateStore {
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      throw failed(`state file ${this.file} is not JSON: ${(err as Error).message}`, `fix it or move it aside; the agent will not overwrite it`);
+      throw failed(
+        `state file ${this.file} is not JSON: ${(err as Error).message}`,
+        `fix it or move it aside; the agent will not overwrite it`,
+      );
     }
     const result = StateSchema.safeParse(parsed);
     if (!result.success) {

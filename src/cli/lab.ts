@@ -22,8 +22,13 @@ function statusTable(hosts: LabHostStatus[]): string {
 export function registerLab(program: Command): void {
   const lab = program
     .command('lab')
-    .description('a local multi-host mesh in network namespaces (198.18.0.0/24), each host with its own dockerd and agent')
-    .addHelpText('after', '\nExamples:\n  xnet-tui lab up --hosts 3\n  xnet-tui lab exec h2 -- docker ps\n  xnet-tui --lab h1 attach 172.25.11.23/24 web\n  xnet-tui lab down\n');
+    .description(
+      'a local multi-host mesh in network namespaces (198.18.0.0/24), each host with its own dockerd and agent',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  xnet-tui lab up --hosts 3\n  xnet-tui lab exec h2 -- docker ps\n  xnet-tui --lab h1 attach 172.25.11.23/24 web\n  xnet-tui lab down\n',
+    );
 
   lab
     .command('up')
@@ -31,7 +36,8 @@ export function registerLab(program: Command): void {
     .option('--hosts <n>', 'number of hosts', '3')
     .action(async (o: { hosts: string }, cmd: Command) => {
       const n = Number(o.hosts);
-      if (!/^\d+$/.test(o.hosts)) throw badInput('hosts', `--hosts "${o.hosts}" is not a number`, 'example: --hosts 3');
+      if (!/^\d+$/.test(o.hosts))
+        throw badInput('hosts', `--hosts "${o.hosts}" is not a number`, 'example: --hosts 3');
       const g = globals(cmd);
       const hosts = await labUp(n, (m) => (g.json ? undefined : process.stderr.write(`lab: ${m}\n`)));
       emit(g, { hosts }, (r) => statusTable(r.hosts));

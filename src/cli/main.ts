@@ -11,7 +11,9 @@ import { reportError } from './output.js';
 import { withAgent, globals } from './target.js';
 
 const program = new Command('xnet-tui')
-  .description('operate this host in a container overlay mesh: router, peers, container addresses, dockerd options, live telemetry')
+  .description(
+    'operate this host in a container overlay mesh: router, peers, container addresses, dockerd options, live telemetry',
+  )
   .version(VERSION)
   .option('--socket <path>', 'agent socket', DEFAULT_SOCKET)
   .option('--lab <host>', 'talk to the agent of lab host HOST (h1, h2, ...)', process.env.XNET_LAB_HOST)
@@ -43,7 +45,9 @@ program.action(async (_o: unknown, cmd: Command) => {
   process.stdout.write(
     `xnet ${status.version} on ${status.socket}: docker ${status.docker.reachable ? status.docker.version : 'unreachable'}, ` +
       `bridge ${status.bridge.present ? 'up' : 'absent'}, ${status.attachments} attachment(s)\n` +
-      ps.attachments.map((a) => `  ${a.container}  ${a.ifname}  ${a.mac ?? '-'}  ${a.cidrs.join(',')}  ${a.state}`).join('\n') +
+      ps.attachments
+        .map((a) => `  ${a.container}  ${a.ifname}  ${a.mac ?? '-'}  ${a.cidrs.join(',')}  ${a.state}`)
+        .join('\n') +
       '\n',
   );
 });

@@ -12,7 +12,14 @@ export function registerPs(program: Command): void {
       emit(globals(cmd), res, (r) =>
         table(
           ['CONTAINER', 'ID', 'IFACE', 'MAC', 'ADDRESSES', 'STATE'],
-          r.attachments.map((a) => [a.container, a.containerId.slice(0, 12), a.ifname, a.mac ?? '-', a.cidrs.join(','), a.state]),
+          r.attachments.map((a) => [
+            a.container,
+            a.containerId.slice(0, 12),
+            a.ifname,
+            a.mac ?? '-',
+            a.cidrs.join(','),
+            a.state,
+          ]),
         ),
       );
     });

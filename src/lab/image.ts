@@ -55,11 +55,16 @@ export async function ensureImage(docker: Docker): Promise<void> {
   }
   const tar = await rootfsTar();
   const [repo, tag] = IMAGE.split(':') as [string, string];
-  const stream = await docker.importImage(createReadStream(tar) as unknown as string, {
-    repo,
-    tag,
-    changes: ['ENV PATH=/bin', 'CMD ["/bin/sh"]'],
-  } as unknown as Record<string, unknown>);
-  await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())));
+  const stream = await docker.importImage(
+    createReadStream(tar) as unknown as string,
+    {
+      repo,
+      tag,
+      changes: ['ENV PATH=/bin', 'CMD ["/bin/sh"]'],
+    } as unknown as Record<string, unknown>,
+  );
+  await new Promise<void>((resolve, reject) =>
+    docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())),
+  );
   await docker.getImage(IMAGE).inspect();
 }

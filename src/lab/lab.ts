@@ -52,7 +52,10 @@ export function existingHosts(): LabHost[] {
 function checkPrerequisites(): void {
   const missing = REQUIRED.filter((cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0);
   if (missing.length > 0) {
-    throw failed(`missing on this host: ${missing.join(', ')}`, 'run `npm run setup` (scripts/setup-host.sh) to install them');
+    throw failed(
+      `missing on this host: ${missing.join(', ')}`,
+      'run `npm run setup` (scripts/setup-host.sh) to install them',
+    );
   }
   if (!existsSync(CLI_MAIN)) throw failed(`${CLI_MAIN} is not built`, 'run `npm run build`');
 }
@@ -75,12 +78,31 @@ async function ensureLan(): Promise<void> {
 async function ensureHostNetwork(h: LabHost): Promise<void> {
   await ensureNetns(h.netns);
   if (!(await link(h.netnsPath, 'eth0'))) {
-    await run('ip', ['-n', LAN_NETNS, 'link', 'add', h.name, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', h.netns]);
-    await ipBatch(`/run/netns/${LAN_NETNS}`, [`link set ${h.name} master ${LAN_BRIDGE}`, `link set ${h.name} up`]);
+    await run('ip', [
+      '-n',
+      LAN_NETNS,
+      'link',
+      'add',
+      h.name,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'eth0',
+      'netns',
+      h.netns,
+    ]);
+    await ipBatch(`/run/netns/${LAN_NETNS}`, [
+      `link set ${h.name} master ${LAN_BRIDGE}`,
+      `link set ${h.name} up`,
+    ]);
   }
   const current = await addrs(h.netnsPath, 'eth0');
   const has = current[0]?.addr_info.some((a) => a.local === h.address);
-  await ipBatch(h.netnsPath, [...(has ? [] : [`addr add ${h.address}/${UNDERLAY_PREFIX} dev eth0`]), 'link set eth0 up']);
+  await ipBatch(h.netnsPath, [
+    ...(has ? [] : [`addr add ${h.address}/${UNDERLAY_PREFIX} dev eth0`]),
+    'link set eth0 up',
+  ]);
 }
 
 function dockerOf(h: LabHost): Docker {
@@ -89,7 +111,14 @@ function dockerOf(h: LabHost): Docker {
 
 async function ensureDockerd(h: LabHost): Promise<void> {
   const docker = dockerOf(h);
-  if (!(alive(readPid(h.dockerPidfile)) && (await docker.ping().then(() => true, () => false)))) await startDockerd(h, docker);
+  if (!(
+    alive(readPid(h.dockerPidfile)) &&
+    (await docker.ping().then(
+      () => true,
+      () => false,
+    ))
+  ))
+    await startDockerd(h, docker);
   await ensureImage(docker);
 }
 
@@ -102,11 +131,16 @@ async function startDockerd(h: LabHost, docker: Docker): Promise<void> {
       `--net=${h.netnsPath}`,
       '--',
       'dockerd',
-      '--host', h.dockerHost,
-      '--data-root', h.dockerDataRoot,
-      '--exec-root', h.dockerExecRoot,
-      '--pidfile', h.dockerPidfile,
-      '--log-level', 'warn',
+      '--host',
+      h.dockerHost,
+      '--data-root',
+      h.dockerDataRoot,
+      '--exec-root',
+      h.dockerExecRoot,
+      '--pidfile',
+      h.dockerPidfile,
+      '--log-level',
+      'warn',
     ],
     h.dockerLog,
   );
@@ -132,7 +166,19 @@ async function ensureAgent(h: LabHost): Promise<void> {
   await terminate(readPid(h.agentPidfile), 5_000);
   const pid = spawnDetached(
     'nsenter',
-    [`--net=${h.netnsPath}`, '--', process.execPath, CLI_MAIN, 'agent', '--socket', h.agentSocket, '--state-dir', h.agentStateDir, '--docker-host', h.dockerHost],
+    [
+      `--net=${h.netnsPath}`,
+      '--',
+      process.execPath,
+      CLI_MAIN,
+      'agent',
+      '--socket',
+      h.agentSocket,
+      '--state-dir',
+      h.agentStateDir,
+      '--docker-host',
+      h.dockerHost,
+    ],
     h.agentLog,
   );
   writeFileSync(h.agentPidfile, `${pid}\n`);
@@ -140,7 +186,10 @@ async function ensureAgent(h: LabHost): Promise<void> {
 }
 
 /** Builds (or completes) an N-host lab; running it twice changes nothing the second time. */
-export async function labUp(hosts: number, onProgress: (msg: string) => void = () => undefined): Promise<LabHostStatus[]> {
+export async function labUp(
+  hosts: number,
+  onProgress: (msg: string) => void = () => undefined,
+): Promise<LabHostStatus[]> {
   if (!Number.isInteger(hosts) || hosts < 1 || hosts > MAX_HOSTS) {
     throw badInput('hosts', `--hosts ${hosts} is out of range`, `give 1 to ${MAX_HOSTS}`);
   }
@@ -168,7 +217,14 @@ export async function labDown(onProgress: (msg: string) => void = () => undefine
       await terminate(readPid(h.agentPidfile), 5_000);
       const docker = dockerOf(h);
       const containers = await docker.listContainers({ all: true }).catch(() => []);
-      await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+      await Promise.all(
+        containers.map((c) =>
+          docker
+            .getContainer(c.Id)
+            .remove({ force: true })
+            .catch(() => undefined),
+        ),
+      );
       await terminate(readPid(h.dockerPidfile), 20_000);
       onProgress(`${h.name}: stopped`);
     }),
@@ -200,14 +256,21 @@ export async function labStatus(): Promise<LabHostStatus[]> {
       const agentPid = readPid(h.agentPidfile);
       const containers = await dockerOf(h)
         .listContainers({ all: true })
-        .then((l) => l.length, () => null);
+        .then(
+          (l) => l.length,
+          () => null,
+        );
       return {
         name: h.name,
         netns: h.netns,
         address: h.address,
         netnsUp: present.has(h.netns),
         dockerd: { pid: alive(dockerPid) ? dockerPid! : null, answering: containers !== null, containers },
-        agent: { pid: alive(agentPid) ? agentPid! : null, answering: await agentAnswers(h), socket: h.agentSocket },
+        agent: {
+          pid: alive(agentPid) ? agentPid! : null,
+          answering: await agentAnswers(h),
+          socket: h.agentSocket,
+        },
       };
     }),
   );
@@ -215,16 +278,23 @@ export async function labStatus(): Promise<LabHostStatus[]> {
 
 export function resolveLabHost(name: string): LabHost {
   const index = hostIndex(name);
-  if (index === undefined) throw badInput('host', `"${name}" is not a lab host name`, 'lab hosts are named h1, h2, ...; `xnet-tui lab status` lists them');
+  if (index === undefined)
+    throw badInput(
+      'host',
+      `"${name}" is not a lab host name`,
+      'lab hosts are named h1, h2, ...; `xnet-tui lab status` lists them',
+    );
   const h = labHost(index);
-  if (!netnsList().includes(h.netns)) throw badInput('host', `lab host ${name} does not exist`, '`xnet-tui lab up --hosts N` creates it');
+  if (!netnsList().includes(h.netns))
+    throw badInput('host', `lab host ${name} does not exist`, '`xnet-tui lab up --hosts N` creates it');
   return h;
 }
 
 /** Runs a command inside a lab host, with docker and xnet-tui pointed at that host's daemons. */
 export function labExec(name: string, argv: string[]): number {
   const h = resolveLabHost(name);
-  if (argv.length === 0) throw badInput('command', 'no command given', 'example: xnet-tui lab exec h2 -- docker ps');
+  if (argv.length === 0)
+    throw badInput('command', 'no command given', 'example: xnet-tui lab exec h2 -- docker ps');
   const res = spawnSync('nsenter', [`--net=${h.netnsPath}`, '--', ...argv], {
     stdio: 'inherit',
     env: { ...process.env, DOCKER_HOST: h.dockerHost, XNET_SOCKET: h.agentSocket, XNET_LAB_HOST: h.name },

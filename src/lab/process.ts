@@ -2,7 +2,12 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
 
 /** Starts a process in its own session that outlives us, output appended to a log; returns its PID. */
-export function spawnDetached(file: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): number {
+export function spawnDetached(
+  file: string,
+  args: string[],
+  logFile: string,
+  env?: NodeJS.ProcessEnv,
+): number {
   const fd = openSync(logFile, 'a', 0o600);
   const child = spawn(file, args, { detached: true, stdio: ['ignore', fd, fd], ...(env ? { env } : {}) });
   closeSync(fd);
@@ -60,11 +65,17 @@ export function pidsMentioning(needle: string): number[] {
   return found;
 }
 
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, hint: string): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  hint: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${what} did not come up within ${timeoutMs / 1000} s; ${hint}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what} did not come up within ${timeoutMs / 1000} s; ${hint}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -22,13 +22,19 @@ export function parseInterfaceCidr(text: string, field = 'cidr'): InterfaceCidr 
   const example = 'for example 172.25.11.23/24';
   const [addrText, prefixText, ...rest] = text.split('/');
   if (addrText === undefined || prefixText === undefined || rest.length > 0) {
-    throw badInput(field, `"${text}" is not an address with a prefix length`, `write ADDRESS/PREFIX, ${example}`);
+    throw badInput(
+      field,
+      `"${text}" is not an address with a prefix length`,
+      `write ADDRESS/PREFIX, ${example}`,
+    );
   }
   if (!ipaddr.IPv4.isValidFourPartDecimal(addrText)) {
     const v6 = ipaddr.IPv6.isValid(addrText);
     throw badInput(
       field,
-      v6 ? `"${text}" is IPv6; attach takes IPv4 addresses` : `"${addrText}" in "${text}" is not an IPv4 address`,
+      v6
+        ? `"${text}" is IPv6; attach takes IPv4 addresses`
+        : `"${addrText}" in "${text}" is not an IPv4 address`,
       `write four decimal numbers 0-255 and a prefix, ${example}`,
     );
   }
@@ -47,10 +53,18 @@ export function parseInterfaceCidr(text: string, field = 'cidr'): InterfaceCidr 
   const network = ipaddr.IPv4.networkAddressFromCIDR(`${address}/${prefix}`).toString();
   const broadcast = ipaddr.IPv4.broadcastAddressFromCIDR(`${address}/${prefix}`).toString();
   if (address === network) {
-    throw badInput(field, `${address} is the network address of ${network}/${prefix}`, `pick a host address such as ${nthHost(network, prefix, 1)}/${prefix}`);
+    throw badInput(
+      field,
+      `${address} is the network address of ${network}/${prefix}`,
+      `pick a host address such as ${nthHost(network, prefix, 1)}/${prefix}`,
+    );
   }
   if (address === broadcast) {
-    throw badInput(field, `${address} is the broadcast address of ${network}/${prefix}`, `pick a host address such as ${nthHost(network, prefix, 1)}/${prefix}`);
+    throw badInput(
+      field,
+      `${address} is the broadcast address of ${network}/${prefix}`,
+      `pick a host address such as ${nthHost(network, prefix, 1)}/${prefix}`,
+    );
   }
   return { address, prefix, cidr: `${address}/${prefix}`, subnet: `${network}/${prefix}` };
 }
@@ -58,7 +72,9 @@ export function parseInterfaceCidr(text: string, field = 'cidr'): InterfaceCidr 
 function nthHost(network: string, _prefix: number, n: number): string {
   const bytes = ipaddr.IPv4.parse(network).toByteArray();
   const value = ((bytes[0]! << 24) >>> 0) + (bytes[1]! << 16) + (bytes[2]! << 8) + bytes[3]! + n;
-  return ipaddr.fromByteArray([(value >>> 24) & 255, (value >>> 16) & 255, (value >>> 8) & 255, value & 255]).toString();
+  return ipaddr
+    .fromByteArray([(value >>> 24) & 255, (value >>> 16) & 255, (value >>> 8) & 255, value & 255])
+    .toString();
 }
 
 /** Whether an IPv4 address lies inside a route destination (`default`, `10.0.0.0/8`, or a bare host `10.0.0.1`). */

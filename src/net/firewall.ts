@@ -6,7 +6,19 @@ import { inNetns, type NetnsPath } from './netns.js';
  * between two ports of our bridge would be dropped. Weave adds the same rule for its bridge.
  */
 function forwardRule(bridge: string): string[] {
-  return ['FORWARD', '-i', bridge, '-o', bridge, '-j', 'ACCEPT', '-m', 'comment', '--comment', 'xnet: bridge ports'];
+  return [
+    'FORWARD',
+    '-i',
+    bridge,
+    '-o',
+    bridge,
+    '-j',
+    'ACCEPT',
+    '-m',
+    'comment',
+    '--comment',
+    'xnet: bridge ports',
+  ];
 }
 
 async function iptables(netns: NetnsPath, args: string[]): Promise<boolean> {

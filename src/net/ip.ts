@@ -55,10 +55,14 @@ export function links(netns: NetnsPath, detailed = false): Promise<IpLink[]> {
 
 export async function link(netns: NetnsPath, name: string, detailed = false): Promise<IpLink | undefined> {
   try {
-    const found = await ipJson<IpLink[]>(netns, detailed ? ['-details', 'link', 'show', 'dev', name] : ['link', 'show', 'dev', name]);
+    const found = await ipJson<IpLink[]>(
+      netns,
+      detailed ? ['-details', 'link', 'show', 'dev', name] : ['link', 'show', 'dev', name],
+    );
     return found[0];
   } catch (err) {
-    if (/does not exist|Cannot find device/.test(String((err as { stderr?: string }).stderr ?? err))) return undefined;
+    if (/does not exist|Cannot find device/.test(String((err as { stderr?: string }).stderr ?? err)))
+      return undefined;
     throw err;
   }
 }

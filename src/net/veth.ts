@@ -1,10 +1,20 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { ipBatch, ipJson, type IpAddr } from './ip.js';
 import { inNetns, netnsOfPid, type NetnsPath } from './netns.js';
 
 /** The host end of a container's veth, named from the container ID so it is stable across restarts. */
 export function hostVethName(containerId: string): string {
   return `vx${containerId.slice(0, 12)}`;
+}
+
+/**
+ * A locally administered MAC derived from the container ID: the same after every restart, so peers'
+ * ARP caches stay right, and known without asking the kernel.
+ */
+export function containerMac(containerId: string): string {
+  const hex = createHash('sha256').update(containerId).digest('hex').slice(0, 10);
+  return ['0e', ...(hex.match(/../g) ?? [])].join(':');
 }
 
 export interface Plug {
@@ -15,6 +25,7 @@ export interface Plug {
   pid: number;
   hostIfname: string;
   ifname: string;
+  mac: string;
 }
 
 /** The container's interface as the kernel has it now, or undefined if there is none. */
@@ -26,7 +37,7 @@ export async function containerInterface(pid: number, ifname: string): Promise<I
 /** A veth pair: host end in the bridge with hairpin on, container end created directly in the container. */
 export async function plug(p: Plug): Promise<void> {
   await ipBatch(p.hostNetns, [
-    `link add ${p.hostIfname} mtu ${p.mtu} type veth peer name ${p.ifname} mtu ${p.mtu} netns ${p.pid}`,
+    `link add ${p.hostIfname} mtu ${p.mtu} type veth peer name ${p.ifname} address ${p.mac} mtu ${p.mtu} netns ${p.pid}`,
     `link set ${p.hostIfname} master ${p.bridge}`,
     `link set dev ${p.hostIfname} type bridge_slave hairpin on`,
     `link set ${p.hostIfname} up`,
@@ -39,11 +50,17 @@ export async function unplug(pid: number, ifname: string): Promise<void> {
 }
 
 export async function addAddresses(pid: number, ifname: string, cidrs: readonly string[]): Promise<void> {
-  await ipBatch(netnsOfPid(pid), [...cidrs.map((c) => `addr add ${c} dev ${ifname}`), `link set ${ifname} up`]);
+  await ipBatch(netnsOfPid(pid), [
+    ...cidrs.map((c) => `addr add ${c} dev ${ifname}`),
+    `link set ${ifname} up`,
+  ]);
 }
 
 export async function removeAddresses(pid: number, ifname: string, cidrs: readonly string[]): Promise<void> {
-  await ipBatch(netnsOfPid(pid), cidrs.map((c) => `addr del ${c} dev ${ifname}`));
+  await ipBatch(
+    netnsOfPid(pid),
+    cidrs.map((c) => `addr del ${c} dev ${ifname}`),
+  );
 }
 
 /**
@@ -51,7 +68,17 @@ export async function removeAddresses(pid: number, ifname: string, cidrs: readon
  * busybox arping waits out its reply window, and nothing depends on it finishing.
  */
 export function announce(pid: number, ifname: string, address: string, log: (msg: string) => void): void {
-  const [file, args] = inNetns(netnsOfPid(pid), 'busybox', ['arping', '-U', '-c', '1', '-w', '1', '-I', ifname, address]);
+  const [file, args] = inNetns(netnsOfPid(pid), 'busybox', [
+    'arping',
+    '-U',
+    '-c',
+    '1',
+    '-w',
+    '1',
+    '-I',
+    ifname,
+    address,
+  ]);
   const child = spawn(file, args, { stdio: 'ignore' });
   child.on('error', (err) => log(`gratuitous ARP for ${address} not sent: ${err.message}`));
   child.unref();

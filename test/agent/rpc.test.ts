@@ -24,7 +24,11 @@ describe('agent RPC', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'xnet-rpc-'));
     socket = join(dir, 'agent.sock');
-    agent = spawn(process.execPath, [CLI_MAIN, 'agent', '--socket', socket, '--state-dir', join(dir, 'state'), '--docker-host', NO_DOCKER], { stdio: 'ignore' });
+    agent = spawn(
+      process.execPath,
+      [CLI_MAIN, 'agent', '--socket', socket, '--state-dir', join(dir, 'state'), '--docker-host', NO_DOCKER],
+      { stdio: 'ignore' },
+    );
     await waitForSocket(socket);
   });
 
@@ -60,7 +64,15 @@ describe('agent RPC', () => {
   });
 
   it('refuses to start a second agent on the same socket', async () => {
-    const r = await xnet(['agent', '--socket', socket, '--state-dir', join(dir, 'state2'), '--docker-host', NO_DOCKER]);
+    const r = await xnet([
+      'agent',
+      '--socket',
+      socket,
+      '--state-dir',
+      join(dir, 'state2'),
+      '--docker-host',
+      NO_DOCKER,
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/already answers on/);
   });
@@ -74,7 +86,10 @@ describe('agent RPC', () => {
 
   it('starts an agent by itself when none answers', async () => {
     const auto = join(dir, 'auto.sock');
-    const r = await xnet(['status', '--socket', auto, '--json'], { XNET_STATE_DIR: join(dir, 'auto-state'), DOCKER_HOST: NO_DOCKER });
+    const r = await xnet(['status', '--socket', auto, '--json'], {
+      XNET_STATE_DIR: join(dir, 'auto-state'),
+      DOCKER_HOST: NO_DOCKER,
+    });
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout) as { pid: number; socket: string };
     expect(s.socket).toBe(auto);

@@ -16,7 +16,10 @@ function inContainer(name: string, argv: string[]): string {
   return sh('nsenter', [`--net=/proc/${pidOf(name)}/ns/net`, '--', ...argv]);
 }
 function ethweAddrs(name: string): string[] {
-  const out = JSON.parse(inContainer(name, ['ip', '-json', 'addr', 'show'])) as Array<{ ifname: string; addr_info: Array<{ local: string; prefixlen: number }> }>;
+  const out = JSON.parse(inContainer(name, ['ip', '-json', 'addr', 'show'])) as Array<{
+    ifname: string;
+    addr_info: Array<{ local: string; prefixlen: number }>;
+  }>;
   return out.find((l) => l.ifname === 'ethwe')?.addr_info.map((a) => `${a.local}/${a.prefixlen}`) ?? [];
 }
 function ping(from: string, to: string): boolean {
@@ -29,7 +32,9 @@ function ping(from: string, to: string): boolean {
 }
 /** Everything a bad input must leave alone: the host's and a container's links and addresses, and the state file. */
 function snapshot(container: string): string {
-  const host = ['link', 'addr'].map((o) => sh('nsenter', [`--net=${h1.netnsPath}`, '--', 'ip', '-json', o, 'show']));
+  const host = ['link', 'addr'].map((o) =>
+    sh('nsenter', [`--net=${h1.netnsPath}`, '--', 'ip', '-json', o, 'show']),
+  );
   const ctr = ['link', 'addr'].map((o) => inContainer(container, ['ip', '-json', o, 'show']));
   return JSON.stringify({ host, ctr, state: readFileSync(STATE, 'utf8') });
 }
@@ -46,8 +51,20 @@ describe('attach, detach and ps on a real lab host', () => {
   beforeAll(async () => {
     const up = await xnet(['lab', 'up', '--hosts', '1']);
     expect(up.code, up.stderr).toBe(0);
-    for (const name of ['web', 'db', 'cache']) labSh('h1', ['docker', 'run', '-d', '--name', name, 'xnet/busybox', 'sleep', '3600']);
-    labSh('h1', ['docker', 'run', '-d', '--name', 'hostnet', '--network', 'host', 'xnet/busybox', 'sleep', '3600']);
+    for (const name of ['web', 'db', 'cache'])
+      labSh('h1', ['docker', 'run', '-d', '--name', name, 'xnet/busybox', 'sleep', '3600']);
+    labSh('h1', [
+      'docker',
+      'run',
+      '-d',
+      '--name',
+      'hostnet',
+      '--network',
+      'host',
+      'xnet/busybox',
+      'sleep',
+      '3600',
+    ]);
     labSh('h1', ['docker', 'create', '--name', 'stopped', 'xnet/busybox', 'sleep', '3600']);
   });
 
@@ -59,7 +76,12 @@ describe('attach, detach and ps on a real lab host', () => {
     const a = await xnetJson<Result<'attach'>>(['--lab', 'h1', 'attach', '172.25.11.23/24', 'web']);
     const b = await xnetJson<Result<'attach'>>(['--lab', 'h1', 'attach', '172.25.11.24/24', 'db']);
     expect(a.added).toEqual(['172.25.11.23/24']);
-    expect(b.attachment).toMatchObject({ container: 'db', ifname: 'ethwe', live: ['172.25.11.24/24'], state: 'attached' });
+    expect(b.attachment).toMatchObject({
+      container: 'db',
+      ifname: 'ethwe',
+      live: ['172.25.11.24/24'],
+      state: 'attached',
+    });
     expect(ethweAddrs('web')).toEqual(['172.25.11.23/24']);
     expect(ping('web', '172.25.11.24')).toBe(true);
     expect(ping('db', '172.25.11.23')).toBe(true);
@@ -76,7 +98,14 @@ describe('attach, detach and ps on a real lab host', () => {
   });
 
   it('attaches several CIDRs at once, and repeating an attach changes nothing', async () => {
-    const r = await xnetJson<Result<'attach'>>(['--lab', 'h1', 'attach', '172.25.12.5/24', '10.99.0.5/16', 'cache']);
+    const r = await xnetJson<Result<'attach'>>([
+      '--lab',
+      'h1',
+      'attach',
+      '172.25.12.5/24',
+      '10.99.0.5/16',
+      'cache',
+    ]);
     expect(r.added).toEqual(['172.25.12.5/24', '10.99.0.5/16']);
     expect(ethweAddrs('cache').sort()).toEqual(['10.99.0.5/16', '172.25.12.5/24']);
     const again = await xnetJson<Result<'attach'>>(['--lab', 'h1', 'attach', '172.25.12.5/24', 'cache']);
@@ -96,9 +125,17 @@ describe('attach, detach and ps on a real lab host', () => {
       ['prefix out of range', ['172.25.11.30/33', 'cache'], /prefix \/33 .* out of range/],
       ['network address', ['172.25.11.0/24', 'cache'], /network address/],
       ['broadcast address', ['172.25.11.255/24', 'cache'], /broadcast address/],
-      ['address inside a host route', ['172.17.0.77/16', 'cache'], /inside the host route 172\.17\.0\.0\/16 dev docker0/],
+      [
+        'address inside a host route',
+        ['172.17.0.77/16', 'cache'],
+        /inside the host route 172\.17\.0\.0\/16 dev docker0/,
+      ],
       ['underlay address', ['198.18.0.77/24', 'cache'], /inside the host route 198\.18\.0\.0\/24 dev eth0/],
-      ['address already attached on this host', ['172.25.11.24/24', 'cache'], /already attached to container db/],
+      [
+        'address already attached on this host',
+        ['172.25.11.24/24', 'cache'],
+        /already attached to container db/,
+      ],
       ['the same address twice', ['172.25.11.50/24', '172.25.11.50/24', 'cache'], /given twice/],
       ['one bad address among good ones', ['172.25.11.51/24', '172.25.11.0/24', 'cache'], /network address/],
       ['unknown container', ['172.25.11.30/24', 'nosuch'], /no container named "nosuch"/],

@@ -1,0 +1,87 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LAB_DATA, LAB_RUN } from '../../src/lab/layout.js';
+import { pidsMentioning } from '../../src/lab/process.js';
+import { xnet, xnetJson, sh } from '../helpers/cli.js';
+import type { LabHostStatus } from '../../src/lab/lab.js';
+
+const xnetNamespaces = (): string[] =>
+  sh('ip', ['netns', 'list'])
+    .split('\n')
+    .filter((l) => l.startsWith('xnet'));
+const rootLinks = (): string[] =>
+  (JSON.parse(sh('ip', ['-json', 'link', 'show'])) as Array<{ ifname: string }>).map((l) => l.ifname).sort();
+const labMounts = (): string[] =>
+  readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(LAB_RUN) || l.includes(LAB_DATA));
+
+describe('the lab', () => {
+  const linksBefore = rootLinks();
+
+  afterAll(async () => {
+    await xnet(['lab', 'down']);
+  });
+
+  it('brings up two hosts, each with its own dockerd and agent, and a second up changes nothing', async () => {
+    const first = await xnetJson<{ hosts: LabHostStatus[] }>(['lab', 'up', '--hosts', '2']);
+    expect(first.hosts.map((h) => [h.name, h.address, h.dockerd.answering, h.agent.answering])).toEqual([
+      ['h1', '198.18.0.1', true, true],
+      ['h2', '198.18.0.2', true, true],
+    ]);
+    const second = await xnetJson<{ hosts: LabHostStatus[] }>(['lab', 'up', '--hosts', '2']);
+    expect(second.hosts.map((h) => [h.dockerd.pid, h.agent.pid])).toEqual(
+      first.hosts.map((h) => [h.dockerd.pid, h.agent.pid]),
+    );
+    expect(xnetNamespaces().sort()).toEqual(['xnet-h1', 'xnet-h2', 'xnet-lan']);
+    // Nothing the lab made lives in the root namespace.
+    expect(rootLinks()).toEqual(linksBefore);
+  });
+
+  it('wires the hosts together on the underlay', () => {
+    const out = sh('nsenter', ['--net=/run/netns/xnet-h1', '--', 'ping', '-c', '1', '-W', '2', '198.18.0.2']);
+    expect(out).toMatch(/1 (packets )?received/);
+  });
+
+  it("runs commands inside a host with that host's dockerd and agent", async () => {
+    const r = await xnet([
+      'lab',
+      'exec',
+      'h2',
+      '--',
+      'sh',
+      '-c',
+      'echo $DOCKER_HOST; ip -4 -o addr show eth0; docker images --format "{{.Repository}}"',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('unix:///run/xnet/lab/h2/docker.sock');
+    expect(r.stdout).toContain('198.18.0.2/24');
+    expect(r.stdout).toContain('xnet/busybox');
+    const failing = await xnet(['lab', 'exec', 'h2', '--', 'sh', '-c', 'exit 7']);
+    expect(failing.code).toBe(7);
+    const status = await xnetJson<{ dockerHost: string }>(['--lab', 'h2', 'status']);
+    expect(status.dockerHost).toBe('unix:///run/xnet/lab/h2/docker.sock');
+  });
+
+  it('refuses unknown hosts and bad host counts with exit 2', async () => {
+    expect((await xnet(['lab', 'exec', 'h9', '--', 'true'])).code).toBe(2);
+    expect((await xnet(['--lab', 'web', 'status'])).code).toBe(2);
+    const r = await xnet(['lab', 'up', '--hosts', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/\(hosts\)/);
+  });
+
+  it('down leaves nothing behind: no namespace, link, process, mount or file', async () => {
+    const r = await xnet(['lab', 'down']);
+    expect(r.code).toBe(0);
+    expect(xnetNamespaces()).toEqual([]);
+    expect(rootLinks()).toEqual(linksBefore);
+    expect(pidsMentioning(LAB_RUN)).toEqual([]);
+    expect(pidsMentioning(LAB_DATA)).toEqual([]);
+    expect(labMounts()).toEqual([]);
+    expect(existsSync(LAB_RUN)).toBe(false);
+    expect(existsSync(LAB_DATA)).toBe(false);
+    // And a second down is a no-op success.
+    expect((await xnet(['lab', 'down'])).code).toBe(0);
+  });
+});
