@@ -30,12 +30,17 @@ function ping(from: string, to: string): boolean {
     return false;
   }
 }
+/** `ip -json` output without what the kernel changes on its own (IPv6 duplicate address detection, lifetimes). */
+function stable(json: string): string {
+  const volatile = ['tentative', 'valid_life_time', 'preferred_life_time'];
+  return JSON.stringify(JSON.parse(json), (key, value: unknown) => (volatile.includes(key) ? undefined : value));
+}
 /** Everything a bad input must leave alone: the host's and a container's links and addresses, and the state file. */
 function snapshot(container: string): string {
   const host = ['link', 'addr'].map((o) =>
-    sh('nsenter', [`--net=${h1.netnsPath}`, '--', 'ip', '-json', o, 'show']),
+    stable(sh('nsenter', [`--net=${h1.netnsPath}`, '--', 'ip', '-json', o, 'show'])),
   );
-  const ctr = ['link', 'addr'].map((o) => inContainer(container, ['ip', '-json', o, 'show']));
+  const ctr = ['link', 'addr'].map((o) => stable(inContainer(container, ['ip', '-json', o, 'show'])));
   return JSON.stringify({ host, ctr, state: readFileSync(STATE, 'utf8') });
 }
 async function waitUntil(check: () => boolean, ms: number): Promise<number> {
