@@ -62,6 +62,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     attach: (p) => attacher.attach(p.cidrs, p.container),
     detach: (p) => attacher.detach(p.cidrs, p.container),
     ps: () => attacher.ps(),
+    containers: () => attacher.containers(),
   };
 
   const server: Server = await listen(opts.socket, rpcServer(handlers, log));

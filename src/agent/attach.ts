@@ -14,9 +14,9 @@ import {
   removeAddresses,
   unplug,
 } from '../net/veth.js';
-import { findContainer, type ContainerInfo } from '../docker/containers.js';
+import { findContainer, listContainers, type ContainerInfo } from '../docker/containers.js';
 import type { StateStore, Attachment } from './state.js';
-import type { AttachmentView, Result } from './api.js';
+import type { AttachmentView, Result } from './api/index.js';
 
 export interface AttachDeps {
   docker: Docker;
@@ -195,6 +195,15 @@ export class Attacher {
       }),
     );
     return { attachments: rows };
+  }
+
+  /** Every container on the host, attached or not, for the UI's Containers pane. */
+  async containers(): Promise<Result<'containers'>> {
+    const [list, { attachments }] = await Promise.all([listContainers(this.d.docker), this.ps()]);
+    const byId = new Map(attachments.map((a) => [a.containerId, a]));
+    return {
+      containers: list.map((c) => ({ ...c, attachment: byId.get(c.id) ?? null })),
+    };
   }
 
   /** Brings one container's interface back to its desired state (after `docker start`, or at agent start). */

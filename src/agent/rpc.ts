@@ -4,7 +4,7 @@ import { chmod, mkdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { JSONRPCClient, JSONRPCErrorException, JSONRPCServer, type JSONRPCResponse } from 'json-rpc-2.0';
 import type { z } from 'zod';
-import { api, type Method, type Params, type Result } from './api.js';
+import { api, type Method, type Params, type Result } from './api/index.js';
 import { badInput, XnetError, type ErrorDetail } from '../errors.js';
 
 /** JSON-RPC 2.0, one JSON document per line, over a unix socket only root can open. */

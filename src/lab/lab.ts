@@ -15,6 +15,7 @@ import {
   LAN_BRIDGE,
   LAN_NETNS,
   MAX_HOSTS,
+  NETNS_PREFIX,
   UNDERLAY_PREFIX,
   hostIndex,
   labHost,
@@ -37,13 +38,13 @@ function netnsList(): string[] {
   return out.stdout
     .split('\n')
     .map((l) => l.split(' ')[0]!)
-    .filter((n) => n.startsWith('xnet'));
+    .filter((n) => n.startsWith(NETNS_PREFIX));
 }
 
 /** Lab hosts that exist now, from the namespaces themselves (so `down` works even if runtime files are gone). */
 export function existingHosts(): LabHost[] {
   return netnsList()
-    .map((n) => hostIndex(n.replace(/^xnet-/, '')))
+    .map((n) => hostIndex(n.slice(NETNS_PREFIX.length)))
     .filter((i): i is number => i !== undefined)
     .sort((a, b) => a - b)
     .map(labHost);
@@ -230,7 +231,8 @@ export async function labDown(onProgress: (msg: string) => void = () => undefine
     }),
   );
   // Children of our dockerds (containerd, shims) that outlived them, found by the lab paths they were given.
-  for (const root of [LAB_RUN, LAB_DATA]) for (const pid of pidsMentioning(root)) await terminate(pid, 5_000);
+  for (const root of [LAB_RUN, LAB_DATA])
+    for (const pid of pidsMentioning(`${root}/`)) await terminate(pid, 5_000);
   await unmountUnder([LAB_RUN, LAB_DATA]);
   for (const ns of netnsList()) await run('ip', ['netns', 'del', ns]);
   await rm(LAB_RUN, { recursive: true, force: true });

@@ -1,9 +1,14 @@
 import { join } from 'node:path';
 
-/** Names, addresses and paths of the lab; pure so tests and the CLI agree on them. */
-export const LAB_RUN = '/run/xnet/lab';
-export const LAB_DATA = '/var/lib/xnet-lab';
-export const LAN_NETNS = 'xnet-lan';
+/**
+ * Names, addresses and paths of the lab; pure so tests and the CLI agree on them.
+ * XNET_LAB_ID (a digit or two) gives a second lab its own names, so two can run on one machine.
+ */
+const LAB_ID = /^\d{0,2}$/.test(process.env.XNET_LAB_ID ?? '') ? (process.env.XNET_LAB_ID ?? '') : '';
+export const NETNS_PREFIX = `xnet${LAB_ID}-`;
+export const LAB_RUN = `/run/xnet/lab${LAB_ID}`;
+export const LAB_DATA = `/var/lib/xnet-lab${LAB_ID}`;
+export const LAN_NETNS = `${NETNS_PREFIX}lan`;
 export const LAN_BRIDGE = 'lan0';
 export const UNDERLAY = '198.18.0.0/24';
 export const UNDERLAY_PREFIX = 24;
@@ -38,8 +43,8 @@ export function labHost(index: number): LabHost {
   return {
     name,
     index,
-    netns: `xnet-${name}`,
-    netnsPath: `/run/netns/xnet-${name}`,
+    netns: `${NETNS_PREFIX}${name}`,
+    netnsPath: `/run/netns/${NETNS_PREFIX}${name}`,
     address: `198.18.0.${index}`,
     runDir,
     dataDir,

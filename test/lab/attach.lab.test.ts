@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labHost } from '../../src/lab/layout.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
-import type { Result } from '../../src/agent/api.js';
+import type { Result } from '../../src/agent/api/index.js';
 
 // The real thing: a lab host namespace with its own dockerd, busybox containers, the agent, real pings.
 const h1 = labHost(1);
@@ -33,7 +33,9 @@ function ping(from: string, to: string): boolean {
 /** `ip -json` output without what the kernel changes on its own (IPv6 duplicate address detection, lifetimes). */
 function stable(json: string): string {
   const volatile = ['tentative', 'valid_life_time', 'preferred_life_time'];
-  return JSON.stringify(JSON.parse(json), (key, value: unknown) => (volatile.includes(key) ? undefined : value));
+  return JSON.stringify(JSON.parse(json), (key, value: unknown) =>
+    volatile.includes(key) ? undefined : value,
+  );
 }
 /** Everything a bad input must leave alone: the host's and a container's links and addresses, and the state file. */
 function snapshot(container: string): string {

@@ -1,20 +1,21 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LAB_DATA, LAB_RUN } from '../../src/lab/layout.js';
+import { LAB_DATA, LAB_RUN, NETNS_PREFIX } from '../../src/lab/layout.js';
 import { pidsMentioning } from '../../src/lab/process.js';
 import { xnet, xnetJson, sh } from '../helpers/cli.js';
 import type { LabHostStatus } from '../../src/lab/lab.js';
 
-const xnetNamespaces = (): string[] =>
+const labNamespaces = (): string[] =>
   sh('ip', ['netns', 'list'])
     .split('\n')
-    .filter((l) => l.startsWith('xnet'));
+    .map((l) => l.split(' ')[0]!)
+    .filter((l) => l.startsWith(NETNS_PREFIX));
 const rootLinks = (): string[] =>
   (JSON.parse(sh('ip', ['-json', 'link', 'show'])) as Array<{ ifname: string }>).map((l) => l.ifname).sort();
 const labMounts = (): string[] =>
   readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
-    .filter((l) => l.includes(LAB_RUN) || l.includes(LAB_DATA));
+    .filter((l) => l.includes(`${LAB_RUN}/`) || l.includes(`${LAB_DATA}/`));
 
 describe('the lab', () => {
   const linksBefore = rootLinks();
@@ -33,13 +34,22 @@ describe('the lab', () => {
     expect(second.hosts.map((h) => [h.dockerd.pid, h.agent.pid])).toEqual(
       first.hosts.map((h) => [h.dockerd.pid, h.agent.pid]),
     );
-    expect(xnetNamespaces().sort()).toEqual(['xnet-h1', 'xnet-h2', 'xnet-lan']);
+    expect(labNamespaces().sort()).toEqual(['h1', 'h2', 'lan'].map((n) => NETNS_PREFIX + n));
     // Nothing the lab made lives in the root namespace.
     expect(rootLinks()).toEqual(linksBefore);
   });
 
   it('wires the hosts together on the underlay', () => {
-    const out = sh('nsenter', ['--net=/run/netns/xnet-h1', '--', 'ping', '-c', '1', '-W', '2', '198.18.0.2']);
+    const out = sh('nsenter', [
+      `--net=/run/netns/${NETNS_PREFIX}h1`,
+      '--',
+      'ping',
+      '-c',
+      '1',
+      '-W',
+      '2',
+      '198.18.0.2',
+    ]);
     expect(out).toMatch(/1 (packets )?received/);
   });
 
@@ -54,13 +64,13 @@ describe('the lab', () => {
       'echo $DOCKER_HOST; ip -4 -o addr show eth0; docker images --format "{{.Repository}}"',
     ]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('unix:///run/xnet/lab/h2/docker.sock');
+    expect(r.stdout).toContain(`unix://${LAB_RUN}/h2/docker.sock`);
     expect(r.stdout).toContain('198.18.0.2/24');
     expect(r.stdout).toContain('xnet/busybox');
     const failing = await xnet(['lab', 'exec', 'h2', '--', 'sh', '-c', 'exit 7']);
     expect(failing.code).toBe(7);
     const status = await xnetJson<{ dockerHost: string }>(['--lab', 'h2', 'status']);
-    expect(status.dockerHost).toBe('unix:///run/xnet/lab/h2/docker.sock');
+    expect(status.dockerHost).toBe(`unix://${LAB_RUN}/h2/docker.sock`);
   });
 
   it('refuses unknown hosts and bad host counts with exit 2', async () => {
@@ -74,10 +84,10 @@ describe('the lab', () => {
   it('down leaves nothing behind: no namespace, link, process, mount or file', async () => {
     const r = await xnet(['lab', 'down']);
     expect(r.code).toBe(0);
-    expect(xnetNamespaces()).toEqual([]);
+    expect(labNamespaces()).toEqual([]);
     expect(rootLinks()).toEqual(linksBefore);
-    expect(pidsMentioning(LAB_RUN)).toEqual([]);
-    expect(pidsMentioning(LAB_DATA)).toEqual([]);
+    expect(pidsMentioning(`${LAB_RUN}/`)).toEqual([]);
+    expect(pidsMentioning(`${LAB_DATA}/`)).toEqual([]);
     expect(labMounts()).toEqual([]);
     expect(existsSync(LAB_RUN)).toBe(false);
     expect(existsSync(LAB_DATA)).toBe(false);

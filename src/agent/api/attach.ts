@@ -1,7 +1,5 @@
 import { z } from 'zod';
 
-/** The agent's RPC API: every method's params and result, defined once and checked at both ends. */
-
 export const AttachmentView = z.object({
   container: z.string(),
   containerId: z.string(),
@@ -16,25 +14,19 @@ export const AttachmentView = z.object({
 });
 export type AttachmentView = z.infer<typeof AttachmentView>;
 
-export const api = {
-  status: {
-    params: z.object({}).strict(),
-    result: z.object({
-      version: z.string(),
-      pid: z.number(),
-      socket: z.string(),
-      stateDir: z.string(),
-      dockerHost: z.string(),
-      docker: z.object({
-        reachable: z.boolean(),
-        version: z.string().nullable(),
-        error: z.string().nullable(),
-      }),
-      bridge: z.object({ name: z.string(), present: z.boolean(), mtu: z.number().nullable() }),
-      attachments: z.number(),
-      startedAt: z.string(),
-    }),
-  },
+export const ContainerRow = z.object({
+  id: z.string(),
+  name: z.string(),
+  image: z.string(),
+  running: z.boolean(),
+  status: z.string(),
+  /** The attachment, when this container has one. */
+  attachment: AttachmentView.nullable(),
+});
+export type ContainerRow = z.infer<typeof ContainerRow>;
+
+/** Container attachments: attach, detach, ps, and every container on the host for the UI. */
+export const attachApi = {
   attach: {
     params: z.object({ cidrs: z.array(z.string()).min(1), container: z.string().min(1) }).strict(),
     result: z.object({
@@ -56,9 +48,8 @@ export const api = {
     params: z.object({}).strict(),
     result: z.object({ attachments: z.array(AttachmentView) }),
   },
+  containers: {
+    params: z.object({}).strict(),
+    result: z.object({ containers: z.array(ContainerRow) }),
+  },
 } as const;
-
-export type Api = typeof api;
-export type Method = keyof Api;
-export type Params<M extends Method> = z.input<Api[M]['params']>;
-export type Result<M extends Method> = z.infer<Api[M]['result']>;

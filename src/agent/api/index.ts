@@ -1,0 +1,16 @@
+import type { z } from 'zod';
+import { coreApi } from './core.js';
+import { attachApi } from './attach.js';
+
+export * from './attach.js';
+
+/**
+ * The agent's RPC API: every method's params and result, defined once and checked at both ends.
+ * Each domain keeps its methods in its own file here; this table is the union.
+ */
+export const api = { ...coreApi, ...attachApi } as const;
+
+export type Api = typeof api;
+export type Method = keyof Api;
+export type Params<M extends Method> = z.input<Api[M]['params']>;
+export type Result<M extends Method> = z.infer<Api[M]['result']>;
