@@ -3,6 +3,7 @@ import { unlink } from 'node:fs/promises';
 import { dockerClient } from '../docker/client.js';
 import { followContainerEvents } from '../docker/events.js';
 import { link } from '../net/ip.js';
+import { interfaceCounters } from '../net/counters.js';
 import { Attacher } from './attach.js';
 import { rpcServer, listen, type Handlers } from './rpc.js';
 import { StateStore } from './state.js';
@@ -63,6 +64,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     detach: (p) => attacher.detach(p.cidrs, p.container),
     ps: () => attacher.ps(),
     containers: () => attacher.containers(),
+    interfaces: async () => ({ at: Date.now(), interfaces: await interfaceCounters(undefined) }),
   };
 
   const server: Server = await listen(opts.socket, rpcServer(handlers, log));
