@@ -5,6 +5,7 @@ import { followContainerEvents } from '../docker/events.js';
 import { link } from '../net/ip.js';
 import { interfaceCounters } from '../net/counters.js';
 import { Attacher } from './attach.js';
+import { Mesh } from './mesh.js';
 import { rpcServer, listen, type Handlers } from './rpc.js';
 import { StateStore } from './state.js';
 import { BRIDGE, CONTAINER_IFNAME } from './paths.js';
@@ -39,6 +40,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   const startedAt = new Date().toISOString();
 
+  const mesh = new Mesh({ store, attacher, netns: undefined, bridge: BRIDGE, stateDir: opts.stateDir, log });
+  attacher.useMesh((address) => mesh.meshOwner(address));
+
   const handlers: Handlers = {
     status: async () => {
       const [dockerVersion, bridge] = await Promise.all([
@@ -64,6 +68,12 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     detach: (p) => attacher.detach(p.cidrs, p.container),
     ps: () => attacher.ps(),
     containers: () => attacher.containers(),
+    launch: (p) => mesh.launch(p),
+    connect: (p) => mesh.connect(p),
+    forget: (p) => mesh.forget(p),
+    stop: () => mesh.stop(),
+    reset: () => mesh.reset(),
+    router: () => mesh.status(),
     interfaces: async () => ({ at: Date.now(), interfaces: await interfaceCounters(undefined) }),
   };
 
@@ -82,9 +92,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     log,
   );
   void attacher.reconcileAll();
+  void mesh.start();
 
   return {
     async stop() {
+      await mesh.close();
       stopEvents();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await unlink(opts.socket).catch(() => undefined);

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { badInput, failed, XnetError } from '../errors.js';
 import { parseInterfaceCidr, routeContains, type InterfaceCidr } from '../net/cidr.js';
-import { routes4, type IpAddr } from '../net/ip.js';
+import { ipBatch, routes4, type IpAddr } from '../net/ip.js';
 import { netnsId, netnsOfPid, type NetnsPath } from '../net/netns.js';
 import { ensureBridge } from '../net/bridge.js';
 import {
@@ -26,6 +26,8 @@ export interface AttachDeps {
   bridge: string;
   ifname: string;
   log: (msg: string) => void;
+  /** Who elsewhere in the mesh holds an address, when a router is running. */
+  meshOwner?: (address: string) => Promise<{ peer: string; container: string } | undefined>;
 }
 
 /**
@@ -37,6 +39,11 @@ export class Attacher {
   #bridgeMtu: number | undefined;
 
   constructor(private readonly d: AttachDeps) {}
+
+  /** The mesh is built after the attacher (it needs it for MTU changes); it plugs its address check in here. */
+  useMesh(owner: NonNullable<AttachDeps['meshOwner']>): void {
+    this.d.meshOwner = owner;
+  }
 
   /** One change at a time: two attaches racing for the same address must not both pass validation. */
   #serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -107,6 +114,16 @@ export class Attacher {
         );
       }
       toAdd.push(c);
+    }
+    for (const c of toAdd) {
+      const owner = await this.d.meshOwner?.(c.address);
+      if (owner) {
+        throw badInput(
+          'cidr',
+          `${c.address} is already used in the mesh by container ${owner.container} on peer ${owner.peer}`,
+          'pick another address; `xnet-tui status peers` lists the peers',
+        );
+      }
     }
 
     // Attached before: read what the kernel has. New: plug straight away and learn only if that collides.
@@ -195,6 +212,27 @@ export class Attacher {
       }),
     );
     return { attachments: rows };
+  }
+
+  /** The container holding `address` on this host, if any (answers peers asking before they attach). */
+  localOwner(address: string): string | undefined {
+    return this.d.store.current.attachments.find((a) => a.cidrs.some((c) => c.split('/')[0] === address))
+      ?.containerName;
+  }
+
+  /** The bridge MTU changed (router launched or stopped): every attached pair follows, without re-attaching. */
+  setMtu(mtu: number): Promise<void> {
+    return this.#serial(async () => {
+      this.#bridgeMtu = mtu;
+      for (const a of this.d.store.current.attachments) {
+        const c = await findContainer(this.d.docker, a.containerId);
+        if (!c?.running) continue;
+        await ipBatch(this.d.hostNetns, [`link set ${hostVethName(a.containerId)} mtu ${mtu}`]).catch(
+          () => undefined,
+        );
+        await ipBatch(netnsOfPid(c.pid), [`link set ${a.ifname} mtu ${mtu}`]).catch(() => undefined);
+      }
+    });
   }
 
   /** Every container on the host, attached or not, for the UI's Containers pane. */

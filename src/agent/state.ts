@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
 import { failed } from '../errors.js';
+import { LaunchSettings } from '../router/driver.js';
 
 /** Desired state: what the operator asked for, kept on disk so the kernel can be reconciled to it. */
 export const AttachmentSchema = z.object({
@@ -17,6 +18,8 @@ export type Attachment = z.infer<typeof AttachmentSchema>;
 export const StateSchema = z.object({
   version: z.literal(1),
   attachments: z.array(AttachmentSchema),
+  /** The router as last launched; absent until the first launch and after a reset. */
+  router: LaunchSettings.optional(),
 });
 export type State = z.infer<typeof StateSchema>;
 

@@ -6,6 +6,7 @@ import { registerAgent } from './agent.js';
 import { registerAttach } from './attach.js';
 import { registerPs } from './ps.js';
 import { registerStatus } from './status.js';
+import { registerRouter } from './router.js';
 import { registerLab } from './lab.js';
 import { reportError } from './output.js';
 import { withAgent, globals } from './target.js';
@@ -56,6 +57,7 @@ registerAgent(program);
 registerAttach(program);
 registerPs(program);
 registerStatus(program);
+registerRouter(program);
 registerLab(program);
 
 try {

@@ -1,22 +1,39 @@
 import type { Command } from 'commander';
+import { badInput } from '../errors.js';
 import { emit } from './output.js';
+import { connectionsTable, peersTable, routerSummary } from './router.js';
 import { globals, withAgent } from './target.js';
+
+const VIEWS = ['peers', 'connections'] as const;
 
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('the agent, its dockerd, the bridge and the attachment count')
-    .addHelpText('after', '\nExamples:\n  xnet-tui status\n  xnet-tui --lab h2 status --json\n')
-    .action(async (_o: unknown, cmd: Command) => {
-      const s = await withAgent(cmd, (a) => a.call('status', {}));
-      emit(globals(cmd), s, (x) =>
+    .description('the agent, its dockerd, the bridge and the router; or one view: peers, connections')
+    .argument('[view]', VIEWS.join(' | '))
+    .addHelpText(
+      'after',
+      '\nExamples:\n  xnet-tui status\n  xnet-tui status peers\n  xnet-tui --lab h2 status connections --json\n',
+    )
+    .action(async (view: string | undefined, _o: unknown, cmd: Command) => {
+      if (view !== undefined && !(VIEWS as readonly string[]).includes(view)) {
+        throw badInput('view', `unknown status view "${view}"`, `one of: ${VIEWS.join(', ')}`);
+      }
+      const [s, router] = await withAgent(cmd, (a) =>
+        Promise.all([a.call('status', {}), a.call('router', {})]),
+      );
+      const g = globals(cmd);
+      if (view === 'peers') return emit(g, { peers: router.peers }, () => peersTable(router));
+      if (view === 'connections')
+        return emit(g, { connections: router.connections }, () => connectionsTable(router));
+      emit(g, { ...s, router }, (x) =>
         [
           `agent        ${x.version}, pid ${x.pid}, up since ${x.startedAt}`,
           `socket       ${x.socket}`,
           `state        ${x.stateDir}`,
           `docker       ${x.dockerHost}: ${x.docker.reachable ? `dockerd ${x.docker.version}` : `unreachable (${x.docker.error})`}`,
           `bridge       ${x.bridge.name}: ${x.bridge.present ? `up, mtu ${x.bridge.mtu}` : 'not created yet (first attach creates it)'}`,
-          `router       not launched (local bridge only)`,
+          routerSummary(router),
           `attachments  ${x.attachments}`,
         ].join('\n'),
       );

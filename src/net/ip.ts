@@ -12,7 +12,12 @@ export interface IpLink {
   master?: string;
   address?: string;
   link_netnsid?: number;
-  linkinfo?: { info_kind?: string; info_slave_kind?: string; info_slave_data?: Record<string, unknown> };
+  linkinfo?: {
+    info_kind?: string;
+    info_data?: Record<string, unknown>;
+    info_slave_kind?: string;
+    info_slave_data?: Record<string, unknown>;
+  };
 }
 
 export interface IpAddrInfo {

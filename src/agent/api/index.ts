@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { coreApi } from './core.js';
 import { attachApi } from './attach.js';
 import { interfacesApi } from './interfaces.js';
+import { routerApi } from './router.js';
 
 export * from './attach.js';
 export * from './interfaces.js';
@@ -10,7 +11,7 @@ export * from './interfaces.js';
  * The agent's RPC API: every method's params and result, defined once and checked at both ends.
  * Each domain keeps its methods in its own file here; this table is the union.
  */
-export const api = { ...coreApi, ...attachApi, ...interfacesApi } as const;
+export const api = { ...coreApi, ...attachApi, ...interfacesApi, ...routerApi } as const;
 
 export type Api = typeof api;
 export type Method = keyof Api;

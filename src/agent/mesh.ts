@@ -1,0 +1,201 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import ipaddr from 'ipaddr.js';
+import { badInput, failed } from '../errors.js';
+import { routes4 } from '../net/ip.js';
+import type { NetnsPath } from '../net/netns.js';
+import type { LaunchSettings, RouterStatus } from '../router/driver.js';
+import { checkRange, DEFAULT_RANGE, findUnderlay } from '../router/underlay.js';
+import { readPasswordFile } from '../router/vxlan/serf.js';
+import { VxlanDriver } from '../router/vxlan/driver.js';
+import type { Params, Result } from './api/index.js';
+import type { Attacher } from './attach.js';
+import type { StateStore } from './state.js';
+
+export interface MeshDeps {
+  store: StateStore;
+  attacher: Attacher;
+  netns: NetnsPath;
+  bridge: string;
+  stateDir: string;
+  log: (msg: string) => void;
+}
+
+/** `host` or `host:port`, IPv4: what connect and forget take. */
+export function parsePeer(text: string): string {
+  const [host, port, ...rest] = text.split(':');
+  const portOk = port === undefined || (/^\d{1,5}$/.test(port) && Number(port) > 0 && Number(port) < 65536);
+  if (!host || rest.length > 0 || !ipaddr.IPv4.isValidFourPartDecimal(host) || !portOk) {
+    throw badInput(
+      'peer',
+      `"${text}" is not a peer address`,
+      "give the peer's underlay address, e.g. 198.18.0.2 or 198.18.0.2:7946",
+    );
+  }
+  return text;
+}
+
+/** The router as desired state: launch settings on disk, one driver running them. */
+export class Mesh {
+  #driver: VxlanDriver | undefined;
+
+  constructor(private readonly d: MeshDeps) {}
+
+  /** At agent start: bring the router back if it was running. */
+  async start(): Promise<void> {
+    const settings = this.d.store.current.router;
+    if (!settings?.running) return;
+    try {
+      await this.#run(settings);
+      this.d.log(`router relaunched (${settings.driver}, ${settings.peers.length} peer target(s))`);
+    } catch (err) {
+      this.d.log(`router relaunch failed: ${(err as Error).message}`);
+    }
+  }
+
+  async launch(p: Params<'launch'>): Promise<Result<'launch'>> {
+    const prior = this.d.store.current.router;
+    const driver = p.driver ?? prior?.driver ?? 'vxlan';
+    if (prior && prior.driver !== driver) {
+      throw badInput(
+        'driver',
+        `this host's router is ${prior.driver}; switching to ${driver} needs a reset first`,
+        'run `xnet-tui reset` (attachments stay), then launch again',
+      );
+    }
+    if (driver !== 'vxlan') {
+      throw badInput('driver', `the ${driver} driver is not built yet`, 'use --driver vxlan (the default)');
+    }
+    const peers = (p.peers ?? []).map(parsePeer);
+    const underlay = await findUnderlay(this.d.netns, p.listen ?? prior?.listen);
+    const range = p.range ?? prior?.range ?? DEFAULT_RANGE;
+    const warnings = checkRange(
+      range,
+      await routes4(this.d.netns),
+      p.range !== undefined || prior?.range !== undefined,
+      this.d.bridge,
+    );
+    const passwordFile = p.passwordFile ? resolve(p.passwordFile) : prior?.passwordFile;
+    if (passwordFile) await readPasswordFile(passwordFile);
+    const settings: LaunchSettings = {
+      driver,
+      nickname: p.nickname ?? prior?.nickname ?? hostname(),
+      listen: underlay.address,
+      range,
+      ...(passwordFile ? { passwordFile } : {}),
+      peers: [...new Set([...(prior?.peers ?? []), ...peers])],
+      running: true,
+    };
+    await this.#driver?.close();
+    this.#driver = undefined;
+    await this.d.store.save({ ...this.d.store.current, router: settings });
+    await this.#run(settings);
+    return { router: await this.status(), warnings };
+  }
+
+  async #run(settings: LaunchSettings): Promise<void> {
+    const driver = new VxlanDriver({
+      netns: this.d.netns,
+      bridge: this.d.bridge,
+      stateDir: this.d.stateDir,
+      log: this.d.log,
+      onMtu: (mtu) => this.d.attacher.setMtu(mtu),
+      localOwner: (address) => this.d.attacher.localOwner(address),
+    });
+    try {
+      await driver.launch(settings);
+    } catch (err) {
+      await driver.close().catch(() => undefined);
+      throw err;
+    }
+    this.#driver = driver;
+  }
+
+  #running(): VxlanDriver {
+    if (!this.#driver)
+      throw failed('the router is not running', 'launch it first: xnet-tui launch [PEER...]');
+    return this.#driver;
+  }
+
+  async connect(p: Params<'connect'>): Promise<Result<'connect'>> {
+    const peers = p.peers.map(parsePeer);
+    const driver = this.#running();
+    const settings = this.d.store.current.router!;
+    await this.d.store.save({
+      ...this.d.store.current,
+      router: { ...settings, peers: [...new Set([...settings.peers, ...peers])] },
+    });
+    return { connections: await driver.connect(peers) };
+  }
+
+  async forget(p: Params<'forget'>): Promise<Result<'forget'>> {
+    const peers = p.peers.map(parsePeer);
+    const settings = this.d.store.current.router;
+    const known = settings?.peers ?? [];
+    const forgotten = peers.filter((x) => known.includes(x));
+    if (settings)
+      await this.d.store.save({
+        ...this.d.store.current,
+        router: { ...settings, peers: known.filter((x) => !peers.includes(x)) },
+      });
+    await this.#driver?.forget(forgotten);
+    return { forgotten, unknown: peers.filter((x) => !known.includes(x)) };
+  }
+
+  async stop(): Promise<Result<'stop'>> {
+    const wasRunning = Boolean(this.#driver);
+    await this.#driver?.stop();
+    this.#driver = undefined;
+    const settings = this.d.store.current.router;
+    if (settings)
+      await this.d.store.save({ ...this.d.store.current, router: { ...settings, running: false } });
+    return { wasRunning };
+  }
+
+  async reset(): Promise<Result<'reset'>> {
+    const wasLaunched = Boolean(this.d.store.current.router);
+    const driver =
+      this.#driver ??
+      new VxlanDriver({
+        netns: this.d.netns,
+        bridge: this.d.bridge,
+        stateDir: this.d.stateDir,
+        log: this.d.log,
+        onMtu: async () => undefined,
+        localOwner: () => undefined,
+      });
+    await driver.reset();
+    this.#driver = undefined;
+    const { router: _gone, ...rest } = this.d.store.current;
+    await this.d.store.save(rest);
+    return { wasLaunched };
+  }
+
+  async status(): Promise<RouterStatus> {
+    const settings = this.d.store.current.router;
+    if (this.#driver)
+      return { driver: this.#driver.name, state: 'running', ...(await this.#driver.status()) };
+    return {
+      driver: settings?.driver ?? null,
+      state: settings ? 'stopped' : 'not-launched',
+      nickname: settings?.nickname ?? null,
+      name: null,
+      listen: settings?.listen ?? null,
+      range: settings?.range ?? null,
+      encrypted: Boolean(settings?.passwordFile),
+      bridge: { name: this.d.bridge, mtu: null },
+      underlayMtu: null,
+      peers: [],
+      connections: [],
+      warnings: [],
+    };
+  }
+
+  meshOwner(address: string): Promise<{ peer: string; container: string } | undefined> {
+    return this.#driver?.addressOwner(address) ?? Promise.resolve(undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.#driver?.close();
+  }
+}

@@ -1,0 +1,149 @@
+import type { Command } from 'commander';
+import { ExitCode } from '../errors.js';
+import type { RouterStatus } from '../router/driver.js';
+import { emit, table } from './output.js';
+import { globals, withAgent } from './target.js';
+
+export function peersTable(r: RouterStatus): string {
+  if (r.state !== 'running') return `router ${r.state}${r.driver ? ` (${r.driver})` : ''}: no peers`;
+  return table(
+    ['NAME', 'NICKNAME', 'ADDRESS', 'GOSSIP', 'DATA PLANE', 'RTT', 'WHY'],
+    r.peers.map((p) => [
+      p.self ? `${p.name} (self)` : p.name,
+      p.nickname,
+      p.address,
+      p.gossip,
+      p.self ? '-' : p.dataPlane.state,
+      p.dataPlane.rttMs !== null && !p.self ? `${p.dataPlane.rttMs.toFixed(2)} ms` : '-',
+      p.self ? '' : (p.dataPlane.detail ?? ''),
+    ]),
+  );
+}
+
+export function connectionsTable(r: RouterStatus): string {
+  if (r.connections.length === 0) return 'no connection targets (xnet-tui connect PEER adds one)';
+  return table(
+    ['TARGET', 'STATE', 'ERROR'],
+    r.connections.map((c) => [c.target, c.state, c.error ?? '']),
+  );
+}
+
+export function routerSummary(r: RouterStatus): string {
+  if (r.state === 'not-launched')
+    return 'router       not launched (local bridge only; `xnet-tui launch` starts the mesh)';
+  const alive = r.peers.filter((p) => !p.self && p.gossip === 'alive').length;
+  const reachable = r.peers.filter((p) => !p.self && p.dataPlane.state === 'reachable').length;
+  return [
+    `router       ${r.driver} ${r.state}${r.nickname ? `, nickname ${r.nickname}` : ''}${r.encrypted ? ', encrypted' : ', not encrypted'}`,
+    `underlay     ${r.listen ?? '-'}${r.underlayMtu ? ` (mtu ${r.underlayMtu})` : ''}, bridge ${r.bridge.name} mtu ${r.bridge.mtu ?? '-'}, range ${r.range ?? '-'}`,
+    `peers        ${alive} alive in gossip, ${reachable} reachable on the data plane`,
+  ].join('\n');
+}
+
+export function registerRouter(program: Command): void {
+  program
+    .command('launch')
+    .description(
+      'start the overlay router on this host (kernel VXLAN, membership by Serf) and connect to PEERs',
+    )
+    .argument('[peers...]', 'underlay addresses of peers to join, host or host:port')
+    .option('--driver <name>', 'vxlan (default); bridge, ovs-gre and weave are planned')
+    .option('--nickname <name>', 'a human name for this host in the mesh (default: hostname)')
+    .option('--listen <addr>', "underlay address (default: the default route's, else the first)")
+    .option('--range <cidr>', 'overlay address range (default 10.32.0.0/12)')
+    .option(
+      '--password-file <file>',
+      'encrypt and close the mesh with the password in FILE (never on the command line)',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  xnet-tui launch\n  xnet-tui launch --nickname web1 --password-file /etc/xnet/password 198.18.0.1\n  xnet-tui --lab h2 launch 198.18.0.1\n',
+    )
+    .action(
+      async (
+        peers: string[],
+        o: { driver?: string; nickname?: string; listen?: string; range?: string; passwordFile?: string },
+        cmd: Command,
+      ) => {
+        const res = await withAgent(cmd, (a) =>
+          a.call('launch', {
+            ...(o.driver ? { driver: o.driver as 'vxlan' } : {}),
+            ...(o.nickname ? { nickname: o.nickname } : {}),
+            ...(o.listen ? { listen: o.listen } : {}),
+            ...(o.range ? { range: o.range } : {}),
+            ...(o.passwordFile ? { passwordFile: o.passwordFile } : {}),
+            peers,
+          }),
+        );
+        emit(globals(cmd), res, (r) =>
+          [
+            routerSummary(r.router),
+            ...r.warnings.map((w) => `warning: ${w}`),
+            connectionsTable(r.router),
+          ].join('\n'),
+        );
+        if (res.router.connections.some((c) => c.state === 'failed')) process.exitCode = ExitCode.failed;
+      },
+    );
+
+  program
+    .command('connect')
+    .description('join the mesh through PEER (gossip makes it transitive: one peer is enough)')
+    .argument('<peers...>', 'underlay addresses, host or host:port')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  xnet-tui connect 198.18.0.1\n  xnet-tui --lab h3 connect 198.18.0.2 --json\n',
+    )
+    .action(async (peers: string[], _o: unknown, cmd: Command) => {
+      const res = await withAgent(cmd, (a) => a.call('connect', { peers }));
+      emit(globals(cmd), res, (r) =>
+        r.connections
+          .map((c) =>
+            c.state === 'established'
+              ? `connected to ${c.target}`
+              : `could not connect to ${c.target}: ${c.error}`,
+          )
+          .join('\n'),
+      );
+      if (res.connections.some((c) => c.state === 'failed')) process.exitCode = ExitCode.failed;
+    });
+
+  program
+    .command('forget')
+    .description('stop (re)connecting to PEER; the mesh keeps peers that are alive in gossip')
+    .argument('<peers...>', 'underlay addresses given to launch or connect')
+    .addHelpText('after', '\nExamples:\n  xnet-tui forget 198.18.0.3\n')
+    .action(async (peers: string[], _o: unknown, cmd: Command) => {
+      const res = await withAgent(cmd, (a) => a.call('forget', { peers }));
+      emit(globals(cmd), res, (r) =>
+        [
+          ...r.forgotten.map((p) => `forgot ${p}`),
+          ...r.unknown.map((p) => `${p} was not a connection target; nothing to do`),
+        ].join('\n'),
+      );
+    });
+
+  program
+    .command('stop')
+    .description('take the router down (leaves the mesh); attachments and settings are kept')
+    .addHelpText('after', '\nExamples:\n  xnet-tui stop\n')
+    .action(async (_o: unknown, cmd: Command) => {
+      const res = await withAgent(cmd, (a) => a.call('stop', {}));
+      emit(globals(cmd), res, (r) =>
+        r.wasRunning ? 'router stopped' : 'router was not running; nothing to do',
+      );
+    });
+
+  program
+    .command('reset')
+    .description(
+      'remove everything the router created: VXLAN device, gossip state, settings (attachments stay)',
+    )
+    .addHelpText('after', '\nExamples:\n  xnet-tui reset\n')
+    .action(async (_o: unknown, cmd: Command) => {
+      const res = await withAgent(cmd, (a) => a.call('reset', {}));
+      emit(globals(cmd), res, (r) =>
+        r.wasLaunched ? 'router reset' : 'router was never launched; nothing to do',
+      );
+    });
+}

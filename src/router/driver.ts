@@ -1,0 +1,87 @@
+import { z } from 'zod';
+
+/**
+ * What every mesh implements (flannel's backend shape): the agent and the UI see this interface only.
+ * vxlan is the default; bridge, ovs-gre and weave come through the same door.
+ */
+export const DriverName = z.enum(['vxlan', 'bridge', 'ovs-gre', 'weave']);
+export type DriverName = z.infer<typeof DriverName>;
+
+export const LaunchSettings = z.object({
+  driver: DriverName,
+  nickname: z.string().min(1).max(63),
+  /** Underlay address this host is reached at (VTEP, gossip bind). */
+  listen: z.string(),
+  /** The overlay range containers are given addresses from. */
+  range: z.string(),
+  passwordFile: z.string().optional(),
+  /** Peers to connect to (`connect` adds, `forget` removes), as host or host:port. */
+  peers: z.array(z.string()),
+  /** false after `stop`: the settings stay, the router is down. */
+  running: z.boolean(),
+});
+export type LaunchSettings = z.infer<typeof LaunchSettings>;
+
+export const GossipState = z.enum(['alive', 'leaving', 'left', 'failed', 'none']);
+export const DataPlaneState = z.enum(['reachable', 'unreachable', 'mtu-too-small', 'unknown']);
+
+export const PeerStatus = z.object({
+  name: z.string(),
+  nickname: z.string(),
+  address: z.string(),
+  gossip: GossipState,
+  dataPlane: z.object({
+    state: DataPlaneState,
+    rttMs: z.number().nullable(),
+    /** Largest payload that crossed, when the full-size probe failed. */
+    detail: z.string().nullable(),
+    checkedAt: z.string().nullable(),
+  }),
+  self: z.boolean(),
+});
+export type PeerStatus = z.infer<typeof PeerStatus>;
+
+export const ConnectionStatus = z.object({
+  target: z.string(),
+  state: z.enum(['established', 'failed', 'pending']),
+  error: z.string().nullable(),
+});
+export type ConnectionStatus = z.infer<typeof ConnectionStatus>;
+
+export const RouterStatus = z.object({
+  driver: DriverName.nullable(),
+  state: z.enum(['not-launched', 'running', 'stopped', 'starting']),
+  nickname: z.string().nullable(),
+  name: z.string().nullable(),
+  listen: z.string().nullable(),
+  range: z.string().nullable(),
+  encrypted: z.boolean(),
+  bridge: z.object({ name: z.string(), mtu: z.number().nullable() }),
+  underlayMtu: z.number().nullable(),
+  peers: z.array(PeerStatus),
+  connections: z.array(ConnectionStatus),
+  warnings: z.array(z.string()),
+});
+export type RouterStatus = z.infer<typeof RouterStatus>;
+
+/** Where attach plugs a container in, and with what MTU. */
+export interface AttachPoint {
+  bridge: string;
+  mtu: number;
+}
+
+export interface RouterDriver {
+  readonly name: DriverName;
+  /** Brings the router up with these settings (idempotent: launching a running router reconciles it). */
+  launch(settings: LaunchSettings): Promise<void>;
+  /** Router down; settings and attachments kept. */
+  stop(): Promise<void>;
+  /** Removes everything this driver created. */
+  reset(): Promise<void>;
+  connect(peers: string[]): Promise<ConnectionStatus[]>;
+  forget(peers: string[]): Promise<void>;
+  status(): Promise<Omit<RouterStatus, 'driver' | 'state'>>;
+  attachPoint(): AttachPoint;
+  /** Who in the mesh (other than this host) holds `address`, if anyone. */
+  addressOwner(address: string): Promise<{ peer: string; container: string } | undefined>;
+}

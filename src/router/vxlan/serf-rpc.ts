@@ -1,0 +1,196 @@
+import { createConnection, type Socket } from 'node:net';
+import { decodeMultiStream, encode } from '@msgpack/msgpack';
+
+/**
+ * A client for Serf's own RPC protocol (msgpack over TCP, what the `serf` CLI speaks): members, join,
+ * leave, and a stream of member events delivered as they happen rather than by fork/exec handlers.
+ */
+
+export type MemberStatus = 'alive' | 'leaving' | 'left' | 'failed' | 'none';
+
+export interface SerfMember {
+  name: string;
+  addr: string;
+  port: number;
+  tags: Record<string, string>;
+  status: MemberStatus;
+}
+
+export interface MemberEvent {
+  event: string;
+  members: SerfMember[];
+}
+
+interface RawMember {
+  Name: string;
+  Addr: Uint8Array | number[];
+  Port: number;
+  Tags: Record<string, string> | null;
+  Status: string;
+}
+
+/** Go's net.IP arrives as 4 or 16 raw bytes; IPv4 in 16 bytes is ::ffff:a.b.c.d. */
+export function ipFromBytes(bytes: Uint8Array | number[]): string {
+  const b = Array.from(bytes);
+  const v4 =
+    b.length === 16 && b.slice(0, 10).every((x) => x === 0) && b[10] === 255 && b[11] === 255
+      ? b.slice(12)
+      : b;
+  if (v4.length === 4) return v4.join('.');
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((b[i]! << 8) | b[i + 1]!).toString(16));
+  return groups.join(':');
+}
+
+function member(raw: RawMember): SerfMember {
+  return {
+    name: raw.Name,
+    addr: ipFromBytes(raw.Addr),
+    port: raw.Port,
+    tags: raw.Tags ?? {},
+    status: (['alive', 'leaving', 'left', 'failed'].includes(raw.Status)
+      ? raw.Status
+      : 'none') as MemberStatus,
+  };
+}
+
+interface Pending {
+  /** Whether a body follows the response header. */
+  body: boolean;
+  resolve: (body: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+export class SerfRpc {
+  readonly #socket: Socket;
+  #seq = 0;
+  readonly #pending = new Map<number, Pending>();
+  readonly #streams = new Map<number, (body: unknown) => void>();
+  #bodyFor: number | undefined;
+  #closed = false;
+  onClose: (err?: Error) => void = () => undefined;
+
+  private constructor(socket: Socket) {
+    this.#socket = socket;
+    void this.#read();
+  }
+
+  static async connect(addr: string, timeoutMs = 2_000): Promise<SerfRpc> {
+    const [host, port] = addr.split(':') as [string, string];
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = createConnection({ host, port: Number(port) });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new Error(`serf RPC at ${addr}: connect timed out`));
+      }, timeoutMs);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      s.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+    socket.setNoDelay(true);
+    const rpc = new SerfRpc(socket);
+    await rpc.#request('handshake', { Version: 1 }, false);
+    return rpc;
+  }
+
+  async #read(): Promise<void> {
+    try {
+      for await (const obj of decodeMultiStream(this.#socket as AsyncIterable<Uint8Array>)) {
+        if (this.#bodyFor !== undefined) {
+          const seq = this.#bodyFor;
+          this.#bodyFor = undefined;
+          const stream = this.#streams.get(seq);
+          if (stream) stream(obj);
+          else this.#settle(seq, obj);
+          continue;
+        }
+        const header = obj as { Seq: number; Error: string };
+        const pending = this.#pending.get(header.Seq);
+        if (header.Error) {
+          if (pending) {
+            this.#pending.delete(header.Seq);
+            pending.reject(new Error(header.Error));
+          }
+          continue;
+        }
+        if (this.#streams.has(header.Seq) && !pending) this.#bodyFor = header.Seq;
+        else if (pending?.body) this.#bodyFor = header.Seq;
+        else this.#settle(header.Seq, undefined);
+      }
+      this.#close();
+    } catch (err) {
+      this.#close(err as Error);
+    }
+  }
+
+  #settle(seq: number, body: unknown): void {
+    const p = this.#pending.get(seq);
+    if (!p) return;
+    this.#pending.delete(seq);
+    p.resolve(body);
+  }
+
+  #close(err?: Error): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const p of this.#pending.values()) p.reject(err ?? new Error('serf RPC connection closed'));
+    this.#pending.clear();
+    this.onClose(err);
+  }
+
+  #request(command: string, body: unknown, hasBody: boolean): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new Error('serf RPC connection closed'));
+    const seq = this.#seq++;
+    const promise = new Promise<unknown>((resolve, reject) =>
+      this.#pending.set(seq, { body: hasBody, resolve, reject }),
+    );
+    this.#socket.write(encode({ Command: command, Seq: seq }));
+    if (body !== undefined) this.#socket.write(encode(body));
+    return promise;
+  }
+
+  async members(): Promise<SerfMember[]> {
+    const body = (await this.#request('members', undefined, true)) as { Members: RawMember[] };
+    return body.Members.map(member);
+  }
+
+  /** Joins through the given `host:port` addresses; resolves with how many answered. */
+  async join(existing: string[]): Promise<number> {
+    const body = (await this.#request('join', { Existing: existing, Replay: false }, true)) as {
+      Num: number;
+    };
+    return body.Num;
+  }
+
+  async leave(): Promise<void> {
+    await this.#request('leave', undefined, false);
+  }
+
+  async forceLeave(node: string): Promise<void> {
+    await this.#request('force-leave', { Node: node }, false);
+  }
+
+  /** Subscribes to member events; the callback sees each event as Serf delivers it. */
+  async streamMembers(onEvent: (e: MemberEvent) => void): Promise<void> {
+    const seq = this.#seq;
+    this.#streams.set(seq, (body) => {
+      const b = body as { Event: string; Members?: RawMember[] };
+      onEvent({ event: b.Event, members: (b.Members ?? []).map(member) });
+    });
+    await this.#request(
+      'stream',
+      { Type: 'member-join,member-leave,member-failed,member-update,member-reap' },
+      false,
+    );
+  }
+
+  close(): void {
+    this.#socket.destroy();
+    this.#close();
+  }
+}
