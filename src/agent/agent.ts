@@ -5,6 +5,7 @@ import { followContainerEvents } from '../docker/events.js';
 import { link } from '../net/ip.js';
 import { interfaceCounters } from '../net/counters.js';
 import { Attacher } from './attach.js';
+import { dockerdHandlers, type DockerdAgentOptions } from '../docker/config/handlers.js';
 import { Mesh } from './mesh.js';
 import { rpcServer, listen, type Handlers } from './rpc.js';
 import { StateStore } from './state.js';
@@ -15,6 +16,7 @@ export interface AgentOptions {
   socket: string;
   stateDir: string;
   dockerHost: string;
+  dockerd?: DockerdAgentOptions;
 }
 
 export interface RunningAgent {
@@ -75,6 +77,15 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     reset: () => mesh.reset(),
     router: () => mesh.status(),
     interfaces: async () => ({ at: Date.now(), interfaces: await interfaceCounters(undefined) }),
+    ...dockerdHandlers({
+      options: opts.dockerd ?? {},
+      stateDir: opts.stateDir,
+      docker,
+      state: () => store.current,
+      overlayBridge: BRIDGE,
+      reattach: () => attacher.reconcileAll().then(() => store.current.attachments.length),
+      log,
+    }),
   };
 
   const server: Server = await listen(opts.socket, rpcServer(handlers, log));

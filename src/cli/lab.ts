@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { badInput } from '../errors.js';
-import { labDown, labExec, labStatus, labUp, type LabHostStatus } from '../lab/lab.js';
+import { labDown, labExec, labStatus, labUp, resolveLabHost, type LabHostStatus } from '../lab/lab.js';
+import { restartLabDockerd } from '../lab/dockerd.js';
 import { emit, table } from './output.js';
 import { globals } from './target.js';
 
@@ -58,6 +59,16 @@ export function registerLab(program: Command): void {
     .action(async (_o: unknown, cmd: Command) => {
       const hosts = await labStatus();
       emit(globals(cmd), { hosts }, (r) => statusTable(r.hosts));
+    });
+
+  // What a lab host's agent runs instead of `systemctl restart docker` (its --dockerd-restart).
+  lab
+    .command('restart-dockerd', { hidden: true })
+    .description("restart a lab host's dockerd from its unit file; returns when it answers or has failed")
+    .argument('<host>', 'h1, h2, ...')
+    .action(async (host: string, _o: unknown, cmd: Command) => {
+      const pid = await restartLabDockerd(resolveLabHost(host));
+      emit(globals(cmd), { host, pid }, () => `dockerd on ${host} restarted (pid ${pid})`);
     });
 
   lab

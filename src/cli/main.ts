@@ -8,6 +8,7 @@ import { registerPs } from './ps.js';
 import { registerStatus } from './status.js';
 import { registerRouter } from './router.js';
 import { registerLab } from './lab.js';
+import { registerDockerd } from './dockerd.js';
 import { reportError } from './output.js';
 import { withAgent, globals } from './target.js';
 
@@ -59,6 +60,7 @@ registerPs(program);
 registerStatus(program);
 registerRouter(program);
 registerLab(program);
+registerDockerd(program);
 
 try {
   await program.parseAsync(process.argv);

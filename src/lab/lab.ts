@@ -8,6 +8,7 @@ import { ipBatch, link, addrs } from '../net/ip.js';
 import { AgentConnection } from '../agent/rpc.js';
 import { CLI_MAIN } from '../agent/client.js';
 import { ensureImage } from './image.js';
+import { labAgentDockerdArgs, startLabDockerd } from './dockerd.js';
 import { alive, pidsMentioning, readPid, spawnDetached, terminate, waitFor } from './process.js';
 import {
   LAB_DATA,
@@ -119,33 +120,8 @@ async function ensureDockerd(h: LabHost): Promise<void> {
       () => false,
     ))
   ))
-    await startDockerd(h, docker);
+    await startLabDockerd(h);
   await ensureImage(docker);
-}
-
-async function startDockerd(h: LabHost, docker: Docker): Promise<void> {
-  mkdirSync(h.runDir, { recursive: true });
-  mkdirSync(h.dataDir, { recursive: true });
-  spawnDetached(
-    'nsenter',
-    [
-      `--net=${h.netnsPath}`,
-      '--',
-      'dockerd',
-      '--host',
-      h.dockerHost,
-      '--data-root',
-      h.dockerDataRoot,
-      '--exec-root',
-      h.dockerExecRoot,
-      '--pidfile',
-      h.dockerPidfile,
-      '--log-level',
-      'warn',
-    ],
-    h.dockerLog,
-  );
-  await waitFor(`dockerd on ${h.name}`, () => docker.ping().then(() => true), 60_000, `see ${h.dockerLog}`);
 }
 
 async function agentAnswers(h: LabHost): Promise<boolean> {
@@ -179,6 +155,7 @@ async function ensureAgent(h: LabHost): Promise<void> {
       h.agentStateDir,
       '--docker-host',
       h.dockerHost,
+      ...labAgentDockerdArgs(h),
     ],
     h.agentLog,
   );

@@ -3,15 +3,17 @@ import { coreApi } from './core.js';
 import { attachApi } from './attach.js';
 import { interfacesApi } from './interfaces.js';
 import { routerApi } from './router.js';
+import { dockerdApi } from './dockerd.js';
 
 export * from './attach.js';
 export * from './interfaces.js';
+export * from './dockerd.js';
 
 /**
  * The agent's RPC API: every method's params and result, defined once and checked at both ends.
  * Each domain keeps its methods in its own file here; this table is the union.
  */
-export const api = { ...coreApi, ...attachApi, ...interfacesApi, ...routerApi } as const;
+export const api = { ...coreApi, ...attachApi, ...interfacesApi, ...routerApi, ...dockerdApi } as const;
 
 export type Api = typeof api;
 export type Method = keyof Api;

@@ -1,0 +1,260 @@
+import { hostname } from 'node:os';
+import { createInterface } from 'node:readline/promises';
+import { Command, Option } from 'commander';
+import { badInput, failed } from '../errors.js';
+import { formatValue } from '../docker/config/options.js';
+import type { DockerdFinding, Result } from '../agent/api/index.js';
+import { emit, table } from './output.js';
+import { globals, withAgent } from './target.js';
+
+type Diff = Result<'dockerd.diff'>;
+type Applied = Result<'dockerd.apply'>;
+
+function findingLines(findings: DockerdFinding[]): string[] {
+  return findings.map((f) => {
+    const tag =
+      f.severity === 'error' ? 'error' : f.severity === 'confirm' ? 'needs confirmation' : 'warning';
+    return `${tag} (${f.key}): ${f.message}${f.hint ? `\n  hint: ${f.hint}` : ''}`;
+  });
+}
+
+function diffText(d: Diff): string {
+  const lines: string[] = [];
+  if (d.staged.length === 0) lines.push('nothing staged');
+  else
+    lines.push(
+      'staged:',
+      ...d.staged.map(
+        (s) =>
+          `  ${s.value === null ? `unset ${s.key}` : `${s.key}=${formatValue(s.value)}`}${s.to ? ` (in ${s.to})` : ''}`,
+      ),
+    );
+  if (d.refused) lines.push(`cannot apply: ${d.refused}`);
+  for (const f of d.files) lines.push('', f.diff.trimEnd());
+  if (d.notes.length) lines.push('', ...d.notes.map((n) => `note: ${n}`));
+  if (d.findings.length) lines.push('', ...findingLines(d.findings));
+  if (d.staged.length > 0 && !d.refused)
+    lines.push(
+      '',
+      d.blocked && d.files.length > 0
+        ? 'apply would refuse until the errors above are fixed'
+        : d.files.length === 0
+          ? 'the staged changes are already in effect'
+          : 'apply with: xnet-tui dockerd apply',
+    );
+  return lines.join('\n');
+}
+
+function appliedText(r: Applied, verb: string): string {
+  const lines = r.files.map((f) => f.diff.trimEnd());
+  lines.push(
+    '',
+    ...r.steps.map(
+      (s) => `${s.ok ? 'ok ' : 'FAILED'} ${s.step} (${s.ms} ms)${s.detail ? `: ${s.detail}` : ''}`,
+    ),
+  );
+  if (r.outcome === 'applied')
+    lines.push(`${verb}: dockerd is healthy; ${r.reattached} attachment(s) re-attached; backup ${r.backup}`);
+  else {
+    lines.push(
+      r.outcome === 'rolled-back'
+        ? `${verb} FAILED and was rolled back: the previous files are restored and dockerd is healthy again`
+        : `${verb} FAILED and so did the rollback: dockerd is NOT healthy; the previous files are in backup ${r.backup}`,
+      `why: ${r.reason}`,
+    );
+    if (r.daemonLog.length) lines.push("dockerd's log:", ...r.daemonLog.map((l) => `  ${l}`));
+  }
+  return lines.join('\n');
+}
+
+/** `KEY=VALUE` words; a value may itself contain `=` (`default-address-pools=base=10.10.0.0/16,size=24`). */
+function parseAssignments(words: string[]): Array<{ key: string; value: string }> {
+  return words.map((w) => {
+    const eq = w.indexOf('=');
+    if (eq <= 0)
+      throw badInput('args', `"${w}" is not KEY=VALUE`, 'example: xnet-tui dockerd set bridge=br0');
+    return { key: w.slice(0, eq), value: w.slice(eq + 1) };
+  });
+}
+
+/** The operator types the host's name: applying restarts dockerd and every container without live-restore. */
+async function confirm(what: string): Promise<void> {
+  if (!process.stdin.isTTY)
+    throw badInput(
+      'yes',
+      `${what} restarts dockerd; confirm with --yes when not at a terminal`,
+      `xnet-tui dockerd ${what} --yes`,
+    );
+  const name = hostname();
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${what} restarts dockerd on ${name}. Type the host name to go on: `);
+    if (answer.trim() !== name)
+      throw badInput('yes', 'not confirmed; nothing changed', `type ${name} exactly, or pass --yes`);
+  } finally {
+    rl.close();
+  }
+}
+
+const toOption = (): Option =>
+  new Option('--to <place>', 'where the value goes: daemon.json or flag (a drop-in for the unit)').choices([
+    'daemon.json',
+    'flag',
+  ]);
+
+export function registerDockerd(program: Command): void {
+  const dockerd = program
+    .command('dockerd')
+    .description(
+      "dockerd's network options: see where each comes from, stage edits, validate, apply with rollback",
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  xnet-tui dockerd show
+  xnet-tui dockerd set bridge=br0 fixed-cidr=172.25.11.0/25
+  xnet-tui dockerd diff
+  xnet-tui dockerd apply --yes
+  xnet-tui dockerd rollback --yes`,
+    );
+
+  dockerd
+    .command('show')
+    .description(
+      'the options in effect, where each comes from (daemon.json, a flag in the unit, or the default), and problems',
+    )
+    .addHelpText('after', '\nExamples:\n  xnet-tui dockerd show\n  xnet-tui --lab h1 dockerd show --json\n')
+    .action(async (_o: unknown, cmd: Command) => {
+      const r = await withAgent(cmd, (a) => a.call('dockerd.show', {}));
+      emit(globals(cmd), r, (s) => {
+        const rows = s.options.map((o) => [
+          o.key,
+          o.source === 'conflict'
+            ? `${formatValue(o.flagValue ?? undefined)} | ${formatValue(o.fileValue ?? undefined)}`
+            : o.source === 'default'
+              ? `(${o.defaultText})`
+              : formatValue(o.value ?? undefined),
+          o.source === 'conflict' ? 'BOTH flag and daemon.json' : o.source,
+          o.file ?? '',
+        ]);
+        const lines = [
+          `daemon.json: ${s.configPath} (${s.daemonJson.state}${s.daemonJson.error ? `: ${s.daemonJson.error}` : ''})`,
+          `ExecStart:   ${s.execStart ? `${s.execStart.file}: ${s.execStart.argv.join(' ')}` : '(no unit found)'}`,
+          `restart:     ${s.restart}`,
+          '',
+          table(['OPTION', 'VALUE', 'SOURCE', 'FILE'], rows),
+        ];
+        if (s.findings.length) lines.push('', ...findingLines(s.findings));
+        if (s.staged.length) lines.push('', `${s.staged.length} change(s) staged: xnet-tui dockerd diff`);
+        return lines.join('\n');
+      });
+    });
+
+  const staging = (name: string, description: string, example: string): Command =>
+    dockerd.command(name).description(description).addHelpText('after', `\nExamples:\n${example}\n`);
+
+  staging(
+    'set',
+    'stage KEY=VALUE changes (checked now; written only by apply)',
+    '  xnet-tui dockerd set bridge=br0 fixed-cidr=172.25.11.0/25\n  xnet-tui dockerd set icc=false mtu=1450\n  xnet-tui dockerd set hosts=fd://,unix:///var/run/docker.sock --to flag\n  xnet-tui dockerd set default-address-pools=10.10.0.0/16:24',
+  )
+    .argument('<assignments...>', 'KEY=VALUE ...')
+    .addOption(toOption())
+    .action(async (words: string[], o: { to?: 'daemon.json' | 'flag' }, cmd: Command) => {
+      const set = parseAssignments(words);
+      const r = await withAgent(cmd, (a) => a.call('dockerd.stage', { set, ...(o.to ? { to: o.to } : {}) }));
+      emit(globals(cmd), r, diffText);
+    });
+
+  staging(
+    'unset',
+    "stage removing options, back to dockerd's default",
+    '  xnet-tui dockerd unset bip\n  xnet-tui dockerd unset fixed-cidr bridge',
+  )
+    .argument('<keys...>', 'KEY ...')
+    .action(async (unset: string[], _o: unknown, cmd: Command) => {
+      const r = await withAgent(cmd, (a) => a.call('dockerd.stage', { unset }));
+      emit(globals(cmd), r, diffText);
+    });
+
+  staging(
+    'move',
+    'stage moving options to daemon.json or to the flags, keeping their value (fixes "specified both as a flag and in the configuration file")',
+    '  xnet-tui dockerd move hosts --to flag\n  xnet-tui dockerd move bip --to daemon.json',
+  )
+    .argument('<keys...>', 'KEY ...')
+    .addOption(toOption().makeOptionMandatory())
+    .action(async (keys: string[], o: { to: 'daemon.json' | 'flag' }, cmd: Command) => {
+      const r = await withAgent(cmd, (a) =>
+        a.call('dockerd.stage', { move: keys.map((key) => ({ key, to: o.to })) }),
+      );
+      emit(globals(cmd), r, diffText);
+    });
+
+  staging(
+    'diff',
+    'the staged changes, the files apply would write, and what validation says',
+    '  xnet-tui dockerd diff\n  xnet-tui dockerd diff --json',
+  ).action(async (_o: unknown, cmd: Command) => {
+    const r = await withAgent(cmd, (a) => a.call('dockerd.diff', {}));
+    emit(globals(cmd), r, diffText);
+  });
+
+  staging('discard', 'drop every staged change', '  xnet-tui dockerd discard').action(
+    async (_o: unknown, cmd: Command) => {
+      const r = await withAgent(cmd, (a) => a.call('dockerd.stage', { clear: true }));
+      emit(globals(cmd), r, () => 'nothing staged');
+    },
+  );
+
+  staging(
+    'apply',
+    'validate, back up, write atomically, restart dockerd, wait until healthy, re-attach; roll back by itself if dockerd does not come back',
+    '  xnet-tui dockerd apply            (asks you to type the host name)\n  xnet-tui dockerd apply --yes --timeout 90\n  xnet-tui dockerd apply --yes --allow-insecure-tcp',
+  )
+    .option('--yes', 'do not ask: restarting dockerd is intended')
+    .option(
+      '--allow-insecure-tcp',
+      'accept hosts=tcp://... without TLS (root for anyone who can reach the port)',
+    )
+    .option('--timeout <seconds>', 'how long dockerd may take to become healthy', '60')
+    .action(async (o: { yes?: boolean; allowInsecureTcp?: boolean; timeout: string }, cmd: Command) => {
+      const timeoutSeconds = seconds(o.timeout);
+      const g = globals(cmd);
+      await withAgent(cmd, async (a) => {
+        const d = await a.call('dockerd.diff', {});
+        if (d.refused) throw failed(d.refused, 'see `xnet-tui dockerd show`');
+        if (!g.json && !o.yes) process.stderr.write(diffText(d) + '\n');
+        if (!o.yes) await confirm('apply');
+        const r = await a.call('dockerd.apply', {
+          allowInsecureTcp: Boolean(o.allowInsecureTcp),
+          timeoutSeconds,
+        });
+        emit(g, r, (x) => appliedText(x, 'apply'));
+        if (r.outcome !== 'applied') process.exitCode = 1;
+      });
+    });
+
+  staging(
+    'rollback',
+    'restore the files of the last apply and restart dockerd',
+    '  xnet-tui dockerd rollback --yes',
+  )
+    .option('--yes', 'do not ask: restarting dockerd is intended')
+    .option('--timeout <seconds>', 'how long dockerd may take to become healthy', '60')
+    .action(async (o: { yes?: boolean; timeout: string }, cmd: Command) => {
+      const timeoutSeconds = seconds(o.timeout);
+      if (!o.yes) await confirm('rollback');
+      const r = await withAgent(cmd, (a) => a.call('dockerd.rollback', { timeoutSeconds }));
+      emit(globals(cmd), r, (x) => appliedText(x, 'rollback'));
+      if (r.outcome !== 'applied') process.exitCode = 1;
+    });
+}
+
+function seconds(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 5 || n > 600)
+    throw badInput('timeout', `--timeout ${text} is not 5-600 seconds`, 'example: --timeout 90');
+  return n;
+}
