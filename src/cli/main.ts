@@ -10,7 +10,7 @@ import { registerRouter } from './router.js';
 import { registerLab } from './lab.js';
 import { registerDockerd } from './dockerd.js';
 import { reportError } from './output.js';
-import { withAgent, globals } from './target.js';
+import { openTui } from './tui.js';
 
 const program = new Command('xnet-tui')
   .description(
@@ -37,22 +37,8 @@ Examples:
   xnet-tui lab down`,
   );
 
-// Until the TUI lands, the bare command prints the overview the TUI's header and panes will show.
-program.action(async (_o: unknown, cmd: Command) => {
-  const [status, ps] = await withAgent(cmd, (a) => Promise.all([a.call('status', {}), a.call('ps', {})]));
-  if (globals(cmd).json) {
-    process.stdout.write(JSON.stringify({ status, ps }, null, 2) + '\n');
-    return;
-  }
-  process.stdout.write(
-    `xnet ${status.version} on ${status.socket}: docker ${status.docker.reachable ? status.docker.version : 'unreachable'}, ` +
-      `bridge ${status.bridge.present ? 'up' : 'absent'}, ${status.attachments} attachment(s)\n` +
-      ps.attachments
-        .map((a) => `  ${a.container}  ${a.ifname}  ${a.mac ?? '-'}  ${a.cidrs.join(',')}  ${a.state}`)
-        .join('\n') +
-      '\n',
-  );
-});
+// The bare command opens the UI.
+program.action((_o: unknown, cmd: Command) => openTui(cmd));
 
 registerAgent(program);
 registerAttach(program);

@@ -1,0 +1,175 @@
+import { checkCidr, suggestCidr } from '../model/address.js';
+import { COMMANDS, displayKey, type KeyBindings } from '../keys/keyBindings.js';
+import { fit } from '../model/layout.js';
+import { detailsFor } from '../state/details.js';
+import type { Dialog as DialogState, UIState } from '../state/model.js';
+import { attachable } from '../state/rows.js';
+import type { Theme } from '../theme/tokens.js';
+import { DialogBox, para, type DialogLine } from './DialogBox.js';
+
+export interface DialogProps {
+  state: UIState;
+  dialog: DialogState;
+  bindings: KeyBindings;
+  theme: Theme;
+  /** The area the dialog is centred in (the panes' area). */
+  width: number;
+  height: number;
+}
+
+function keysOf(bindings: KeyBindings, c: (typeof COMMANDS)[number], arrows: boolean): string {
+  return bindings[c].keys.map((k) => displayKey(k, arrows)).join('/');
+}
+
+/** Every key, from the keymap table itself, in one column or two depending on the room. */
+function helpLines(bindings: KeyBindings, theme: Theme, inner: number, rows: number): DialogLine[] {
+  const arrows = theme.name !== 'plain';
+  const entries = [
+    ...COMMANDS.map((c) => [keysOf(bindings, c, arrows), bindings[c].help] as const),
+    ['Esc', 'cancel, clear filter'] as const,
+  ];
+  const perCol = entries.length <= rows ? entries.length : Math.ceil(entries.length / 2);
+  const colWidth = perCol === entries.length ? inner : Math.floor((inner - 2) / 2);
+  const cell = ([k, h]: readonly [string, string]): string =>
+    fit(`${k.padEnd(9)} ${h}`, colWidth, theme.glyph.ellipsis);
+  const out: DialogLine[] = [];
+  for (let i = 0; i < perCol; i++) {
+    const second = perCol === entries.length ? undefined : entries[i + perCol];
+    out.push({ text: cell(entries[i]!) + (second ? '  ' + cell(second) : '') });
+  }
+  return out;
+}
+
+function caret(theme: Theme): string {
+  return theme.name === 'plain' ? '_' : '▏';
+}
+
+/** The open dialog, drawn over the panes. */
+export function Dialog({ state, dialog, bindings, theme, width, height }: DialogProps) {
+  const boxWidth = Math.min(width - 4, dialog.kind === 'help' ? 110 : 64);
+  const inner = boxWidth - 4;
+  let title: string;
+  let lines: DialogLine[];
+  const errorLine = (e: string | undefined): DialogLine[] => (e ? para(e, inner, theme.color.error) : []);
+  switch (dialog.kind) {
+    case 'help':
+      title = 'Keys (Esc closes)';
+      lines = helpLines(bindings, theme, inner, height - 3);
+      break;
+    case 'details': {
+      const d = detailsFor(state, dialog.pane, dialog.row);
+      title = d.title;
+      lines = d.fields.map(([k, v]) => ({ text: k ? `${k.padEnd(14)} ${v}` : v }));
+      break;
+    }
+    case 'unavailable':
+      title = dialog.title;
+      lines = para(dialog.message, inner, theme.color.warn);
+      break;
+    case 'attachPick': {
+      const list = attachable(state);
+      title = 'Attach: pick a running container';
+      const room = Math.max(1, height - 5);
+      const start = Math.max(0, Math.min(dialog.selected - room + 1, list.length - room));
+      lines = list.length
+        ? list.slice(start, start + room).map((c, i) => ({
+            text: `${c.name.padEnd(18)} ${c.attachment ? c.attachment.cidrs.join(',') : 'not attached'}`,
+            inverse: start + i === dialog.selected,
+          }))
+        : para('no running containers on this host: start one with docker run', inner, theme.color.warn);
+      break;
+    }
+    case 'attachCidr': {
+      const check = checkCidr(dialog.input, state.containers, dialog.container);
+      const suggestion = suggestCidr(state.containers);
+      title = `Attach ${dialog.container}: address`;
+      lines = [
+        { text: `CIDR: ${dialog.input}${dialog.busy ? '' : caret(theme)}`, bold: true },
+        check.ok
+          ? { text: `${theme.glyph.bullet} ${check.cidr} is valid`, color: theme.color.ok }
+          : { text: check.message, color: check.empty ? theme.color.muted : theme.color.error },
+        {
+          text: suggestion
+            ? `suggested free address: ${suggestion} (Tab takes it)`
+            : 'no free address to suggest',
+          color: theme.color.muted,
+        },
+        ...(dialog.busy ? [{ text: `attaching${theme.glyph.ellipsis}`, color: theme.color.warn }] : []),
+        ...errorLine(dialog.error),
+      ];
+      break;
+    }
+    case 'confirm':
+      title = dialog.title;
+      lines = [
+        ...para(dialog.message, inner),
+        ...(dialog.busy ? [{ text: `working${theme.glyph.ellipsis}`, color: theme.color.warn }] : []),
+        ...errorLine(dialog.error),
+      ];
+      break;
+    case 'typeConfirm': {
+      const matches = dialog.typed === dialog.expect;
+      title = dialog.title;
+      lines = [
+        ...para(dialog.message, inner),
+        {
+          text: `Type ${dialog.expect} to confirm: ${dialog.typed}${dialog.busy ? '' : caret(theme)}`,
+          bold: true,
+        },
+        {
+          text: matches ? 'Enter confirms' : 'the name does not match yet',
+          color: matches ? theme.color.ok : theme.color.muted,
+        },
+        ...(dialog.busy ? [{ text: `working${theme.glyph.ellipsis}`, color: theme.color.warn }] : []),
+        ...errorLine(dialog.error),
+      ];
+      break;
+    }
+  }
+  const boxHeight = lines.length + 3;
+  return (
+    <DialogBox
+      title={title}
+      lines={lines}
+      width={boxWidth}
+      left={Math.floor((width - boxWidth) / 2)}
+      top={Math.max(0, Math.floor((height - boxHeight) / 3))}
+      theme={theme}
+    />
+  );
+}
+
+/** The footer while a dialog is open. */
+export function dialogHints(dialog: DialogState, theme: Theme): [string, string][] {
+  switch (dialog.kind) {
+    case 'help':
+    case 'details':
+    case 'unavailable':
+      return [['Esc', 'close']];
+    case 'attachPick':
+      return [
+        [theme.glyph.up + theme.glyph.down, 'choose'],
+        ['Enter', 'next'],
+        ['Esc', 'cancel'],
+      ];
+    case 'attachCidr':
+      return [
+        ['type', 'CIDR'],
+        ['Tab', 'use suggestion'],
+        ['Enter', 'attach'],
+        ['Esc', 'cancel'],
+      ];
+    case 'confirm':
+      return [
+        ['y', 'yes'],
+        ['n', 'no'],
+        ['Esc', 'cancel'],
+      ];
+    case 'typeConfirm':
+      return [
+        ['type', 'the name'],
+        ['Enter', 'confirm'],
+        ['Esc', 'cancel'],
+      ];
+  }
+}

@@ -1,0 +1,156 @@
+import { Box } from 'ink';
+import { displayKey, footerCommands, type KeyBindings } from '../keys/keyBindings.js';
+import { layoutFor, rowHeight, type PaneBox } from '../model/layout.js';
+import { PANE_TITLE } from '../model/panes.js';
+import { containerRate, type Rate } from '../model/rates.js';
+import { NOT_BUILT, type UIState } from '../state/model.js';
+import { containerRows, peerRows, pingRows, rowCount, selectedIndex, trafficRows } from '../state/rows.js';
+import type { Theme } from '../theme/tokens.js';
+import { Banner } from './Banner.js';
+import { ContainersPane } from './ContainersPane.js';
+import { Dialog, dialogHints } from './Dialog.js';
+import { EventLine } from './EventLine.js';
+import { Footer } from './Footer.js';
+import { Header } from './Header.js';
+import { PaneFrame } from './PaneFrame.js';
+import { PeersPane } from './PeersPane.js';
+import { PingsPane } from './PingsPane.js';
+import { TooSmall } from './TooSmall.js';
+import { TrafficPane } from './TrafficPane.js';
+
+export interface ScreenProps {
+  state: UIState;
+  cols: number;
+  rows: number;
+  theme: Theme;
+  bindings: KeyBindings;
+}
+
+export function clockOf(minute: number): string {
+  const d = new Date(minute * 60_000);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+function Pane({ box, s, theme }: { box: PaneBox; s: UIState; theme: Theme }) {
+  const focused = s.focus === box.pane;
+  const filter = s.filters[box.pane];
+  const editing = focused && s.editingFilter;
+  const n = rowCount(s, box.pane);
+  const info = [n ? `(${n})` : '', filter || editing ? `/${filter}${editing ? '_' : ''}` : '']
+    .filter(Boolean)
+    .join(' ');
+  const common = {
+    selected: selectedIndex(s, box.pane),
+    focused,
+    width: box.width - 1,
+    height: box.height - 1,
+    theme,
+  };
+  let body;
+  switch (box.pane) {
+    case 'containers': {
+      const rates = new Map<string, Rate>();
+      for (const c of s.containers) {
+        const r = c.attachment && containerRate(s.traffic.rates.get(c.attachment.hostIfname));
+        if (r) rates.set(c.name, r);
+      }
+      body = <ContainersPane rows={containerRows(s)} rates={rates} filter={filter} {...common} />;
+      break;
+    }
+    case 'traffic':
+      body = (
+        <TrafficPane
+          rows={trafficRows(s)}
+          unavailable={s.traffic.unavailable}
+          notes={[NOT_BUILT.peerTraffic]}
+          {...common}
+        />
+      );
+      break;
+    case 'peers':
+      body = <PeersPane peers={s.peers} rows={peerRows(s)} {...common} />;
+      break;
+    case 'pings':
+      body = <PingsPane pings={s.pings} rows={pingRows(s)} {...common} />;
+      break;
+  }
+  return (
+    <PaneFrame
+      title={PANE_TITLE[box.pane]}
+      info={info}
+      focused={focused}
+      width={box.width}
+      height={box.height}
+      theme={theme}
+    >
+      {body}
+    </PaneFrame>
+  );
+}
+
+/** The whole frame, from state and terminal size alone: what the frame tests render. */
+export function Screen({ state: s, cols, rows, theme, bindings }: ScreenProps) {
+  const banner = s.connection.state !== 'up';
+  const fitted = layoutFor(cols, rows, banner);
+  if (!fitted.fits) return <TooSmall need={fitted.need} cols={cols} rows={rows} />;
+  const { layout } = fitted;
+  const bodyHeight = layout.body.reduce((h, row) => h + rowHeight(row), 0);
+  const arrows = theme.name !== 'plain';
+  const hints: [string, string][] = s.dialog
+    ? dialogHints(s.dialog, theme)
+    : s.editingFilter
+      ? [
+          ['type', 'to filter'],
+          ['Enter', 'keep'],
+          ['Esc', 'clear'],
+        ]
+      : [
+          ['Tab', 'pane'],
+          ...footerCommands(bindings, s.focus).map(
+            (c) =>
+              [bindings[c].keys.map((k) => displayKey(k, arrows))[0]!, bindings[c].label] as [string, string],
+          ),
+        ];
+  const attached = s.containers.filter((c) => c.attachment).length;
+  return (
+    <Box flexDirection="column" width={cols} height={layout.rows}>
+      <Header
+        host={s.host}
+        status={s.status}
+        connection={s.connection}
+        peers={s.peers}
+        attached={attached}
+        containers={s.containers.length}
+        clock={clockOf(s.minute)}
+        width={cols}
+        theme={theme}
+      />
+      {banner ? <Banner connection={s.connection} width={cols} theme={theme} /> : null}
+      <Box flexDirection="column" height={bodyHeight}>
+        {layout.body.map((row, i) => (
+          <Box key={i} flexDirection="row" height={rowHeight(row)}>
+            {row.map((column, j) => (
+              <Box key={j} flexDirection="column">
+                {column.map((box) => (
+                  <Pane key={box.pane} box={box} s={s} theme={theme} />
+                ))}
+              </Box>
+            ))}
+          </Box>
+        ))}
+        {s.dialog ? (
+          <Dialog
+            state={s}
+            dialog={s.dialog}
+            bindings={bindings}
+            theme={theme}
+            width={cols}
+            height={bodyHeight}
+          />
+        ) : null}
+      </Box>
+      <EventLine event={s.events[s.events.length - 1]} width={cols} theme={theme} />
+      <Footer hints={hints} width={cols} theme={theme} />
+    </Box>
+  );
+}

@@ -1,0 +1,34 @@
+import { useApp, useInput } from 'ink';
+import { useRef, type Dispatch } from 'react';
+import { handleKey } from '../keys/handleKey.js';
+import { splitInput, type KeyBindings } from '../keys/keyBindings.js';
+import type { UIState } from '../state/model.js';
+import { reducer, type Action } from '../state/reducer.js';
+import type { AgentActions } from './useAgent.js';
+
+/** Feeds each key press through the pure handler and runs what it asks for. */
+export function useKeyboard(
+  state: UIState,
+  dispatch: Dispatch<Action>,
+  actions: AgentActions,
+  bindings: KeyBindings,
+): void {
+  const { exit } = useApp();
+  // Keys can arrive faster than renders; read the newest state, not the one this closure saw.
+  const latest = useRef(state);
+  latest.current = state;
+  useInput((chunk, key) => {
+    for (const { name, input } of splitInput(chunk, key)) {
+      const outcome = handleKey(latest.current, name, input, bindings);
+      for (const a of outcome.actions) {
+        dispatch(a);
+        latest.current = reducer(latest.current, a);
+      }
+      const e = outcome.effect;
+      if (!e) continue;
+      if (e.kind === 'quit') exit();
+      else if (e.kind === 'attach') void actions.attach(e.container, e.cidr);
+      else void actions.detach(e.container, e.cidrs);
+    }
+  });
+}

@@ -1,0 +1,171 @@
+import type { PaneId } from '../model/panes.js';
+
+/**
+ * Every key the UI answers to, as one table: command -> keys, with the words the footer and the help overlay
+ * show. Users remap commands in config.json ("keys": {"attach": ["A"]}); nothing else in the UI names a key.
+ * `l` is launch (as the operator's `weave launch` habit expects), so of hjkl only h, j, k move: → moves right.
+ */
+export const COMMANDS = [
+  'quit',
+  'help',
+  'nextPane',
+  'prevPane',
+  'paneLeft',
+  'paneRight',
+  'up',
+  'down',
+  'details',
+  'filter',
+  'attach',
+  'detach',
+  'launch',
+  'connect',
+  'forget',
+  'addPing',
+  'dockerd',
+  'reset',
+] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export interface Binding {
+  keys: string[];
+  /** Short word for the footer. */
+  label: string;
+  /** One line for the help overlay. */
+  help: string;
+  /** Panes whose footer lists it; absent: shown everywhere. */
+  panes?: readonly PaneId[];
+  /** Whether the footer lists it at all (movement keys are only in the help). */
+  footer: boolean;
+}
+
+export type KeyBindings = Record<Command, Binding>;
+
+export const defaultKeyBindings: KeyBindings = {
+  quit: { keys: ['q', 'ctrl+c'], label: 'quit', help: 'quit (the agent stays)', footer: true },
+  help: { keys: ['?'], label: 'help', help: 'this help', footer: true },
+  nextPane: { keys: ['tab'], label: 'next pane', help: 'next pane', footer: false },
+  prevPane: { keys: ['shift+tab'], label: 'prev pane', help: 'previous pane', footer: false },
+  paneLeft: { keys: ['left', 'h'], label: 'pane left', help: 'pane to the left', footer: false },
+  paneRight: { keys: ['right'], label: 'pane right', help: 'pane to the right', footer: false },
+  up: { keys: ['up', 'k'], label: 'up', help: 'select the row above', footer: false },
+  down: { keys: ['down', 'j'], label: 'down', help: 'select the row below', footer: false },
+  details: { keys: ['return'], label: 'details', help: 'details of the row', footer: true },
+  filter: { keys: ['/'], label: 'filter', help: 'filter the list', footer: true },
+  attach: {
+    keys: ['a'],
+    label: 'attach',
+    help: 'attach a container',
+    panes: ['containers'],
+    footer: true,
+  },
+  detach: {
+    keys: ['d'],
+    label: 'detach',
+    help: 'detach the container',
+    panes: ['containers'],
+    footer: true,
+  },
+  launch: { keys: ['l'], label: 'launch', help: 'launch the mesh router', panes: ['peers'], footer: true },
+  connect: { keys: ['c'], label: 'connect', help: 'connect a peer', panes: ['peers'], footer: true },
+  forget: { keys: ['f'], label: 'forget', help: 'forget the selected peer', panes: ['peers'], footer: true },
+  addPing: { keys: ['p'], label: 'add check', help: 'add a ping check', panes: ['pings'], footer: true },
+  dockerd: { keys: ['o'], label: 'dockerd opts', help: 'dockerd bridge options', footer: true },
+  reset: {
+    keys: ['R'],
+    label: 'reset',
+    help: 'reset the router',
+    panes: ['peers'],
+    footer: false,
+  },
+};
+
+/** What Ink's useInput reports, reduced to the fields that name a key. */
+export interface KeyEvent {
+  upArrow?: boolean;
+  downArrow?: boolean;
+  leftArrow?: boolean;
+  rightArrow?: boolean;
+  return?: boolean;
+  escape?: boolean;
+  tab?: boolean;
+  shift?: boolean;
+  ctrl?: boolean;
+  meta?: boolean;
+  backspace?: boolean;
+  delete?: boolean;
+  pageUp?: boolean;
+  pageDown?: boolean;
+}
+
+/** The table's name for a key press: `up`, `shift+tab`, `ctrl+c`, `return`, or the character typed. */
+export function keyName(input: string, key: KeyEvent): string {
+  if (key.upArrow) return 'up';
+  if (key.downArrow) return 'down';
+  if (key.leftArrow) return 'left';
+  if (key.rightArrow) return 'right';
+  if (key.return) return 'return';
+  if (key.escape) return 'escape';
+  if (key.tab) return key.shift ? 'shift+tab' : 'tab';
+  if (key.backspace || key.delete) return 'backspace';
+  if (key.pageUp) return 'pageup';
+  if (key.pageDown) return 'pagedown';
+  if (key.ctrl && input) return `ctrl+${input.toLowerCase()}`;
+  if (key.meta && input) return `meta+${input}`;
+  return input;
+}
+
+export function commandFor(bindings: KeyBindings, name: string): Command | undefined {
+  return COMMANDS.find((c) => bindings[c].keys.includes(name));
+}
+
+/** Keys bound to more than one command: a remap that would make a key ambiguous. */
+export function keyConflicts(bindings: KeyBindings): { key: string; commands: Command[] }[] {
+  const byKey = new Map<string, Command[]>();
+  for (const c of COMMANDS) for (const k of bindings[c].keys) byKey.set(k, [...(byKey.get(k) ?? []), c]);
+  return [...byKey.entries()].filter(([, cs]) => cs.length > 1).map(([key, commands]) => ({ key, commands }));
+}
+
+/** How a key is written in the footer and help: `Tab`, `S-Tab`, `Enter`, `↑`, `^C`. */
+export function displayKey(k: string, arrows = true): string {
+  const named: Record<string, string> = {
+    return: 'Enter',
+    escape: 'Esc',
+    tab: 'Tab',
+    'shift+tab': 'S-Tab',
+    up: arrows ? '↑' : 'Up',
+    down: arrows ? '↓' : 'Down',
+    left: arrows ? '←' : 'Left',
+    right: arrows ? '→' : 'Right',
+    backspace: 'Bksp',
+  };
+  if (named[k]) return named[k];
+  if (k.startsWith('ctrl+')) return `^${k.slice(5).toUpperCase()}`;
+  return k;
+}
+
+/** The footer's commands for the focused pane: the pane's own first, then the global ones, in table order. */
+export function footerCommands(bindings: KeyBindings, pane: PaneId): Command[] {
+  const shown = COMMANDS.filter((c) => bindings[c].footer);
+  return [
+    ...shown.filter((c) => bindings[c].panes?.includes(pane)),
+    ...shown.filter((c) => !bindings[c].panes),
+  ];
+}
+
+/**
+ * Key names in one chunk of input: a paste or fast typing (`3/24` then Enter, as tmux send-keys delivers it)
+ * arrives as one string; each character is a key, with CR, tab and DEL named as the table names them.
+ */
+export function splitInput(input: string, key: KeyEvent): { name: string; input: string }[] {
+  const named = keyName(input, key);
+  if (input.length <= 1 || named !== input || input.includes('\x1b')) return [{ name: named, input }];
+  const special: Record<string, string> = {
+    '\r': 'return',
+    '\n': 'return',
+    '\t': 'tab',
+    '\x7f': 'backspace',
+    '\b': 'backspace',
+  };
+  return [...input].map((ch) => ({ name: special[ch] ?? ch, input: ch }));
+}

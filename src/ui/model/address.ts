@@ -1,0 +1,82 @@
+import ipaddr from 'ipaddr.js';
+import type { ContainerRow } from '../../agent/api/index.js';
+import { parseInterfaceCidr } from '../../net/cidr.js';
+import { XnetError } from '../../errors.js';
+
+/** The article's container subnet: what the attach dialog suggests on a host with no attachments yet. */
+export const DEFAULT_SUBNET = '172.25.11.0/24';
+
+export type CidrCheck =
+  { ok: true; cidr: string } | { ok: false; empty: boolean; message: string; hint?: string | undefined };
+
+/** Addresses (without prefix) already given to containers on this host, desired or live. */
+export function addressesInUse(containers: readonly ContainerRow[]): Map<string, string> {
+  const used = new Map<string, string>();
+  for (const c of containers)
+    for (const cidr of [...(c.attachment?.cidrs ?? []), ...(c.attachment?.live ?? [])])
+      used.set(cidr.split('/')[0]!, c.name);
+  return used;
+}
+
+/**
+ * Live validation of what the operator is typing in the attach dialog: the agent's own CIDR rules (same
+ * function, same messages) plus "already used on this host by X". The agent checks again on submit.
+ */
+export function checkCidr(
+  text: string,
+  containers: readonly ContainerRow[],
+  forContainer?: string,
+): CidrCheck {
+  if (text.trim() === '') return { ok: false, empty: true, message: 'type an address, e.g. 172.25.11.23/24' };
+  try {
+    const parsed = parseInterfaceCidr(text.trim());
+    const holder = addressesInUse(containers).get(parsed.address);
+    if (holder && holder !== forContainer) {
+      return { ok: false, empty: false, message: `${parsed.address} is already attached to ${holder}` };
+    }
+    return { ok: true, cidr: parsed.cidr };
+  } catch (err) {
+    if (err instanceof XnetError) return { ok: false, empty: false, message: err.message, hint: err.hint };
+    throw err;
+  }
+}
+
+function toInt(a: string): number {
+  return ipaddr.IPv4.parse(a)
+    .toByteArray()
+    .reduce((v, b) => v * 256 + b, 0);
+}
+function fromInt(n: number): string {
+  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+}
+
+/**
+ * A free address to offer: in the subnet most attachments on this host use (else DEFAULT_SUBNET), the lowest
+ * host address above those in use, wrapping to the lowest free one; undefined when the subnet is full.
+ */
+export function suggestCidr(containers: readonly ContainerRow[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const c of containers)
+    for (const cidr of c.attachment?.cidrs ?? []) {
+      try {
+        const s = parseInterfaceCidr(cidr).subnet;
+        counts.set(s, (counts.get(s) ?? 0) + 1);
+      } catch {
+        // a stored address the rules now reject is not a basis for suggestions
+      }
+    }
+  const subnet =
+    [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? DEFAULT_SUBNET;
+  const [net, prefixText] = subnet.split('/');
+  const prefix = Number(prefixText);
+  const base = toInt(net!);
+  const size = 2 ** (32 - prefix);
+  const used = new Set([...addressesInUse(containers).keys()].map(toInt));
+  const inSubnet = [...used].filter((u) => u > base && u < base + size - 1);
+  const start = inSubnet.length ? Math.max(...inSubnet) + 1 : base + 1;
+  for (let i = 0; i < size - 2; i++) {
+    const cand = base + 1 + ((start - base - 1 + i) % (size - 2));
+    if (!used.has(cand)) return `${fromInt(cand)}/${prefix}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,92 @@
+import type { ContainerRow } from '../../agent/api/index.js';
+import { nextPane, type PaneId } from '../model/panes.js';
+import { pushRates, ratesBetween, type CounterSample } from '../model/rates.js';
+import type { AgentStatus, Connection, Dialog, UIEvent, UIState } from './model.js';
+import { rowCount, selectedIndex } from './rows.js';
+
+export type Action =
+  | { type: 'connection'; connection: Connection }
+  | { type: 'status'; status: AgentStatus }
+  | { type: 'containers'; containers: ContainerRow[] }
+  | { type: 'counters'; sample: CounterSample }
+  | { type: 'countersUnavailable'; reason: string }
+  | { type: 'event'; event: UIEvent }
+  | { type: 'focus'; pane: PaneId }
+  | { type: 'cyclePane'; step: 1 | -1 }
+  | { type: 'move'; delta: number }
+  | { type: 'dialog'; dialog: Dialog | undefined }
+  | { type: 'dialogFailed'; message: string }
+  | { type: 'editFilter'; editing: boolean }
+  | { type: 'setFilter'; text: string }
+  | { type: 'tick'; now: number };
+
+const MAX_EVENTS = 50;
+
+/** Every change to what the screen shows goes through here; pure, so key handling and data are testable. */
+export function reducer(s: UIState, a: Action): UIState {
+  switch (a.type) {
+    case 'connection': {
+      const c = a.connection;
+      if (c.state === s.connection.state && c.socket === s.connection.socket && c.state !== 'down') return s;
+      if (c.state === 'down' && s.connection.state === 'down') return s;
+      return { ...s, connection: c };
+    }
+    case 'status':
+      return { ...s, status: a.status };
+    case 'containers':
+      return { ...s, containers: a.containers };
+    case 'counters': {
+      const prev = s.traffic.last;
+      const rates = prev ? ratesBetween(prev, a.sample) : new Map();
+      return {
+        ...s,
+        traffic: {
+          unavailable: undefined,
+          last: a.sample,
+          rates,
+          history: prev ? pushRates(s.traffic.history, rates) : s.traffic.history,
+        },
+      };
+    }
+    case 'countersUnavailable':
+      if (s.traffic.unavailable === a.reason) return s;
+      return {
+        ...s,
+        traffic: { unavailable: a.reason, last: undefined, rates: new Map(), history: new Map() },
+      };
+    case 'event': {
+      // The same message again (a poll failing every second) would only rewrite the event line.
+      const prev = s.events[s.events.length - 1];
+      if (prev && prev.text === a.event.text && prev.level === a.event.level) return s;
+      return { ...s, events: [...s.events, a.event].slice(-MAX_EVENTS) };
+    }
+    case 'focus':
+      return { ...s, focus: a.pane, editingFilter: false };
+    case 'cyclePane':
+      return { ...s, focus: nextPane(s.focus, a.step), editingFilter: false };
+    case 'move': {
+      const n = rowCount(s, s.focus);
+      const at = Math.max(0, Math.min(n - 1, selectedIndex(s, s.focus) + a.delta));
+      return { ...s, selected: { ...s.selected, [s.focus]: at } };
+    }
+    case 'dialog':
+      return { ...s, dialog: a.dialog };
+    case 'dialogFailed': {
+      const d = s.dialog;
+      if (!d || !('busy' in d)) return s;
+      return { ...s, dialog: { ...d, busy: false, error: a.message } };
+    }
+    case 'editFilter':
+      return { ...s, editingFilter: a.editing };
+    case 'setFilter':
+      return {
+        ...s,
+        filters: { ...s.filters, [s.focus]: a.text },
+        selected: { ...s.selected, [s.focus]: 0 },
+      };
+    case 'tick': {
+      const minute = Math.floor(a.now / 60_000);
+      return minute === s.minute ? s : { ...s, minute };
+    }
+  }
+}

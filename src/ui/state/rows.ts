@@ -1,0 +1,113 @@
+import type { ContainerRow } from '../../agent/api/index.js';
+import type { PaneId } from '../model/panes.js';
+import { containerRate, type Rate, type Series } from '../model/rates.js';
+import type { PeerRow, PingCheckRow, UIState } from './model.js';
+
+/** Rows of each pane after its filter: what selection indexes into. Pure, shared by panes and keys. */
+
+function matches(filter: string, ...fields: (string | undefined)[]): boolean {
+  if (!filter) return true;
+  const f = filter.toLowerCase();
+  return fields.some((x) => x?.toLowerCase().includes(f));
+}
+
+/** Attached containers first, then running, then stopped; by name within each. */
+export function containerRows(s: UIState): ContainerRow[] {
+  const rank = (c: ContainerRow): number => (c.attachment ? 0 : c.running ? 1 : 2);
+  return s.containers
+    .filter((c) =>
+      matches(
+        s.filters.containers,
+        c.name,
+        c.image,
+        c.status,
+        ...(c.attachment?.cidrs ?? []),
+        c.attachment?.ifname,
+      ),
+    )
+    .sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
+}
+
+export interface TrafficRow {
+  id: string;
+  label: string;
+  /** The interface the numbers come from. */
+  ifname: string;
+  kind: 'bridge' | 'container';
+  series: Series | undefined;
+  rate: Rate | undefined;
+  /** Set when the row has no numbers, with why. */
+  note?: string;
+}
+
+function flip(s: Series | undefined): Series | undefined {
+  return s && { rx: s.tx, tx: s.rx };
+}
+
+/** The bridge, then each attached container (seen from inside: its rx is the host end's tx). */
+export function trafficRows(s: UIState): TrafficRow[] {
+  const rows: TrafficRow[] = [];
+  const bridge = s.status?.bridge;
+  if (bridge) {
+    rows.push({
+      id: `bridge:${bridge.name}`,
+      label: `bridge ${bridge.name}`,
+      ifname: bridge.name,
+      kind: 'bridge',
+      series: s.traffic.history.get(bridge.name),
+      rate: s.traffic.rates.get(bridge.name),
+      ...(bridge.present ? {} : { note: 'not created yet (the first attach creates it)' }),
+    });
+  }
+  for (const c of containerRows({ ...s, filters: { ...s.filters, containers: '' } })) {
+    if (!c.attachment) continue;
+    const host = c.attachment.hostIfname;
+    rows.push({
+      id: `container:${c.name}`,
+      label: c.name,
+      ifname: host,
+      kind: 'container',
+      series: flip(s.traffic.history.get(host)),
+      rate: containerRate(s.traffic.rates.get(host)),
+      ...(c.running ? {} : { note: 'container stopped' }),
+    });
+  }
+  return rows.filter((r) => matches(s.filters.traffic, r.label, r.ifname));
+}
+
+export function peerRows(s: UIState): PeerRow[] {
+  return s.peers.available
+    ? s.peers.data.filter((p) => matches(s.filters.peers, p.name, p.nickname, p.address))
+    : [];
+}
+
+export function pingRows(s: UIState): PingCheckRow[] {
+  return s.pings.available ? s.pings.data.filter((p) => matches(s.filters.pings, p.source, p.target)) : [];
+}
+
+export function rowCount(s: UIState, pane: PaneId): number {
+  switch (pane) {
+    case 'containers':
+      return containerRows(s).length;
+    case 'traffic':
+      return trafficRows(s).length;
+    case 'peers':
+      return peerRows(s).length;
+    case 'pings':
+      return pingRows(s).length;
+  }
+}
+
+/** The selection, kept inside the rows there are now (rows come and go under it). */
+export function selectedIndex(s: UIState, pane: PaneId): number {
+  return Math.max(0, Math.min(s.selected[pane], rowCount(s, pane) - 1));
+}
+
+export function selectedContainer(s: UIState): ContainerRow | undefined {
+  return containerRows(s)[selectedIndex(s, 'containers')];
+}
+
+/** Running containers the attach dialog offers, by name. */
+export function attachable(s: UIState): ContainerRow[] {
+  return s.containers.filter((c) => c.running).sort((a, b) => a.name.localeCompare(b.name));
+}
