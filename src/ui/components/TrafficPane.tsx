@@ -40,8 +40,9 @@ export function TrafficPane({
   return (
     <>
       <Text color={theme.color.muted} wrap="truncate">
-        {fit('', label, e)} {fit(`rx last 60 s`, spark + 4, e)}
-        {fit('', value, e)} {fit(`tx`, spark + 4, e)}
+        {fit('', label, e)}
+        {fit(`rx last 60 s`, spark + 4, e)}
+        {fit('', value + 1, e)} {fit(`tx`, spark + 4, e)}
       </Text>
       {rows.length === 0 ? (
         <Text color={theme.color.muted}>waiting for the second counter sample{theme.glyph.ellipsis}</Text>

@@ -117,6 +117,6 @@ export function wrapWords(text: string, width: number, maxLines = Infinity, elli
   const out = lines.map((l) => (l.length > width ? fit(l, width, ellipsis).trimEnd() : l));
   if (out.length <= maxLines) return out;
   const kept = out.slice(0, maxLines);
-  kept[maxLines - 1] = fit(kept[maxLines - 1]! + ' ' + ellipsis.repeat(3), width, ellipsis).trimEnd();
+  kept[maxLines - 1] = fit(kept[maxLines - 1]! + ' ' + ellipsis, width, ellipsis).trimEnd();
   return kept;
 }
