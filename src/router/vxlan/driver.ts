@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { failed } from '../../errors.js';
+import { run } from '../../net/exec.js';
 import { ensureBridge } from '../../net/bridge.js';
 import { addrs, ipBatch, link } from '../../net/ip.js';
 import { fdbBatch, fdbEntries, fdbPlan } from '../../net/fdb.js';
@@ -27,6 +28,8 @@ export const VNI = 0x786e;
 /** Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14). */
 export const VXLAN_OVERHEAD = 50;
 const SERF_RPC = '127.0.0.1:7373';
+/** The query peers answer before an address is attached anywhere. */
+const WHO_HAS = 'xnet-who-has';
 const PROBE_EVERY_MS = 1_000;
 const RETRY_EVERY_MS = 3_000;
 
@@ -156,9 +159,17 @@ export class VxlanDriver implements RouterDriver {
     this.#rpc = rpc;
     if (this.#serf?.pid) await writeFile(join(this.d.stateDir, 'serf.pid'), String(this.#serf.pid));
     rpc.onClose = () => {
-      if (this.#rpc === rpc) this.#rpc = undefined;
+      if (this.#rpc !== rpc) return;
+      this.#rpc = undefined;
+      // Serf still running but the connection dropped: follow it again (a serf restart does this by itself).
+      if (this.#timers.length > 0)
+        setTimeout(
+          () => void this.#follow().catch((err: Error) => this.d.log(`serf RPC: ${err.message}`)),
+          500,
+        );
     };
     await rpc.streamMembers(() => this.#sync());
+    await rpc.answerQueries(WHO_HAS, (address) => this.d.localOwner(address) ?? '');
     await this.#sync();
   }
 
@@ -279,8 +290,31 @@ export class VxlanDriver implements RouterDriver {
     return { bridge: this.d.bridge, mtu: this.#mtu ?? 1500 };
   }
 
-  async addressOwner(_address: string): Promise<{ peer: string; container: string } | undefined> {
-    return undefined;
+  /** Asks every alive peer whether it holds `address` (a Serf query); each agent answers from its own state. */
+  async addressOwner(address: string): Promise<{ peer: string; container: string } | undefined> {
+    const others = this.#members.filter((m) => m.status === 'alive' && m.name !== this.#name);
+    if (!this.#rpc || others.length === 0) return undefined;
+    // Through the serf CLI: the same query sent over our RPC client never reached the other members
+    // (answers and acks came only from this host), while the CLI's does; see the note in the README.
+    const { stdout } = await run('serf', [
+      'query',
+      `-rpc-addr=${SERF_RPC}`,
+      '-timeout=400ms',
+      '-format=json',
+      WHO_HAS,
+      address,
+    ]).catch((err: Error) => {
+      throw failed(
+        `could not ask the mesh who holds ${address}: ${err.message}`,
+        'try again; `xnet-tui status peers` shows the mesh',
+      );
+    });
+    const responses = (JSON.parse(stdout) as { Responses?: Record<string, string> }).Responses ?? {};
+    const answers = Object.entries(responses).map(([from, payload]) => ({ from, payload }));
+    const held = answers.find((a) => a.payload && a.from !== this.#name);
+    if (!held) return undefined;
+    const m = this.#members.find((x) => x.name === held.from);
+    return { peer: m?.tags.nick ? `${m.tags.nick} (${held.from})` : held.from, container: held.payload };
   }
 
   async status(): Promise<Omit<RouterStatus, 'driver' | 'state'>> {
@@ -321,7 +355,13 @@ export class VxlanDriver implements RouterDriver {
 }
 
 /** Serf's join errors, in the operator's words. */
-export function explainJoinError(message: string): string {
+export function explainJoinError(raw: string): string {
+  // Serf wraps errors as "1 error occurred:\n\t* Failed to join ...".
+  const message = raw
+    .replace(/^\d+ errors? occurred:\s*/, '')
+    .replace(/\s*\n\s*\*\s*/g, '; ')
+    .replace(/^\*\s*/, '')
+    .trim();
   if (/decrypt|encrypt|keyring|key/i.test(message)) {
     return `${message} — the peer uses a different mesh password, or none (give both the same --password-file)`;
   }

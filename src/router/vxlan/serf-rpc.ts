@@ -54,6 +54,11 @@ function member(raw: RawMember): SerfMember {
   };
 }
 
+function text(payload: Uint8Array | string | undefined): string {
+  if (payload === undefined) return '';
+  return typeof payload === 'string' ? payload : new TextDecoder().decode(payload);
+}
+
 interface Pending {
   /** Whether a body follows the response header. */
   body: boolean;
@@ -187,6 +192,21 @@ export class SerfRpc {
       { Type: 'member-join,member-leave,member-failed,member-update,member-reap' },
       false,
     );
+  }
+
+  /** Answers queries named `name` from the mesh with what `answer` returns. */
+  async answerQueries(name: string, answer: (payload: string) => string): Promise<void> {
+    const seq = this.#seq;
+    this.#streams.set(seq, (body) => {
+      const b = body as { Event: string; ID: number; Payload?: Uint8Array | string };
+      if (b.Event !== 'query') return;
+      void this.#request(
+        'respond',
+        { ID: b.ID, Payload: new TextEncoder().encode(answer(text(b.Payload))) },
+        false,
+      ).catch(() => undefined);
+    });
+    await this.#request('stream', { Type: `query:${name}` }, false);
   }
 
   close(): void {

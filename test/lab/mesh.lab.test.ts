@@ -1,0 +1,262 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labHost } from '../../src/lab/layout.js';
+import type { RouterStatus, PeerStatus } from '../../src/router/driver.js';
+import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
+
+// Three real lab hosts, each with its own dockerd, agent, kernel VXLAN device and serf.
+const hosts = [1, 2, 3].map(labHost);
+const [h1, h2, h3] = hosts as [
+  ReturnType<typeof labHost>,
+  ReturnType<typeof labHost>,
+  ReturnType<typeof labHost>,
+];
+const nsh = (h: { netnsPath: string }, argv: string[]): string =>
+  sh('nsenter', [`--net=${h.netnsPath}`, '--', ...argv]);
+
+async function router(host: string): Promise<RouterStatus> {
+  return (await xnetJson<{ router: RouterStatus }>(['--lab', host, 'status'])).router;
+}
+async function peer(host: string, address: string): Promise<PeerStatus | undefined> {
+  return (await router(host)).peers.find((p) => p.address === address);
+}
+async function eventually<T>(
+  what: string,
+  get: () => Promise<T>,
+  ok: (v: T) => boolean,
+  ms: number,
+): Promise<{ value: T; ms: number }> {
+  const start = Date.now();
+  let last: T | undefined;
+  while (Date.now() - start < ms) {
+    last = await get();
+    if (ok(last)) return { value: last, ms: Date.now() - start };
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what}: not within ${ms} ms; last seen ${JSON.stringify(last)}`);
+}
+function ping(host: string, from: string, to: string): boolean {
+  try {
+    labSh(host, ['docker', 'exec', from, 'ping', '-c', '2', '-W', '2', to]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+const alive = (p: PeerStatus | undefined): boolean =>
+  p?.gossip === 'alive' && p.dataPlane.state === 'reachable';
+
+describe('the vxlan mesh on three lab hosts', () => {
+  beforeAll(async () => {
+    const up = await xnet(['lab', 'up', '--hosts', '3']);
+    expect(up.code, up.stderr).toBe(0);
+    for (const [i, h] of hosts.entries())
+      labSh(h.name, ['docker', 'run', '-d', '--name', `c${i + 1}`, 'xnet/busybox', 'sleep', '3600']);
+    labSh('h3', ['docker', 'run', '-d', '--name', 'dup', 'xnet/busybox', 'sleep', '3600']);
+  });
+
+  afterAll(async () => {
+    await xnet(['lab', 'down']);
+  });
+
+  it('refuses bad launch input, changing nothing', async () => {
+    const before = nsh(h1, ['ip', '-o', 'link', 'show']);
+    for (const [args, field] of [
+      [['--listen', '10.9.9.9'], 'listen'],
+      [['--listen', 'eth0'], 'listen'],
+      [['--range', '10.32.0.0/33'], 'range'],
+      [['--driver', 'ovs-gre'], 'driver'],
+      [['not-an-address'], 'peer'],
+    ] as const) {
+      const r = await xnet(['--lab', 'h1', 'launch', ...args, '--json']);
+      expect(r.code, r.stdout).toBe(2);
+      expect(JSON.parse(r.stdout).error.field).toBe(field);
+    }
+    expect(nsh(h1, ['ip', '-o', 'link', 'show'])).toBe(before);
+    const state = join(h1.agentStateDir, 'state.json');
+    expect(existsSync(state) ? readFileSync(state, 'utf8') : '').not.toContain('"router"');
+  });
+
+  it('fails on a default range that overlaps a host route, warns on a chosen one', async () => {
+    nsh(h3, ['ip', 'route', 'add', '10.40.0.0/16', 'dev', 'eth0']);
+    try {
+      const r = await xnet(['--lab', 'h3', 'launch']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(
+        /default range 10\.32\.0\.0\/12 overlaps the host route 10\.40\.0\.0\/16 dev eth0/,
+      );
+      const chosen = await xnetJson<{ warnings: string[] }>([
+        '--lab',
+        'h3',
+        'launch',
+        '--range',
+        '10.40.0.0/16',
+      ]);
+      expect(chosen.warnings[0]).toMatch(/overlaps the host route 10\.40\.0\.0\/16/);
+      expect((await xnet(['--lab', 'h3', 'reset'])).code).toBe(0);
+    } finally {
+      nsh(h3, ['ip', 'route', 'del', '10.40.0.0/16', 'dev', 'eth0']);
+    }
+  });
+
+  it('moves an already attached container onto the mesh without re-attaching it', async () => {
+    await xnetJson(['--lab', 'h1', 'attach', '172.25.11.23/24', 'c1']);
+    const ifindex = () => labSh('h1', ['docker', 'exec', 'c1', 'cat', '/sys/class/net/ethwe/ifindex']).trim();
+    const before = ifindex();
+    const l = await xnetJson<{ router: RouterStatus }>(['--lab', 'h1', 'launch', '--nickname', 'one']);
+    expect(l.router).toMatchObject({
+      driver: 'vxlan',
+      state: 'running',
+      listen: '198.18.0.1',
+      bridge: { mtu: 1450 },
+    });
+    expect(ifindex()).toBe(before);
+    expect(labSh('h1', ['docker', 'exec', 'c1', 'cat', '/sys/class/net/ethwe/mtu']).trim()).toBe('1450');
+    expect(nsh(h1, ['ip', '-d', 'link', 'show', 'xnet-vx'])).toMatch(
+      /vxlan id 30830 local 198\.18\.0\.1 dev eth0 .*dstport 4789/,
+    );
+  });
+
+  it('joins transitively: h2 connects to h1, h3 only to h2, and h1 sees both', async () => {
+    await xnetJson(['--lab', 'h2', 'launch', '--nickname', 'two']);
+    await xnetJson(['--lab', 'h3', 'launch', '--nickname', 'three']);
+    const c2 = await xnetJson<{ connections: Array<{ state: string }> }>([
+      '--lab',
+      'h2',
+      'connect',
+      '198.18.0.1',
+    ]);
+    expect(c2.connections[0]!.state).toBe('established');
+    await xnetJson(['--lab', 'h3', 'connect', '198.18.0.2']);
+    const seen = await eventually(
+      'h1 sees h3 alive and reachable',
+      () => peer('h1', '198.18.0.3'),
+      alive,
+      10_000,
+    );
+    expect(seen.value).toMatchObject({ nickname: 'three', gossip: 'alive', self: false });
+    const h3view = await router('h3');
+    expect(h3view.peers.map((p) => [p.nickname, p.gossip]).sort()).toEqual([
+      ['one', 'alive'],
+      ['three', 'alive'],
+      ['two', 'alive'],
+    ]);
+    const human = await xnet(['--lab', 'h1', 'status', 'peers']);
+    expect(human.stdout).toMatch(/198\.18\.0\.3\s+three\s+198\.18\.0\.3\s+alive\s+reachable/);
+  });
+
+  it('carries container traffic across hosts both ways, and h3 reaches both', async () => {
+    await xnetJson(['--lab', 'h2', 'attach', '172.25.11.112/24', 'c2']);
+    await xnetJson(['--lab', 'h3', 'attach', '172.25.11.200/24', 'c3']);
+    expect(ping('h1', 'c1', '172.25.11.112')).toBe(true);
+    expect(ping('h2', 'c2', '172.25.11.23')).toBe(true);
+    expect(ping('h3', 'c3', '172.25.11.23')).toBe(true);
+    expect(ping('h3', 'c3', '172.25.11.112')).toBe(true);
+    // Full-size frames cross too: 1450 - 28 bytes of IPv4+ICMP headers, don't fragment.
+    expect(
+      labSh('h1', ['docker', 'exec', 'c1', 'ping', '-c', '1', '-W', '2', '-s', '1422', '172.25.11.112']),
+    ).toMatch(/1 packets received/);
+  });
+
+  it('refuses an address another peer already uses, naming the peer and container', async () => {
+    const before = nsh(h3, ['ip', '-o', 'link', 'show']);
+    const r = await xnet(['--lab', 'h3', 'attach', '172.25.11.23/24', 'dup']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /172\.25\.11\.23 is already used in the mesh by container c1 on peer one \(198\.18\.0\.1\)/,
+    );
+    expect(nsh(h3, ['ip', '-o', 'link', 'show'])).toBe(before);
+  });
+
+  it('shows a peer that gossips but cannot carry VXLAN as exactly that', async () => {
+    nsh(h2, ['iptables', '-I', 'INPUT', '-p', 'udp', '--dport', '4789', '-j', 'DROP']);
+    try {
+      const down = await eventually(
+        'h2 unreachable',
+        () => peer('h1', '198.18.0.2'),
+        (p) => p?.dataPlane.state === 'unreachable',
+        8_000,
+      );
+      expect(down.value!.gossip).toBe('alive');
+      expect(down.value!.dataPlane.detail).toMatch(/UDP 4789/);
+    } finally {
+      nsh(h2, ['iptables', '-D', 'INPUT', '-p', 'udp', '--dport', '4789', '-j', 'DROP']);
+    }
+    await eventually('h2 reachable again', () => peer('h1', '198.18.0.2'), alive, 8_000);
+  });
+
+  it('catches an underlay MTU too small for full-size overlay frames', async () => {
+    nsh(h2, ['ip', 'link', 'set', 'eth0', 'mtu', '1400']);
+    try {
+      const small = await eventually(
+        'mtu flagged',
+        () => peer('h1', '198.18.0.2'),
+        (p) => p?.dataPlane.state === 'mtu-too-small',
+        8_000,
+      );
+      expect(small.value!.dataPlane.detail).toMatch(/1450-byte packets do not cross/);
+    } finally {
+      nsh(h2, ['ip', 'link', 'set', 'eth0', 'mtu', '1500']);
+    }
+    await eventually('h2 reachable again', () => peer('h1', '198.18.0.2'), alive, 8_000);
+  });
+
+  it('sees a killed host fail within 10 s and recover with no command typed', async () => {
+    const agentPid = Number(readFileSync(h3.agentPidfile, 'utf8'));
+    const serfPid = Number(readFileSync(join(h3.agentStateDir, 'serf.pid'), 'utf8'));
+    process.kill(agentPid, 'SIGKILL');
+    process.kill(serfPid, 'SIGKILL');
+    const failed = await eventually(
+      'h3 failed',
+      () => peer('h1', '198.18.0.3'),
+      (p) => p?.gossip === 'failed',
+      10_000,
+    );
+    expect(failed.ms).toBeLessThan(10_000);
+    // Starting the agent again (lab up restarts what is missing) relaunches the router from its state file.
+    expect((await xnet(['lab', 'up', '--hosts', '3'])).code).toBe(0);
+    await eventually('h3 back', () => peer('h1', '198.18.0.3'), alive, 15_000);
+    expect(ping('h3', 'c3', '172.25.11.23')).toBe(true);
+  });
+
+  it('keeps a host with the wrong password out, and says why', async () => {
+    expect((await xnet(['--lab', 'h3', 'reset'])).code).toBe(0);
+    const pw = join(h3.agentStateDir, 'password-test');
+    writeFileSync(pw, 'not-the-mesh-password\n', { mode: 0o600 });
+    const r = await xnet(['--lab', 'h3', 'launch', '--password-file', pw, '198.18.0.2', '--json']);
+    expect(r.code).toBe(1);
+    const launched = JSON.parse(r.stdout) as { router: RouterStatus };
+    expect(launched.router.encrypted).toBe(true);
+    expect(launched.router.connections[0]).toMatchObject({ target: '198.18.0.2', state: 'failed' });
+    expect(launched.router.connections[0]!.error).toMatch(/different mesh password, or none/);
+    const conn = await xnet(['--lab', 'h3', 'status', 'connections']);
+    expect(conn.stdout).toMatch(/198\.18\.0\.2\s+failed\s+.*not encrypted/);
+    // The key never appears on a command line.
+    expect(sh('ps', ['-eo', 'args'])).not.toContain('not-the-mesh-password');
+    const p = await peer('h1', '198.18.0.3');
+    expect(p?.gossip).not.toBe('alive');
+  });
+
+  it('stop takes the router down and keeps attachments; reset removes what launch made', async () => {
+    const s = await xnetJson<{ wasRunning: boolean }>(['--lab', 'h2', 'stop']);
+    expect(s.wasRunning).toBe(true);
+    expect(nsh(h2, ['ip', '-o', 'link', 'show'])).not.toMatch(/xnet-vx/);
+    const ps = await xnetJson<{ attachments: Array<{ container: string; live: string[] }> }>([
+      '--lab',
+      'h2',
+      'ps',
+    ]);
+    expect(ps.attachments).toMatchObject([{ container: 'c2', live: ['172.25.11.112/24'] }]);
+    expect((await router('h2')).state).toBe('stopped');
+    await eventually(
+      'h1 sees h2 leave',
+      () => peer('h1', '198.18.0.2'),
+      (p) => p?.gossip === 'left',
+      10_000,
+    );
+    expect((await xnetJson<{ wasLaunched: boolean }>(['--lab', 'h2', 'reset'])).wasLaunched).toBe(true);
+    expect((await router('h2')).state).toBe('not-launched');
+    expect(readFileSync(join(h2.agentStateDir, 'state.json'), 'utf8')).not.toContain('"router"');
+  });
+});
