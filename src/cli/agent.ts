@@ -8,13 +8,25 @@ export function registerAgent(program: Command): void {
     .description('run the host agent in the foreground (clients start one by themselves when none answers)')
     .option('--state-dir <dir>', 'where desired state is kept', DEFAULT_STATE_DIR)
     .option('--docker-host <url>', 'dockerd to manage', DEFAULT_DOCKER_HOST)
-    .option('--dockerd-config <path>', "dockerd's daemon.json (default: the unit's --config-file, else /etc/docker/daemon.json)")
-    .option('--dockerd-unit-dir <dir>', 'where docker.service and its drop-ins are (default: the systemd directories)')
-    .option('--dockerd-restart <command>', 'command that restarts dockerd, split on spaces (default: systemctl)')
-    .option('--dockerd-log <file>', "dockerd's log file, for rollback reports (default: journalctl -u docker.service)")
+    .option(
+      '--dockerd-config <path>',
+      "dockerd's daemon.json (default: the unit's --config-file, else /etc/docker/daemon.json)",
+    )
+    .option(
+      '--dockerd-unit-dir <dir>',
+      'where docker.service and its drop-ins are (default: the systemd directories)',
+    )
+    .option(
+      '--dockerd-restart <command>',
+      'command that restarts dockerd, split on spaces (default: systemctl)',
+    )
+    .option(
+      '--dockerd-log <file>',
+      "dockerd's log file, for rollback reports (default: journalctl -u docker.service)",
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  xnet-tui agent\n  xnet-tui agent --socket /run/xnet/test.sock --state-dir /tmp/xnet --docker-host unix:///run/docker.sock\n',
+      '\nExamples:\n  xnet-tui agent\n  xnet-tui agent --dockerd-config /etc/docker/daemon.json --dockerd-restart "systemctl restart docker"\n  xnet-tui agent --socket /run/xnet/test.sock --state-dir /tmp/xnet --docker-host unix:///run/docker.sock\n',
     )
     .action(async (_opts: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<{

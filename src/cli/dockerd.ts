@@ -133,7 +133,7 @@ Examples:
           o.source === 'conflict'
             ? `${formatValue(o.flagValue ?? undefined)} | ${formatValue(o.fileValue ?? undefined)}`
             : o.source === 'default'
-              ? `(${o.defaultText})`
+              ? o.defaultText
               : formatValue(o.value ?? undefined),
           o.source === 'conflict' ? 'BOTH flag and daemon.json' : o.source,
           o.file ?? '',

@@ -44,6 +44,8 @@ export function followContainerEvents(
         }
       });
       lines.on('close', () => retry('stream closed'));
+      // readline re-emits the stream's errors (ECONNRESET when dockerd restarts); unheard, they kill the agent.
+      lines.on('error', (err: Error) => retry(err.message));
       stream.on('error', (err: Error) => retry(err.message));
     } catch (err) {
       retry((err as Error).message);

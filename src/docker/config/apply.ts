@@ -257,7 +257,8 @@ export class DockerdConfig {
         await step('restart', () => restartDockerd(this.d.restart, reload, timeoutMs));
         await step('wait healthy', healthy);
       } catch (err) {
-        reason = (err as Error).message;
+        // The first line; dockerd's own words follow in daemonLog.
+        reason = (err as Error).message.split('\n')[0]!.replace(/:$/, '');
       }
       if (reason === null) {
         const reattached = await step('re-attach', () => this.d.reattach());
@@ -272,6 +273,8 @@ export class DockerdConfig {
         await step('restart with the old options', () => restartDockerd(this.d.restart, reload, timeoutMs));
         await step('wait healthy', healthy);
         const reattached = await step('re-attach', () => this.d.reattach());
+        // What is on disk is the backup again: it is no longer "the last change" to roll back.
+        await markRestored(this.#backupDir, b);
         return { ...base, outcome: 'rolled-back', reason, daemonLog, steps, reattached };
       } catch (err) {
         const again = await logSince(this.d.restart, mark);

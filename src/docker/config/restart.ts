@@ -63,9 +63,9 @@ export async function logSince(m: RestartMethod, mark: LogMark, max = 20): Promi
     );
   }
   const lines = text.split('\n').filter((l) => l.trim() !== '');
-  // The lines that say why come first; then the tail for context.
-  const why = lines.filter((l) => /level=(error|fatal)|failed to start|unable to configure|error/i.test(l));
-  return [...new Set([...why.slice(-max / 2), ...lines.slice(-max / 2)])];
+  // The lines that say why: errors, and what dockerd prints bare before it exits; else the tail.
+  const why = lines.filter((l) => !/level=(warning|info|debug)/.test(l));
+  return (why.length > 0 ? why : lines).slice(-max);
 }
 
 export async function restartDockerd(m: RestartMethod, reload: boolean, timeoutMs: number): Promise<void> {
