@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+// bench/overlay: iperf3 TCP between containers on two lab hosts over the overlay, beside iperf3 between the
+// same two hosts on the underlay, in the same run; and the time from `connect` to the first cross-host ping
+// for a 3-host and a 10-host mesh. Prints figures; never fails on time.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
+import Docker from 'dockerode';
+import { AgentConnection } from '../dist/agent/rpc.js';
+import { CLI_MAIN } from '../dist/agent/client.js';
+import { labHost } from '../dist/lab/layout.js';
+import { existingHosts } from '../dist/lab/lab.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const cli = (...args) => execFileSync(process.execPath, [CLI_MAIN, ...args], { encoding: 'utf8' });
+if (existingHosts().length > 0) {
+  console.error('bench/overlay needs the lab to itself: run `xnet-tui lab down` first');
+  process.exit(2);
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const call = async (h, method, params) => {
+  const c = await AgentConnection.open(h.agentSocket);
+  try {
+    return await c.call(method, params);
+  } finally {
+    c.close();
+  }
+};
+
+async function mesh(n) {
+  cli('lab', 'up', '--hosts', String(n));
+  const hosts = Array.from({ length: n }, (_, i) => labHost(i + 1));
+  const pids = [];
+  for (const [i, h] of hosts.entries()) {
+    // A fresh agent per lab: a kept-alive socket to the previous lab's dockerd (same path) would EPIPE.
+    const docker = new Docker({ socketPath: h.dockerSocket, agent: new http.Agent({ keepAlive: false }) });
+    const c = await docker.createContainer({
+      name: 'bench',
+      Image: 'xnet/busybox:latest',
+      Cmd: ['sleep', '3600'],
+    });
+    await c.start();
+    pids.push((await c.inspect()).State.Pid);
+    await call(h, 'attach', { cidrs: [`172.25.11.${10 + i}/24`], container: 'bench' });
+    await call(h, 'launch', { nickname: h.name });
+  }
+  return { hosts, pids };
+}
+
+/** Mesh of n-1 hosts joined through h1; then host n connects, and we time its container's first reply from h1's. */
+async function connectToPing(n) {
+  const { hosts, pids } = await mesh(n);
+  for (const h of hosts.slice(1, -1)) await call(h, 'connect', { peers: ['198.18.0.1'] });
+  const last = hosts.at(-1);
+  // As an operator would: connect, then ping. (A ping already running before the connect would wait out
+  // the kernel's 1 s ARP retransmit for the request it sent before any peer was in the FDB.)
+  const t0 = process.hrtime.bigint();
+  await call(last, 'connect', { peers: ['198.18.0.1'] });
+  const pinger = spawn(
+    'nsenter',
+    [
+      `--net=/proc/${pids.at(-1)}/ns/net`,
+      '--',
+      'ping',
+      '-n',
+      '-q',
+      '-i',
+      '0.01',
+      '-c',
+      '1',
+      '-w',
+      '10',
+      '172.25.11.10',
+    ],
+    { stdio: 'ignore' },
+  );
+  const code = await new Promise((resolve) => pinger.on('exit', (c) => resolve(c)));
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  cli('lab', 'down');
+  return code === 0 ? ms : NaN;
+}
+
+function iperf(serverNetns, clientNetns, address) {
+  const server = spawn('nsenter', [`--net=${serverNetns}`, '--', 'iperf3', '-s', '-1', '-B', address], {
+    stdio: 'ignore',
+  });
+  spawnSync('sleep', ['0.3']);
+  const r = spawnSync(
+    'nsenter',
+    [`--net=${clientNetns}`, '--', 'iperf3', '-c', address, '-t', String(SECONDS), '-J'],
+    { encoding: 'utf8' },
+  );
+  server.kill();
+  const j = JSON.parse(r.stdout);
+  return j.end.sum_received.bits_per_second / 1e9;
+}
+
+const only = process.env.BENCH_ONLY; // "throughput" or "connect"
+let u = NaN,
+  o = NaN;
+if (only !== 'connect') {
+  process.stderr.write('bench: throughput on a 2-host mesh\n');
+  const { hosts, pids } = await mesh(2);
+  await call(hosts[1], 'connect', { peers: ['198.18.0.1'] });
+  spawnSync('sleep', ['2']);
+  const under = [],
+    over = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    under.push(iperf(hosts[0].netnsPath, hosts[1].netnsPath, '198.18.0.1'));
+    over.push(iperf(`/proc/${pids[0]}/ns/net`, `/proc/${pids[1]}/ns/net`, '172.25.11.10'));
+    process.stderr.write(
+      `bench: round ${r + 1}/${ROUNDS}: underlay ${under.at(-1).toFixed(2)} Gbit/s, overlay ${over.at(-1).toFixed(2)} Gbit/s\n`,
+    );
+  }
+  cli('lab', 'down');
+  u = median(under);
+  o = median(over);
+}
+const c3 = [],
+  c10 = [];
+if (only !== 'throughput') {
+  process.stderr.write('bench: connect -> first ping, 3 hosts\n');
+  for (let r = 0; r < ROUNDS; r++) c3.push(await connectToPing(3));
+  process.stderr.write('bench: connect -> first ping, 10 hosts\n');
+  c10.push(await connectToPing(10));
+}
+
+const row = (a, b, c, d) => `${a.padEnd(44)}${b.padStart(12)}${c.padStart(12)}${d.padStart(9)}`;
+console.log(`\nbench/overlay: iperf3 TCP ${SECONDS} s x ${ROUNDS} rounds (median), lab hosts h1 <- h2\n`);
+console.log(row('', 'overlay', 'underlay', 'ratio'));
+console.log(row('container to container, Gbit/s', o.toFixed(2), u.toFixed(2), (o / u).toFixed(2)));
+console.log(
+  `\ntime from connect to first cross-host ping: 3 hosts ${median(c3).toFixed(0)} ms (median of ${c3.length}), 10 hosts ${c10[0].toFixed(0)} ms`,
+);
+console.log(
+  `targets: overlay >= 0.9 of underlay (${o / u >= 0.9 ? 'met' : 'NOT met'}); 3 hosts < 1 s (${median(c3) < 1000 ? 'met' : 'NOT met'}); 10 hosts < 3 s (${c10[0] < 3000 ? 'met' : 'NOT met'})`,
+);
