@@ -253,12 +253,17 @@ export class DockerdConfig {
       await step('write', write);
       const mark = await markLog(this.d.restart);
       let reason: string | null = null;
+      let restartWords: string[] = [];
       try {
         await step('restart', () => restartDockerd(this.d.restart, reload, timeoutMs));
         await step('wait healthy', healthy);
       } catch (err) {
         // The first line; dockerd's own words follow in daemonLog.
-        reason = (err as Error).message.split('\n')[0]!.replace(/:$/, '');
+        const [first, ...rest] = (err as Error).message.split('\n');
+        reason = first!.replace(/:$/, '');
+        restartWords = rest
+          .map((l) => l.trim())
+          .filter((l) => l && !/level=(warning|info|debug)/.test(l) && !/^hint:/.test(l));
       }
       if (reason === null) {
         const reattached = await step('re-attach', () => this.d.reattach());
@@ -266,7 +271,9 @@ export class DockerdConfig {
         this.d.log(`dockerd options applied (backup ${b.id})`);
         return { ...base, outcome: 'applied', reason: null, daemonLog: [], steps, reattached };
       }
-      const daemonLog = await logSince(this.d.restart, mark);
+      // The log file can lag the restart command, which already quoted dockerd's last words: use those then.
+      const fromLog = await logSince(this.d.restart, mark);
+      const daemonLog = fromLog.length > 0 ? fromLog : restartWords;
       this.d.log(`dockerd did not come back (${reason}); restoring backup ${b.id}`);
       try {
         await step('restore backup', () => restore(b));
