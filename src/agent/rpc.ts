@@ -58,6 +58,8 @@ export async function listen(path: string, server: JSONRPCServer): Promise<Serve
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     const lines = createInterface({ input: socket, crlfDelay: Infinity });
+    // readline re-emits the socket's errors (a client gone mid-call: ECONNRESET); unhandled, they end the agent.
+    lines.on('error', () => socket.destroy());
     lines.on('line', (line) => {
       void server.receiveJSON(line).then((response) => {
         if (response && !socket.destroyed) socket.write(JSON.stringify(response) + '\n');
@@ -100,6 +102,7 @@ export class AgentConnection {
       socket.write(JSON.stringify(request) + '\n');
     });
     const lines = createInterface({ input: socket, crlfDelay: Infinity });
+    lines.on('error', () => socket.destroy());
     lines.on('line', (line) => this.#client.receive(JSON.parse(line) as JSONRPCResponse));
     socket.on('close', () => this.#client.rejectAllPendingRequests('the agent closed the connection'));
   }
