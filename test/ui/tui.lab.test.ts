@@ -64,7 +64,10 @@ describe('the TUI in tmux on a lab host', () => {
       '100',
       '-y',
       '30',
+      // Ink renders nothing but the last frame when CI is set, and CI runs this suite with CI=true.
       'env',
+      '-u',
+      'CI',
       ...env,
       process.execPath,
       CLI_MAIN,
