@@ -115,12 +115,13 @@ export class Attacher {
       }
       toAdd.push(c);
     }
-    for (const c of toAdd) {
-      const owner = await this.d.meshOwner?.(c.address);
+    // One question to the mesh per address, asked together: each waits out the mesh's answers.
+    const owners = await Promise.all(toAdd.map((c) => this.d.meshOwner?.(c.address)));
+    for (const [i, owner] of owners.entries()) {
       if (owner) {
         throw badInput(
           'cidr',
-          `${c.address} is already used in the mesh by container ${owner.container} on peer ${owner.peer}`,
+          `${toAdd[i]!.address} is already used in the mesh by container ${owner.container} on peer ${owner.peer}`,
           'pick another address; `xnet-tui status peers` lists the peers',
         );
       }

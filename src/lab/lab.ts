@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import Docker from 'dockerode';
 import { failed, badInput } from '../errors.js';
@@ -51,8 +52,19 @@ export function existingHosts(): LabHost[] {
     .map(labHost);
 }
 
+function onPath(cmd: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => {
+    try {
+      accessSync(join(dir, cmd), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 function checkPrerequisites(): void {
-  const missing = REQUIRED.filter((cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0);
+  const missing = REQUIRED.filter((cmd) => !onPath(cmd));
   if (missing.length > 0) {
     throw failed(
       `missing on this host: ${missing.join(', ')}`,

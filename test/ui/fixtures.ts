@@ -58,7 +58,7 @@ export const containers: ContainerRow[] = [
   },
 ];
 
-function counters(name: string, rx: number, tx: number): InterfaceCounters {
+export function counters(name: string, rx: number, tx: number): InterfaceCounters {
   return {
     name,
     kind: null,

@@ -6,22 +6,9 @@ import { formatRate, pushRates, ratesBetween, type CounterSample } from '../../s
 import { diffFrame, frameLines } from '../../src/ui/terminal.js';
 import { localeIsUtf8, pickTheme } from '../../src/ui/theme/tokens.js';
 import { parseConfig } from '../../src/ui/config.js';
-import { containers } from './fixtures.js';
+import { containers, counters } from './fixtures.js';
 
-const iface = (name: string, rxBytes: number, txBytes: number) => ({
-  name,
-  kind: null,
-  master: null,
-  operstate: 'UP',
-  rxBytes,
-  txBytes,
-  rxPackets: 0,
-  txPackets: 0,
-  rxErrors: 0,
-  txErrors: 0,
-  rxDropped: 0,
-  txDropped: 0,
-});
+const iface = counters;
 const sample = (at: number, ...i: ReturnType<typeof iface>[]): CounterSample => ({ at, interfaces: i });
 
 describe('rates from counter samples', () => {

@@ -176,10 +176,6 @@ export class SerfRpc {
     await this.#request('leave', undefined, false);
   }
 
-  async forceLeave(node: string): Promise<void> {
-    await this.#request('force-leave', { Node: node }, false);
-  }
-
   /** Subscribes to member events; the callback sees each event as Serf delivers it. */
   async streamMembers(onEvent: (e: MemberEvent) => void): Promise<void> {
     const seq = this.#seq;
