@@ -4,10 +4,10 @@ import ipaddr from 'ipaddr.js';
 import { badInput, failed } from '../errors.js';
 import { routes4 } from '../net/ip.js';
 import type { NetnsPath } from '../net/netns.js';
-import type { LaunchSettings, RouterStatus } from '../router/driver.js';
+import type { DriverName, LaunchSettings, RouterDriver, RouterStatus } from '../router/driver.js';
+import { checkDriver, createDriver, type DriverDeps } from '../router/registry.js';
 import { checkRange, DEFAULT_RANGE, findUnderlay } from '../router/underlay.js';
 import { readPasswordFile } from '../router/vxlan/serf.js';
-import { VxlanDriver } from '../router/vxlan/driver.js';
 import type { Params, Result } from './api/index.js';
 import type { Attacher } from './attach.js';
 import type { StateStore } from './state.js';
@@ -37,7 +37,7 @@ export function parsePeer(text: string): string {
 
 /** The router as desired state: launch settings on disk, one driver running them. */
 export class Mesh {
-  #driver: VxlanDriver | undefined;
+  #driver: RouterDriver | undefined;
 
   constructor(private readonly d: MeshDeps) {}
 
@@ -63,9 +63,7 @@ export class Mesh {
         'run `xnet-tui reset` (attachments stay), then launch again',
       );
     }
-    if (driver !== 'vxlan') {
-      throw badInput('driver', `the ${driver} driver is not built yet`, 'use --driver vxlan (the default)');
-    }
+    checkDriver(driver);
     const peers = (p.peers ?? []).map(parsePeer);
     const underlay = await findUnderlay(this.d.netns, p.listen ?? prior?.listen);
     const range = p.range ?? prior?.range ?? DEFAULT_RANGE;
@@ -94,14 +92,7 @@ export class Mesh {
   }
 
   async #run(settings: LaunchSettings): Promise<void> {
-    const driver = new VxlanDriver({
-      netns: this.d.netns,
-      bridge: this.d.bridge,
-      stateDir: this.d.stateDir,
-      log: this.d.log,
-      onMtu: (mtu) => this.d.attacher.setMtu(mtu),
-      localOwner: (address) => this.d.attacher.localOwner(address),
-    });
+    const driver = this.#create(settings.driver, true);
     try {
       await driver.launch(settings);
     } catch (err) {
@@ -111,7 +102,19 @@ export class Mesh {
     this.#driver = driver;
   }
 
-  #running(): VxlanDriver {
+  #create(name: DriverName, live: boolean): RouterDriver {
+    const deps: DriverDeps = {
+      netns: this.d.netns,
+      bridge: this.d.bridge,
+      stateDir: this.d.stateDir,
+      log: this.d.log,
+      onMtu: live ? (mtu) => this.d.attacher.setMtu(mtu) : async () => undefined,
+      localOwner: live ? (address) => this.d.attacher.localOwner(address) : () => undefined,
+    };
+    return createDriver(name, deps);
+  }
+
+  #running(): RouterDriver {
     if (!this.#driver)
       throw failed('the router is not running', 'launch it first: xnet-tui launch [PEER...]');
     return this.#driver;
@@ -154,16 +157,7 @@ export class Mesh {
 
   async reset(): Promise<Result<'reset'>> {
     const wasLaunched = Boolean(this.d.store.current.router);
-    const driver =
-      this.#driver ??
-      new VxlanDriver({
-        netns: this.d.netns,
-        bridge: this.d.bridge,
-        stateDir: this.d.stateDir,
-        log: this.d.log,
-        onMtu: async () => undefined,
-        localOwner: () => undefined,
-      });
+    const driver = this.#driver ?? this.#create(this.d.store.current.router?.driver ?? 'vxlan', false);
     await driver.reset();
     this.#driver = undefined;
     const { router: _gone, ...rest } = this.d.store.current;

@@ -84,4 +84,6 @@ export interface RouterDriver {
   attachPoint(): AttachPoint;
   /** Who in the mesh (other than this host) holds `address`, if anyone. */
   addressOwner(address: string): Promise<{ peer: string; container: string } | undefined>;
+  /** Releases the driver's processes and timers without tearing the mesh down (agent exit, relaunch). */
+  close(): Promise<void>;
 }

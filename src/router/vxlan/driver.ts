@@ -6,7 +6,7 @@ import { run } from '../../net/exec.js';
 import { ensureBridge } from '../../net/bridge.js';
 import { addrs, ipBatch, link } from '../../net/ip.js';
 import { fdbBatch, fdbEntries, fdbPlan } from '../../net/fdb.js';
-import type { NetnsPath } from '../../net/netns.js';
+import type { DriverDeps } from '../registry.js';
 import { VERSION } from '../../version.js';
 import { findUnderlay, type Underlay } from '../underlay.js';
 import type {
@@ -33,16 +33,7 @@ const WHO_HAS = 'xnet-who-has';
 const PROBE_EVERY_MS = 1_000;
 const RETRY_EVERY_MS = 3_000;
 
-export interface VxlanDeps {
-  netns: NetnsPath;
-  bridge: string;
-  stateDir: string;
-  log: (msg: string) => void;
-  /** Called when the bridge MTU changes, so attached containers follow it. */
-  onMtu: (mtu: number) => Promise<void>;
-  /** This host's attachments, to answer "who holds this address?" from peers. */
-  localOwner: (address: string) => string | undefined;
-}
+export type VxlanDeps = DriverDeps;
 
 interface DataPlane {
   state: PeerStatus['dataPlane']['state'];
