@@ -43,8 +43,14 @@ export type PeerStatus = z.infer<typeof PeerStatus>;
 
 export const ConnectionStatus = z.object({
   target: z.string(),
-  state: z.enum(['established', 'failed', 'pending']),
+  /** established/failed/pending for every driver; Weave adds its retrying and connecting. */
+  state: z.enum(['established', 'failed', 'pending', 'retrying', 'connecting']),
   error: z.string().nullable(),
+  /** How packets cross when the driver can say: vxlan, gre, fastdp, sleeve. */
+  transport: z.string().optional(),
+  encrypted: z.boolean().optional(),
+  /** Why the connection is in this state or on this transport (e.g. why sleeve, why pending), in words. */
+  reason: z.string().optional(),
 });
 export type ConnectionStatus = z.infer<typeof ConnectionStatus>;
 
