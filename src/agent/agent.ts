@@ -42,8 +42,17 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   const startedAt = new Date().toISOString();
 
-  const mesh = new Mesh({ store, attacher, netns: undefined, bridge: BRIDGE, stateDir: opts.stateDir, log });
+  const mesh = new Mesh({
+    store,
+    docker,
+    attacher,
+    netns: undefined,
+    bridge: BRIDGE,
+    stateDir: opts.stateDir,
+    log,
+  });
   attacher.useMesh((address) => mesh.meshOwner(address));
+  attacher.useRouter(mesh.attachHooks());
 
   const handlers: Handlers = {
     status: async () => {

@@ -31,14 +31,39 @@ export interface AttachDeps {
 }
 
 /**
+ * What the router adds to attach: the bridge it wants containers on (its attachPoint; `xnet` for vxlan,
+ * `weave` for Weave) and, when it has an IPAM, claiming addresses before they are used and releasing them after.
+ */
+export interface RouterHooks {
+  bridge: () => string | undefined;
+  claim: (containerId: string, cidrs: string[]) => Promise<void>;
+  release: (containerId: string, cidrs: string[]) => Promise<void>;
+}
+
+/**
  * Attach and detach, the `weave attach` contract: validate everything first, then change the kernel, then
  * record the desired state. Detach sits beside attach and undoes exactly what it did.
  */
 export class Attacher {
   #queue: Promise<unknown> = Promise.resolve();
   #bridgeMtu: number | undefined;
+  /** The bridge #bridgeMtu was learned from: a router with another bridge means learning it again. */
+  #bridgeName: string;
+  #router: RouterHooks | undefined;
 
-  constructor(private readonly d: AttachDeps) {}
+  constructor(private readonly d: AttachDeps) {
+    this.#bridgeName = d.bridge;
+  }
+
+  /** The mesh plugs the router's bridge and IPAM in here (built after the attacher, like useMesh). */
+  useRouter(hooks: RouterHooks): void {
+    this.#router = hooks;
+  }
+
+  /** The bridge containers go on now: the router's, or ours when none is launched. */
+  #bridge(): string {
+    return this.#router?.bridge() ?? this.d.bridge;
+  }
 
   /** The mesh is built after the attacher (it needs it for MTU changes); it plugs its address check in here. */
   useMesh(owner: NonNullable<AttachDeps['meshOwner']>): void {
@@ -74,6 +99,7 @@ export class Attacher {
       seen.set(c.address, c.cidr);
     }
     const [container, routes] = await Promise.all([this.#runningContainer(ref), routes4(this.d.hostNetns)]);
+    const bridge = this.#bridge();
     const existing = this.d.store.current.attachments.find((a) => a.containerId === container.id);
 
     const toAdd: InterfaceCidr[] = [];
@@ -102,7 +128,7 @@ export class Attacher {
         alreadyPresent.push(c.cidr);
         continue;
       }
-      const route = routes.find((r) => r.dev !== this.d.bridge && routeContains(r.dst, c.address));
+      const route = routes.find((r) => r.dev !== bridge && routeContains(r.dst, c.address));
       if (route) {
         const desc = [route.dst, route.dev && `dev ${route.dev}`, route.gateway && `via ${route.gateway}`]
           .filter(Boolean)
@@ -127,6 +153,10 @@ export class Attacher {
       }
     }
 
+    // The router's IPAM (Weave) has the last word on an address, anywhere in the mesh: ask it before any change.
+    const claimed = toAdd.map((c) => c.cidr);
+    if (claimed.length > 0) await this.#router?.claim(container.id, claimed);
+
     // Attached before: read what the kernel has. New: plug straight away and learn only if that collides.
     let present = existing ? await this.#liveCidrs(container) : undefined;
     let created = false;
@@ -143,6 +173,7 @@ export class Attacher {
       );
     } catch (err) {
       if (created) await unplug(container.pid, this.d.ifname).catch(() => undefined);
+      if (claimed.length > 0) await this.#router?.release(container.id, claimed).catch(() => undefined);
       throw err instanceof XnetError ? err : failed(`attach ${container.name}: ${(err as Error).message}`);
     }
     for (const c of toAdd) setImmediate(() => announce(container.pid, this.d.ifname, c.address, this.d.log));
@@ -201,6 +232,11 @@ export class Attacher {
     if (existing && removing.length > 0) {
       if (remaining.length === 0) await this.#drop(existing.containerId);
       else await this.#put({ ...existing, cidrs: remaining });
+      // Detach undoes attach: the addresses go back to the router's IPAM. The kernel is already clean, so a
+      // router that does not answer is logged, not an error (Weave frees a removed container's addresses itself).
+      await this.#router
+        ?.release(existing.containerId, removing)
+        .catch((err: Error) => this.d.log(`release ${removing.join(' ')}: ${err.message}`));
     }
     return { container: name, removed: removing, notAttached, interfaceRemoved };
   }
@@ -225,6 +261,7 @@ export class Attacher {
   setMtu(mtu: number): Promise<void> {
     return this.#serial(async () => {
       this.#bridgeMtu = mtu;
+      this.#bridgeName = this.#bridge();
       for (const a of this.d.store.current.attachments) {
         const c = await findContainer(this.d.docker, a.containerId);
         if (!c?.running) continue;
@@ -278,10 +315,15 @@ export class Attacher {
    */
   async #plug(c: ContainerInfo): Promise<{ created: boolean; present: string[] }> {
     const attempt = async (): Promise<void> => {
-      this.#bridgeMtu ??= (await ensureBridge(this.d.hostNetns, this.d.bridge)).mtu;
+      const bridge = this.#bridge();
+      if (bridge !== this.#bridgeName) {
+        this.#bridgeName = bridge;
+        this.#bridgeMtu = undefined;
+      }
+      this.#bridgeMtu ??= (await ensureBridge(this.d.hostNetns, bridge)).mtu;
       await plug({
         hostNetns: this.d.hostNetns,
-        bridge: this.d.bridge,
+        bridge,
         mtu: this.#bridgeMtu,
         pid: c.pid,
         hostIfname: hostVethName(c.id),

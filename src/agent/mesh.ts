@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type Docker from 'dockerode';
 import { resolve } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { badInput, failed } from '../errors.js';
@@ -9,11 +10,12 @@ import { checkDriver, createDriver, type DriverDeps } from '../router/registry.j
 import { checkRange, DEFAULT_RANGE, findUnderlay } from '../router/underlay.js';
 import { readPasswordFile } from '../router/vxlan/serf.js';
 import type { Params, Result } from './api/index.js';
-import type { Attacher } from './attach.js';
+import type { Attacher, RouterHooks } from './attach.js';
 import type { StateStore } from './state.js';
 
 export interface MeshDeps {
   store: StateStore;
+  docker: Docker;
   attacher: Attacher;
   netns: NetnsPath;
   bridge: string;
@@ -59,8 +61,9 @@ export class Mesh {
     if (prior && prior.driver !== driver) {
       throw badInput(
         'driver',
-        `this host's router is ${prior.driver}; switching to ${driver} needs a reset first`,
-        'run `xnet-tui reset` (attachments stay), then launch again',
+        `this host's router is ${prior.driver} (${prior.running ? 'running' : 'stopped'}); switching to ${driver} ` +
+          `needs a reset first, which takes the ${prior.driver} router down and forgets its settings and peers`,
+        `run \`xnet-tui reset\` (attachments stay), then \`xnet-tui launch --driver ${driver}\``,
       );
     }
     checkDriver(driver);
@@ -84,6 +87,8 @@ export class Mesh {
       peers: [...new Set([...(prior?.peers ?? []), ...peers])],
       running: true,
     };
+    // The driver's own rules (Weave: range is a network, image at hand), still before anything changes.
+    warnings.push(...((await this.#create(driver, false).check?.(settings)) ?? []));
     await this.#driver?.close();
     this.#driver = undefined;
     await this.d.store.save({ ...this.d.store.current, router: settings });
@@ -105,6 +110,7 @@ export class Mesh {
   #create(name: DriverName, live: boolean): RouterDriver {
     const deps: DriverDeps = {
       netns: this.d.netns,
+      docker: this.d.docker,
       bridge: this.d.bridge,
       stateDir: this.d.stateDir,
       log: this.d.log,
@@ -177,12 +183,32 @@ export class Mesh {
       listen: settings?.listen ?? null,
       range: settings?.range ?? null,
       encrypted: Boolean(settings?.passwordFile),
-      bridge: { name: this.d.bridge, mtu: null },
+      bridge: { name: this.#forAttach()?.attachPoint().bridge ?? this.d.bridge, mtu: null },
       underlayMtu: null,
       peers: [],
       connections: [],
       warnings: [],
     };
+  }
+
+  /** What attach needs from the router: the bridge to plug into, and its IPAM when it has one. */
+  attachHooks(): RouterHooks {
+    return {
+      bridge: () => this.#forAttach()?.attachPoint().bridge,
+      claim: async (containerId, cidrs) => {
+        await this.#forAttach()?.claim?.(containerId, cidrs);
+      },
+      release: async (containerId, cidrs) => {
+        await this.#forAttach()?.release?.(containerId, cidrs);
+      },
+    };
+  }
+
+  /** The running driver, else (router stopped) one for the saved settings: a stopped Weave host still attaches to weave. */
+  #forAttach(): RouterDriver | undefined {
+    if (this.#driver) return this.#driver;
+    const settings = this.d.store.current.router;
+    return settings ? this.#create(settings.driver, false) : undefined;
   }
 
   meshOwner(address: string): Promise<{ peer: string; container: string } | undefined> {

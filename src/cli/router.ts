@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
-import type { RouterStatus } from '../router/driver.js';
+import type { DriverName, RouterStatus } from '../router/driver.js';
 import { emit, table } from './output.js';
 import { globals, withAgent } from './target.js';
 
@@ -22,10 +22,41 @@ export function peersTable(r: RouterStatus): string {
 
 export function connectionsTable(r: RouterStatus): string {
   if (r.connections.length === 0) return 'no connection targets (xnet-tui connect PEER adds one)';
+  // Drivers that can say how packets cross and why (Weave: fastdp or sleeve) get those columns.
+  if (r.connections.some((c) => c.transport !== undefined || c.reason !== undefined))
+    return table(
+      ['TARGET', 'STATE', 'TRANSPORT', 'ENCRYPTED', 'WHY'],
+      r.connections.map((c) => [
+        c.target,
+        c.state,
+        c.transport ?? '-',
+        c.encrypted === undefined ? '-' : c.encrypted ? 'yes' : 'no',
+        c.reason ?? c.error ?? '',
+      ]),
+    );
   return table(
     ['TARGET', 'STATE', 'ERROR'],
     r.connections.map((c) => [c.target, c.state, c.error ?? '']),
   );
+}
+
+export function ipamTable(r: RouterStatus): string {
+  if (!r.ipam)
+    return `no IPAM: the ${r.driver ?? 'router'} driver leaves addresses to you (xnet-tui attach CIDR)`;
+  const i = r.ipam;
+  return [
+    `range ${i.range} (${i.size} addresses, default subnet ${i.defaultSubnet}), ${i.active} in use here: ${i.status}`,
+    table(
+      ['PEER', 'NICKNAME', 'ADDRESSES', 'SHARE', 'REACHABLE'],
+      i.owners.map((o) => [
+        o.peer,
+        o.nickname,
+        String(o.ips),
+        i.size ? `${((o.ips * 100) / i.size).toFixed(1)}%` : '-',
+        o.reachable ? 'yes' : 'no',
+      ]),
+    ),
+  ].join('\n');
 }
 
 export function routerSummary(r: RouterStatus): string {
@@ -37,6 +68,8 @@ export function routerSummary(r: RouterStatus): string {
     `router       ${r.driver} ${r.state}${r.nickname ? `, nickname ${r.nickname}` : ''}${r.encrypted ? ', encrypted' : ', not encrypted'}`,
     `underlay     ${r.listen ?? '-'}${r.underlayMtu ? ` (mtu ${r.underlayMtu})` : ''}, bridge ${r.bridge.name} mtu ${r.bridge.mtu ?? '-'}, range ${r.range ?? '-'}`,
     `peers        ${alive} alive in gossip, ${reachable} reachable on the data plane`,
+    ...(r.ipam ? [`ipam         ${r.ipam.range}: ${r.ipam.status}`] : []),
+    ...r.warnings.map((w) => `warning      ${w}`),
   ].join('\n');
 }
 
@@ -44,10 +77,13 @@ export function registerRouter(program: Command): void {
   program
     .command('launch')
     .description(
-      'start the overlay router on this host (kernel VXLAN, membership by Serf) and connect to PEERs',
+      'start the overlay router on this host (kernel VXLAN with Serf, or Weave Net) and connect to PEERs',
     )
     .argument('[peers...]', 'underlay addresses of peers to join, host or host:port')
-    .option('--driver <name>', 'vxlan (default); bridge, ovs-gre and weave are planned')
+    .option(
+      '--driver <name>',
+      'vxlan (default) or weave (Weave Net 2.8.1 in Docker); bridge, ovs-gre are planned',
+    )
     .option('--nickname <name>', 'a human name for this host in the mesh (default: hostname)')
     .option('--listen <addr>', "underlay address (default: the default route's, else the first)")
     .option('--range <cidr>', 'overlay address range (default 10.32.0.0/12)')
@@ -57,7 +93,7 @@ export function registerRouter(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  xnet-tui launch\n  xnet-tui launch --nickname web1 --password-file /etc/xnet/password 198.18.0.1\n  xnet-tui --lab h2 launch 198.18.0.1\n',
+      '\nExamples:\n  xnet-tui launch\n  xnet-tui launch --nickname web1 --password-file /etc/xnet/password 198.18.0.1\n  xnet-tui --lab h2 launch 198.18.0.1\n  xnet-tui launch --driver weave --range 10.32.0.0/12 --password-file /etc/weave/password 198.18.0.1\n',
     )
     .action(
       async (
@@ -67,7 +103,7 @@ export function registerRouter(program: Command): void {
       ) => {
         const res = await withAgent(cmd, (a) =>
           a.call('launch', {
-            ...(o.driver ? { driver: o.driver as 'vxlan' } : {}),
+            ...(o.driver ? { driver: o.driver as DriverName } : {}),
             ...(o.nickname ? { nickname: o.nickname } : {}),
             ...(o.listen ? { listen: o.listen } : {}),
             ...(o.range ? { range: o.range } : {}),
@@ -101,7 +137,9 @@ export function registerRouter(program: Command): void {
           .map((c) =>
             c.state === 'established'
               ? `connected to ${c.target}`
-              : `could not connect to ${c.target}: ${c.error}`,
+              : c.state === 'failed'
+                ? `could not connect to ${c.target}: ${c.reason ?? c.error}`
+                : `${c.target}: ${c.state}${c.reason ? ` (${c.reason})` : ''}`,
           )
           .join('\n'),
       );
@@ -137,7 +175,7 @@ export function registerRouter(program: Command): void {
   program
     .command('reset')
     .description(
-      'remove everything the router created: VXLAN device, gossip state, settings (attachments stay)',
+      'remove everything the router created (VXLAN device and gossip state, or Weave router, its data and bridge) and the settings; attachments stay',
     )
     .addHelpText('after', '\nExamples:\n  xnet-tui reset\n')
     .action(async (_o: unknown, cmd: Command) => {

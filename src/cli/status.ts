@@ -1,19 +1,19 @@
 import type { Command } from 'commander';
 import { badInput } from '../errors.js';
 import { emit } from './output.js';
-import { connectionsTable, peersTable, routerSummary } from './router.js';
+import { connectionsTable, ipamTable, peersTable, routerSummary } from './router.js';
 import { globals, withAgent } from './target.js';
 
-const VIEWS = ['peers', 'connections'] as const;
+const VIEWS = ['peers', 'connections', 'ipam'] as const;
 
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('the agent, its dockerd, the bridge and the router; or one view: peers, connections')
+    .description('the agent, its dockerd, the bridge and the router; or one view: peers, connections, ipam')
     .argument('[view]', VIEWS.join(' | '))
     .addHelpText(
       'after',
-      '\nExamples:\n  xnet-tui status\n  xnet-tui status peers\n  xnet-tui --lab h2 status connections --json\n',
+      '\nExamples:\n  xnet-tui status\n  xnet-tui status peers\n  xnet-tui --lab h2 status connections --json\n  xnet-tui status ipam\n',
     )
     .action(async (view: string | undefined, _o: unknown, cmd: Command) => {
       if (view !== undefined && !(VIEWS as readonly string[]).includes(view)) {
@@ -26,6 +26,7 @@ export function registerStatus(program: Command): void {
       if (view === 'peers') return emit(g, { peers: router.peers }, () => peersTable(router));
       if (view === 'connections')
         return emit(g, { connections: router.connections }, () => connectionsTable(router));
+      if (view === 'ipam') return emit(g, { ipam: router.ipam ?? null }, () => ipamTable(router));
       emit(g, { ...s, router }, (x) =>
         [
           `agent        ${x.version}, pid ${x.pid}, up since ${x.startedAt}`,

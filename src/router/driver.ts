@@ -54,6 +54,20 @@ export const ConnectionStatus = z.object({
 });
 export type ConnectionStatus = z.infer<typeof ConnectionStatus>;
 
+/** An IPAM's view of the range, for drivers that have one (Weave). */
+export const IpamStatus = z.object({
+  range: z.string(),
+  defaultSubnet: z.string(),
+  size: z.number(),
+  active: z.number(),
+  /** ready, awaiting consensus, ... in words. */
+  status: z.string(),
+  owners: z.array(
+    z.object({ peer: z.string(), nickname: z.string(), ips: z.number(), reachable: z.boolean() }),
+  ),
+});
+export type IpamStatus = z.infer<typeof IpamStatus>;
+
 export const RouterStatus = z.object({
   driver: DriverName.nullable(),
   state: z.enum(['not-launched', 'running', 'stopped', 'starting']),
@@ -67,6 +81,7 @@ export const RouterStatus = z.object({
   peers: z.array(PeerStatus),
   connections: z.array(ConnectionStatus),
   warnings: z.array(z.string()),
+  ipam: IpamStatus.optional(),
 });
 export type RouterStatus = z.infer<typeof RouterStatus>;
 
@@ -78,6 +93,11 @@ export interface AttachPoint {
 
 export interface RouterDriver {
   readonly name: DriverName;
+  /**
+   * Checks settings before anything is saved or touched (bad input: throws, exit 2); returns warnings.
+   * Optional: drivers without rules of their own leave it out.
+   */
+  check?(settings: LaunchSettings): Promise<string[]>;
   /** Brings the router up with these settings (idempotent: launching a running router reconciles it). */
   launch(settings: LaunchSettings): Promise<void>;
   /** Router down; settings and attachments kept. */
@@ -90,6 +110,10 @@ export interface RouterDriver {
   attachPoint(): AttachPoint;
   /** Who in the mesh (other than this host) holds `address`, if anyone. */
   addressOwner(address: string): Promise<{ peer: string; container: string } | undefined>;
+  /** Claims addresses for a container in the driver's IPAM before attach adds them (throws to refuse). */
+  claim?(containerId: string, cidrs: string[]): Promise<void>;
+  /** Gives addresses back after detach removed them (or an attach that claimed them failed). */
+  release?(containerId: string, cidrs: string[]): Promise<void>;
   /** Releases the driver's processes and timers without tearing the mesh down (agent exit, relaunch). */
   close(): Promise<void>;
 }

@@ -1,11 +1,15 @@
+import type Docker from 'dockerode';
 import { badInput } from '../errors.js';
 import type { NetnsPath } from '../net/netns.js';
 import type { DriverName, RouterDriver } from './driver.js';
 import { VxlanDriver } from './vxlan/driver.js';
+import { WeaveDriver } from './weave/driver.js';
 
 /** What the agent gives every driver. A driver takes what it needs and ignores the rest. */
 export interface DriverDeps {
   netns: NetnsPath;
+  /** This host's dockerd (the weave driver runs its router there). */
+  docker: Docker;
   /** The bridge attach plugs containers into when the driver has no bridge of its own. */
   bridge: string;
   /** The agent's state directory: drivers keep their files (keyrings, logs, pidfiles) under it. */
@@ -25,6 +29,7 @@ type Factory = (deps: DriverDeps) => RouterDriver;
  */
 const FACTORIES: Partial<Record<DriverName, Factory>> = {
   vxlan: (deps) => new VxlanDriver(deps),
+  weave: (deps) => new WeaveDriver(deps),
 };
 
 export function builtDrivers(): DriverName[] {

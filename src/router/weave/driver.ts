@@ -1,0 +1,318 @@
+import { existsSync } from 'node:fs';
+import type Docker from 'dockerode';
+import ipaddr from 'ipaddr.js';
+import { badInput, failed } from '../../errors.js';
+import { ensurePulled, logTail } from '../../docker/images.js';
+import { ipBatch, link } from '../../net/ip.js';
+import type { AttachPoint, ConnectionStatus, LaunchSettings, RouterDriver, RouterStatus } from '../driver.js';
+import type { DriverDeps } from '../registry.js';
+import { findUnderlay } from '../underlay.js';
+import { readPasswordFile } from '../vxlan/serf.js';
+import { WeaveApi } from './api.js';
+import {
+  DATAPATH,
+  DB_CONTAINER,
+  LABEL,
+  ROUTER_CONTAINER,
+  VOLUMES_CONTAINER,
+  WEAVE_BRIDGE,
+  WEAVE_IMAGE,
+  routerContainer,
+  volumeContainers,
+} from './container.js';
+import type { WeaveReport } from './report.js';
+import { connectionStatus, ipamStatus, peerStatuses, WEAVE_PORT } from './status.js';
+
+/** Weave's default MTU for fastdp (its bridge has this until the router says otherwise). */
+const WEAVE_MTU = 1376;
+const READY_WITHIN_MS = 30_000;
+/** Devices Weave's router creates beside its bridge; `weave reset` removes them all. */
+const WEAVE_LINKS = [WEAVE_BRIDGE, DATAPATH, 'vethwe-bridge', 'vethwe-datapath', 'vxlan-6784'];
+
+export interface WeaveDeps extends DriverDeps {
+  docker: Docker;
+  api?: WeaveApi;
+}
+
+/**
+ * Weave Net as a driver: the router runs in Docker exactly as `weave launch` runs it, and everything after that
+ * goes through its HTTP API. The agent owns no Weave process: the container outlives the agent, as Weave's does.
+ */
+export class WeaveDriver implements RouterDriver {
+  readonly name = 'weave' as const;
+  readonly #api: WeaveApi;
+  #settings: LaunchSettings | undefined;
+  #mtu: number | undefined;
+  #underlayMtu: number | null = null;
+  #warnings: string[] = [];
+  #pendingSince = new Map<string, number>();
+
+  constructor(private readonly d: WeaveDeps) {
+    this.#api = d.api ?? new WeaveApi();
+  }
+
+  get #docker(): Docker {
+    return this.d.docker;
+  }
+
+  /** Weave's own launch rules, before anything is touched: the range must be a network, and the image at hand. */
+  async check(settings: LaunchSettings): Promise<string[]> {
+    const [net, len] = ipaddr.IPv4.parseCIDR(settings.range);
+    const network = ipaddr.IPv4.networkAddressFromCIDR(settings.range).toString();
+    if (net.toString() !== network)
+      throw badInput(
+        'range',
+        `${settings.range} is not a network address: Weave's allocation range needs the bits after /${len} zero`,
+        `use --range ${network}/${len}`,
+      );
+    if (len > 30)
+      throw badInput(
+        'range',
+        `${settings.range} is too small for Weave's allocator (at least 4 addresses)`,
+        'use /30 or larger, e.g. --range 10.32.0.0/12',
+      );
+    await ensurePulled(this.#docker, WEAVE_IMAGE);
+    return [];
+  }
+
+  async launch(settings: LaunchSettings): Promise<void> {
+    this.#settings = settings;
+    this.#warnings = [];
+    const password = settings.passwordFile ? await readPasswordFile(settings.passwordFile) : undefined;
+    await ensurePulled(this.#docker, WEAVE_IMAGE);
+    for (const spec of volumeContainers()) {
+      if (!(await this.#inspect(spec.name!))) await this.#docker.createContainer(spec);
+    }
+    const socket = (this.#docker.modem as { socketPath?: string }).socketPath;
+    const spec = routerContainer({
+      nickname: settings.nickname,
+      range: settings.range,
+      peers: settings.peers,
+      ...(password !== undefined ? { password } : {}),
+      ...(typeof socket === 'string' ? { dockerSocket: socket } : {}),
+      exists: existsSync,
+    });
+    const current = await this.#inspect(ROUTER_CONTAINER);
+    let keep = false;
+    if (current) {
+      const ours = current.Config.Labels?.[LABEL] === 'weave';
+      const weaveImage = /^weaveworks\/weave(:|$)/.test(current.Config.Image);
+      if (!ours && !weaveImage)
+        throw failed(
+          `a container named ${ROUTER_CONTAINER} exists and is not Weave's router (image ${current.Config.Image})`,
+          `rename or remove it (docker rm ${ROUTER_CONTAINER}), then launch again`,
+        );
+      const same =
+        JSON.stringify(current.Config.Cmd) === JSON.stringify(spec.Cmd) &&
+        envPassword(current.Config.Env) === password;
+      if (current.State.Running && (same || !ours)) {
+        keep = true;
+        if (!ours)
+          this.#warnings.push(
+            'a Weave router not launched by xnet-tui runs here; it is used as it is (its own range, nickname and ' +
+              'password stay; `xnet-tui reset` then launch replaces it)',
+          );
+      } else {
+        await this.#docker.getContainer(ROUTER_CONTAINER).remove({ force: true });
+      }
+    }
+    if (!keep) {
+      const created = await this.#docker.createContainer(spec);
+      await created.start();
+    }
+    await this.#waitReady();
+    // A router that was kept has its own peer list: tell it ours (Weave ignores targets it already has).
+    if (keep && settings.peers.length > 0) await this.#api.connect(settings.peers);
+    this.#underlayMtu = await findUnderlay(this.d.netns, settings.listen).then(
+      (u) => u.mtu,
+      () => null,
+    );
+    const bridge = await link(this.d.netns, WEAVE_BRIDGE);
+    if (bridge) {
+      this.#mtu = bridge.mtu;
+      await this.d.onMtu(bridge.mtu);
+    }
+  }
+
+  /** `weave launch` waits until the router answers; so do we, and say why when it dies instead. */
+  async #waitReady(): Promise<void> {
+    const deadline = Date.now() + READY_WITHIN_MS;
+    let last: Error | undefined;
+    while (Date.now() < deadline) {
+      try {
+        await this.#api.report();
+        return;
+      } catch (err) {
+        last = err as Error;
+      }
+      const c = await this.#inspect(ROUTER_CONTAINER);
+      if (c && !c.State.Running && !c.State.Restarting) {
+        const tail = await logTail(this.#docker, ROUTER_CONTAINER, 5);
+        throw failed(
+          `Weave's router exited (code ${c.State.ExitCode}) before it answered${tail.length ? `: ${tail.join(' | ')}` : ''}`,
+          `\`docker logs ${ROUTER_CONTAINER}\` has the whole story`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw failed(
+      `Weave's router did not answer within ${READY_WITHIN_MS / 1000} s: ${last?.message ?? ''}`,
+      `\`docker logs ${ROUTER_CONTAINER}\` says what it is doing`,
+    );
+  }
+
+  async #inspect(name: string): Promise<Docker.ContainerInspectInfo | undefined> {
+    try {
+      return await this.#docker.getContainer(name).inspect();
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async connect(peers: string[]): Promise<ConnectionStatus[]> {
+    await this.#api.connect(peers);
+    const report = await this.#api.report();
+    const ctx = this.#context(report, []);
+    return peers.map((peer) => {
+      const c = report.Router.Connections.find(
+        (x) => x.Address === peer || x.Address === `${peer}:${WEAVE_PORT}`,
+      );
+      return c
+        ? connectionStatus(c, report, ctx)
+        : {
+            target: peer,
+            state: 'connecting',
+            error: null,
+            reason: 'Weave took the target; first attempt soon',
+          };
+    });
+  }
+
+  async forget(peers: string[]): Promise<void> {
+    if (peers.length > 0) await this.#api.forget(peers);
+  }
+
+  /** `weave stop`: the router container stops and stays stopped (restart policy off); its data stays. */
+  async stop(): Promise<void> {
+    const c = await this.#inspect(ROUTER_CONTAINER);
+    if (c && this.#mine(c)) {
+      await this.#docker.getContainer(ROUTER_CONTAINER).update({ RestartPolicy: { Name: 'no' } });
+      if (c.State.Running) await this.#docker.getContainer(ROUTER_CONTAINER).stop({ t: 10 });
+    }
+    this.#pendingSince.clear();
+  }
+
+  /**
+   * `weave reset`: the router hands its address ranges to the other peers (DELETE /peer), then the router and its
+   * data-only containers go, with the bridge, the datapath and their veths.
+   */
+  async reset(): Promise<void> {
+    await this.#api.leave().catch(() => undefined);
+    for (const name of [ROUTER_CONTAINER, DB_CONTAINER, VOLUMES_CONTAINER]) {
+      const c = await this.#inspect(name);
+      if (c && this.#mine(c)) await this.#docker.getContainer(name).remove({ force: true, v: true });
+    }
+    for (const dev of WEAVE_LINKS)
+      if (await link(this.d.netns, dev))
+        await ipBatch(this.d.netns, [`link del ${dev}`]).catch(() => undefined);
+    this.#settings = undefined;
+    this.#mtu = undefined;
+    this.#pendingSince.clear();
+  }
+
+  /** Ours to stop or remove: created by xnet-tui, or made from Weave's image (as `weave reset` removes them). */
+  #mine(c: Docker.ContainerInspectInfo): boolean {
+    return c.Config.Labels?.[LABEL] === 'weave' || /^weaveworks\/weave/.test(c.Config.Image);
+  }
+
+  attachPoint(): AttachPoint {
+    return { bridge: WEAVE_BRIDGE, mtu: this.#mtu ?? WEAVE_MTU };
+  }
+
+  /** Weave's IPAM answers "who holds this address" itself, when attach claims it. */
+  async addressOwner(): Promise<undefined> {
+    return undefined;
+  }
+
+  /** `weave attach CIDR`: each address claimed in IPAM for the container; a refusal undoes the claims before it. */
+  async claim(containerId: string, cidrs: string[]): Promise<void> {
+    const done: string[] = [];
+    try {
+      for (const cidr of cidrs) {
+        await this.#api.claim(containerId, cidr);
+        done.push(cidr);
+      }
+    } catch (err) {
+      await this.release(containerId, done).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async release(containerId: string, cidrs: string[]): Promise<void> {
+    for (const cidr of cidrs) await this.#api.release(containerId, cidr.split('/')[0]!);
+  }
+
+  async close(): Promise<void> {
+    /* nothing of ours runs: the router is a container that outlives the agent */
+  }
+
+  #context(report: WeaveReport, log: string[]) {
+    const now = Date.now();
+    const pending = new Set(
+      report.Router.Connections.filter((c) => c.State === 'pending').map((c) => c.Address),
+    );
+    for (const a of [...this.#pendingSince.keys()]) if (!pending.has(a)) this.#pendingSince.delete(a);
+    for (const a of pending) if (!this.#pendingSince.has(a)) this.#pendingSince.set(a, now);
+    return { log, pendingSince: this.#pendingSince, now };
+  }
+
+  async status(): Promise<Omit<RouterStatus, 'driver' | 'state'>> {
+    const s = this.#settings;
+    const base = {
+      nickname: s?.nickname ?? null,
+      name: null,
+      listen: s?.listen ?? null,
+      range: s?.range ?? null,
+      encrypted: Boolean(s?.passwordFile),
+      bridge: { name: WEAVE_BRIDGE, mtu: this.#mtu ?? null },
+      underlayMtu: this.#underlayMtu,
+      peers: [],
+      connections: [],
+    };
+    let report: WeaveReport;
+    try {
+      report = await this.#api.report();
+    } catch (err) {
+      return { ...base, warnings: [...this.#warnings, (err as Error).message] };
+    }
+    // The router's log says why fastdp gave way to sleeve; read it only when a connection is on sleeve.
+    const sleeve = report.Router.Connections.some(
+      (c) => c.Attrs.name === 'sleeve' || /\bsleeve\b/.test(c.Info),
+    );
+    const log = sleeve ? await logTail(this.#docker, ROUTER_CONTAINER, 500).catch(() => []) : [];
+    const ctx = this.#context(report, log);
+    const bridge = await link(this.d.netns, WEAVE_BRIDGE);
+    if (bridge) this.#mtu = bridge.mtu;
+    return {
+      ...base,
+      nickname: report.Router.NickName,
+      name: report.Router.Name,
+      range: report.IPAM?.Range ?? base.range,
+      encrypted: report.Router.Encryption,
+      bridge: { name: WEAVE_BRIDGE, mtu: bridge?.mtu ?? null },
+      peers: peerStatuses(report, ctx),
+      connections: report.Router.Connections.map((c) => connectionStatus(c, report, ctx)),
+      warnings: [
+        ...this.#warnings,
+        ...(report.Ready === false ? ['the router reports it is not ready yet'] : []),
+      ],
+      ...(report.IPAM ? { ipam: ipamStatus(report.IPAM) } : {}),
+    };
+  }
+}
+
+function envPassword(env: string[] | null | undefined): string | undefined {
+  const entry = env?.find((e) => e.startsWith('WEAVE_PASSWORD='));
+  return entry?.slice('WEAVE_PASSWORD='.length);
+}
