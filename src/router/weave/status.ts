@@ -132,7 +132,7 @@ export function whySleeve(report: WeaveReport, info: Info, ctx: Context): string
       `sleeve, because fastdp's VXLAN heartbeats to ${who} on UDP ${FASTDP_PORT} went unanswered ` +
       `(something between the hosts drops UDP ${FASTDP_PORT}), so Weave fell back and ${slow}`
     );
-  const unable = last && /Unable to use fastdp for connection to [^:]+: (.*)$/.exec(last);
+  const unable = last && /Unable to use fastdp for connection to \S*?\([^)]*\): (.*)$/.exec(last);
   if (unable) return `sleeve, because fastdp could not be set up for ${who}: ${unable[1]}; ${slow}`;
   if (last)
     return `sleeve after fastdp failed (router log: "${last.replace(/^\S+: \S+ \S+ /, '')}"); ${slow}`;
