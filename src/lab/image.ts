@@ -12,7 +12,7 @@ const TARBALL = join(LAB_DATA, 'busybox-rootfs.tar');
 let building: Promise<string> | undefined;
 
 /** A root filesystem from Debian's busybox-static: one static binary and a relative link per applet. */
-function rootfsTar(): Promise<string> {
+export function rootfsTar(): Promise<string> {
   building ??= buildRootfsTar().finally(() => (building = undefined));
   return building;
 }

@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import ipaddr from 'ipaddr.js';
 import { badInput, failed } from '../../errors.js';
 import { ensurePulled, logTail } from '../../docker/images.js';
+import { removeBridge } from '../../net/bridge.js';
 import { ipBatch, link } from '../../net/ip.js';
 import type { AttachPoint, ConnectionStatus, LaunchSettings, RouterDriver, RouterStatus } from '../driver.js';
 import type { DriverDeps } from '../registry.js';
@@ -118,7 +119,16 @@ export class WeaveDriver implements RouterDriver {
     }
     if (!keep) {
       const created = await this.#docker.createContainer(spec);
-      await created.start();
+      await created.start().catch((err: Error) => {
+        const why = ((err as { json?: { message?: string } }).json?.message ?? err.message).trim();
+        throw failed(
+          `dockerd created the router container ${ROUTER_CONTAINER} but could not start it: ${why}`,
+          /apply caps|operation not permitted/.test(why)
+            ? "Weave's router runs privileged and this host cannot grant every capability (is it itself a " +
+                'container?); `xnet-tui reset` removes what launch created'
+            : `\`docker logs ${ROUTER_CONTAINER}\` says why; \`xnet-tui reset\` removes what launch created`,
+        );
+      });
     }
     await this.#waitReady();
     // A router that was kept has its own peer list: tell it ours (Weave ignores targets it already has).
@@ -213,9 +223,11 @@ export class WeaveDriver implements RouterDriver {
       const c = await this.#inspect(name);
       if (c && this.#mine(c)) await this.#docker.getContainer(name).remove({ force: true, v: true });
     }
-    for (const dev of WEAVE_LINKS)
+    for (const dev of WEAVE_LINKS.filter((l) => l !== WEAVE_BRIDGE))
       if (await link(this.d.netns, dev))
         await ipBatch(this.d.netns, [`link del ${dev}`]).catch(() => undefined);
+    // The bridge last, with the forwarding rule attach may have added for it (the veths went with the datapath).
+    await removeBridge(this.d.netns, WEAVE_BRIDGE);
     this.#settings = undefined;
     this.#mtu = undefined;
     this.#pendingSince.clear();
