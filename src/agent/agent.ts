@@ -8,6 +8,7 @@ import { Attacher } from './attach.js';
 import { dockerdHandlers, type DockerdAgentOptions } from '../docker/config/handlers.js';
 import { Mesh } from './mesh.js';
 import { telemetryHandlers } from '../telemetry/handlers.js';
+import { Telemetry } from '../telemetry/service.js';
 import { rpcServer, listen, type Handlers } from './rpc.js';
 import { StateStore } from './state.js';
 import { BRIDGE, CONTAINER_IFNAME } from './paths.js';
@@ -45,6 +46,16 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 
   const mesh = new Mesh({ store, attacher, netns: undefined, bridge: BRIDGE, stateDir: opts.stateDir, log });
   attacher.useMesh((address) => mesh.meshOwner(address));
+  // Capture follows the router (started when it runs, stopped when it stops); pings and MTU probes too.
+  const telemetry = new Telemetry({
+    netns: undefined,
+    bridge: BRIDGE,
+    ifname: CONTAINER_IFNAME,
+    store,
+    docker,
+    router: () => mesh.status(),
+    log,
+  });
 
   const handlers: Handlers = {
     status: async () => {
@@ -78,7 +89,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     reset: () => mesh.reset(),
     router: () => mesh.status(),
     interfaces: async () => ({ at: Date.now(), interfaces: await interfaceCounters(undefined) }),
-    ...telemetryHandlers(),
+    ...telemetryHandlers({ telemetry, store, docker, netns: undefined }),
     ...dockerdHandlers({
       options: opts.dockerd ?? {},
       stateDir: opts.stateDir,
@@ -106,9 +117,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   );
   void attacher.reconcileAll();
   void mesh.start();
+  telemetry.start();
 
   return {
     async stop() {
+      await telemetry.close();
       await mesh.close();
       stopEvents();
       await new Promise<void>((resolve) => server.close(() => resolve()));
