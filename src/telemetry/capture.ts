@@ -1,6 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
 import type { CaptureInterface, CaptureSample, Count } from '../agent/api/telemetry.js';
-import type { CaptureSpec, CaptureWorkerData, PcapStats, WorkerMessage } from './capture-worker.js';
+import type { CaptureConfig, CaptureSpec, PcapStats, WorkerMessage } from './capture-child.js';
 import type { SecondCounts } from './tally.js';
 
 /** A minute of history, as the issue asks. */
@@ -44,12 +44,12 @@ export function pushSecond(list: Second[], s: Second): void {
 }
 
 /**
- * The agent's side of the capture thread: starts and stops it, keeps what it posts, and answers with
- * per-second history. Every packet is counted in the worker; only one message per interface per second
- * crosses to this thread, so the agent's event loop never sees a packet.
+ * The agent's side of the capture process: starts and stops it, keeps what it posts, and answers with
+ * per-second history. Every packet is counted in the capture process; only one message per interface per
+ * second reaches the agent, so the agent's event loop never sees a packet.
  */
 export class Capture {
-  #worker: Worker | undefined;
+  #worker: ChildProcess | undefined;
   #live = new Map<string, Live>();
   #closed: Promise<void> | undefined;
   #resolveClosed: (() => void) | undefined;
@@ -76,16 +76,22 @@ export class Capture {
         },
       ]),
     );
-    const data: CaptureWorkerData = { captures: specs, graceMs: 250 };
-    const worker = new Worker(new URL('./capture-worker.js', import.meta.url), { workerData: data });
+    const config: CaptureConfig = { captures: specs, graceMs: 250 };
+    const worker = fork(new URL('./capture-child.js', import.meta.url), [], {
+      env: { ...process.env, XNET_CAPTURE: JSON.stringify(config) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.#closed = new Promise((r) => (this.#resolveClosed = r));
     worker.on('message', (m: WorkerMessage) => this.#receive(m));
-    worker.on('error', (err) => {
-      this.log(`capture thread: ${err.message}`);
-      for (const l of this.#live.values()) Object.assign(l, { state: 'failed', error: err.message });
-    });
-    worker.on('exit', () => {
-      if (this.#worker === worker) this.#worker = undefined;
+    worker.on('error', (err) => this.log(`capture process: ${err.message}`));
+    worker.on('exit', (code, signal) => {
+      if (this.#worker === worker) {
+        // Not asked to stop: say so; the next reconcile starts a new one.
+        this.#worker = undefined;
+        const why = `capture process exited (${signal ?? `code ${code}`})`;
+        this.log(why);
+        for (const l of this.#live.values()) Object.assign(l, { state: 'failed', error: why });
+      }
       this.#resolveClosed?.();
     });
     this.#worker = worker;
@@ -112,18 +118,19 @@ export class Capture {
     });
   }
 
-  /** Ends the capture thread; its handles are closed first, so no interface stays promiscuous. */
+  /** Ends the capture process; the kernel closes its sockets, so no interface stays promiscuous. */
   async stop(): Promise<void> {
     const worker = this.#worker;
     if (!worker) return;
-    worker.postMessage({ type: 'stop' });
-    const closed = this.#closed;
-    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 3_000).unref());
-    if ((await Promise.race([closed, timeout])) === 'timeout') {
-      this.log('capture thread did not stop in 3 s; terminating it');
-      await worker.terminate();
-    }
     this.#worker = undefined;
+    const closed = this.#closed;
+    if (worker.connected) worker.send({ type: 'stop' });
+    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 2_000).unref());
+    if ((await Promise.race([closed, timeout])) === 'timeout') {
+      this.log('capture process did not stop in 2 s; killing it');
+      worker.kill('SIGKILL');
+      await closed;
+    }
   }
 
   /** Records what the kernel's counters expect on a capture for the second starting at `t`. */

@@ -11,7 +11,7 @@ import type { RouterStatus } from '../router/driver.js';
 import { findUnderlay } from '../router/underlay.js';
 import { VXLAN_DEV, VXLAN_PORT } from '../router/vxlan/driver.js';
 import { Capture, HISTORY_SECONDS } from './capture.js';
-import type { CaptureSpec } from './capture-worker.js';
+import type { CaptureSpec } from './capture-child.js';
 import { ipv4Number, macNumber } from './frame.js';
 import { PingChecks, type CheckDef } from './pings.js';
 import { largestCrossing, pingCrosses, verdict } from './pmtu.js';

@@ -1,12 +1,17 @@
-import { parentPort, workerData } from 'node:worker_threads';
 import pcap from 'pcap';
 import { SNAPLEN } from './frame.js';
 import { Tally, type Role, type SecondCounts } from './tally.js';
 
 /**
- * The capture thread. It runs in the agent's own network namespace (a thread shares its process's, and the
- * agent was started inside the host's), opens one libpcap handle per interface, counts header bytes only,
- * and posts each finished second to the agent. It never touches the agent's state.
+ * The capture process, forked by the agent. It inherits the agent's network namespace (the agent was started
+ * inside the host's), opens one libpcap handle per interface, counts header bytes only, and posts each
+ * finished second to the agent. It never touches the agent's state.
+ *
+ * A process rather than a worker thread: node-pcap 3.1.0 cannot release a handle on a quiet interface (its
+ * close() only breaks libpcap's loop; in non-blocking mode the handle is freed at the next packet), and
+ * terminating a worker that still holds the addon's poll handles aborts the whole agent (node asserts in
+ * uv_loop_close). Ending a process always works: the kernel closes its packet sockets, and with them the
+ * interface's promiscuous reference, even if it is SIGKILLed or the agent dies.
  */
 
 export interface CaptureSpec {
@@ -16,7 +21,7 @@ export interface CaptureSpec {
   promiscuous: boolean;
 }
 
-export interface CaptureWorkerData {
+export interface CaptureConfig {
   captures: CaptureSpec[];
   /** How long after a second ends it is posted (packets of that second may still be in libpcap's buffer). */
   graceMs: number;
@@ -45,8 +50,12 @@ interface Open {
 // libpcap's only warning here is "no IPv4 address assigned" for the bridge, which is how it should be.
 (pcap as { warningHandler: (x: string) => void }).warningHandler = () => undefined;
 
-const data = workerData as CaptureWorkerData;
-const port = parentPort!;
+const data = JSON.parse(process.env.XNET_CAPTURE ?? '{"captures":[],"graceMs":250}') as CaptureConfig;
+const port = {
+  postMessage: (m: WorkerMessage) => process.send?.(m),
+};
+// The agent is gone (its end of the IPC channel closed): so are we.
+process.on('disconnect', () => process.exit(0));
 const open: Open[] = [];
 
 for (const spec of data.captures) {
@@ -114,31 +123,11 @@ function schedule(): void {
 }
 schedule();
 
-/**
- * Closing a handle for real: the addon's close() only breaks libpcap's loop, and the handle (with the
- * interface's promiscuous reference) is released at the next dispatch, which a quiet interface never
- * triggers. Dispatching once more releases it now.
- */
-function release(o: Open): void {
-  const s = o.session as unknown as {
-    session: { close(): void; dispatch(b: Buffer, h: Buffer): number };
-    buf: Buffer;
-    header: Buffer;
-  };
-  o.session.removeAllListeners();
-  s.session.close();
-  try {
-    s.session.dispatch(s.buf, s.header);
-  } catch {
-    /* already closed */
-  }
-}
-
-port.on('message', (msg: ControlMessage) => {
+process.on('message', (msg: ControlMessage) => {
   if (msg.type !== 'stop') return;
   clearTimeout(timer);
-  for (const o of open) release(o);
-  open.length = 0;
+  for (const o of open) o.session.removeAllListeners();
   port.postMessage({ type: 'closed' } satisfies WorkerMessage);
-  port.close();
+  // Exiting closes every packet socket; the kernel drops the promiscuous references with them.
+  process.exit(0);
 });
