@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type Docker from 'dockerode';
 import type { InterfaceCounters } from '../agent/api/interfaces.js';
 import type { PmtuPeer, RatesResult } from '../agent/api/telemetry.js';
@@ -53,6 +54,8 @@ export class Telemetry {
   #pmtuBusy = false;
   #pmtuLast = 0;
   #closed = false;
+  #loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 5 });
+  #loopSeconds: { t: number; p99Ms: number; maxMs: number }[] = [];
   /** Container namespaces whose `ethwe` already has IPv6 (link-local) turned on for automatic checks. */
   #linkLocal = new Set<string>();
 
@@ -62,6 +65,7 @@ export class Telemetry {
   }
 
   start(): void {
+    this.#loop.enable();
     this.#schedule();
   }
 
@@ -79,6 +83,13 @@ export class Telemetry {
 
   async #tick(): Promise<void> {
     this.#ticks++;
+    this.#loopSeconds.push({
+      t: Math.floor(Date.now() / 1000) * 1000 - 1000,
+      p99Ms: Math.round(this.#loop.percentile(99) / 1e4) / 100,
+      maxMs: Math.round(this.#loop.max / 1e4) / 100,
+    });
+    if (this.#loopSeconds.length > HISTORY_SECONDS) this.#loopSeconds.shift();
+    this.#loop.reset();
     if (this.capture.running) await this.#readKernel();
     this.#router = await this.d.router();
     await this.#reconcileCapture(this.#router);
@@ -154,6 +165,7 @@ export class Telemetry {
         nickname: p.nickname || null,
         series: underlaySeconds.map((s) => endpointSample(s, ipv4Number(p.address), true)),
       })),
+      eventLoopDelay: this.#loopSeconds.slice(-seconds),
     };
   }
 
@@ -286,6 +298,7 @@ export class Telemetry {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
+    this.#loop.disable();
     this.pings.close();
     await this.capture.stop();
   }

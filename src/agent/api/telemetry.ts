@@ -99,6 +99,8 @@ export const RatesResult = z.object({
   bridge: z.array(RateSample),
   containers: z.array(ContainerRates),
   peers: z.array(PeerRates),
+  /** The agent's own event-loop delay per second (perf_hooks), to show capture never stalls it. Added after the first cut: optional. */
+  eventLoopDelay: z.array(z.object({ t: z.number(), p99Ms: z.number(), maxMs: z.number() })).optional(),
 });
 export type RatesResult = z.infer<typeof RatesResult>;
 
