@@ -7,6 +7,8 @@ import { interfaceCounters } from '../net/counters.js';
 import { Attacher } from './attach.js';
 import { dockerdHandlers, type DockerdAgentOptions } from '../docker/config/handlers.js';
 import { Mesh } from './mesh.js';
+import { telemetryHandlers } from '../telemetry/handlers.js';
+import { Telemetry } from '../telemetry/service.js';
 import { rpcServer, listen, type Handlers } from './rpc.js';
 import { StateStore } from './state.js';
 import { BRIDGE, CONTAINER_IFNAME } from './paths.js';
@@ -53,6 +55,16 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   attacher.useMesh((address) => mesh.meshOwner(address));
   attacher.useRouter(mesh.attachHooks());
+  // Capture follows the router (started when it runs, stopped when it stops); pings and MTU probes too.
+  const telemetry = new Telemetry({
+    netns: undefined,
+    bridge: BRIDGE,
+    ifname: CONTAINER_IFNAME,
+    store,
+    docker,
+    router: () => mesh.status(),
+    log,
+  });
 
   const handlers: Handlers = {
     status: async () => {
@@ -86,6 +98,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     reset: () => mesh.reset(),
     router: () => mesh.status(),
     interfaces: async () => ({ at: Date.now(), interfaces: await interfaceCounters(undefined) }),
+    ...telemetryHandlers({ telemetry, store, docker, netns: undefined }),
     ...dockerdHandlers({
       options: opts.dockerd ?? {},
       stateDir: opts.stateDir,
@@ -113,9 +126,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   );
   void attacher.reconcileAll();
   void mesh.start();
+  telemetry.start();
 
   return {
     async stop() {
+      await telemetry.close();
       await mesh.close();
       stopEvents();
       await new Promise<void>((resolve) => server.close(() => resolve()));

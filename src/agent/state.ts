@@ -15,11 +15,23 @@ export const AttachmentSchema = z.object({
 });
 export type Attachment = z.infer<typeof AttachmentSchema>;
 
+/** A ping check the operator added (automatic checks are derived, never stored). */
+export const PingCheckSchema = z.object({
+  id: z.string().regex(/^u-[0-9a-f]{12}$/),
+  target: z.string(),
+  /** Container name the probes leave from; null for the host. */
+  from: z.string().nullable(),
+  since: z.string(),
+});
+export type StoredPingCheck = z.infer<typeof PingCheckSchema>;
+
 export const StateSchema = z.object({
   version: z.literal(1),
   attachments: z.array(AttachmentSchema),
   /** The router as last launched; absent until the first launch and after a reset. */
   router: LaunchSettings.optional(),
+  /** User-defined ping checks; absent until the first is added. */
+  pingChecks: z.array(PingCheckSchema).optional(),
 });
 export type State = z.infer<typeof StateSchema>;
 

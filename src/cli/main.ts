@@ -9,6 +9,7 @@ import { registerStatus } from './status.js';
 import { registerRouter } from './router.js';
 import { registerLab } from './lab.js';
 import { registerDockerd } from './dockerd.js';
+import { registerPing } from './telemetry.js';
 import { reportError } from './output.js';
 import { openTui } from './tui.js';
 
@@ -47,6 +48,7 @@ registerStatus(program);
 registerRouter(program);
 registerLab(program);
 registerDockerd(program);
+registerPing(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -3,22 +3,27 @@ import { badInput } from '../errors.js';
 import { emit } from './output.js';
 import { connectionsTable, ipamTable, peersTable, routerSummary } from './router.js';
 import { globals, withAgent } from './target.js';
+import { showPings, showRates } from './telemetry.js';
 
-const VIEWS = ['peers', 'connections', 'ipam'] as const;
+const VIEWS = ['peers', 'connections', 'ipam', 'rates', 'pings'] as const;
 
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('the agent, its dockerd, the bridge and the router; or one view: peers, connections, ipam')
+    .description(
+      'the agent, its dockerd, the bridge and the router; or one view: peers, connections, ipam, rates, pings',
+    )
     .argument('[view]', VIEWS.join(' | '))
     .addHelpText(
       'after',
-      '\nExamples:\n  xnet-tui status\n  xnet-tui status peers\n  xnet-tui --lab h2 status connections --json\n  xnet-tui status ipam\n',
+      "\nExamples:\n  xnet-tui status\n  xnet-tui status peers\n  xnet-tui --lab h2 status connections --json\n  xnet-tui status ipam       addresses the weave router's IPAM holds\n  xnet-tui status rates      packets and bytes per second per container, per peer, by protocol\n  xnet-tui status pings      ping checks, their state and loss; path MTU per peer\n",
     )
     .action(async (view: string | undefined, _o: unknown, cmd: Command) => {
       if (view !== undefined && !(VIEWS as readonly string[]).includes(view)) {
         throw badInput('view', `unknown status view "${view}"`, `one of: ${VIEWS.join(', ')}`);
       }
+      if (view === 'rates') return showRates(cmd);
+      if (view === 'pings') return showPings(cmd);
       const [s, router] = await withAgent(cmd, (a) =>
         Promise.all([a.call('status', {}), a.call('router', {})]),
       );

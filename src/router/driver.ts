@@ -38,6 +38,8 @@ export const PeerStatus = z.object({
     checkedAt: z.string().nullable(),
   }),
   self: z.boolean(),
+  /** The address data-plane probes (and telemetry's ping checks and MTU probes) are sent to, across the overlay. */
+  probeAddress: z.string().nullable().optional(),
 });
 export type PeerStatus = z.infer<typeof PeerStatus>;
 

@@ -328,6 +328,7 @@ export class VxlanDriver implements RouterDriver {
               }
             : (dp ?? { state: 'unknown', rttMs: null, detail: 'not probed yet', checkedAt: null }),
         self,
+        probeAddress: m.tags.ll || null,
       };
     });
     return {

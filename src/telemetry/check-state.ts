@@ -1,0 +1,51 @@
+import type { PingCheck, PingProbe, PingState } from '../agent/api/telemetry.js';
+
+/** How a ping check's probes become its state, loss and RTT figures; pure. */
+
+export const HISTORY_MS = 60_000;
+export const WINDOW_SECONDS = 10;
+/** Consecutive lost probes that make a check down (red). */
+export const DOWN_AFTER = 3;
+/** Consecutive answered probes that make it up (green) again. */
+export const UP_AFTER = 2;
+
+export function stateOf(history: readonly PingProbe[]): PingState {
+  if (history.length === 0) return 'pending';
+  const tail = (n: number) => history.slice(-n);
+  if (history.length >= DOWN_AFTER && tail(DOWN_AFTER).every((p) => p.rttMs === null)) return 'down';
+  const up = Math.min(UP_AFTER, history.length);
+  if (tail(up).every((p) => p.rttMs !== null)) return 'up';
+  return history.every((p) => p.rttMs === null) ? 'pending' : 'degraded';
+}
+
+export function windowOf(history: readonly PingProbe[], now: number): PingCheck['window'] {
+  const inWindow = history.filter((p) => p.t > now - WINDOW_SECONDS * 1000);
+  const rtts = inWindow.map((p) => p.rttMs).filter((r): r is number => r !== null);
+  const sent = inWindow.length;
+  return {
+    seconds: WINDOW_SECONDS,
+    sent,
+    received: rtts.length,
+    lossPct: sent === 0 ? 0 : round(((sent - rtts.length) / sent) * 100),
+    rttMs:
+      rtts.length === 0
+        ? null
+        : {
+            min: Math.min(...rtts),
+            avg: round(rtts.reduce((a, b) => a + b, 0) / rtts.length, 3),
+            max: Math.max(...rtts),
+          },
+  };
+}
+
+export function round(n: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+/** Appends a probe and forgets those older than a minute. */
+export function record(history: PingProbe[], probe: PingProbe): void {
+  history.push(probe);
+  const cut = probe.t - HISTORY_MS;
+  while (history.length > 0 && history[0]!.t <= cut) history.shift();
+}

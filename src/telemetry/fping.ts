@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { inNetns, type NetnsPath } from '../net/netns.js';
+
+/** fping, the one module that runs it for ping checks: one long-lived `fping -l` per source namespace. */
+
+export interface FpingLine {
+  /** When fping printed it, ms since the epoch (its -D timestamp). */
+  t: number;
+  target: string;
+  seq: number;
+  rttMs: number | null;
+}
+
+const LINE = /^\[(\d+\.\d+)\]\s+(\S+)\s+:\s+\[(\d+)\],\s+(?:\d+ bytes,\s+([\d.]+) ms|timed out)/;
+
+/** One line of `fping -l -D -e`: `[1795596733.20243] 198.18.0.2 : [0], 64 bytes, 0.084 ms (...)` or `..., timed out (...)`. */
+export function parseFpingLine(line: string): FpingLine | undefined {
+  const m = LINE.exec(line.trim());
+  if (!m) return undefined;
+  return {
+    t: Math.round(Number(m[1]) * 1000),
+    target: m[2]!,
+    seq: Number(m[3]),
+    rttMs: m[4] !== undefined ? Number(m[4]) : null,
+  };
+}
+
+export interface LoopOptions {
+  netns: NetnsPath;
+  targets: string[];
+  intervalMs: number;
+  timeoutMs: number;
+  onProbe: (p: FpingLine) => void;
+  onExit: (code: number | null, stderr: string) => void;
+}
+
+/** `fping -l`: every target probed every `intervalMs`, each answer or timeout printed as it happens. */
+export class FpingLoop {
+  readonly #child: ChildProcess;
+  #stderr = '';
+  #stopped = false;
+
+  constructor(readonly o: LoopOptions) {
+    const [file, args] = inNetns(o.netns, 'fping', [
+      '-l',
+      '-D',
+      '-e',
+      '-p',
+      String(o.intervalMs),
+      '-t',
+      String(o.timeoutMs),
+      ...o.targets,
+    ]);
+    this.#child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines = createInterface({ input: this.#child.stdout! });
+    lines.on('line', (l) => {
+      const p = parseFpingLine(l);
+      if (p) o.onProbe(p);
+    });
+    this.#child.stderr!.on('data', (d: Buffer) => {
+      // ICMP errors (unreachable) are printed here too; keep the tail for the operator.
+      this.#stderr = (this.#stderr + d.toString()).slice(-2000);
+    });
+    this.#child.on('error', (err) => (this.#stderr += err.message));
+    this.#child.on('exit', (code) => {
+      if (!this.#stopped) o.onExit(code, this.#stderr.trim());
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#child.kill('SIGTERM');
+  }
+}
+
+/** `fping -C N -q` summary lines: `172.25.11.24 : 0.05 0.06 - 0.07` (a dash for each lost probe). */
+export function parseFpingCounts(output: string): Map<string, (number | null)[]> {
+  const out = new Map<string, (number | null)[]>();
+  for (const line of output.split('\n')) {
+    const m = /^(\S+)\s+:\s+((?:[\d.]+|-)(?:\s+(?:[\d.]+|-))*)\s*$/.exec(line.trim());
+    if (!m) continue;
+    out.set(
+      m[1]!,
+      m[2]!.split(/\s+/).map((v) => (v === '-' ? null : Number(v))),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,115 @@
+/**
+ * Header bytes only: enough of each captured frame to say who sent it, to whom, and what it carries.
+ * No allocation per packet: MACs are 48-bit numbers, IPv4 addresses 32-bit numbers, the protocol an index.
+ */
+
+export const PROTOCOLS = ['tcp', 'udp', 'icmp', 'arp', 'other'] as const;
+export const TCP = 0;
+export const UDP = 1;
+export const ICMP = 2;
+export const ARP = 3;
+export const OTHER = 4;
+
+const ETH_IPV4 = 0x0800;
+const ETH_IPV6 = 0x86dd;
+const ETH_ARP = 0x0806;
+const ETH_VLAN = 0x8100;
+const ETH_QINQ = 0x88a8;
+
+/** Bytes of header a capture needs to classify a frame: outer Ethernet+IPv4+UDP+VXLAN, inner Ethernet+VLAN+IPv6. */
+export const SNAPLEN = 128;
+
+/** The protocol of the Ethernet frame starting at `off` (TCP/UDP/ICMP/ARP/other), or OTHER when cut short. */
+export function protocolAt(buf: Uint8Array, off: number, caplen: number): number {
+  let p = off + 12;
+  if (p + 2 > caplen) return OTHER;
+  let type = (buf[p]! << 8) | buf[p + 1]!;
+  while ((type === ETH_VLAN || type === ETH_QINQ) && p + 6 <= caplen) {
+    p += 4;
+    type = (buf[p]! << 8) | buf[p + 1]!;
+  }
+  const l3 = p + 2;
+  if (type === ETH_ARP) return ARP;
+  if (type === ETH_IPV4) {
+    if (l3 + 10 > caplen) return OTHER;
+    return ipProto(buf[l3 + 9]!, false);
+  }
+  if (type === ETH_IPV6) {
+    if (l3 + 7 > caplen) return OTHER;
+    return ipProto(buf[l3 + 6]!, true);
+  }
+  return OTHER;
+}
+
+function ipProto(proto: number, v6: boolean): number {
+  if (proto === 6) return TCP;
+  if (proto === 17) return UDP;
+  if (proto === (v6 ? 58 : 1)) return ICMP;
+  return OTHER;
+}
+
+/** A MAC address as a number (48 bits fit a double exactly). */
+export function macAt(buf: Uint8Array, off: number): number {
+  return (
+    buf[off]! * 0x10000000000 +
+    buf[off + 1]! * 0x100000000 +
+    ((buf[off + 2]! << 24) >>> 0) +
+    (buf[off + 3]! << 16) +
+    (buf[off + 4]! << 8) +
+    buf[off + 5]!
+  );
+}
+
+export function macText(mac: number): string {
+  return mac
+    .toString(16)
+    .padStart(12, '0')
+    .replace(/(..)(?!$)/g, '$1:');
+}
+
+export function macNumber(text: string): number {
+  return parseInt(text.replace(/:/g, ''), 16);
+}
+
+export function ipv4Text(ip: number): string {
+  return [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.');
+}
+
+export function ipv4Number(text: string): number {
+  return text.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+}
+
+/** An outer VXLAN frame: outer IPv4 source and destination and the inner frame's protocol; null if it is not one. */
+export interface Vxlan {
+  src: number;
+  dst: number;
+  inner: number;
+}
+
+/**
+ * Parses Ethernet/IPv4/UDP/VXLAN headers (the underlay capture's BPF filter already kept only UDP to or
+ * from the VXLAN port). Writes into `out` rather than returning a new object per packet.
+ */
+export function parseVxlan(buf: Uint8Array, caplen: number, out: Vxlan): boolean {
+  let p = 12;
+  if (caplen < 14) return false;
+  let type = (buf[p]! << 8) | buf[p + 1]!;
+  while ((type === ETH_VLAN || type === ETH_QINQ) && p + 6 <= caplen) {
+    p += 4;
+    type = (buf[p]! << 8) | buf[p + 1]!;
+  }
+  const ip = p + 2;
+  if (type !== ETH_IPV4 || ip + 20 > caplen) return false;
+  const ihl = (buf[ip]! & 0x0f) * 4;
+  out.src = ((buf[ip + 12]! << 24) | (buf[ip + 13]! << 16) | (buf[ip + 14]! << 8) | buf[ip + 15]!) >>> 0;
+  out.dst = ((buf[ip + 16]! << 24) | (buf[ip + 17]! << 16) | (buf[ip + 18]! << 8) | buf[ip + 19]!) >>> 0;
+  const fragOffset = ((buf[ip + 6]! & 0x1f) << 8) | buf[ip + 7]!;
+  // A non-first fragment has no UDP header: it is still this peer's traffic, of an unknown inner protocol.
+  if (buf[ip + 9] !== 17 || fragOffset !== 0) {
+    out.inner = OTHER;
+    return true;
+  }
+  const inner = ip + ihl + 8 + 8;
+  out.inner = protocolAt(buf, inner, caplen);
+  return true;
+}

@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto';
+import type Docker from 'dockerode';
+import ipaddr from 'ipaddr.js';
+import type { Handlers } from '../agent/rpc.js';
+import type { PingResult } from '../agent/api/telemetry.js';
+import type { StateStore } from '../agent/state.js';
+import { findContainer } from '../docker/containers.js';
+import { badInput } from '../errors.js';
+import { run } from '../net/exec.js';
+import { inNetns, netnsOfPid, type NetnsPath } from '../net/netns.js';
+import { round } from './check-state.js';
+import { parseFpingCounts } from './fping.js';
+import { INTERVAL_MS } from './pings.js';
+import type { Telemetry } from './service.js';
+
+type TelemetryMethod = 'rates' | 'pings' | 'pings.add' | 'pings.remove' | 'ping' | 'pmtu';
+
+export interface TelemetryHandlerDeps {
+  telemetry: Telemetry;
+  store: StateStore;
+  docker: Docker;
+  netns: NetnsPath;
+}
+
+/** An IPv4 or IPv6 address; an IPv6 link-local one may carry its interface (`fe80::1%ethwe`). */
+export function parseTarget(text: string): string {
+  const [addr, scope, ...rest] = text.split('%');
+  const hint = 'give an IP address, e.g. 172.25.11.24 or fe80::1%ethwe';
+  if (
+    !addr ||
+    rest.length > 0 ||
+    !ipaddr.isValid(addr) ||
+    (addr.includes('.') && !ipaddr.IPv4.isValidFourPartDecimal(addr))
+  )
+    throw badInput('target', `"${text}" is not an IP address`, hint);
+  const ip = ipaddr.parse(addr);
+  if (
+    scope !== undefined &&
+    (ip.kind() !== 'ipv6' || ip.range() !== 'linkLocal' || !/^[\w.-]{1,15}$/.test(scope))
+  )
+    throw badInput('target', `"${text}": only an IPv6 link-local address takes %INTERFACE`, hint);
+  if (ip.range() === 'unspecified') throw badInput('target', `"${text}" is the unspecified address`, hint);
+  return text;
+}
+
+/** The namespace probes leave from: the host's, or a running container's. Refuses an unknown or stopped one. */
+async function sourceNetns(
+  d: TelemetryHandlerDeps,
+  from: string | undefined,
+): Promise<{ name: string | null; netns: NetnsPath }> {
+  if (from === undefined) return { name: null, netns: d.netns };
+  const c = await findContainer(d.docker, from);
+  if (!c)
+    throw badInput(
+      'from',
+      `no container "${from}" on this host`,
+      '`docker ps` lists them; omit --from to ping from the host',
+    );
+  if (!c.running)
+    throw badInput(
+      'from',
+      `container ${c.name} is not running (${c.status})`,
+      `start it first: docker start ${c.name}`,
+    );
+  if (c.networkMode === 'host')
+    throw badInput(
+      'from',
+      `container ${c.name} shares the host's network`,
+      'omit --from: it is the same as pinging from the host',
+    );
+  return { name: c.name, netns: netnsOfPid(c.pid) };
+}
+
+export function telemetryHandlers(d: TelemetryHandlerDeps): Pick<Handlers, TelemetryMethod> {
+  const t = d.telemetry;
+  return {
+    rates: async (p) => t.rates(p.seconds),
+    pings: async () => ({ intervalMs: INTERVAL_MS, checks: t.pings.checks(), events: t.pings.events() }),
+    'pings.add': async (p) => {
+      const target = parseTarget(p.target);
+      const src = await sourceNetns(d, p.from);
+      const id = `u-${createHash('sha256')
+        .update(`${src.name ?? ''}\0${target}`)
+        .digest('hex')
+        .slice(0, 12)}`;
+      const checks = d.store.current.pingChecks ?? [];
+      const created = !checks.some((c) => c.id === id);
+      if (created)
+        await d.store.save({
+          ...d.store.current,
+          pingChecks: [...checks, { id, target, from: src.name, since: new Date().toISOString() }],
+        });
+      await t.syncChecks();
+      return { check: t.pings.check(id)!, created };
+    },
+    'pings.remove': async (p) => {
+      const checks = d.store.current.pingChecks ?? [];
+      if (!checks.some((c) => c.id === p.id)) {
+        if (t.pings.check(p.id)?.kind === 'auto')
+          throw badInput(
+            'id',
+            `${p.id} is an automatic check`,
+            'automatic checks follow attachments and peers; detach or forget instead',
+          );
+        return { removed: false };
+      }
+      await d.store.save({ ...d.store.current, pingChecks: checks.filter((c) => c.id !== p.id) });
+      await t.syncChecks();
+      return { removed: true };
+    },
+    ping: async (p) => {
+      const targets = p.targets.map(parseTarget);
+      const src = await sourceNetns(d, p.from);
+      const count = p.count ?? 3;
+      const interval = p.intervalMs ?? 200;
+      const [file, args] = inNetns(src.netns, 'fping', [
+        '-q',
+        '-C',
+        String(count),
+        '-p',
+        String(interval),
+        '-t',
+        '1000',
+        ...targets,
+      ]);
+      // fping exits 1 when any probe was lost and 2 when a target does not resolve; the summary says which.
+      const out = await run(file, args, { timeoutMs: count * interval + 10_000 }).catch(
+        (err: { stderr?: string }) => ({ stdout: '', stderr: err.stderr ?? '' }),
+      );
+      const counts = parseFpingCounts(out.stderr);
+      return {
+        from: src.name,
+        results: targets.map((target): PingResult => {
+          const rtts = counts.get(target) ?? new Array<null>(count).fill(null);
+          const got = rtts.filter((r): r is number => r !== null);
+          return {
+            target,
+            sent: rtts.length,
+            received: got.length,
+            lossPct: rtts.length ? round(((rtts.length - got.length) / rtts.length) * 100) : 100,
+            rttMs: got.length
+              ? {
+                  min: Math.min(...got),
+                  avg: round(got.reduce((a, b) => a + b, 0) / got.length, 3),
+                  max: Math.max(...got),
+                }
+              : null,
+            rtts,
+          };
+        }),
+      };
+    },
+    pmtu: async () => t.pmtu(),
+  };
+}

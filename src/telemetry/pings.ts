@@ -1,0 +1,211 @@
+import type { NetnsPath } from '../net/netns.js';
+import type { PingCheck, PingEvent, PingProbe, PingState } from '../agent/api/telemetry.js';
+import { record, stateOf, windowOf } from './check-state.js';
+import { FpingLoop, type FpingLine } from './fping.js';
+
+export const INTERVAL_MS = 500;
+export const TIMEOUT_MS = 450;
+const MAX_EVENTS = 100;
+
+/** A check as wanted: where the probes leave from and where they go. */
+export interface CheckDef {
+  id: string;
+  kind: 'user' | 'auto';
+  /** Source key: `host` or a container ID; with the namespace to run fping in, or why it cannot run. */
+  source: { key: string; name: string | null; netns: NetnsPath; error: string | null };
+  target: string;
+  peer: string | null;
+  label: string;
+}
+
+interface Live {
+  def: CheckDef;
+  history: PingProbe[];
+  state: PingState;
+  since: string;
+  lastRttMs: number | null;
+  error: string | null;
+  /** When this check's fping (re)started: a target that never gets a line (fping cannot send to it) is reported. */
+  started: number;
+}
+
+/** Probe intervals with no line at all for a target before the check says fping cannot probe it. */
+const SILENT_AFTER = 6;
+
+interface Source {
+  netns: NetnsPath;
+  targets: string[];
+  loop: FpingLoop | undefined;
+  error: string | null;
+  restarts: number;
+}
+
+/**
+ * Ping checks: one `fping -l` per source namespace probing all of that source's targets, each probe line
+ * routed to the checks that share its target; state changes kept as events.
+ */
+export class PingChecks {
+  #live = new Map<string, Live>();
+  #sources = new Map<string, Source>();
+  #events: PingEvent[] = [];
+
+  constructor(private readonly log: (msg: string) => void) {}
+
+  /** Makes the running checks and fping processes match `defs` (called every couple of seconds). */
+  sync(defs: CheckDef[]): void {
+    const wanted = new Map(defs.map((d) => [d.id, d]));
+    for (const id of this.#live.keys()) if (!wanted.has(id)) this.#live.delete(id);
+    const now = new Date().toISOString();
+    for (const d of defs) {
+      const live = this.#live.get(d.id);
+      if (live) live.def = d;
+      else
+        this.#live.set(d.id, {
+          def: d,
+          history: [],
+          state: 'pending',
+          since: now,
+          lastRttMs: null,
+          error: null,
+          started: Date.now(),
+        });
+    }
+    const bySource = new Map<string, CheckDef[]>();
+    for (const d of defs) bySource.set(d.source.key, [...(bySource.get(d.source.key) ?? []), d]);
+    for (const [key, src] of this.#sources) {
+      if (!bySource.has(key)) {
+        src.loop?.stop();
+        this.#sources.delete(key);
+      }
+    }
+    for (const [key, list] of bySource) {
+      const first = list[0]!.source;
+      const targets = [...new Set(list.map((d) => d.target))].sort();
+      const src = this.#sources.get(key);
+      const same =
+        src &&
+        src.netns === first.netns &&
+        src.targets.join(' ') === targets.join(' ') &&
+        src.error === first.error;
+      if (same && (src.loop || src.error)) continue;
+      src?.loop?.stop();
+      const next: Source = {
+        netns: first.netns,
+        targets,
+        loop: undefined,
+        error: first.error,
+        restarts: src?.restarts ?? 0,
+      };
+      this.#sources.set(key, next);
+      for (const l of this.#live.values())
+        if (l.def.source.key === key) Object.assign(l, { started: Date.now(), error: first.error });
+      if (!first.error) this.#startLoop(key, next);
+    }
+    for (const l of this.#live.values()) {
+      const src = this.#sources.get(l.def.source.key);
+      if (src?.error) l.error = src.error;
+    }
+  }
+
+  #startLoop(key: string, src: Source): void {
+    src.loop = new FpingLoop({
+      netns: src.netns,
+      targets: src.targets,
+      intervalMs: INTERVAL_MS,
+      timeoutMs: TIMEOUT_MS,
+      onProbe: (p) => this.#probe(key, p),
+      onExit: (code, stderr) => {
+        if (this.#sources.get(key) !== src) return;
+        src.loop = undefined;
+        src.restarts++;
+        const why =
+          stderr
+            .split('\n')
+            .filter((l) => !/^ICMP /.test(l))
+            .pop() ?? `exit ${code}`;
+        this.log(`fping for ${key} exited (${why}); restarting`);
+        for (const l of this.#live.values()) if (l.def.source.key === key) l.error = `fping exited: ${why}`;
+        // Restarted by the next sync (the entry no longer has a loop); back off a little when it keeps failing.
+        setTimeout(
+          () => {
+            if (this.#sources.get(key) === src && !src.loop) this.#startLoop(key, src);
+          },
+          Math.min(10_000, 500 * src.restarts),
+        ).unref();
+      },
+    });
+  }
+
+  #probe(key: string, p: FpingLine): void {
+    for (const l of this.#live.values()) {
+      if (l.def.source.key !== key || l.def.target !== p.target) continue;
+      l.error = null;
+      record(l.history, { t: p.t, rttMs: p.rttMs });
+      if (p.rttMs !== null) l.lastRttMs = p.rttMs;
+      const next = stateOf(l.history);
+      if (next !== l.state) {
+        const at = new Date(p.t).toISOString();
+        const w = windowOf(l.history, p.t);
+        const e: PingEvent = {
+          at,
+          checkId: l.def.id,
+          label: l.def.label,
+          from: l.state,
+          to: next,
+          lossPct: w.lossPct,
+          detail:
+            next === 'down'
+              ? `no answer to the last probes (${w.lossPct}% lost over ${w.seconds} s)`
+              : next === 'up'
+                ? `answering, ${p.rttMs} ms`
+                : `${w.lossPct}% lost over ${w.seconds} s`,
+        };
+        this.#events.push(e);
+        if (this.#events.length > MAX_EVENTS) this.#events.shift();
+        if (l.state !== 'pending' || next === 'down')
+          this.log(`ping ${l.def.label}: ${l.state} -> ${next} (${e.detail})`);
+        l.state = next;
+        l.since = at;
+      }
+    }
+  }
+
+  checks(now = Date.now()): PingCheck[] {
+    return [...this.#live.values()].map((l) => ({
+      id: l.def.id,
+      kind: l.def.kind,
+      from: l.def.source.name,
+      target: l.def.target,
+      peer: l.def.peer,
+      label: l.def.label,
+      state: l.state,
+      since: l.since,
+      lastRttMs: l.lastRttMs,
+      window: windowOf(l.history, now),
+      history: [...l.history],
+      error:
+        l.error ??
+        (l.history.length === 0 && now - l.started > SILENT_AFTER * INTERVAL_MS
+          ? `fping reports nothing for ${l.def.target}: it cannot send there (no route, or no IPv6 on the interface)`
+          : null),
+    }));
+  }
+
+  check(id: string): PingCheck | undefined {
+    return this.checks().find((c) => c.id === id);
+  }
+
+  events(): PingEvent[] {
+    return [...this.#events];
+  }
+
+  /** fping processes by source, for tests and the README's claim of one per namespace. */
+  processes(): { source: string; pid: number | undefined; targets: string[] }[] {
+    return [...this.#sources].map(([source, s]) => ({ source, pid: s.loop?.pid, targets: s.targets }));
+  }
+
+  close(): void {
+    for (const s of this.#sources.values()) s.loop?.stop();
+    this.#sources.clear();
+  }
+}

@@ -1,0 +1,305 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type Docker from 'dockerode';
+import type { InterfaceCounters } from '../agent/api/interfaces.js';
+import type { PmtuPeer, RatesResult } from '../agent/api/telemetry.js';
+import type { StateStore } from '../agent/state.js';
+import { findContainer } from '../docker/containers.js';
+import { interfaceCounters } from '../net/counters.js';
+import { netnsOfPid, type NetnsPath } from '../net/netns.js';
+import { enableLinkLocal } from '../net/sysctl.js';
+import { containerMac } from '../net/veth.js';
+import type { RouterStatus } from '../router/driver.js';
+import { findUnderlay } from '../router/underlay.js';
+import { VXLAN_DEV, VXLAN_PORT } from '../router/vxlan/driver.js';
+import { Capture, HISTORY_SECONDS } from './capture.js';
+import type { CaptureSpec } from './capture-child.js';
+import { ipv4Number, macNumber } from './frame.js';
+import { PingChecks, type CheckDef } from './pings.js';
+import { largestCrossing, pingCrosses, verdict } from './pmtu.js';
+import { bridgeSample, endpointSample, kernelExpected } from './rates.js';
+
+export const PMTU_EVERY_MS = 10_000;
+const PINGS_EVERY_TICKS = 2;
+
+export interface TelemetryDeps {
+  netns: NetnsPath;
+  bridge: string;
+  /** The container-side interface attach creates (`ethwe`): automatic checks leave through it. */
+  ifname: string;
+  store: StateStore;
+  docker: Docker;
+  router: () => Promise<RouterStatus>;
+  log: (msg: string) => void;
+}
+
+/**
+ * Telemetry for one host: capture (started and stopped with the router), ping checks, path MTU probes.
+ * One timer, on the second boundary, so kernel counters are read in step with the captured seconds.
+ */
+export class Telemetry {
+  readonly capture: Capture;
+  readonly pings: PingChecks;
+  #router: RouterStatus | undefined;
+  #underlay: { listen: string; dev: string } | undefined;
+  #counters: InterfaceCounters[] | undefined;
+  #countersAt = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #ticks = 0;
+  #captureState: { state: RatesResult['capture']['state']; reason: string | null; since: string | null } = {
+    state: 'stopped',
+    reason: 'the router is not running',
+    since: null,
+  };
+  #pmtu = new Map<string, PmtuPeer>();
+  #pmtuBusy = false;
+  #pmtuLast = 0;
+  #closed = false;
+  #loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 5 });
+  #loopSeconds: { t: number; p99Ms: number; maxMs: number }[] = [];
+  /** Container namespaces whose `ethwe` already has IPv6 (link-local) turned on for automatic checks. */
+  #linkLocal = new Set<string>();
+
+  constructor(private readonly d: TelemetryDeps) {
+    this.capture = new Capture(d.log);
+    this.pings = new PingChecks(d.log);
+  }
+
+  start(): void {
+    this.#loop.enable();
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    this.#timer = setTimeout(
+      () => {
+        void this.#tick()
+          .catch((err: Error) => this.d.log(`telemetry: ${err.message}`))
+          .finally(() => this.#schedule());
+      },
+      1000 - (Date.now() % 1000) + 5,
+    );
+  }
+
+  async #tick(): Promise<void> {
+    this.#ticks++;
+    this.#loopSeconds.push({
+      t: Math.floor(Date.now() / 1000) * 1000 - 1000,
+      p99Ms: Math.round(this.#loop.percentile(99) / 1e4) / 100,
+      maxMs: Math.round(this.#loop.max / 1e4) / 100,
+    });
+    if (this.#loopSeconds.length > HISTORY_SECONDS) this.#loopSeconds.shift();
+    this.#loop.reset();
+    if (this.capture.running) await this.#readKernel();
+    this.#router = await this.d.router();
+    await this.#reconcileCapture(this.#router);
+    if (this.#ticks % PINGS_EVERY_TICKS === 1) await this.syncChecks();
+    if (Date.now() - this.#pmtuLast >= PMTU_EVERY_MS && !this.#pmtuBusy) void this.probeMtu();
+  }
+
+  async #readKernel(): Promise<void> {
+    const at = Date.now();
+    const now = await interfaceCounters(this.d.netns);
+    const prev = this.#counters;
+    const second = Math.floor(this.#countersAt / 1000) * 1000;
+    this.#counters = now;
+    this.#countersAt = at;
+    if (!prev || at - second > 2_500) return;
+    for (const spec of this.capture.specs()) {
+      const k = kernelExpected(spec.role, this.d.bridge, VXLAN_DEV, prev, now);
+      if (k) this.capture.kernelSecond(spec.name, second, k);
+    }
+  }
+
+  async #reconcileCapture(r: RouterStatus): Promise<void> {
+    if (r.state !== 'running' || !r.listen) {
+      if (this.capture.running) await this.capture.stop();
+      this.#counters = undefined;
+      const reason = r.state === 'not-launched' ? 'the router is not launched' : `the router is ${r.state}`;
+      if (this.#captureState.reason !== reason)
+        this.#captureState = { state: 'stopped', reason, since: new Date().toISOString() };
+      return;
+    }
+    if (this.#underlay?.listen !== r.listen)
+      this.#underlay = { listen: r.listen, dev: (await findUnderlay(this.d.netns, r.listen)).dev };
+    const specs: CaptureSpec[] = [
+      { name: this.d.bridge, role: 'bridge', filter: '', promiscuous: true },
+      { name: this.#underlay.dev, role: 'underlay', filter: `udp port ${VXLAN_PORT}`, promiscuous: false },
+    ];
+    const same = JSON.stringify(specs) === JSON.stringify(this.capture.specs());
+    if (this.capture.running && same) return;
+    if (this.capture.running) await this.capture.stop();
+    this.capture.start(specs, (s) =>
+      s.role === 'bridge'
+        ? `rx of the bridge's ports + tx of ${this.d.bridge} (netlink)`
+        : `rx+tx of ${VXLAN_DEV}, 50 bytes of outer headers added per packet (netlink)`,
+    );
+    this.#captureState = { state: 'running', reason: null, since: new Date().toISOString() };
+    this.d.log(`capture started on ${specs.map((s) => `${s.name} (${s.filter || 'all'})`).join(', ')}`);
+  }
+
+  rates(seconds = HISTORY_SECONDS): RatesResult {
+    const attachments = this.d.store.current.attachments;
+    const bridgeSeconds = this.capture.seconds(this.d.bridge).slice(-seconds);
+    const macs = attachments.map((a) => macNumber(containerMac(a.containerId)));
+    const underlaySeconds = this.#underlay ? this.capture.seconds(this.#underlay.dev).slice(-seconds) : [];
+    const peers = (this.#router?.peers ?? []).filter((p) => !p.self);
+    const failed = this.capture.interfaces(1).find((i) => i.state === 'failed');
+    return {
+      at: Date.now(),
+      capture: failed
+        ? { state: 'failed', reason: `${failed.name}: ${failed.error}`, since: this.#captureState.since }
+        : this.#captureState,
+      historySeconds: HISTORY_SECONDS,
+      interfaces: this.capture.interfaces(seconds),
+      bridge: bridgeSeconds.map((s) => bridgeSample(s, macs)),
+      containers: attachments.map((a, i) => ({
+        container: a.containerName,
+        containerId: a.containerId,
+        mac: containerMac(a.containerId),
+        addresses: a.cidrs,
+        series: bridgeSeconds.map((s) => endpointSample(s, macs[i]!, false)),
+      })),
+      peers: peers.map((p) => ({
+        address: p.address,
+        nickname: p.nickname || null,
+        series: underlaySeconds.map((s) => endpointSample(s, ipv4Number(p.address), true)),
+      })),
+      eventLoopDelay: this.#loopSeconds.slice(-seconds),
+    };
+  }
+
+  /** The checks as wanted now: the operator's, and each attached container to each peer's probe address. */
+  async checkDefs(): Promise<CheckDef[]> {
+    const defs: CheckDef[] = [];
+    const sources = new Map<string, CheckDef['source']>();
+    const source = async (from: string | null): Promise<CheckDef['source']> => {
+      if (from === null) return { key: 'host', name: null, netns: this.d.netns, error: null };
+      const have = sources.get(from);
+      if (have) return have;
+      const c = await findContainer(this.d.docker, from).catch(() => undefined);
+      const s: CheckDef['source'] = !c
+        ? { key: `missing:${from}`, name: from, netns: undefined, error: `container ${from} does not exist` }
+        : !c.running
+          ? { key: c.id, name: c.name, netns: undefined, error: `container ${c.name} is not running` }
+          : { key: c.id, name: c.name, netns: netnsOfPid(c.pid), error: null };
+      sources.set(from, s);
+      return s;
+    };
+    for (const u of this.d.store.current.pingChecks ?? []) {
+      const src = await source(u.from);
+      defs.push({
+        id: u.id,
+        kind: 'user',
+        source: src,
+        target: u.target,
+        peer: null,
+        label: `${u.from ?? 'host'} -> ${u.target}`,
+      });
+    }
+    const peers = (this.#router?.state === 'running' ? this.#router.peers : []).filter(
+      (p) => !p.self && p.probeAddress,
+    );
+    if (peers.length > 0) {
+      for (const a of this.d.store.current.attachments) {
+        const src = await source(a.containerId);
+        if (src.netns && !src.error && !this.#linkLocal.has(src.netns)) {
+          await enableLinkLocal(src.netns, this.d.ifname).then(
+            () => this.#linkLocal.add(src.netns!),
+            (err: Error) => this.d.log(`ipv6 link-local on ${a.containerName}: ${err.message}`),
+          );
+        }
+        for (const p of peers) {
+          defs.push({
+            id: `a-${a.containerId.slice(0, 12)}-${p.address}`,
+            kind: 'auto',
+            source: { ...src, name: a.containerName },
+            target: `${p.probeAddress}%${this.d.ifname}`,
+            peer: p.address,
+            label: `${a.containerName} -> ${p.nickname ? `peer ${p.nickname}` : 'peer'} (${p.address})`,
+          });
+        }
+      }
+    }
+    return defs;
+  }
+
+  async syncChecks(): Promise<void> {
+    this.pings.sync(await this.checkDefs());
+  }
+
+  /** Binary-searches the largest DF packet to every peer, all peers at once. */
+  async probeMtu(): Promise<void> {
+    const r = this.#router;
+    const mtu = r?.bridge.mtu;
+    this.#pmtuLast = Date.now();
+    if (!r || r.state !== 'running' || !mtu) {
+      this.#pmtu.clear();
+      return;
+    }
+    this.#pmtuBusy = true;
+    try {
+      const peers = r.peers.filter((p) => !p.self);
+      for (const known of this.#pmtu.keys())
+        if (!peers.some((p) => p.address === known)) this.#pmtu.delete(known);
+      await Promise.all(
+        peers.map(async (p) => {
+          const who = { peer: p.address, nickname: p.nickname || null, probeAddress: p.probeAddress ?? null };
+          if (!p.probeAddress) {
+            this.#pmtu.set(p.address, {
+              ...who,
+              pathMtu: null,
+              state: 'pending',
+              suggestedMtu: null,
+              detail: 'the peer publishes no probe address',
+              checkedAt: null,
+            });
+            return;
+          }
+          const largest = await largestCrossing(
+            pingCrosses(this.d.netns, this.d.bridge, p.probeAddress),
+            mtu,
+          );
+          const before = this.#pmtu.get(p.address);
+          const v = verdict(who, mtu, largest, new Date().toISOString());
+          if (before && before.state !== v.state)
+            this.d.log(
+              `path MTU to ${p.address}: ${before.state} -> ${v.state}${v.detail ? ` (${v.detail})` : ''}`,
+            );
+          this.#pmtu.set(p.address, v);
+        }),
+      );
+    } finally {
+      this.#pmtuBusy = false;
+    }
+  }
+
+  pmtu(): { bridgeMtu: number | null; intervalMs: number; peers: PmtuPeer[] } {
+    const peers = (this.#router?.peers ?? []).filter((p) => !p.self);
+    return {
+      bridgeMtu: this.#router?.bridge.mtu ?? null,
+      intervalMs: PMTU_EVERY_MS,
+      peers: peers.map(
+        (p) =>
+          this.#pmtu.get(p.address) ?? {
+            peer: p.address,
+            nickname: p.nickname || null,
+            probeAddress: p.probeAddress ?? null,
+            pathMtu: null,
+            state: 'pending',
+            suggestedMtu: null,
+            detail: 'not probed yet',
+            checkedAt: null,
+          },
+      ),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#loop.disable();
+    this.pings.close();
+    await this.capture.stop();
+  }
+}

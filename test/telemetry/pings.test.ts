@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { parseFpingCounts, parseFpingLine } from '../../src/telemetry/fping.js';
+import { record, stateOf, windowOf } from '../../src/telemetry/check-state.js';
+import { largestCrossing, verdict } from '../../src/telemetry/pmtu.js';
+import { parseTarget } from '../../src/telemetry/handlers.js';
+import { XnetError } from '../../src/errors.js';
+import type { PingProbe } from '../../src/agent/api/telemetry.js';
+
+describe('fping output', () => {
+  // Lines printed by fping 5.1 `-l -D -e` inside a lab host.
+  it('reads answers and timeouts of the loop mode', () => {
+    expect(
+      parseFpingLine('[1795596733.20243] 198.18.0.2  : [0], 64 bytes, 0.084 ms (0.084 avg, 0% loss)'),
+    ).toEqual({
+      t: 1795596733202,
+      target: '198.18.0.2',
+      seq: 0,
+      rttMs: 0.084,
+    });
+    expect(parseFpingLine('[1795596733.61362] 198.18.0.77 : [12], timed out (NaN avg, 100% loss)')).toEqual({
+      t: 1795596733614,
+      target: '198.18.0.77',
+      seq: 12,
+      rttMs: null,
+    });
+    expect(
+      parseFpingLine(
+        '[1795596946.02512] fe80::a487:9fff:fe7b:8ef%ethwe : [3], 64 bytes, 0.197 ms (0.19 avg, 0% loss)',
+      )?.target,
+    ).toBe('fe80::a487:9fff:fe7b:8ef%ethwe');
+    expect(
+      parseFpingLine('ICMP Port Unreachable from 198.18.0.9 for ICMP Echo sent to 198.18.0.77'),
+    ).toBeUndefined();
+  });
+
+  it('reads the -C summary with lost probes as null', () => {
+    const m = parseFpingCounts('172.25.11.24 : 0.12 0.15 0.18\n172.25.11.99 : - - -\n10.0.0.1 : 0.2 - 0.3\n');
+    expect(m.get('172.25.11.24')).toEqual([0.12, 0.15, 0.18]);
+    expect(m.get('172.25.11.99')).toEqual([null, null, null]);
+    expect(m.get('10.0.0.1')).toEqual([0.2, null, 0.3]);
+  });
+});
+
+describe('ping check state', () => {
+  const probes = (rtts: (number | null)[], t0 = 0): PingProbe[] =>
+    rtts.map((rttMs, i) => ({ t: t0 + i * 500, rttMs }));
+  it('is down after three lost probes in a row, up after two answers, degraded between', () => {
+    expect(stateOf([])).toBe('pending');
+    expect(stateOf(probes([null]))).toBe('pending');
+    expect(stateOf(probes([0.1]))).toBe('up');
+    expect(stateOf(probes([0.1, 0.1, null]))).toBe('degraded');
+    expect(stateOf(probes([0.1, null, null]))).toBe('degraded');
+    expect(stateOf(probes([0.1, null, null, null]))).toBe('down');
+    expect(stateOf(probes([null, null, null, 0.2]))).toBe('degraded');
+    expect(stateOf(probes([null, null, null, 0.2, 0.3]))).toBe('up');
+  });
+
+  it('gives loss and RTT over the last 10 s and keeps a minute', () => {
+    const h = probes([0.1, null, 0.3, null], 100_000);
+    const w = windowOf(h, 101_600);
+    expect(w).toEqual({
+      seconds: 10,
+      sent: 4,
+      received: 2,
+      lossPct: 50,
+      rttMs: { min: 0.1, avg: 0.2, max: 0.3 },
+    });
+    expect(windowOf(h, 200_000).sent).toBe(0);
+    const kept: PingProbe[] = [];
+    for (let i = 0; i < 200; i++) record(kept, { t: i * 500, rttMs: 1 });
+    expect(kept).toHaveLength(120);
+  });
+});
+
+describe('path MTU search', () => {
+  const path = (limit: number | null) => {
+    const asked: number[] = [];
+    return { asked, crosses: async (size: number) => (asked.push(size), limit !== null && size <= limit) };
+  };
+  it('finds the largest size that crosses, or says none does', async () => {
+    for (const limit of [1450, 1350, 1349, 1000, 105, 104]) {
+      const p = path(limit);
+      expect(await largestCrossing(p.crosses, 1450), `limit ${limit}`).toBe(limit);
+      expect(p.asked.length).toBeLessThan(15);
+    }
+    expect(await largestCrossing(path(null).crosses, 1450)).toBeNull();
+    expect(await largestCrossing(path(1500).crosses, 1450)).toBe(1450);
+  });
+  it('names the number to set when the path is smaller than the bridge', () => {
+    const who = { peer: '198.18.0.2', nickname: 'two', probeAddress: 'fe80::1' };
+    expect(verdict(who, 1450, 1450, 'now').state).toBe('ok');
+    const v = verdict(who, 1450, 1350, 'now');
+    expect(v).toMatchObject({ state: 'mismatch', suggestedMtu: 1350 });
+    expect(v.detail).toMatch(/set the overlay MTU to 1350.*underlay MTU on the path to 1500/);
+    expect(verdict(who, 1450, null, 'now').state).toBe('unreachable');
+  });
+});
+
+describe('ping targets', () => {
+  it('takes IPv4, IPv6 and scoped link-local addresses', () => {
+    for (const t of ['172.25.11.24', '2001:db8::1', 'fe80::1%ethwe']) expect(parseTarget(t)).toBe(t);
+  });
+  it('refuses anything else, naming the field', () => {
+    for (const t of ['1.2.3', 'web', '172.25.11.24%eth0', '2001:db8::1%eth0', '0.0.0.0', '', '1.2.3.4.5']) {
+      let err: unknown;
+      try {
+        parseTarget(t);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, t).toBeInstanceOf(XnetError);
+      expect((err as XnetError).field).toBe('target');
+      expect((err as XnetError).exitCode).toBe(2);
+    }
+  });
+});
