@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import ipaddr from 'ipaddr.js';
-import { badInput, failed } from '../errors.js';
+import type Docker from 'dockerode';
+import { badInput, failed, XnetError } from '../errors.js';
 import { routes4 } from '../net/ip.js';
 import type { NetnsPath } from '../net/netns.js';
 import type { DriverName, LaunchSettings, RouterDriver, RouterStatus } from '../router/driver.js';
@@ -19,6 +20,8 @@ export interface MeshDeps {
   bridge: string;
   stateDir: string;
   log: (msg: string) => void;
+  docker?: Docker;
+  dockerd?: DriverDeps['dockerd'];
 }
 
 /** `host` or `host:port`, IPv4: what connect and forget take. */
@@ -60,7 +63,7 @@ export class Mesh {
       throw badInput(
         'driver',
         `this host's router is ${prior.driver}; switching to ${driver} needs a reset first`,
-        'run `xnet-tui reset` (attachments stay), then launch again',
+        `run \`xnet-tui reset\` (it removes what the ${prior.driver} router made; attachments stay), then \`xnet-tui launch --driver ${driver}\``,
       );
     }
     checkDriver(driver);
@@ -81,13 +84,23 @@ export class Mesh {
       listen: underlay.address,
       range,
       ...(passwordFile ? { passwordFile } : {}),
+      ...((p.subnet ?? prior?.subnet) ? { subnet: p.subnet ?? prior?.subnet } : {}),
       peers: [...new Set([...(prior?.peers ?? []), ...peers])],
       running: true,
     };
     await this.#driver?.close();
     this.#driver = undefined;
     await this.d.store.save({ ...this.d.store.current, router: settings });
-    await this.#run(settings);
+    try {
+      await this.#run(settings);
+    } catch (err) {
+      // A driver that found bad input (a subnet a peer holds) undid what it did: the settings go back too.
+      if (err instanceof XnetError && err.kind === 'bad_input') {
+        const { router: _new, ...rest } = this.d.store.current;
+        await this.d.store.save(prior ? { ...rest, router: prior } : rest);
+      }
+      throw err;
+    }
     return { router: await this.status(), warnings };
   }
 
@@ -110,6 +123,8 @@ export class Mesh {
       log: this.d.log,
       onMtu: live ? (mtu) => this.d.attacher.setMtu(mtu) : async () => undefined,
       localOwner: live ? (address) => this.d.attacher.localOwner(address) : () => undefined,
+      ...(this.d.docker ? { docker: this.d.docker } : {}),
+      ...(this.d.dockerd ? { dockerd: this.d.dockerd } : {}),
     };
     return createDriver(name, deps);
   }

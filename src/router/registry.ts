@@ -1,6 +1,9 @@
+import type Docker from 'dockerode';
 import { badInput } from '../errors.js';
+import type { DockerdConfig } from '../docker/config/apply.js';
 import type { NetnsPath } from '../net/netns.js';
 import type { DriverName, RouterDriver } from './driver.js';
+import { OvsGreDriver } from './ovs-gre/driver.js';
 import { VxlanDriver } from './vxlan/driver.js';
 
 /** What the agent gives every driver. A driver takes what it needs and ignores the rest. */
@@ -15,6 +18,10 @@ export interface DriverDeps {
   onMtu: (mtu: number) => Promise<void>;
   /** This host's attachments, to answer "who holds this address?" from peers. */
   localOwner: (address: string) => string | undefined;
+  /** This host's dockerd, for drivers that plug into docker's bridge. */
+  docker?: Docker;
+  /** dockerd's options with their validation, backup and rollback, for drivers that give docker's bridge a subnet. */
+  dockerd?: Pick<DockerdConfig, 'show' | 'applyNow'>;
 }
 
 type Factory = (deps: DriverDeps) => RouterDriver;
@@ -25,6 +32,7 @@ type Factory = (deps: DriverDeps) => RouterDriver;
  */
 const FACTORIES: Partial<Record<DriverName, Factory>> = {
   vxlan: (deps) => new VxlanDriver(deps),
+  'ovs-gre': (deps) => new OvsGreDriver(deps),
 };
 
 export function builtDrivers(): DriverName[] {
