@@ -8,6 +8,7 @@ declare -A need=(
   [dockerd]=docker.io [ip]=iproute2 [iptables]=iptables [nsenter]=util-linux [serf]=serf
   [fping]=fping [iperf3]=iperf3 [tcpdump]=tcpdump [tmux]=tmux [busybox]=busybox-static
   [ovs-vsctl]=openvswitch-switch [pcap-config]=libpcap-dev [tar]=tar [ps]=procps [ping]=iputils-ping [htop]=htop
+  [ethtool]=ethtool
 )
 missing=()
 for cmd in "${!need[@]}"; do

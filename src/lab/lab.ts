@@ -8,6 +8,7 @@ import { run } from '../net/exec.js';
 import { ipBatch, link, addrs } from '../net/ip.js';
 import { AgentConnection } from '../agent/rpc.js';
 import { CLI_MAIN } from '../agent/client.js';
+import { stopPrivateSwitch } from '../router/ovs-gre/daemons.js';
 import { ensureImage } from './image.js';
 import { labAgentDockerdArgs, startLabDockerd } from './dockerd.js';
 import { alive, pidsMentioning, readPid, spawnDetached, terminate, waitFor } from './process.js';
@@ -216,6 +217,8 @@ export async function labDown(onProgress: (msg: string) => void = () => undefine
         ),
       );
       await terminate(readPid(h.dockerPidfile), 20_000);
+      // The ovs-gre driver's ovsdb-server and ovs-vswitchd (daemons, so they outlive the agent).
+      await stopPrivateSwitch(h.agentStateDir);
       onProgress(`${h.name}: stopped`);
     }),
   );

@@ -20,7 +20,14 @@ import { findUnderlay, type Underlay } from '../underlay.js';
 import { explainJoinError } from '../vxlan/driver.js';
 import { SERF_PORT, SerfProcess, killStaleSerf, readPasswordFile } from '../vxlan/serf.js';
 import { SerfRpc, type SerfMember } from '../vxlan/serf-rpc.js';
-import { existingSwitch, openSwitch, privatePid, removePrivateSwitch, type OvsSwitch } from './daemons.js';
+import {
+  detectDatapath,
+  existingSwitch,
+  openSwitch,
+  privatePid,
+  removePrivateSwitch,
+  type OvsSwitch,
+} from './daemons.js';
 import {
   GRE_OVERHEAD,
   OVS_BRIDGE,
@@ -36,7 +43,7 @@ import {
 } from './layout.js';
 import type { Ovs } from './ovs.js';
 import { ourRoutes, readOvsStatus } from './status.js';
-import { UnderlayRecord, giveBackUnderlay, takeUnderlay } from './underlay.js';
+import { UnderlayRecord, checksumOffloadOff, ethtoolTx, giveBackUnderlay, takeUnderlay } from './underlay.js';
 
 const SERF_RPC = '127.0.0.1:7373';
 const RETRY_EVERY_MS = 3_000;
@@ -49,6 +56,10 @@ const Saved = z.object({
   /** dockerd's options as they were before the first launch: value and where it came from. */
   dockerd: z.record(z.string(), z.object({ value: OptionValue.nullable(), source: z.string() })).optional(),
   underlay: UnderlayRecord.optional(),
+  /** The bip this driver gave docker's bridge, and the bridge. */
+  applied: z.object({ bip: z.string(), dockerBridge: z.string() }).optional(),
+  /** Userspace datapath: the NIC whose tx checksum offload was turned off (see checksumOffloadOff). */
+  txOffload: z.object({ dev: z.string(), wasOn: z.boolean() }).optional(),
 });
 type Saved = z.infer<typeof Saved>;
 
@@ -110,7 +121,11 @@ export class OvsGreDriver implements RouterDriver {
     this.#underlay = underlay;
     this.#mtu = underlay.mtu - GRE_OVERHEAD;
     const saved = await this.#load();
-    const fresh = !saved.dockerd && !saved.underlay;
+    const fresh = !saved.dockerd && !saved.underlay && !saved.txOffload;
+    if ((await detectDatapath()) === 'netdev' && !saved.txOffload && !saved.underlay) {
+      saved.txOffload = { dev: underlay.dev, wasOn: await checksumOffloadOff(this.d.netns, underlay.dev) };
+      await this.#save(saved);
+    }
 
     // 1. Membership first: nothing else changes until we know no peer holds this subnet.
     await this.#startSerf(underlay, settings, subnet, password);
@@ -129,6 +144,7 @@ export class OvsGreDriver implements RouterDriver {
     } catch (err) {
       if (err instanceof XnetError && err.kind === 'bad_input') {
         await this.#halt(true);
+        if (fresh && saved.txOffload?.wasOn) await ethtoolTx(this.d.netns, saved.txOffload.dev, 'on');
         if (fresh) await this.#forgetFiles();
       }
       throw err;
@@ -226,6 +242,8 @@ export class OvsGreDriver implements RouterDriver {
         value: want[k],
       }),
     );
+    saved.applied = { bip: subnet.bip, dockerBridge: this.#dockerBridge };
+    await this.#save(saved);
     if (changes.length === 0) return;
     this.d.log(`ovs-gre: dockerd ${changes.map((c) => `${c.key}=${String(c.value)}`).join(' ')}`);
     const res = await dockerd.applyNow(changes);
@@ -426,6 +444,8 @@ export class OvsGreDriver implements RouterDriver {
     for (const dev of leftovers)
       if (await link(this.d.netns, dev)) await ipBatch(this.d.netns, [`link del ${dev}`]);
     if (saved.underlay) await giveBackUnderlay(this.d.netns, saved.underlay);
+    if (saved.txOffload?.wasOn)
+      await ethtoolTx(this.d.netns, saved.txOffload.dev, 'on').catch(() => undefined);
     await this.#syncRoutes([]);
     if (saved.dockerd && this.d.dockerd) {
       const changes: StagedChange[] = Object.entries(saved.dockerd).map(([key, was]) =>
@@ -433,6 +453,11 @@ export class OvsGreDriver implements RouterDriver {
           ? { key, value: null }
           : { key, value: was.value, to: was.source === 'flag' ? 'flag' : 'daemon.json' },
       );
+      // dockerd without bip keeps whatever address its bridge already has: take ours off, so it picks its own again.
+      if (saved.applied && changes.some((c) => c.key === 'bip' && c.value === null))
+        await ipBatch(this.d.netns, [
+          `addr del ${saved.applied.bip} dev ${saved.applied.dockerBridge}`,
+        ]).catch(() => undefined);
       const res = await this.d.dockerd.applyNow(changes);
       if (res.outcome !== 'applied')
         throw failed(

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { run } from '../../net/exec.js';
 import { addrs, ipBatch, link, routes4 } from '../../net/ip.js';
+import { inNetns } from '../../net/netns.js';
 import type { NetnsPath } from '../../net/netns.js';
 import type { Underlay } from '../underlay.js';
 import type { Ovs } from './ovs.js';
@@ -117,4 +119,23 @@ export async function giveBackUnderlay(netns: NetnsPath, rec: UnderlayRecord): P
     `link set dev ${rec.dev} up`,
     ...routeLines(rec, rec.dev),
   ]);
+}
+
+/**
+ * The userspace datapath reads the NIC through AF_PACKET, which hands on a veth's unfinished (offloaded) TCP
+ * checksums as they are; the far side's kernel then drops those segments (a lab join timed out so). A
+ * netdev host therefore sends with checksums done in software from before its first join until reset.
+ * Returns whether tx checksumming was on, to be put back.
+ */
+export async function checksumOffloadOff(netns: NetnsPath, dev: string): Promise<boolean> {
+  const [file, argv] = inNetns(netns, 'ethtool', ['-k', dev]);
+  const { stdout } = await run(file, argv);
+  const on = /^tx-checksumming: on/m.test(stdout);
+  if (on) await ethtoolTx(netns, dev, 'off');
+  return on;
+}
+
+export async function ethtoolTx(netns: NetnsPath, dev: string, state: 'on' | 'off'): Promise<void> {
+  const [file, argv] = inNetns(netns, 'ethtool', ['-K', dev, 'tx', state]);
+  await run(file, argv);
 }
