@@ -156,8 +156,9 @@ export class Mesh {
         ...this.d.store.current,
         router: { ...settings, peers: known.filter((x) => !peers.includes(x)) },
       });
-    await this.#driver?.forget(forgotten);
-    return { forgotten, unknown: peers.filter((x) => !known.includes(x)) };
+    const also = (await this.#driver?.forget(peers)) ?? [];
+    const done = [...forgotten, ...also.filter((x) => !forgotten.includes(x))];
+    return { forgotten: done, unknown: peers.filter((x) => !done.includes(x)) };
   }
 
   async stop(): Promise<Result<'stop'>> {

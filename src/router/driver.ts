@@ -90,7 +90,11 @@ export interface RouterDriver {
   /** Removes everything this driver created. */
   reset(): Promise<void>;
   connect(peers: string[]): Promise<ConnectionStatus[]>;
-  forget(peers: string[]): Promise<void>;
+  /**
+   * Stops (re)connecting to these peers. It is given every peer named, connection target or not, and returns
+   * those it acted on that were not targets (ovs-gre: a member's GRE port), if any.
+   */
+  forget(peers: string[]): Promise<string[] | void>;
   status(): Promise<Omit<RouterStatus, 'driver' | 'state'>>;
   attachPoint(): AttachPoint;
   /** Who in the mesh (other than this host) holds `address`, if anyone. */

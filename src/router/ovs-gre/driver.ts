@@ -393,12 +393,14 @@ export class OvsGreDriver implements RouterDriver {
   }
 
   /** This host stops tunnelling to PEER: its GRE port and route go, until `connect PEER` again. */
-  async forget(peers: string[]): Promise<void> {
+  async forget(peers: string[]): Promise<string[]> {
+    const members = peers.filter((p) => this.#memberAt(p) !== undefined);
     for (const p of peers) {
       this.#joins.delete(p);
       this.#forgotten.add(p.split(':')[0]!);
     }
     await this.#sync();
+    return members;
   }
 
   /** Leaves the mesh and removes the tunnels and routes; the bridges, the switch and dockerd's options stay. */
