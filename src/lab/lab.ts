@@ -112,8 +112,9 @@ async function ensureHostNetwork(h: LabHost): Promise<void> {
       `link set ${h.name} up`,
     ]);
   }
-  const current = await addrs(h.netnsPath, 'eth0');
-  const has = current[0]?.addr_info.some((a) => a.local === h.address);
+  // Anywhere in the host: the ovs-gre driver moves the underlay address from eth0 onto an OVS bridge.
+  const current = await addrs(h.netnsPath);
+  const has = current.some((l) => l.addr_info.some((a) => a.local === h.address));
   await ipBatch(h.netnsPath, [
     ...(has ? [] : [`addr add ${h.address}/${UNDERLAY_PREFIX} dev eth0`]),
     'link set eth0 up',

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDockerdFiles } from '../../src/lab/dockerd.js';
 import { LAN_NETNS, labHost, type LabHost } from '../../src/lab/layout.js';
-import { pidsMentioning } from '../../src/lab/process.js';
+import { pidsMentioning, readPid } from '../../src/lab/process.js';
 import type { RouterStatus } from '../../src/router/driver.js';
 import type { OvsStatus } from '../../src/router/ovs-gre/schema.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
@@ -65,6 +65,7 @@ function snapshot(h: LabHost): Record<string, string> {
       .split('\n')
       .find((l) => l.startsWith('tx-checksumming'))!,
     daemons: pidsMentioning(join(h.agentStateDir, 'ovs')).join(','),
+    arpIgnore: nsh(h, ['sysctl', '-n', 'net.ipv4.conf.eth0.arp_ignore']),
   };
 }
 
@@ -246,10 +247,27 @@ describe('the ovs-gre mesh on two lab hosts', () => {
     expect(wire).toMatch(
       new RegExp(`198\\.18\\.0\\.2 > 198\\.18\\.0\\.1: GREv0.*IP ${esc(ip2)} > ${esc(ip1)}: ICMP echo reply`),
     );
-    const c1 = await counters();
-    expect(c1.txPackets - c0.txPackets).toBeGreaterThanOrEqual(3);
-    expect(c1.rxPackets - c0.rxPackets).toBeGreaterThanOrEqual(3);
+    // Status counters come from ovs-vsctl's statistics column, which ovs-vswitchd refreshes every 5 s; they
+    // include BFD's one packet a second, so this checks that status follows the port, the capture is the proof.
+    await eventually(
+      'the GRE port counters in status rise',
+      counters,
+      (c) => c.txPackets - c0.txPackets >= 3 && c.rxPackets - c0.rxPackets >= 3,
+      15_000,
+    );
     expect(ping('h2', 'c2', ip1)).toBe(true);
+  });
+
+  it("keeps carrying after h1's agent is killed and `lab up` starts it again", async () => {
+    const ip2 = containerIp('h2', 'c2');
+    process.kill(readPid(h1.agentPidfile)!, 'SIGKILL');
+    const up = await xnet(['lab', 'up', '--hosts', '2']);
+    expect(up.code, up.stderr).toBe(0);
+    // The underlay address stays on the OVS bridge: neither lab up nor the relaunch puts it back on eth0.
+    expect(nsh(h1, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'])).toBe('');
+    await eventually('h1 relaunched with BFD up', () => router('h1'), bfdUp, 20_000);
+    await eventually('h2 sees BFD up', () => router('h2'), bfdUp, 20_000);
+    expect(ping('h1', 'c1', ip2)).toBe(true);
   });
 
   it('forget removes the GRE port and the route; connect brings them back', async () => {

@@ -23,6 +23,8 @@ export const UnderlayRecord = z.object({
   routes: z.array(
     z.object({ dst: z.string(), gateway: z.string().optional(), metric: z.number().optional() }),
   ),
+  /** The NIC's arp_ignore before: set to 1 so its kernel stops answering ARP for the address the bridge now holds. */
+  arpIgnore: z.string().optional(),
 });
 export type UnderlayRecord = z.infer<typeof UnderlayRecord>;
 
@@ -68,7 +70,7 @@ export async function takeUnderlay(
   u: Underlay,
   prior: UnderlayRecord | undefined,
 ): Promise<UnderlayRecord> {
-  const rec = prior ?? (await record(netns, u));
+  const rec = prior ?? { ...(await record(netns, u)), arpIgnore: await sysctl(netns, arpIgnoreKey(u.dev)) };
   await ovs.vsctl([
     '--may-exist',
     'add-br',
@@ -89,6 +91,9 @@ export async function takeUnderlay(
   const nic = await link(netns, rec.dev);
   if (nic && nic.address === rec.mac)
     await ipBatch(netns, [`link set dev ${rec.dev} address ${standInMac(rec.mac)}`]);
+  // The NIC still sees every broadcast: without this its kernel answers ARP for the moved address with the
+  // NIC's stand-in MAC, and peers that believe it send their packets where OVS drops them.
+  await sysctl(netns, arpIgnoreKey(rec.dev), '1');
   await ovs.vsctl(['--may-exist', 'add-port', UNDERLAY_BRIDGE, rec.dev]);
   const onBridge = new Set(
     ((await addrs(netns, UNDERLAY_BRIDGE))[0]?.addr_info ?? []).map((x) => `${x.local}/${x.prefixlen}`),
@@ -119,6 +124,20 @@ export async function giveBackUnderlay(netns: NetnsPath, rec: UnderlayRecord): P
     `link set dev ${rec.dev} up`,
     ...routeLines(rec, rec.dev),
   ]);
+  if (rec.arpIgnore !== undefined) await sysctl(netns, arpIgnoreKey(rec.dev), rec.arpIgnore);
+}
+
+const arpIgnoreKey = (dev: string): string => `net.ipv4.conf.${dev.replace(/\./g, '/')}.arp_ignore`;
+
+/** Reads a sysctl of the namespace, or writes it when given a value; returns the value read. */
+async function sysctl(netns: NetnsPath, key: string, value?: string): Promise<string> {
+  const [file, argv] = inNetns(
+    netns,
+    'sysctl',
+    value === undefined ? ['-n', key] : ['-w', `${key}=${value}`],
+  );
+  const { stdout } = await run(file, argv);
+  return value ?? stdout.trim();
 }
 
 /**
