@@ -9,6 +9,7 @@ declare -A need=(
   [fping]=fping [iperf3]=iperf3 [tcpdump]=tcpdump [tmux]=tmux [busybox]=busybox-static
   [ovs-vsctl]=openvswitch-switch [pcap-config]=libpcap-dev [tar]=tar [ps]=procps [ping]=iputils-ping [htop]=htop
   [python3]=python3 [make]=make [g++]=g++
+  [ethtool]=ethtool
 )
 missing=()
 for cmd in "${!need[@]}"; do

@@ -5,7 +5,7 @@ import { followContainerEvents } from '../docker/events.js';
 import { link } from '../net/ip.js';
 import { interfaceCounters } from '../net/counters.js';
 import { Attacher } from './attach.js';
-import { dockerdHandlers, type DockerdAgentOptions } from '../docker/config/handlers.js';
+import { dockerdConfig, dockerdHandlers, type DockerdAgentOptions } from '../docker/config/handlers.js';
 import { Mesh } from './mesh.js';
 import { telemetryHandlers } from '../telemetry/handlers.js';
 import { Telemetry } from '../telemetry/service.js';
@@ -44,14 +44,24 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   const startedAt = new Date().toISOString();
 
+  const dockerd = dockerdConfig({
+    options: opts.dockerd ?? {},
+    stateDir: opts.stateDir,
+    docker,
+    state: () => store.current,
+    overlayBridge: BRIDGE,
+    reattach: () => attacher.reconcileAll().then(() => store.current.attachments.length),
+    log,
+  });
   const mesh = new Mesh({
     store,
-    docker,
     attacher,
     netns: undefined,
     bridge: BRIDGE,
     stateDir: opts.stateDir,
     log,
+    docker,
+    dockerd,
   });
   attacher.useMesh((address) => mesh.meshOwner(address));
   attacher.useRouter(mesh.attachHooks());
@@ -99,15 +109,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     router: () => mesh.status(),
     interfaces: async () => ({ at: Date.now(), interfaces: await interfaceCounters(undefined) }),
     ...telemetryHandlers({ telemetry, store, docker, netns: undefined }),
-    ...dockerdHandlers({
-      options: opts.dockerd ?? {},
-      stateDir: opts.stateDir,
-      docker,
-      state: () => store.current,
-      overlayBridge: BRIDGE,
-      reattach: () => attacher.reconcileAll().then(() => store.current.attachments.length),
-      log,
-    }),
+    ...dockerdHandlers(dockerd),
   };
 
   const server: Server = await listen(opts.socket, rpcServer(handlers, log));

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
-import type Docker from 'dockerode';
 import { resolve } from 'node:path';
 import ipaddr from 'ipaddr.js';
-import { badInput, failed } from '../errors.js';
+import type Docker from 'dockerode';
+import { badInput, failed, XnetError } from '../errors.js';
 import { routes4 } from '../net/ip.js';
 import type { NetnsPath } from '../net/netns.js';
 import type { DriverName, LaunchSettings, RouterDriver, RouterStatus } from '../router/driver.js';
@@ -21,6 +21,7 @@ export interface MeshDeps {
   bridge: string;
   stateDir: string;
   log: (msg: string) => void;
+  dockerd?: DriverDeps['dockerd'];
 }
 
 /** `host` or `host:port`, IPv4: what connect and forget take. */
@@ -84,6 +85,7 @@ export class Mesh {
       listen: underlay.address,
       range,
       ...(passwordFile ? { passwordFile } : {}),
+      ...((p.subnet ?? prior?.subnet) ? { subnet: p.subnet ?? prior?.subnet } : {}),
       peers: [...new Set([...(prior?.peers ?? []), ...peers])],
       running: true,
     };
@@ -92,7 +94,16 @@ export class Mesh {
     await this.#driver?.close();
     this.#driver = undefined;
     await this.d.store.save({ ...this.d.store.current, router: settings });
-    await this.#run(settings);
+    try {
+      await this.#run(settings);
+    } catch (err) {
+      // A driver that found bad input (a subnet a peer holds) undid what it did: the settings go back too.
+      if (err instanceof XnetError && err.kind === 'bad_input') {
+        const { router: _new, ...rest } = this.d.store.current;
+        await this.d.store.save(prior ? { ...rest, router: prior } : rest);
+      }
+      throw err;
+    }
     return { router: await this.status(), warnings };
   }
 
@@ -116,6 +127,7 @@ export class Mesh {
       log: this.d.log,
       onMtu: live ? (mtu) => this.d.attacher.setMtu(mtu) : async () => undefined,
       localOwner: live ? (address) => this.d.attacher.localOwner(address) : () => undefined,
+      ...(this.d.dockerd ? { dockerd: this.d.dockerd } : {}),
     };
     return createDriver(name, deps);
   }
@@ -147,8 +159,9 @@ export class Mesh {
         ...this.d.store.current,
         router: { ...settings, peers: known.filter((x) => !peers.includes(x)) },
       });
-    await this.#driver?.forget(forgotten);
-    return { forgotten, unknown: peers.filter((x) => !known.includes(x)) };
+    const also = (await this.#driver?.forget(peers)) ?? [];
+    const done = [...forgotten, ...also.filter((x) => !forgotten.includes(x))];
+    return { forgotten: done, unknown: peers.filter((x) => !done.includes(x)) };
   }
 
   async stop(): Promise<Result<'stop'>> {

@@ -59,6 +59,60 @@ export function ipamTable(r: RouterStatus): string {
   ].join('\n');
 }
 
+/** ovs-gre: the bridge, each GRE port with its remote, state and counters, and the routes. */
+export function ovsSection(r: RouterStatus): string {
+  const o = r.ovs;
+  if (!o) return '';
+  const ports =
+    o.ports.length === 0
+      ? 'no GRE ports (`xnet-tui connect PEER` adds one)'
+      : table(
+          [
+            'PORT',
+            'REMOTE',
+            'PEER',
+            'SUBNET',
+            'LINK',
+            'BFD',
+            'RX PKTS',
+            'TX PKTS',
+            'RX BYTES',
+            'TX BYTES',
+            'ERROR',
+          ],
+          o.ports.map((p) => [
+            p.name,
+            p.remote,
+            p.peer ?? '-',
+            p.subnet ?? '-',
+            p.linkState ?? '-',
+            p.bfd ?? '-',
+            String(p.rxPackets),
+            String(p.txPackets),
+            String(p.rxBytes),
+            String(p.txBytes),
+            p.error ?? '',
+          ]),
+        );
+  const routes =
+    o.routes.length === 0
+      ? 'no routes to other hosts yet'
+      : table(
+          ['ROUTE', 'VIA', 'DEV', 'HOST'],
+          o.routes.map((x) => [x.dst, x.via ?? '-', x.dev, x.peer ?? '-']),
+        );
+  return [
+    `ovs          bridge ${o.bridge.name} ${o.bridge.present ? 'present' : 'missing'}${o.bridge.mtu ? ` (mtu ${o.bridge.mtu})` : ''}, ${o.datapath} datapath, ${o.daemons} daemons; ` +
+      `${o.bridge.name} ${o.dockerBridge.plugged ? 'plugged into' : 'NOT plugged into'} ${o.dockerBridge.name} ${o.dockerBridge.address ?? ''}`.trimEnd(),
+    `subnet       ${o.subnet ?? '-'}${o.underlayBridge ? `; underlay on OVS bridge ${o.underlayBridge}` : ''}`,
+    ...o.tunnelRoutes.map((l) => `tunnel route ${l}`),
+    '',
+    ports,
+    '',
+    routes,
+  ].join('\n');
+}
+
 export function routerSummary(r: RouterStatus): string {
   if (r.state === 'not-launched')
     return 'router       not launched (local bridge only; `xnet-tui launch` starts the mesh)';
@@ -70,6 +124,7 @@ export function routerSummary(r: RouterStatus): string {
     `peers        ${alive} alive in gossip, ${reachable} reachable on the data plane`,
     ...(r.ipam ? [`ipam         ${r.ipam.range}: ${r.ipam.status}`] : []),
     ...r.warnings.map((w) => `warning      ${w}`),
+    ...(r.ovs ? [ovsSection(r)] : []),
   ].join('\n');
 }
 
@@ -82,7 +137,11 @@ export function registerRouter(program: Command): void {
     .argument('[peers...]', 'underlay addresses of peers to join, host or host:port')
     .option(
       '--driver <name>',
-      'vxlan (default) or weave (Weave Net 2.8.1 in Docker); bridge, ovs-gre are planned',
+      'vxlan (default), ovs-gre (Open vSwitch + GRE) or weave (Weave Net 2.8.1 in Docker); bridge is planned',
+    )
+    .option(
+      '--subnet <cidr>',
+      "ovs-gre: this host's container subnet, given to docker's bridge (e.g. 172.25.1.0/24)",
     )
     .option('--nickname <name>', 'a human name for this host in the mesh (default: hostname)')
     .option('--listen <addr>', "underlay address (default: the default route's, else the first)")
@@ -93,12 +152,19 @@ export function registerRouter(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  xnet-tui launch\n  xnet-tui launch --nickname web1 --password-file /etc/xnet/password 198.18.0.1\n  xnet-tui --lab h2 launch 198.18.0.1\n  xnet-tui launch --driver weave --range 10.32.0.0/12 --password-file /etc/weave/password 198.18.0.1\n',
+      '\nExamples:\n  xnet-tui launch\n  xnet-tui launch --nickname web1 --password-file /etc/xnet/password 198.18.0.1\n  xnet-tui --lab h2 launch 198.18.0.1\n  xnet-tui --lab h2 launch --driver ovs-gre --subnet 172.25.2.0/24 198.18.0.1\n  xnet-tui launch --driver weave --range 10.32.0.0/12 --password-file /etc/weave/password 198.18.0.1\n',
     )
     .action(
       async (
         peers: string[],
-        o: { driver?: string; nickname?: string; listen?: string; range?: string; passwordFile?: string },
+        o: {
+          driver?: string;
+          nickname?: string;
+          listen?: string;
+          range?: string;
+          passwordFile?: string;
+          subnet?: string;
+        },
         cmd: Command,
       ) => {
         const res = await withAgent(cmd, (a) =>
@@ -108,6 +174,7 @@ export function registerRouter(program: Command): void {
             ...(o.listen ? { listen: o.listen } : {}),
             ...(o.range ? { range: o.range } : {}),
             ...(o.passwordFile ? { passwordFile: o.passwordFile } : {}),
+            ...(o.subnet ? { subnet: o.subnet } : {}),
             peers,
           }),
         );
@@ -175,7 +242,7 @@ export function registerRouter(program: Command): void {
   program
     .command('reset')
     .description(
-      'remove everything the router created (VXLAN device and gossip state, or Weave router, its data and bridge) and the settings; attachments stay',
+      'remove everything the router created (VXLAN device and gossip state; OVS bridges, GRE ports, routes and the dockerd options ovs-gre set; or the Weave router, its data and bridge) and the settings; attachments stay',
     )
     .addHelpText('after', '\nExamples:\n  xnet-tui reset\n')
     .action(async (_o: unknown, cmd: Command) => {

@@ -8,6 +8,7 @@ import { run } from '../net/exec.js';
 import { ipBatch, link, addrs } from '../net/ip.js';
 import { AgentConnection } from '../agent/rpc.js';
 import { CLI_MAIN } from '../agent/client.js';
+import { stopPrivateSwitch } from '../router/ovs-gre/daemons.js';
 import { ensureImage } from './image.js';
 import { labAgentDockerdArgs, startLabDockerd } from './dockerd.js';
 import { alive, pidsMentioning, readPid, spawnDetached, terminate, waitFor } from './process.js';
@@ -111,8 +112,9 @@ async function ensureHostNetwork(h: LabHost): Promise<void> {
       `link set ${h.name} up`,
     ]);
   }
-  const current = await addrs(h.netnsPath, 'eth0');
-  const has = current[0]?.addr_info.some((a) => a.local === h.address);
+  // Anywhere in the host: the ovs-gre driver moves the underlay address from eth0 onto an OVS bridge.
+  const current = await addrs(h.netnsPath);
+  const has = current.some((l) => l.addr_info.some((a) => a.local === h.address));
   await ipBatch(h.netnsPath, [
     ...(has ? [] : [`addr add ${h.address}/${UNDERLAY_PREFIX} dev eth0`]),
     'link set eth0 up',
@@ -216,6 +218,8 @@ export async function labDown(onProgress: (msg: string) => void = () => undefine
         ),
       );
       await terminate(readPid(h.dockerPidfile), 20_000);
+      // The ovs-gre driver's ovsdb-server and ovs-vswitchd (daemons, so they outlive the agent).
+      await stopPrivateSwitch(h.agentStateDir);
       onProgress(`${h.name}: stopped`);
     }),
   );

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OvsStatus } from './ovs-gre/schema.js';
 
 /**
  * What every mesh implements (flannel's backend shape): the agent and the UI see this interface only.
@@ -15,6 +16,8 @@ export const LaunchSettings = z.object({
   /** The overlay range containers are given addresses from. */
   range: z.string(),
   passwordFile: z.string().optional(),
+  /** This host's own container subnet (docker's bridge), for drivers that route per-host subnets (ovs-gre). */
+  subnet: z.string().optional(),
   /** Peers to connect to (`connect` adds, `forget` removes), as host or host:port. */
   peers: z.array(z.string()),
   /** false after `stop`: the settings stay, the router is down. */
@@ -84,6 +87,8 @@ export const RouterStatus = z.object({
   connections: z.array(ConnectionStatus),
   warnings: z.array(z.string()),
   ipam: IpamStatus.optional(),
+  /** ovs-gre: the OVS bridges, GRE ports with their counters, and the routes to the other hosts' subnets. */
+  ovs: OvsStatus.optional(),
 });
 export type RouterStatus = z.infer<typeof RouterStatus>;
 
@@ -107,7 +112,11 @@ export interface RouterDriver {
   /** Removes everything this driver created. */
   reset(): Promise<void>;
   connect(peers: string[]): Promise<ConnectionStatus[]>;
-  forget(peers: string[]): Promise<void>;
+  /**
+   * Stops (re)connecting to these peers. It is given every peer named, connection target or not, and returns
+   * those it acted on that were not targets (ovs-gre: a member's GRE port), if any.
+   */
+  forget(peers: string[]): Promise<string[] | void>;
   status(): Promise<Omit<RouterStatus, 'driver' | 'state'>>;
   attachPoint(): AttachPoint;
   /** Who in the mesh (other than this host) holds `address`, if anyone. */

@@ -1,14 +1,16 @@
 import type Docker from 'dockerode';
 import { badInput } from '../errors.js';
+import type { DockerdConfig } from '../docker/config/apply.js';
 import type { NetnsPath } from '../net/netns.js';
 import type { DriverName, RouterDriver } from './driver.js';
+import { OvsGreDriver } from './ovs-gre/driver.js';
 import { VxlanDriver } from './vxlan/driver.js';
 import { WeaveDriver } from './weave/driver.js';
 
 /** What the agent gives every driver. A driver takes what it needs and ignores the rest. */
 export interface DriverDeps {
   netns: NetnsPath;
-  /** This host's dockerd (the weave driver runs its router there). */
+  /** This host's dockerd: the weave driver runs its router there; ovs-gre reads docker's bridge. */
   docker: Docker;
   /** The bridge attach plugs containers into when the driver has no bridge of its own. */
   bridge: string;
@@ -19,6 +21,8 @@ export interface DriverDeps {
   onMtu: (mtu: number) => Promise<void>;
   /** This host's attachments, to answer "who holds this address?" from peers. */
   localOwner: (address: string) => string | undefined;
+  /** dockerd's options with their validation, backup and rollback, for drivers that give docker's bridge a subnet. */
+  dockerd?: Pick<DockerdConfig, 'show' | 'applyNow'>;
 }
 
 type Factory = (deps: DriverDeps) => RouterDriver;
@@ -30,6 +34,7 @@ type Factory = (deps: DriverDeps) => RouterDriver;
 const FACTORIES: Partial<Record<DriverName, Factory>> = {
   vxlan: (deps) => new VxlanDriver(deps),
   weave: (deps) => new WeaveDriver(deps),
+  'ovs-gre': (deps) => new OvsGreDriver(deps),
 };
 
 export function builtDrivers(): DriverName[] {

@@ -66,7 +66,7 @@ describe('the vxlan mesh on three lab hosts', () => {
       [['--listen', '10.9.9.9'], 'listen'],
       [['--listen', 'eth0'], 'listen'],
       [['--range', '10.32.0.0/33'], 'range'],
-      [['--driver', 'ovs-gre'], 'driver'],
+      [['--driver', 'bridge'], 'driver'],
       [['not-an-address'], 'peer'],
     ] as const) {
       const r = await xnet(['--lab', 'h1', 'launch', ...args, '--json']);

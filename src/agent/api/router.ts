@@ -11,6 +11,7 @@ export const routerApi = {
         listen: z.string().optional(),
         range: z.string().optional(),
         passwordFile: z.string().optional(),
+        subnet: z.string().optional(),
         peers: z.array(z.string()).optional(),
       })
       .strict(),

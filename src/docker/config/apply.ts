@@ -190,6 +190,60 @@ export class DockerdConfig {
     });
   }
 
+  /**
+   * Applies `changes` now, beside whatever the operator has staged (which stays staged): the same validation,
+   * backup, restart and automatic rollback as `apply`. For drivers that give docker's bridge a subnet (ovs-gre).
+   */
+  applyNow(changes: StagedChange[], timeoutSeconds = 60): Promise<ApplyResult> {
+    return this.#serial(async () => {
+      const src = await readSources(this.d.locations);
+      const staged = changes.reduce(
+        (acc, c) => mergeStaged(acc, stageChange(src.daemon, c.key, c.value, c.to)),
+        [] as StagedChange[],
+      );
+      const pl = plan(src, staged);
+      const findings = validate(candidate(src, pl), await this.d.facts());
+      const stop = blocking(findings, { insecureTcp: false });
+      if (stop.length > 0) {
+        const first = stop[0]!;
+        throw badInput(
+          first.key,
+          `dockerd refused, nothing written: ${stop.map((f) => f.message).join('; ')}`,
+          first.hint ?? undefined,
+        );
+      }
+      const files = planFiles(pl);
+      const written = [pl.daemonJson, pl.dropIn].filter((f) => f !== null);
+      // Already in effect: no file to write, no restart.
+      if (written.length === 0)
+        return {
+          outcome: 'applied',
+          reason: null,
+          daemonLog: [],
+          backup: '',
+          files,
+          steps: [],
+          findings,
+          reattached: 0,
+        };
+      const b = await backup(
+        this.#backupDir,
+        written.map((f) => f.path),
+      );
+      return this.#run(
+        b,
+        async () => {
+          for (const f of written) await writeAtomic(f.path, f.after);
+        },
+        pl.dropIn !== null,
+        timeoutSeconds,
+        findings,
+        files,
+        async () => undefined,
+      );
+    });
+  }
+
   rollback(p: { timeoutSeconds: number }): Promise<ApplyResult> {
     return this.#serial(async () => {
       const last = (await listBackups(this.#backupDir)).at(-1);

@@ -62,13 +62,11 @@ export function overlayRanges(state: ReturnType<DockerdHandlerDeps['state']>): H
   return out;
 }
 
-/** The agent's dockerd.* methods. */
-export function dockerdHandlers(
-  d: DockerdHandlerDeps,
-): Pick<Handlers, 'dockerd.show' | 'dockerd.stage' | 'dockerd.diff' | 'dockerd.apply' | 'dockerd.rollback'> {
+/** This host's dockerd options: one instance serves the dockerd.* methods and the drivers that need a subnet set. */
+export function dockerdConfig(d: DockerdHandlerDeps): DockerdConfig {
   const o = d.options;
   const unit = o.unit ?? 'docker.service';
-  const config = new DockerdConfig({
+  return new DockerdConfig({
     locations: { configPath: o.configPath, unitDirs: o.unitDir ? [o.unitDir] : SYSTEMD_DIRS, unit },
     restart: { command: o.restart && o.restart.length > 0 ? o.restart : 'systemd', unit, logFile: o.logFile },
     stateDir: d.stateDir,
@@ -77,6 +75,12 @@ export function dockerdHandlers(
     reattach: d.reattach,
     log: d.log,
   });
+}
+
+/** The agent's dockerd.* methods. */
+export function dockerdHandlers(
+  config: DockerdConfig,
+): Pick<Handlers, 'dockerd.show' | 'dockerd.stage' | 'dockerd.diff' | 'dockerd.apply' | 'dockerd.rollback'> {
   return {
     'dockerd.show': () => config.show(),
     'dockerd.stage': (p) => config.stage(p),

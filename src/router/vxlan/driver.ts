@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { failed } from '../../errors.js';
@@ -18,7 +17,7 @@ import type {
   RouterStatus,
 } from '../driver.js';
 import { probe } from './probe.js';
-import { SERF_PORT, SerfProcess, readPasswordFile } from './serf.js';
+import { SERF_PORT, SerfProcess, killStaleSerf, readPasswordFile } from './serf.js';
 import { SerfRpc, type SerfMember } from './serf-rpc.js';
 
 export const VXLAN_DEV = 'xnet-vx';
@@ -75,7 +74,7 @@ export class VxlanDriver implements RouterDriver {
     this.#linkLocal = await this.#bridgeLinkLocal();
 
     const password = settings.passwordFile ? await readPasswordFile(settings.passwordFile) : undefined;
-    await this.#killStaleSerf();
+    await killStaleSerf(this.d.stateDir);
     this.#serf = new SerfProcess({
       name: underlay.address,
       bind: underlay.address,
@@ -119,28 +118,6 @@ export class VxlanDriver implements RouterDriver {
     }
     this.d.log(`bridge ${this.d.bridge} has no IPv6 link-local address: data-plane probes are off`);
     return undefined;
-  }
-
-  /** A serf left running by an agent that was killed would hold our ports: end it (it is ours, by its state dir). */
-  async #killStaleSerf(): Promise<void> {
-    const pidfile = join(this.d.stateDir, 'serf.pid');
-    let pid: number | undefined;
-    try {
-      pid = Number(readFileSync(pidfile, 'utf8'));
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (!cmdline.startsWith('serf\0') || !cmdline.includes(this.d.stateDir)) return;
-    } catch {
-      return;
-    }
-    process.kill(pid, 'SIGKILL');
-    for (let i = 0; i < 50; i++) {
-      try {
-        process.kill(pid, 0);
-        await new Promise((r) => setTimeout(r, 20));
-      } catch {
-        return;
-      }
-    }
   }
 
   /** Connects to serf's RPC and follows member events; each event re-syncs the FDB to the membership. */

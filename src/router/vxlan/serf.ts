@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
@@ -122,5 +122,27 @@ export class SerfProcess {
     const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
     await exited;
     clearTimeout(timer);
+  }
+}
+
+/** A serf left running by an agent that was killed would hold our ports: end it (it is ours, by its state dir). */
+export async function killStaleSerf(stateDir: string): Promise<void> {
+  const pidfile = join(stateDir, 'serf.pid');
+  let pid: number | undefined;
+  try {
+    pid = Number(readFileSync(pidfile, 'utf8'));
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (!cmdline.startsWith('serf\0') || !cmdline.includes(stateDir)) return;
+  } catch {
+    return;
+  }
+  process.kill(pid, 'SIGKILL');
+  for (let i = 0; i < 50; i++) {
+    try {
+      process.kill(pid, 0);
+      await new Promise((r) => setTimeout(r, 20));
+    } catch {
+      return;
+    }
   }
 }

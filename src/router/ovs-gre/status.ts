@@ -1,0 +1,102 @@
+import { addrs, ipJson, link, type IpRoute } from '../../net/ip.js';
+import type { NetnsPath } from '../../net/netns.js';
+import type { OvsSwitch } from './daemons.js';
+import { OVS_BRIDGE, ROUTE_PROTO, UNDERLAY_BRIDGE, describeMember, type Member } from './layout.js';
+import { mapCell, scalar, type OvsCell } from './ovs.js';
+import type { GrePortStatus, OvsStatus } from './schema.js';
+
+/** The routes this driver added (our protocol number), wherever they point. */
+export function ourRoutes(netns: NetnsPath): Promise<IpRoute[]> {
+  return ipJson<IpRoute[]>(netns, ['-4', 'route', 'show', 'table', 'main', 'proto', ROUTE_PROTO]);
+}
+
+/** The IPv4 lines of `ovs-appctl ovs/route/show` that leave through the underlay bridge. Pure. */
+export function underlayTunnelRoutes(text: string): string[] {
+  const v4 = new RegExp(`^(Cached|User): \\d+\\.\\d+\\.\\d+\\.\\d+/\\d+ .*dev ${UNDERLAY_BRIDGE}\\b`);
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => v4.test(l) && !/ local$/.test(l));
+}
+
+const INTERFACE_COLUMNS = [
+  'name',
+  'type',
+  'options',
+  'statistics',
+  'link_state',
+  'bfd_status',
+  'error',
+  'mtu',
+];
+
+/** One GRE interface row of `ovs-vsctl --format=json list Interface`, for status. Pure. */
+export function grePort(row: Record<string, OvsCell>, members: readonly Member[]): GrePortStatus {
+  const options = mapCell(row.options);
+  const stats = mapCell(row.statistics);
+  const bfd = mapCell(row.bfd_status);
+  const remote = options.remote_ip ?? '';
+  const m = members.find((x) => x.address === remote);
+  const n = (k: string): number => Number(stats[k] ?? 0);
+  return {
+    name: String(row.name),
+    remote,
+    peer: m ? describeMember(m) : null,
+    subnet: m?.subnet ?? null,
+    linkState: scalar(row.link_state),
+    bfd: bfd.state ?? null,
+    rxPackets: n('rx_packets'),
+    txPackets: n('tx_packets'),
+    rxBytes: n('rx_bytes'),
+    txBytes: n('tx_bytes'),
+    error: scalar(row.error),
+  };
+}
+
+/** What the switch and the kernel say now: bridges, GRE ports with counters, routes (ours and OVS's tunnel routes). */
+export async function readOvsStatus(o: {
+  sw: OvsSwitch;
+  netns: NetnsPath;
+  dockerBridge: string;
+  subnet: string | null;
+  members: readonly Member[];
+}): Promise<OvsStatus> {
+  const { ovs, datapath, daemons } = o.sw;
+  const bridges = await ovs.bridges();
+  const present = bridges.includes(OVS_BRIDGE);
+  const portNames = present ? await ovs.ports(OVS_BRIDGE) : [];
+  const rows = await ovs.list('Interface', INTERFACE_COLUMNS);
+  const ports = rows
+    .filter((r) => r.type === 'gre' && portNames.includes(String(r.name)))
+    .map((r) => grePort(r, o.members))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const bridgeRow = rows.find((r) => r.name === OVS_BRIDGE);
+  const [plug, docker, routes] = await Promise.all([
+    link(o.netns, OVS_BRIDGE),
+    addrs(o.netns, o.dockerBridge).catch(() => []),
+    ourRoutes(o.netns),
+  ]);
+  const dockerAddr = docker[0]?.addr_info.find((a) => a.family === 'inet');
+  const tunnelRoutes =
+    datapath === 'netdev'
+      ? underlayTunnelRoutes((await ovs.appctl(['ovs/route/show']).catch(() => ({ stdout: '' }))).stdout)
+      : [];
+  return {
+    datapath,
+    daemons,
+    bridge: { name: OVS_BRIDGE, present, mtu: bridgeRow ? Number(scalar(bridgeRow.mtu)) || null : null },
+    dockerBridge: {
+      name: o.dockerBridge,
+      plugged: plug?.master === o.dockerBridge,
+      address: dockerAddr ? `${dockerAddr.local}/${dockerAddr.prefixlen}` : null,
+    },
+    underlayBridge: datapath === 'netdev' && bridges.includes(UNDERLAY_BRIDGE) ? UNDERLAY_BRIDGE : null,
+    subnet: o.subnet,
+    ports,
+    routes: routes.map((r) => {
+      const m = o.members.find((x) => x.subnet === r.dst);
+      return { dst: r.dst, via: r.gateway ?? null, dev: r.dev ?? '', peer: m ? describeMember(m) : null };
+    }),
+    tunnelRoutes,
+  };
+}

@@ -1,0 +1,323 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labDockerdFiles } from '../../src/lab/dockerd.js';
+import { LAN_NETNS, labHost, type LabHost } from '../../src/lab/layout.js';
+import { pidsMentioning, readPid } from '../../src/lab/process.js';
+import type { RouterStatus } from '../../src/router/driver.js';
+import type { OvsStatus } from '../../src/router/ovs-gre/schema.js';
+import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
+
+// Two real lab hosts, each with its own dockerd, agent, and its own ovsdb-server + ovs-vswitchd (userspace
+// datapath here: this machine has no OVS kernel module and no kernel GRE).
+const h1 = labHost(1);
+const h2 = labHost(2);
+const nsh = (h: LabHost, argv: string[]): string => sh('nsenter', [`--net=${h.netnsPath}`, '--', ...argv]);
+
+async function router(host: string): Promise<RouterStatus> {
+  return (await xnetJson<{ router: RouterStatus }>(['--lab', host, 'status'])).router;
+}
+async function eventually<T>(
+  what: string,
+  get: () => Promise<T>,
+  ok: (v: T) => boolean,
+  ms: number,
+): Promise<T> {
+  const start = Date.now();
+  let last: T | undefined;
+  while (Date.now() - start < ms) {
+    last = await get();
+    if (ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what}: not within ${ms} ms; last seen ${JSON.stringify(last)}`);
+}
+const bfdUp = (r: RouterStatus): boolean => r.ovs?.ports.length === 1 && r.ovs.ports[0]!.bfd === 'up';
+function ping(host: string, from: string, to: string): boolean {
+  try {
+    labSh(host, ['docker', 'exec', from, 'ping', '-c', '3', '-W', '2', to]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function containerIp(host: string, name: string): string {
+  return labSh(host, [
+    'docker',
+    'inspect',
+    '-f',
+    '{{.NetworkSettings.Networks.bridge.IPAddress}}',
+    name,
+  ]).trim();
+}
+
+/** Everything of a host that launch may change and reset must put back. */
+function snapshot(h: LabHost): Record<string, string> {
+  const state = join(h.agentStateDir, 'state.json');
+  return {
+    links: nsh(h, ['ip', '-o', 'link', 'show']).replace(/ state \S+/g, ''),
+    addrs: nsh(h, ['ip', '-o', '-4', 'addr', 'show']),
+    routes: nsh(h, ['ip', 'route', 'show']),
+    daemonJson: JSON.stringify(JSON.parse(readFileSync(labDockerdFiles(h).config, 'utf8'))),
+    router: existsSync(state) ? String(JSON.parse(readFileSync(state, 'utf8')).router) : 'undefined',
+    offload: nsh(h, ['ethtool', '-k', 'eth0'])
+      .split('\n')
+      .find((l) => l.startsWith('tx-checksumming'))!,
+    daemons: pidsMentioning(join(h.agentStateDir, 'ovs')).join(','),
+    arpIgnore: nsh(h, ['sysctl', '-n', 'net.ipv4.conf.eth0.arp_ignore']),
+  };
+}
+
+/** Lines tcpdump prints for GRE (IP protocol 47) on h1's cable to the LAN, while `during` runs. */
+async function greOnTheWire(during: () => void): Promise<string> {
+  const dump = spawn('nsenter', [
+    `--net=/run/netns/${LAN_NETNS}`,
+    '--',
+    'tcpdump',
+    '-l',
+    '-n',
+    '-i',
+    h1.name,
+    'ip proto 47',
+  ]);
+  let out = '';
+  dump.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  let ready = '';
+  await new Promise<void>((resolve) =>
+    dump.stderr.on('data', (b: Buffer) => {
+      ready += b.toString();
+      if (ready.includes('listening on')) resolve();
+    }),
+  );
+  during();
+  await new Promise((r) => setTimeout(r, 500));
+  dump.kill('SIGINT');
+  await new Promise((r) => dump.once('exit', r));
+  return out;
+}
+
+describe('the ovs-gre mesh on two lab hosts', () => {
+  let before1: Record<string, string>;
+  let before2: Record<string, string>;
+
+  beforeAll(async () => {
+    const up = await xnet(['lab', 'up', '--hosts', '2']);
+    expect(up.code, up.stderr).toBe(0);
+    before1 = snapshot(h1);
+    before2 = snapshot(h2);
+  });
+
+  afterAll(async () => {
+    await xnet(['--lab', 'h2', 'reset']);
+    await xnet(['--lab', 'h1', 'reset']);
+    await xnet(['lab', 'down']);
+  });
+
+  it('refuses a missing or malformed subnet, changing nothing', async () => {
+    for (const args of [[], ['--subnet', '172.25.1.5/24'], ['--subnet', '172.25.1.0/33']]) {
+      const r = await xnet(['--lab', 'h1', 'launch', '--driver', 'ovs-gre', ...args, '--json']);
+      expect(r.code, r.stdout).toBe(2);
+      expect(JSON.parse(r.stdout).error.field).toBe('subnet');
+    }
+    expect(snapshot(h1)).toEqual(before1);
+  });
+
+  it('launches h1: an OVS bridge plugged into docker0, which dockerd gives 172.25.1.0/24', async () => {
+    const l = await xnetJson<{ router: RouterStatus }>([
+      '--lab',
+      'h1',
+      'launch',
+      '--driver',
+      'ovs-gre',
+      '--nickname',
+      'one',
+      '--subnet',
+      '172.25.1.0/24',
+    ]);
+    const datapath = existsSync('/sys/module/openvswitch') ? 'system' : 'netdev';
+    expect(l.router).toMatchObject({ driver: 'ovs-gre', state: 'running', range: '172.25.1.0/24' });
+    expect(l.router.ovs).toMatchObject({
+      datapath,
+      daemons: 'private',
+      bridge: { name: 'xnet-ovs', present: true, mtu: 1462 },
+      dockerBridge: { name: 'docker0', plugged: true, address: '172.25.1.1/24' },
+      subnet: '172.25.1.0/24',
+      ports: [],
+    } satisfies Partial<OvsStatus>);
+    // Through the dockerd options: docker0's address and the containers' MTU (underlay 1500 - 38 for GRE).
+    expect(JSON.parse(readFileSync(labDockerdFiles(h1).config, 'utf8'))).toMatchObject({
+      bip: '172.25.1.1/24',
+      mtu: 1462,
+    });
+    expect(pidsMentioning(join(h1.agentStateDir, 'ovs')).length).toBe(2);
+    if (datapath === 'netdev') {
+      // Userspace tunnels leave through the OVS bridge that holds the underlay address.
+      expect(nsh(h1, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'ovs-underlay'])).toContain('198.18.0.1/24');
+      expect(l.router.ovs!.tunnelRoutes.join('\n')).toMatch(
+        /198\.18\.0\.0\/24 dev ovs-underlay SRC 198\.18\.0\.1/,
+      );
+    }
+  });
+
+  it('refuses a subnet h1 holds, naming h1, and changes nothing on h2', async () => {
+    const r = await xnet([
+      '--lab',
+      'h2',
+      'launch',
+      '--driver',
+      'ovs-gre',
+      '--subnet',
+      '172.25.1.128/25',
+      '198.18.0.1',
+      '--json',
+    ]);
+    expect(r.code, r.stdout).toBe(2);
+    const error = JSON.parse(r.stdout).error as { field: string; message: string };
+    expect(error.field).toBe('subnet');
+    expect(error.message).toBe(
+      '172.25.1.128/25 overlaps 172.25.1.0/24, the container subnet of one (198.18.0.1)',
+    );
+    expect(snapshot(h2)).toEqual(before2);
+  });
+
+  it('launches h2 with 172.25.2.0/24 joined to h1: each has a GRE port with BFD up and a route to the other', async () => {
+    await xnetJson([
+      '--lab',
+      'h2',
+      'launch',
+      '--driver',
+      'ovs-gre',
+      '--nickname',
+      'two',
+      '--subnet',
+      '172.25.2.0/24',
+      '198.18.0.1',
+    ]);
+    const r1 = await eventually('h1 sees BFD up to h2', () => router('h1'), bfdUp, 15_000);
+    expect(r1.ovs!.ports[0]).toMatchObject({
+      name: 'gre-c6120002',
+      remote: '198.18.0.2',
+      peer: 'two (198.18.0.2)',
+      subnet: '172.25.2.0/24',
+      linkState: 'up',
+      error: null,
+    });
+    expect(r1.ovs!.routes).toEqual([
+      { dst: '172.25.2.0/24', via: '172.25.2.1', dev: 'docker0', peer: 'two (198.18.0.2)' },
+    ]);
+    expect(r1.connections).toEqual([
+      expect.objectContaining({ target: '198.18.0.2', state: 'established', transport: 'gre' }),
+    ]);
+    const r2 = await eventually('h2 sees BFD up to h1', () => router('h2'), bfdUp, 15_000);
+    expect(r2.ovs!.routes.map((x) => [x.dst, x.via])).toEqual([['172.25.1.0/24', '172.25.1.1']]);
+    const human = await xnet(['--lab', 'h1', 'status']);
+    expect(human.stdout).toMatch(
+      /bridge xnet-ovs present \(mtu 1462\), \w+ datapath, private daemons; xnet-ovs plugged into docker0 172\.25\.1\.1\/24/,
+    );
+    expect(human.stdout).toMatch(/PORT\s+REMOTE\s+PEER\s+SUBNET\s+LINK\s+BFD\s+RX PKTS\s+TX PKTS/);
+    expect(human.stdout).toMatch(
+      /gre-c6120002\s+198\.18\.0\.2\s+two \(198\.18\.0\.2\)\s+172\.25\.2\.0\/24\s+up\s+up\s+\d+\s+\d+/,
+    );
+    expect(human.stdout).toMatch(/172\.25\.2\.0\/24\s+172\.25\.2\.1\s+docker0\s+two \(198\.18\.0\.2\)/);
+  });
+
+  it('carries container pings between 172.25.1.0/24 and 172.25.2.0/24 over GRE', async () => {
+    // After launch: the dockerd restart that gave docker0 its subnet would have stopped them.
+    labSh('h1', ['docker', 'run', '-d', '--name', 'c1', 'xnet/busybox', 'sleep', '3600']);
+    labSh('h2', ['docker', 'run', '-d', '--name', 'c2', 'xnet/busybox', 'sleep', '3600']);
+    const ip1 = containerIp('h1', 'c1');
+    const ip2 = containerIp('h2', 'c2');
+    expect(ip1).toMatch(/^172\.25\.1\.\d+$/);
+    expect(ip2).toMatch(/^172\.25\.2\.\d+$/);
+    const counters = async () => (await router('h1')).ovs!.ports[0]!;
+    const c0 = await counters();
+    let ok1 = false;
+    const wire = await greOnTheWire(() => {
+      ok1 = ping('h1', 'c1', ip2);
+    });
+    expect(ok1).toBe(true);
+    // On the underlay the pings are inside GRE, between the hosts' addresses.
+    const esc = (s: string) => s.replace(/\./g, '\\.');
+    expect(wire).toMatch(
+      new RegExp(
+        `198\\.18\\.0\\.1 > 198\\.18\\.0\\.2: GREv0.*IP ${esc(ip1)} > ${esc(ip2)}: ICMP echo request`,
+      ),
+    );
+    expect(wire).toMatch(
+      new RegExp(`198\\.18\\.0\\.2 > 198\\.18\\.0\\.1: GREv0.*IP ${esc(ip2)} > ${esc(ip1)}: ICMP echo reply`),
+    );
+    // Status counters come from ovs-vsctl's statistics column, which ovs-vswitchd refreshes every 5 s; they
+    // include BFD's one packet a second, so this checks that status follows the port, the capture is the proof.
+    await eventually(
+      'the GRE port counters in status rise',
+      counters,
+      (c) => c.txPackets - c0.txPackets >= 3 && c.rxPackets - c0.rxPackets >= 3,
+      15_000,
+    );
+    expect(ping('h2', 'c2', ip1)).toBe(true);
+  });
+
+  it("keeps carrying after h1's agent is killed and `lab up` starts it again", async () => {
+    const ip2 = containerIp('h2', 'c2');
+    process.kill(readPid(h1.agentPidfile)!, 'SIGKILL');
+    const up = await xnet(['lab', 'up', '--hosts', '2']);
+    expect(up.code, up.stderr).toBe(0);
+    // The underlay address stays on the OVS bridge: neither lab up nor the relaunch puts it back on eth0.
+    expect(nsh(h1, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'])).toBe('');
+    await eventually('h1 relaunched with BFD up', () => router('h1'), bfdUp, 20_000);
+    await eventually('h2 sees BFD up', () => router('h2'), bfdUp, 20_000);
+    expect(ping('h1', 'c1', ip2)).toBe(true);
+  });
+
+  it('forget removes the GRE port and the route; connect brings them back', async () => {
+    const ip2 = containerIp('h2', 'c2');
+    const f = await xnetJson<{ forgotten: string[] }>(['--lab', 'h1', 'forget', '198.18.0.2']);
+    expect(f.forgotten).toEqual(['198.18.0.2']);
+    const gone = await router('h1');
+    expect(gone.ovs!.ports).toEqual([]);
+    expect(gone.ovs!.routes).toEqual([]);
+    expect(nsh(h1, ['ip', 'route', 'show', 'proto', '121'])).toBe('');
+    expect(ping('h1', 'c1', ip2)).toBe(false);
+    await xnetJson(['--lab', 'h1', 'connect', '198.18.0.2']);
+    await eventually('h1 tunnels to h2 again', () => router('h1'), bfdUp, 15_000);
+    expect(ping('h1', 'c1', ip2)).toBe(true);
+  });
+
+  it('switching drivers needs a reset, and says so', async () => {
+    const r = await xnet(['--lab', 'h1', 'launch', '--driver', 'vxlan', '--json']);
+    expect(r.code).toBe(2);
+    const error = JSON.parse(r.stdout).error as { field: string; message: string; hint: string };
+    expect(error).toMatchObject({
+      field: 'driver',
+      message: "this host's router is ovs-gre; switching to vxlan needs a reset first",
+    });
+    expect(error.hint).toMatch(/xnet-tui reset.*then `xnet-tui launch --driver vxlan`/);
+  });
+
+  it('reset leaves no OVS bridge, port, route, dockerd option or daemon behind', async () => {
+    for (const [name, h, before] of [
+      ['h2', h2, () => before2],
+      ['h1', h1, () => before1],
+    ] as const) {
+      const r = await xnet(['--lab', name, 'reset']);
+      expect(r.code, r.stderr).toBe(0);
+      const after = snapshot(h);
+      // docker0 keeps the address dockerd 20.10 stored for it (its own network store); everything else is back.
+      const { addrs: a0 = '', routes: r0 = '', ...rest0 } = before();
+      const { addrs: a1 = '', routes: r1 = '', ...rest1 } = after;
+      expect(rest1).toEqual(rest0);
+      expect(a1.split('\n').filter((l) => !l.includes('docker0'))).toEqual(
+        a0.split('\n').filter((l) => !l.includes('docker0')),
+      );
+      expect(r1.split('\n').filter((l) => !l.includes('docker0'))).toEqual(
+        r0.split('\n').filter((l) => !l.includes('docker0')),
+      );
+      expect(nsh(h, ['ip', 'route', 'show', 'proto', '121'])).toBe('');
+      expect(existsSync(join(h.agentStateDir, 'ovs'))).toBe(false);
+      expect(existsSync(join(h.agentStateDir, 'ovs-gre.json'))).toBe(false);
+    }
+    // The underlay is the NIC's again, with its own MAC: the hosts reach each other without OVS.
+    expect(nsh(h1, ['ping', '-c', '1', '-W', '2', '198.18.0.2'])).toContain('1 received');
+  });
+});
