@@ -39,9 +39,11 @@ export class DiffTerminal extends EventEmitter {
   /** Bytes written to the terminal, for the benchmark and tests. */
   written = 0;
 
-  constructor(out: NodeJS.WriteStream) {
+  /** `onScreen`: what is already on the screen (the splash), so the first frame only rewrites what differs. */
+  constructor(out: NodeJS.WriteStream, onScreen: readonly string[] = []) {
     super();
     this.#out = out;
+    this.#screen = [...onScreen];
     out.on('resize', this.#onResize);
   }
 
