@@ -63,6 +63,7 @@ function Pane({ box, s, theme }: { box: PaneBox; s: UIState; theme: Theme }) {
           rows={trafficRows(s)}
           unavailable={s.traffic.unavailable}
           notes={[NOT_BUILT.peerTraffic]}
+          now={s.traffic.last?.at ?? 0}
           {...common}
         />
       );

@@ -44,7 +44,7 @@ export function reducer(s: UIState, a: Action): UIState {
           unavailable: undefined,
           last: a.sample,
           rates,
-          history: prev ? pushRates(s.traffic.history, rates) : s.traffic.history,
+          history: prev ? pushRates(s.traffic.history, rates, a.sample.at) : s.traffic.history,
         },
       };
     }

@@ -41,7 +41,7 @@ export interface TrafficRow {
 }
 
 function flip(s: Series | undefined): Series | undefined {
-  return s && { rx: s.tx, tx: s.rx };
+  return s && { rx: s.tx, tx: s.rx, at: s.at };
 }
 
 /** The bridge, then each attached container (seen from inside: its rx is the host end's tx). */
