@@ -7,6 +7,7 @@ import { interfaceCounters } from '../net/counters.js';
 import { Attacher } from './attach.js';
 import { dockerdHandlers, type DockerdAgentOptions } from '../docker/config/handlers.js';
 import { Mesh } from './mesh.js';
+import { telemetryHandlers } from '../telemetry/handlers.js';
 import { rpcServer, listen, type Handlers } from './rpc.js';
 import { StateStore } from './state.js';
 import { BRIDGE, CONTAINER_IFNAME } from './paths.js';
@@ -77,6 +78,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     reset: () => mesh.reset(),
     router: () => mesh.status(),
     interfaces: async () => ({ at: Date.now(), interfaces: await interfaceCounters(undefined) }),
+    ...telemetryHandlers(),
     ...dockerdHandlers({
       options: opts.dockerd ?? {},
       stateDir: opts.stateDir,

@@ -4,16 +4,25 @@ import { attachApi } from './attach.js';
 import { interfacesApi } from './interfaces.js';
 import { routerApi } from './router.js';
 import { dockerdApi } from './dockerd.js';
+import { telemetryApi } from './telemetry.js';
 
 export * from './attach.js';
 export * from './interfaces.js';
 export * from './dockerd.js';
+export * from './telemetry.js';
 
 /**
  * The agent's RPC API: every method's params and result, defined once and checked at both ends.
  * Each domain keeps its methods in its own file here; this table is the union.
  */
-export const api = { ...coreApi, ...attachApi, ...interfacesApi, ...routerApi, ...dockerdApi } as const;
+export const api = {
+  ...coreApi,
+  ...attachApi,
+  ...interfacesApi,
+  ...routerApi,
+  ...dockerdApi,
+  ...telemetryApi,
+} as const;
 
 export type Api = typeof api;
 export type Method = keyof Api;
