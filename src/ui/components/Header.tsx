@@ -42,7 +42,7 @@ export function Header({
   const down = others.filter((p) => p.gossip !== 'alive' || p.dataPlane.state !== 'reachable').length;
   const parts = [
     `driver ${r?.driver ?? '-'}`,
-    `router ${r ? r.state : '?'}`,
+    `router ${r ? r.state.replace('-', ' ') : '?'}`,
     `peers ${r?.state === 'running' ? `${others.length}${down ? ` (${down} not ok)` : ''}` : '-'}`,
     `attached ${attached}/${containers}`,
     docker,
