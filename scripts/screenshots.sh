@@ -23,6 +23,7 @@ shot() { # NAME COLS ROWS KEYS...
   for k in "$@"; do "${T[@]}" send-keys -t shot "$k"; sleep 0.5; done
   "${T[@]}" capture-pane -p -t shot >"screenshots/$name.txt"
   "${T[@]}" kill-server
+  sleep 1 # let the server go before the next shot starts one on the same socket
   echo "screenshots/$name.txt"
 }
 shot main-80x24 80 24

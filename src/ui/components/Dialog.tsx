@@ -180,10 +180,10 @@ export function dialogHints(dialog: DialogState, theme: Theme, bindings: KeyBind
         case 'list':
           return [
             [theme.glyph.up + theme.glyph.down, 'choose'],
+            ['Esc', 'close'],
             ...scopeCommands(bindings, 'dockerd').map(
               (c) => [displayKey(bindings[c].keys[0]!, arrows), bindings[c].label] as [string, string],
             ),
-            ['Esc', 'close'],
           ];
         case 'edit':
           return [
