@@ -12,6 +12,8 @@ for c in web db cache; do cli lab exec h1 -- docker run -d --name "$c" xnet/busy
 cli --lab h1 attach 172.25.11.23/24 web >/dev/null
 cli --lab h1 attach 172.25.11.24/24 db >/dev/null
 cli lab exec h1 -- docker exec -d web ping -i 0.1 172.25.11.24 >/dev/null
+cli --lab h1 launch --nickname one >/dev/null
+cli --lab h2 launch --nickname two 198.18.0.1 >/dev/null
 
 shot() { # NAME COLS ROWS KEYS...
   local name=$1 cols=$2 rows=$3; shift 3
@@ -21,9 +23,12 @@ shot() { # NAME COLS ROWS KEYS...
   for k in "$@"; do "${T[@]}" send-keys -t shot "$k"; sleep 0.5; done
   "${T[@]}" capture-pane -p -t shot >"screenshots/$name.txt"
   "${T[@]}" kill-server
+  sleep 1 # let the server go before the next shot starts one on the same socket
   echo "screenshots/$name.txt"
 }
 shot main-80x24 80 24
 shot main-160x48 160 48
 shot attach-80x24 80 24 a Down Enter 172.25.11.25/24
 shot help-80x24 80 24 '?'
+shot peers-160x48 160 48 BTab Enter
+shot dockerd-80x24 80 24 o

@@ -2,16 +2,9 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { DEFAULT_SOCKET } from '../agent/paths.js';
-import { registerAgent } from './agent.js';
-import { registerAttach } from './attach.js';
-import { registerPs } from './ps.js';
-import { registerStatus } from './status.js';
-import { registerRouter } from './router.js';
-import { registerLab } from './lab.js';
-import { registerDockerd } from './dockerd.js';
-import { registerPing } from './telemetry.js';
 import { reportError } from './output.js';
 import { openTui } from './tui.js';
+import { MODULES, commandWord, modulesFor } from './commands.js';
 
 const program = new Command('xnet-tui')
   .description(
@@ -31,6 +24,7 @@ const program = new Command('xnet-tui')
 Exit codes: 0 done, 1 failed, 2 bad input (nothing changed), 3 no agent.
 
 Examples:
+  xnet-tui --lab h1                         open the UI on lab host h1
   xnet-tui lab up --hosts 3                 a 3-host lab in network namespaces
   xnet-tui --lab h1 attach 172.25.11.23/24 web
   xnet-tui --lab h1 ps --json
@@ -41,16 +35,9 @@ Examples:
 // The bare command opens the UI.
 program.action((_o: unknown, cmd: Command) => openTui(cmd));
 
-registerAgent(program);
-registerAttach(program);
-registerPs(program);
-registerStatus(program);
-registerRouter(program);
-registerLab(program);
-registerDockerd(program);
-registerPing(program);
-
 try {
+  const wanted = modulesFor(commandWord(process.argv.slice(2)));
+  for (const register of await Promise.all(wanted.map((m) => MODULES[m]()))) register(program);
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError && (err.exitCode === 0 || err.code === 'commander.help')) process.exit(0);

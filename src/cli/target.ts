@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { connectAgent } from '../agent/client.js';
 import type { AgentConnection } from '../agent/rpc.js';
 import { DEFAULT_SOCKET } from '../agent/paths.js';
-import { resolveLabHost } from '../lab/lab.js';
+import { resolveLabHost } from '../lab/resolve.js';
 
 export interface GlobalOptions {
   socket?: string;

@@ -1,14 +1,14 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { connectAgent } from '../agent/client.js';
 import { DEFAULT_SOCKET } from '../agent/paths.js';
-import { resolveLabHost } from '../lab/lab.js';
+import { resolveLabHost } from '../lab/resolve.js';
 import { badInput } from '../errors.js';
-import { globals } from './target.js';
+import { LEAVE_ALT, paintSplash } from '../ui/splash.js';
+import type { GlobalOptions } from './target.js';
 
 /** `xnet-tui` with no command: the full-screen UI on this host's agent, a lab host's, or the one at --socket. */
 export async function openTui(cmd: Command): Promise<void> {
-  const g = globals(cmd);
+  const g = cmd.optsWithGlobals<GlobalOptions>();
   if (g.json) {
     throw badInput(
       'json',
@@ -16,8 +16,27 @@ export async function openTui(cmd: Command): Promise<void> {
       'use `xnet-tui status --json` or `xnet-tui ps --json`',
     );
   }
+  if (!process.stdout.isTTY || !process.stdin.isTTY) {
+    throw badInput(
+      'terminal',
+      'the UI needs a terminal on stdin and stdout',
+      'scripts use the commands instead: `xnet-tui status --json`, `xnet-tui ps --json`',
+    );
+  }
   const socket = g.lab ? resolveLabHost(g.lab).agentSocket : (g.socket ?? DEFAULT_SOCKET);
   const host = g.lab ? `${g.lab} (lab)` : hostname();
+  // React's development build only adds checks and warnings nobody at this terminal reads, and costs start-up.
+  process.env.NODE_ENV ??= 'production';
+  // Paint before loading React, Ink and the RPC schemas: the operator sees the host at once.
+  const painted = paintSplash(process.stdout, host, socket);
+  let loaded;
+  try {
+    loaded = await Promise.all([import('../agent/client.js'), import('../ui/run.js')]);
+  } catch (err) {
+    process.stdout.write(LEAVE_ALT);
+    throw err;
+  }
+  const [{ connectAgent }, { runTui }] = loaded;
   // Start a local agent once, as any command would; after that the UI only reconnects to the one that returns.
   let autostart = !g.lab && g.start;
   const connect = async () => {
@@ -25,7 +44,5 @@ export async function openTui(cmd: Command): Promise<void> {
     autostart = false;
     return connectAgent({ socket, autostart: start });
   };
-  // Loaded only here so plain commands never pay for React and Ink.
-  const { runTui } = await import('../ui/run.js');
-  await runTui({ connect, socket, host });
+  await runTui({ connect, socket, host, painted });
 }

@@ -10,6 +10,7 @@ import { AgentConnection } from '../agent/rpc.js';
 import { CLI_MAIN } from '../agent/client.js';
 import { stopPrivateSwitch } from '../router/ovs-gre/daemons.js';
 import { ensureImage } from './image.js';
+import { resolveLabHost } from './resolve.js';
 import { labAgentDockerdArgs, startLabDockerd } from './dockerd.js';
 import { alive, pidsMentioning, readPid, spawnDetached, terminate, waitFor } from './process.js';
 import {
@@ -271,19 +272,7 @@ export async function labStatus(): Promise<LabHostStatus[]> {
   );
 }
 
-export function resolveLabHost(name: string): LabHost {
-  const index = hostIndex(name);
-  if (index === undefined)
-    throw badInput(
-      'host',
-      `"${name}" is not a lab host name`,
-      'lab hosts are named h1, h2, ...; `xnet-tui lab status` lists them',
-    );
-  const h = labHost(index);
-  if (!netnsList().includes(h.netns))
-    throw badInput('host', `lab host ${name} does not exist`, '`xnet-tui lab up --hosts N` creates it');
-  return h;
-}
+export { resolveLabHost };
 
 /** Runs a command inside a lab host, with docker and xnet-tui pointed at that host's daemons. */
 export function labExec(name: string, argv: string[]): number {

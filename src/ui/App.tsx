@@ -2,6 +2,7 @@ import { useEffect, useReducer } from 'react';
 import { Screen } from './components/Screen.js';
 import { useAgent, type Connect } from './hooks/useAgent.js';
 import { useClock } from './hooks/useClock.js';
+import { useDockerdCheck } from './hooks/useDockerdCheck.js';
 import { useKeyboard } from './hooks/useKeyboard.js';
 import { useTerminalSize } from './hooks/useTerminalSize.js';
 import type { KeyBindings } from './keys/keyBindings.js';
@@ -25,6 +26,7 @@ export function App({ connect, socket, host, theme, bindings, notice }: AppProps
   const actions = useAgent(connect, dispatch, { socket });
   useClock(dispatch);
   useKeyboard(state, dispatch, actions, bindings);
+  useDockerdCheck(state.dialog, actions);
   useEffect(() => {
     if (notice) dispatch({ type: 'event', event: { at: Date.now(), level: 'error', text: notice } });
   }, [notice]);

@@ -4,16 +4,15 @@ import { loadConfig } from './config.js';
 import type { Connect } from './hooks/useAgent.js';
 import { pickTheme } from './theme/tokens.js';
 import { DiffTerminal } from './terminal.js';
-import { badInput } from '../errors.js';
+import { ENTER_ALT, LEAVE_ALT } from './splash.js';
 
 export interface RunOptions {
   connect: Connect;
   socket: string;
   host: string;
+  /** What the splash left on the alternate screen (already entered), if it painted. */
+  painted?: string[];
 }
-
-const ENTER_ALT = '\x1b[?1049h\x1b[H';
-const LEAVE_ALT = '\x1b[?25h\x1b[?1049l';
 
 /**
  * Opens the UI on the alternate screen and gives the terminal back on every way out: q, the process exiting,
@@ -21,13 +20,6 @@ const LEAVE_ALT = '\x1b[?25h\x1b[?1049l';
  */
 export async function runTui(opts: RunOptions): Promise<void> {
   const out = process.stdout;
-  if (!out.isTTY || !process.stdin.isTTY) {
-    throw badInput(
-      'terminal',
-      'the UI needs a terminal on stdin and stdout',
-      'scripts use the commands instead: `xnet-tui status --json`, `xnet-tui ps --json`',
-    );
-  }
   const config = loadConfig();
   const theme = pickTheme(config.theme, process.env);
   let restored = false;
@@ -36,9 +28,9 @@ export async function runTui(opts: RunOptions): Promise<void> {
     restored = true;
     out.write(LEAVE_ALT);
   };
-  out.write(ENTER_ALT);
+  if (!opts.painted) out.write(ENTER_ALT);
   process.once('exit', restore);
-  const terminal = new DiffTerminal(out);
+  const terminal = new DiffTerminal(out, opts.painted);
   const instance = render(
     <App
       connect={opts.connect}

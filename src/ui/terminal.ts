@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { diffLine } from './cells.js';
 
 const ESC = '\x1b[';
 /** Cursor moves and erases Ink's log-update puts before a frame (eraseLines, cursorUp, cursorLeft). */
@@ -8,14 +9,14 @@ const FRAME_PREFIX = /^(?:\x1b\[(?:\d*[ABGK]|2K))*/;
 const MODE_SWITCH = /^(?:\x1b\[\?\d+[lh])+$/;
 
 /**
- * The bytes that turn screen `prev` into `next` on the alternate screen: only changed lines, each addressed
- * absolutely and cleared to its end; rows the new frame no longer covers are cleared. Equal frames: ''.
+ * The bytes that turn screen `prev` into `next` on the alternate screen: only changed lines, and of those only
+ * the changed cells, addressed absolutely; rows the new frame no longer covers are cleared. Equal frames: ''.
  */
 export function diffFrame(prev: readonly string[], next: readonly string[]): string {
   let out = '';
   for (let i = 0; i < Math.max(prev.length, next.length); i++) {
     if (prev[i] === next[i]) continue;
-    out += `${ESC}${i + 1};1H${next[i] ?? ''}${ESC}K`;
+    out += diffLine(i + 1, prev[i], next[i] ?? '');
   }
   return out;
 }
@@ -39,9 +40,11 @@ export class DiffTerminal extends EventEmitter {
   /** Bytes written to the terminal, for the benchmark and tests. */
   written = 0;
 
-  constructor(out: NodeJS.WriteStream) {
+  /** `onScreen`: what is already on the screen (the splash), so the first frame only rewrites what differs. */
+  constructor(out: NodeJS.WriteStream, onScreen: readonly string[] = []) {
     super();
     this.#out = out;
+    this.#screen = [...onScreen];
     out.on('resize', this.#onResize);
   }
 

@@ -1,4 +1,6 @@
-import type { ContainerRow, InterfaceCounters } from '../../src/agent/api/index.js';
+import type { ContainerRow, InterfaceCounters, PeerRates, PingCheck } from '../../src/agent/api/index.js';
+import type { RouterStatus } from '../../src/router/driver.js';
+import type { DockerdView } from '../../src/ui/state/dockerd.js';
 import { initialState, type AgentStatus, type UIState } from '../../src/ui/state/model.js';
 import { reducer } from '../../src/ui/state/reducer.js';
 
@@ -81,6 +83,21 @@ export function liveState(): UIState {
   s = reducer(s, { type: 'connection', connection: { state: 'up', socket: status.socket } });
   s = reducer(s, { type: 'status', status });
   s = reducer(s, { type: 'containers', containers });
+  s = reducer(s, {
+    type: 'router',
+    router: {
+      available: true,
+      data: { ...router, state: 'not-launched', driver: null, nickname: null, peers: [], connections: [] },
+    },
+  });
+  s = reducer(s, {
+    type: 'pings',
+    pings: { available: false, reason: 'ping checks: telemetry is not built yet (see issue 5)' },
+  });
+  s = reducer(s, {
+    type: 'peerRates',
+    peerRates: { available: false, reason: 'per peer: telemetry is not built yet (see issue 5)' },
+  });
   const total = { web: [0, 0], db: [0, 0], xnet: [0, 0] };
   for (let i = 0; i <= 60; i++) {
     const at = NOW - (60 - i) * 1000;
@@ -109,3 +126,172 @@ export function liveState(): UIState {
   });
   return s;
 }
+
+export const router: RouterStatus = {
+  driver: 'vxlan',
+  state: 'running',
+  nickname: 'one',
+  name: '198.18.0.1',
+  listen: '198.18.0.1',
+  range: '10.32.0.0/12',
+  encrypted: true,
+  bridge: { name: 'xnet', mtu: 1450 },
+  underlayMtu: 1500,
+  peers: [
+    {
+      name: '198.18.0.1',
+      nickname: 'one',
+      address: '198.18.0.1',
+      gossip: 'alive',
+      dataPlane: { state: 'unknown', rttMs: null, detail: null, checkedAt: null },
+      self: true,
+    },
+    {
+      name: '198.18.0.2',
+      nickname: 'two',
+      address: '198.18.0.2',
+      gossip: 'alive',
+      dataPlane: { state: 'reachable', rttMs: 0.13, detail: null, checkedAt: '2025-01-15T14:05:29.000Z' },
+      self: false,
+    },
+    {
+      name: '198.18.0.3',
+      nickname: 'three',
+      address: '198.18.0.3',
+      gossip: 'alive',
+      dataPlane: {
+        state: 'mtu-too-small',
+        rttMs: 0.2,
+        detail: '1450-byte packets do not cross; 1400 do',
+        checkedAt: '2025-01-15T14:05:29.000Z',
+      },
+      self: false,
+    },
+  ],
+  connections: [
+    { target: '198.18.0.2', state: 'established', error: null, transport: 'vxlan', encrypted: true },
+    {
+      target: '198.18.0.9',
+      state: 'failed',
+      error: 'no answer from 198.18.0.9:7946',
+      transport: 'vxlan',
+      reason: 'no answer from 198.18.0.9:7946',
+    },
+  ],
+  warnings: [],
+};
+
+const probes = (rtts: (number | null)[]): PingCheck['history'] =>
+  rtts.map((rttMs, i) => ({ t: NOW - (rtts.length - i) * 1000, rttMs }));
+
+export const pingChecks: PingCheck[] = [
+  {
+    id: 'a-web-two',
+    kind: 'auto',
+    from: 'web',
+    target: '172.25.11.40',
+    peer: '198.18.0.2',
+    label: 'web -> peer two (198.18.0.2)',
+    state: 'up',
+    since: '2025-01-15T14:00:00.000Z',
+    lastRttMs: 0.21,
+    window: { seconds: 60, sent: 60, received: 60, lossPct: 0, rttMs: { min: 0.1, avg: 0.2, max: 0.4 } },
+    history: probes([0.2, 0.1, 0.3, 0.2, 0.4, 0.2, 0.2, 0.1, 0.3, 0.21]),
+    error: null,
+  },
+  {
+    id: 'u-db-cache',
+    kind: 'user',
+    from: 'db',
+    target: '172.25.11.99',
+    peer: null,
+    label: 'db -> 172.25.11.99',
+    state: 'degraded',
+    since: '2025-01-15T14:04:00.000Z',
+    lastRttMs: null,
+    window: { seconds: 60, sent: 60, received: 45, lossPct: 25, rttMs: { min: 0.3, avg: 0.5, max: 1.2 } },
+    history: probes([0.3, null, 0.5, null, 1.2, 0.4, null, 0.3, 0.6, null]),
+    error: null,
+  },
+];
+
+/** Per-peer traffic as telemetry reports it: a second per sample, the newest last. */
+export function peerRates(): PeerRates[] {
+  const series = (f: (i: number) => number): PeerRates['series'] =>
+    Array.from({ length: 60 }, (_, i) => {
+      const b = f(i);
+      const c = { packets: Math.ceil(b / 100), bytes: b };
+      const z = { packets: 0, bytes: 0 };
+      return {
+        t: NOW - (59 - i) * 1000,
+        rx: c,
+        tx: { packets: c.packets, bytes: Math.round(b / 2) },
+        protocols: { tcp: c, udp: z, icmp: z, arp: z, other: z },
+      };
+    });
+  return [
+    { address: '198.18.0.2', nickname: 'two', series: series((i) => 1000 + i * 400) },
+    { address: '198.18.0.3', nickname: 'three', series: series((i) => (i % 10 === 0 ? 50_000 : 0)) },
+  ];
+}
+
+/** The live host on a running mesh with telemetry: peers, connections, ping checks and per-peer traffic. */
+export function meshState(): UIState {
+  let s = liveState();
+  s = reducer(s, { type: 'router', router: { available: true, data: router } });
+  s = reducer(s, { type: 'pings', pings: { available: true, data: pingChecks } });
+  s = reducer(s, { type: 'peerRates', peerRates: { available: true, data: peerRates() } });
+  return s;
+}
+
+const option = (
+  key: string,
+  value: DockerdView['options'][number]['value'],
+  source: DockerdView['options'][number]['source'],
+  defaultText: string,
+): DockerdView['options'][number] => ({
+  key,
+  value,
+  source,
+  file:
+    source === 'daemon.json'
+      ? '/etc/docker/daemon.json'
+      : source === 'flag'
+        ? '/lib/systemd/system/docker.service'
+        : null,
+  fileValue: source === 'daemon.json' ? value : null,
+  flagValue: source === 'flag' ? value : null,
+  defaultText,
+});
+
+/** What `dockerd.show` answers on a host whose daemon.json sets the bridge method up. */
+export const dockerdView: DockerdView = {
+  configPath: '/etc/docker/daemon.json',
+  daemonJson: { state: 'ok', error: null, nonStandard: null, unknownKeys: [] },
+  execStart: { file: '/lib/systemd/system/docker.service', argv: ['/usr/bin/dockerd', '-H', 'fd://'] },
+  dropInPath: '/etc/systemd/system/docker.service.d/50-xnet-dockerd.conf',
+  restart: 'systemctl restart docker',
+  options: [
+    option('bridge', 'br0', 'daemon.json', 'docker0'),
+    option('bip', '172.25.11.1/24', 'daemon.json', 'picked by dockerd'),
+    option('fixed-cidr', null, 'default', 'the whole bridge subnet'),
+    option('mtu', null, 'default', '1500'),
+    option('iptables', null, 'default', 'true'),
+    option('icc', null, 'default', 'true'),
+    option('hosts', ['fd://'], 'flag', 'unix:///var/run/docker.sock'),
+    option('live-restore', null, 'default', 'false'),
+  ],
+  findings: [],
+  staged: [],
+  catalog: [
+    {
+      key: 'bip',
+      kind: 'address-cidr',
+      flag: '--bip',
+      description: "the bridge's own address and subnet",
+      defaultText: 'picked by dockerd',
+    },
+  ],
+  backups: [{ id: '20250115T130000Z', at: '2025-01-15T13:00:00.000Z', files: ['/etc/docker/daemon.json'] }],
+  applying: null,
+};

@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import type { UIState } from '../../src/ui/state/model.js';
 import { reducer } from '../../src/ui/state/reducer.js';
 import { defaultTheme, plainTheme } from '../../src/ui/theme/tokens.js';
-import { NOW, liveState, status } from './fixtures.js';
+import { NOW, dockerdView, liveState, meshState, status } from './fixtures.js';
+import { openDockerd, type DockerdEditor } from '../../src/ui/state/dockerd.js';
+
+const dockerd = (d: Partial<DockerdEditor>): UIState => ({
+  ...liveState(),
+  dialog: { ...openDockerd(), view: dockerdView, ...d },
+});
 import { frameOf } from './frame.js';
 
 // Frames as tests (bandwhich-style): whole rendered screens at 80x24 and 160x48, compared to reviewed files
@@ -77,14 +83,126 @@ const scenarios: Record<string, () => UIState> = {
     },
   }),
   'details-container': () => ({ ...liveState(), dialog: { kind: 'details', pane: 'containers', row: 'db' } }),
-  'not-built-launch': () => ({
-    ...liveState(),
+  'mesh-peers-focused': () => ({ ...meshState(), focus: 'peers' }),
+  'mesh-traffic-focused': () => ({ ...meshState(), focus: 'traffic' }),
+  'mesh-pings-focused': () => ({ ...meshState(), focus: 'pings' }),
+  'launch-form': () => ({
+    ...meshState(),
     dialog: {
-      kind: 'unavailable',
-      title: 'Launch router',
-      message: 'Launching the mesh router is not built yet.',
+      kind: 'launch',
+      form: { driver: 'vxlan', nickname: 'one', range: '', peers: '198.18.0.2', passwordFile: '' },
+      field: 3,
+      busy: false,
     },
   }),
+  'launch-needs-reset': () => ({
+    ...meshState(),
+    dialog: {
+      kind: 'launch',
+      form: { driver: 'weave', nickname: 'one', range: '10.32.0.0/12', peers: '', passwordFile: '' },
+      field: 0,
+      busy: false,
+      error:
+        "launch weave: this host's router is vxlan; switching to weave needs a reset first (run `xnet-tui reset` (attachments stay), then launch again)",
+      hint: 'Switching drivers needs a reset first: Esc, then R on the Peers pane resets the router (attachments stay); then l launches the new driver.',
+    },
+  }),
+  connect: () => ({ ...meshState(), dialog: { kind: 'connect', input: '198.18.0.4', busy: false } }),
+  forget: () => ({
+    ...meshState(),
+    dialog: { kind: 'forget', targets: ['198.18.0.2', '198.18.0.9'], selected: 1, busy: false },
+  }),
+  'reset-type-name': () => ({
+    ...meshState(),
+    dialog: {
+      kind: 'typeConfirm',
+      title: 'Reset the router',
+      message:
+        'Reset removes what the router created on this host: the VXLAN device, gossip state and its settings (vxlan driver, 3 peer(s) known). Attachments stay. Needed before switching drivers.',
+      expect: 'one',
+      typed: 'o',
+      intent: { kind: 'reset' },
+      busy: false,
+    },
+  }),
+  'add-ping': () => ({
+    ...meshState(),
+    focus: 'pings',
+    dialog: { kind: 'addPing', from: 'web', target: '172.25.11.2', field: 1, busy: false },
+  }),
+  'dockerd-list': () => dockerd({ selected: 1, edits: { bip: '172.25.11.1/25', 'fixed-cidr': null } }),
+  'dockerd-edit-valid': () =>
+    dockerd({
+      selected: 2,
+      phase: 'edit',
+      input: '172.25.11.0/25',
+      check: {
+        key: 'fixed-cidr',
+        input: '172.25.11.0/25',
+        state: 'ok',
+        message: 'valid; apply would write /etc/docker/daemon.json',
+      },
+    }),
+  'dockerd-edit-error': () =>
+    dockerd({
+      selected: 2,
+      phase: 'edit',
+      input: '172.25.12.0/25',
+      check: {
+        key: 'fixed-cidr',
+        input: '172.25.12.0/25',
+        state: 'error',
+        message: 'fixed-cidr 172.25.12.0/25 is outside the bridge subnet 172.25.11.0/24 (bip)',
+      },
+    }),
+  'dockerd-diff': () =>
+    dockerd({
+      phase: 'diff',
+      edits: { 'fixed-cidr': '172.25.11.0/25' },
+      preview: {
+        staged: [{ key: 'fixed-cidr', value: '172.25.11.0/25' }],
+        files: [
+          {
+            path: '/etc/docker/daemon.json',
+            created: false,
+            diff: '--- /etc/docker/daemon.json\n+++ /etc/docker/daemon.json (new)\n {\n   "bridge": "br0",\n-  "bip": "172.25.11.1/24"\n+  "bip": "172.25.11.1/24",\n+  "fixed-cidr": "172.25.11.0/25"\n }\n',
+          },
+        ],
+        notes: ['dockerd restarts; containers without live-restore restart with it'],
+        findings: [],
+        blocked: false,
+        refused: null,
+      },
+    }),
+  'dockerd-confirm': () =>
+    dockerd({ phase: 'confirm', confirmFor: 'apply', edits: { 'fixed-cidr': '172.25.11.0/25' }, typed: 'h' }),
+  'dockerd-applying': () =>
+    dockerd({
+      phase: 'applying',
+      edits: { 'fixed-cidr': '172.25.11.0/25' },
+      progress: 'waiting for dockerd',
+    }),
+  'dockerd-rolled-back': () =>
+    dockerd({
+      phase: 'result',
+      result: {
+        outcome: 'rolled-back',
+        reason: 'dockerd did not answer within 60 s',
+        daemonLog: [
+          'failed to start daemon: Error initializing network controller: bridge br9 not found',
+          'dockerd exited with status 1',
+        ],
+        backup: '20250115T140500Z',
+        files: [],
+        steps: [
+          { step: 'write /etc/docker/daemon.json', ok: true, ms: 3, detail: null },
+          { step: 'restart dockerd', ok: false, ms: 60_012, detail: 'no answer' },
+          { step: 'restore the backup and restart', ok: true, ms: 2_310, detail: null },
+        ],
+        findings: [],
+        reattached: 0,
+      },
+    }),
 };
 
 describe('frames', () => {

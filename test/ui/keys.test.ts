@@ -3,14 +3,22 @@ import { handleKey } from '../../src/ui/keys/handleKey.js';
 import { defaultKeyBindings, keyConflicts, keyName, splitInput } from '../../src/ui/keys/keyBindings.js';
 import type { UIState } from '../../src/ui/state/model.js';
 import { reducer } from '../../src/ui/state/reducer.js';
-import { liveState } from './fixtures.js';
+import { dockerdView, liveState, meshState } from './fixtures.js';
 
 /** Presses keys through the pure handler and reducer, as the keyboard hook does; returns state and effects. */
 function press(s: UIState, ...keys: string[]) {
   const effects = [];
   for (const k of keys) {
     const named = (
-      { Enter: 'return', Esc: 'escape', Down: 'down', Up: 'up', Tab: 'tab' } as Record<string, string>
+      {
+        Enter: 'return',
+        Esc: 'escape',
+        Down: 'down',
+        Up: 'up',
+        Tab: 'tab',
+        Right: 'right',
+        Left: 'left',
+      } as Record<string, string>
     )[k];
     for (const { name, input } of named ? [{ name: named, input: '' }] : splitInput(k, {})) {
       const out = handleKey(s, name, input, defaultKeyBindings);
@@ -74,10 +82,101 @@ describe('keys', () => {
     expect(press(liveState(), '?').s.dialog).toEqual({ kind: 'help' });
     expect(press(liveState(), 'q').effects).toEqual([{ kind: 'quit' }]);
   });
-  it('features not built yet say so instead of acting', () => {
-    for (const k of ['l', 'c', 'f', 'p', 'o']) {
-      const d = press(liveState(), k).s.dialog;
-      expect(d).toMatchObject({ kind: 'unavailable', message: expect.stringMatching(/not built yet/) });
-    }
+  it('l opens the launch form: fields by Tab, the driver by arrows, Enter launches with what was typed', () => {
+    let r = press(liveState(), 'l');
+    expect(r.s.dialog).toMatchObject({ kind: 'launch', field: 1, form: { driver: 'vxlan' } });
+    r = press(
+      r.s,
+      'one',
+      'Tab',
+      '10.40.0.0/16',
+      'Tab',
+      '198.18.0.2, 198.18.0.3',
+      'Tab',
+      '/etc/xnet/pw',
+      'Tab',
+    );
+    r = press(r.s, 'Right', 'Enter');
+    expect(r.effects).toEqual([
+      {
+        kind: 'launch',
+        form: {
+          driver: 'bridge',
+          nickname: 'one',
+          range: '10.40.0.0/16',
+          peers: '198.18.0.2, 198.18.0.3',
+          passwordFile: '/etc/xnet/pw',
+        },
+      },
+    ]);
+    expect(r.s.dialog).toMatchObject({ kind: 'launch', busy: true });
+    // The agent refuses a driver switch: the dialog keeps the error and says a reset is needed.
+    const failed = reducer(r.s, {
+      type: 'dialogFailed',
+      message: "launch bridge: this host's router is vxlan; switching to bridge needs a reset first",
+      hint: 'reset first',
+    });
+    expect(failed.dialog).toMatchObject({ kind: 'launch', busy: false, hint: 'reset first' });
+  });
+  it('c connects the typed peers; f forgets the selected peer; R resets after typing the name', () => {
+    const s = { ...meshState(), focus: 'peers' as const };
+    expect(press(s, 'c', '198.18.0.4 198.18.0.5', 'Enter').effects).toEqual([
+      { kind: 'connect', peers: ['198.18.0.4', '198.18.0.5'] },
+    ]);
+    expect(press(s, 'c', 'Enter').s.dialog).toMatchObject({ kind: 'connect', error: expect.any(String) });
+    // Row 1 is two (198.18.0.2): f starts on its connection target.
+    const f = press(s, 'j', 'f');
+    expect(f.s.dialog).toMatchObject({ kind: 'forget', targets: ['198.18.0.2', '198.18.0.9'], selected: 0 });
+    expect(press(f.s, 'Down', 'Enter').effects).toEqual([{ kind: 'forget', peers: ['198.18.0.9'] }]);
+    expect(press(liveState(), 'f').s.events.at(-1)?.text).toMatch(/no connection targets/);
+    let r = press(s, 'R', 'on', 'Enter');
+    expect(r.effects).toEqual([]);
+    r = press(r.s, 'e', 'Enter');
+    expect(r.effects).toEqual([{ kind: 'reset' }]);
+  });
+  it('p adds a ping check from a container to an address', () => {
+    const r = press({ ...meshState(), focus: 'pings' }, 'p', '172.25.11.24', 'Up', 'web', 'Enter');
+    expect(r.effects).toEqual([{ kind: 'addPing', from: 'web', target: '172.25.11.24' }]);
+  });
+  it('o: edit a value, see the agent verdict for that text only, diff, apply after typing the host name', () => {
+    let r = press(liveState(), 'o');
+    expect(r.effects).toEqual([{ kind: 'dockerdLoad' }]);
+    r = { ...r, s: reducer(r.s, { type: 'dockerd', update: { view: dockerdView } }) };
+    // bip is row 1: Enter edits it, starting from the value in effect, checked at once.
+    r = press(r.s, 'Down', 'Enter');
+    expect(r.s.dialog).toMatchObject({
+      phase: 'edit',
+      input: '172.25.11.1/24',
+      check: { state: 'checking' },
+    });
+    r = press(r.s, '\x7f\x7f', '25');
+    const verdict = { key: 'bip', input: '172.25.11.1/2', state: 'error', message: 'stale' } as const;
+    expect(reducer(r.s, { type: 'dockerdCheck', check: verdict }).dialog).toMatchObject({
+      check: { input: '172.25.11.1/25', state: 'checking' },
+    });
+    const bad = { ...verdict, input: '172.25.11.1/25', message: 'fixed-cidr is outside bip' };
+    const refused = press(reducer(r.s, { type: 'dockerdCheck', check: bad }), 'Enter');
+    expect(refused.s.dialog).toMatchObject({ phase: 'edit' });
+    r = press(r.s, 'Enter');
+    expect(r.s.dialog).toMatchObject({ phase: 'list', edits: { bip: '172.25.11.1/25' } });
+    expect(press(r.s, 'd').effects).toEqual([{ kind: 'dockerdDiff', edits: { bip: '172.25.11.1/25' } }]);
+    r = press(r.s, 'a');
+    expect(r.s.dialog).toMatchObject({ phase: 'confirm', confirmFor: 'apply' });
+    expect(press(r.s, 'h2', 'Enter').effects).toEqual([]);
+    const go = press(r.s, 'h1', 'Enter');
+    expect(go.effects).toEqual([{ kind: 'dockerdApply', edits: { bip: '172.25.11.1/25' } }]);
+    expect(go.s.dialog).toMatchObject({ phase: 'applying' });
+    // Esc does not abandon a restart in progress; it steps back everywhere else, and closes from the list.
+    expect(press(go.s, 'Esc').s.dialog).toMatchObject({ phase: 'applying' });
+    expect(press(r.s, 'Esc').s.dialog).toMatchObject({ phase: 'list' });
+    expect(press(r.s, 'Esc', 'Esc').s.dialog).toBeUndefined();
+  });
+  it('o: u unsets to the default, x drops the edit, r rolls back after typing the host name', () => {
+    let s = reducer(press(liveState(), 'o').s, { type: 'dockerd', update: { view: dockerdView } });
+    s = press(s, 'u').s;
+    expect(s.dialog).toMatchObject({ edits: { bridge: null } });
+    expect(press(s, 'x').s.dialog).toMatchObject({ edits: {} });
+    const r = press(s, 'r', 'h1', 'Enter');
+    expect(r.effects).toEqual([{ kind: 'dockerdRollback' }]);
   });
 });

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { checkCidr, suggestCidr } from '../../src/ui/model/address.js';
-import { resample, sparkline } from '../../src/ui/model/chart.js';
+import { levelsOf, resample, slotsFor, slotted, sparkline } from '../../src/ui/model/chart.js';
 import { fit, layoutFor, rowHeight, scrollOffset, wrapWords } from '../../src/ui/model/layout.js';
-import { formatRate, pushRates, ratesBetween, type CounterSample } from '../../src/ui/model/rates.js';
+import {
+  formatRate,
+  pushRates,
+  ratesBetween,
+  type CounterSample,
+  type Series,
+} from '../../src/ui/model/rates.js';
 import { diffFrame, frameLines } from '../../src/ui/terminal.js';
 import { localeIsUtf8, pickTheme } from '../../src/ui/theme/tokens.js';
 import { parseConfig } from '../../src/ui/config.js';
@@ -24,11 +30,12 @@ describe('rates from counter samples', () => {
     expect(ratesBetween(a, { ...a }).size).toBe(0);
   });
   it('keeps a minute of history and drops interfaces that went away', () => {
-    let h = new Map<string, { rx: number[]; tx: number[] }>();
-    for (let i = 0; i < 70; i++) h = pushRates(h, new Map([['x', { rx: i, tx: 0 }]]));
+    let h = new Map<string, Series>();
+    for (let i = 0; i < 70; i++) h = pushRates(h, new Map([['x', { rx: i, tx: 0 }]]), i * 1000);
     expect(h.get('x')!.rx).toHaveLength(60);
     expect(h.get('x')!.rx[59]).toBe(69);
-    expect(pushRates(h, new Map()).has('x')).toBe(false);
+    expect(h.get('x')!.at[59]).toBe(69_000);
+    expect(pushRates(h, new Map(), 70_000).has('x')).toBe(false);
   });
   it('prints decimal units', () => {
     expect([
@@ -50,6 +57,25 @@ describe('sparklines', () => {
     const levels = [' ', '1', '2', '3', '4'];
     expect(sparkline([0, 1, 50, 100], 4, levels)).toBe(' 124');
     expect(sparkline([0, 0], 3, levels)).toBe('   ');
+  });
+  it('gives each column a whole number of seconds so a minute fits the width', () => {
+    expect(slotsFor(19)).toEqual({ slotMs: 4000, columns: 15 });
+    expect(slotsFor(30)).toEqual({ slotMs: 2000, columns: 30 });
+    expect(slotsFor(80)).toEqual({ slotMs: 1000, columns: 60 });
+  });
+  it('moves a chart one column per slot of wall-clock time, not per sample', () => {
+    // 4-second slots at width 19: a blip at t=10 s stays in its column while samples arrive within the slot.
+    const at = [9000, 10_000, 11_000];
+    const v = [0, 500, 0];
+    const levels = [' ', '1', '2', '3', '4'];
+    const at11 = levelsOf(slotted(v, at, 11_000, 19), levels);
+    expect(at11.trimEnd()).toHaveLength(19);
+    expect(levelsOf(slotted([...v, 0], [...at, 11_900], 11_900, 19), levels)).toBe(at11);
+    // The next slot starts at 12 s: the blip moves one column left.
+    const at12 = levelsOf(slotted([...v, 0], [...at, 12_000], 12_000, 19), levels);
+    expect(at12.indexOf('4')).toBe(at11.indexOf('4') - 1);
+    // Older than the minute: gone.
+    expect(levelsOf(slotted(v, at, 80_000, 19), levels).trim()).toBe('');
   });
 });
 
@@ -116,8 +142,16 @@ describe('attach address', () => {
 describe('terminal writes', () => {
   it('rewrites only changed lines, nothing for an equal frame', () => {
     expect(diffFrame(['a', 'b', 'c'], ['a', 'b', 'c'])).toBe('');
-    expect(diffFrame(['a', 'b', 'c'], ['a', 'B', 'c'])).toBe('\x1b[2;1HB\x1b[K');
+    expect(diffFrame(['a', 'b', 'c'], ['a', 'B', 'c'])).toBe('\x1b[2;1HB');
     expect(diffFrame(['a', 'b'], ['a'])).toBe('\x1b[2;1H\x1b[K');
+    // Only the changed cells of a line, in their style; a shorter line clears its tail.
+    expect(diffFrame(['rate   68 B/s  tx'], ['rate    0 B/s  tx'])).toBe('\x1b[1;8H 0');
+    expect(diffFrame(['x \x1b[32mab\x1b[39m y'], ['x \x1b[32maB\x1b[39m y'])).toBe(
+      '\x1b[1;4H\x1b[0;32mB\x1b[0m',
+    );
+    expect(diffFrame(['abcdef'], ['abc'])).toBe('\x1b[1;4H\x1b[K');
+    // A wide character (or anything not a cell) rewrites the line.
+    expect(diffFrame(['名a'], ['名b'])).toBe('\x1b[1;1H名b\x1b[K');
   });
   it("reads Ink's frames and ignores mode switches", () => {
     expect(frameLines('\x1b[2K\x1b[1A\x1b[2K\x1b[Gline1\nline2\n')).toEqual(['line1', 'line2']);

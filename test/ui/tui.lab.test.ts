@@ -89,7 +89,7 @@ describe('the TUI in tmux on a lab host', () => {
     const s = await waitForScreen(/web\s+running/);
     expect(s).toMatch(/xnet-tui h1 \(lab\)/);
     expect(s).toContain('router not launched');
-    expect(s).toContain('ping checks: not built yet');
+    expect(s).toMatch(/Ping checks/);
   });
 
   it('attaches with a, a container, and a typed CIDR; the address is in the container', async () => {
@@ -112,6 +112,15 @@ describe('the TUI in tmux on a lab host', () => {
     const s = await waitForScreen(/web\s+running\s+-/);
     expect(s).toMatch(/detached 172\.25\.11\.23\/24 from web/);
     expect(ethweAddrs('web')).toEqual([]);
+  });
+
+  it('o opens the dockerd options with their sources; Esc closes it', async () => {
+    keys('o');
+    const s = await waitForScreen(/dockerd options on h1[\s\S]*hosts\s+unix:\/\/\S+\s+flag/);
+    // The lab's dockerd takes its socket as a flag and nothing from daemon.json: the bridge is dockerd's default.
+    expect(s).toMatch(/bridge\s+docker0.*\s+default\s/);
+    keys('Escape');
+    await waitForScreen(/^(?![\s\S]*dockerd options on h1)[\s\S]*Containers/);
   });
 
   it('q quits and gives the terminal back', async () => {

@@ -1,11 +1,13 @@
 import { checkCidr, suggestCidr } from '../model/address.js';
-import { COMMANDS, displayKey, type KeyBindings } from '../keys/keyBindings.js';
+import { COMMANDS, displayKey, scopeCommands, type KeyBindings } from '../keys/keyBindings.js';
 import { fit } from '../model/layout.js';
 import { detailsFor } from '../state/details.js';
 import type { Dialog as DialogState, UIState } from '../state/model.js';
 import { attachable } from '../state/rows.js';
 import type { Theme } from '../theme/tokens.js';
 import { DialogBox, para, type DialogLine } from './DialogBox.js';
+import { dockerdView } from './dockerdEditor.js';
+import { routerDialog } from './routerDialogs.js';
 
 export interface DialogProps {
   state: UIState;
@@ -46,10 +48,10 @@ function caret(theme: Theme): string {
 
 /** The open dialog, drawn over the panes. */
 export function Dialog({ state, dialog, bindings, theme, width, height }: DialogProps) {
-  const boxWidth = Math.min(width - 4, dialog.kind === 'help' ? 110 : 64);
+  const boxWidth = Math.min(width - 4, dialog.kind === 'help' ? 110 : dialog.kind === 'dockerd' ? 100 : 64);
   const inner = boxWidth - 4;
-  let title: string;
-  let lines: DialogLine[];
+  let title = '';
+  let lines: DialogLine[] = [];
   const errorLine = (e: string | undefined): DialogLine[] => (e ? para(e, inner, theme.color.error) : []);
   switch (dialog.kind) {
     case 'help':
@@ -62,10 +64,6 @@ export function Dialog({ state, dialog, bindings, theme, width, height }: Dialog
       lines = d.fields.map(([k, v]) => ({ text: k ? `${k.padEnd(14)} ${v}` : v }));
       break;
     }
-    case 'unavailable':
-      title = dialog.title;
-      lines = para(dialog.message, inner, theme.color.warn);
-      break;
     case 'attachPick': {
       const list = attachable(state);
       title = 'Attach: pick a running container';
@@ -107,6 +105,15 @@ export function Dialog({ state, dialog, bindings, theme, width, height }: Dialog
         ...errorLine(dialog.error),
       ];
       break;
+    case 'launch':
+    case 'connect':
+    case 'forget':
+    case 'addPing':
+      ({ title, lines } = routerDialog(state, dialog, theme, inner)!);
+      break;
+    case 'dockerd':
+      ({ title, lines } = dockerdView(state, dialog, theme, inner, Math.max(3, height - 3)));
+      break;
     case 'typeConfirm': {
       const matches = dialog.typed === dialog.expect;
       title = dialog.title;
@@ -140,11 +147,73 @@ export function Dialog({ state, dialog, bindings, theme, width, height }: Dialog
 }
 
 /** The footer while a dialog is open. */
-export function dialogHints(dialog: DialogState, theme: Theme): [string, string][] {
+export function dialogHints(dialog: DialogState, theme: Theme, bindings: KeyBindings): [string, string][] {
+  const arrows = theme.name !== 'plain';
   switch (dialog.kind) {
+    case 'launch':
+      return [
+        [theme.glyph.up + theme.glyph.down + '/Tab', 'field'],
+        [arrows ? '←→' : 'Left/Right', 'driver'],
+        ['Enter', 'launch'],
+        ['Esc', 'cancel'],
+      ];
+    case 'connect':
+      return [
+        ['type', 'address'],
+        ['Enter', 'connect'],
+        ['Esc', 'cancel'],
+      ];
+    case 'forget':
+      return [
+        [theme.glyph.up + theme.glyph.down, 'choose'],
+        ['Enter', 'forget'],
+        ['Esc', 'cancel'],
+      ];
+    case 'addPing':
+      return [
+        ['Tab', 'field'],
+        ['Enter', 'add'],
+        ['Esc', 'cancel'],
+      ];
+    case 'dockerd':
+      switch (dialog.phase) {
+        case 'list':
+          return [
+            [theme.glyph.up + theme.glyph.down, 'choose'],
+            ['Esc', 'close'],
+            ...scopeCommands(bindings, 'dockerd').map(
+              (c) => [displayKey(bindings[c].keys[0]!, arrows), bindings[c].label] as [string, string],
+            ),
+          ];
+        case 'edit':
+          return [
+            ['type', 'value'],
+            ['Enter', 'keep'],
+            ['Esc', 'back'],
+          ];
+        case 'diff':
+          return [
+            [theme.glyph.up + theme.glyph.down, 'scroll'],
+            [displayKey(bindings.dockerdApply.keys[0]!, arrows), bindings.dockerdApply.label],
+            ['Esc', 'back'],
+          ];
+        case 'confirm':
+          return [
+            ['type', 'the host name'],
+            ['Enter', 'go'],
+            ['Esc', 'back'],
+          ];
+        case 'applying':
+          return [['wait', 'dockerd is restarting']];
+        case 'result':
+          return [
+            ['Enter', 'back'],
+            ['Esc', 'back'],
+          ];
+      }
+      break;
     case 'help':
     case 'details':
-    case 'unavailable':
       return [['Esc', 'close']];
     case 'attachPick':
       return [

@@ -1,13 +1,14 @@
 import { Text } from 'ink';
 import { fit } from '../model/layout.js';
-import type { AgentStatus, Connection, Feature, PeerRow } from '../state/model.js';
+import type { RouterStatus } from '../../router/driver.js';
+import type { AgentStatus, Connection, Feature } from '../state/model.js';
 import type { Theme } from '../theme/tokens.js';
 
 export interface HeaderProps {
   host: string;
   status: AgentStatus | undefined;
   connection: Connection;
-  peers: Feature<PeerRow[]>;
+  router: Feature<RouterStatus>;
   attached: number;
   containers: number;
   /** `HH:MM`, local time. */
@@ -21,7 +22,7 @@ export function Header({
   host,
   status,
   connection,
-  peers,
+  router,
   attached,
   containers,
   clock,
@@ -36,10 +37,13 @@ export function Header({
       ? `docker ${status.docker.version}`
       : 'docker unreachable'
     : 'docker ?';
+  const r = router.available ? router.data : undefined;
+  const others = r?.peers.filter((p) => !p.self) ?? [];
+  const down = others.filter((p) => p.gossip !== 'alive' || p.dataPlane.state !== 'reachable').length;
   const parts = [
-    'driver -',
-    'router not built',
-    `peers ${peers.available ? peers.data.length : '-'}`,
+    `driver ${r?.driver ?? '-'}`,
+    `router ${r ? r.state.replace('-', ' ') : '?'}`,
+    `peers ${r?.state === 'running' ? `${others.length}${down ? ` (${down} not ok)` : ''}` : '-'}`,
     `attached ${attached}/${containers}`,
     docker,
     agent,

@@ -1,11 +1,12 @@
 import { Text } from 'ink';
+import type { ConnectionStatus, RouterStatus } from '../../router/driver.js';
 import { fit, scrollOffset } from '../model/layout.js';
 import type { Feature, PeerRow } from '../state/model.js';
 import type { Theme } from '../theme/tokens.js';
 import { Message } from './Message.js';
 
 export interface PeersPaneProps {
-  peers: Feature<PeerRow[]>;
+  router: Feature<RouterStatus>;
   rows: PeerRow[];
   selected: number;
   focused: boolean;
@@ -14,37 +15,105 @@ export interface PeersPaneProps {
   theme: Theme;
 }
 
+/** `0.13 ms`, or `-` before the first measurement. */
+export function rtt(ms: number | null): string {
+  if (ms === null) return '-';
+  return ms < 10 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(0)} ms`;
+}
+
+/** A peer's data plane in one cell: this host, or the measured state and round trip. */
+export function dataPlaneText(p: PeerRow, withRtt: boolean): string {
+  if (p.self) return 'this host';
+  const d = p.dataPlane;
+  return withRtt && d.rttMs !== null ? `${d.state} ${rtt(d.rttMs)}` : d.state;
+}
+
+/** A connection target in one line: its state, how packets cross, and why, when the driver says. */
+export function connectionText(c: ConnectionStatus): string {
+  const how = [c.transport, c.encrypted === undefined ? undefined : c.encrypted ? 'encrypted' : 'plain']
+    .filter(Boolean)
+    .join(', ');
+  const why = c.reason ?? c.error;
+  return `to ${c.target}: ${c.state}${how ? ` (${how})` : ''}${why ? `: ${why}` : ''}`;
+}
+
+function notRunning(r: RouterStatus): string {
+  if (r.state === 'not-launched')
+    return 'router not launched: l launches it (kernel VXLAN mesh, Serf gossip)';
+  if (r.state === 'stopped')
+    return `router stopped (${r.driver ?? '-'}): l launches it again with its settings`;
+  return `router ${r.state} (${r.driver ?? '-'})…`;
+}
+
 /** Mesh peers: gossip state (Serf) and data-plane state (measured) side by side, since they can disagree. */
-export function PeersPane({ peers, rows, selected, focused, width, height, theme }: PeersPaneProps) {
-  if (!peers.available) return <Message text={peers.reason} width={width} lines={height} theme={theme} />;
-  if (rows.length === 0)
-    return <Message text="no peers yet: c connects one" width={width} lines={height} theme={theme} />;
+export function PeersPane({ router, rows, selected, focused, width, height, theme }: PeersPaneProps) {
+  if (!router.available) return <Message text={router.reason} width={width} lines={height} theme={theme} />;
+  const r = router.data;
+  if (r.state !== 'running' && r.peers.length === 0)
+    return <Message text={notRunning(r)} width={width} lines={height} theme={theme} />;
   const e = theme.glyph.ellipsis;
-  const w = { name: 10, nick: 10, addr: 15, gossip: 8 };
-  const dp = Math.max(6, width - w.name - w.nick - w.addr - w.gossip - 4);
+  // Wide: each state in its own column with the round trip and why; narrow (80x24): gossip/data plane in one.
+  const wide = width >= 70;
+  const nick = wide ? 10 : 7;
+  const addr = wide ? 15 : 11;
+  const rest = width - nick - addr - 2;
   const line = (c: string[]): string =>
-    [
-      fit(c[0]!, w.name, e),
-      fit(c[1]!, w.nick, e),
-      fit(c[2]!, w.addr, e),
-      fit(c[3]!, w.gossip, e),
-      fit(c[4]!, dp, e),
-    ].join(' ');
-  const visible = height - 1;
-  const start = scrollOffset(selected, visible, rows.length);
+    (wide
+      ? [
+          fit(c[0]!, nick, e),
+          fit(c[1]!, addr, e),
+          fit(c[2]!, 7, e),
+          fit(c[3]!, 22, e),
+          fit(c[4]!, rest - 31, e),
+        ]
+      : [fit(c[0]!, nick, e), fit(c[1]!, addr, e), fit(`${c[2]}/${c[3]}`, rest, e)]
+    )
+      .join(' ')
+      .trimEnd();
+  // Connections below the peers when there is room: targets that are not established say why.
+  const trouble = r.connections.filter((c) => c.state !== 'established');
+  const shown = wide ? r.connections : trouble;
+  const peerLines = Math.max(1, height - 1 - Math.min(shown.length, Math.max(0, height - 1 - rows.length)));
+  const start = scrollOffset(selected, peerLines, rows.length);
+  const color = (p: PeerRow): string | undefined =>
+    p.self || (p.gossip === 'alive' && p.dataPlane.state === 'reachable')
+      ? theme.color.ok
+      : p.dataPlane.state === 'unknown' && p.gossip === 'alive'
+        ? undefined
+        : theme.color.warn;
   return (
     <>
       <Text color={theme.color.muted} wrap="truncate">
-        {line(['NAME', 'NICKNAME', 'ADDRESS', 'GOSSIP', 'DATA PLANE'])}
+        {wide
+          ? line(['NICKNAME', 'ADDRESS', 'GOSSIP', 'DATA PLANE', 'WHY'])
+          : fit(
+              `NICK${' '.repeat(nick - 3)}ADDRESS${' '.repeat(addr - 6)}GOSSIP/DATA PLANE`,
+              width,
+              e,
+            ).trimEnd()}
       </Text>
-      {rows.slice(start, start + visible).map((p, i) => (
+      {rows.length === 0 ? (
+        <Text color={theme.color.muted}>no peers match</Text>
+      ) : (
+        rows.slice(start, start + peerLines).map((p, i) => (
+          <Text key={p.name} wrap="truncate" inverse={focused && start + i === selected} color={color(p)}>
+            {line([
+              p.nickname,
+              p.address,
+              p.gossip,
+              dataPlaneText(p, wide),
+              p.self ? '' : (p.dataPlane.detail ?? ''),
+            ])}
+          </Text>
+        ))
+      )}
+      {shown.slice(0, Math.max(0, height - 1 - Math.min(rows.length, peerLines))).map((c) => (
         <Text
-          key={p.name}
+          key={c.target}
           wrap="truncate"
-          inverse={focused && start + i === selected}
-          color={p.gossip === 'alive' && p.dataPlane === 'ok' ? theme.color.ok : theme.color.warn}
+          color={c.state === 'established' ? theme.color.muted : theme.color.warn}
         >
-          {line([p.name, p.nickname, p.address, p.gossip, p.dataPlane])}
+          {fit(connectionText(c), width, e).trimEnd()}
         </Text>
       ))}
     </>

@@ -3,7 +3,7 @@ import { displayKey, footerCommands, type KeyBindings } from '../keys/keyBinding
 import { layoutFor, rowHeight, type PaneBox } from '../model/layout.js';
 import { PANE_TITLE } from '../model/panes.js';
 import { containerRate, type Rate } from '../model/rates.js';
-import { NOT_BUILT, type UIState } from '../state/model.js';
+import type { UIState } from '../state/model.js';
 import { containerRows, peerRows, pingRows, rowCount, selectedIndex, trafficRows } from '../state/rows.js';
 import type { Theme } from '../theme/tokens.js';
 import { Banner } from './Banner.js';
@@ -62,13 +62,14 @@ function Pane({ box, s, theme }: { box: PaneBox; s: UIState; theme: Theme }) {
         <TrafficPane
           rows={trafficRows(s)}
           unavailable={s.traffic.unavailable}
-          notes={[NOT_BUILT.peerTraffic]}
+          notes={s.peerRates.available ? [] : [s.peerRates.reason]}
+          now={s.traffic.last?.at ?? 0}
           {...common}
         />
       );
       break;
     case 'peers':
-      body = <PeersPane peers={s.peers} rows={peerRows(s)} {...common} />;
+      body = <PeersPane router={s.router} rows={peerRows(s)} {...common} />;
       break;
     case 'pings':
       body = <PingsPane pings={s.pings} rows={pingRows(s)} {...common} />;
@@ -97,7 +98,7 @@ export function Screen({ state: s, cols, rows, theme, bindings }: ScreenProps) {
   const bodyHeight = layout.body.reduce((h, row) => h + rowHeight(row), 0);
   const arrows = theme.name !== 'plain';
   const hints: [string, string][] = s.dialog
-    ? dialogHints(s.dialog, theme)
+    ? dialogHints(s.dialog, theme, bindings)
     : s.editingFilter
       ? [
           ['type', 'to filter'],
@@ -118,7 +119,7 @@ export function Screen({ state: s, cols, rows, theme, bindings }: ScreenProps) {
         host={s.host}
         status={s.status}
         connection={s.connection}
-        peers={s.peers}
+        router={s.router}
         attached={attached}
         containers={s.containers.length}
         clock={clockOf(s.minute)}

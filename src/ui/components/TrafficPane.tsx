@@ -1,5 +1,5 @@
 import { Text } from 'ink';
-import { sparkline } from '../model/chart.js';
+import { levelsOf, slotted } from '../model/chart.js';
 import { fit, scrollOffset } from '../model/layout.js';
 import { formatRate, last } from '../model/rates.js';
 import type { TrafficRow } from '../state/rows.js';
@@ -12,6 +12,8 @@ export interface TrafficPaneProps {
   unavailable: string | undefined;
   /** What is not measured yet (per peer). */
   notes: string[];
+  /** When the newest counters were read: the chart's right edge. */
+  now: number;
   selected: number;
   focused: boolean;
   width: number;
@@ -24,6 +26,7 @@ export function TrafficPane({
   rows,
   unavailable,
   notes,
+  now,
   selected,
   focused,
   width,
@@ -58,14 +61,16 @@ export function TrafficPane({
         }
         const rx = r.series?.rx ?? [];
         const tx = r.series?.tx ?? [];
+        const at = r.series?.at ?? [];
+        const chart = (v: number[]): string => levelsOf(slotted(v, at, now, spark), theme.glyph.spark);
         return (
           <Text key={r.id} wrap="truncate" inverse={isSel}>
             {fit(r.label, label, e)}
             {'rx '}
-            <Text color={theme.color.rx}>{sparkline(rx, spark, theme.glyph.spark)}</Text>
+            <Text color={theme.color.rx}>{chart(rx)}</Text>
             {' ' + formatRate(r.rate?.rx ?? last(rx)).padStart(value)}
             {'  tx '}
-            <Text color={theme.color.tx}>{sparkline(tx, spark, theme.glyph.spark)}</Text>
+            <Text color={theme.color.tx}>{chart(tx)}</Text>
             {' ' + formatRate(r.rate?.tx ?? last(tx)).padStart(value)}
           </Text>
         );

@@ -1,7 +1,9 @@
 import { useEffect, useMemo, useRef, type Dispatch } from 'react';
 import type { Method, Params, Result } from '../../agent/api/index.js';
 import { XnetError } from '../../errors.js';
+import type { Feature } from '../state/model.js';
 import type { Action } from '../state/reducer.js';
+import { agentActions, eventOf as event, withTimeout, type AgentActions } from './agentActions.js';
 
 /** The slice of AgentConnection the UI uses; tests hand in a fake. */
 export interface AgentLink {
@@ -9,11 +11,6 @@ export interface AgentLink {
   close(): void;
 }
 export type Connect = () => Promise<AgentLink>;
-
-export interface AgentActions {
-  attach(container: string, cidr: string): Promise<void>;
-  detach(container: string, cidrs: string[]): Promise<void>;
-}
 
 export interface PollOptions {
   socket: string;
@@ -23,23 +20,25 @@ export interface PollOptions {
   timeoutMs?: number;
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+/** A feature the agent may not have (an older agent, telemetry not built): its data, or why not. */
+async function optional<T>(p: Promise<T>, why: (msg: string) => string): Promise<Feature<T>> {
+  try {
+    return { available: true, data: await p };
+  } catch (err) {
+    if (!(err instanceof XnetError)) throw err;
+    // An agent older than this UI answers "Method not found": say that, not the protocol's words.
+    const msg = /method not found/i.test(err.message)
+      ? 'this agent does not offer it (older than this UI?)'
+      : err.message;
+    return { available: false, reason: why(msg) };
+  }
 }
 
-const event = (level: 'info' | 'ok' | 'error', text: string): Action => ({
-  type: 'event',
-  event: { at: Date.now(), level, text },
-});
-
 /**
- * Owns the agent connection: polls status, containers and interface counters once a second, reports a lost
- * agent as `down` and keeps reconnecting until it returns. An error the agent answers with (a failed call) goes
- * to the event line and changes nothing else. New data sources (peers, ping checks) plug in beside `refresh`.
+ * Owns the agent connection: polls status, containers, interface counters, the router, ping checks and
+ * per-peer rates once a second, reports a lost agent as `down` and keeps reconnecting until it returns. An
+ * error the agent answers with (a failed call) goes to the event line and changes nothing else; a feature the
+ * agent does not offer (telemetry not built) makes its pane say so.
  */
 export function useAgent(connect: Connect, dispatch: Dispatch<Action>, opts: PollOptions): AgentActions {
   const { socket, intervalMs = 1_000, timeoutMs = 5_000 } = opts;
@@ -67,16 +66,30 @@ export function useAgent(connect: Connect, dispatch: Dispatch<Action>, opts: Pol
       );
       dispatch({ type: 'status', status });
       dispatch({ type: 'containers', containers: containers.containers });
-      try {
-        const counters = await withTimeout(l.call('interfaces', {}), timeoutMs);
-        dispatch({ type: 'counters', sample: { at: counters.at, interfaces: counters.interfaces } });
-      } catch (err) {
-        if (!(err instanceof XnetError)) throw err;
+      const [counters, router, pings, rates] = await withTimeout(
+        Promise.all([
+          optional(l.call('interfaces', {}), (m) => `no interface counters from the agent: ${m}`),
+          optional(l.call('router', {}), (m) => `router: the agent did not say (${m})`),
+          optional(l.call('pings', {}), (m) => `ping checks: ${m}`),
+          optional(l.call('rates', { seconds: 60 }), (m) => `per peer: ${m}`),
+        ]),
+        timeoutMs,
+      );
+      if (counters.available)
         dispatch({
-          type: 'countersUnavailable',
-          reason: `no interface counters from the agent: ${err.message}`,
+          type: 'counters',
+          sample: { at: counters.data.at, interfaces: counters.data.interfaces },
         });
-      }
+      else dispatch({ type: 'countersUnavailable', reason: counters.reason });
+      dispatch({ type: 'router', router });
+      dispatch({
+        type: 'pings',
+        pings: pings.available ? { available: true, data: pings.data.checks } : pings,
+      });
+      dispatch({
+        type: 'peerRates',
+        peerRates: rates.available ? { available: true, data: rates.data.peers } : rates,
+      });
     };
 
     const tick = async (): Promise<void> => {
@@ -122,38 +135,13 @@ export function useAgent(connect: Connect, dispatch: Dispatch<Action>, opts: Pol
     };
   }, [connect, dispatch, socket, intervalMs, timeoutMs]);
 
-  return useMemo<AgentActions>(() => {
-    const run = async (what: string, fn: (l: AgentLink) => Promise<string>): Promise<void> => {
-      const l = link.current;
-      if (!l) {
-        dispatch({ type: 'dialogFailed', message: 'the agent is not connected; try again when it is back' });
-        return;
-      }
-      try {
-        const done = await withTimeout(fn(l), 30_000);
-        dispatch({ type: 'dialog', dialog: undefined });
-        dispatch(event('ok', done));
-      } catch (err) {
-        const e = err as XnetError;
-        const text = `${what}: ${e.message}${e.hint ? ` (${e.hint})` : ''}`;
-        dispatch({ type: 'dialogFailed', message: text });
-        dispatch(event('error', text));
-      }
-      refreshNow.current();
-    };
-    return {
-      attach: (container, cidr) =>
-        run(`attach ${cidr} ${container}`, async (l) => {
-          const r = await l.call('attach', { cidrs: [cidr], container });
-          return r.added.length
-            ? `attached ${r.added.join(', ')} to ${container} (${r.attachment.ifname})`
-            : `${container} already had ${r.alreadyPresent.join(', ')}`;
-        }),
-      detach: (container, cidrs) =>
-        run(`detach ${container}`, async (l) => {
-          const r = await l.call('detach', { cidrs, container });
-          return `detached ${r.removed.join(', ') || 'nothing'} from ${container}${r.interfaceRemoved ? ', interface removed' : ''}`;
-        }),
-    };
-  }, [dispatch]);
+  return useMemo<AgentActions>(
+    () =>
+      agentActions(
+        () => link.current,
+        dispatch,
+        () => refreshNow.current(),
+      ),
+    [dispatch],
+  );
 }

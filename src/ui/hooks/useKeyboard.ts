@@ -4,7 +4,7 @@ import { handleKey } from '../keys/handleKey.js';
 import { splitInput, type KeyBindings } from '../keys/keyBindings.js';
 import type { UIState } from '../state/model.js';
 import { reducer, type Action } from '../state/reducer.js';
-import type { AgentActions } from './useAgent.js';
+import type { AgentActions } from './agentActions.js';
 
 /** Feeds each key press through the pure handler and runs what it asks for. */
 export function useKeyboard(
@@ -27,8 +27,7 @@ export function useKeyboard(
       const e = outcome.effect;
       if (!e) continue;
       if (e.kind === 'quit') exit();
-      else if (e.kind === 'attach') void actions.attach(e.container, e.cidr);
-      else void actions.detach(e.container, e.cidrs);
+      else void actions.perform(e);
     }
   });
 }

@@ -1,6 +1,6 @@
 import { suggestCidr, checkCidr } from '../model/address.js';
+import { openDockerd } from '../state/dockerd.js';
 import type { Dialog, Intent, UIState } from '../state/model.js';
-import { NOT_BUILT } from '../state/model.js';
 import type { Action } from '../state/reducer.js';
 import {
   attachable,
@@ -11,10 +11,18 @@ import {
   selectedIndex,
   trafficRows,
 } from '../state/rows.js';
+import { addPingKey, connectKey, dockerdKey, forgetKey, launchKey, type DialogEffect } from './dialogKeys.js';
 import { commandFor, type KeyBindings } from './keyBindings.js';
+import { edit } from './text.js';
 
 /** What a key asks of the world beyond the screen: the hook that owns the agent connection runs it. */
-export type Effect = { kind: 'quit' } | { kind: 'attach'; container: string; cidr: string } | Intent;
+export type Effect =
+  { kind: 'quit' } | { kind: 'attach'; container: string; cidr: string } | Intent | DialogEffect;
+
+const eventAction = (text: string): Action => ({
+  type: 'event',
+  event: { at: Date.now(), level: 'error', text },
+});
 
 export interface KeyOutcome {
   actions: Action[];
@@ -23,18 +31,6 @@ export interface KeyOutcome {
 
 const none: KeyOutcome = { actions: [] };
 const dialog = (d: Dialog | undefined): KeyOutcome => ({ actions: [{ type: 'dialog', dialog: d }] });
-
-/** Text the operator typed into a field (a key or a paste), not a named key such as `up` or `ctrl+c`. */
-function typed(name: string, input: string): string | undefined {
-  // eslint-disable-next-line no-control-regex
-  return name === input && /^[^\x00-\x1f\x7f]+$/.test(input) ? input : undefined;
-}
-
-function edit(text: string, name: string, input: string): string | undefined {
-  if (name === 'backspace') return text.slice(0, -1);
-  const t = typed(name, input);
-  return t === undefined ? undefined : text + t;
-}
 
 /**
  * The whole keyboard, as a pure function of the state and one key: an open dialog takes every key first (Esc
@@ -90,18 +86,50 @@ export function handleKey(s: UIState, name: string, input: string, bindings: Key
     }
     case 'detach':
       return detach(s);
-    case 'launch':
-      return dialog({ kind: 'unavailable', title: 'Launch router', message: NOT_BUILT.launch });
+    case 'launch': {
+      const r = s.router.available && s.router.data.state !== 'not-launched' ? s.router.data : undefined;
+      return dialog({
+        kind: 'launch',
+        form: {
+          driver: r?.driver ?? 'vxlan',
+          nickname: r?.nickname ?? '',
+          range: r?.range ?? '',
+          peers: '',
+          passwordFile: '',
+        },
+        field: 1,
+        busy: false,
+      });
+    }
     case 'connect':
-      return dialog({ kind: 'unavailable', title: 'Connect peer', message: NOT_BUILT.connect });
-    case 'forget':
-      return dialog({ kind: 'unavailable', title: 'Forget peer', message: NOT_BUILT.forget });
-    case 'reset':
-      return dialog({ kind: 'unavailable', title: 'Reset router', message: NOT_BUILT.reset });
+      return dialog({ kind: 'connect', input: '', busy: false });
+    case 'forget': {
+      const targets = s.router.available ? s.router.data.connections.map((c) => c.target) : [];
+      if (targets.length === 0)
+        return { actions: [eventAction('forget: no connection targets to forget (c connects one)')] };
+      const peer = s.focus === 'peers' ? peerRows(s)[selectedIndex(s, 'peers')] : undefined;
+      const at = targets.findIndex((t) => peer && t.split(':')[0] === peer.address);
+      return dialog({ kind: 'forget', targets, selected: Math.max(0, at), busy: false });
+    }
+    case 'reset': {
+      const r = s.router.available ? s.router.data : undefined;
+      const expect = r?.nickname ?? 'reset';
+      return dialog({
+        kind: 'typeConfirm',
+        title: 'Reset the router',
+        message: `Reset removes what the router created on this host: the VXLAN device, gossip state and its settings (${r?.driver ?? 'no'} driver${r?.peers.length ? `, ${r.peers.length} peer(s) known` : ''}). Attachments stay. Needed before switching drivers.`,
+        expect,
+        typed: '',
+        intent: { kind: 'reset' },
+        busy: false,
+      });
+    }
     case 'addPing':
-      return dialog({ kind: 'unavailable', title: 'Add ping check', message: NOT_BUILT.addPing });
+      return dialog({ kind: 'addPing', from: '', target: '', field: 1, busy: false });
     case 'dockerd':
-      return dialog({ kind: 'unavailable', title: 'dockerd options', message: NOT_BUILT.dockerd });
+      return { actions: [{ type: 'dialog', dialog: openDockerd() }], effect: { kind: 'dockerdLoad' } };
+    default:
+      return none;
   }
 }
 
@@ -114,27 +142,15 @@ function details(s: UIState): KeyOutcome {
         ? trafficRows(s)[i]?.id
         : s.focus === 'peers'
           ? peerRows(s)[i]?.name
-          : pingRows(s)[i] && `${pingRows(s)[i]!.source}->${pingRows(s)[i]!.target}`;
+          : pingRows(s)[i]?.id;
   if (row === undefined) return none;
   return dialog({ kind: 'details', pane: s.focus, row });
 }
 
 function detach(s: UIState): KeyOutcome {
   const c = s.focus === 'containers' ? selectedContainer(s) : undefined;
-  if (!c?.attachment) {
-    return {
-      actions: [
-        {
-          type: 'event',
-          event: {
-            at: Date.now(),
-            level: 'error',
-            text: 'detach: select an attached container in Containers first',
-          },
-        },
-      ],
-    };
-  }
+  if (!c?.attachment)
+    return { actions: [eventAction('detach: select an attached container in Containers first')] };
   const cidrs = c.attachment.cidrs;
   const intent: Intent = { kind: 'detach', container: c.name, cidrs: [] };
   if (cidrs.length <= 1) {
@@ -158,14 +174,22 @@ function detach(s: UIState): KeyOutcome {
 }
 
 function dialogKey(s: UIState, d: Dialog, name: string, input: string, bindings: KeyBindings): KeyOutcome {
+  if (d.kind === 'dockerd') return dockerdKey(s, d, name, input, bindings);
   if (name === 'escape') return dialog(undefined);
   switch (d.kind) {
+    case 'launch':
+      return launchKey(d, name, input, bindings);
+    case 'connect':
+      return connectKey(d, name, input);
+    case 'forget':
+      return forgetKey(d, name, bindings);
+    case 'addPing':
+      return addPingKey(d, name, input);
     case 'help':
       return commandFor(bindings, name) === 'help' || name === 'q' || name === 'return'
         ? dialog(undefined)
         : none;
     case 'details':
-    case 'unavailable':
       return name === 'return' ? dialog(undefined) : none;
     case 'attachPick': {
       const list = attachable(s);

@@ -24,6 +24,12 @@ export const COMMANDS = [
   'addPing',
   'dockerd',
   'reset',
+  'dockerdEdit',
+  'dockerdUnset',
+  'dockerdRevert',
+  'dockerdDiff',
+  'dockerdApply',
+  'dockerdRollback',
 ] as const;
 export type Command = (typeof COMMANDS)[number];
 
@@ -37,6 +43,8 @@ export interface Binding {
   panes?: readonly PaneId[];
   /** Whether the footer lists it at all (movement keys are only in the help). */
   footer: boolean;
+  /** Where the key works: the main screen (absent) or inside the dockerd options editor. */
+  scope?: 'dockerd';
 }
 
 export type KeyBindings = Record<Command, Binding>;
@@ -74,9 +82,51 @@ export const defaultKeyBindings: KeyBindings = {
   reset: {
     keys: ['R'],
     label: 'reset',
-    help: 'reset the router',
+    help: 'reset router (type name)',
     panes: ['peers'],
-    footer: false,
+    footer: true,
+  },
+  dockerdEdit: {
+    keys: ['return', 'e'],
+    label: 'edit',
+    help: 'in o: edit the value',
+    footer: true,
+    scope: 'dockerd',
+  },
+  dockerdUnset: {
+    keys: ['u'],
+    label: 'unset',
+    help: 'in o: unset to default',
+    footer: true,
+    scope: 'dockerd',
+  },
+  dockerdRevert: {
+    keys: ['x'],
+    label: 'revert',
+    help: 'in o: drop the edit',
+    footer: true,
+    scope: 'dockerd',
+  },
+  dockerdDiff: {
+    keys: ['d'],
+    label: 'diff',
+    help: 'in o: diff of the files',
+    footer: true,
+    scope: 'dockerd',
+  },
+  dockerdApply: {
+    keys: ['a'],
+    label: 'apply',
+    help: 'in o: apply (type host)',
+    footer: true,
+    scope: 'dockerd',
+  },
+  dockerdRollback: {
+    keys: ['r'],
+    label: 'rollback',
+    help: 'in o: roll back',
+    footer: true,
+    scope: 'dockerd',
   },
 };
 
@@ -115,15 +165,29 @@ export function keyName(input: string, key: KeyEvent): string {
   return input;
 }
 
-export function commandFor(bindings: KeyBindings, name: string): Command | undefined {
-  return COMMANDS.find((c) => bindings[c].keys.includes(name));
+export type Scope = 'main' | 'dockerd';
+const scopeOf = (b: Binding): Scope => b.scope ?? 'main';
+
+export function commandFor(bindings: KeyBindings, name: string, scope: Scope = 'main'): Command | undefined {
+  return COMMANDS.find((c) => scopeOf(bindings[c]) === scope && bindings[c].keys.includes(name));
 }
 
-/** Keys bound to more than one command: a remap that would make a key ambiguous. */
+/** Keys bound to more than one command where both work: a remap that would make a key ambiguous. */
 export function keyConflicts(bindings: KeyBindings): { key: string; commands: Command[] }[] {
   const byKey = new Map<string, Command[]>();
-  for (const c of COMMANDS) for (const k of bindings[c].keys) byKey.set(k, [...(byKey.get(k) ?? []), c]);
-  return [...byKey.entries()].filter(([, cs]) => cs.length > 1).map(([key, commands]) => ({ key, commands }));
+  for (const c of COMMANDS)
+    for (const k of bindings[c].keys) {
+      const at = `${scopeOf(bindings[c])} ${k}`;
+      byKey.set(at, [...(byKey.get(at) ?? []), c]);
+    }
+  return [...byKey.entries()]
+    .filter(([, cs]) => cs.length > 1)
+    .map(([at, commands]) => ({ key: at.slice(at.indexOf(' ') + 1), commands }));
+}
+
+/** Commands of a scope in table order, for the footer of a dialog that has its own keys. */
+export function scopeCommands(bindings: KeyBindings, scope: Scope): Command[] {
+  return COMMANDS.filter((c) => scopeOf(bindings[c]) === scope && bindings[c].footer);
 }
 
 /** How a key is written in the footer and help: `Tab`, `S-Tab`, `Enter`, `↑`, `^C`. */
@@ -146,7 +210,7 @@ export function displayKey(k: string, arrows = true): string {
 
 /** The footer's commands for the focused pane: the pane's own first, then the global ones, in table order. */
 export function footerCommands(bindings: KeyBindings, pane: PaneId): Command[] {
-  const shown = COMMANDS.filter((c) => bindings[c].footer);
+  const shown = COMMANDS.filter((c) => bindings[c].footer && scopeOf(bindings[c]) === 'main');
   return [
     ...shown.filter((c) => bindings[c].panes?.includes(pane)),
     ...shown.filter((c) => !bindings[c].panes),

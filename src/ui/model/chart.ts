@@ -21,13 +21,48 @@ export function resample(values: readonly number[], width: number): (number | un
  * first is "nothing"). Any non-zero value shows at least the lowest visible level.
  */
 export function sparkline(values: readonly number[], width: number, levels: readonly string[]): string {
-  const points = resample(values, width);
+  return levelsOf(resample(values, width), levels);
+}
+
+/** How a window of `windowMs` fits `width` columns: whole seconds per column, and the columns used. */
+export function slotsFor(width: number, windowMs = 60_000): { slotMs: number; columns: number } {
+  const slotMs = Math.max(1, Math.ceil(windowMs / 1000 / Math.max(1, width))) * 1000;
+  return { slotMs, columns: Math.min(width, Math.ceil(windowMs / slotMs)) };
+}
+
+/**
+ * Points for a chart whose columns are fixed slots of wall-clock time (each the largest value measured in
+ * it), the newest slot, the one `now` is in, on the right. The chart moves one column when a slot begins,
+ * not with every sample, so a quiet minute redraws once per slot rather than once a second; slots with no
+ * sample are blank.
+ */
+export function slotted(
+  values: readonly number[],
+  at: readonly number[],
+  now: number,
+  width: number,
+  windowMs = 60_000,
+): (number | undefined)[] {
+  const { slotMs, columns } = slotsFor(width, windowMs);
+  const newest = Math.floor(now / slotMs);
+  const out: (number | undefined)[] = Array<undefined>(width).fill(undefined);
+  for (let i = 0; i < values.length; i++) {
+    const age = newest - Math.floor(at[i]! / slotMs);
+    if (age < 0 || age >= columns) continue;
+    const col = width - 1 - age;
+    out[col] = Math.max(out[col] ?? 0, values[i]!);
+  }
+  return out;
+}
+
+/** A one-line chart of points that are already one per column (see `slotted`). */
+export function levelsOf(points: readonly (number | undefined)[], glyphs: readonly string[]): string {
   const top = Math.max(0, ...points.map((p) => p ?? 0));
-  const steps = levels.length - 1;
+  const steps = glyphs.length - 1;
   return points
     .map((p) => {
-      if (p === undefined || p <= 0 || top === 0) return levels[0]!;
-      return levels[Math.max(1, Math.round((p / top) * steps))]!;
+      if (p === undefined || p <= 0 || top === 0) return glyphs[0]!;
+      return glyphs[Math.max(1, Math.round((p / top) * steps))]!;
     })
     .join('');
 }

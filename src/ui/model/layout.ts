@@ -63,7 +63,7 @@ export function layoutFor(cols: number, rows: number, banner = false): LayoutRes
       },
     };
   }
-  const top = Math.max(4, Math.floor(body * 0.2));
+  const top = Math.max(5, Math.floor(body * 0.25));
   const containers = Math.max(6, Math.floor((body - top) / 2));
   const traffic = body - top - containers;
   const half = Math.floor(cols / 2);

@@ -38,6 +38,8 @@ export function ratesBetween(prev: CounterSample, next: CounterSample): Map<stri
 export interface Series {
   rx: number[];
   tx: number[];
+  /** When each point was measured (ms since the epoch, agent clock). */
+  at: number[];
 }
 
 /**
@@ -47,12 +49,17 @@ export interface Series {
 export function pushRates(
   history: ReadonlyMap<string, Series>,
   rates: ReadonlyMap<string, Rate>,
+  at: number,
   max = HISTORY,
 ): Map<string, Series> {
   const out = new Map<string, Series>();
   for (const [name, r] of rates) {
-    const old = history.get(name) ?? { rx: [], tx: [] };
-    out.set(name, { rx: [...old.rx, r.rx].slice(-max), tx: [...old.tx, r.tx].slice(-max) });
+    const old = history.get(name) ?? { rx: [], tx: [], at: [] };
+    out.set(name, {
+      rx: [...old.rx, r.rx].slice(-max),
+      tx: [...old.tx, r.tx].slice(-max),
+      at: [...old.at, at].slice(-max),
+    });
   }
   return out;
 }

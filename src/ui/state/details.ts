@@ -1,6 +1,7 @@
 import type { PaneId } from '../model/panes.js';
 import { formatRate } from '../model/rates.js';
 import type { UIState } from './model.js';
+import { connectionText } from '../components/PeersPane.js';
 import { containerRows, peerRows, pingRows, trafficRows } from './rows.js';
 
 /** The Enter view of one row: label/value pairs, pure so a frame test can pin them. */
@@ -55,29 +56,39 @@ export function detailsFor(
     }
     case 'peers': {
       const p = peerRows(s).find((x) => x.name === row);
-      return p
-        ? {
-            title: `Peer ${p.name}`,
-            fields: [
-              ['nickname', p.nickname],
-              ['address', p.address],
-              ['gossip', p.gossip],
-              ['data plane', p.dataPlane],
-            ],
-          }
-        : { title: row, fields: [['', 'gone']] };
+      if (!p) return { title: row, fields: [['', 'gone']] };
+      const conn = s.router.available
+        ? s.router.data.connections.find((c) => c.target.split(':')[0] === p.address)
+        : undefined;
+      return {
+        title: `Peer ${p.name}${p.self ? ' (this host)' : ''}`,
+        fields: [
+          ['nickname', p.nickname],
+          ['address', p.address],
+          ['gossip', p.gossip],
+          ['data plane', p.self ? 'this host' : p.dataPlane.state],
+          ['rtt', p.dataPlane.rttMs === null ? '-' : `${p.dataPlane.rttMs} ms`],
+          ['why', p.dataPlane.detail ?? '-'],
+          ['checked at', p.dataPlane.checkedAt ?? '-'],
+          ['connection', conn ? connectionText(conn) : 'not a connection target (known through gossip)'],
+        ],
+      };
     }
     case 'pings': {
-      const p = pingRows(s).find((x) => `${x.source}->${x.target}` === row);
-      return p
-        ? {
-            title: `Ping ${p.source} -> ${p.target}`,
-            fields: [
-              ['last rtt', p.lastRttMs === null ? 'lost' : `${p.lastRttMs} ms`],
-              ['loss', `${Math.round(p.loss * 100)}%`],
-            ],
-          }
-        : { title: row, fields: [['', 'gone']] };
+      const p = pingRows(s).find((x) => x.id === row);
+      if (!p) return { title: row, fields: [['', 'gone']] };
+      const w = p.window;
+      return {
+        title: `Ping ${p.label}`,
+        fields: [
+          ['state', `${p.state} since ${p.since}`],
+          ['last rtt', p.lastRttMs === null ? 'lost' : `${p.lastRttMs} ms`],
+          [`last ${w.seconds} s`, `${w.received}/${w.sent} answered, ${w.lossPct}% lost`],
+          ['rtt min/avg/max', w.rttMs ? `${w.rttMs.min}/${w.rttMs.avg}/${w.rttMs.max} ms` : '-'],
+          ['kind', p.kind === 'auto' ? 'automatic (container -> peer)' : 'added by an operator'],
+          ...(p.error ? ([['error', p.error]] as [string, string][]) : []),
+        ],
+      };
     }
   }
 }

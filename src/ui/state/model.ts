@@ -1,4 +1,6 @@
-import type { ContainerRow, Result } from '../../agent/api/index.js';
+import type { ContainerRow, PeerRates, PingCheck, Result } from '../../agent/api/index.js';
+import type { DriverName, PeerStatus, RouterStatus } from '../../router/driver.js';
+import type { DockerdEditor } from './dockerd.js';
 import type { PaneId } from '../model/panes.js';
 import type { CounterSample, Rate, Series } from '../model/rates.js';
 
@@ -12,23 +14,11 @@ export type Connection =
 /** A pane's data source: either there and its rows, or not, with the plain reason the pane shows. */
 export type Feature<T> = { available: true; data: T } | { available: false; reason: string };
 
-/** What the Peers pane shows once the mesh router exists (src/router); the shape it will plug into. */
-export interface PeerRow {
-  name: string;
-  nickname: string;
-  address: string;
-  gossip: 'alive' | 'suspect' | 'failed' | 'left';
-  dataPlane: 'ok' | 'unreachable' | 'mtu' | 'unknown';
-}
+/** A row of the Peers pane: a mesh member as the router reports it (gossip and data plane measured apart). */
+export type PeerRow = PeerStatus;
 
-/** What the Ping checks pane shows once telemetry exists (src/telemetry). */
-export interface PingCheckRow {
-  source: string;
-  target: string;
-  lastRttMs: number | null;
-  loss: number;
-  history: (number | null)[];
-}
+/** A row of the Ping checks pane, as telemetry reports it. */
+export type PingCheckRow = PingCheck;
 
 export interface UIEvent {
   at: number;
@@ -37,7 +27,18 @@ export interface UIEvent {
 }
 
 /** What a confirmed dialog does. */
-export type Intent = { kind: 'detach'; container: string; cidrs: string[] };
+export type Intent = { kind: 'detach'; container: string; cidrs: string[] } | { kind: 'reset' };
+
+/** The launch form's fields, as typed. */
+export interface LaunchForm {
+  driver: DriverName;
+  nickname: string;
+  range: string;
+  /** Underlay addresses, separated by spaces or commas. */
+  peers: string;
+  passwordFile: string;
+}
+export const LAUNCH_FIELDS = ['driver', 'nickname', 'range', 'peers', 'passwordFile'] as const;
 
 export type Dialog =
   | { kind: 'help' }
@@ -55,7 +56,11 @@ export type Dialog =
       busy: boolean;
       error?: string;
     }
-  | { kind: 'unavailable'; title: string; message: string };
+  | { kind: 'launch'; form: LaunchForm; field: number; busy: boolean; error?: string; hint?: string }
+  | { kind: 'connect'; input: string; busy: boolean; error?: string }
+  | { kind: 'forget'; targets: string[]; selected: number; busy: boolean; error?: string }
+  | { kind: 'addPing'; from: string; target: string; field: number; busy: boolean; error?: string }
+  | DockerdEditor;
 
 export interface TrafficState {
   /** Why there are no counters, when there are none. */
@@ -72,8 +77,10 @@ export interface UIState {
   status: AgentStatus | undefined;
   containers: ContainerRow[];
   traffic: TrafficState;
-  peers: Feature<PeerRow[]>;
+  router: Feature<RouterStatus>;
   pings: Feature<PingCheckRow[]>;
+  /** Per-peer traffic captured on the underlay (telemetry's `rates`). */
+  peerRates: Feature<PeerRates[]>;
   events: UIEvent[];
   focus: PaneId;
   selected: Record<PaneId, number>;
@@ -85,17 +92,11 @@ export interface UIState {
   minute: number;
 }
 
-/** Until src/router and src/telemetry land, their panes say so instead of showing numbers. */
-export const NOT_BUILT = {
-  peers: 'router not launched: the mesh router is not built yet, so no peers',
-  pings: 'ping checks: not built yet (telemetry is coming)',
-  peerTraffic: 'per peer: not built yet (needs the mesh router)',
-  launch: 'Launching the mesh router is not built yet; `xnet-tui launch` will come with it.',
-  connect: 'Connecting peers needs the mesh router, which is not built yet.',
-  forget: 'Forgetting peers needs the mesh router, which is not built yet.',
-  reset: 'Resetting the router needs the mesh router, which is not built yet.',
-  addPing: 'Ping checks are not built yet (telemetry).',
-  dockerd: 'Changing dockerd options from the UI is not built yet; `xnet-tui dockerd` will come first.',
+/** What the panes say before the agent has answered for them. */
+export const WAITING = {
+  router: 'asking the agent about the mesh router…',
+  pings: 'asking the agent for ping checks…',
+  peerRates: 'per peer: asking the agent for captured rates…',
 } as const;
 
 export function initialState(host: string, socket: string, now = Date.now()): UIState {
@@ -105,8 +106,9 @@ export function initialState(host: string, socket: string, now = Date.now()): UI
     status: undefined,
     containers: [],
     traffic: { unavailable: undefined, last: undefined, rates: new Map(), history: new Map() },
-    peers: { available: false, reason: NOT_BUILT.peers },
-    pings: { available: false, reason: NOT_BUILT.pings },
+    router: { available: false, reason: WAITING.router },
+    pings: { available: false, reason: WAITING.pings },
+    peerRates: { available: false, reason: WAITING.peerRates },
     events: [],
     focus: 'containers',
     selected: { peers: 0, containers: 0, traffic: 0, pings: 0 },

@@ -1,7 +1,9 @@
-import type { ContainerRow } from '../../agent/api/index.js';
+import type { ContainerRow, PeerRates } from '../../agent/api/index.js';
+import type { RouterStatus } from '../../router/driver.js';
+import type { DockerdCheck, DockerdEditor } from './dockerd.js';
 import { nextPane, type PaneId } from '../model/panes.js';
 import { pushRates, ratesBetween, type CounterSample } from '../model/rates.js';
-import type { AgentStatus, Connection, Dialog, UIEvent, UIState } from './model.js';
+import type { AgentStatus, Connection, Dialog, Feature, PingCheckRow, UIEvent, UIState } from './model.js';
 import { rowCount, selectedIndex } from './rows.js';
 
 export type Action =
@@ -15,10 +17,22 @@ export type Action =
   | { type: 'cyclePane'; step: 1 | -1 }
   | { type: 'move'; delta: number }
   | { type: 'dialog'; dialog: Dialog | undefined }
-  | { type: 'dialogFailed'; message: string }
+  | { type: 'dialogFailed'; message: string; hint?: string }
   | { type: 'editFilter'; editing: boolean }
   | { type: 'setFilter'; text: string }
-  | { type: 'tick'; now: number };
+  | { type: 'tick'; now: number }
+  | { type: 'router'; router: Feature<RouterStatus> }
+  | { type: 'pings'; pings: Feature<PingCheckRow[]> }
+  | { type: 'peerRates'; peerRates: Feature<PeerRates[]> }
+  /** Merged into the dockerd editor if it is still open. */
+  | { type: 'dockerd'; update: Partial<Omit<DockerdEditor, 'kind'>> }
+  /** The agent's verdict on a typed value; dropped if the operator has typed on since. */
+  | { type: 'dockerdCheck'; check: DockerdCheck };
+
+/** A feature that is still unavailable for the same reason is the same state (no re-render, no bytes). */
+function feature<T>(old: Feature<T>, next: Feature<T>): Feature<T> {
+  return !old.available && !next.available && old.reason === next.reason ? old : next;
+}
 
 const MAX_EVENTS = 50;
 
@@ -44,7 +58,7 @@ export function reducer(s: UIState, a: Action): UIState {
           unavailable: undefined,
           last: a.sample,
           rates,
-          history: prev ? pushRates(s.traffic.history, rates) : s.traffic.history,
+          history: prev ? pushRates(s.traffic.history, rates, a.sample.at) : s.traffic.history,
         },
       };
     }
@@ -74,7 +88,10 @@ export function reducer(s: UIState, a: Action): UIState {
     case 'dialogFailed': {
       const d = s.dialog;
       if (!d || !('busy' in d)) return s;
-      return { ...s, dialog: { ...d, busy: false, error: a.message } };
+      return {
+        ...s,
+        dialog: { ...d, busy: false, error: a.message, ...(d.kind === 'launch' ? { hint: a.hint } : {}) },
+      };
     }
     case 'editFilter':
       return { ...s, editingFilter: a.editing };
@@ -84,6 +101,25 @@ export function reducer(s: UIState, a: Action): UIState {
         filters: { ...s.filters, [s.focus]: a.text },
         selected: { ...s.selected, [s.focus]: 0 },
       };
+    case 'router': {
+      const router = feature(s.router, a.router);
+      return router === s.router ? s : { ...s, router };
+    }
+    case 'pings': {
+      const pings = feature(s.pings, a.pings);
+      return pings === s.pings ? s : { ...s, pings };
+    }
+    case 'peerRates': {
+      const peerRates = feature(s.peerRates, a.peerRates);
+      return peerRates === s.peerRates ? s : { ...s, peerRates };
+    }
+    case 'dockerd':
+      return s.dialog?.kind === 'dockerd' ? { ...s, dialog: { ...s.dialog, ...a.update } } : s;
+    case 'dockerdCheck': {
+      const d = s.dialog;
+      if (d?.kind !== 'dockerd' || d.phase !== 'edit' || d.input !== a.check.input) return s;
+      return { ...s, dialog: { ...d, check: a.check } };
+    }
     case 'tick': {
       const minute = Math.floor(a.now / 60_000);
       return minute === s.minute ? s : { ...s, minute };

@@ -1,4 +1,4 @@
-import type { ContainerRow } from '../../agent/api/index.js';
+import type { ContainerRow, RateSample } from '../../agent/api/index.js';
 import type { PaneId } from '../model/panes.js';
 import { containerRate, type Rate, type Series } from '../model/rates.js';
 import type { PeerRow, PingCheckRow, UIState } from './model.js';
@@ -33,7 +33,7 @@ export interface TrafficRow {
   label: string;
   /** The interface the numbers come from. */
   ifname: string;
-  kind: 'bridge' | 'container';
+  kind: 'bridge' | 'container' | 'peer';
   series: Series | undefined;
   rate: Rate | undefined;
   /** Set when the row has no numbers, with why. */
@@ -41,7 +41,7 @@ export interface TrafficRow {
 }
 
 function flip(s: Series | undefined): Series | undefined {
-  return s && { rx: s.tx, tx: s.rx };
+  return s && { rx: s.tx, tx: s.rx, at: s.at };
 }
 
 /** The bridge, then each attached container (seen from inside: its rx is the host end's tx). */
@@ -72,17 +72,44 @@ export function trafficRows(s: UIState): TrafficRow[] {
       ...(c.running ? {} : { note: 'container stopped' }),
     });
   }
+  if (s.peerRates.available) {
+    for (const p of s.peerRates.data) {
+      const series = seriesOf(p.series);
+      const newest = p.series[p.series.length - 1];
+      rows.push({
+        id: `peer:${p.address}`,
+        label: `peer ${p.nickname ?? p.address}`,
+        ifname: p.address,
+        kind: 'peer',
+        series,
+        rate: newest && { rx: newest.rx.bytes, tx: newest.tx.bytes },
+      });
+    }
+  }
   return rows.filter((r) => matches(s.filters.traffic, r.label, r.ifname));
 }
 
+/** This host first, then the peers by name. */
 export function peerRows(s: UIState): PeerRow[] {
-  return s.peers.available
-    ? s.peers.data.filter((p) => matches(s.filters.peers, p.name, p.nickname, p.address))
-    : [];
+  if (!s.router.available) return [];
+  return s.router.data.peers
+    .filter((p) => matches(s.filters.peers, p.name, p.nickname, p.address, p.gossip, p.dataPlane.state))
+    .sort((a, b) => Number(b.self) - Number(a.self) || a.name.localeCompare(b.name));
 }
 
 export function pingRows(s: UIState): PingCheckRow[] {
-  return s.pings.available ? s.pings.data.filter((p) => matches(s.filters.pings, p.source, p.target)) : [];
+  return s.pings.available
+    ? s.pings.data.filter((p) => matches(s.filters.pings, p.label, p.from ?? 'host', p.target, p.state))
+    : [];
+}
+
+/** A telemetry series (one sample a second) as the chart's series. */
+function seriesOf(samples: readonly RateSample[]): Series {
+  return {
+    rx: samples.map((x) => x.rx.bytes),
+    tx: samples.map((x) => x.tx.bytes),
+    at: samples.map((x) => x.t),
+  };
 }
 
 export function rowCount(s: UIState, pane: PaneId): number {

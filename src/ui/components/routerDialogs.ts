@@ -1,0 +1,114 @@
+import type { Dialog, UIState } from '../state/model.js';
+import { LAUNCH_FIELDS } from '../state/model.js';
+import type { Theme } from '../theme/tokens.js';
+import { para, type DialogLine } from './DialogBox.js';
+
+export interface DialogView {
+  title: string;
+  lines: DialogLine[];
+}
+
+const LABEL: Record<(typeof LAUNCH_FIELDS)[number], string> = {
+  driver: 'driver',
+  nickname: 'nickname',
+  range: 'range',
+  peers: 'peers',
+  passwordFile: 'password file',
+};
+const PLACEHOLDER: Record<(typeof LAUNCH_FIELDS)[number], string> = {
+  driver: '',
+  nickname: '(the host name)',
+  range: '(10.32.0.0/12)',
+  peers: '(none; e.g. 198.18.0.1 198.18.0.2)',
+  passwordFile: '(none: gossip not encrypted)',
+};
+
+const caret = (theme: Theme): string => (theme.name === 'plain' ? '_' : '▏');
+const working = (theme: Theme, what: string): DialogLine => ({
+  text: `${what}${theme.glyph.ellipsis}`,
+  color: theme.color.warn,
+});
+
+/** The launch form, connect, forget and add-ping dialogs, as lines for the dialog box. */
+export function routerDialog(s: UIState, d: Dialog, theme: Theme, inner: number): DialogView | undefined {
+  const err = (e: string | undefined): DialogLine[] => (e ? para(e, inner, theme.color.error) : []);
+  switch (d.kind) {
+    case 'launch': {
+      const lines: DialogLine[] = LAUNCH_FIELDS.map((f, i) => {
+        const on = i === d.field && !d.busy;
+        const value =
+          f === 'driver'
+            ? `${theme.glyph.arrow === '->' ? '<' : '‹'} ${d.form.driver} ${theme.glyph.arrow === '->' ? '>' : '›'}`
+            : d.form[f] || (on ? '' : PLACEHOLDER[f]);
+        return {
+          text: `${on ? theme.glyph.bullet : ' '} ${LABEL[f].padEnd(13)} ${value}${on && f !== 'driver' ? caret(theme) : ''}`,
+          bold: on,
+          ...(!d.form[f] && f !== 'driver' && !on ? { color: theme.color.muted } : {}),
+        };
+      });
+      const r = s.router.available ? s.router.data : undefined;
+      lines.push({
+        text:
+          r && r.state !== 'not-launched'
+            ? `now: ${r.driver} ${r.state}; launching again keeps its settings and adds peers`
+            : 'vxlan is the default: kernel VXLAN, membership by Serf',
+        color: theme.color.muted,
+      });
+      if (d.busy) lines.push(working(theme, 'launching'));
+      lines.push(...err(d.error));
+      if (d.hint) lines.push(...para(d.hint, inner, theme.color.warn));
+      return { title: 'Launch the mesh router', lines };
+    }
+    case 'connect':
+      return {
+        title: 'Connect to a peer',
+        lines: [
+          { text: `peer: ${d.input}${d.busy ? '' : caret(theme)}`, bold: true },
+          {
+            text: "a peer's underlay address (host or host:port); one is enough, gossip finds the rest",
+            color: theme.color.muted,
+          },
+          ...(d.busy ? [working(theme, 'connecting')] : []),
+          ...err(d.error),
+        ],
+      };
+    case 'forget':
+      return {
+        title: 'Forget a connection target',
+        lines: [
+          ...d.targets.map((t, i) => {
+            const c = s.router.available ? s.router.data.connections.find((x) => x.target === t) : undefined;
+            return { text: `${t.padEnd(22)} ${c?.state ?? ''}`, inverse: i === d.selected };
+          }),
+          {
+            text: 'stops (re)connecting to it; a peer alive in gossip stays in the mesh',
+            color: theme.color.muted,
+          },
+          ...(d.busy ? [working(theme, 'forgetting')] : []),
+          ...err(d.error),
+        ],
+      };
+    case 'addPing':
+      return {
+        title: 'Add a ping check',
+        lines: [
+          {
+            text: `${d.field === 0 ? theme.glyph.bullet : ' '} from    ${d.from || (d.field === 0 ? '' : '(this host)')}${d.field === 0 && !d.busy ? caret(theme) : ''}`,
+            bold: d.field === 0,
+          },
+          {
+            text: `${d.field === 1 ? theme.glyph.bullet : ' '} target  ${d.target}${d.field === 1 && !d.busy ? caret(theme) : ''}`,
+            bold: d.field === 1,
+          },
+          {
+            text: 'from: a container name, or empty for the host; target: an address',
+            color: theme.color.muted,
+          },
+          ...(d.busy ? [working(theme, 'adding')] : []),
+          ...err(d.error),
+        ],
+      };
+    default:
+      return undefined;
+  }
+}

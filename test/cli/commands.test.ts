@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { commandWord, modulesFor } from '../../src/cli/commands.js';
+
+describe('which command modules a command line loads', () => {
+  it('the bare UI loads none; a command loads its own module only', () => {
+    expect(modulesFor(commandWord([]))).toEqual([]);
+    expect(modulesFor(commandWord(['--lab', 'h1']))).toEqual([]);
+    expect(modulesFor(commandWord(['--socket', '/run/x.sock', '--no-start']))).toEqual([]);
+    expect(modulesFor(commandWord(['--lab', 'h1', 'attach', '172.25.11.23/24', 'web']))).toEqual(['attach']);
+    expect(modulesFor(commandWord(['--json', 'detach', 'web']))).toEqual(['attach']);
+    expect(modulesFor(commandWord(['--lab', 'h2', 'connect', '198.18.0.1']))).toEqual(['router']);
+    expect(modulesFor(commandWord(['lab', 'up', '--hosts', '3']))).toEqual(['lab']);
+  });
+  it('help, or a word that is no command, loads them all so help and suggestions see every command', () => {
+    const all = ['agent', 'attach', 'ps', 'status', 'router', 'lab', 'dockerd'];
+    expect(modulesFor(commandWord(['--help']))).toEqual(all);
+    expect(modulesFor(commandWord(['help', 'attach']))).toEqual(all);
+    expect(modulesFor(commandWord(['atach']))).toEqual(all);
+    expect(modulesFor(commandWord(['constructor']))).toEqual(all);
+    // A value of --lab that happens to be a command name is not the command.
+    expect(modulesFor(commandWord(['--lab', 'ps']))).toEqual([]);
+  });
+});
