@@ -1,5 +1,6 @@
 import { stripVTControlCharacters } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UIState } from '../../src/ui/state/model.js';
 import { reducer } from '../../src/ui/state/reducer.js';
 import { defaultTheme, plainTheme } from '../../src/ui/theme/tokens.js';
@@ -11,6 +12,51 @@ const dockerd = (d: Partial<DockerdEditor>): UIState => ({
   dialog: { ...openDockerd(), view: dockerdView, ...d },
 });
 import { frameOf } from './frame.js';
+import type { RouterStatus } from '../../src/router/driver.js';
+import { WeaveApi } from '../../src/router/weave/api.js';
+import { connectionStatus, ipamStatus, peerStatuses } from '../../src/router/weave/status.js';
+import { startStandin, type Standin } from '../helpers/weave-standin.mjs';
+
+// The Weave mesh on screen: a STAND-IN Weave HTTP server (127.0.0.1, this process) serves a report shaped like
+// Weave 2.8.1's status structs with every connection state; the real API client reads it and the weave
+// driver's own mapping turns it into the RouterStatus the Peers pane draws.
+let standin: Standin;
+let weaveRouter: RouterStatus;
+beforeAll(async () => {
+  standin = await startStandin({
+    fixtureDir: join(import.meta.dirname, '..', 'fixtures', 'weave'),
+    fixture: 'mixed',
+    port: 0,
+  });
+  const report = await new WeaveApi(standin.addr).report();
+  const ctx = {
+    log: [
+      'INFO: 2026/11/25 09:00:10.000001 overlay_switch ->[7a:cc:00:00:00:03(three)] fastdp timed out waiting for vxlan heartbeat',
+    ],
+    pendingSince: new Map([['198.18.0.4:6783', NOW - 42_000]]),
+    now: NOW,
+  };
+  weaveRouter = {
+    driver: 'weave',
+    state: 'running',
+    nickname: report.Router.NickName,
+    name: report.Router.Name,
+    listen: '198.18.0.1',
+    range: report.IPAM?.Range ?? null,
+    encrypted: report.Router.Encryption,
+    bridge: { name: 'weave', mtu: 1376 },
+    underlayMtu: 1500,
+    peers: peerStatuses(report, ctx),
+    connections: report.Router.Connections.map((c) => connectionStatus(c, report, ctx)),
+    warnings: [],
+    ...(report.IPAM ? { ipam: ipamStatus(report.IPAM) } : {}),
+  };
+});
+afterAll(async () => {
+  await standin?.close();
+});
+const weaveState = (): UIState =>
+  reducer(meshState(), { type: 'router', router: { available: true, data: weaveRouter } });
 
 // Frames as tests (bandwhich-style): whole rendered screens at 80x24 and 160x48, compared to reviewed files
 // in __frames__/. A changed frame fails; review the new file and commit it with `vitest -u`.
@@ -86,6 +132,25 @@ const scenarios: Record<string, () => UIState> = {
   'mesh-peers-focused': () => ({ ...meshState(), focus: 'peers' }),
   'mesh-traffic-focused': () => ({ ...meshState(), focus: 'traffic' }),
   'mesh-pings-focused': () => ({ ...meshState(), focus: 'pings' }),
+  'weave-peers-focused': () => ({ ...weaveState(), focus: 'peers' }),
+  'weave-sleeve-details': () => ({
+    ...weaveState(),
+    focus: 'peers',
+    dialog: {
+      kind: 'details',
+      pane: 'peers',
+      row: weaveRouter.peers.find((p) => p.nickname === 'three')!.name,
+    },
+  }),
+  'weave-pending-details': () => ({
+    ...weaveState(),
+    focus: 'peers',
+    dialog: {
+      kind: 'details',
+      pane: 'peers',
+      row: weaveRouter.peers.find((p) => p.nickname === 'four')!.name,
+    },
+  }),
   'launch-form': () => ({
     ...meshState(),
     dialog: {

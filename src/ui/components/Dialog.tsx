@@ -1,6 +1,6 @@
 import { checkCidr, suggestCidr } from '../model/address.js';
 import { COMMANDS, displayKey, scopeCommands, type KeyBindings } from '../keys/keyBindings.js';
-import { fit } from '../model/layout.js';
+import { fit, wrapWords } from '../model/layout.js';
 import { detailsFor } from '../state/details.js';
 import type { Dialog as DialogState, UIState } from '../state/model.js';
 import { attachable } from '../state/rows.js';
@@ -61,7 +61,12 @@ export function Dialog({ state, dialog, bindings, theme, width, height }: Dialog
     case 'details': {
       const d = detailsFor(state, dialog.pane, dialog.row);
       title = d.title;
-      lines = d.fields.map(([k, v]) => ({ text: k ? `${k.padEnd(14)} ${v}` : v }));
+      // Values wrap under their own column: a Weave connection's "why sleeve" is the answer, not a teaser.
+      lines = d.fields.flatMap(([k, v]) =>
+        k
+          ? wrapWords(v, inner - 15).map((t, i) => ({ text: `${(i === 0 ? k : '').padEnd(14)} ${t}` }))
+          : [{ text: v }],
+      );
       break;
     }
     case 'attachPick': {

@@ -70,7 +70,13 @@ export function detailsFor(
           ['rtt', p.dataPlane.rttMs === null ? '-' : `${p.dataPlane.rttMs} ms`],
           ['why', p.dataPlane.detail ?? '-'],
           ['checked at', p.dataPlane.checkedAt ?? '-'],
-          ['connection', conn ? connectionText(conn) : 'not a connection target (known through gossip)'],
+          [
+            'connection',
+            conn
+              ? // The driver may give the same words as the data plane's "why": say them once.
+                connectionText(conn.reason === p.dataPlane.detail ? { ...conn, reason: undefined } : conn)
+              : 'not a connection target (known through gossip)',
+          ],
         ],
       };
     }
