@@ -3,48 +3,20 @@
 // tcpdump writing to /dev/null on the same interface (lab host h1's xnet bridge) with the same traffic in the
 // same run, and the agent's event-loop delay while it captures. Traffic: iperf3 UDP, 64-byte datagrams, from a
 // container on h1 to one on h2 (inside lab namespaces only). Prints figures; never fails on time.
-import { execFileSync, spawn } from 'node:child_process';
-import http from 'node:http';
-import Docker from 'dockerode';
-import { AgentConnection } from '../dist/agent/rpc.js';
-import { CLI_MAIN } from '../dist/agent/client.js';
-import { labHost } from '../dist/lab/layout.js';
-import { existingHosts } from '../dist/lab/lab.js';
+import { spawn } from 'node:child_process';
+import { benchMesh, call, cli, needEmptyLab } from './lab.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const RATES = (process.env.BENCH_RATES ?? '25000,50000,100000,150000,200000,300000,400000')
   .split(',')
   .map(Number);
-const cli = (...args) => execFileSync(process.execPath, [CLI_MAIN, ...args], { encoding: 'utf8' });
-if (existingHosts().length > 0) {
-  console.error('bench/capture needs the lab to itself: run `xnet-tui lab down` first');
-  process.exit(2);
-}
-const call = async (h, method, params) => {
-  const c = await AgentConnection.open(h.agentSocket);
-  try {
-    return await c.call(method, params);
-  } finally {
-    c.close();
-  }
-};
+needEmptyLab('bench/capture');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const [h1, h2] = [labHost(1), labHost(2)];
-cli('lab', 'up', '--hosts', '2');
-const pids = [];
-for (const [i, h] of [h1, h2].entries()) {
-  const docker = new Docker({ socketPath: h.dockerSocket, agent: new http.Agent({ keepAlive: false }) });
-  const c = await docker.createContainer({
-    name: 'bench',
-    Image: 'xnet/busybox:latest',
-    Cmd: ['sleep', '3600'],
-  });
-  await c.start();
-  pids.push((await c.inspect()).State.Pid);
-  await call(h, 'attach', { cidrs: [`172.25.11.${10 + i}/24`], container: 'bench' });
-  await call(h, 'launch', { nickname: h.name, ...(i > 0 ? { peers: [h1.address] } : {}) });
-}
+const {
+  hosts: [h1],
+  pids,
+} = await benchMesh(2, { join: true });
 for (let i = 0; i < 50; i++) {
   if ((await call(h1, 'rates', { seconds: 1 })).capture.state === 'running') break;
   await sleep(200);

@@ -2,50 +2,13 @@
 // bench/overlay: iperf3 TCP between containers on two lab hosts over the overlay, beside iperf3 between the
 // same two hosts on the underlay, in the same run; and the time from `connect` to the first cross-host ping
 // for a 3-host and a 10-host mesh. Prints figures; never fails on time.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import http from 'node:http';
-import Docker from 'dockerode';
-import { AgentConnection } from '../dist/agent/rpc.js';
-import { CLI_MAIN } from '../dist/agent/client.js';
-import { labHost } from '../dist/lab/layout.js';
-import { existingHosts } from '../dist/lab/lab.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { benchMesh as mesh, call, cli, needEmptyLab } from './lab.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const cli = (...args) => execFileSync(process.execPath, [CLI_MAIN, ...args], { encoding: 'utf8' });
-if (existingHosts().length > 0) {
-  console.error('bench/overlay needs the lab to itself: run `xnet-tui lab down` first');
-  process.exit(2);
-}
+needEmptyLab('bench/overlay');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const call = async (h, method, params) => {
-  const c = await AgentConnection.open(h.agentSocket);
-  try {
-    return await c.call(method, params);
-  } finally {
-    c.close();
-  }
-};
-
-async function mesh(n) {
-  cli('lab', 'up', '--hosts', String(n));
-  const hosts = Array.from({ length: n }, (_, i) => labHost(i + 1));
-  const pids = [];
-  for (const [i, h] of hosts.entries()) {
-    // A fresh agent per lab: a kept-alive socket to the previous lab's dockerd (same path) would EPIPE.
-    const docker = new Docker({ socketPath: h.dockerSocket, agent: new http.Agent({ keepAlive: false }) });
-    const c = await docker.createContainer({
-      name: 'bench',
-      Image: 'xnet/busybox:latest',
-      Cmd: ['sleep', '3600'],
-    });
-    await c.start();
-    pids.push((await c.inspect()).State.Pid);
-    await call(h, 'attach', { cidrs: [`172.25.11.${10 + i}/24`], container: 'bench' });
-    await call(h, 'launch', { nickname: h.name });
-  }
-  return { hosts, pids };
-}
 
 /** Mesh of n-1 hosts joined through h1; then host n connects, and we time its container's first reply from h1's. */
 async function connectToPing(n) {

@@ -21,7 +21,7 @@ export function registerAttach(program: Command): void {
   program
     .command('attach')
     .description(
-      'give a running container an interface (ethwe) on the xnet bridge with the addresses you choose',
+      "give a running container an interface (ethwe) on the router's bridge (xnet, or weave with the weave driver) with the addresses you choose",
     )
     .argument('<args...>', 'CIDR... CONTAINER')
     .addHelpText(

@@ -32,8 +32,14 @@ Examples:
   xnet-tui lab down`,
   );
 
-// The bare command opens the UI.
-program.action((_o: unknown, cmd: Command) => openTui(cmd));
+// `help COMMAND` works beside the root's own action (commander adds it only to programs without one).
+program.helpCommand(true);
+// The bare command opens the UI; a word that is no command gets commander's own "unknown command" and its
+// "(Did you mean ...?)", not "too many arguments".
+program.allowExcessArguments(true).action((_o: unknown, cmd: Command) => {
+  if (cmd.args.length > 0) (cmd as unknown as { unknownCommand(): never }).unknownCommand();
+  return openTui(cmd);
+});
 
 try {
   const wanted = modulesFor(commandWord(process.argv.slice(2)));

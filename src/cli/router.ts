@@ -132,7 +132,7 @@ export function registerRouter(program: Command): void {
   program
     .command('launch')
     .description(
-      'start the overlay router on this host (kernel VXLAN with Serf, or Weave Net) and connect to PEERs',
+      'start the overlay router on this host (kernel VXLAN with Serf, Open vSwitch with GRE, or Weave Net) and connect to PEERs',
     )
     .argument('[peers...]', 'underlay addresses of peers to join, host or host:port')
     .option(

@@ -106,7 +106,7 @@ export class Telemetry {
     this.#countersAt = at;
     if (!prev || at - second > 2_500) return;
     for (const spec of this.capture.specs()) {
-      const k = kernelExpected(spec.role, this.d.bridge, VXLAN_DEV, prev, now);
+      const k = kernelExpected(spec.role, this.#bridge, VXLAN_DEV, prev, now);
       if (k) this.capture.kernelSecond(spec.name, second, k);
     }
   }
@@ -122,25 +122,41 @@ export class Telemetry {
     }
     if (this.#underlay?.listen !== r.listen)
       this.#underlay = { listen: r.listen, dev: (await findUnderlay(this.d.netns, r.listen)).dev };
+    // The router's own bridge (xnet, weave, docker0 for ovs-gre); the underlay only where we can read the
+    // tunnel's headers (VXLAN): per-peer counts are the vxlan driver's.
     const specs: CaptureSpec[] = [
-      { name: this.d.bridge, role: 'bridge', filter: '', promiscuous: true },
-      { name: this.#underlay.dev, role: 'underlay', filter: `udp port ${VXLAN_PORT}`, promiscuous: false },
+      { name: r.bridge.name, role: 'bridge', filter: '', promiscuous: true },
+      ...(r.driver === 'vxlan'
+        ? [
+            {
+              name: this.#underlay.dev,
+              role: 'underlay',
+              filter: `udp port ${VXLAN_PORT}`,
+              promiscuous: false,
+            } as const,
+          ]
+        : []),
     ];
     const same = JSON.stringify(specs) === JSON.stringify(this.capture.specs());
     if (this.capture.running && same) return;
     if (this.capture.running) await this.capture.stop();
     this.capture.start(specs, (s) =>
       s.role === 'bridge'
-        ? `rx of the bridge's ports + tx of ${this.d.bridge} (netlink)`
+        ? `rx of the bridge's ports + tx of ${r.bridge.name} (netlink)`
         : `rx+tx of ${VXLAN_DEV}, 50 bytes of outer headers added per packet (netlink)`,
     );
     this.#captureState = { state: 'running', reason: null, since: new Date().toISOString() };
     this.d.log(`capture started on ${specs.map((s) => `${s.name} (${s.filter || 'all'})`).join(', ')}`);
   }
 
+  /** The bridge the running router plugs containers into. */
+  get #bridge(): string {
+    return this.#router?.bridge.name ?? this.d.bridge;
+  }
+
   rates(seconds = HISTORY_SECONDS): RatesResult {
     const attachments = this.d.store.current.attachments;
-    const bridgeSeconds = this.capture.seconds(this.d.bridge).slice(-seconds);
+    const bridgeSeconds = this.capture.seconds(this.#bridge).slice(-seconds);
     const macs = attachments.map((a) => macNumber(containerMac(a.containerId)));
     const underlaySeconds = this.#underlay ? this.capture.seconds(this.#underlay.dev).slice(-seconds) : [];
     const peers = (this.#router?.peers ?? []).filter((p) => !p.self);

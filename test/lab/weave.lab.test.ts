@@ -125,8 +125,8 @@ describe('the weave driver on a lab host (stand-in image and stand-in Weave API)
     expect(stateFile()).not.toContain('"router"');
   });
 
-  it('creates the router container as `weave launch` does, password in the environment only', async () => {
-    const r = await xnet([
+  const launchWeave = () =>
+    xnet([
       '--lab',
       'h1',
       'launch',
@@ -139,6 +139,9 @@ describe('the weave driver on a lab host (stand-in image and stand-in Weave API)
       '198.18.0.2',
       '--json',
     ]);
+
+  it('creates the router container as `weave launch` does, password in the environment only', async () => {
+    const r = await launchWeave();
     // This machine cannot start privileged containers (its capability bounding set lacks CAP_SYS_RESOURCE), so
     // dockerd creates the router and refuses to start it; elsewhere it starts. The specification is what we check.
     if (r.code !== 0) {
@@ -196,19 +199,7 @@ describe('the weave driver on a lab host (stand-in image and stand-in Weave API)
     expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).not.toContain('horse');
     expect(readFileSync(`/proc/${pid}/environ`, 'utf8')).toContain(`WEAVE_PASSWORD=${PASSWORD}`);
 
-    const r = await xnet([
-      '--lab',
-      'h1',
-      'launch',
-      '--driver',
-      'weave',
-      '--nickname',
-      'one',
-      '--password-file',
-      passwordFile,
-      '198.18.0.2',
-      '--json',
-    ]);
+    const r = await launchWeave();
     // Launched; exit 1 because the router reports a failed connection (the fixture's 198.18.0.9).
     expect(r.code, r.stderr).toBe(1);
     const l = JSON.parse(r.stdout) as { router: RouterStatus };

@@ -171,22 +171,7 @@ export class DockerdConfig {
           'the staged changes are already in effect; nothing to write',
           'xnet-tui dockerd show',
         );
-      const written = [pl.daemonJson, pl.dropIn].filter((f) => f !== null);
-      const b = await backup(
-        this.#backupDir,
-        written.map((f) => f.path),
-      );
-      return this.#run(
-        b,
-        async () => {
-          for (const f of written) await writeAtomic(f.path, f.after);
-        },
-        pl.dropIn !== null,
-        p.timeoutSeconds,
-        findings,
-        files,
-        async () => saveStaged(this.#stagedFile, []),
-      );
+      return this.#write(pl, p.timeoutSeconds, findings, files, async () => saveStaged(this.#stagedFile, []));
     });
   }
 
@@ -213,9 +198,8 @@ export class DockerdConfig {
         );
       }
       const files = planFiles(pl);
-      const written = [pl.daemonJson, pl.dropIn].filter((f) => f !== null);
       // Already in effect: no file to write, no restart.
-      if (written.length === 0)
+      if (pl.daemonJson === null && pl.dropIn === null)
         return {
           outcome: 'applied',
           reason: null,
@@ -226,21 +210,7 @@ export class DockerdConfig {
           findings,
           reattached: 0,
         };
-      const b = await backup(
-        this.#backupDir,
-        written.map((f) => f.path),
-      );
-      return this.#run(
-        b,
-        async () => {
-          for (const f of written) await writeAtomic(f.path, f.after);
-        },
-        pl.dropIn !== null,
-        timeoutSeconds,
-        findings,
-        files,
-        async () => undefined,
-      );
+      return this.#write(pl, timeoutSeconds, findings, files, async () => undefined);
     });
   }
 
@@ -271,6 +241,32 @@ export class DockerdConfig {
       );
       return { ...res, backup: last.id };
     });
+  }
+
+  /** Backs up the files the plan changes, writes them atomically, then restarts as #run does. */
+  async #write(
+    pl: Plan,
+    timeoutSeconds: number,
+    findings: Finding[],
+    files: ApplyResult['files'],
+    onSuccess: () => Promise<void>,
+  ): Promise<ApplyResult> {
+    const written = [pl.daemonJson, pl.dropIn].filter((f) => f !== null);
+    const b = await backup(
+      this.#backupDir,
+      written.map((f) => f.path),
+    );
+    return this.#run(
+      b,
+      async () => {
+        for (const f of written) await writeAtomic(f.path, f.after);
+      },
+      pl.dropIn !== null,
+      timeoutSeconds,
+      findings,
+      files,
+      onSuccess,
+    );
   }
 
   /** Writes, restarts, waits; on failure puts `b` back, restarts again, and says why with dockerd's log. */

@@ -1,4 +1,4 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
@@ -17,9 +17,9 @@ import type {
 } from '../driver.js';
 import type { DriverDeps } from '../registry.js';
 import { findUnderlay, type Underlay } from '../underlay.js';
-import { explainJoinError } from '../vxlan/driver.js';
-import { SERF_PORT, SerfProcess, killStaleSerf, readPasswordFile } from '../vxlan/serf.js';
-import { SerfRpc, type SerfMember } from '../vxlan/serf-rpc.js';
+import { SerfMembership } from '../membership.js';
+import { readPasswordFile } from '../vxlan/serf.js';
+import type { SerfMember } from '../vxlan/serf-rpc.js';
 import {
   detectDatapath,
   existingSwitch,
@@ -45,8 +45,6 @@ import type { Ovs } from './ovs.js';
 import { ourRoutes, readOvsStatus } from './status.js';
 import { UnderlayRecord, checksumOffloadOff, ethtoolTx, giveBackUnderlay, takeUnderlay } from './underlay.js';
 
-const SERF_RPC = '127.0.0.1:7373';
-const RETRY_EVERY_MS = 3_000;
 const RESYNC_EVERY_MS = 5_000;
 /** What this driver changed outside its own bridges, so reset can put it back even after an agent restart. */
 const SAVED_FILE = 'ovs-gre.json';
@@ -87,16 +85,22 @@ export class OvsGreDriver implements RouterDriver {
   #switch: OvsSwitch | undefined;
   #dockerBridge = 'docker0';
   #mtu: number | undefined;
-  #serf: SerfProcess | undefined;
-  #rpc: SerfRpc | undefined;
   #members: Member[] = [];
-  #joins = new Map<string, ConnectionStatus>();
   #forgotten = new Set<string>();
   #skipped: string[] = [];
-  #timers: NodeJS.Timeout[] = [];
-  #syncing: Promise<void> = Promise.resolve();
+  #resync: NodeJS.Timeout | undefined;
+  readonly #mesh: SerfMembership;
 
-  constructor(private readonly d: DriverDeps) {}
+  constructor(private readonly d: DriverDeps) {
+    this.#mesh = new SerfMembership({
+      stateDir: d.stateDir,
+      log: d.log,
+      addressOf: (m) => m.tags.addr ?? m.addr,
+      onChange: (members) => this.#plan(members),
+      transport: 'gre',
+      launchHint: 'launch it first: xnet-tui launch --driver ovs-gre',
+    });
+  }
 
   get #name(): string {
     return this.#underlay?.address ?? 'unlaunched';
@@ -128,10 +132,20 @@ export class OvsGreDriver implements RouterDriver {
     }
 
     // 1. Membership first: nothing else changes until we know no peer holds this subnet.
-    await this.#startSerf(underlay, settings, subnet, password);
+    await this.#mesh.start({
+      address: underlay.address,
+      tags: {
+        addr: underlay.address,
+        nick: settings.nickname,
+        subnet: subnet.subnet,
+        driver: 'ovs-gre',
+        xnet: VERSION,
+      },
+      ...(password ? { password } : {}),
+    });
     try {
       if (settings.peers.length > 0) await this.#join(settings.peers);
-      await this.#refreshMembers();
+      await this.#mesh.sync();
       const holder = subnetHolder(subnet.subnet, this.#name, this.#members);
       if (holder)
         throw badInput(
@@ -159,12 +173,9 @@ export class OvsGreDriver implements RouterDriver {
     }
     // 4. The OVS bridge, plugged into docker's bridge.
     await this.#ensureBridge(sw, this.#mtu);
-    // 5. GRE ports and routes, kept in step with the membership.
-    await this.#follow();
-    this.#timers.push(
-      setInterval(() => void this.#retryJoins(), RETRY_EVERY_MS),
-      setInterval(() => void this.#sync(), RESYNC_EVERY_MS),
-    );
+    // 5. GRE ports and routes, kept in step with the membership (and checked again now and then).
+    await this.#mesh.sync();
+    this.#resync = setInterval(() => void this.#mesh.sync(), RESYNC_EVERY_MS);
   }
 
   async #findDockerBridge(): Promise<string> {
@@ -177,49 +188,6 @@ export class OvsGreDriver implements RouterDriver {
     } catch {
       return 'docker0';
     }
-  }
-
-  async #startSerf(
-    u: Underlay,
-    s: LaunchSettings,
-    subnet: HostSubnet,
-    password: string | undefined,
-  ): Promise<void> {
-    await killStaleSerf(this.d.stateDir);
-    this.#serf = new SerfProcess({
-      name: u.address,
-      bind: u.address,
-      rpcAddr: SERF_RPC,
-      stateDir: this.d.stateDir,
-      tags: { addr: u.address, nick: s.nickname, subnet: subnet.subnet, driver: 'ovs-gre', xnet: VERSION },
-      ...(password ? { password } : {}),
-      log: this.d.log,
-    });
-    this.#serf.onStart = () => void this.#follow().catch((err: Error) => this.d.log(`serf: ${err.message}`));
-    await this.#serf.start();
-    this.#rpc = await SerfRpc.connect(SERF_RPC);
-    if (this.#serf.pid) await writeFile(join(this.d.stateDir, 'serf.pid'), String(this.#serf.pid));
-  }
-
-  /** Follows member events; each one brings the ports and routes in line with the membership. */
-  async #follow(): Promise<void> {
-    const rpc = this.#rpc ?? (await SerfRpc.connect(SERF_RPC));
-    this.#rpc = rpc;
-    rpc.onClose = () => {
-      if (this.#rpc !== rpc) return;
-      this.#rpc = undefined;
-      if (this.#timers.length > 0)
-        setTimeout(
-          () => void this.#follow().catch((err: Error) => this.d.log(`serf RPC: ${err.message}`)),
-          500,
-        );
-    };
-    await rpc.streamMembers(() => void this.#sync());
-    await this.#sync();
-  }
-
-  async #refreshMembers(): Promise<void> {
-    if (this.#rpc) this.#members = (await this.#rpc.members()).map(toMember);
   }
 
   async #dockerdOptions(subnet: HostSubnet, mtu: number, saved: Saved): Promise<void> {
@@ -279,28 +247,15 @@ export class OvsGreDriver implements RouterDriver {
     ]);
   }
 
-  #sync(): Promise<void> {
-    this.#syncing = this.#syncing.then(async () => {
-      const sw = this.#switch;
-      if (!this.#rpc || !sw || !this.#subnet) return;
-      try {
-        await this.#refreshMembers();
-        const plan = meshPlan(
-          { name: this.#name, subnet: this.#subnet.subnet },
-          this.#members,
-          this.#forgotten,
-        );
-        this.#skipped = plan.skipped;
-        await this.#syncPorts(sw.ovs, plan.ports);
-        await this.#syncRoutes(plan.routes);
-        for (const [target, c] of this.#joins)
-          if (this.#memberAt(target)?.status === 'alive')
-            this.#joins.set(target, { ...c, state: 'established', error: null });
-      } catch (err) {
-        this.d.log(`ovs-gre sync: ${(err as Error).message}`);
-      }
-    });
-    return this.#syncing;
+  /** A membership change: ports and routes follow it, once the switch is up (before that, only the members). */
+  async #plan(members: readonly SerfMember[]): Promise<void> {
+    this.#members = members.map(toMember);
+    const sw = this.#switch;
+    if (!sw || !this.#subnet) return;
+    const plan = meshPlan({ name: this.#name, subnet: this.#subnet.subnet }, this.#members, this.#forgotten);
+    this.#skipped = plan.skipped;
+    await this.#syncPorts(sw.ovs, plan.ports);
+    await this.#syncRoutes(plan.routes);
   }
 
   async #syncPorts(ovs: Ovs, wanted: ReturnType<typeof meshPlan>['ports']): Promise<void> {
@@ -347,59 +302,24 @@ export class OvsGreDriver implements RouterDriver {
     await ipBatch(this.d.netns, lines);
   }
 
-  #memberAt(target: string): Member | undefined {
-    const host = target.split(':')[0];
-    return this.#members.find((m) => m.address === host || m.name === host);
-  }
-
   async #join(peers: string[]): Promise<ConnectionStatus[]> {
-    const rpc = this.#rpc;
-    if (!rpc) throw failed('the router is not running', 'launch it first: xnet-tui launch --driver ovs-gre');
-    const results = await Promise.all(
-      peers.map(async (target): Promise<ConnectionStatus> => {
-        const addr = target.includes(':') ? target : `${target}:${SERF_PORT}`;
-        try {
-          await rpc.join([addr]);
-          return { target, state: 'established', error: null, transport: 'gre' };
-        } catch (err) {
-          return {
-            target,
-            state: 'failed',
-            error: explainJoinError((err as Error).message),
-            transport: 'gre',
-          };
-        }
-      }),
-    );
-    for (const r of results) {
-      this.#joins.set(r.target, r);
-      this.#forgotten.delete(r.target.split(':')[0]!);
-    }
+    const results = await this.#mesh.join(peers);
+    for (const r of results) this.#forgotten.delete(r.target.split(':')[0]!);
     return results;
   }
 
   async connect(peers: string[]): Promise<ConnectionStatus[]> {
     const results = await this.#join(peers);
-    await this.#sync();
+    await this.#mesh.sync();
     return results;
-  }
-
-  async #retryJoins(): Promise<void> {
-    const pending = [...this.#joins.values()].filter(
-      (c) => c.state !== 'established' || this.#memberAt(c.target)?.status === 'failed',
-    );
-    if (pending.length > 0 && this.#rpc)
-      await this.connect(pending.map((c) => c.target)).catch(() => undefined);
   }
 
   /** This host stops tunnelling to PEER: its GRE port and route go, until `connect PEER` again. */
   async forget(peers: string[]): Promise<string[]> {
-    const members = peers.filter((p) => this.#memberAt(p) !== undefined);
-    for (const p of peers) {
-      this.#joins.delete(p);
-      this.#forgotten.add(p.split(':')[0]!);
-    }
-    await this.#sync();
+    const members = peers.filter((p) => this.#mesh.memberAt(p) !== undefined);
+    this.#mesh.forget(peers);
+    for (const p of peers) this.#forgotten.add(p.split(':')[0]!);
+    await this.#mesh.sync();
     return members;
   }
 
@@ -417,21 +337,15 @@ export class OvsGreDriver implements RouterDriver {
   }
 
   async #halt(graceful: boolean): Promise<void> {
-    for (const t of this.#timers) clearInterval(t);
-    this.#timers = [];
-    await this.#syncing;
-    if (graceful) await this.#rpc?.leave().catch(() => undefined);
-    this.#rpc?.close();
-    this.#rpc = undefined;
-    await this.#serf?.stop(graceful);
-    this.#serf = undefined;
+    clearInterval(this.#resync);
+    this.#resync = undefined;
+    await this.#mesh.halt(graceful);
     this.#members = [];
   }
 
   /** Removes every trace, in the reverse order of launch; works from a fresh agent too (what it needs is on disk). */
   async reset(): Promise<void> {
     await this.#halt(true);
-    await killStaleSerf(this.d.stateDir);
     const saved = await this.#load();
     const ovs = await existingSwitch(this.d.stateDir);
     const privateDaemons = privatePid(this.d.stateDir, 'ovsdb-server') !== undefined;
@@ -469,14 +383,14 @@ export class OvsGreDriver implements RouterDriver {
         );
     }
     await this.#forgetFiles();
-    this.#joins.clear();
     this.#forgotten.clear();
     this.#settings = undefined;
   }
 
+  /** Serf's files and connect targets, and this driver's record. */
   async #forgetFiles(): Promise<void> {
-    for (const f of ['serf.snapshot', 'serf.keyring', 'serf.pid', SAVED_FILE])
-      await rm(join(this.d.stateDir, f), { force: true });
+    await this.#mesh.reset();
+    await rm(join(this.d.stateDir, SAVED_FILE), { force: true });
   }
 
   async #load(): Promise<Saved> {
@@ -484,7 +398,10 @@ export class OvsGreDriver implements RouterDriver {
       return Saved.parse(JSON.parse(await readFile(join(this.d.stateDir, SAVED_FILE), 'utf8')));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw failed(`${join(this.d.stateDir, SAVED_FILE)} is damaged: ${(err as Error).message}`);
+      throw failed(
+        `${join(this.d.stateDir, SAVED_FILE)} is damaged: ${(err as Error).message}`,
+        'it records what reset must put back (dockerd bip/mtu, the underlay, NIC offload): repair it by hand, or move it away and check `xnet-tui dockerd show` and `ip addr` yourself',
+      );
     }
   }
 
@@ -562,7 +479,7 @@ export class OvsGreDriver implements RouterDriver {
               : `waiting for BFD over ${p.name}`,
       };
     });
-    const joinsOnly = [...this.#joins.values()].filter(
+    const joinsOnly = this.#mesh.connections.filter(
       (c) => !tunnels.some((t) => t.target === c.target.split(':')[0]),
     );
     return {

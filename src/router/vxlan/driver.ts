@@ -1,11 +1,10 @@
-import { rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { failed } from '../../errors.js';
 import { run } from '../../net/exec.js';
 import { ensureBridge } from '../../net/bridge.js';
 import { addrs, ipBatch, link } from '../../net/ip.js';
 import { fdbBatch, fdbEntries, fdbPlan } from '../../net/fdb.js';
 import type { DriverDeps } from '../registry.js';
+import type { SerfMember } from './serf-rpc.js';
 import { VERSION } from '../../version.js';
 import { findUnderlay, type Underlay } from '../underlay.js';
 import type {
@@ -17,8 +16,8 @@ import type {
   RouterStatus,
 } from '../driver.js';
 import { probe } from './probe.js';
-import { SERF_PORT, SerfProcess, killStaleSerf, readPasswordFile } from './serf.js';
-import { SerfRpc, type SerfMember } from './serf-rpc.js';
+import { SERF_RPC, SerfMembership } from '../membership.js';
+import { readPasswordFile } from './serf.js';
 
 export const VXLAN_DEV = 'xnet-vx';
 export const VXLAN_PORT = 4789;
@@ -26,11 +25,9 @@ export const VXLAN_PORT = 4789;
 export const VNI = 0x786e;
 /** Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14). */
 export const VXLAN_OVERHEAD = 50;
-const SERF_RPC = '127.0.0.1:7373';
 /** The query peers answer before an address is attached anywhere. */
 const WHO_HAS = 'xnet-who-has';
 const PROBE_EVERY_MS = 1_000;
-const RETRY_EVERY_MS = 3_000;
 
 export type VxlanDeps = DriverDeps;
 
@@ -47,16 +44,21 @@ export class VxlanDriver implements RouterDriver {
   #settings: LaunchSettings | undefined;
   #underlay: Underlay | undefined;
   #mtu: number | undefined;
-  #serf: SerfProcess | undefined;
-  #rpc: SerfRpc | undefined;
-  #members: SerfMember[] = [];
   #dataPlane = new Map<string, DataPlane>();
-  #connections = new Map<string, ConnectionStatus>();
   #timers: NodeJS.Timeout[] = [];
-  #syncing: Promise<void> = Promise.resolve();
   #linkLocal: string | undefined;
+  readonly #mesh: SerfMembership;
 
-  constructor(private readonly d: VxlanDeps) {}
+  constructor(private readonly d: VxlanDeps) {
+    this.#mesh = new SerfMembership({
+      stateDir: d.stateDir,
+      log: d.log,
+      addressOf: (m) => m.tags.vtep ?? m.addr,
+      onChange: (members) => this.#programFdb(members),
+      answer: { query: WHO_HAS, reply: (address) => d.localOwner(address) ?? '' },
+      launchHint: 'launch it first: xnet-tui launch',
+    });
+  }
 
   get #name(): string {
     return this.#underlay?.address ?? 'unlaunched';
@@ -74,26 +76,17 @@ export class VxlanDriver implements RouterDriver {
     this.#linkLocal = await this.#bridgeLinkLocal();
 
     const password = settings.passwordFile ? await readPasswordFile(settings.passwordFile) : undefined;
-    await killStaleSerf(this.d.stateDir);
-    this.#serf = new SerfProcess({
-      name: underlay.address,
-      bind: underlay.address,
-      rpcAddr: SERF_RPC,
-      stateDir: this.d.stateDir,
+    await this.#mesh.start({
+      address: underlay.address,
       tags: { vtep: underlay.address, nick: settings.nickname, ll: this.#linkLocal ?? '', xnet: VERSION },
       ...(password ? { password } : {}),
-      log: this.d.log,
     });
-    this.#serf.onStart = () => void this.#follow().catch((err: Error) => this.d.log(`serf: ${err.message}`));
-    await this.#serf.start();
-    await this.#follow();
     if (settings.peers.length > 0) await this.connect(settings.peers);
     this.#timers.push(
       setInterval(
         () => void this.#probe().catch((err: Error) => this.d.log(`probe: ${err.message}`)),
         PROBE_EVERY_MS,
       ),
-      setInterval(() => void this.#retryJoins(), RETRY_EVERY_MS),
     );
   }
 
@@ -120,87 +113,25 @@ export class VxlanDriver implements RouterDriver {
     return undefined;
   }
 
-  /** Connects to serf's RPC and follows member events; each event re-syncs the FDB to the membership. */
-  async #follow(): Promise<void> {
-    this.#rpc?.close();
-    const rpc = await SerfRpc.connect(SERF_RPC);
-    this.#rpc = rpc;
-    if (this.#serf?.pid) await writeFile(join(this.d.stateDir, 'serf.pid'), String(this.#serf.pid));
-    rpc.onClose = () => {
-      if (this.#rpc !== rpc) return;
-      this.#rpc = undefined;
-      // Serf still running but the connection dropped: follow it again (a serf restart does this by itself).
-      if (this.#timers.length > 0)
-        setTimeout(
-          () => void this.#follow().catch((err: Error) => this.d.log(`serf RPC: ${err.message}`)),
-          500,
-        );
-    };
-    await rpc.streamMembers(() => this.#sync());
-    await rpc.answerQueries(WHO_HAS, (address) => this.d.localOwner(address) ?? '');
-    await this.#sync();
+  /** Head-end replication: one all-zeros FDB entry per alive peer's VTEP, none for the rest. */
+  async #programFdb(members: readonly SerfMember[]): Promise<void> {
+    const vteps = members
+      .filter((m) => m.status === 'alive' && m.name !== this.#name && m.tags.vtep)
+      .map((m) => m.tags.vtep!);
+    const current = await fdbEntries(this.d.netns, VXLAN_DEV);
+    await fdbBatch(this.d.netns, fdbPlan(VXLAN_DEV, current, vteps));
   }
 
-  #sync(): Promise<void> {
-    this.#syncing = this.#syncing.then(async () => {
-      const rpc = this.#rpc;
-      if (!rpc) return;
-      try {
-        this.#members = await rpc.members();
-        const vteps = this.#members
-          .filter((m) => m.status === 'alive' && m.name !== this.#name && m.tags.vtep)
-          .map((m) => m.tags.vtep!);
-        const current = await fdbEntries(this.d.netns, VXLAN_DEV);
-        await fdbBatch(this.d.netns, fdbPlan(VXLAN_DEV, current, vteps));
-        for (const [target, c] of this.#connections) {
-          if (this.#memberFor(target)?.status === 'alive')
-            this.#connections.set(target, { ...c, state: 'established', error: null });
-        }
-      } catch (err) {
-        this.d.log(`fdb sync: ${(err as Error).message}`);
-      }
-    });
-    return this.#syncing;
-  }
-
-  #memberFor(target: string): SerfMember | undefined {
-    const host = target.split(':')[0];
-    return this.#members.find((m) => m.addr === host || m.tags.vtep === host || m.name === target);
-  }
-
-  async connect(peers: string[]): Promise<ConnectionStatus[]> {
-    const rpc = this.#rpc;
-    if (!rpc) throw failed('the router is not running', 'launch it first: xnet-tui launch');
-    const results = await Promise.all(
-      peers.map(async (target): Promise<ConnectionStatus> => {
-        const addr = target.includes(':') ? target : `${target}:${SERF_PORT}`;
-        try {
-          await rpc.join([addr]);
-          return { target, state: 'established', error: null };
-        } catch (err) {
-          return { target, state: 'failed', error: explainJoinError((err as Error).message) };
-        }
-      }),
-    );
-    for (const r of results) this.#connections.set(r.target, r);
-    await this.#sync();
-    return results;
-  }
-
-  async #retryJoins(): Promise<void> {
-    const pending = [...this.#connections.values()].filter(
-      (c) => c.state !== 'established' || this.#memberFor(c.target)?.status === 'failed',
-    );
-    if (pending.length > 0 && this.#rpc)
-      await this.connect(pending.map((c) => c.target)).catch(() => undefined);
+  connect(peers: string[]): Promise<ConnectionStatus[]> {
+    return this.#mesh.connect(peers);
   }
 
   async forget(peers: string[]): Promise<void> {
-    for (const p of peers) this.#connections.delete(p);
+    this.#mesh.forget(peers);
   }
 
   async #probe(): Promise<void> {
-    const peers = this.#members.filter((m) => m.name !== this.#name && m.tags.ll);
+    const peers = this.#mesh.members.filter((m) => m.name !== this.#name && m.tags.ll);
     const targets = peers.map((m) => m.tags.ll!);
     if (!this.#mtu || targets.length === 0) return;
     const [small, full] = await Promise.all([
@@ -236,20 +167,13 @@ export class VxlanDriver implements RouterDriver {
   async #halt(graceful: boolean): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
-    if (graceful) await this.#rpc?.leave().catch(() => undefined);
-    this.#rpc?.close();
-    this.#rpc = undefined;
-    await this.#serf?.stop(graceful);
-    this.#serf = undefined;
-    this.#members = [];
+    await this.#mesh.halt(graceful);
     this.#dataPlane.clear();
   }
 
   async reset(): Promise<void> {
     await this.stop();
-    this.#connections.clear();
-    for (const f of ['serf.snapshot', 'serf.keyring', 'serf.pid'])
-      await rm(join(this.d.stateDir, f), { force: true });
+    await this.#mesh.reset();
     this.#settings = undefined;
     this.#mtu = undefined;
   }
@@ -260,8 +184,8 @@ export class VxlanDriver implements RouterDriver {
 
   /** Asks every alive peer whether it holds `address` (a Serf query); each agent answers from its own state. */
   async addressOwner(address: string): Promise<{ peer: string; container: string } | undefined> {
-    const others = this.#members.filter((m) => m.status === 'alive' && m.name !== this.#name);
-    if (!this.#rpc || others.length === 0) return undefined;
+    const others = this.#mesh.members.filter((m) => m.status === 'alive' && m.name !== this.#name);
+    if (!this.#mesh.running || others.length === 0) return undefined;
     // Through the serf CLI: the same query sent over our RPC client never reached the other members
     // (answers and acks came only from this host), while the CLI's does; see the note in the README.
     const { stdout } = await run('serf', [
@@ -281,12 +205,12 @@ export class VxlanDriver implements RouterDriver {
     const answers = Object.entries(responses).map(([from, payload]) => ({ from, payload }));
     const held = answers.find((a) => a.payload && a.from !== this.#name);
     if (!held) return undefined;
-    const m = this.#members.find((x) => x.name === held.from);
+    const m = this.#mesh.members.find((x) => x.name === held.from);
     return { peer: m?.tags.nick ? `${m.tags.nick} (${held.from})` : held.from, container: held.payload };
   }
 
   async status(): Promise<Omit<RouterStatus, 'driver' | 'state'>> {
-    const peers: PeerStatus[] = this.#members.map((m) => {
+    const peers: PeerStatus[] = this.#mesh.members.map((m) => {
       const self = m.name === this.#name;
       const dp = this.#dataPlane.get(m.name);
       return {
@@ -317,25 +241,8 @@ export class VxlanDriver implements RouterDriver {
       bridge: { name: this.d.bridge, mtu: this.#mtu ?? null },
       underlayMtu: this.#underlay?.mtu ?? null,
       peers,
-      connections: [...this.#connections.values()],
+      connections: this.#mesh.connections,
       warnings: [],
     };
   }
-}
-
-/** Serf's join errors, in the operator's words. */
-export function explainJoinError(raw: string): string {
-  // Serf wraps errors as "1 error occurred:\n\t* Failed to join ...".
-  const message = raw
-    .replace(/^\d+ errors? occurred:\s*/, '')
-    .replace(/\s*\n\s*\*\s*/g, '; ')
-    .replace(/^\*\s*/, '')
-    .trim();
-  if (/decrypt|encrypt|keyring|key/i.test(message)) {
-    return `${message} — the peer uses a different mesh password, or none (give both the same --password-file)`;
-  }
-  if (/connection refused|i\/o timeout|no route|unreachable/i.test(message)) {
-    return `${message} — nothing answers on the peer's gossip port ${SERF_PORT}/tcp+udp: is its router launched?`;
-  }
-  return message;
 }

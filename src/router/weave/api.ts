@@ -101,7 +101,12 @@ export class WeaveApi {
   /** POST /connect peer=...: the router adds the targets and tries them (it reports bad addresses as 400). */
   async connect(peers: string[]): Promise<void> {
     const reply = await this.#call('POST', '/connect', form(peers));
-    if (reply.status === 400) throw badInput('peer', `Weave refused the peer: ${reply.body}`);
+    if (reply.status === 400)
+      throw badInput(
+        'peer',
+        `Weave refused the peer: ${reply.body}`,
+        'give peers as host or host:port, e.g. 198.18.0.2 or 198.18.0.2:6783',
+      );
     this.#expect(reply, 'POST /connect', (s) => s < 300);
   }
 

@@ -1,0 +1,204 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { failed } from '../errors.js';
+import type { ConnectionStatus } from './driver.js';
+import { SERF_PORT, SerfProcess, killStaleSerf } from './vxlan/serf.js';
+import { SerfRpc, type SerfMember } from './vxlan/serf-rpc.js';
+
+/** Serf's RPC on this host's loopback (inside the host's namespace). */
+export const SERF_RPC = '127.0.0.1:7373';
+const RETRY_EVERY_MS = 3_000;
+const SERF_FILES = ['serf.snapshot', 'serf.keyring', 'serf.pid'];
+
+export interface MembershipOptions {
+  stateDir: string;
+  log: (msg: string) => void;
+  /** Where a member is reached on the underlay: the driver's own tag for it, else Serf's address. */
+  addressOf: (m: SerfMember) => string;
+  /** After every membership change, one at a time: the driver brings the kernel in line with the members. */
+  onChange: (members: readonly SerfMember[]) => Promise<void>;
+  /** A Serf query this host answers, and how. */
+  answer?: { query: string; reply: (payload: string) => string };
+  /** What connect reports as the transport, when the driver has one to name. */
+  transport?: string;
+  /** What to tell the operator who connects before launching. */
+  launchHint: string;
+}
+
+export interface MembershipStart {
+  /** This host's underlay address: Serf's node name and bind address. */
+  address: string;
+  tags: Record<string, string>;
+  password?: string;
+}
+
+/**
+ * The membership the Serf-based meshes (vxlan, ovs-gre) share: a supervised `serf agent`, its member events
+ * followed over RPC (and followed again when the connection or serf itself restarts), the connect targets with
+ * their state, and joins retried until they hold. Each driver only says what a membership change means for
+ * its kernel state.
+ */
+export class SerfMembership {
+  #serf: SerfProcess | undefined;
+  #rpc: SerfRpc | undefined;
+  #members: SerfMember[] = [];
+  #connections = new Map<string, ConnectionStatus>();
+  #retry: NodeJS.Timeout | undefined;
+  #syncing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: MembershipOptions) {}
+
+  get members(): readonly SerfMember[] {
+    return this.#members;
+  }
+
+  /** Connect targets, with whether they joined. */
+  get connections(): ConnectionStatus[] {
+    return [...this.#connections.values()];
+  }
+
+  get running(): boolean {
+    return this.#rpc !== undefined;
+  }
+
+  async start(s: MembershipStart): Promise<void> {
+    await killStaleSerf(this.o.stateDir);
+    this.#serf = new SerfProcess({
+      name: s.address,
+      bind: s.address,
+      rpcAddr: SERF_RPC,
+      stateDir: this.o.stateDir,
+      tags: s.tags,
+      ...(s.password ? { password: s.password } : {}),
+      log: this.o.log,
+    });
+    this.#serf.onStart = () => void this.#follow().catch((err: Error) => this.o.log(`serf: ${err.message}`));
+    await this.#serf.start();
+    await this.#follow();
+    this.#retry = setInterval(() => void this.#retryJoins(), RETRY_EVERY_MS);
+  }
+
+  /** Connects to serf's RPC and follows member events; each event syncs the driver to the membership. */
+  async #follow(): Promise<void> {
+    this.#rpc?.close();
+    const rpc = await SerfRpc.connect(SERF_RPC);
+    this.#rpc = rpc;
+    if (this.#serf?.pid) await writeFile(join(this.o.stateDir, 'serf.pid'), String(this.#serf.pid));
+    rpc.onClose = () => {
+      if (this.#rpc !== rpc) return;
+      this.#rpc = undefined;
+      // Serf still running but the connection dropped: follow it again (a serf restart does this by itself).
+      if (this.#retry)
+        setTimeout(
+          () => void this.#follow().catch((err: Error) => this.o.log(`serf RPC: ${err.message}`)),
+          500,
+        );
+    };
+    await rpc.streamMembers(() => void this.sync());
+    if (this.o.answer) await rpc.answerQueries(this.o.answer.query, this.o.answer.reply);
+    await this.sync();
+  }
+
+  /** Reads the members and hands them to the driver; serialised, so syncs never overlap. */
+  sync(): Promise<void> {
+    this.#syncing = this.#syncing.then(async () => {
+      const rpc = this.#rpc;
+      if (!rpc) return;
+      try {
+        this.#members = await rpc.members();
+        await this.o.onChange(this.#members);
+        for (const [target, c] of this.#connections)
+          if (this.memberAt(target)?.status === 'alive')
+            this.#connections.set(target, { ...c, state: 'established', error: null });
+      } catch (err) {
+        this.o.log(`membership sync: ${(err as Error).message}`);
+      }
+    });
+    return this.#syncing;
+  }
+
+  /** The member a connect target (host or host:port) names. */
+  memberAt(target: string): SerfMember | undefined {
+    const host = target.split(':')[0];
+    return this.#members.find(
+      (m) => m.addr === host || this.o.addressOf(m) === host || m.name === host || m.name === target,
+    );
+  }
+
+  /** Joins each target through Serf and remembers it as a connect target; the membership follows by itself. */
+  async join(peers: string[]): Promise<ConnectionStatus[]> {
+    const rpc = this.#rpc;
+    if (!rpc) throw failed('the router is not running', this.o.launchHint);
+    const transport = this.o.transport ? { transport: this.o.transport } : {};
+    const results = await Promise.all(
+      peers.map(async (target): Promise<ConnectionStatus> => {
+        const addr = target.includes(':') ? target : `${target}:${SERF_PORT}`;
+        try {
+          await rpc.join([addr]);
+          return { target, state: 'established', error: null, ...transport };
+        } catch (err) {
+          return { target, state: 'failed', error: explainJoinError((err as Error).message), ...transport };
+        }
+      }),
+    );
+    for (const r of results) this.#connections.set(r.target, r);
+    return results;
+  }
+
+  async connect(peers: string[]): Promise<ConnectionStatus[]> {
+    const results = await this.join(peers);
+    await this.sync();
+    return results;
+  }
+
+  async #retryJoins(): Promise<void> {
+    const pending = this.connections.filter(
+      (c) => c.state !== 'established' || this.memberAt(c.target)?.status === 'failed',
+    );
+    if (pending.length > 0 && this.#rpc)
+      await this.connect(pending.map((c) => c.target)).catch(() => undefined);
+  }
+
+  /** No longer a connect target (Serf may still know the peer through others). */
+  forget(peers: string[]): void {
+    for (const p of peers) this.#connections.delete(p);
+  }
+
+  /** Serf down: gracefully leaves the mesh (peers see "left"), or not (they see "failed" and it rejoins later). */
+  async halt(graceful: boolean): Promise<void> {
+    clearInterval(this.#retry);
+    this.#retry = undefined;
+    await this.#syncing;
+    if (graceful) await this.#rpc?.leave().catch(() => undefined);
+    this.#rpc?.close();
+    this.#rpc = undefined;
+    await this.#serf?.stop(graceful);
+    this.#serf = undefined;
+    this.#members = [];
+  }
+
+  /** Leaves, and forgets the targets and Serf's files (snapshot, keyring, pidfile); works from a fresh agent too. */
+  async reset(): Promise<void> {
+    await this.halt(true);
+    await killStaleSerf(this.o.stateDir);
+    this.#connections.clear();
+    for (const f of SERF_FILES) await rm(join(this.o.stateDir, f), { force: true });
+  }
+}
+
+/** Serf's join errors, in the operator's words. */
+export function explainJoinError(raw: string): string {
+  // Serf wraps errors as "1 error occurred:\n\t* Failed to join ...".
+  const message = raw
+    .replace(/^\d+ errors? occurred:\s*/, '')
+    .replace(/\s*\n\s*\*\s*/g, '; ')
+    .replace(/^\*\s*/, '')
+    .trim();
+  if (/decrypt|encrypt|keyring|key/i.test(message)) {
+    return `${message} — the peer uses a different mesh password, or none (give both the same --password-file)`;
+  }
+  if (/connection refused|i\/o timeout|no route|unreachable/i.test(message)) {
+    return `${message} — nothing answers on the peer's gossip port ${SERF_PORT}/tcp+udp: is its router launched?`;
+  }
+  return message;
+}
