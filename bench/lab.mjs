@@ -27,10 +27,11 @@ export async function call(h, method, params) {
 }
 
 /**
- * `lab up --hosts n`, a container `bench` on each host attached at 172.25.11.(10+i)/24, and the router launched
- * on each; with `join`, hosts after h1 launch with h1 as their peer. Returns the hosts and the containers' PIDs.
+ * `lab up --hosts n`, a container `bench` on each host attached at 172.25.11.(10+i)/24, and (unless `launch` is
+ * false) the router launched on each; with `join`, hosts after h1 launch with h1 as their peer. Returns the hosts
+ * and the containers' PIDs.
  */
-export async function benchMesh(n, { join = false } = {}) {
+export async function benchMesh(n, { join = false, launch = true } = {}) {
   cli('lab', 'up', '--hosts', String(n));
   const hosts = Array.from({ length: n }, (_, i) => labHost(i + 1));
   const pids = [];
@@ -45,7 +46,13 @@ export async function benchMesh(n, { join = false } = {}) {
     await c.start();
     pids.push((await c.inspect()).State.Pid);
     await call(h, 'attach', { cidrs: [`172.25.11.${10 + i}/24`], container: 'bench' });
-    await call(h, 'launch', { nickname: h.name, ...(join && i > 0 ? { peers: [hosts[0].address] } : {}) });
   }
+  if (launch) await launchMesh(hosts, { join });
   return { hosts, pids };
+}
+
+/** The router launched on each host; with `join`, hosts after the first launch with it as their peer. */
+export async function launchMesh(hosts, { join = false } = {}) {
+  for (const [i, h] of hosts.entries())
+    await call(h, 'launch', { nickname: h.name, ...(join && i > 0 ? { peers: [hosts[0].address] } : {}) });
 }

@@ -2,10 +2,11 @@
 // bench/tui: the UI on a lab host beside htop, in the same run, on the same 80x24 pseudo-terminal.
 // Prints figures side by side with ratios; never passes or fails on time (the machine is shared).
 // Run as root after `npm run build`: node bench/tui.mjs   (uses XNET_LAB_ID for its lab, default none).
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchMesh, cli, launchMesh, needEmptyLab } from './lab.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -15,7 +16,6 @@ const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 10_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const TICKS = 100; // USER_HZ on Linux
 
-const cli = (...args) => execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
 const lab = (...argv) => cli('lab', 'exec', 'h1', '--', ...argv);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -78,57 +78,75 @@ const fmt = (v, d = 1) => (v === undefined ? '-' : v.toFixed(d));
 const ratio = (a, b) => (b > 0 ? (a / b).toFixed(2) : a > 0 ? 'inf' : '-');
 
 console.log(
-  `bench/tui: lab up (1 host), two attached busybox containers, ${COLS}x${ROWS} pty, ${WINDOW_MS / 1000} s windows`,
+  `bench/tui: 3 lab hosts (idle: no router; then meshed), 10 attached busybox containers on h1, ${COLS}x${ROWS} pty, ${WINDOW_MS / 1000} s windows`,
 );
-cli('lab', 'up', '--hosts', '1');
+needEmptyLab('bench/tui');
+const EXTRA = Array.from({ length: 9 }, (_, i) => `bench-${i + 1}`);
 try {
-  for (const [name, cidr] of [
-    ['bench-a', '172.25.11.101/24'],
-    ['bench-b', '172.25.11.102/24'],
-  ]) {
-    lab('docker', 'rm', '-f', name);
+  // h1..h3, each with a container `bench` at 172.25.11.(10+i); h1 gets nine more, so the UI lists ten. The router
+  // is launched after the idle window: a mesh is never idle (gossip and the automatic ping checks flow).
+  const { hosts } = await benchMesh(3, { launch: false });
+  for (const [i, name] of EXTRA.entries()) {
     lab('docker', 'run', '-d', '--name', name, 'xnet/busybox', 'sleep', '1d');
-    cli('--lab', 'h1', 'attach', cidr, name);
+    cli('--lab', 'h1', 'attach', `172.25.11.${101 + i}/24`, name);
   }
   const ui = `${process.execPath} ${CLI} --lab h1`;
-
-  const firstFrames = [];
-  const fullFrames = [];
-  for (let i = 0; i < RUNS; i++) {
-    const p = onPty(ui);
-    while (p.fullFrameMs === undefined && performance.now() - p.t0 < 10_000) await sleep(5);
-    firstFrames.push(p.firstFrameMs);
-    fullFrames.push(p.fullFrameMs);
-    await stop(p);
-  }
 
   // Idle means a minute without traffic: until then the sparklines still scroll the last blip (the attach's ARP).
   let p = onPty(ui);
   const uiIdle = await measure(p, Number(process.env.BENCH_IDLE_SETTLE_MS ?? 62_000));
+  await stop(p);
   let h = onPty('htop -d 10');
   const htopIdle = await measure(h);
   await stop(h);
 
-  // Live: a flood ping between the two containers, so every rate and sparkline changes every second.
-  const pinger = spawn(
-    process.execPath,
-    [CLI, 'lab', 'exec', 'h1', '--', 'docker', 'exec', 'bench-a', 'ping', '-i', '0.05', '172.25.11.102'],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+  // The mesh: h2 and h3 join through h1; its peers are what the first frame has to show.
+  await launchMesh(hosts, { join: true });
+  await sleep(3_000);
+  const firstFrames = [];
+  const fullFrames = [];
+  for (let i = 0; i < RUNS; i++) {
+    const q = onPty(ui);
+    while (q.fullFrameMs === undefined && performance.now() - q.t0 < 10_000) await sleep(5);
+    firstFrames.push(q.firstFrameMs);
+    fullFrames.push(q.fullFrameMs);
+    await stop(q);
+  }
+
+  // A quiet mesh still changes every second: gossip and the automatic ping checks flow, and the UI shows them.
+  p = onPty(ui);
+  const uiQuiet = await measure(p);
+
+  // Live: pings from h1's containers to the other two hosts and between two local ones, 20 a second each, so the
+  // peers', containers' and bridge's rates and sparklines all change every second.
+  const pingers = [
+    ['bench', '172.25.11.11'],
+    ['bench-1', '172.25.11.12'],
+    ['bench-2', '172.25.11.103'],
+  ].map(([from, to]) =>
+    spawn(
+      process.execPath,
+      [CLI, 'lab', 'exec', 'h1', '--', 'docker', 'exec', from, 'ping', '-i', '0.05', to],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    ),
   );
-  await sleep(2_000);
-  const uiLive = await measure(p, 1_000);
+  const uiLive = await measure(p, 2_000);
   await stop(p);
   h = onPty('htop -d 10');
   const htopLive = await measure(h);
   await stop(h);
-  pinger.kill('SIGTERM');
+  for (const pinger of pingers) pinger.kill('SIGTERM');
 
   const rows = [
     ['first frame, median of ' + RUNS + ' (ms)', median(firstFrames), undefined, '< 400'],
-    ['full frame (all panes), median (ms)', median(fullFrames), undefined, ''],
+    ['full frame (all panes), median (ms)', median(fullFrames), undefined, '< 400'],
     ['bytes/s to the terminal, idle', uiIdle.bytesPerSec, htopIdle.bytesPerSec, '< 100'],
+    ['bytes/s, quiet mesh (no target)', uiQuiet.bytesPerSec, htopIdle.bytesPerSec, ''],
     ['bytes/s to the terminal, live', uiLive.bytesPerSec, htopLive.bytesPerSec, 'below htop'],
     ['CPU % of the process, idle', uiIdle.cpuPct, htopIdle.cpuPct, ''],
+    ['CPU % of the process, quiet mesh', uiQuiet.cpuPct, htopIdle.cpuPct, ''],
     ['CPU % of the process, live', uiLive.cpuPct, htopLive.cpuPct, ''],
   ];
   console.log(`\n| ${'lab host h1, 80x24'.padEnd(36)} | xnet-tui |    htop | ratio | target     |`);
@@ -140,12 +158,5 @@ try {
   console.log(`\nfirst frames (ms): ${firstFrames.map((f) => fmt(f, 0)).join(', ')}`);
   console.log(`full frames (ms): ${fullFrames.map((f) => fmt(f, 0)).join(', ')}`);
 } finally {
-  for (const name of ['bench-a', 'bench-b']) {
-    try {
-      lab('docker', 'rm', '-f', name);
-    } catch {
-      // the lab may already be gone
-    }
-  }
-  cli('lab', 'down');
+  cli('lab', 'down'); // containers go with the lab hosts' dockerds
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { DEFAULT_SOCKET } from '../agent/paths.js';
@@ -5,6 +6,15 @@ import { resolveLabHost } from '../lab/resolve.js';
 import { badInput } from '../errors.js';
 import { LEAVE_ALT, paintSplash } from '../ui/splash.js';
 import type { GlobalOptions } from './target.js';
+
+type UiModule = typeof import('../ui/main.js');
+
+/** The bundle `npm run build` makes of ../ui/main.js; the modules themselves where it was not made (tsc alone). */
+const UI_BUNDLE = new URL('../ui/bundle/main.js', import.meta.url);
+async function loadUi(): Promise<UiModule> {
+  if (existsSync(UI_BUNDLE)) return (await import(UI_BUNDLE.href)) as UiModule;
+  return import('../ui/main.js');
+}
 
 /** `xnet-tui` with no command: the full-screen UI on this host's agent, a lab host's, or the one at --socket. */
 export async function openTui(cmd: Command): Promise<void> {
@@ -29,14 +39,14 @@ export async function openTui(cmd: Command): Promise<void> {
   process.env.NODE_ENV ??= 'production';
   // Paint before loading React, Ink and the RPC schemas: the operator sees the host at once.
   const painted = paintSplash(process.stdout, host, socket);
-  let loaded;
+  let loaded: UiModule;
   try {
-    loaded = await Promise.all([import('../agent/client.js'), import('../ui/run.js')]);
+    loaded = await loadUi();
   } catch (err) {
     process.stdout.write(LEAVE_ALT);
     throw err;
   }
-  const [{ connectAgent }, { runTui }] = loaded;
+  const { connectAgent, runTui } = loaded;
   // Start a local agent once, as any command would; after that the UI only reconnects to the one that returns.
   let autostart = !g.lab && g.start;
   const connect = async () => {
