@@ -14,7 +14,7 @@ describe('the UI bundle', () => {
 
   it('imports nothing from node_modules at run time (all of it is inside, the optional devtools aside)', () => {
     const text = readFileSync(BUNDLE, 'utf8');
-    const imports = [...text.matchAll(/^import .* from ["']([^"']+)["'];?$/gm)].map((m) => m[1]);
+    const imports = [...text.matchAll(/^import .* from ["']([^"']+)["'];?$/gm)].map((m) => m[1]!);
     expect(imports.length).toBeGreaterThan(0);
     expect(imports.filter((s) => !s.startsWith('node:') && !s.startsWith('./'))).toEqual([]);
   });

@@ -155,8 +155,31 @@ const scenarios: Record<string, () => UIState> = {
     ...meshState(),
     dialog: {
       kind: 'launch',
-      form: { driver: 'vxlan', nickname: 'one', range: '', peers: '198.18.0.2', passwordFile: '' },
+      form: {
+        driver: 'vxlan',
+        nickname: 'one',
+        range: '',
+        peers: '198.18.0.2',
+        passwordFile: '',
+        subnet: '',
+      },
       field: 3,
+      busy: false,
+    },
+  }),
+  'launch-ovs-gre': () => ({
+    ...meshState(),
+    dialog: {
+      kind: 'launch',
+      form: {
+        driver: 'ovs-gre',
+        nickname: 'two',
+        range: '',
+        peers: '198.18.0.1',
+        passwordFile: '',
+        subnet: '',
+      },
+      field: 2,
       busy: false,
     },
   }),
@@ -164,7 +187,14 @@ const scenarios: Record<string, () => UIState> = {
     ...meshState(),
     dialog: {
       kind: 'launch',
-      form: { driver: 'weave', nickname: 'one', range: '10.32.0.0/12', peers: '', passwordFile: '' },
+      form: {
+        driver: 'weave',
+        nickname: 'one',
+        range: '10.32.0.0/12',
+        peers: '',
+        passwordFile: '',
+        subnet: '',
+      },
       field: 0,
       busy: false,
       error:

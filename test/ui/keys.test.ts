@@ -16,6 +16,7 @@ function press(s: UIState, ...keys: string[]) {
         Down: 'down',
         Up: 'up',
         Tab: 'tab',
+        'Shift-Tab': 'shift+tab',
         Right: 'right',
         Left: 'left',
       } as Record<string, string>
@@ -106,6 +107,7 @@ describe('keys', () => {
           range: '10.40.0.0/16',
           peers: '198.18.0.2, 198.18.0.3',
           passwordFile: '/etc/xnet/pw',
+          subnet: '',
         },
       },
     ]);
@@ -117,6 +119,24 @@ describe('keys', () => {
       hint: 'reset first',
     });
     expect(failed.dialog).toMatchObject({ kind: 'launch', busy: false, hint: 'reset first' });
+  });
+  it('the launch form asks ovs-gre for a subnet where the other drivers take a range', () => {
+    let r = press(liveState(), 'l', 'Shift-Tab', 'Right', 'Right');
+    expect(r.s.dialog).toMatchObject({ kind: 'launch', field: 0, form: { driver: 'ovs-gre' } });
+    r = press(r.s, 'Tab', 'two', 'Tab', '172.25.2.0/24', 'Tab', '198.18.0.1', 'Enter');
+    expect(r.effects).toEqual([
+      {
+        kind: 'launch',
+        form: {
+          driver: 'ovs-gre',
+          nickname: 'two',
+          range: '',
+          peers: '198.18.0.1',
+          passwordFile: '',
+          subnet: '172.25.2.0/24',
+        },
+      },
+    ]);
   });
   it('c connects the typed peers; f forgets the selected peer; R resets after typing the name', () => {
     const s = { ...meshState(), focus: 'peers' as const };

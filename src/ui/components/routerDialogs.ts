@@ -1,5 +1,5 @@
 import type { Dialog, UIState } from '../state/model.js';
-import { LAUNCH_FIELDS } from '../state/model.js';
+import { launchFields, type LaunchField, type LaunchForm } from '../state/model.js';
 import type { Theme } from '../theme/tokens.js';
 import { para, type DialogLine } from './DialogBox.js';
 
@@ -8,19 +8,28 @@ export interface DialogView {
   lines: DialogLine[];
 }
 
-const LABEL: Record<(typeof LAUNCH_FIELDS)[number], string> = {
+const LABEL: Record<LaunchField, string> = {
   driver: 'driver',
   nickname: 'nickname',
   range: 'range',
+  subnet: 'subnet',
   peers: 'peers',
   passwordFile: 'password file',
 };
-const PLACEHOLDER: Record<(typeof LAUNCH_FIELDS)[number], string> = {
+const PLACEHOLDER: Record<LaunchField, string> = {
   driver: '',
   nickname: '(the host name)',
   range: '(10.32.0.0/12)',
+  subnet: '(needed; e.g. 172.25.1.0/24, one per host)',
   peers: '(none; e.g. 198.18.0.1 198.18.0.2)',
   passwordFile: '(none: gossip not encrypted)',
+};
+
+const DRIVER_NOTE: Record<LaunchForm['driver'], string> = {
+  vxlan: 'vxlan is the default: kernel VXLAN, membership by Serf',
+  bridge: 'bridge: not built yet; launch says so and changes nothing',
+  'ovs-gre': "ovs-gre: Open vSwitch GRE ports; docker's bridge gets the subnet",
+  weave: 'weave: the Weave Net router container, its own IPAM',
 };
 
 const caret = (theme: Theme): string => (theme.name === 'plain' ? '_' : '▏');
@@ -34,7 +43,7 @@ export function routerDialog(s: UIState, d: Dialog, theme: Theme, inner: number)
   const err = (e: string | undefined): DialogLine[] => (e ? para(e, inner, theme.color.error) : []);
   switch (d.kind) {
     case 'launch': {
-      const lines: DialogLine[] = LAUNCH_FIELDS.map((f, i) => {
+      const lines: DialogLine[] = launchFields(d.form.driver).map((f, i) => {
         const on = i === d.field && !d.busy;
         const value =
           f === 'driver'
@@ -51,7 +60,7 @@ export function routerDialog(s: UIState, d: Dialog, theme: Theme, inner: number)
         text:
           r && r.state !== 'not-launched'
             ? `now: ${r.driver} ${r.state}; launching again keeps its settings and adds peers`
-            : 'vxlan is the default: kernel VXLAN, membership by Serf',
+            : DRIVER_NOTE[d.form.driver],
         color: theme.color.muted,
       });
       if (d.busy) lines.push(working(theme, 'launching'));

@@ -138,7 +138,8 @@ export function agentActions(
               const r = await l.call('launch', {
                 driver: f.driver,
                 ...(f.nickname.trim() ? { nickname: f.nickname.trim() } : {}),
-                ...(f.range.trim() ? { range: f.range.trim() } : {}),
+                ...(f.driver !== 'ovs-gre' && f.range.trim() ? { range: f.range.trim() } : {}),
+                ...(f.driver === 'ovs-gre' && f.subnet.trim() ? { subnet: f.subnet.trim() } : {}),
                 ...(f.passwordFile.trim() ? { passwordFile: f.passwordFile.trim() } : {}),
                 peers: splitPeers(f.peers),
               });

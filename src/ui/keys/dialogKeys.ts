@@ -1,6 +1,6 @@
 import { DriverName } from '../../router/driver.js';
 import { changesOf, type DockerdEditor } from '../state/dockerd.js';
-import { LAUNCH_FIELDS, type Dialog, type LaunchForm, type UIState } from '../state/model.js';
+import { launchFields, type Dialog, type LaunchForm, type UIState } from '../state/model.js';
 import type { Action } from '../state/reducer.js';
 import { commandFor, type KeyBindings } from './keyBindings.js';
 import { edit } from './text.js';
@@ -41,10 +41,11 @@ export function launchKey(
 ): DialogOutcome {
   if (d.busy) return none;
   const cmd = commandFor(bindings, name);
-  const field = LAUNCH_FIELDS[d.field]!;
-  if (name === 'tab' || cmd === 'down') return set({ ...d, field: (d.field + 1) % LAUNCH_FIELDS.length });
+  const fields = launchFields(d.form.driver);
+  const field = fields[d.field]!;
+  if (name === 'tab' || cmd === 'down') return set({ ...d, field: (d.field + 1) % fields.length });
   if (name === 'shift+tab' || cmd === 'up')
-    return set({ ...d, field: (d.field + LAUNCH_FIELDS.length - 1) % LAUNCH_FIELDS.length });
+    return set({ ...d, field: (d.field + fields.length - 1) % fields.length });
   if (name === 'return') return busy(d, { kind: 'launch', form: d.form });
   if (field === 'driver') {
     const step = name === 'left' ? -1 : name === 'right' || name === ' ' ? 1 : 0;

@@ -96,6 +96,7 @@ export function handleKey(s: UIState, name: string, input: string, bindings: Key
           range: r?.range ?? '',
           peers: '',
           passwordFile: '',
+          subnet: r?.ovs?.subnet ?? '',
         },
         field: 1,
         busy: false,

@@ -37,8 +37,19 @@ export interface LaunchForm {
   /** Underlay addresses, separated by spaces or commas. */
   peers: string;
   passwordFile: string;
+  /** ovs-gre: this host's container subnet, given to docker's bridge. */
+  subnet: string;
 }
-export const LAUNCH_FIELDS = ['driver', 'nickname', 'range', 'peers', 'passwordFile'] as const;
+export type LaunchField = keyof LaunchForm;
+/**
+ * The fields the form shows for a driver, in order; the driver is always first. ovs-gre has no address range
+ * (each host has its own subnet, which it needs); the others allocate from a range shared by the mesh.
+ */
+export function launchFields(driver: DriverName): readonly LaunchField[] {
+  return driver === 'ovs-gre'
+    ? ['driver', 'nickname', 'subnet', 'peers', 'passwordFile']
+    : ['driver', 'nickname', 'range', 'peers', 'passwordFile'];
+}
 
 export type Dialog =
   | { kind: 'help' }
