@@ -1,5 +1,5 @@
 import pcap from 'pcap';
-import { SNAPLEN } from './frame.js';
+import { kernelFilter, SNAPLEN } from './frame.js';
 import { Tally, type Role, type SecondCounts } from './tally.js';
 
 /**
@@ -61,7 +61,7 @@ const open: Open[] = [];
 for (const spec of data.captures) {
   try {
     const session = pcap.createSession(spec.name, {
-      filter: spec.filter,
+      filter: kernelFilter(spec.filter),
       snap_length: SNAPLEN,
       buffer_size: 32 * 1024 * 1024,
       buffer_timeout: 50,

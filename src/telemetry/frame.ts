@@ -19,6 +19,17 @@ const ETH_QINQ = 0x88a8;
 /** Bytes of header a capture needs to classify a frame: outer Ethernet+IPv4+UDP+VXLAN, inner Ethernet+VLAN+IPv6. */
 export const SNAPLEN = 128;
 
+/**
+ * The filter libpcap is given for a capture's own (`''` = every frame). An empty filter installs no kernel
+ * filter at all, and then the kernel copies each packet whole into the ring before libpcap cuts it to the
+ * snap length: a 64 KB copy for every GSO packet a busy bridge forwards, which cost a quarter of the overlay's
+ * throughput (bench/overlay: 0.60 of the underlay with it, 0.78 without). Any compiled filter accepts with
+ * "return SNAPLEN", so the kernel copies only the header bytes; `greater 0` (length >= 0) matches every frame.
+ */
+export function kernelFilter(filter: string): string {
+  return filter.trim() || 'greater 0';
+}
+
 /** The protocol of the Ethernet frame starting at `off` (TCP/UDP/ICMP/ARP/other), or OTHER when cut short. */
 export function protocolAt(buf: Uint8Array, off: number, caplen: number): number {
   let p = off + 12;

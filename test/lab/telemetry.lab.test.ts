@@ -107,6 +107,13 @@ describe('telemetry on two lab hosts', () => {
       ['eth0', 'underlay', false],
     ]);
     expect(nsh(h1.netnsPath, ['ip', '-d', 'link', 'show', 'xnet'])).toMatch(/promiscuity 1 /);
+    // Each of the capture's packet sockets has a kernel filter that accepts with "return 128" (BPF_RET|BPF_K,
+    // 0x06): the kernel copies 128 bytes of a frame, not the whole (64 KB) GSO packet, into libpcap's ring.
+    const sockets = nsh(h1.netnsPath, ['ss', '-0', '-b', '-p'])
+      .split(/\n(?=p_)/)
+      .filter((s) => s.includes('capture-child') || s.includes('"node"'));
+    expect(sockets).toHaveLength(2);
+    for (const s of sockets) expect(s).toMatch(/bpf filter \(\d+\):.*0x06 0 0 128,/s);
   });
 
   it('counts a container and a peer within 2 % of tcpdump on the same interfaces during a known load', async () => {

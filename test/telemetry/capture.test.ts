@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ipv4Number, macNumber, macText, ipv4Text } from '../../src/telemetry/frame.js';
+import { ipv4Number, kernelFilter, macNumber, macText, ipv4Text } from '../../src/telemetry/frame.js';
 import { Tally, type SecondCounts } from '../../src/telemetry/tally.js';
 import { pushSecond, type Second } from '../../src/telemetry/capture.js';
 import { bridgeSample, endpointSample, kernelExpected } from '../../src/telemetry/rates.js';
@@ -144,5 +144,13 @@ describe('kernel cross-check', () => {
       bytes: 400 + 200,
     });
     expect(kernelExpected('bridge', 'xnet', 'xnet-vx', [], after)).toBeNull();
+  });
+});
+
+describe('the filter libpcap is given', () => {
+  it('is never empty, so the kernel truncates to the snap length (an empty one copies whole packets)', () => {
+    expect(kernelFilter('')).toBe('greater 0');
+    expect(kernelFilter('  ')).toBe('greater 0');
+    expect(kernelFilter('udp port 4789')).toBe('udp port 4789');
   });
 });
