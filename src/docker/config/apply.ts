@@ -321,9 +321,12 @@ export class DockerdConfig {
         this.d.log(`dockerd options applied (backup ${b.id})`);
         return { ...base, outcome: 'applied', reason: null, daemonLog: [], steps, reattached };
       }
-      // The log file can lag the restart command, which already quoted dockerd's last words: use those then.
+      // A restart command (the lab's) quotes the words of this start alone. The log since the mark also holds
+      // what the old daemon said as it stopped ("Failed to get event ... transport is closing"), and can lag.
+      // systemctl quotes only itself, so under systemd the journal is dockerd's voice.
       const fromLog = await logSince(this.d.restart, mark);
-      const daemonLog = fromLog.length > 0 ? fromLog : restartWords;
+      const quoted = this.d.restart.command !== 'systemd' && restartWords.length > 0;
+      const daemonLog = quoted || fromLog.length === 0 ? restartWords : fromLog;
       this.d.log(`dockerd did not come back (${reason}); restoring backup ${b.id}`);
       try {
         await step('restore backup', () => restore(b));
