@@ -324,9 +324,9 @@ export class DockerdConfig {
       // A restart command (the lab's) quotes the words of this start alone. The log since the mark also holds
       // what the old daemon said as it stopped ("Failed to get event ... transport is closing"), and can lag.
       // systemctl quotes only itself, so under systemd the journal is dockerd's voice.
-      const fromLog = await logSince(this.d.restart, mark);
       const quoted = this.d.restart.command !== 'systemd' && restartWords.length > 0;
-      const daemonLog = quoted || fromLog.length === 0 ? restartWords : fromLog;
+      const fromLog = quoted ? [] : await logSince(this.d.restart, mark);
+      const daemonLog = fromLog.length > 0 ? fromLog : restartWords;
       this.d.log(`dockerd did not come back (${reason}); restoring backup ${b.id}`);
       try {
         await step('restore backup', () => restore(b));

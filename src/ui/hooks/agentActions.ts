@@ -4,6 +4,7 @@ import { XnetError } from '../../errors.js';
 import type { Effect } from '../keys/handleKey.js';
 import { splitPeers } from '../keys/dialogKeys.js';
 import { changesOf, editsFromStaged, type DockerdCheck } from '../state/dockerd.js';
+import { launchFields } from '../state/model.js';
 import type { Action } from '../state/reducer.js';
 import type { AgentLink } from './useAgent.js';
 
@@ -132,14 +133,15 @@ export function agentActions(
           });
         case 'launch': {
           const f = e.form;
+          const shown = launchFields(f.driver); // what the form asked for this driver is what is sent
           return run(
             `launch ${f.driver}`,
             async (l) => {
               const r = await l.call('launch', {
                 driver: f.driver,
                 ...(f.nickname.trim() ? { nickname: f.nickname.trim() } : {}),
-                ...(f.driver !== 'ovs-gre' && f.range.trim() ? { range: f.range.trim() } : {}),
-                ...(f.driver === 'ovs-gre' && f.subnet.trim() ? { subnet: f.subnet.trim() } : {}),
+                ...(shown.includes('range') && f.range.trim() ? { range: f.range.trim() } : {}),
+                ...(shown.includes('subnet') && f.subnet.trim() ? { subnet: f.subnet.trim() } : {}),
                 ...(f.passwordFile.trim() ? { passwordFile: f.passwordFile.trim() } : {}),
                 peers: splitPeers(f.peers),
               });
