@@ -270,7 +270,7 @@ describe('the ovs-gre mesh on two lab hosts', () => {
     expect(ping('h1', 'c1', ip2)).toBe(true);
   });
 
-  it('forget removes the GRE port and the route; connect brings them back', async () => {
+  it('forget removes the GRE port and the route, also after an agent restart; connect brings them back', async () => {
     const ip2 = containerIp('h2', 'c2');
     const f = await xnetJson<{ forgotten: string[] }>(['--lab', 'h1', 'forget', '198.18.0.2']);
     expect(f.forgotten).toEqual(['198.18.0.2']);
@@ -278,6 +278,20 @@ describe('the ovs-gre mesh on two lab hosts', () => {
     expect(gone.ovs!.ports).toEqual([]);
     expect(gone.ovs!.routes).toEqual([]);
     expect(nsh(h1, ['ip', 'route', 'show', 'proto', '121'])).toBe('');
+    expect(ping('h1', 'c1', ip2)).toBe(false);
+    // Forgetting outlives the agent: relaunched from its state while h2 still gossips, h1 makes no tunnel.
+    process.kill(readPid(h1.agentPidfile)!, 'SIGKILL');
+    const up = await xnet(['lab', 'up', '--hosts', '2']);
+    expect(up.code, up.stderr).toBe(0);
+    const back = await eventually(
+      'h1 relaunched and hearing h2',
+      () => router('h1'),
+      (r) => r.state === 'running' && r.peers.some((p) => p.address === '198.18.0.2' && p.gossip === 'alive'),
+      20_000,
+    );
+    await new Promise((r) => setTimeout(r, 2_000)); // a membership sync would have made the port by now
+    expect((await router('h1')).ovs!.ports).toEqual([]);
+    expect(back.ovs!.routes).toEqual([]);
     expect(ping('h1', 'c1', ip2)).toBe(false);
     await xnetJson(['--lab', 'h1', 'connect', '198.18.0.2']);
     await eventually('h1 tunnels to h2 again', () => router('h1'), bfdUp, 15_000);

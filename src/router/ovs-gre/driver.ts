@@ -58,6 +58,8 @@ const Saved = z.object({
   applied: z.object({ bip: z.string(), dockerBridge: z.string() }).optional(),
   /** Userspace datapath: the NIC whose tx checksum offload was turned off (see checksumOffloadOff). */
   txOffload: z.object({ dev: z.string(), wasOn: z.boolean() }).optional(),
+  /** Peers `forget` took the tunnel from, until `connect` gives it back: a relaunch must not re-tunnel them. */
+  forgotten: z.array(z.string()).optional(),
 });
 type Saved = z.infer<typeof Saved>;
 
@@ -125,6 +127,7 @@ export class OvsGreDriver implements RouterDriver {
     this.#underlay = underlay;
     this.#mtu = underlay.mtu - GRE_OVERHEAD;
     const saved = await this.#load();
+    this.#forgotten = new Set(saved.forgotten ?? []);
     const fresh = !saved.dockerd && !saved.underlay && !saved.txOffload;
     if ((await detectDatapath()) === 'netdev' && !saved.txOffload && !saved.underlay) {
       saved.txOffload = { dev: underlay.dev, wasOn: await checksumOffloadOff(this.d.netns, underlay.dev) };
@@ -304,7 +307,9 @@ export class OvsGreDriver implements RouterDriver {
 
   async #join(peers: string[]): Promise<ConnectionStatus[]> {
     const results = await this.#mesh.join(peers);
+    const before = this.#forgotten.size;
     for (const r of results) this.#forgotten.delete(r.target.split(':')[0]!);
+    if (this.#forgotten.size !== before) await this.#save(await this.#load());
     return results;
   }
 
@@ -319,6 +324,7 @@ export class OvsGreDriver implements RouterDriver {
     const members = peers.filter((p) => this.#mesh.memberAt(p) !== undefined);
     this.#mesh.forget(peers);
     for (const p of peers) this.#forgotten.add(p.split(':')[0]!);
+    await this.#save(await this.#load());
     await this.#mesh.sync();
     return members;
   }
@@ -405,8 +411,11 @@ export class OvsGreDriver implements RouterDriver {
     }
   }
 
+  /** Writes the record with the forgotten peers as they are now (whatever `s` was read with). */
   async #save(s: Saved): Promise<void> {
-    await writeFileAtomic(join(this.d.stateDir, SAVED_FILE), JSON.stringify(s, null, 2) + '\n', {
+    const forgotten = [...this.#forgotten].sort();
+    const record: Saved = { ...s, ...(forgotten.length > 0 ? { forgotten } : { forgotten: undefined }) };
+    await writeFileAtomic(join(this.d.stateDir, SAVED_FILE), JSON.stringify(record, null, 2) + '\n', {
       mode: 0o600,
     });
   }
