@@ -11,6 +11,7 @@ import { checkRange, DEFAULT_RANGE, findUnderlay } from '../router/underlay.js';
 import { readPasswordFile } from '../router/vxlan/serf.js';
 import type { Params, Result } from './api/index.js';
 import type { Attacher, RouterHooks } from './attach.js';
+import { Fresh } from './fresh.js';
 import type { StateStore } from './state.js';
 
 export interface MeshDeps {
@@ -38,14 +39,23 @@ export function parsePeer(text: string): string {
   return text;
 }
 
+/** How old a router status may be when handed out; every command that changes the router reads it anew. */
+const STATUS_MAX_AGE_MS = 1000;
+
 /** The router as desired state: launch settings on disk, one driver running them. */
 export class Mesh {
   #driver: RouterDriver | undefined;
+  /** Telemetry and each TUI poll want the status every second: one read per second serves them all. */
+  readonly #status = new Fresh(() => this.#readStatus(), STATUS_MAX_AGE_MS);
 
   constructor(private readonly d: MeshDeps) {}
 
   /** At agent start: bring the router back if it was running. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    return this.#changing(() => this.#start());
+  }
+
+  async #start(): Promise<void> {
     const settings = this.d.store.current.router;
     if (!settings?.running) return;
     try {
@@ -56,7 +66,11 @@ export class Mesh {
     }
   }
 
-  async launch(p: Params<'launch'>): Promise<Result<'launch'>> {
+  launch(p: Params<'launch'>): Promise<Result<'launch'>> {
+    return this.#changing(() => this.#launch(p));
+  }
+
+  async #launch(p: Params<'launch'>): Promise<Result<'launch'>> {
     const prior = this.d.store.current.router;
     const driver = p.driver ?? prior?.driver ?? 'vxlan';
     if (prior && prior.driver !== driver) {
@@ -104,6 +118,7 @@ export class Mesh {
       }
       throw err;
     }
+    this.#status.invalidate();
     return { router: await this.status(), warnings };
   }
 
@@ -138,7 +153,11 @@ export class Mesh {
     return this.#driver;
   }
 
-  async connect(p: Params<'connect'>): Promise<Result<'connect'>> {
+  connect(p: Params<'connect'>): Promise<Result<'connect'>> {
+    return this.#changing(() => this.#connect(p));
+  }
+
+  async #connect(p: Params<'connect'>): Promise<Result<'connect'>> {
     const peers = p.peers.map(parsePeer);
     const driver = this.#running();
     const settings = this.d.store.current.router!;
@@ -149,7 +168,11 @@ export class Mesh {
     return { connections: await driver.connect(peers) };
   }
 
-  async forget(p: Params<'forget'>): Promise<Result<'forget'>> {
+  forget(p: Params<'forget'>): Promise<Result<'forget'>> {
+    return this.#changing(() => this.#forget(p));
+  }
+
+  async #forget(p: Params<'forget'>): Promise<Result<'forget'>> {
     const peers = p.peers.map(parsePeer);
     const settings = this.d.store.current.router;
     const known = settings?.peers ?? [];
@@ -164,7 +187,11 @@ export class Mesh {
     return { forgotten: done, unknown: peers.filter((x) => !done.includes(x)) };
   }
 
-  async stop(): Promise<Result<'stop'>> {
+  stop(): Promise<Result<'stop'>> {
+    return this.#changing(() => this.#stop());
+  }
+
+  async #stop(): Promise<Result<'stop'>> {
     const wasRunning = Boolean(this.#driver);
     await this.#driver?.stop();
     this.#driver = undefined;
@@ -174,7 +201,11 @@ export class Mesh {
     return { wasRunning };
   }
 
-  async reset(): Promise<Result<'reset'>> {
+  reset(): Promise<Result<'reset'>> {
+    return this.#changing(() => this.#reset());
+  }
+
+  async #reset(): Promise<Result<'reset'>> {
     const wasLaunched = Boolean(this.d.store.current.router);
     const driver = this.#driver ?? this.#create(this.d.store.current.router?.driver ?? 'vxlan', false);
     await driver.reset();
@@ -184,7 +215,21 @@ export class Mesh {
     return { wasLaunched };
   }
 
-  async status(): Promise<RouterStatus> {
+  status(): Promise<RouterStatus> {
+    return this.#status.get();
+  }
+
+  /** A command that changes the router: status is read anew after it (and during it). */
+  async #changing<T>(change: () => Promise<T>): Promise<T> {
+    this.#status.invalidate();
+    try {
+      return await change();
+    } finally {
+      this.#status.invalidate();
+    }
+  }
+
+  async #readStatus(): Promise<RouterStatus> {
     const settings = this.d.store.current.router;
     if (this.#driver)
       return { driver: this.#driver.name, state: 'running', ...(await this.#driver.status()) };
@@ -208,12 +253,14 @@ export class Mesh {
   attachHooks(): RouterHooks {
     return {
       bridge: () => this.#forAttach()?.attachPoint().bridge,
-      claim: async (containerId, cidrs) => {
-        await this.#forAttach()?.claim?.(containerId, cidrs);
-      },
-      release: async (containerId, cidrs) => {
-        await this.#forAttach()?.release?.(containerId, cidrs);
-      },
+      claim: (containerId, cidrs) =>
+        this.#changing(async () => {
+          await this.#forAttach()?.claim?.(containerId, cidrs);
+        }),
+      release: (containerId, cidrs) =>
+        this.#changing(async () => {
+          await this.#forAttach()?.release?.(containerId, cidrs);
+        }),
     };
   }
 
