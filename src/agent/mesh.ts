@@ -8,7 +8,7 @@ import type { NetnsPath } from '../net/netns.js';
 import type { DriverName, LaunchSettings, RouterDriver, RouterStatus } from '../router/driver.js';
 import { checkDriver, createDriver, type DriverDeps } from '../router/registry.js';
 import { checkRange, DEFAULT_RANGE, findUnderlay } from '../router/underlay.js';
-import { readPasswordFile } from '../router/vxlan/serf.js';
+import { readPasswordFile } from '../router/serf/process.js';
 import type { Params, Result } from './api/index.js';
 import type { Attacher, RouterHooks } from './attach.js';
 import { Fresh } from './fresh.js';

@@ -17,9 +17,9 @@ import type {
 } from '../driver.js';
 import type { DriverDeps } from '../registry.js';
 import { findUnderlay, type Underlay } from '../underlay.js';
-import { SerfMembership } from '../membership.js';
-import { readPasswordFile } from '../vxlan/serf.js';
-import type { SerfMember } from '../vxlan/serf-rpc.js';
+import { SerfMembership } from '../serf/membership.js';
+import { readPasswordFile } from '../serf/process.js';
+import type { SerfMember } from '../serf/rpc.js';
 import {
   detectDatapath,
   existingSwitch,

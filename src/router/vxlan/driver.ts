@@ -4,7 +4,7 @@ import { ensureBridge } from '../../net/bridge.js';
 import { addrs, ipBatch, link } from '../../net/ip.js';
 import { fdbBatch, fdbEntries, fdbPlan } from '../../net/fdb.js';
 import type { DriverDeps } from '../registry.js';
-import type { SerfMember } from './serf-rpc.js';
+import type { SerfMember } from '../serf/rpc.js';
 import { VERSION } from '../../version.js';
 import { findUnderlay, type Underlay } from '../underlay.js';
 import type {
@@ -16,8 +16,8 @@ import type {
   RouterStatus,
 } from '../driver.js';
 import { probe } from './probe.js';
-import { SERF_RPC, SerfMembership } from '../membership.js';
-import { readPasswordFile } from './serf.js';
+import { SERF_RPC, SerfMembership } from '../serf/membership.js';
+import { readPasswordFile } from '../serf/process.js';
 
 export const VXLAN_DEV = 'xnet-vx';
 export const VXLAN_PORT = 4789;

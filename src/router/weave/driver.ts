@@ -8,7 +8,7 @@ import { ipBatch, link } from '../../net/ip.js';
 import type { AttachPoint, ConnectionStatus, LaunchSettings, RouterDriver, RouterStatus } from '../driver.js';
 import type { DriverDeps } from '../registry.js';
 import { findUnderlay } from '../underlay.js';
-import { readPasswordFile } from '../vxlan/serf.js';
+import { readPasswordFile } from '../serf/process.js';
 import { WeaveApi } from './api.js';
 import {
   DATAPATH,

@@ -1,9 +1,9 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { failed } from '../errors.js';
-import type { ConnectionStatus } from './driver.js';
-import { SERF_PORT, SerfProcess, killStaleSerf } from './vxlan/serf.js';
-import { SerfRpc, type SerfMember } from './vxlan/serf-rpc.js';
+import { failed } from '../../errors.js';
+import type { ConnectionStatus } from '../driver.js';
+import { SERF_PORT, SerfProcess, killStaleSerf } from './process.js';
+import { SerfRpc, type SerfMember } from './rpc.js';
 
 /** Serf's RPC on this host's loopback (inside the host's namespace). */
 export const SERF_RPC = '127.0.0.1:7373';

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { badInput } from '../../errors.js';
-import { SerfRpc } from './serf-rpc.js';
+import { SerfRpc } from './rpc.js';
 
 export const SERF_PORT = 7946;
 
