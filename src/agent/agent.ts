@@ -73,6 +73,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     store,
     docker,
     router: () => mesh.status(),
+    peerCounters: () => mesh.peerCounters(),
     log,
   });
 

@@ -5,7 +5,13 @@ import type Docker from 'dockerode';
 import { badInput, failed, XnetError } from '../errors.js';
 import { routes4 } from '../net/ip.js';
 import type { NetnsPath } from '../net/netns.js';
-import type { DriverName, LaunchSettings, RouterDriver, RouterStatus } from '../router/driver.js';
+import type {
+  DriverName,
+  LaunchSettings,
+  PeerCounters,
+  RouterDriver,
+  RouterStatus,
+} from '../router/driver.js';
 import { checkDriver, createDriver, type DriverDeps } from '../router/registry.js';
 import { checkRange, DEFAULT_RANGE, findUnderlay } from '../router/underlay.js';
 import { readPasswordFile } from '../router/serf/process.js';
@@ -269,6 +275,11 @@ export class Mesh {
     if (this.#driver) return this.#driver;
     const settings = this.d.store.current.router;
     return settings ? this.#create(settings.driver, false) : undefined;
+  }
+
+  /** The running driver's per-peer tunnel counters; undefined when it has none (vxlan, weave) or is not running. */
+  async peerCounters(): Promise<PeerCounters[] | undefined> {
+    return this.#driver?.peerCounters ? await this.#driver.peerCounters() : undefined;
   }
 
   meshOwner(address: string): Promise<{ peer: string; container: string } | undefined> {

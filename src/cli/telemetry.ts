@@ -64,7 +64,12 @@ export function ratesText(r: Result<'rates'>): string {
       ['CONTAINER / PEER', 'RX', 'RX BYTES', 'TX', 'TX BYTES', 'PROTOCOLS (packets, last second)'],
       [
         ...r.containers.map((c) => row(c.container, c.series)),
-        ...r.peers.map((p) => row(`peer ${p.nickname ? `${p.nickname} ` : ''}(${p.address})`, p.series)),
+        ...r.peers.map((p) => {
+          const cells = row(`peer ${p.nickname ? `${p.nickname} ` : ''}(${p.address})`, p.series);
+          if (p.source === 'counters') cells[5] = 'no split (GRE port counters)';
+          if (p.source === 'none') cells[5] = 'no per-peer figures from this driver';
+          return cells;
+        }),
         row('bridge (all)', r.bridge),
       ],
     ),

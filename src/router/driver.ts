@@ -98,6 +98,13 @@ export interface AttachPoint {
   mtu: number;
 }
 
+/** A tunnel's own counters for one peer since it was made: rx is what came from the peer, tx what went to it. */
+export interface PeerCounters {
+  address: string;
+  rx: { packets: number; bytes: number };
+  tx: { packets: number; bytes: number };
+}
+
 export interface RouterDriver {
   readonly name: DriverName;
   /**
@@ -125,6 +132,11 @@ export interface RouterDriver {
   claim?(containerId: string, cidrs: string[]): Promise<void>;
   /** Gives addresses back after detach removed them (or an attach that claimed them failed). */
   release?(containerId: string, cidrs: string[]): Promise<void>;
+  /**
+   * Live per-peer counters, for drivers with a tunnel per peer (ovs-gre: each GRE port); telemetry turns them
+   * into per-peer rates where it cannot capture per peer itself (it does for vxlan, on the underlay).
+   */
+  peerCounters?(): Promise<PeerCounters[]>;
   /** Releases the driver's processes and timers without tearing the mesh down (agent exit, relaunch). */
   close(): Promise<void>;
 }

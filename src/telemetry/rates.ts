@@ -1,5 +1,6 @@
 import type { InterfaceCounters } from '../agent/api/interfaces.js';
 import type { Count, ProtocolCounts, RateSample } from '../agent/api/telemetry.js';
+import type { PeerCounters } from '../router/driver.js';
 import { PROTOCOLS } from './frame.js';
 import type { Second } from './capture.js';
 import { PROTO_B, PROTO_P, RX_B, RX_P, TX_B, TX_P } from './tally.js';
@@ -24,6 +25,21 @@ export function endpointSample(s: Second, key: number, swap: boolean): RateSampl
     rx: swap ? sent : got,
     tx: swap ? got : sent,
     protocols: protocols(row, PROTO_P, PROTO_B),
+  };
+}
+
+/**
+ * A peer's second from its tunnel's counters read a second apart: the differences (0 where a counter went
+ * back, i.e. the tunnel was made anew, or the tunnel is new). Tunnel counters have no protocol split.
+ */
+export function counterSample(t: number, before: PeerCounters | undefined, after: PeerCounters): RateSample {
+  const d = (f: 'rx' | 'tx', k: 'packets' | 'bytes'): number =>
+    before ? Math.max(0, after[f][k] - before[f][k]) : 0;
+  return {
+    t,
+    rx: { packets: d('rx', 'packets'), bytes: d('rx', 'bytes') },
+    tx: { packets: d('tx', 'packets'), bytes: d('tx', 'bytes') },
+    protocols: protocols(ZERO_ROW, 0, 5),
   };
 }
 

@@ -1,14 +1,14 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type Docker from 'dockerode';
 import type { InterfaceCounters } from '../agent/api/interfaces.js';
-import type { PmtuPeer, RatesResult } from '../agent/api/telemetry.js';
+import type { PmtuPeer, RateSample, RatesResult } from '../agent/api/telemetry.js';
 import type { StateStore } from '../agent/state.js';
 import { findContainer } from '../docker/containers.js';
 import { interfaceCounters } from '../net/counters.js';
 import { netnsOfPid, type NetnsPath } from '../net/netns.js';
 import { enableLinkLocal } from '../net/sysctl.js';
 import { containerMac } from '../net/veth.js';
-import type { RouterStatus } from '../router/driver.js';
+import type { PeerCounters, RouterStatus } from '../router/driver.js';
 import { findUnderlay } from '../router/underlay.js';
 import { VXLAN_DEV, VXLAN_PORT } from '../router/vxlan/driver.js';
 import { Capture, HISTORY_SECONDS } from './capture.js';
@@ -16,7 +16,7 @@ import type { CaptureSpec } from './capture-child.js';
 import { ipv4Number, macNumber } from './frame.js';
 import { PingChecks, type CheckDef } from './pings.js';
 import { largestCrossing, pingCrosses, verdict } from './pmtu.js';
-import { bridgeSample, endpointSample, kernelExpected } from './rates.js';
+import { bridgeSample, counterSample, endpointSample, kernelExpected } from './rates.js';
 
 export const PMTU_EVERY_MS = 10_000;
 const PINGS_EVERY_TICKS = 2;
@@ -29,6 +29,8 @@ export interface TelemetryDeps {
   store: StateStore;
   docker: Docker;
   router: () => Promise<RouterStatus>;
+  /** The running driver's per-peer tunnel counters, if it keeps them (ovs-gre); undefined otherwise. */
+  peerCounters?: () => Promise<PeerCounters[] | undefined>;
   log: (msg: string) => void;
 }
 
@@ -43,6 +45,8 @@ export class Telemetry {
   #underlay: { listen: string; dev: string } | undefined;
   #counters: InterfaceCounters[] | undefined;
   #countersAt = 0;
+  #peerCounters: { at: number; byAddress: Map<string, PeerCounters> } | undefined;
+  #peerSeries = new Map<string, RateSample[]>();
   #timer: NodeJS.Timeout | undefined;
   #ticks = 0;
   #captureState: { state: RatesResult['capture']['state']; reason: string | null; since: string | null } = {
@@ -92,6 +96,7 @@ export class Telemetry {
     this.#loop.reset();
     if (this.capture.running) await this.#readKernel();
     this.#router = await this.d.router();
+    await this.#readPeerCounters(this.#router);
     await this.#reconcileCapture(this.#router);
     if (this.#ticks % PINGS_EVERY_TICKS === 1) await this.syncChecks();
     if (Date.now() - this.#pmtuLast >= PMTU_EVERY_MS && !this.#pmtuBusy) void this.probeMtu();
@@ -108,6 +113,35 @@ export class Telemetry {
     for (const spec of this.capture.specs()) {
       const k = kernelExpected(spec.role, this.#bridge, VXLAN_DEV, prev, now);
       if (k) this.capture.kernelSecond(spec.name, second, k);
+    }
+  }
+
+  /** Drivers with a tunnel per peer: each second, a sample per peer from its counters. */
+  async #readPeerCounters(r: RouterStatus): Promise<void> {
+    const now =
+      r.state === 'running' && this.d.peerCounters
+        ? await this.d.peerCounters().catch((err: Error) => {
+            this.d.log(`telemetry: peer counters: ${err.message}`);
+            return undefined;
+          })
+        : undefined;
+    const prev = this.#peerCounters;
+    if (!now) {
+      this.#peerCounters = undefined;
+      this.#peerSeries.clear();
+      return;
+    }
+    const at = Date.now();
+    this.#peerCounters = { at, byAddress: new Map(now.map((c) => [c.address, c])) };
+    for (const gone of [...this.#peerSeries.keys()].filter((a) => !this.#peerCounters!.byAddress.has(a)))
+      this.#peerSeries.delete(gone);
+    if (!prev || at - prev.at > 2_500) return;
+    const t = Math.floor(at / 1000) * 1000 - 1000;
+    for (const c of now) {
+      const series = this.#peerSeries.get(c.address) ?? [];
+      series.push(counterSample(t, prev.byAddress.get(c.address), c));
+      if (series.length > HISTORY_SECONDS) series.shift();
+      this.#peerSeries.set(c.address, series);
     }
   }
 
@@ -176,11 +210,21 @@ export class Telemetry {
         addresses: a.cidrs,
         series: bridgeSeconds.map((s) => endpointSample(s, macs[i]!, false)),
       })),
-      peers: peers.map((p) => ({
-        address: p.address,
-        nickname: p.nickname || null,
-        series: underlaySeconds.map((s) => endpointSample(s, ipv4Number(p.address), true)),
-      })),
+      peers: peers.map((p) =>
+        this.#peerCounters
+          ? {
+              address: p.address,
+              nickname: p.nickname || null,
+              source: 'counters' as const,
+              series: (this.#peerSeries.get(p.address) ?? []).slice(-seconds),
+            }
+          : {
+              address: p.address,
+              nickname: p.nickname || null,
+              source: this.#router?.driver === 'vxlan' ? ('capture' as const) : ('none' as const),
+              series: underlaySeconds.map((s) => endpointSample(s, ipv4Number(p.address), true)),
+            },
+      ),
       eventLoopDelay: this.#loopSeconds.slice(-seconds),
     };
   }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDockerdFiles } from '../../src/lab/dockerd.js';
 import { LAN_NETNS, labHost, type LabHost } from '../../src/lab/layout.js';
 import { pidsMentioning, readPid } from '../../src/lab/process.js';
+import type { Result } from '../../src/agent/api/index.js';
 import type { RouterStatus } from '../../src/router/driver.js';
 import type { OvsStatus } from '../../src/router/ovs-gre/schema.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
@@ -256,6 +257,35 @@ describe('the ovs-gre mesh on two lab hosts', () => {
       15_000,
     );
     expect(ping('h2', 'c2', ip1)).toBe(true);
+  });
+
+  it('rates each peer from its GRE port counters, second by second', async () => {
+    const ip2 = containerIp('h2', 'c2');
+    const start = Math.floor(Date.now() / 1000) * 1000;
+    labSh('h1', ['docker', 'exec', 'c1', 'ping', '-q', '-c', '50', '-i', '0.05', ip2]);
+    await new Promise((r) => setTimeout(r, 2_500)); // the tick that closes the last second
+    const r = await xnetJson<Result<'rates'>>(['--lab', 'h1', 'status', 'rates']);
+    const peer = r.peers.find((p) => p.address === '198.18.0.2')!;
+    expect(peer.source).toBe('counters');
+    const window = peer.series.filter((s) => s.t >= start);
+    const sum = (k: 'rx' | 'tx') => window.reduce((n, s) => n + s[k].packets, 0);
+    // 50 echo requests out and 50 replies back; besides them only BFD (about one a second each way) and ARP.
+    const slack = 3 * window.length + 6;
+    expect(window.length).toBeGreaterThanOrEqual(2);
+    expect(sum('tx')).toBeGreaterThanOrEqual(50);
+    expect(sum('tx')).toBeLessThanOrEqual(50 + slack);
+    expect(sum('rx')).toBeGreaterThanOrEqual(50);
+    expect(sum('rx')).toBeLessThanOrEqual(50 + slack);
+    // Bytes are the inner frames: 98 bytes each way per ping (84 of IP, 14 of Ethernet), BFD frames 66.
+    const bytes = (k: 'rx' | 'tx') => window.reduce((n, s) => n + s[k].bytes, 0);
+    for (const k of ['rx', 'tx'] as const) {
+      expect(bytes(k)).toBeGreaterThanOrEqual(50 * 98);
+      expect(bytes(k)).toBeLessThanOrEqual(50 * 98 + slack * 70);
+    }
+    // Spread over the seconds the pings ran (20 a second), not lumped as the 5-second statistics column is.
+    expect(Math.max(...window.map((s) => s.tx.packets))).toBeLessThanOrEqual(25 + 6);
+    const text = await xnet(['--lab', 'h1', 'status', 'rates']);
+    expect(text.stdout).toMatch(/peer .*\(198\.18\.0\.2\).*no split \(GRE port counters\)/);
   });
 
   it("keeps carrying after h1's agent is killed and `lab up` starts it again", async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { XnetError } from '../../src/errors.js';
 import {
   grePortName,
+  greRemote,
   meshPlan,
   parseSubnet,
   routeClash,
@@ -9,8 +10,9 @@ import {
   type Member,
 } from '../../src/router/ovs-gre/layout.js';
 import { parseOvsTable } from '../../src/router/ovs-gre/ovs.js';
-import { grePort, underlayTunnelRoutes } from '../../src/router/ovs-gre/status.js';
+import { grePort, parsePortStats, underlayTunnelRoutes } from '../../src/router/ovs-gre/status.js';
 import { standInMac } from '../../src/router/ovs-gre/underlay.js';
+import { userspaceGreTx } from '../../src/router/ovs-gre/driver.js';
 
 const member = (n: number, subnet: string | null, status: Member['status'] = 'alive'): Member => ({
   name: `198.18.0.${n}`,
@@ -164,5 +166,45 @@ describe('ovs-gre status parsing', () => {
       expect(other).not.toBe(mac);
       expect(parseInt(other.slice(0, 2), 16) & 0x03).toBe(0x02);
     }
+  });
+});
+
+describe('live GRE port counters', () => {
+  // `ovs-ofctl --names dump-ports xnet-ovs` from a lab host (OVS 3.1.0, userspace datapath): the LOCAL port
+  // and one GRE port, whose drop/error counters the userspace tunnel does not keep.
+  const dump = [
+    'OFPST_PORT reply (xid=0x2): 2 ports',
+    '  port LOCAL: rx pkts=24, bytes=2322, drop=0, errs=0, frame=0, over=0, crc=0',
+    '           tx pkts=10, bytes=912, drop=0, errs=0, coll=0',
+    '  port  "gre-c6120002": rx pkts=19, bytes=1506, drop=?, errs=?, frame=?, over=?, crc=?',
+    '           tx pkts=35, bytes=3244, drop=?, errs=?, coll=?',
+    '',
+  ].join('\n');
+
+  it('reads rx and tx of every port, quoted name or not', () => {
+    expect(parsePortStats(dump)).toEqual([
+      { name: 'LOCAL', rx: { packets: 24, bytes: 2322 }, tx: { packets: 10, bytes: 912 } },
+      { name: 'gre-c6120002', rx: { packets: 19, bytes: 1506 }, tx: { packets: 35, bytes: 3244 } },
+    ]);
+    expect(parsePortStats('OFPST_PORT reply (xid=0x2): 0 ports\n')).toEqual([]);
+  });
+
+  it('names the peer from the port name, and nothing else', () => {
+    for (const a of ['198.18.0.2', '10.0.255.1', '255.255.255.255', '0.0.0.0'])
+      expect(greRemote(grePortName(a))).toBe(a);
+    expect(greRemote('LOCAL')).toBeUndefined();
+    expect(greRemote('gre-c61200')).toBeUndefined();
+    expect(greRemote('gre-C6120002')).toBeUndefined();
+  });
+});
+
+describe("the userspace datapath's GRE tx counters", () => {
+  it('halves the packets and takes the GRE encapsulation out of the bytes', () => {
+    // What a lab host's GRE port added during 30 pings of 1,042-byte frames and 6 BFD frames (66 bytes).
+    expect(userspaceGreTx({ packets: 72, bytes: 64_680 })).toEqual({
+      packets: 36,
+      bytes: 30 * 1042 + 6 * 66,
+    });
+    expect(userspaceGreTx({ packets: 0, bytes: 0 })).toEqual({ packets: 0, bytes: 0 });
   });
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ipv4Number, kernelFilter, macNumber, macText, ipv4Text } from '../../src/telemetry/frame.js';
 import { Tally, type SecondCounts } from '../../src/telemetry/tally.js';
 import { pushSecond, type Second } from '../../src/telemetry/capture.js';
-import { bridgeSample, endpointSample, kernelExpected } from '../../src/telemetry/rates.js';
+import { bridgeSample, counterSample, endpointSample, kernelExpected } from '../../src/telemetry/rates.js';
 import type { InterfaceCounters } from '../../src/agent/api/interfaces.js';
 import { readPcap } from '../helpers/pcapfile.js';
 
@@ -152,5 +152,29 @@ describe('the filter libpcap is given', () => {
     expect(kernelFilter('')).toBe('greater 0');
     expect(kernelFilter('  ')).toBe('greater 0');
     expect(kernelFilter('udp port 4789')).toBe('udp port 4789');
+  });
+});
+
+describe('per-peer rates from tunnel counters (ovs-gre)', () => {
+  const at = (rxP: number, rxB: number, txP: number, txB: number) => ({
+    address: '198.18.0.2',
+    rx: { packets: rxP, bytes: rxB },
+    tx: { packets: txP, bytes: txB },
+  });
+
+  it('is the difference between two readings, with no protocol split', () => {
+    const s = counterSample(5000, at(10, 1000, 20, 3000), at(15, 1600, 21, 3100));
+    expect(s.t).toBe(5000);
+    expect(s.rx).toEqual({ packets: 5, bytes: 600 });
+    expect(s.tx).toEqual({ packets: 1, bytes: 100 });
+    expect(Object.values(s.protocols).every((c) => c.packets === 0 && c.bytes === 0)).toBe(true);
+  });
+
+  it('is zero for a tunnel made anew (counters went back) or not seen before', () => {
+    expect(counterSample(0, at(100, 9000, 100, 9000), at(3, 300, 2, 200)).rx).toEqual({
+      packets: 0,
+      bytes: 0,
+    });
+    expect(counterSample(0, undefined, at(3, 300, 2, 200)).tx).toEqual({ packets: 0, bytes: 0 });
   });
 });

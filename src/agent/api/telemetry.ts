@@ -44,11 +44,17 @@ export const ContainerRates = z.object({
 });
 export type ContainerRates = z.infer<typeof ContainerRates>;
 
-/** A peer, counted on the underlay by its VXLAN outer address; bytes are whole outer frames. */
+/**
+ * A peer. capture (vxlan): counted on the underlay by its VXLAN outer address, bytes are whole outer frames.
+ * counters (ovs-gre): its GRE port's own counters read each second, no protocol split (zeros). none (weave):
+ * no per-peer figures, the series is empty.
+ */
 export const PeerRates = z.object({
-  /** The peer's VTEP (underlay) address. */
+  /** The peer's underlay address. */
   address: z.string(),
   nickname: z.string().nullable(),
+  /** Added after the first cut: optional (absent means capture). */
+  source: z.enum(['capture', 'counters', 'none']).optional(),
   series: z.array(RateSample),
 });
 export type PeerRates = z.infer<typeof PeerRates>;

@@ -22,6 +22,12 @@ export function grePortName(remote: string): string {
     .join('')}`;
 }
 
+/** 198.18.0.2 for `gre-c6120002`; undefined for any other name. */
+export function greRemote(portName: string): string | undefined {
+  const m = /^gre-([0-9a-f]{8})$/.exec(portName);
+  return m ? (m[1]!.match(/../g) ?? []).map((h) => parseInt(h, 16)).join('.') : undefined;
+}
+
 export interface HostSubnet {
   /** network/prefix */
   subnet: string;

@@ -53,6 +53,11 @@ export class Ovs {
     return run('ovs-vsctl', [`--db=${this.target.db}`, '--timeout=15', ...args], this.#opts());
   }
 
+  /** OpenFlow queries (live port counters), through the bridge's management socket in the switch's rundir. */
+  ofctl(args: readonly string[]): Promise<RunResult> {
+    return run('ovs-ofctl', args, this.#opts(10_000));
+  }
+
   appctl(args: readonly string[]): Promise<RunResult> {
     return run('ovs-appctl', ['-t', this.target.vswitchdCtl ?? 'ovs-vswitchd', ...args], this.#opts());
   }

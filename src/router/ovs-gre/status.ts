@@ -100,3 +100,21 @@ export async function readOvsStatus(o: {
     tunnelRoutes,
   };
 }
+
+/**
+ * `ovs-ofctl --names dump-ports BRIDGE`: each named port's rx and tx packets and bytes, live (the Interface
+ * table's statistics column is refreshed only every 5 s). Pure.
+ */
+export function parsePortStats(
+  text: string,
+): Array<{ name: string; rx: { packets: number; bytes: number }; tx: { packets: number; bytes: number } }> {
+  const out = [];
+  const re = /port\s+"?([^":\s]+)"?:\s+rx pkts=(\d+), bytes=(\d+)[^\n]*\n\s+tx pkts=(\d+), bytes=(\d+)/g;
+  for (const m of text.matchAll(re))
+    out.push({
+      name: m[1]!,
+      rx: { packets: Number(m[2]), bytes: Number(m[3]) },
+      tx: { packets: Number(m[4]), bytes: Number(m[5]) },
+    });
+  return out;
+}

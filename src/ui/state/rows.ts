@@ -74,15 +74,16 @@ export function trafficRows(s: UIState): TrafficRow[] {
   }
   if (s.peerRates.available) {
     for (const p of s.peerRates.data) {
-      const series = seriesOf(p.series);
       const newest = p.series[p.series.length - 1];
+      const none = p.source === 'none';
       rows.push({
         id: `peer:${p.address}`,
         label: `peer ${p.nickname ?? p.address}`,
         ifname: p.address,
         kind: 'peer',
-        series,
+        series: none ? undefined : seriesOf(p.series),
         rate: newest && { rx: newest.rx.bytes, tx: newest.tx.bytes },
+        ...(none ? { note: 'no per-peer figures from this driver (Weave keeps none)' } : {}),
       });
     }
   }
