@@ -55,14 +55,26 @@ export function routerDialog(s: UIState, d: Dialog, theme: Theme, inner: number)
           ...(!d.form[f] && f !== 'driver' && !on ? { color: theme.color.muted } : {}),
         };
       });
-      const r = s.router.available ? s.router.data : undefined;
-      lines.push({
-        text:
-          r && r.state !== 'not-launched'
-            ? `now: ${r.driver} ${r.state}; launching again keeps its settings and adds peers`
-            : DRIVER_NOTE[d.form.driver],
-        color: theme.color.muted,
-      });
+      const r = s.router.available && s.router.data.state !== 'not-launched' ? s.router.data : undefined;
+      const muted = theme.color.muted;
+      if (r && r.driver === d.form.driver)
+        lines.push(
+          ...para(
+            `now: ${r.driver} ${r.state}; launching again keeps its settings and adds peers`,
+            inner,
+            muted,
+          ),
+        );
+      else if (r && !d.error)
+        // Another driver: what it is, and (before Enter refuses it) that switching takes a reset.
+        lines.push(
+          ...para(
+            `${DRIVER_NOTE[d.form.driver]}. Now ${r.driver} ${r.state}: switching needs a reset first (Esc, then R on the Peers pane).`,
+            inner,
+            muted,
+          ),
+        );
+      else lines.push({ text: DRIVER_NOTE[d.form.driver], color: muted });
       if (d.busy) lines.push(working(theme, 'launching'));
       lines.push(...err(d.error));
       if (d.hint) lines.push(...para(d.hint, inner, theme.color.warn));
