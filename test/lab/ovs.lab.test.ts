@@ -283,7 +283,8 @@ describe('the ovs-gre mesh on two lab hosts', () => {
       expect(bytes(k)).toBeLessThanOrEqual(50 * 98 + slack * 70);
     }
     // Spread over the seconds the pings ran (20 a second), not lumped as the 5-second statistics column is.
-    expect(Math.max(...window.map((s) => s.tx.packets))).toBeLessThanOrEqual(25 + 6);
+    // (lumped, one second would hold all 50 and more)
+    expect(Math.max(...window.map((s) => s.tx.packets))).toBeLessThanOrEqual(40);
     const text = await xnet(['--lab', 'h1', 'status', 'rates']);
     expect(text.stdout).toMatch(/peer .*\(198\.18\.0\.2\).*no split \(GRE port counters\)/);
   });
@@ -324,7 +325,15 @@ describe('the ovs-gre mesh on two lab hosts', () => {
     expect(back.ovs!.routes).toEqual([]);
     expect(ping('h1', 'c1', ip2)).toBe(false);
     await xnetJson(['--lab', 'h1', 'connect', '198.18.0.2']);
-    await eventually('h1 tunnels to h2 again', () => router('h1'), bfdUp, 15_000);
+    try {
+      await eventually('h1 tunnels to h2 again', () => router('h1'), bfdUp, 20_000);
+    } catch (err) {
+      // Say what the other end thought, which h1's status cannot.
+      const r2 = await router('h2');
+      throw new Error(
+        `${(err as Error).message}\nh2 then: peers ${JSON.stringify(r2.peers)} ports ${JSON.stringify(r2.ovs?.ports)}`,
+      );
+    }
     expect(ping('h1', 'c1', ip2)).toBe(true);
   });
 
