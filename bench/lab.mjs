@@ -1,6 +1,6 @@
 // What the benches share: the CLI, a call to a lab host's agent, and a lab mesh with one attached container
 // per host. Benches need the lab to themselves (their figures would mix with whatever else runs there).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import Docker from 'dockerode';
 import { AgentConnection } from '../dist/agent/rpc.js';
@@ -55,4 +55,22 @@ export async function benchMesh(n, { join = false, launch = true } = {}) {
 export async function launchMesh(hosts, { join = false } = {}) {
   for (const [i, h] of hosts.entries())
     await call(h, 'launch', { nickname: h.name, ...(join && i > 0 ? { peers: [hosts[0].address] } : {}) });
+}
+
+/**
+ * iperf3 TCP for `seconds` from the client namespace to a server started in the other (paths: /run/netns/NAME
+ * or /proc/PID/ns/net); the receiver's Gbit/s.
+ */
+export function iperf(serverNetns, clientNetns, address, seconds) {
+  const server = spawn('nsenter', [`--net=${serverNetns}`, '--', 'iperf3', '-s', '-1', '-B', address], {
+    stdio: 'ignore',
+  });
+  spawnSync('sleep', ['0.3']);
+  const r = spawnSync(
+    'nsenter',
+    [`--net=${clientNetns}`, '--', 'iperf3', '-c', address, '-t', String(seconds), '-J'],
+    { encoding: 'utf8' },
+  );
+  server.kill();
+  return JSON.parse(r.stdout).end.sum_received.bits_per_second / 1e9;
 }

@@ -3,7 +3,7 @@
 // same two hosts on the underlay, in the same run; and the time from `connect` to the first cross-host ping
 // for a 3-host and a 10-host mesh. Prints figures; never fails on time.
 import { spawn, spawnSync } from 'node:child_process';
-import { benchMesh as mesh, call, cli, needEmptyLab } from './lab.mjs';
+import { benchMesh as mesh, call, cli, iperf, needEmptyLab } from './lab.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -43,21 +43,6 @@ async function connectToPing(n) {
   return code === 0 ? ms : NaN;
 }
 
-function iperf(serverNetns, clientNetns, address) {
-  const server = spawn('nsenter', [`--net=${serverNetns}`, '--', 'iperf3', '-s', '-1', '-B', address], {
-    stdio: 'ignore',
-  });
-  spawnSync('sleep', ['0.3']);
-  const r = spawnSync(
-    'nsenter',
-    [`--net=${clientNetns}`, '--', 'iperf3', '-c', address, '-t', String(SECONDS), '-J'],
-    { encoding: 'utf8' },
-  );
-  server.kill();
-  const j = JSON.parse(r.stdout);
-  return j.end.sum_received.bits_per_second / 1e9;
-}
-
 const only = process.env.BENCH_ONLY; // "throughput" or "connect"
 let u = NaN,
   o = NaN;
@@ -69,8 +54,8 @@ if (only !== 'connect') {
   const under = [],
     over = [];
   for (let r = 0; r < ROUNDS; r++) {
-    under.push(iperf(hosts[0].netnsPath, hosts[1].netnsPath, '198.18.0.1'));
-    over.push(iperf(`/proc/${pids[0]}/ns/net`, `/proc/${pids[1]}/ns/net`, '172.25.11.10'));
+    under.push(iperf(hosts[0].netnsPath, hosts[1].netnsPath, '198.18.0.1', SECONDS));
+    over.push(iperf(`/proc/${pids[0]}/ns/net`, `/proc/${pids[1]}/ns/net`, '172.25.11.10', SECONDS));
     process.stderr.write(
       `bench: round ${r + 1}/${ROUNDS}: underlay ${under.at(-1).toFixed(2)} Gbit/s, overlay ${over.at(-1).toFixed(2)} Gbit/s\n`,
     );
