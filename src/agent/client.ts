@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XnetError } from '../errors.js';
@@ -15,8 +15,15 @@ export interface ConnectOptions {
   dockerHost?: string;
 }
 
+/** The package's root: the nearest directory above this module with a package.json (src/, dist/ or the UI bundle). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
 /** The CLI entry point, compiled: what an auto-started agent and the lab run. */
-export const CLI_MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'main.js');
+export const CLI_MAIN = join(packageRoot(), 'dist', 'cli', 'main.js');
 
 function notRunning(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
