@@ -387,13 +387,17 @@ export class Attacher {
   }
 
   async #put(a: Attachment): Promise<void> {
-    const rest = this.d.store.current.attachments.filter((x) => x.containerId !== a.containerId);
-    await this.d.store.save({ ...this.d.store.current, attachments: [...rest, a] });
+    await this.d.store.update((s) => ({
+      ...s,
+      attachments: [...s.attachments.filter((x) => x.containerId !== a.containerId), a],
+    }));
   }
 
   async #drop(containerId: string): Promise<void> {
-    const rest = this.d.store.current.attachments.filter((x) => x.containerId !== containerId);
-    await this.d.store.save({ ...this.d.store.current, attachments: rest });
+    await this.d.store.update((s) => ({
+      ...s,
+      attachments: s.attachments.filter((x) => x.containerId !== containerId),
+    }));
   }
 }
 

@@ -113,14 +113,13 @@ export class Mesh {
     warnings.push(...((await this.#create(driver, false).check?.(settings)) ?? []));
     await this.#driver?.close();
     this.#driver = undefined;
-    await this.d.store.save({ ...this.d.store.current, router: settings });
+    await this.d.store.update((s) => ({ ...s, router: settings }));
     try {
       await this.#run(settings);
     } catch (err) {
       // A driver that found bad input (a subnet a peer holds) undid what it did: the settings go back too.
       if (err instanceof XnetError && err.kind === 'bad_input') {
-        const { router: _new, ...rest } = this.d.store.current;
-        await this.d.store.save(prior ? { ...rest, router: prior } : rest);
+        await this.d.store.update(({ router: _new, ...rest }) => (prior ? { ...rest, router: prior } : rest));
       }
       throw err;
     }
@@ -166,11 +165,10 @@ export class Mesh {
   async #connect(p: Params<'connect'>): Promise<Result<'connect'>> {
     const peers = p.peers.map(parsePeer);
     const driver = this.#running();
-    const settings = this.d.store.current.router!;
-    await this.d.store.save({
-      ...this.d.store.current,
-      router: { ...settings, peers: [...new Set([...settings.peers, ...peers])] },
-    });
+    await this.d.store.update((s) => ({
+      ...s,
+      router: { ...s.router!, peers: [...new Set([...s.router!.peers, ...peers])] },
+    }));
     return { connections: await driver.connect(peers) };
   }
 
@@ -184,10 +182,10 @@ export class Mesh {
     const known = settings?.peers ?? [];
     const forgotten = peers.filter((x) => known.includes(x));
     if (settings)
-      await this.d.store.save({
-        ...this.d.store.current,
-        router: { ...settings, peers: known.filter((x) => !peers.includes(x)) },
-      });
+      await this.d.store.update((s) => ({
+        ...s,
+        router: { ...s.router!, peers: s.router!.peers.filter((x) => !peers.includes(x)) },
+      }));
     const also = (await this.#driver?.forget(peers)) ?? [];
     const done = [...forgotten, ...also.filter((x) => !forgotten.includes(x))];
     return { forgotten: done, unknown: peers.filter((x) => !done.includes(x)) };
@@ -201,9 +199,8 @@ export class Mesh {
     const wasRunning = Boolean(this.#driver);
     await this.#driver?.stop();
     this.#driver = undefined;
-    const settings = this.d.store.current.router;
-    if (settings)
-      await this.d.store.save({ ...this.d.store.current, router: { ...settings, running: false } });
+    if (this.d.store.current.router)
+      await this.d.store.update((s) => ({ ...s, router: { ...s.router!, running: false } }));
     return { wasRunning };
   }
 
@@ -216,8 +213,7 @@ export class Mesh {
     const driver = this.#driver ?? this.#create(this.d.store.current.router?.driver ?? 'vxlan', false);
     await driver.reset();
     this.#driver = undefined;
-    const { router: _gone, ...rest } = this.d.store.current;
-    await this.d.store.save(rest);
+    await this.d.store.update(({ router: _gone, ...rest }) => rest);
     return { wasLaunched };
   }
 

@@ -40,6 +40,7 @@ export const emptyState = (): State => ({ version: 1, attachments: [] });
 export class StateStore {
   readonly file: string;
   #state: State = emptyState();
+  #writes: Promise<unknown> = Promise.resolve();
 
   constructor(readonly dir: string) {
     this.file = join(dir, 'state.json');
@@ -79,10 +80,18 @@ export class StateStore {
     return (this.#state = result.data);
   }
 
-  /** Replaces the state and writes it atomically (temp file, fsync, rename), readable by root only. */
-  async save(next: State): Promise<void> {
-    const valid = StateSchema.parse(next);
-    await writeFileAtomic(this.file, JSON.stringify(valid, null, 2) + '\n', { mode: 0o600 });
-    this.#state = valid;
+  /**
+   * Changes the state and writes it atomically (temp file, fsync, rename), readable by root only. Changes run
+   * one after another, each on the state its predecessor wrote: two RPCs that each add a ping check (or an
+   * attachment) both land, where reading `current` and saving it back would let the second write over the first.
+   */
+  update(change: (s: Readonly<State>) => State): Promise<State> {
+    const done = this.#writes.then(async () => {
+      const valid = StateSchema.parse(change(this.#state));
+      await writeFileAtomic(this.file, JSON.stringify(valid, null, 2) + '\n', { mode: 0o600 });
+      return (this.#state = valid);
+    });
+    this.#writes = done.catch(() => undefined);
+    return done;
   }
 }

@@ -83,13 +83,13 @@ export function telemetryHandlers(d: TelemetryHandlerDeps): Pick<Handlers, Telem
         .update(`${src.name ?? ''}\0${target}`)
         .digest('hex')
         .slice(0, 12)}`;
-      const checks = d.store.current.pingChecks ?? [];
-      const created = !checks.some((c) => c.id === id);
-      if (created)
-        await d.store.save({
-          ...d.store.current,
-          pingChecks: [...checks, { id, target, from: src.name, since: new Date().toISOString() }],
-        });
+      let created = false;
+      await d.store.update((s) => {
+        const checks = s.pingChecks ?? [];
+        created = !checks.some((c) => c.id === id);
+        const check = { id, target, from: src.name, since: new Date().toISOString() };
+        return created ? { ...s, pingChecks: [...checks, check] } : s;
+      });
       await t.syncChecks();
       return { check: t.pings.check(id)!, created };
     },
@@ -104,7 +104,7 @@ export function telemetryHandlers(d: TelemetryHandlerDeps): Pick<Handlers, Telem
           );
         return { removed: false };
       }
-      await d.store.save({ ...d.store.current, pingChecks: checks.filter((c) => c.id !== p.id) });
+      await d.store.update((s) => ({ ...s, pingChecks: (s.pingChecks ?? []).filter((c) => c.id !== p.id) }));
       await t.syncChecks();
       return { removed: true };
     },

@@ -24,7 +24,7 @@ describe('StateStore', () => {
   it('starts empty without a file and round-trips what it saves, mode 0600', async () => {
     const store = new StateStore(dir);
     expect((await store.load()).attachments).toEqual([]);
-    await store.save({ version: 1, attachments: [attachment] });
+    await store.update(() => ({ version: 1, attachments: [attachment] }));
     expect((await stat(store.file)).mode & 0o777).toBe(0o600);
     const again = new StateStore(dir);
     expect((await again.load()).attachments).toEqual([attachment]);
@@ -42,9 +42,30 @@ describe('StateStore', () => {
   it('rejects an invalid state before writing anything', async () => {
     const store = new StateStore(dir);
     await store.load();
-    await store.save({ version: 1, attachments: [attachment] });
+    await store.update(() => ({ version: 1, attachments: [attachment] }));
     const before = await readFile(store.file, 'utf8');
-    await expect(store.save({ version: 1, attachments: [{ ...attachment, cidrs: [] }] })).rejects.toThrow();
+    await expect(
+      store.update(() => ({ version: 1, attachments: [{ ...attachment, cidrs: [] }] })),
+    ).rejects.toThrow();
     expect(await readFile(store.file, 'utf8')).toBe(before);
+    // A refused change does not block the ones queued after it.
+    await store.update((st) => ({ ...st, pingChecks: [] }));
+    expect(store.current.attachments).toEqual([attachment]);
+  });
+
+  it('applies concurrent changes one after another, each on what the last wrote', async () => {
+    const store = new StateStore(dir);
+    await store.load();
+    const check = (id: string) => ({ id, target: '172.25.11.24', from: null, since: attachment.since });
+    // As `ping --add A B` does: two RPCs at once, each adding its own check.
+    await Promise.all(
+      ['a', 'b', 'c']
+        .map((x) => `u-${x.repeat(12)}`)
+        .map((id) => store.update((st) => ({ ...st, pingChecks: [...(st.pingChecks ?? []), check(id)] }))),
+    );
+    const again = new StateStore(dir);
+    expect((await again.load()).pingChecks?.map((c) => c.id)).toEqual(
+      ['a', 'b', 'c'].map((x) => `u-${x.repeat(12)}`),
+    );
   });
 });
