@@ -6,8 +6,7 @@
  * a read that began before it is never handed out after it.
  */
 export class Fresh<T> {
-  #read: { at: number; value: Promise<T>; generation: number } | undefined;
-  #generation = 0;
+  #read: { at: number; value: Promise<T> } | undefined;
 
   constructor(
     private readonly load: () => Promise<T>,
@@ -17,8 +16,8 @@ export class Fresh<T> {
 
   get(): Promise<T> {
     const r = this.#read;
-    if (r && r.generation === this.#generation && this.now() - r.at < this.maxAgeMs) return r.value;
-    const read = { at: this.now(), value: this.load(), generation: this.#generation };
+    if (r && this.now() - r.at < this.maxAgeMs) return r.value;
+    const read = { at: this.now(), value: this.load() };
     this.#read = read;
     read.value.catch(() => {
       if (this.#read === read) this.#read = undefined;
@@ -27,7 +26,6 @@ export class Fresh<T> {
   }
 
   invalidate(): void {
-    this.#generation++;
     this.#read = undefined;
   }
 }

@@ -274,8 +274,8 @@ export class Mesh {
   }
 
   /** The running driver's per-peer tunnel counters; undefined when it has none (vxlan, weave) or is not running. */
-  async peerCounters(): Promise<PeerCounters[] | undefined> {
-    return this.#driver?.peerCounters ? await this.#driver.peerCounters() : undefined;
+  peerCounters(): Promise<PeerCounters[] | undefined> {
+    return this.#driver?.peerCounters?.() ?? Promise.resolve(undefined);
   }
 
   meshOwner(address: string): Promise<{ peer: string; container: string } | undefined> {

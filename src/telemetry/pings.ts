@@ -199,11 +199,6 @@ export class PingChecks {
     return [...this.#events];
   }
 
-  /** fping processes by source, for tests and the README's claim of one per namespace. */
-  processes(): { source: string; pid: number | undefined; targets: string[] }[] {
-    return [...this.#sources].map(([source, s]) => ({ source, pid: s.loop?.pid, targets: s.targets }));
-  }
-
   close(): void {
     for (const s of this.#sources.values()) s.loop?.stop();
     this.#sources.clear();

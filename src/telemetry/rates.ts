@@ -3,7 +3,7 @@ import type { Count, ProtocolCounts, RateSample } from '../agent/api/telemetry.j
 import type { PeerCounters } from '../router/driver.js';
 import { PROTOCOLS } from './frame.js';
 import type { Second } from './capture.js';
-import { PROTO_B, PROTO_P, RX_B, RX_P, TX_B, TX_P } from './tally.js';
+import { PROTO_B, PROTO_P, ROW, RX_B, RX_P, TX_B, TX_P } from './tally.js';
 
 /** Turning the worker's per-second rows into the API's samples; pure. */
 
@@ -13,7 +13,7 @@ function protocols(row: ArrayLike<number>, packetsAt: number, bytesAt: number): 
   return out;
 }
 
-const ZERO_ROW: number[] = new Array<number>(14).fill(0);
+const ZERO_ROW: number[] = new Array<number>(ROW).fill(0);
 
 /** An endpoint's sample; `swap` reads the row from the other side (a peer's rx is what it sent us). */
 export function endpointSample(s: Second, key: number, swap: boolean): RateSample {
@@ -92,17 +92,4 @@ export function kernelExpected(
   if (!vx || !prev.has(vxlanDev)) return null;
   const packets = delta(vx, 'rxPackets') + delta(vx, 'txPackets');
   return { packets, bytes: delta(vx, 'rxBytes') + delta(vx, 'txBytes') + 50 * packets };
-}
-
-/** Sums a series (e.g. for `status rates`' last-second and minute figures). */
-export function sumSamples(series: RateSample[]): { rx: Count; tx: Count } {
-  const rx = { packets: 0, bytes: 0 };
-  const tx = { packets: 0, bytes: 0 };
-  for (const s of series) {
-    rx.packets += s.rx.packets;
-    rx.bytes += s.rx.bytes;
-    tx.packets += s.tx.packets;
-    tx.bytes += s.tx.bytes;
-  }
-  return { rx, tx };
 }

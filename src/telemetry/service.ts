@@ -118,13 +118,14 @@ export class Telemetry {
 
   /** Drivers with a tunnel per peer: each second, a sample per peer from its counters. */
   async #readPeerCounters(r: RouterStatus): Promise<void> {
-    const now =
-      r.state === 'running' && this.d.peerCounters
-        ? await this.d.peerCounters().catch((err: Error) => {
-            this.d.log(`telemetry: peer counters: ${err.message}`);
-            return undefined;
-          })
-        : undefined;
+    let now: PeerCounters[] | undefined;
+    try {
+      now = r.state === 'running' ? await this.d.peerCounters?.() : undefined;
+    } catch (err) {
+      // One failed read (a busy ovs-vswitchd) costs that second, not the minute of history.
+      this.d.log(`telemetry: peer counters: ${(err as Error).message}`);
+      return;
+    }
     const prev = this.#peerCounters;
     if (!now) {
       this.#peerCounters = undefined;
@@ -210,21 +211,14 @@ export class Telemetry {
         addresses: a.cidrs,
         series: bridgeSeconds.map((s) => endpointSample(s, macs[i]!, false)),
       })),
-      peers: peers.map((p) =>
-        this.#peerCounters
-          ? {
-              address: p.address,
-              nickname: p.nickname || null,
-              source: 'counters' as const,
-              series: (this.#peerSeries.get(p.address) ?? []).slice(-seconds),
-            }
-          : {
-              address: p.address,
-              nickname: p.nickname || null,
-              source: this.#router?.driver === 'vxlan' ? ('capture' as const) : ('none' as const),
-              series: underlaySeconds.map((s) => endpointSample(s, ipv4Number(p.address), true)),
-            },
-      ),
+      peers: peers.map((p) => ({
+        address: p.address,
+        nickname: p.nickname || null,
+        source: this.#peerCounters ? 'counters' : this.#router?.driver === 'vxlan' ? 'capture' : 'none',
+        series: this.#peerCounters
+          ? (this.#peerSeries.get(p.address) ?? []).slice(-seconds)
+          : underlaySeconds.map((s) => endpointSample(s, ipv4Number(p.address), true)),
+      })),
       eventLoopDelay: this.#loopSeconds.slice(-seconds),
     };
   }

@@ -82,8 +82,10 @@ export function trafficRows(s: UIState): TrafficRow[] {
         ifname: p.address,
         kind: 'peer',
         series: none ? undefined : seriesOf(p.series),
-        rate: newest && { rx: newest.rx.bytes, tx: newest.tx.bytes },
-        ...(none ? { note: 'no per-peer figures from this driver (Weave keeps none)' } : {}),
+        rate: none ? undefined : newest && { rx: newest.rx.bytes, tx: newest.tx.bytes },
+        ...(none
+          ? { note: `no per-peer figures from the ${s.router.available ? s.router.data.driver : 'router'}` }
+          : {}),
       });
     }
   }
