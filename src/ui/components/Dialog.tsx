@@ -64,7 +64,7 @@ export function Dialog({ state, dialog, bindings, theme, width, height }: Dialog
       // Values wrap under their own column: a Weave connection's "why sleeve" is the answer, not a teaser.
       lines = d.fields.flatMap(([k, v]) =>
         k
-          ? wrapWords(v, inner - 15).map((t, i) => ({ text: `${(i === 0 ? k : '').padEnd(14)} ${t}` }))
+          ? wrapWords(v || '-', inner - 15).map((t, i) => ({ text: `${(i === 0 ? k : '').padEnd(14)} ${t}` }))
           : [{ text: v }],
       );
       break;
