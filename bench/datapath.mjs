@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // bench/datapath: what each container-to-VXLAN data path costs on this machine, with no agent, docker or
-// capture in the way. Two hosts in namespaces (xnet-dp-*) on a bridge, as the lab's are; iperf3 TCP over:
+// capture in the way. Two hosts in namespaces (xnetdp-*) on a bridge, as the lab's are; iperf3 TCP over:
 //   underlay    host to host, the baseline
 //   vxlan       addresses on the VXLAN device itself (the encapsulation alone)
 //   bridge      container veth -> bridge -> VXLAN (the vxlan driver's path, as the issue specifies it)
@@ -15,7 +15,8 @@ import { iperf, needEmptyLab } from './lab.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const PREFIX = 'xnet-dp-';
+// Not `xnet-`: `lab down` removes every namespace that starts so, and would take a running bench with it.
+const PREFIX = 'xnetdp-';
 const LAN = `${PREFIX}lan`;
 const HOSTS = [1, 2].map((i) => ({ i, ns: `${PREFIX}h${i}`, address: `198.18.0.${200 + i}` }));
 // `container`: the path's containers get a namespace of their own (vxlan and underlay run in the host's).
