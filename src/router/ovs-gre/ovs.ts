@@ -77,11 +77,6 @@ export class Ovs {
     return parseOvsTable(stdout);
   }
 
-  async bridges(): Promise<string[]> {
-    const { stdout } = await this.vsctl(['list-br']);
-    return stdout.split('\n').filter(Boolean);
-  }
-
   async ports(bridge: string): Promise<string[]> {
     const { stdout } = await this.vsctl(['list-ports', bridge]);
     return stdout.split('\n').filter(Boolean);

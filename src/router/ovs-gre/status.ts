@@ -28,6 +28,7 @@ const INTERFACE_COLUMNS = [
   'bfd_status',
   'error',
   'mtu',
+  'external_ids',
 ];
 
 /** One GRE interface row of `ovs-vsctl --format=json list Interface`, for status. Pure. */
@@ -62,15 +63,14 @@ export async function readOvsStatus(o: {
   members: readonly Member[];
 }): Promise<OvsStatus> {
   const { ovs, datapath, daemons } = o.sw;
-  const bridges = await ovs.bridges();
-  const present = bridges.includes(OVS_BRIDGE);
-  const portNames = present ? await ovs.ports(OVS_BRIDGE) : [];
+  // One query: a bridge has an interface of its own name, and our GRE ports carry external_ids:xnet-peer.
   const rows = await ovs.list('Interface', INTERFACE_COLUMNS);
+  const named = (name: string) => rows.find((r) => r.name === name);
+  const bridgeRow = named(OVS_BRIDGE);
   const ports = rows
-    .filter((r) => r.type === 'gre' && portNames.includes(String(r.name)))
+    .filter((r) => r.type === 'gre' && mapCell(r.external_ids)['xnet-peer'] !== undefined)
     .map((r) => grePort(r, o.members))
     .sort((a, b) => a.name.localeCompare(b.name));
-  const bridgeRow = rows.find((r) => r.name === OVS_BRIDGE);
   const [plug, docker, routes] = await Promise.all([
     link(o.netns, OVS_BRIDGE),
     addrs(o.netns, o.dockerBridge).catch(() => []),
@@ -84,13 +84,17 @@ export async function readOvsStatus(o: {
   return {
     datapath,
     daemons,
-    bridge: { name: OVS_BRIDGE, present, mtu: bridgeRow ? Number(scalar(bridgeRow.mtu)) || null : null },
+    bridge: {
+      name: OVS_BRIDGE,
+      present: bridgeRow !== undefined,
+      mtu: bridgeRow ? Number(scalar(bridgeRow.mtu)) || null : null,
+    },
     dockerBridge: {
       name: o.dockerBridge,
       plugged: plug?.master === o.dockerBridge,
       address: dockerAddr ? `${dockerAddr.local}/${dockerAddr.prefixlen}` : null,
     },
-    underlayBridge: datapath === 'netdev' && bridges.includes(UNDERLAY_BRIDGE) ? UNDERLAY_BRIDGE : null,
+    underlayBridge: datapath === 'netdev' && named(UNDERLAY_BRIDGE) ? UNDERLAY_BRIDGE : null,
     subnet: o.subnet,
     ports,
     routes: routes.map((r) => {
