@@ -12,9 +12,10 @@ import type {
   RouterDriver,
   RouterStatus,
 } from '../router/driver.js';
-import { checkDriver, createDriver, type DriverDeps } from '../router/registry.js';
+import type { DriverDeps } from '../router/driver.js';
+import { checkDriver, createDriver } from '../router/registry.js';
 import { checkRange, DEFAULT_RANGE, findUnderlay } from '../router/underlay.js';
-import { readPasswordFile } from '../router/serf/process.js';
+import { readPasswordFile } from '../router/password.js';
 import type { Params, Result } from './api/index.js';
 import type { Attacher, RouterHooks } from './attach.js';
 import { Fresh } from './fresh.js';

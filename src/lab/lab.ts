@@ -8,7 +8,7 @@ import { run } from '../net/exec.js';
 import { ipBatch, link, addrs } from '../net/ip.js';
 import { AgentConnection } from '../agent/rpc.js';
 import { CLI_MAIN } from '../agent/client.js';
-import { stopPrivateSwitch } from '../router/ovs-gre/daemons.js';
+import { stopDriverDaemons } from '../router/registry.js';
 import { ensureImage } from './image.js';
 import { resolveLabHost } from './resolve.js';
 import { labAgentDockerdArgs, startLabDockerd } from './dockerd.js';
@@ -219,8 +219,8 @@ export async function labDown(onProgress: (msg: string) => void = () => undefine
         ),
       );
       await terminate(readPid(h.dockerPidfile), 20_000);
-      // The ovs-gre driver's ovsdb-server and ovs-vswitchd (daemons, so they outlive the agent).
-      await stopPrivateSwitch(h.agentStateDir);
+      // Daemons a driver keeps past its agent (ovs-gre's switch), through the drivers' own hook.
+      await stopDriverDaemons(h.agentStateDir);
       onProgress(`${h.name}: stopped`);
     }),
   );

@@ -1,4 +1,7 @@
+import type Docker from 'dockerode';
 import { z } from 'zod';
+import type { DockerdConfig } from '../docker/config/apply.js';
+import type { NetnsPath } from '../net/netns.js';
 import { OvsStatus } from './ovs-gre/schema.js';
 
 /**
@@ -139,4 +142,22 @@ export interface RouterDriver {
   peerCounters?(): Promise<PeerCounters[]>;
   /** Releases the driver's processes and timers without tearing the mesh down (agent exit, relaunch). */
   close(): Promise<void>;
+}
+
+/** What the agent gives every driver. A driver takes what it needs and ignores the rest. */
+export interface DriverDeps {
+  netns: NetnsPath;
+  /** This host's dockerd: the weave driver runs its router there; ovs-gre reads docker's bridge. */
+  docker: Docker;
+  /** The bridge attach plugs containers into when the driver has no bridge of its own. */
+  bridge: string;
+  /** The agent's state directory: drivers keep their files (keyrings, logs, pidfiles) under it. */
+  stateDir: string;
+  log: (msg: string) => void;
+  /** Called when the bridge MTU changes, so attached containers follow it. */
+  onMtu: (mtu: number) => Promise<void>;
+  /** This host's attachments, to answer "who holds this address?" from peers. */
+  localOwner: (address: string) => string | undefined;
+  /** dockerd's options with their validation, backup and rollback, for drivers that give docker's bridge a subnet. */
+  dockerd?: Pick<DockerdConfig, 'show' | 'applyNow'>;
 }

@@ -1,29 +1,9 @@
-import type Docker from 'dockerode';
 import { badInput } from '../errors.js';
-import type { DockerdConfig } from '../docker/config/apply.js';
-import type { NetnsPath } from '../net/netns.js';
-import type { DriverName, RouterDriver } from './driver.js';
+import type { DriverDeps, DriverName, RouterDriver } from './driver.js';
+import { stopPrivateSwitch } from './ovs-gre/daemons.js';
 import { OvsGreDriver } from './ovs-gre/driver.js';
 import { VxlanDriver } from './vxlan/driver.js';
 import { WeaveDriver } from './weave/driver.js';
-
-/** What the agent gives every driver. A driver takes what it needs and ignores the rest. */
-export interface DriverDeps {
-  netns: NetnsPath;
-  /** This host's dockerd: the weave driver runs its router there; ovs-gre reads docker's bridge. */
-  docker: Docker;
-  /** The bridge attach plugs containers into when the driver has no bridge of its own. */
-  bridge: string;
-  /** The agent's state directory: drivers keep their files (keyrings, logs, pidfiles) under it. */
-  stateDir: string;
-  log: (msg: string) => void;
-  /** Called when the bridge MTU changes, so attached containers follow it. */
-  onMtu: (mtu: number) => Promise<void>;
-  /** This host's attachments, to answer "who holds this address?" from peers. */
-  localOwner: (address: string) => string | undefined;
-  /** dockerd's options with their validation, backup and rollback, for drivers that give docker's bridge a subnet. */
-  dockerd?: Pick<DockerdConfig, 'show' | 'applyNow'>;
-}
 
 type Factory = (deps: DriverDeps) => RouterDriver;
 
@@ -49,6 +29,14 @@ export function checkDriver(name: DriverName): void {
       `the ${name} driver is not built yet`,
       `choose one of: ${builtDrivers().join(', ')}`,
     );
+}
+
+/**
+ * Stops what drivers leave running past their agent on purpose (ovs-gre's ovsdb-server and ovs-vswitchd are
+ * daemons), for the agent's state directory `stateDir`: the lab calls it when it tears a host down.
+ */
+export async function stopDriverDaemons(stateDir: string): Promise<void> {
+  await stopPrivateSwitch(stateDir);
 }
 
 export function createDriver(name: DriverName, deps: DriverDeps): RouterDriver {

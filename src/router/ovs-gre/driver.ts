@@ -15,11 +15,11 @@ import type {
   PeerStatus,
   RouterDriver,
   RouterStatus,
+  DriverDeps,
 } from '../driver.js';
-import type { DriverDeps } from '../registry.js';
 import { findUnderlay, type Underlay } from '../underlay.js';
 import { SerfMembership } from '../serf/membership.js';
-import { readPasswordFile } from '../serf/process.js';
+import { readPasswordFile } from '../password.js';
 import type { SerfMember } from '../serf/rpc.js';
 import {
   detectDatapath,

@@ -1,10 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { openSync, closeSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { badInput } from '../../errors.js';
 import { SerfRpc } from './rpc.js';
 
 export const SERF_PORT = 7946;
@@ -23,23 +21,6 @@ export interface SerfOptions {
 /** Serf wants a 32-byte AES key; operators have passwords. Everyone with the same password derives the same key. */
 export function keyFromPassword(password: string): string {
   return createHash('sha256').update(`xnet-mesh:${password}`).digest('base64');
-}
-
-export async function readPasswordFile(file: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw badInput(
-      'password-file',
-      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      'give a readable file holding the mesh password',
-    );
-  }
-  const password = text.replace(/\r?\n$/, '');
-  if (!password)
-    throw badInput('password-file', `${file} is empty`, 'put the mesh password on its first line');
-  return password;
 }
 
 /**

@@ -3,7 +3,6 @@ import { run } from '../../net/exec.js';
 import { ensureBridge } from '../../net/bridge.js';
 import { addrs, ipBatch, link } from '../../net/ip.js';
 import { fdbBatch, fdbEntries, fdbPlan } from '../../net/fdb.js';
-import type { DriverDeps } from '../registry.js';
 import type { SerfMember } from '../serf/rpc.js';
 import { VERSION } from '../../version.js';
 import { findUnderlay, type Underlay } from '../underlay.js';
@@ -14,10 +13,11 @@ import type {
   PeerStatus,
   RouterDriver,
   RouterStatus,
+  DriverDeps,
 } from '../driver.js';
 import { probe } from './probe.js';
 import { SERF_RPC, SerfMembership } from '../serf/membership.js';
-import { readPasswordFile } from '../serf/process.js';
+import { readPasswordFile } from '../password.js';
 
 export const VXLAN_DEV = 'xnet-vx';
 export const VXLAN_PORT = 4789;

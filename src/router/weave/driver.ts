@@ -5,10 +5,16 @@ import { badInput, failed } from '../../errors.js';
 import { ensurePulled, logTail } from '../../docker/images.js';
 import { removeBridge } from '../../net/bridge.js';
 import { ipBatch, link } from '../../net/ip.js';
-import type { AttachPoint, ConnectionStatus, LaunchSettings, RouterDriver, RouterStatus } from '../driver.js';
-import type { DriverDeps } from '../registry.js';
+import type {
+  AttachPoint,
+  ConnectionStatus,
+  DriverDeps,
+  LaunchSettings,
+  RouterDriver,
+  RouterStatus,
+} from '../driver.js';
 import { findUnderlay } from '../underlay.js';
-import { readPasswordFile } from '../serf/process.js';
+import { readPasswordFile } from '../password.js';
 import { WeaveApi } from './api.js';
 import {
   DATAPATH,
