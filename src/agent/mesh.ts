@@ -13,6 +13,7 @@ import type {
   RouterStatus,
 } from '../router/driver.js';
 import type { DriverDeps } from '../router/driver.js';
+import { DEFAULT_DRIVER } from '../router/descriptions.js';
 import { checkDriver, createDriver } from '../router/registry.js';
 import { checkRange, DEFAULT_RANGE, findUnderlay } from '../router/underlay.js';
 import { readPasswordFile } from '../router/password.js';
@@ -79,7 +80,7 @@ export class Mesh {
 
   async #launch(p: Params<'launch'>): Promise<Result<'launch'>> {
     const prior = this.d.store.current.router;
-    const driver = p.driver ?? prior?.driver ?? 'vxlan';
+    const driver = p.driver ?? prior?.driver ?? DEFAULT_DRIVER;
     if (prior && prior.driver !== driver) {
       throw badInput(
         'driver',
@@ -211,7 +212,7 @@ export class Mesh {
 
   async #reset(): Promise<Result<'reset'>> {
     const wasLaunched = Boolean(this.d.store.current.router);
-    const driver = this.#driver ?? this.#create(this.d.store.current.router?.driver ?? 'vxlan', false);
+    const driver = this.#driver ?? this.#create(this.d.store.current.router?.driver ?? DEFAULT_DRIVER, false);
     await driver.reset();
     this.#driver = undefined;
     await this.d.store.update(({ router: _gone, ...rest }) => rest);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
-import type { DriverName, RouterStatus } from '../router/driver.js';
+import { DEFAULT_DRIVER, describeDrivers, launchOptionHelp } from '../router/descriptions.js';
+import { ipamOf, ovsOf, type DriverName, type RouterStatus } from '../router/driver.js';
 import { emit, table } from './output.js';
 import { globals, withAgent } from './target.js';
 
@@ -41,9 +42,8 @@ export function connectionsTable(r: RouterStatus): string {
 }
 
 export function ipamTable(r: RouterStatus): string {
-  if (!r.ipam)
-    return `no IPAM: the ${r.driver ?? 'router'} driver leaves addresses to you (xnet-tui attach CIDR)`;
-  const i = r.ipam;
+  const i = ipamOf(r);
+  if (!i) return `no IPAM: the ${r.driver ?? 'router'} driver leaves addresses to you (xnet-tui attach CIDR)`;
   return [
     `range ${i.range} (${i.size} addresses, default subnet ${i.defaultSubnet}), ${i.active} in use here: ${i.status}`,
     table(
@@ -59,9 +59,9 @@ export function ipamTable(r: RouterStatus): string {
   ].join('\n');
 }
 
-/** ovs-gre: the bridge, each GRE port with its remote, state and counters, and the routes. */
+/** Open vSwitch: the bridge, each GRE port with its remote, state and counters, and the routes. */
 export function ovsSection(r: RouterStatus): string {
-  const o = r.ovs;
+  const o = ovsOf(r);
   if (!o) return '';
   const ports =
     o.ports.length === 0
@@ -122,34 +122,42 @@ export function routerSummary(r: RouterStatus): string {
     `router       ${r.driver} ${r.state}${r.nickname ? `, nickname ${r.nickname}` : ''}${r.encrypted ? ', encrypted' : ', not encrypted'}`,
     `underlay     ${r.listen ?? '-'}${r.underlayMtu ? ` (mtu ${r.underlayMtu})` : ''}, bridge ${r.bridge.name} mtu ${r.bridge.mtu ?? '-'}, range ${r.range ?? '-'}`,
     `peers        ${alive} alive in gossip, ${reachable} reachable on the data plane`,
-    ...(r.ipam ? [`ipam         ${r.ipam.range}: ${r.ipam.status}`] : []),
+    ...(ipamOf(r) ? [`ipam         ${ipamOf(r)!.range}: ${ipamOf(r)!.status}`] : []),
     ...r.warnings.map((w) => `warning      ${w}`),
-    ...(r.ovs ? [ovsSection(r)] : []),
+    ...(ovsOf(r) ? [ovsSection(r)] : []),
   ].join('\n');
+}
+
+/** `vxlan (default): kernel VXLAN mesh, ... | bridge: not built yet | ...`, from the drivers' descriptions. */
+function driverHelp(): string {
+  return describeDrivers()
+    .map((d) =>
+      d.built
+        ? `${d.name}${d.name === DEFAULT_DRIVER ? ' (default)' : ''}: ${d.summary}`
+        : `${d.name}: not built yet`,
+    )
+    .join(' | ');
+}
+
+/** What reset removes, driver by driver. */
+function resetHelp(): string {
+  return describeDrivers()
+    .filter((d) => d.built)
+    .map((d) => `${d.name}: ${d.resetRemoves}`)
+    .join(' | ');
 }
 
 export function registerRouter(program: Command): void {
   program
     .command('launch')
-    .description(
-      'start the overlay router on this host (kernel VXLAN with Serf, Open vSwitch with GRE, or Weave Net) and connect to PEERs',
-    )
-    .argument('[peers...]', 'underlay addresses of peers to join, host or host:port')
-    .option(
-      '--driver <name>',
-      'vxlan (default), ovs-gre (Open vSwitch + GRE) or weave (Weave Net 2.8.1 in Docker); bridge is planned',
-    )
-    .option(
-      '--subnet <cidr>',
-      "ovs-gre: this host's container subnet, given to docker's bridge (e.g. 172.25.1.0/24)",
-    )
-    .option('--nickname <name>', 'a human name for this host in the mesh (default: hostname)')
+    .description('start the overlay router on this host with one of its drivers and connect to PEERs')
+    .argument('[peers...]', launchOptionHelp('peers'))
+    .option('--driver <name>', driverHelp())
+    .option('--subnet <cidr>', launchOptionHelp('subnet'))
+    .option('--nickname <name>', launchOptionHelp('nickname'))
     .option('--listen <addr>', "underlay address (default: the default route's, else the first)")
-    .option('--range <cidr>', 'overlay address range (default 10.32.0.0/12)')
-    .option(
-      '--password-file <file>',
-      'encrypt and close the mesh with the password in FILE (never on the command line)',
-    )
+    .option('--range <cidr>', launchOptionHelp('range'))
+    .option('--password-file <file>', launchOptionHelp('passwordFile'))
     .addHelpText(
       'after',
       '\nExamples:\n  xnet-tui launch\n  xnet-tui launch --nickname web1 --password-file /etc/xnet/password 198.18.0.1\n  xnet-tui --lab h2 launch 198.18.0.1\n  xnet-tui --lab h2 launch --driver ovs-gre --subnet 172.25.2.0/24 198.18.0.1\n  xnet-tui launch --driver weave --range 10.32.0.0/12 --password-file /etc/weave/password 198.18.0.1\n',
@@ -241,9 +249,7 @@ export function registerRouter(program: Command): void {
 
   program
     .command('reset')
-    .description(
-      'remove everything the router created (VXLAN device and gossip state; OVS bridges, GRE ports, routes and the dockerd options ovs-gre set; or the Weave router, its data and bridge) and the settings; attachments stay',
-    )
+    .description(`remove everything the router created (${resetHelp()}) and the settings; attachments stay`)
     .addHelpText('after', '\nExamples:\n  xnet-tui reset\n')
     .action(async (_o: unknown, cmd: Command) => {
       const res = await withAgent(cmd, (a) => a.call('reset', {}));

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { badInput } from '../errors.js';
+import { ipamOf } from '../router/driver.js';
 import { emit } from './output.js';
 import { connectionsTable, ipamTable, peersTable, routerSummary } from './router.js';
 import { globals, withAgent } from './target.js';
@@ -31,7 +32,7 @@ export function registerStatus(program: Command): void {
       if (view === 'peers') return emit(g, { peers: router.peers }, () => peersTable(router));
       if (view === 'connections')
         return emit(g, { connections: router.connections }, () => connectionsTable(router));
-      if (view === 'ipam') return emit(g, { ipam: router.ipam ?? null }, () => ipamTable(router));
+      if (view === 'ipam') return emit(g, { ipam: ipamOf(router) ?? null }, () => ipamTable(router));
       emit(g, { ...s, router }, (x) =>
         [
           `agent        ${x.version}, pid ${x.pid}, up since ${x.startedAt}`,

@@ -76,6 +76,14 @@ export const IpamStatus = z.object({
 });
 export type IpamStatus = z.infer<typeof IpamStatus>;
 
+/** Per-driver status: what only one driver can say, discriminated by its name. */
+export const DriverDetails = z.discriminatedUnion('driver', [
+  /** The OVS bridges, GRE ports with their counters, and the routes to the other hosts' subnets. */
+  z.object({ driver: z.literal('ovs-gre'), ovs: OvsStatus }),
+  z.object({ driver: z.literal('weave'), ipam: IpamStatus }),
+]);
+export type DriverDetails = z.infer<typeof DriverDetails>;
+
 export const RouterStatus = z.object({
   driver: DriverName.nullable(),
   state: z.enum(['not-launched', 'running', 'stopped', 'starting']),
@@ -89,11 +97,20 @@ export const RouterStatus = z.object({
   peers: z.array(PeerStatus),
   connections: z.array(ConnectionStatus),
   warnings: z.array(z.string()),
-  ipam: IpamStatus.optional(),
-  /** ovs-gre: the OVS bridges, GRE ports with their counters, and the routes to the other hosts' subnets. */
-  ovs: OvsStatus.optional(),
+  /** What one driver alone reports, tagged with its name. */
+  details: DriverDetails.optional(),
 });
 export type RouterStatus = z.infer<typeof RouterStatus>;
+
+/** The Weave IPAM's view of the range, when the driver has one. */
+export function ipamOf(r: RouterStatus): IpamStatus | undefined {
+  return r.details && 'ipam' in r.details ? r.details.ipam : undefined;
+}
+
+/** ovs-gre's bridges, ports and routes, when that is the driver. */
+export function ovsOf(r: RouterStatus): OvsStatus | undefined {
+  return r.details && 'ovs' in r.details ? r.details.ovs : undefined;
+}
 
 /** Where attach plugs a container in, and with what MTU. */
 export interface AttachPoint {

@@ -10,7 +10,8 @@ import { enableLinkLocal } from '../net/sysctl.js';
 import { containerMac } from '../net/veth.js';
 import type { PeerCounters, RouterStatus } from '../router/driver.js';
 import { findUnderlay } from '../router/underlay.js';
-import { VXLAN_DEV, VXLAN_PORT } from '../router/vxlan/driver.js';
+import type { DriverDescription } from '../router/description.js';
+import { describeDriver } from '../router/descriptions.js';
 import { Capture, HISTORY_SECONDS } from './capture.js';
 import type { CaptureSpec } from './capture-child.js';
 import { ipv4Number, macNumber } from './frame.js';
@@ -111,7 +112,7 @@ export class Telemetry {
     this.#countersAt = at;
     if (!prev || at - second > 2_500) return;
     for (const spec of this.capture.specs()) {
-      const k = kernelExpected(spec.role, this.#bridge, VXLAN_DEV, prev, now);
+      const k = kernelExpected(spec.role, this.#bridge, this.#tunnel?.device ?? '', prev, now);
       if (k) this.capture.kernelSecond(spec.name, second, k);
     }
   }
@@ -157,16 +158,17 @@ export class Telemetry {
     }
     if (this.#underlay?.listen !== r.listen)
       this.#underlay = { listen: r.listen, dev: (await findUnderlay(this.d.netns, r.listen)).dev };
-    // The router's own bridge (xnet, weave, docker0 for ovs-gre); the underlay only where we can read the
-    // tunnel's headers (VXLAN): per-peer counts are the vxlan driver's.
+    // The router's own bridge (xnet, weave, docker0 for ovs-gre); the underlay only where the driver names a
+    // tunnel whose outer headers we can read (VXLAN): its outer address names the peer.
+    const tunnel = this.#tunnel;
     const specs: CaptureSpec[] = [
       { name: r.bridge.name, role: 'bridge', filter: '', promiscuous: true },
-      ...(r.driver === 'vxlan'
+      ...(tunnel
         ? [
             {
               name: this.#underlay.dev,
               role: 'underlay',
-              filter: `udp port ${VXLAN_PORT}`,
+              filter: `${tunnel.protocol} port ${tunnel.port}`,
               promiscuous: false,
             } as const,
           ]
@@ -178,10 +180,15 @@ export class Telemetry {
     this.capture.start(specs, (s) =>
       s.role === 'bridge'
         ? `rx of the bridge's ports + tx of ${r.bridge.name} (netlink)`
-        : `rx+tx of ${VXLAN_DEV}, 50 bytes of outer headers added per packet (netlink)`,
+        : `rx+tx of ${tunnel?.device}, 50 bytes of outer headers added per packet (netlink)`,
     );
     this.#captureState = { state: 'running', reason: null, since: new Date().toISOString() };
     this.d.log(`capture started on ${specs.map((s) => `${s.name} (${s.filter || 'all'})`).join(', ')}`);
+  }
+
+  /** The running driver's tunnel, if it names one telemetry can count on the underlay. */
+  get #tunnel(): DriverDescription['telemetry']['tunnel'] {
+    return this.#router?.driver ? describeDriver(this.#router.driver).telemetry.tunnel : undefined;
   }
 
   /** The bridge the running router plugs containers into. */
@@ -214,7 +221,7 @@ export class Telemetry {
       peers: peers.map((p) => ({
         address: p.address,
         nickname: p.nickname || null,
-        source: this.#peerCounters ? 'counters' : this.#router?.driver === 'vxlan' ? 'capture' : 'none',
+        source: this.#peerCounters ? 'counters' : this.#tunnel ? 'capture' : 'none',
         series: this.#peerCounters
           ? (this.#peerSeries.get(p.address) ?? []).slice(-seconds)
           : underlaySeconds.map((s) => endpointSample(s, ipv4Number(p.address), true)),

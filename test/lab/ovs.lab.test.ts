@@ -6,7 +6,7 @@ import { labDockerdFiles } from '../../src/lab/dockerd.js';
 import { LAN_NETNS, labHost, type LabHost } from '../../src/lab/layout.js';
 import { pidsMentioning, readPid } from '../../src/lab/process.js';
 import type { Result } from '../../src/agent/api/index.js';
-import type { RouterStatus } from '../../src/router/driver.js';
+import { ovsOf, type RouterStatus } from '../../src/router/driver.js';
 import type { OvsStatus } from '../../src/router/ovs-gre/schema.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
 
@@ -34,7 +34,7 @@ async function eventually<T>(
   }
   throw new Error(`${what}: not within ${ms} ms; last seen ${JSON.stringify(last)}`);
 }
-const bfdUp = (r: RouterStatus): boolean => r.ovs?.ports.length === 1 && r.ovs.ports[0]!.bfd === 'up';
+const bfdUp = (r: RouterStatus): boolean => ovsOf(r)?.ports.length === 1 && ovsOf(r)!.ports[0]!.bfd === 'up';
 function ping(host: string, from: string, to: string): boolean {
   try {
     labSh(host, ['docker', 'exec', from, 'ping', '-c', '3', '-W', '2', to]);
@@ -138,7 +138,7 @@ describe('the ovs-gre mesh on two lab hosts', () => {
     ]);
     const datapath = existsSync('/sys/module/openvswitch') ? 'system' : 'netdev';
     expect(l.router).toMatchObject({ driver: 'ovs-gre', state: 'running', range: '172.25.1.0/24' });
-    expect(l.router.ovs).toMatchObject({
+    expect(ovsOf(l.router)).toMatchObject({
       datapath,
       daemons: 'private',
       bridge: { name: 'xnet-ovs', present: true, mtu: 1462 },
@@ -155,7 +155,7 @@ describe('the ovs-gre mesh on two lab hosts', () => {
     if (datapath === 'netdev') {
       // Userspace tunnels leave through the OVS bridge that holds the underlay address.
       expect(nsh(h1, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'ovs-underlay'])).toContain('198.18.0.1/24');
-      expect(l.router.ovs!.tunnelRoutes.join('\n')).toMatch(
+      expect(ovsOf(l.router)!.tunnelRoutes.join('\n')).toMatch(
         /198\.18\.0\.0\/24 dev ovs-underlay SRC 198\.18\.0\.1/,
       );
     }
@@ -196,7 +196,7 @@ describe('the ovs-gre mesh on two lab hosts', () => {
       '198.18.0.1',
     ]);
     const r1 = await eventually('h1 sees BFD up to h2', () => router('h1'), bfdUp, 15_000);
-    expect(r1.ovs!.ports[0]).toMatchObject({
+    expect(ovsOf(r1)!.ports[0]).toMatchObject({
       name: 'gre-c6120002',
       remote: '198.18.0.2',
       peer: 'two (198.18.0.2)',
@@ -204,14 +204,14 @@ describe('the ovs-gre mesh on two lab hosts', () => {
       linkState: 'up',
       error: null,
     });
-    expect(r1.ovs!.routes).toEqual([
+    expect(ovsOf(r1)!.routes).toEqual([
       { dst: '172.25.2.0/24', via: '172.25.2.1', dev: 'docker0', peer: 'two (198.18.0.2)' },
     ]);
     expect(r1.connections).toEqual([
       expect.objectContaining({ target: '198.18.0.2', state: 'established', transport: 'gre' }),
     ]);
     const r2 = await eventually('h2 sees BFD up to h1', () => router('h2'), bfdUp, 15_000);
-    expect(r2.ovs!.routes.map((x) => [x.dst, x.via])).toEqual([['172.25.1.0/24', '172.25.1.1']]);
+    expect(ovsOf(r2)!.routes.map((x) => [x.dst, x.via])).toEqual([['172.25.1.0/24', '172.25.1.1']]);
     const human = await xnet(['--lab', 'h1', 'status']);
     expect(human.stdout).toMatch(
       /bridge xnet-ovs present \(mtu 1462\), \w+ datapath, private daemons; xnet-ovs plugged into docker0 172\.25\.1\.1\/24/,
@@ -231,7 +231,7 @@ describe('the ovs-gre mesh on two lab hosts', () => {
     const ip2 = containerIp('h2', 'c2');
     expect(ip1).toMatch(/^172\.25\.1\.\d+$/);
     expect(ip2).toMatch(/^172\.25\.2\.\d+$/);
-    const counters = async () => (await router('h1')).ovs!.ports[0]!;
+    const counters = async () => ovsOf(await router('h1'))!.ports[0]!;
     const c0 = await counters();
     let ok1 = false;
     const wire = await greOnTheWire(() => {
@@ -306,8 +306,8 @@ describe('the ovs-gre mesh on two lab hosts', () => {
     const f = await xnetJson<{ forgotten: string[] }>(['--lab', 'h1', 'forget', '198.18.0.2']);
     expect(f.forgotten).toEqual(['198.18.0.2']);
     const gone = await router('h1');
-    expect(gone.ovs!.ports).toEqual([]);
-    expect(gone.ovs!.routes).toEqual([]);
+    expect(ovsOf(gone)!.ports).toEqual([]);
+    expect(ovsOf(gone)!.routes).toEqual([]);
     expect(nsh(h1, ['ip', 'route', 'show', 'proto', '121'])).toBe('');
     expect(ping('h1', 'c1', ip2)).toBe(false);
     // Forgetting outlives the agent: relaunched from its state while h2 still gossips, h1 makes no tunnel.
@@ -321,8 +321,8 @@ describe('the ovs-gre mesh on two lab hosts', () => {
       20_000,
     );
     await new Promise((r) => setTimeout(r, 2_000)); // a membership sync would have made the port by now
-    expect((await router('h1')).ovs!.ports).toEqual([]);
-    expect(back.ovs!.routes).toEqual([]);
+    expect(ovsOf(await router('h1'))!.ports).toEqual([]);
+    expect(ovsOf(back)!.routes).toEqual([]);
     expect(ping('h1', 'c1', ip2)).toBe(false);
     await xnetJson(['--lab', 'h1', 'connect', '198.18.0.2']);
     try {
@@ -331,7 +331,7 @@ describe('the ovs-gre mesh on two lab hosts', () => {
       // Say what the other end thought, which h1's status cannot.
       const r2 = await router('h2');
       throw new Error(
-        `${(err as Error).message}\nh2 then: peers ${JSON.stringify(r2.peers)} ports ${JSON.stringify(r2.ovs?.ports)}`,
+        `${(err as Error).message}\nh2 then: peers ${JSON.stringify(r2.peers)} ports ${JSON.stringify(ovsOf(r2)?.ports)}`,
       );
     }
     expect(ping('h1', 'c1', ip2)).toBe(true);

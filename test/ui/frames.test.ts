@@ -49,7 +49,7 @@ beforeAll(async () => {
     peers: peerStatuses(report, ctx),
     connections: report.Router.Connections.map((c) => connectionStatus(c, report, ctx)),
     warnings: [],
-    ...(report.IPAM ? { ipam: ipamStatus(report.IPAM) } : {}),
+    ...(report.IPAM ? { details: { driver: 'weave' as const, ipam: ipamStatus(report.IPAM) } } : {}),
   };
 });
 afterAll(async () => {

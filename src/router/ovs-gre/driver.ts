@@ -527,7 +527,7 @@ export class OvsGreDriver implements RouterDriver {
       peers,
       connections: [...tunnels, ...joinsOnly],
       warnings: this.#skipped,
-      ...(ovs ? { ovs } : {}),
+      ...(ovs ? { details: { driver: this.name, ovs } } : {}),
     };
   }
 }

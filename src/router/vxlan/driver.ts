@@ -18,9 +18,8 @@ import type {
 import { probe } from './probe.js';
 import { SERF_RPC, SerfMembership } from '../serf/membership.js';
 import { readPasswordFile } from '../password.js';
+import { VXLAN_DEV, VXLAN_PORT } from './description.js';
 
-export const VXLAN_DEV = 'xnet-vx';
-export const VXLAN_PORT = 4789;
 /** "xn" in ASCII: any VNI works as long as the whole mesh agrees. */
 export const VNI = 0x786e;
 /** Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14). */

@@ -325,7 +325,7 @@ export class WeaveDriver implements RouterDriver {
         ...this.#warnings,
         ...(report.Ready === false ? ['the router reports it is not ready yet'] : []),
       ],
-      ...(report.IPAM ? { ipam: ipamStatus(report.IPAM) } : {}),
+      ...(report.IPAM ? { details: { driver: this.name, ipam: ipamStatus(report.IPAM) } } : {}),
     };
   }
 }

@@ -1,4 +1,5 @@
 import { Text } from 'ink';
+import { DEFAULT_DRIVER, describeDriver } from '../../router/descriptions.js';
 import type { ConnectionStatus, RouterStatus } from '../../router/driver.js';
 import { fit, scrollOffset } from '../model/layout.js';
 import type { Feature, PeerRow } from '../state/model.js';
@@ -39,7 +40,7 @@ export function connectionText(c: ConnectionStatus): string {
 
 function notRunning(r: RouterStatus): string {
   if (r.state === 'not-launched')
-    return 'router not launched: l launches it (kernel VXLAN mesh, Serf gossip)';
+    return `router not launched: l launches it (${describeDriver(DEFAULT_DRIVER).summary})`;
   if (r.state === 'stopped')
     return `router stopped (${r.driver ?? '-'}): l launches it again with its settings`;
   return `router ${r.state} (${r.driver ?? '-'})…`;

@@ -1,3 +1,4 @@
+import { DEFAULT_DRIVER, describeDriver } from '../../router/descriptions.js';
 import type { Dialog, UIState } from '../state/model.js';
 import { launchFields, type LaunchField, type LaunchForm } from '../state/model.js';
 import type { Theme } from '../theme/tokens.js';
@@ -8,29 +9,19 @@ export interface DialogView {
   lines: DialogLine[];
 }
 
-const LABEL: Record<LaunchField, string> = {
-  driver: 'driver',
-  nickname: 'nickname',
-  range: 'range',
-  subnet: 'subnet',
-  peers: 'peers',
-  passwordFile: 'password file',
-};
-const PLACEHOLDER: Record<LaunchField, string> = {
-  driver: '',
-  nickname: '(the host name)',
-  range: '(10.32.0.0/12)',
-  subnet: '(needed; e.g. 172.25.1.0/24, one per host)',
-  peers: '(none; e.g. 198.18.0.1 198.18.0.2)',
-  passwordFile: '(none: gossip not encrypted)',
-};
+/** A field's label and empty-field text, from the driver's description (the driver is chosen, not typed). */
+function fieldSpec(driver: LaunchForm['driver'], f: LaunchField): { label: string; placeholder: string } {
+  return f === 'driver'
+    ? { label: 'driver', placeholder: '' }
+    : describeDriver(driver).launch.find((x) => x.key === f)!;
+}
 
-const DRIVER_NOTE: Record<LaunchForm['driver'], string> = {
-  vxlan: 'vxlan is the default: kernel VXLAN, membership by Serf',
-  bridge: 'bridge: not built yet; launch says so and changes nothing',
-  'ovs-gre': "ovs-gre: Open vSwitch GRE ports; docker's bridge gets the subnet",
-  weave: 'weave: the Weave Net router container, its own IPAM',
-};
+/** The driver's note under the form: what it is, or that it is not built yet. */
+function driverNote(driver: LaunchForm['driver']): string {
+  const d = describeDriver(driver);
+  if (!d.built) return `${d.name}: not built yet; launch says so and changes nothing`;
+  return `${d.name}${d.name === DEFAULT_DRIVER ? ' is the default' : ''}: ${d.summary}`;
+}
 
 const caret = (theme: Theme): string => (theme.name === 'plain' ? '_' : '▏');
 const working = (theme: Theme, what: string): DialogLine => ({
@@ -48,9 +39,9 @@ export function routerDialog(s: UIState, d: Dialog, theme: Theme, inner: number)
         const value =
           f === 'driver'
             ? `${theme.glyph.arrow === '->' ? '<' : '‹'} ${d.form.driver} ${theme.glyph.arrow === '->' ? '>' : '›'}`
-            : d.form[f] || (on ? '' : PLACEHOLDER[f]);
+            : d.form[f] || (on ? '' : fieldSpec(d.form.driver, f).placeholder);
         return {
-          text: `${on ? theme.glyph.bullet : ' '} ${LABEL[f].padEnd(13)} ${value}${on && f !== 'driver' ? caret(theme) : ''}`,
+          text: `${on ? theme.glyph.bullet : ' '} ${fieldSpec(d.form.driver, f).label.padEnd(13)} ${value}${on && f !== 'driver' ? caret(theme) : ''}`,
           bold: on,
           ...(!d.form[f] && f !== 'driver' && !on ? { color: theme.color.muted } : {}),
         };
@@ -69,12 +60,12 @@ export function routerDialog(s: UIState, d: Dialog, theme: Theme, inner: number)
         // Another driver: what it is, and (before Enter refuses it) that switching takes a reset.
         lines.push(
           ...para(
-            `${DRIVER_NOTE[d.form.driver]}. Now ${r.driver} ${r.state}: switching needs a reset first (Esc, then R on the Peers pane).`,
+            `${driverNote(d.form.driver)}. Now ${r.driver} ${r.state}: switching needs a reset first (Esc, then R on the Peers pane).`,
             inner,
             muted,
           ),
         );
-      else lines.push({ text: DRIVER_NOTE[d.form.driver], color: muted });
+      else lines.push({ text: driverNote(d.form.driver), color: muted });
       if (d.busy) lines.push(working(theme, 'launching'));
       lines.push(...err(d.error));
       if (d.hint) lines.push(...para(d.hint, inner, theme.color.warn));

@@ -1,3 +1,4 @@
+import { DEFAULT_DRIVER, describeDriver, launchValues } from '../../router/descriptions.js';
 import { suggestCidr, checkCidr } from '../model/address.js';
 import { openDockerd } from '../state/dockerd.js';
 import type { Dialog, Intent, UIState } from '../state/model.js';
@@ -91,12 +92,13 @@ export function handleKey(s: UIState, name: string, input: string, bindings: Key
       return dialog({
         kind: 'launch',
         form: {
-          driver: r?.driver ?? 'vxlan',
-          nickname: r?.nickname ?? '',
-          range: r?.range ?? '',
+          driver: r?.driver ?? DEFAULT_DRIVER,
+          nickname: '',
+          range: '',
           peers: '',
           passwordFile: '',
-          subnet: r?.ovs?.subnet ?? '',
+          subnet: '',
+          ...(r ? launchValues(r) : {}),
         },
         field: 1,
         busy: false,
@@ -118,7 +120,7 @@ export function handleKey(s: UIState, name: string, input: string, bindings: Key
       return dialog({
         kind: 'typeConfirm',
         title: 'Reset the router',
-        message: `Reset removes what the router created on this host: the VXLAN device, gossip state and its settings (${r?.driver ?? 'no'} driver${r?.peers.length ? `, ${r.peers.length} peer(s) known` : ''}). Attachments stay. Needed before switching drivers.`,
+        message: `Reset removes what the router created on this host: ${describeDriver(r?.driver ?? DEFAULT_DRIVER).resetRemoves} and its settings (${r?.driver ?? 'no'} driver${r?.peers.length ? `, ${r.peers.length} peer(s) known` : ''}). Attachments stay. Needed before switching drivers.`,
         expect,
         typed: '',
         intent: { kind: 'reset' },

@@ -1,4 +1,5 @@
 import type { ContainerRow, PeerRates, PingCheck, Result } from '../../agent/api/index.js';
+import { describeDriver } from '../../router/descriptions.js';
 import type { DriverName, PeerStatus, RouterStatus } from '../../router/driver.js';
 import type { DockerdEditor } from './dockerd.js';
 import type { PaneId } from '../model/panes.js';
@@ -37,18 +38,13 @@ export interface LaunchForm {
   /** Underlay addresses, separated by spaces or commas. */
   peers: string;
   passwordFile: string;
-  /** ovs-gre: this host's container subnet, given to docker's bridge. */
+  /** This host's own container subnet, for drivers that route per-host subnets. */
   subnet: string;
 }
 export type LaunchField = keyof LaunchForm;
-/**
- * The fields the form shows for a driver, in order; the driver is always first. ovs-gre has no address range
- * (each host has its own subnet, which it needs); the others allocate from a range shared by the mesh.
- */
+/** The fields the form shows for a driver, in order: the driver first, then those its description lists. */
 export function launchFields(driver: DriverName): readonly LaunchField[] {
-  return driver === 'ovs-gre'
-    ? ['driver', 'nickname', 'subnet', 'peers', 'passwordFile']
-    : ['driver', 'nickname', 'range', 'peers', 'passwordFile'];
+  return ['driver', ...describeDriver(driver).launch.map((f) => f.key)];
 }
 
 export type Dialog =

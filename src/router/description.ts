@@ -1,0 +1,65 @@
+import type { DriverName } from './driver.js';
+
+/**
+ * What a driver is, said once in its own folder (`<driver>/description.ts`) and read by the UI, the CLI and
+ * telemetry, which never branch on a driver's name. Plain data with no node-only imports, so the TUI bundle
+ * imports it as it is.
+ */
+export interface DriverDescription {
+  name: DriverName;
+  /** false: listed so the operator sees it coming, refused at launch with nothing changed. */
+  built: boolean;
+  /** What it is, in a few words (the launch form's note, the CLI's --driver help). */
+  summary: string;
+  /** The launch settings it takes beyond the driver, in the form's order. */
+  launch: readonly LaunchFieldSpec[];
+  /** What `reset` removes, in words, for its confirmation and the CLI's help. */
+  resetRemoves: string;
+  telemetry: {
+    /** The tunnel device to count on the underlay; the outer address names the peer. */
+    tunnel?: { device: string; protocol: 'udp'; port: number };
+    /** driver.peerCounters() gives per-peer figures. */
+    peerCounters: boolean;
+  };
+}
+
+/** The launch settings an operator types (the driver is chosen apart). */
+export type LaunchFieldKey = 'nickname' | 'range' | 'subnet' | 'peers' | 'passwordFile';
+
+export interface LaunchFieldSpec {
+  key: LaunchFieldKey;
+  /** The form's label. */
+  label: string;
+  /** What the form shows in an empty field: the default, or an example. */
+  placeholder: string;
+  /** The CLI option's help text. */
+  help: string;
+}
+
+/** The fields most drivers share; a driver lists them with its own in its description. */
+export const FIELD = {
+  nickname: {
+    key: 'nickname',
+    label: 'nickname',
+    placeholder: '(the host name)',
+    help: 'a human name for this host in the mesh (default: hostname)',
+  },
+  range: {
+    key: 'range',
+    label: 'range',
+    placeholder: '(10.32.0.0/12)',
+    help: 'overlay address range (default 10.32.0.0/12)',
+  },
+  peers: {
+    key: 'peers',
+    label: 'peers',
+    placeholder: '(none; e.g. 198.18.0.1 198.18.0.2)',
+    help: 'underlay addresses of peers to join, host or host:port',
+  },
+  passwordFile: {
+    key: 'passwordFile',
+    label: 'password file',
+    placeholder: '(none: gossip not encrypted)',
+    help: 'encrypt and close the mesh with the password in FILE (never on the command line)',
+  },
+} as const satisfies Record<string, LaunchFieldSpec>;
