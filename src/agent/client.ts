@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { XnetError } from '../errors.js';
 import { AgentConnection } from './rpc.js';
 import { DEFAULT_STATE_DIR } from './paths.js';
+import { poll } from '../poll.js';
 
 export interface ConnectOptions {
   socket: string;
@@ -38,15 +39,18 @@ export async function connectAgent(opts: ConnectOptions): Promise<AgentConnectio
     if (!opts.autostart) throw noAgent(opts.socket, 'nothing listens there');
   }
   const logFile = spawnAgent(opts);
-  const deadline = Date.now() + 8_000;
-  while (Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-    try {
-      return await AgentConnection.open(opts.socket);
-    } catch (err) {
-      if (!notRunning(err)) throw noAgent(opts.socket, (err as Error).message);
-    }
-  }
+  const conn = await poll(
+    async () => {
+      try {
+        return await AgentConnection.open(opts.socket);
+      } catch (err) {
+        if (!notRunning(err)) throw noAgent(opts.socket, (err as Error).message);
+        return undefined;
+      }
+    },
+    { everyMs: 50, withinMs: 8_000 },
+  );
+  if (conn) return conn;
   throw new XnetError({
     kind: 'no_agent',
     message: `started an agent for ${opts.socket}, but it did not answer within 8 s`,

@@ -7,6 +7,7 @@ import { effectiveExecStart } from '../docker/config/sources.js';
 import { unitFiles } from '../docker/config/files.js';
 import { alive, readPid, spawnDetached, terminate } from './process.js';
 import type { LabHost } from './layout.js';
+import { poll } from '../poll.js';
 
 /**
  * A lab host's dockerd, run the way systemd would run it: from the ExecStart of a unit file (plus drop-ins)
@@ -63,28 +64,25 @@ export async function startLabDockerd(h: LabHost, timeoutMs = 60_000): Promise<n
   const logStart = existsSync(h.dockerLog) ? readFileSync(h.dockerLog).length : 0;
   const pid = spawnDetached('nsenter', [`--net=${h.netnsPath}`, '--', ...exec.argv], h.dockerLog);
   const docker = new Docker({ socketPath: h.dockerSocket });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (
-      await docker.ping().then(
+  const answered = await poll(
+    async () => {
+      const ok = await docker.ping().then(
         () => true,
         () => false,
-      )
-    )
-      return pid;
-    if (!alive(pid) || Date.now() > deadline) {
-      const log = existsSync(h.dockerLog)
-        ? readFileSync(h.dockerLog).subarray(logStart).toString('utf8')
-        : '';
-      const tail = log.trim().split('\n').slice(-5).join('\n  ');
-      throw failed(
-        `dockerd on ${h.name} ${alive(pid) ? `did not answer within ${timeoutMs / 1000} s` : 'exited during start-up'}` +
-          (tail ? `:\n  ${tail}` : ''),
-        `see ${h.dockerLog}`,
       );
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+      // A dockerd that exited will not answer: stop waiting.
+      return ok || !alive(pid) ? ok : undefined;
+    },
+    { everyMs: 100, withinMs: timeoutMs },
+  );
+  if (answered) return pid;
+  const log = existsSync(h.dockerLog) ? readFileSync(h.dockerLog).subarray(logStart).toString('utf8') : '';
+  const tail = log.trim().split('\n').slice(-5).join('\n  ');
+  throw failed(
+    `dockerd on ${h.name} ${alive(pid) ? `did not answer within ${timeoutMs / 1000} s` : 'exited during start-up'}` +
+      (tail ? `:\n  ${tail}` : ''),
+    `see ${h.dockerLog}`,
+  );
 }
 
 /** Stops the host's dockerd by its pidfile PID and starts it again from its unit: the lab's `systemctl restart`. */

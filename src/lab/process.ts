@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { poll } from '../poll.js';
 
 /** Starts a process in its own session that outlives us, output appended to a log; returns its PID. */
 export function spawnDetached(
@@ -44,10 +45,10 @@ export function readPid(file: string): number | undefined {
 export async function terminate(pid: number | undefined, graceMs: number): Promise<void> {
   if (!alive(pid)) return;
   process.kill(pid!, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (alive(pid)) process.kill(pid!, 'SIGKILL');
-  while (alive(pid)) await new Promise((r) => setTimeout(r, 20));
+  const gone = () => (alive(pid) ? undefined : true);
+  if (await poll(gone, { everyMs: 50, withinMs: graceMs })) return;
+  process.kill(pid!, 'SIGKILL');
+  await poll(gone, { everyMs: 20, withinMs: Infinity });
 }
 
 /** PIDs whose command line mentions `needle` (a lab path), e.g. the containerd and shims our dockerd started. */
@@ -71,11 +72,9 @@ export async function waitFor(
   timeoutMs: number,
   hint: string,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline)
-      throw new Error(`${what} did not come up within ${timeoutMs / 1000} s; ${hint}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const up = await poll(async () => (await check().catch(() => false)) || undefined, {
+    everyMs: 100,
+    withinMs: timeoutMs,
+  });
+  if (!up) throw new Error(`${what} did not come up within ${timeoutMs / 1000} s; ${hint}`);
 }

@@ -1,6 +1,7 @@
 import { open, stat } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import { run } from '../../net/exec.js';
+import { poll } from '../../poll.js';
 
 /** Restarting dockerd the way this host runs it, waiting until it is healthy, and reading its log. */
 
@@ -79,17 +80,16 @@ export async function restartDockerd(m: RestartMethod, reload: boolean, timeoutM
 
 /** Healthy: the daemon answers a ping and lists containers. */
 export async function waitHealthy(docker: Docker, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ok = await docker
-      .ping()
-      .then(() => docker.listContainers({ all: true }))
-      .then(
-        () => true,
-        () => false,
-      );
-    if (ok) return true;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return false;
+  const ok = await poll(
+    () =>
+      docker
+        .ping()
+        .then(() => docker.listContainers({ all: true }))
+        .then(
+          () => true as const,
+          () => undefined,
+        ),
+    { everyMs: 250, withinMs: timeoutMs },
+  );
+  return ok ?? false;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { failed } from '../../errors.js';
 import { run } from '../../net/exec.js';
 import { Ovs } from './ovs.js';
+import { poll } from '../../poll.js';
 
 /**
  * Which Open vSwitch this host's router drives, and the datapath it uses. A host whose OVS service runs (in
@@ -119,9 +120,8 @@ export async function stopPrivateSwitch(stateDir: string): Promise<void> {
     const pid = privatePid(stateDir, d);
     if (!pid) continue;
     process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100 && privatePid(stateDir, d) === pid; i++)
-      await new Promise((r) => setTimeout(r, 50));
-    if (privatePid(stateDir, d) === pid) process.kill(pid, 'SIGKILL');
+    const gone = () => (privatePid(stateDir, d) === pid ? undefined : true);
+    if (!(await poll(gone, { everyMs: 50, withinMs: 5_000 }))) process.kill(pid, 'SIGKILL');
   }
 }
 

@@ -4,6 +4,7 @@ import { openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { SerfRpc } from './rpc.js';
+import { poll } from '../../poll.js';
 
 export const SERF_PORT = 7946;
 
@@ -78,18 +79,20 @@ export class SerfProcess {
   }
 
   async #waitForRpc(): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        (await SerfRpc.connect(this.o.rpcAddr, 500)).close();
-        return;
-      } catch (err) {
-        if (!this.#child || Date.now() > deadline) {
-          throw new Error(`serf did not start: ${(err as Error).message}; see ${this.logFile}`);
+    let last: Error | undefined;
+    const up = await poll(
+      async () => {
+        try {
+          (await SerfRpc.connect(this.o.rpcAddr, 500)).close();
+          return true;
+        } catch (err) {
+          last = err as Error;
+          return this.#child ? undefined : false;
         }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+      },
+      { everyMs: 50, withinMs: 10_000 },
+    );
+    if (!up) throw new Error(`serf did not start: ${last?.message}; see ${this.logFile}`);
   }
 
   /** Stops serf: `graceful` leaves the mesh (peers see "left"); otherwise peers see it fail. */
@@ -118,12 +121,15 @@ export async function killStaleSerf(stateDir: string): Promise<void> {
     return;
   }
   process.kill(pid, 'SIGKILL');
-  for (let i = 0; i < 50; i++) {
-    try {
-      process.kill(pid, 0);
-      await new Promise((r) => setTimeout(r, 20));
-    } catch {
-      return;
-    }
-  }
+  await poll(
+    () => {
+      try {
+        process.kill(pid, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    },
+    { everyMs: 20, withinMs: 1_000 },
+  );
 }

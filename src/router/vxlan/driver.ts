@@ -19,6 +19,7 @@ import { probe } from './probe.js';
 import { SERF_RPC, SerfMembership } from '../serf/membership.js';
 import { readPasswordFile } from '../password.js';
 import { VXLAN_DEV, VXLAN_PORT } from './description.js';
+import { poll } from '../../poll.js';
 
 /** "xn" in ASCII: any VNI works as long as the whole mesh agrees. */
 export const VNI = 0x786e;
@@ -102,12 +103,15 @@ export class VxlanDriver implements RouterDriver {
   }
 
   async #bridgeLinkLocal(): Promise<string | undefined> {
-    for (let i = 0; i < 40; i++) {
-      const [br] = await addrs(this.d.netns, this.d.bridge);
-      const ll = br?.addr_info.find((a) => a.family === 'inet6' && a.local.startsWith('fe80:'));
-      if (ll && !(ll as { tentative?: boolean }).tentative) return ll.local;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const local = await poll(
+      async () => {
+        const [br] = await addrs(this.d.netns, this.d.bridge);
+        const ll = br?.addr_info.find((a) => a.family === 'inet6' && a.local.startsWith('fe80:'));
+        return ll && !(ll as { tentative?: boolean }).tentative ? ll.local : undefined;
+      },
+      { everyMs: 100, withinMs: 4_000 },
+    );
+    if (local) return local;
     this.d.log(`bridge ${this.d.bridge} has no IPv6 link-local address: data-plane probes are off`);
     return undefined;
   }

@@ -29,6 +29,7 @@ import {
 } from './container.js';
 import type { WeaveReport } from './report.js';
 import { connectionStatus, ipamStatus, peerStatuses, WEAVE_PORT } from './status.js';
+import { poll } from '../../poll.js';
 
 /** Weave's default MTU for fastdp (its bridge has this until the router says otherwise). */
 const WEAVE_MTU = 1376;
@@ -152,25 +153,28 @@ export class WeaveDriver implements RouterDriver {
 
   /** `weave launch` waits until the router answers; so do we, and say why when it dies instead. */
   async #waitReady(): Promise<void> {
-    const deadline = Date.now() + READY_WITHIN_MS;
     let last: Error | undefined;
-    while (Date.now() < deadline) {
-      try {
-        await this.#api.report();
-        return;
-      } catch (err) {
-        last = err as Error;
-      }
-      const c = await this.#inspect(ROUTER_CONTAINER);
-      if (c && !c.State.Running && !c.State.Restarting) {
-        const tail = await logTail(this.#docker, ROUTER_CONTAINER, 5);
-        throw failed(
-          `Weave's router exited (code ${c.State.ExitCode}) before it answered${tail.length ? `: ${tail.join(' | ')}` : ''}`,
-          `\`docker logs ${ROUTER_CONTAINER}\` has the whole story`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    const ready = await poll(
+      async () => {
+        try {
+          await this.#api.report();
+          return true;
+        } catch (err) {
+          last = err as Error;
+        }
+        const c = await this.#inspect(ROUTER_CONTAINER);
+        if (c && !c.State.Running && !c.State.Restarting) {
+          const tail = await logTail(this.#docker, ROUTER_CONTAINER, 5);
+          throw failed(
+            `Weave's router exited (code ${c.State.ExitCode}) before it answered${tail.length ? `: ${tail.join(' | ')}` : ''}`,
+            `\`docker logs ${ROUTER_CONTAINER}\` has the whole story`,
+          );
+        }
+        return undefined;
+      },
+      { everyMs: 250, withinMs: READY_WITHIN_MS },
+    );
+    if (ready) return;
     throw failed(
       `Weave's router did not answer within ${READY_WITHIN_MS / 1000} s: ${last?.message ?? ''}`,
       `\`docker logs ${ROUTER_CONTAINER}\` says what it is doing`,
