@@ -56,25 +56,38 @@ export function parseInterfaceCidr(text: string, field = 'cidr'): InterfaceCidr 
     throw badInput(
       field,
       `${address} is the network address of ${network}/${prefix}`,
-      `pick a host address such as ${nthHost(network, prefix, 1)}/${prefix}`,
+      `pick a host address such as ${nthHost(network, 1)}/${prefix}`,
     );
   }
   if (address === broadcast) {
     throw badInput(
       field,
       `${address} is the broadcast address of ${network}/${prefix}`,
-      `pick a host address such as ${nthHost(network, prefix, 1)}/${prefix}`,
+      `pick a host address such as ${nthHost(network, 1)}/${prefix}`,
     );
   }
   return { address, prefix, cidr: `${address}/${prefix}`, subnet: `${network}/${prefix}` };
 }
 
-function nthHost(network: string, _prefix: number, n: number): string {
-  const bytes = ipaddr.IPv4.parse(network).toByteArray();
-  const value = ((bytes[0]! << 24) >>> 0) + (bytes[1]! << 16) + (bytes[2]! << 8) + bytes[3]! + n;
-  return ipaddr
-    .fromByteArray([(value >>> 24) & 255, (value >>> 16) & 255, (value >>> 8) & 255, value & 255])
-    .toString();
+/** The n-th address after `network`. */
+export function nthHost(network: string, n: number): string {
+  return intToIpv4(ipv4ToInt(network) + n);
+}
+
+/**
+ * A dotted-quad IPv4 address as an unsigned 32-bit number (NaN for any other text): the one conversion, for
+ * address arithmetic and for matching the capture's header fields.
+ */
+export function ipv4ToInt(text: string): number {
+  if (!ipaddr.IPv4.isValidFourPartDecimal(text)) return NaN;
+  return ipaddr.IPv4.parse(text)
+    .toByteArray()
+    .reduce((n, b) => n * 256 + b, 0);
+}
+
+/** The other way: an unsigned 32-bit number as a dotted quad. */
+export function intToIpv4(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
 /** Whether an IPv4 address lies inside a route destination (`default`, `10.0.0.0/8`, or a bare host `10.0.0.1`). */

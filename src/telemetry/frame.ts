@@ -82,14 +82,6 @@ export function macNumber(text: string): number {
   return parseInt(text.replace(/:/g, ''), 16);
 }
 
-export function ipv4Text(ip: number): string {
-  return [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.');
-}
-
-export function ipv4Number(text: string): number {
-  return text.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
-}
-
 /** An outer VXLAN frame: outer IPv4 source and destination and the inner frame's protocol; null if it is not one. */
 export interface Vxlan {
   src: number;

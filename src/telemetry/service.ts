@@ -4,6 +4,7 @@ import type { InterfaceCounters } from '../agent/api/interfaces.js';
 import type { PmtuPeer, RateSample, RatesResult } from '../agent/api/telemetry.js';
 import type { StateStore } from '../agent/state.js';
 import { findContainer } from '../docker/containers.js';
+import { ipv4ToInt } from '../net/cidr.js';
 import { interfaceCounters } from '../net/counters.js';
 import { netnsOfPid, type NetnsPath } from '../net/netns.js';
 import { enableLinkLocal } from '../net/sysctl.js';
@@ -14,7 +15,7 @@ import type { DriverDescription } from '../router/description.js';
 import { describeDriver } from '../router/descriptions.js';
 import { Capture, HISTORY_SECONDS } from './capture.js';
 import type { CaptureSpec } from './capture-child.js';
-import { ipv4Number, macNumber } from './frame.js';
+import { macNumber } from './frame.js';
 import { PingChecks, type CheckDef } from './pings.js';
 import { largestCrossing, pingCrosses, verdict } from './pmtu.js';
 import { bridgeSample, counterSample, endpointSample, kernelExpected } from './rates.js';
@@ -224,7 +225,7 @@ export class Telemetry {
         source: this.#peerCounters ? 'counters' : this.#tunnel ? 'capture' : 'none',
         series: this.#peerCounters
           ? (this.#peerSeries.get(p.address) ?? []).slice(-seconds)
-          : underlaySeconds.map((s) => endpointSample(s, ipv4Number(p.address), true)),
+          : underlaySeconds.map((s) => endpointSample(s, ipv4ToInt(p.address), true)),
       })),
       eventLoopDelay: this.#loopSeconds.slice(-seconds),
     };

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ipv4Number, kernelFilter, macNumber, macText, ipv4Text } from '../../src/telemetry/frame.js';
+import { intToIpv4, ipv4ToInt } from '../../src/net/cidr.js';
+import { kernelFilter, macNumber, macText } from '../../src/telemetry/frame.js';
 import { Tally, type SecondCounts } from '../../src/telemetry/tally.js';
 import { pushSecond, type Second } from '../../src/telemetry/capture.js';
 import { bridgeSample, counterSample, endpointSample, kernelExpected } from '../../src/telemetry/rates.js';
@@ -52,7 +53,7 @@ describe('capture counting on real frames, against tcpdump', () => {
   it('counts the underlay per peer (outer address) and by the protocol inside VXLAN', () => {
     const seconds = tally('underlay.pcap', 'underlay');
     const e = expected.underlay;
-    const peer = seconds.map((s) => endpointSample(s, ipv4Number(e.peer), true));
+    const peer = seconds.map((s) => endpointSample(s, ipv4ToInt(e.peer), true));
     expect(sum(peer.map((s) => s.rx))).toEqual(e.fromPeer);
     expect(sum(peer.map((s) => s.tx))).toEqual(e.toPeer);
     for (const p of ['tcp', 'udp', 'icmp', 'arp'] as const)
@@ -102,8 +103,10 @@ describe('capture counting on real frames, against tcpdump', () => {
   it('round-trips MAC and IPv4 numbers', () => {
     expect(macText(macNumber('0e:b1:25:1c:aa:20'))).toBe('0e:b1:25:1c:aa:20');
     expect(macText(macNumber('ff:ff:ff:ff:ff:ff'))).toBe('ff:ff:ff:ff:ff:ff');
-    expect(ipv4Text(ipv4Number('198.18.0.2'))).toBe('198.18.0.2');
-    expect(ipv4Text(ipv4Number('255.1.0.254'))).toBe('255.1.0.254');
+    expect(intToIpv4(ipv4ToInt('198.18.0.2'))).toBe('198.18.0.2');
+    expect(intToIpv4(ipv4ToInt('255.1.0.254'))).toBe('255.1.0.254');
+    expect(ipv4ToInt('255.1.0.254')).toBe(0xff0100fe);
+    expect(ipv4ToInt('fe80::1')).toBeNaN();
   });
 });
 

@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { badInput } from '../../errors.js';
-import { cidrsOverlap } from '../../net/cidr.js';
+import { cidrsOverlap, intToIpv4, ipv4ToInt, nthHost } from '../../net/cidr.js';
 import type { IpRoute } from '../../net/ip.js';
 
 /** The ovs-gre mesh on paper: names, this host's subnet, and from the membership the ports and routes it needs. Pure. */
@@ -16,16 +16,13 @@ export const ROUTE_PROTO = '121';
 
 /** `gre-c6120002` for 198.18.0.2: fits IFNAMSIZ and says which peer. */
 export function grePortName(remote: string): string {
-  return `gre-${ipaddr.IPv4.parse(remote)
-    .toByteArray()
-    .map((b) => b.toString(16).padStart(2, '0'))
-    .join('')}`;
+  return `gre-${ipv4ToInt(remote).toString(16).padStart(8, '0')}`;
 }
 
 /** 198.18.0.2 for `gre-c6120002`; undefined for any other name. */
 export function greRemote(portName: string): string | undefined {
   const m = /^gre-([0-9a-f]{8})$/.exec(portName);
-  return m ? (m[1]!.match(/../g) ?? []).map((h) => parseInt(h, 16)).join('.') : undefined;
+  return m ? intToIpv4(parseInt(m[1]!, 16)) : undefined;
 }
 
 export interface HostSubnet {
@@ -60,9 +57,7 @@ export function parseSubnet(text: string | undefined): HostSubnet {
   const network = ipaddr.IPv4.networkAddressFromCIDR(text).toString();
   if (network !== addr.toString())
     throw badInput('subnet', `${text} is not a network address`, `did you mean ${network}/${prefix}?`);
-  const b = ipaddr.IPv4.parse(network).toByteArray();
-  b[3] = b[3]! + 1;
-  const gateway = ipaddr.fromByteArray(b).toString();
+  const gateway = nthHost(network, 1);
   return { subnet: `${network}/${prefix}`, gateway, prefix, bip: `${gateway}/${prefix}` };
 }
 

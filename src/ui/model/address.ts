@@ -1,6 +1,5 @@
-import ipaddr from 'ipaddr.js';
 import type { ContainerRow } from '../../agent/api/index.js';
-import { parseInterfaceCidr } from '../../net/cidr.js';
+import { intToIpv4, ipv4ToInt, parseInterfaceCidr } from '../../net/cidr.js';
 import { XnetError } from '../../errors.js';
 
 /** The article's container subnet: what the attach dialog suggests on a host with no attachments yet. */
@@ -41,15 +40,6 @@ export function checkCidr(
   }
 }
 
-function toInt(a: string): number {
-  return ipaddr.IPv4.parse(a)
-    .toByteArray()
-    .reduce((v, b) => v * 256 + b, 0);
-}
-function fromInt(n: number): string {
-  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
-}
-
 /**
  * A free address to offer: in the subnet most attachments on this host use (else DEFAULT_SUBNET), the lowest
  * host address above those in use, wrapping to the lowest free one; undefined when the subnet is full.
@@ -69,14 +59,14 @@ export function suggestCidr(containers: readonly ContainerRow[]): string | undef
     [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? DEFAULT_SUBNET;
   const [net, prefixText] = subnet.split('/');
   const prefix = Number(prefixText);
-  const base = toInt(net!);
+  const base = ipv4ToInt(net!);
   const size = 2 ** (32 - prefix);
-  const used = new Set([...addressesInUse(containers).keys()].map(toInt));
+  const used = new Set([...addressesInUse(containers).keys()].map(ipv4ToInt));
   const inSubnet = [...used].filter((u) => u > base && u < base + size - 1);
   const start = inSubnet.length ? Math.max(...inSubnet) + 1 : base + 1;
   for (let i = 0; i < size - 2; i++) {
     const cand = base + 1 + ((start - base - 1 + i) % (size - 2));
-    if (!used.has(cand)) return `${fromInt(cand)}/${prefix}`;
+    if (!used.has(cand)) return `${intToIpv4(cand)}/${prefix}`;
   }
   return undefined;
 }
