@@ -42,10 +42,6 @@ function helpLines(bindings: KeyBindings, theme: Theme, inner: number, rows: num
   return out;
 }
 
-function caret(theme: Theme): string {
-  return theme.name === 'plain' ? '_' : '▏';
-}
-
 /** The open dialog, drawn over the panes. */
 export function Dialog({ state, dialog, bindings, theme, width, height }: DialogProps) {
   const boxWidth = Math.min(width - 4, dialog.kind === 'help' ? 110 : dialog.kind === 'dockerd' ? 100 : 64);
@@ -87,7 +83,7 @@ export function Dialog({ state, dialog, bindings, theme, width, height }: Dialog
       const suggestion = suggestCidr(state.containers);
       title = `Attach ${dialog.container}: address`;
       lines = [
-        { text: `CIDR: ${dialog.input}${dialog.busy ? '' : caret(theme)}`, bold: true },
+        { text: `CIDR: ${dialog.input}${dialog.busy ? '' : theme.glyph.caret}`, bold: true },
         check.ok
           ? { text: `${theme.glyph.bullet} ${check.cidr} is valid`, color: theme.color.ok }
           : { text: check.message, color: check.empty ? theme.color.muted : theme.color.error },
@@ -125,7 +121,7 @@ export function Dialog({ state, dialog, bindings, theme, width, height }: Dialog
       lines = [
         ...para(dialog.message, inner),
         {
-          text: `Type ${dialog.expect} to confirm: ${dialog.typed}${dialog.busy ? '' : caret(theme)}`,
+          text: `Type ${dialog.expect} to confirm: ${dialog.typed}${dialog.busy ? '' : theme.glyph.caret}`,
           bold: true,
         },
         {

@@ -111,7 +111,7 @@ export function dockerdView(
         title: `Edit ${key}${sel ? ` (now: ${effective(sel, fmt).value}, ${effective(sel, fmt).source})` : ''}`,
         lines: [
           ...(spec ? para(`${spec.description} (${spec.flag})`, inner, theme.color.muted) : []),
-          { text: `${key} = ${d.input}${theme.name === 'plain' ? '_' : '▏'}`, bold: true },
+          { text: `${key} = ${d.input}${theme.glyph.caret}`, bold: true },
           ...para(verdict.text, inner, verdict.color),
           { text: `default: ${spec?.defaultText ?? sel?.defaultText ?? '-'}`, color: theme.color.muted },
         ],
@@ -169,7 +169,7 @@ export function dockerdView(
                 { text: 'apply would refuse: fix the errors first (Esc)', color: theme.color.error },
               ]
             : []),
-          { text: `Type ${host} to confirm: ${d.typed}${theme.name === 'plain' ? '_' : '▏'}`, bold: true },
+          { text: `Type ${host} to confirm: ${d.typed}${theme.glyph.caret}`, bold: true },
           {
             text: d.typed === host ? 'Enter restarts dockerd' : 'the name does not match yet',
             color: d.typed === host ? theme.color.ok : theme.color.muted,

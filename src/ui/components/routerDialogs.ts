@@ -23,7 +23,6 @@ function driverNote(driver: LaunchForm['driver']): string {
   return `${d.name}${d.name === DEFAULT_DRIVER ? ' is the default' : ''}: ${d.summary}`;
 }
 
-const caret = (theme: Theme): string => (theme.name === 'plain' ? '_' : '▏');
 const working = (theme: Theme, what: string): DialogLine => ({
   text: `${what}${theme.glyph.ellipsis}`,
   color: theme.color.warn,
@@ -41,7 +40,7 @@ export function routerDialog(s: UIState, d: Dialog, theme: Theme, inner: number)
             ? `${theme.glyph.arrow === '->' ? '<' : '‹'} ${d.form.driver} ${theme.glyph.arrow === '->' ? '>' : '›'}`
             : d.form[f] || (on ? '' : fieldSpec(d.form.driver, f).placeholder);
         return {
-          text: `${on ? theme.glyph.bullet : ' '} ${fieldSpec(d.form.driver, f).label.padEnd(13)} ${value}${on && f !== 'driver' ? caret(theme) : ''}`,
+          text: `${on ? theme.glyph.bullet : ' '} ${fieldSpec(d.form.driver, f).label.padEnd(13)} ${value}${on && f !== 'driver' ? theme.glyph.caret : ''}`,
           bold: on,
           ...(!d.form[f] && f !== 'driver' && !on ? { color: theme.color.muted } : {}),
         };
@@ -75,7 +74,7 @@ export function routerDialog(s: UIState, d: Dialog, theme: Theme, inner: number)
       return {
         title: 'Connect to a peer',
         lines: [
-          { text: `peer: ${d.input}${d.busy ? '' : caret(theme)}`, bold: true },
+          { text: `peer: ${d.input}${d.busy ? '' : theme.glyph.caret}`, bold: true },
           {
             text: "a peer's underlay address (host or host:port); one is enough, gossip finds the rest",
             color: theme.color.muted,
@@ -105,11 +104,11 @@ export function routerDialog(s: UIState, d: Dialog, theme: Theme, inner: number)
         title: 'Add a ping check',
         lines: [
           {
-            text: `${d.field === 0 ? theme.glyph.bullet : ' '} from    ${d.from || (d.field === 0 ? '' : '(this host)')}${d.field === 0 && !d.busy ? caret(theme) : ''}`,
+            text: `${d.field === 0 ? theme.glyph.bullet : ' '} from    ${d.from || (d.field === 0 ? '' : '(this host)')}${d.field === 0 && !d.busy ? theme.glyph.caret : ''}`,
             bold: d.field === 0,
           },
           {
-            text: `${d.field === 1 ? theme.glyph.bullet : ' '} target  ${d.target}${d.field === 1 && !d.busy ? caret(theme) : ''}`,
+            text: `${d.field === 1 ? theme.glyph.bullet : ' '} target  ${d.target}${d.field === 1 && !d.busy ? theme.glyph.caret : ''}`,
             bold: d.field === 1,
           },
           {

@@ -26,6 +26,8 @@ export interface Theme {
     down: string;
     bullet: string;
     ellipsis: string;
+    /** Where typing goes in a text field. */
+    caret: string;
   };
 }
 
@@ -51,6 +53,7 @@ export const defaultTheme: Theme = {
     down: '▼',
     bullet: '●',
     ellipsis: '…',
+    caret: '▏',
   },
 };
 
@@ -76,6 +79,7 @@ export const plainTheme: Theme = {
     down: 'v',
     bullet: '*',
     ellipsis: '~',
+    caret: '_',
   },
 };
 
