@@ -33,7 +33,7 @@ export interface PcapStats {
   ifDropped: number;
 }
 
-export type WorkerMessage =
+export type ChildMessage =
   | { type: 'opened'; name: string }
   | { type: 'error'; name: string; message: string }
   | { type: 'second'; name: string; counts: SecondCounts; stats: PcapStats; unparsed: number }
@@ -51,8 +51,8 @@ interface Open {
 (pcap as { warningHandler: (x: string) => void }).warningHandler = () => undefined;
 
 const data = JSON.parse(process.env.XNET_CAPTURE ?? '{"captures":[],"graceMs":250}') as CaptureConfig;
-const port = {
-  postMessage: (m: WorkerMessage) => process.send?.(m),
+const parent = {
+  send: (m: ChildMessage) => process.send?.(m),
 };
 // The agent is gone (its end of the IPC channel closed): so are we.
 process.on('disconnect', () => process.exit(0));
@@ -74,13 +74,13 @@ for (const spec of data.captures) {
       tally.add(p.buf, h.readUInt32LE(8), h.readUInt32LE(12), h.readUInt32LE(0));
     });
     open.push({ spec, session, tally });
-    port.postMessage({ type: 'opened', name: spec.name } satisfies WorkerMessage);
+    parent.send({ type: 'opened', name: spec.name } satisfies ChildMessage);
   } catch (err) {
-    port.postMessage({
+    parent.send({
       type: 'error',
       name: spec.name,
       message: (err as Error).message,
-    } satisfies WorkerMessage);
+    } satisfies ChildMessage);
   }
 }
 
@@ -102,13 +102,13 @@ function flush(before: number): void {
       });
     const st = stats(o.session);
     for (const counts of seconds)
-      port.postMessage({
+      parent.send({
         type: 'second',
         name: o.spec.name,
         counts,
         stats: st,
         unparsed: o.tally.unparsed,
-      } satisfies WorkerMessage);
+      } satisfies ChildMessage);
   }
 }
 
@@ -127,7 +127,7 @@ process.on('message', (msg: ControlMessage) => {
   if (msg.type !== 'stop') return;
   clearTimeout(timer);
   for (const o of open) o.session.removeAllListeners();
-  port.postMessage({ type: 'closed' } satisfies WorkerMessage);
+  parent.send({ type: 'closed' } satisfies ChildMessage);
   // Exiting closes every packet socket; the kernel drops the promiscuous references with them.
   process.exit(0);
 });

@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { CaptureInterface, CaptureSample, Count } from '../agent/api/telemetry.js';
-import type { CaptureConfig, CaptureSpec, PcapStats, WorkerMessage } from './capture-child.js';
+import type { CaptureConfig, CaptureSpec, PcapStats, ChildMessage } from './capture-child.js';
 import type { SecondCounts } from './tally.js';
 
 /** A minute of history, as the issue asks. */
@@ -49,7 +49,7 @@ export function pushSecond(list: Second[], s: Second): void {
  * second reaches the agent, so the agent's event loop never sees a packet.
  */
 export class Capture {
-  #worker: ChildProcess | undefined;
+  #child: ChildProcess | undefined;
   #live = new Map<string, Live>();
   #closed: Promise<void> | undefined;
   #resolveClosed: (() => void) | undefined;
@@ -57,11 +57,11 @@ export class Capture {
   constructor(private readonly log: (msg: string) => void) {}
 
   get running(): boolean {
-    return this.#worker !== undefined;
+    return this.#child !== undefined;
   }
 
   start(specs: CaptureSpec[], kernelSource: (spec: CaptureSpec) => string): void {
-    if (this.#worker) return;
+    if (this.#child) return;
     this.#live = new Map(
       specs.map((spec) => [
         spec.name,
@@ -77,27 +77,27 @@ export class Capture {
       ]),
     );
     const config: CaptureConfig = { captures: specs, graceMs: 250 };
-    const worker = fork(new URL('./capture-child.js', import.meta.url), [], {
+    const child = fork(new URL('./capture-child.js', import.meta.url), [], {
       env: { ...process.env, XNET_CAPTURE: JSON.stringify(config) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.#closed = new Promise((r) => (this.#resolveClosed = r));
-    worker.on('message', (m: WorkerMessage) => this.#receive(m));
-    worker.on('error', (err) => this.log(`capture process: ${err.message}`));
-    worker.on('exit', (code, signal) => {
-      if (this.#worker === worker) {
+    child.on('message', (m: ChildMessage) => this.#receive(m));
+    child.on('error', (err) => this.log(`capture process: ${err.message}`));
+    child.on('exit', (code, signal) => {
+      if (this.#child === child) {
         // Not asked to stop: say so; the next reconcile starts a new one.
-        this.#worker = undefined;
+        this.#child = undefined;
         const why = `capture process exited (${signal ?? `code ${code}`})`;
         this.log(why);
         for (const l of this.#live.values()) Object.assign(l, { state: 'failed', error: why });
       }
       this.#resolveClosed?.();
     });
-    this.#worker = worker;
+    this.#child = child;
   }
 
-  #receive(m: WorkerMessage): void {
+  #receive(m: ChildMessage): void {
     if (m.type === 'closed') return;
     const live = this.#live.get(m.name);
     if (!live) return;
@@ -120,15 +120,15 @@ export class Capture {
 
   /** Ends the capture process; the kernel closes its sockets, so no interface stays promiscuous. */
   async stop(): Promise<void> {
-    const worker = this.#worker;
-    if (!worker) return;
-    this.#worker = undefined;
+    const child = this.#child;
+    if (!child) return;
+    this.#child = undefined;
     const closed = this.#closed;
-    if (worker.connected) worker.send({ type: 'stop' });
+    if (child.connected) child.send({ type: 'stop' });
     const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 2_000).unref());
     if ((await Promise.race([closed, timeout])) === 'timeout') {
       this.log('capture process did not stop in 2 s; killing it');
-      worker.kill('SIGKILL');
+      child.kill('SIGKILL');
       await closed;
     }
   }

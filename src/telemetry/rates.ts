@@ -5,7 +5,7 @@ import { PROTOCOLS } from './frame.js';
 import type { Second } from './capture.js';
 import { PROTO_B, PROTO_P, ROW, RX_B, RX_P, TX_B, TX_P } from './tally.js';
 
-/** Turning the worker's per-second rows into the API's samples; pure. */
+/** Turning the capture process's per-second rows into the API's samples; pure. */
 
 function protocols(row: ArrayLike<number>, packetsAt: number, bytesAt: number): ProtocolCounts {
   const out = {} as ProtocolCounts;

@@ -1,7 +1,7 @@
 import { macAt, parseVxlan, protocolAt, type Vxlan } from './frame.js';
 
 /**
- * Per-second counts of one capture, built packet by packet in the worker. Pure: feed it frames (bytes, the
+ * Per-second counts of one capture, built packet by packet in the capture process. Pure: feed it frames (bytes, the
  * captured length, the length on the wire, the second it was seen) and take finished seconds out.
  *
  * One row per endpoint (a MAC on the bridge, an outer IPv4 address on the underlay):
