@@ -10,8 +10,22 @@ const exitFor: Record<ErrorKind, ExitCode> = {
   no_agent: ExitCode.noAgent,
 };
 
+/**
+ * What went wrong, for code to decide on (the TUI, scripts reading `--json`), where the kind alone does not
+ * say: never the message's wording, which is for the operator and free to change. Carried in `--json` output
+ * and over RPC (the JSON-RPC error's data).
+ * - needs_reset: the router must be reset first (another driver is set up)
+ * - not_running: the router (or a container) must be running for this
+ * - not_built: the driver exists in name only
+ * - not_found: the thing named is not there (a container, a peer, a check)
+ * - in_use: the thing named is held by another (an address, a subnet)
+ * - not_offered: the agent does not have this method (it is older than its client)
+ */
+export type ErrorCode = 'needs_reset' | 'not_running' | 'not_built' | 'not_found' | 'in_use' | 'not_offered';
+
 export interface ErrorDetail {
   kind: ErrorKind;
+  code?: ErrorCode;
   message: string;
   /** The input that was wrong, e.g. "cidr" or "container". */
   field?: string;
@@ -22,6 +36,7 @@ export interface ErrorDetail {
 /** An error meant for the operator: what went wrong, which input, and what to do next. */
 export class XnetError extends Error {
   readonly kind: ErrorKind;
+  readonly code: ErrorCode | undefined;
   readonly field: string | undefined;
   readonly hint: string | undefined;
 
@@ -29,6 +44,7 @@ export class XnetError extends Error {
     super(detail.message);
     this.name = 'XnetError';
     this.kind = detail.kind;
+    this.code = detail.code;
     this.field = detail.field;
     this.hint = detail.hint;
   }
@@ -39,16 +55,23 @@ export class XnetError extends Error {
 
   toDetail(): ErrorDetail {
     const d: ErrorDetail = { kind: this.kind, message: this.message };
+    if (this.code) d.code = this.code;
     if (this.field) d.field = this.field;
     if (this.hint) d.hint = this.hint;
     return d;
   }
 }
 
-export function badInput(field: string, message: string, hint?: string): XnetError {
-  return new XnetError({ kind: 'bad_input', field, message, ...(hint ? { hint } : {}) });
+export function badInput(field: string, message: string, hint?: string, code?: ErrorCode): XnetError {
+  return new XnetError({
+    kind: 'bad_input',
+    field,
+    message,
+    ...(hint ? { hint } : {}),
+    ...(code ? { code } : {}),
+  });
 }
 
-export function failed(message: string, hint?: string): XnetError {
-  return new XnetError({ kind: 'failed', message, ...(hint ? { hint } : {}) });
+export function failed(message: string, hint?: string, code?: ErrorCode): XnetError {
+  return new XnetError({ kind: 'failed', message, ...(hint ? { hint } : {}), ...(code ? { code } : {}) });
 }

@@ -87,6 +87,7 @@ export class Mesh {
         `this host's router is ${prior.driver} (${prior.running ? 'running' : 'stopped'}); switching to ${driver} ` +
           `needs a reset first, which takes the ${prior.driver} router down and forgets its settings and peers`,
         `run \`xnet-tui reset\` (attachments stay), then \`xnet-tui launch --driver ${driver}\``,
+        'needs_reset',
       );
     }
     checkDriver(driver);
@@ -156,7 +157,7 @@ export class Mesh {
 
   #running(): RouterDriver {
     if (!this.#driver)
-      throw failed('the router is not running', 'launch it first: xnet-tui launch [PEER...]');
+      throw failed('the router is not running', 'launch it first: xnet-tui launch [PEER...]', 'not_running');
     return this.#driver;
   }
 

@@ -2,7 +2,13 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { createInterface } from 'node:readline';
 import { chmod, mkdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { JSONRPCClient, JSONRPCErrorException, JSONRPCServer, type JSONRPCResponse } from 'json-rpc-2.0';
+import {
+  JSONRPCClient,
+  JSONRPCErrorCode,
+  JSONRPCErrorException,
+  JSONRPCServer,
+  type JSONRPCResponse,
+} from 'json-rpc-2.0';
 import type { z } from 'zod';
 import { api, type Method, type Params, type Result } from './api/index.js';
 import { badInput, XnetError, type ErrorDetail } from '../errors.js';
@@ -135,7 +141,12 @@ export class AgentConnection {
       if (err instanceof JSONRPCErrorException && err.code === XNET_ERROR && err.data) {
         throw new XnetError(err.data as ErrorDetail);
       }
-      if (err instanceof JSONRPCErrorException) throw new XnetError({ kind: 'failed', message: err.message });
+      if (err instanceof JSONRPCErrorException)
+        throw new XnetError({
+          kind: 'failed',
+          message: err.message,
+          ...(err.code === JSONRPCErrorCode.MethodNotFound ? { code: 'not_offered' as const } : {}),
+        });
       throw err;
     }
   }

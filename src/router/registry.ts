@@ -28,6 +28,7 @@ export function checkDriver(name: DriverName): void {
       'driver',
       `the ${name} driver is not built yet`,
       `choose one of: ${builtDrivers().join(', ')}`,
+      'not_built',
     );
 }
 

@@ -128,7 +128,7 @@ export class SerfMembership {
   /** Joins each target through Serf and remembers it as a connect target; the membership follows by itself. */
   async join(peers: string[]): Promise<ConnectionStatus[]> {
     const rpc = this.#rpc;
-    if (!rpc) throw failed('the router is not running', this.o.launchHint);
+    if (!rpc) throw failed('the router is not running', this.o.launchHint, 'not_running');
     const transport = this.o.transport ? { transport: this.o.transport } : {};
     const results = await Promise.all(
       peers.map(async (target): Promise<ConnectionStatus> => {

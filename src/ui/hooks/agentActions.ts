@@ -62,7 +62,7 @@ export function agentActions(
       dispatch(eventOf('ok', done));
     } catch (err) {
       const text = `${what}: ${messageOf(err)}`;
-      const hint = /needs a reset first/.test((err as Error).message) ? RESET_NEEDED : undefined;
+      const hint = err instanceof XnetError && err.code === 'needs_reset' ? RESET_NEEDED : undefined;
       dispatch({ type: 'dialogFailed', message: text, ...(hint ? { hint } : {}) });
       dispatch(eventOf('error', text));
     }

@@ -26,10 +26,9 @@ async function optional<T>(p: Promise<T>, why: (msg: string) => string): Promise
     return { available: true, data: await p };
   } catch (err) {
     if (!(err instanceof XnetError)) throw err;
-    // An agent older than this UI answers "Method not found": say that, not the protocol's words.
-    const msg = /method not found/i.test(err.message)
-      ? 'this agent does not offer it (older than this UI?)'
-      : err.message;
+    // An agent older than this UI does not have the method: say that, not the protocol's words.
+    const msg =
+      err.code === 'not_offered' ? 'this agent does not offer it (older than this UI?)' : err.message;
     return { available: false, reason: why(msg) };
   }
 }
