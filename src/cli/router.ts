@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
+import { formatRtt } from '../format.js';
 import { DEFAULT_DRIVER, describeDrivers, launchOptionHelp } from '../router/descriptions.js';
 import { ipamOf, ovsOf, type DriverName, type RouterStatus } from '../router/driver.js';
 import { emit, table } from './output.js';
@@ -15,7 +16,7 @@ export function peersTable(r: RouterStatus): string {
       p.address,
       p.gossip,
       p.self ? '-' : p.dataPlane.state,
-      p.dataPlane.rttMs !== null && !p.self ? `${p.dataPlane.rttMs.toFixed(2)} ms` : '-',
+      p.self ? '-' : formatRtt(p.dataPlane.rttMs),
       p.self ? '' : (p.dataPlane.detail ?? ''),
     ]),
   );

@@ -2,21 +2,11 @@ import type { Command } from 'commander';
 import type { Result } from '../agent/api/index.js';
 import type { Count, PmtuPeer, RateSample } from '../agent/api/telemetry.js';
 import { badInput, ExitCode } from '../errors.js';
+import { formatRate, formatRtt } from '../format.js';
 import { emit, table } from './output.js';
 import { globals, withAgent } from './target.js';
 
 /** Human figures for `status rates`, `status pings` and `ping`. */
-
-export function formatBytes(bytesPerS: number): string {
-  const units = ['B/s', 'kB/s', 'MB/s', 'GB/s'];
-  let v = bytesPerS;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
-}
 
 const pps = (c: Count | undefined): string => `${c?.packets ?? 0} p/s`;
 
@@ -52,9 +42,9 @@ export function ratesText(r: Result<'rates'>): string {
     return [
       name,
       pps(l?.rx),
-      formatBytes(l?.rx.bytes ?? 0),
+      formatRate(l?.rx.bytes ?? 0),
       pps(l?.tx),
-      formatBytes(l?.tx.bytes ?? 0),
+      formatRate(l?.tx.bytes ?? 0),
       protoText(l),
     ];
   };
@@ -94,7 +84,7 @@ export function pingsText(r: Result<'pings'>, pmtu: Result<'pmtu'>): string {
             c.id,
             c.label,
             c.state,
-            c.lastRttMs !== null ? `${c.lastRttMs.toFixed(3)} ms` : '-',
+            formatRtt(c.lastRttMs),
             `${c.window.lossPct}% of ${c.window.sent}`,
             c.since.slice(11, 19),
             c.error ?? '',

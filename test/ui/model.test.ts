@@ -2,13 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkCidr, suggestCidr } from '../../src/ui/model/address.js';
 import { levelsOf, resample, slotsFor, slotted, sparkline } from '../../src/ui/model/chart.js';
 import { fit, layoutFor, rowHeight, scrollOffset, wrapWords } from '../../src/ui/model/layout.js';
-import {
-  formatRate,
-  pushRates,
-  ratesBetween,
-  type CounterSample,
-  type Series,
-} from '../../src/ui/model/rates.js';
+import { pushRates, ratesBetween, type CounterSample, type Series } from '../../src/ui/model/rates.js';
 import { diffFrame, frameLines } from '../../src/ui/terminal.js';
 import { localeIsUtf8, pickTheme } from '../../src/ui/theme/tokens.js';
 import { parseConfig } from '../../src/ui/config.js';
@@ -36,15 +30,6 @@ describe('rates from counter samples', () => {
     expect(h.get('x')!.rx[59]).toBe(69);
     expect(h.get('x')!.at[59]).toBe(69_000);
     expect(pushRates(h, new Map(), 70_000).has('x')).toBe(false);
-  });
-  it('prints decimal units', () => {
-    expect([
-      formatRate(0),
-      formatRate(999),
-      formatRate(1500),
-      formatRate(12_345_678),
-      formatRate(undefined),
-    ]).toEqual(['0 B/s', '999 B/s', '1.5 kB/s', '12 MB/s', '-']);
   });
 });
 

@@ -1,4 +1,5 @@
 import { Text } from 'ink';
+import { formatRtt } from '../../format.js';
 import { DEFAULT_DRIVER, describeDriver } from '../../router/descriptions.js';
 import type { ConnectionStatus, RouterStatus } from '../../router/driver.js';
 import { fit, scrollOffset } from '../model/layout.js';
@@ -16,17 +17,11 @@ export interface PeersPaneProps {
   theme: Theme;
 }
 
-/** `0.13 ms`, or `-` before the first measurement. */
-export function rtt(ms: number | null): string {
-  if (ms === null) return '-';
-  return ms < 10 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(0)} ms`;
-}
-
 /** A peer's data plane in one cell: this host, or the measured state and round trip. */
 export function dataPlaneText(p: PeerRow, withRtt: boolean): string {
   if (p.self) return 'this host';
   const d = p.dataPlane;
-  return withRtt && d.rttMs !== null ? `${d.state} ${rtt(d.rttMs)}` : d.state;
+  return withRtt && d.rttMs !== null ? `${d.state} ${formatRtt(d.rttMs)}` : d.state;
 }
 
 /** A connection target in one line: its state, how packets cross, and why, when the driver says. */

@@ -4,7 +4,7 @@ import { fit, scrollOffset } from '../model/layout.js';
 import type { Feature, PingCheckRow } from '../state/model.js';
 import type { Theme } from '../theme/tokens.js';
 import { Message } from './Message.js';
-import { rtt } from './PeersPane.js';
+import { formatRtt } from '../../format.js';
 
 export interface PingsPaneProps {
   pings: Feature<PingCheckRow[]>;
@@ -39,7 +39,7 @@ export function PingsPane({ pings, rows, selected, focused, width, height, theme
             <Text color={bad ? theme.color.error : p.state === 'up' ? theme.color.ok : undefined}>
               {fit(p.error ? 'error' : p.state, 8, e)}{' '}
             </Text>
-            {(p.lastRttMs === null ? 'lost' : rtt(p.lastRttMs)).padStart(8)}
+            {(p.lastRttMs === null ? 'lost' : formatRtt(p.lastRttMs)).padStart(8)}
             <Text color={p.window.lossPct > 0 ? theme.color.error : undefined}>
               {`${Math.round(p.window.lossPct)}%`.padStart(5)}
             </Text>

@@ -72,16 +72,3 @@ export function containerRate(hostEnd: Rate | undefined): Rate | undefined {
 export function last(values: readonly number[]): number | undefined {
   return values.length ? values[values.length - 1] : undefined;
 }
-
-/** `1.2 kB/s`, decimal units as iftop and bandwhich print them. */
-export function formatRate(bytesPerSecond: number | undefined): string {
-  if (bytesPerSecond === undefined) return '-';
-  const units = ['B/s', 'kB/s', 'MB/s', 'GB/s'];
-  let v = bytesPerSecond;
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return u === 0 ? `${Math.round(v)} ${units[u]}` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
-}

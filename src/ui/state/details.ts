@@ -1,5 +1,5 @@
 import type { PaneId } from '../model/panes.js';
-import { formatRate } from '../model/rates.js';
+import { formatRate } from '../../format.js';
 import type { UIState } from './model.js';
 import { connectionText } from '../components/PeersPane.js';
 import { containerRows, peerRows, pingRows, trafficRows } from './rows.js';
