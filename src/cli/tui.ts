@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { DEFAULT_SOCKET } from '../agent/paths.js';
 import { resolveLabHost } from '../lab/resolve.js';
 import { badInput } from '../errors.js';
-import { LEAVE_ALT, paintSplash } from '../ui/splash.js';
+import { LEAVE_ALT, paintSplash } from './splash.js';
 import type { GlobalOptions } from './target.js';
 
 type UiModule = typeof import('../ui/main.js');

@@ -2,7 +2,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type Docker from 'dockerode';
 import type { InterfaceCounters } from '../agent/api/interfaces.js';
 import type { PmtuPeer, RateSample, RatesResult } from '../agent/api/telemetry.js';
-import type { StateStore } from '../agent/state.js';
+import type { DesiredState } from '../api/state.js';
 import { findContainer } from '../docker/containers.js';
 import { ipv4ToInt } from '../net/cidr.js';
 import { interfaceCounters } from '../net/counters.js';
@@ -28,7 +28,7 @@ export interface TelemetryDeps {
   bridge: string;
   /** The container-side interface attach creates (`ethwe`): automatic checks leave through it. */
   ifname: string;
-  store: StateStore;
+  store: DesiredState;
   docker: Docker;
   router: () => Promise<RouterStatus>;
   /** The running driver's per-peer tunnel counters, if it keeps them (ovs-gre); undefined otherwise. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConnectionStatus, DriverName, RouterStatus } from '../../router/driver.js';
+import { ConnectionStatus, DriverName, RouterStatus } from '../../api/router-status.js';
 
 /** The overlay router: launch, peers, stop and reset, and its status. */
 export const routerApi = {
