@@ -140,8 +140,11 @@ export function useAgent(connect: Connect, dispatch: Dispatch<Action>, opts: Pol
   return useMemo<AgentActions>(
     () =>
       agentActions(
+        // Read when an action runs (a key press), never during render: the link of that moment.
+        // eslint-disable-next-line react-hooks/refs
         () => link.current,
         dispatch,
+        // eslint-disable-next-line react-hooks/refs
         () => refreshNow.current(),
         bindings,
       ),
