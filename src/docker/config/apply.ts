@@ -1,3 +1,5 @@
+// One piece (over 300 lines): apply and rollback are one transaction (back up, write, restart, wait for
+// health, restore on failure) serialized by one queue; splitting it would split the undo from the do.
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import type { z } from 'zod';

@@ -1,3 +1,5 @@
+// One piece (over 300 lines): the catalog of dockerd's network options, one table with each option's
+// kind, flag, daemon.json key, parser and formatter; a new option is one entry here.
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { AddressPool, OptionValue } from '../../api/dockerd-values.js';
