@@ -1,6 +1,6 @@
-import { checkCidr, suggestCidr } from '../model/address.js';
+import { checkCidr, suggestCidr } from '../compute/address.js';
 import { COMMANDS, displayKey, keyFor, scopeCommands, type KeyBindings } from '../keys/keyBindings.js';
-import { fit, wrapWords } from '../model/layout.js';
+import { fit, wrapWords } from '../compute/layout.js';
 import { detailsFor } from '../state/details.js';
 import type { Dialog as DialogState, UIState } from '../state/model.js';
 import { attachable } from '../state/rows.js';

@@ -2,7 +2,7 @@ import { Text } from 'ink';
 import { formatRtt } from '../../format.js';
 import { DEFAULT_DRIVER, describeDriver } from '../../router/descriptions.js';
 import type { ConnectionStatus, RouterStatus } from '../../router/driver.js';
-import { fit, scrollOffset } from '../model/layout.js';
+import { fit, scrollOffset } from '../compute/layout.js';
 import type { Feature, PeerRow } from '../state/model.js';
 import { keyFor, type KeyBindings } from '../keys/keyBindings.js';
 import type { Theme } from '../theme/tokens.js';

@@ -1,6 +1,6 @@
 import { Text } from 'ink';
-import { sparkline } from '../model/chart.js';
-import { fit, scrollOffset } from '../model/layout.js';
+import { sparkline } from '../compute/chart.js';
+import { fit, scrollOffset } from '../compute/layout.js';
 import type { Feature, PingCheckRow } from '../state/model.js';
 import { keyFor, type KeyBindings } from '../keys/keyBindings.js';
 import type { Theme } from '../theme/tokens.js';

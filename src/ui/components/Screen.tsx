@@ -1,8 +1,8 @@
 import { Box } from 'ink';
 import { displayKey, footerCommands, keyFor, type KeyBindings } from '../keys/keyBindings.js';
-import { layoutFor, rowHeight, type PaneBox } from '../model/layout.js';
-import { PANE_TITLE } from '../model/panes.js';
-import { containerRate, type Rate } from '../model/rates.js';
+import { layoutFor, rowHeight, type PaneBox } from '../compute/layout.js';
+import { PANE_TITLE } from '../compute/panes.js';
+import { containerRate, type Rate } from '../compute/rates.js';
 import type { UIState } from '../state/model.js';
 import { containerRows, peerRows, pingRows, rowCount, selectedIndex, trafficRows } from '../state/rows.js';
 import type { Theme } from '../theme/tokens.js';

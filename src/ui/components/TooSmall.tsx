@@ -1,5 +1,5 @@
 import { Text } from 'ink';
-import { wrapWords } from '../model/layout.js';
+import { wrapWords } from '../compute/layout.js';
 
 /** Below the minimum size: say what is needed, in as few lines as the terminal has. */
 export function TooSmall({

@@ -1,7 +1,7 @@
 import type { DockerdFinding } from '../../agent/api/index.js';
 import { formatValue, type OptionValue } from '../../docker/config/options.js';
 import { hostNameOf } from '../keys/dialogKeys.js';
-import { fit, scrollOffset } from '../model/layout.js';
+import { fit, scrollOffset } from '../compute/layout.js';
 import { changesOf, effective, type DockerdEditor } from '../state/dockerd.js';
 import type { UIState } from '../state/model.js';
 import { keyFor, type KeyBindings } from '../keys/keyBindings.js';

@@ -1,5 +1,5 @@
 import { DEFAULT_DRIVER, describeDriver, launchValues } from '../../router/descriptions.js';
-import { suggestCidr, checkCidr } from '../model/address.js';
+import { suggestCidr, checkCidr } from '../compute/address.js';
 import { openDockerd } from '../state/dockerd.js';
 import type { Dialog, Intent, UIState } from '../state/model.js';
 import type { Action } from '../state/reducer.js';

@@ -1,4 +1,4 @@
-import type { PaneId } from '../model/panes.js';
+import type { PaneId } from '../compute/panes.js';
 
 /**
  * Every key the UI answers to, as one table: command -> keys, with the words the footer and the help overlay

@@ -1,4 +1,4 @@
-import type { PaneId } from '../model/panes.js';
+import type { PaneId } from '../compute/panes.js';
 import { formatRate } from '../../format.js';
 import { keyFor, type KeyBindings } from '../keys/keyBindings.js';
 import type { UIState } from './model.js';
