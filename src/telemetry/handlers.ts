@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import ipaddr from 'ipaddr.js';
-import type { Handlers } from '../agent/api/index.js';
-import type { PingResult } from '../agent/api/telemetry.js';
+import type { Handlers } from '../api/index.js';
+import type { PingResult } from '../api/telemetry.js';
 import type { DesiredState } from '../api/state.js';
 import { findContainer } from '../docker/containers.js';
 import { badInput } from '../errors.js';

@@ -3,8 +3,8 @@
 // PMTU probes and the rate arithmetic already live in their own files.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type Docker from 'dockerode';
-import type { InterfaceCounters } from '../agent/api/interfaces.js';
-import type { PmtuPeer, RateSample, RatesResult } from '../agent/api/telemetry.js';
+import type { InterfaceCounters } from '../api/interfaces.js';
+import type { PmtuPeer, RateSample, RatesResult } from '../api/telemetry.js';
 import type { DesiredState } from '../api/state.js';
 import { findContainer } from '../docker/containers.js';
 import { ipv4ToInt } from '../net/cidr.js';

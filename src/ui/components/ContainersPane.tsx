@@ -1,5 +1,5 @@
 import { Text } from 'ink';
-import type { ContainerRow } from '../../agent/api/index.js';
+import type { ContainerRow } from '../../api/index.js';
 import { fit, scrollOffset } from '../compute/layout.js';
 import { formatRate } from '../../format.js';
 import type { Rate } from '../compute/rates.js';

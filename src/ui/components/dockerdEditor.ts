@@ -1,4 +1,4 @@
-import type { DockerdFinding } from '../../agent/api/index.js';
+import type { DockerdFinding } from '../../api/index.js';
 import { formatValue, type OptionValue } from '../../docker/config/options.js';
 import { hostNameOf } from '../keys/dialogKeys.js';
 import { fit, scrollOffset } from '../compute/layout.js';

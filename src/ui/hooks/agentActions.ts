@@ -26,7 +26,7 @@ export function hintFor(err: unknown, bindings: KeyBindings): string | undefined
 }
 
 /**
- * What the keys ask of the agent, one domain per file under actions/ as agent/api/ is split; this only
+ * What the keys ask of the agent, one domain per file under actions/ as src/api/ is split; this only
  * joins them. Every effect kind must have its handler (the type says so).
  */
 export function agentActions(

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, type Dispatch } from 'react';
-import type { Method, Params, Result } from '../../agent/api/index.js';
+import type { Method, Params, Result } from '../../api/index.js';
 import { XnetError } from '../../errors.js';
 import type { Feature } from '../state/model.js';
 import type { Action } from '../state/reducer.js';

@@ -1,4 +1,4 @@
-import type { ContainerRow, PeerRates, PingCheck, Result } from '../../agent/api/index.js';
+import type { ContainerRow, PeerRates, PingCheck, Result } from '../../api/index.js';
 import { describeDriver } from '../../router/descriptions.js';
 import type { DriverName, PeerStatus, RouterStatus } from '../../router/driver.js';
 import type { DockerdEditor } from './dockerd.js';

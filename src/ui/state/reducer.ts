@@ -1,4 +1,4 @@
-import type { ContainerRow, PeerRates } from '../../agent/api/index.js';
+import type { ContainerRow, PeerRates } from '../../api/index.js';
 import type { RouterStatus } from '../../router/driver.js';
 import type { DockerdCheck, DockerdEditor } from './dockerd.js';
 import { nextPane, type PaneId } from '../compute/panes.js';

@@ -1,4 +1,4 @@
-import type { ContainerRow, RateSample } from '../../agent/api/index.js';
+import type { ContainerRow, RateSample } from '../../api/index.js';
 import type { PaneId } from '../compute/panes.js';
 import { containerRate, type Rate, type Series } from '../compute/rates.js';
 import type { PeerRow, PingCheckRow, UIState } from './model.js';

@@ -15,7 +15,7 @@ export interface DockerdActions extends EffectHandlers<
   checkDockerd(key: string, input: string, edits: Record<string, string | null>): Promise<void>;
 }
 
-/** dockerd's options: show, diff, apply, rollback, and live checks (agent/api/dockerd.ts). */
+/** dockerd's options: show, diff, apply, rollback, and live checks (src/api/dockerd.ts). */
 export function dockerdActions({ link, dispatch, refreshNow, bindings }: ActionContext): DockerdActions {
   const dockerd = async (fn: (l: AgentLink) => Promise<void>, what: string): Promise<void> => {
     const l = link();

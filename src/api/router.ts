@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConnectionStatus, DriverName, RouterStatus } from '../../api/router-status.js';
+import { ConnectionStatus, DriverName, RouterStatus } from './router-status.js';
 
 /** The overlay router: launch, peers, stop and reset, and its status. */
 export const routerApi = {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OptionValue, StagedChange } from '../../api/dockerd-values.js';
+import { OptionValue, StagedChange } from './dockerd-values.js';
 
 /**
  * dockerd's network options: what is in effect and where it comes from, staged edits, their diff and
