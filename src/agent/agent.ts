@@ -29,8 +29,22 @@ function log(msg: string): void {
   process.stderr.write(`${new Date().toISOString()} xnet-agent[${process.pid}]: ${msg}\n`);
 }
 
+/**
+ * Nothing an input or a library does out of band may end the agent: a stray rejection or exception (dockerode
+ * once threw from a redirect it followed) is logged and the agent goes on; the request it belonged to fails.
+ */
+function keepRunning(): void {
+  process.on('unhandledRejection', (reason) => {
+    log(`unhandled rejection (kept running): ${(reason as Error)?.stack ?? String(reason)}`);
+  });
+  process.on('uncaughtException', (err) => {
+    log(`uncaught exception (kept running): ${err.stack ?? err.message}`);
+  });
+}
+
 /** The long-lived process that owns every privileged change on this host. */
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
+  keepRunning();
   const store = new StateStore(opts.stateDir);
   await store.load();
   const docker = dockerClient(opts.dockerHost);
