@@ -1,5 +1,6 @@
 import { createConnection } from 'node:net';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labHost } from '../../src/lab/layout.js';
@@ -31,12 +32,59 @@ function snapshot(): string {
   ]);
 }
 
+/** Runs `serf` in a lab host, as root or (with `user`) as another local user; exit code and output. */
+function serf(h: { netnsPath: string }, args: string[], env: NodeJS.ProcessEnv = {}, user?: string) {
+  const argv = [
+    `--net=${h.netnsPath}`,
+    '--',
+    ...(user ? ['setpriv', `--reuid=${user}`, '--regid=nogroup', '--clear-groups'] : []),
+    'serf',
+    ...args,
+    '-rpc-addr=127.0.0.1:7373',
+  ];
+  try {
+    return {
+      code: 0,
+      out: execFileSync('nsenter', argv, {
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+        stdio: 'pipe',
+      }),
+    };
+  } catch (err) {
+    const e = err as { status: number; stdout: string; stderr: string };
+    return { code: e.status, out: `${e.stdout}${e.stderr}` };
+  }
+}
+/** h1's flood list: the VTEPs its VXLAN device sends unknown frames to. */
+function floodList(): string[] {
+  return nsh(h1, ['bridge', 'fdb', 'show', 'dev', 'xnet-vx'])
+    .split('\n')
+    .filter((l) => l.startsWith('00:00:00:00:00:00'))
+    .map((l) => /dst (\S+)/.exec(l)?.[1] ?? '')
+    .sort();
+}
+async function until(what: string, ok: () => boolean | Promise<boolean>, ms: number): Promise<number> {
+  const start = Date.now();
+  while (!(await ok())) {
+    if (Date.now() - start > ms) throw new Error(`${what}: not within ${ms} ms`);
+    await sleep(100);
+  }
+  return Date.now() - start;
+}
+const PASSWORD = '/tmp/xnet-lab1-faults.pw';
+
 beforeAll(async () => {
   const up = await xnet(['lab', 'up', '--hosts', '3']);
   expect(up.code, up.stderr).toBe(0);
   for (const h of [h1, h2, h3]) {
     labSh(h.name, ['docker', 'run', '-d', '--name', `f${h.index}`, 'xnet/busybox', 'sleep', '3600']);
   }
+  writeFileSync(PASSWORD, 'faults-mesh\n', { mode: 0o600 });
+  await xnetJson(['--lab', 'h1', 'launch', '--password-file', PASSWORD, '--nickname', 'one']);
+  await xnetJson(['--lab', 'h2', 'launch', '--password-file', PASSWORD, h1.address]);
+  await xnetJson(['--lab', 'h3', 'launch', '--password-file', PASSWORD, h1.address]);
+  await until('h1 floods to h2 and h3', () => floodList().join() === [h2.address, h3.address].join(), 20_000);
 }, 240_000);
 
 afterAll(async () => {
@@ -99,4 +147,37 @@ describe('item 4: input cannot crash the agent', () => {
     // The cap is 1 MiB: the agent's RSS may not grow by the 64 MiB it was sent.
     expect(rssKb(pid) - rssBefore).toBeLessThan(32 * 1024);
   }, 60_000);
+});
+
+describe('item 3: serf RPC needs its token, and a tag cannot redirect the data plane', () => {
+  it('refuses serf RPC without the token, to root and to any other local user', () => {
+    for (const user of [undefined, 'nobody']) {
+      for (const args of [['members'], ['keys', '-list'], ['tags', '-set', `vtep=198.18.0.99`]]) {
+        const r = serf(h1, args, { SERF_RPC_AUTH: '' }, user);
+        expect(r.code, `${user ?? 'root'} serf ${args.join(' ')}: ${r.out}`).not.toBe(0);
+        expect(r.out).not.toMatch(/198\.18\.0\.2/);
+      }
+    }
+    // The token is in a file only root reads, never on serf's command line.
+    const cmdline = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    const token = (
+      JSON.parse(readFileSync(join(h1.agentStateDir, 'serf.json'), 'utf8')) as { rpc_auth: string }
+    ).rpc_auth;
+    expect(cmdline).not.toContain(token);
+    expect(sh('stat', ['-c', '%a', join(h1.agentStateDir, 'serf.json')]).trim()).toBe('600');
+  });
+
+  it("keeps h1's FDB on h2's gossip address when h2's vtep tag is set to a bogus address", async () => {
+    const token = (
+      JSON.parse(readFileSync(join(h2.agentStateDir, 'serf.json'), 'utf8')) as { rpc_auth: string }
+    ).rpc_auth;
+    const before = floodList();
+    expect(before).toEqual([h2.address, h3.address]);
+    const r = serf(h2, ['tags', '-set', 'vtep=198.18.0.99'], { SERF_RPC_AUTH: token });
+    expect(r.code, r.out).toBe(0);
+    // Tags reach h1 within a gossip round; on main the FDB followed within 3 s.
+    await sleep(5_000);
+    expect(floodList()).toEqual(before);
+    serf(h2, ['tags', '-set', `vtep=${h2.address}`], { SERF_RPC_AUTH: token });
+  }, 30_000);
 });

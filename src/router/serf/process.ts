@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,6 +17,8 @@ export interface SerfOptions {
   stateDir: string;
   /** The mesh password, if any; it reaches serf only through a 0600 keyring file, never argv. */
   password?: string;
+  /** Serf's RPC auth token (see rpcToken): without it no local user can read the keyring or change tags. */
+  rpcToken: string;
   log: (msg: string) => void;
 }
 
@@ -40,6 +42,29 @@ export async function readPasswordFile(file: string): Promise<string> {
   if (!password)
     throw badInput('password-file', `${file} is empty`, 'put the mesh password on its first line');
   return password;
+}
+
+/** serf.json: serf's own config file, holding what must not be on argv (any local user can read argv). */
+export function serfConfigFile(stateDir: string): string {
+  return join(stateDir, 'serf.json');
+}
+
+/**
+ * The token serf's RPC asks for (`rpc_auth`), kept in serf.json (0600, passed with -config-file): serf's RPC on
+ * 127.0.0.1 is open to every local user otherwise, who could read the mesh key or repoint tags. The same
+ * token is kept across agent restarts, so a restarted agent can talk to the serf already running.
+ */
+export async function rpcToken(stateDir: string): Promise<string> {
+  const file = serfConfigFile(stateDir);
+  try {
+    const token = (JSON.parse(await readFile(file, 'utf8')) as { rpc_auth?: unknown }).rpc_auth;
+    if (typeof token === 'string' && token.length >= 32) return token;
+  } catch {
+    /* missing or damaged: a new token */
+  }
+  const token = randomBytes(24).toString('hex');
+  await writeFileAtomic(file, JSON.stringify({ rpc_auth: token }) + '\n', { mode: 0o600 });
+  return token;
 }
 
 /**
@@ -70,6 +95,7 @@ export class SerfProcess {
       `-bind=${this.o.bind}:${SERF_PORT}`,
       `-advertise=${this.o.bind}:${SERF_PORT}`,
       `-rpc-addr=${this.o.rpcAddr}`,
+      `-config-file=${serfConfigFile(this.o.stateDir)}`,
       `-snapshot=${join(this.o.stateDir, 'serf.snapshot')}`,
       '-log-level=info',
       ...Object.entries(this.o.tags).map(([k, v]) => `-tag=${k}=${v}`),
@@ -100,7 +126,7 @@ export class SerfProcess {
     const deadline = Date.now() + 10_000;
     for (;;) {
       try {
-        (await SerfRpc.connect(this.o.rpcAddr, 500)).close();
+        (await SerfRpc.connect(this.o.rpcAddr, 500, this.o.rpcToken)).close();
         return;
       } catch (err) {
         if (!this.#child || Date.now() > deadline) {

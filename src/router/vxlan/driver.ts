@@ -53,7 +53,8 @@ export class VxlanDriver implements RouterDriver {
     this.#mesh = new SerfMembership({
       stateDir: d.stateDir,
       log: d.log,
-      addressOf: (m) => m.tags.vtep ?? m.addr,
+      // The gossip address, never a tag: any member (or a local user with serf's RPC) can set tags.
+      addressOf: (m) => m.addr,
       onChange: (members) => this.#programFdb(members),
       answer: { query: WHO_HAS, reply: (address) => d.localOwner(address) ?? '' },
       launchHint: 'launch it first: xnet-tui launch',
@@ -115,9 +116,7 @@ export class VxlanDriver implements RouterDriver {
 
   /** Head-end replication: one all-zeros FDB entry per alive peer's VTEP, none for the rest. */
   async #programFdb(members: readonly SerfMember[]): Promise<void> {
-    const vteps = members
-      .filter((m) => m.status === 'alive' && m.name !== this.#name && m.tags.vtep)
-      .map((m) => m.tags.vtep!);
+    const vteps = members.filter((m) => m.status === 'alive' && m.name !== this.#name).map((m) => m.addr);
     const current = await fdbEntries(this.d.netns, VXLAN_DEV);
     await fdbBatch(this.d.netns, fdbPlan(VXLAN_DEV, current, vteps));
   }
@@ -146,9 +145,9 @@ export class VxlanDriver implements RouterDriver {
         s === null ? 'unreachable' : f === null ? 'mtu-too-small' : 'reachable';
       const detail =
         state === 'unreachable'
-          ? `no reply over VXLAN (UDP ${VXLAN_PORT}) from ${m.tags.vtep}`
+          ? `no reply over VXLAN (UDP ${VXLAN_PORT}) from ${m.addr}`
           : state === 'mtu-too-small'
-            ? `${this.#mtu}-byte packets do not cross; the path MTU to ${m.tags.vtep} is below ${this.#mtu + VXLAN_OVERHEAD}`
+            ? `${this.#mtu}-byte packets do not cross; the path MTU to ${m.addr} is below ${this.#mtu + VXLAN_OVERHEAD}`
             : null;
       this.#dataPlane.set(m.name, { state, rttMs: s, detail, checkedAt: now });
     }
@@ -188,14 +187,11 @@ export class VxlanDriver implements RouterDriver {
     if (!this.#mesh.running || others.length === 0) return undefined;
     // Through the serf CLI: the same query sent over our RPC client never reached the other members
     // (answers and acks came only from this host), while the CLI's does; see the note in the README.
-    const { stdout } = await run('serf', [
-      'query',
-      `-rpc-addr=${SERF_RPC}`,
-      '-timeout=400ms',
-      '-format=json',
-      WHO_HAS,
-      address,
-    ]).catch((err: Error) => {
+    const { stdout } = await run(
+      'serf',
+      ['query', `-rpc-addr=${SERF_RPC}`, '-timeout=400ms', '-format=json', WHO_HAS, address],
+      { env: this.#mesh.cliEnv() },
+    ).catch((err: Error) => {
       throw failed(
         `could not ask the mesh who holds ${address}: ${err.message}`,
         'try again; `xnet-tui status peers` shows the mesh',
@@ -216,7 +212,7 @@ export class VxlanDriver implements RouterDriver {
       return {
         name: m.name,
         nickname: m.tags.nick ?? '',
-        address: m.tags.vtep ?? m.addr,
+        address: m.addr,
         gossip: m.status,
         dataPlane: self
           ? { state: 'reachable', rttMs: 0, detail: 'this host', checkedAt: null }
