@@ -1,4 +1,4 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { failed } from '../../errors.js';
 import type { ConnectionStatus } from '../driver.js';
@@ -68,7 +68,6 @@ export class SerfMembership {
   }
 
   async start(s: MembershipStart): Promise<void> {
-    await killStaleSerf(this.o.stateDir);
     this.#token = await rpcToken(this.o.stateDir);
     this.#serf = new SerfProcess({
       rpcToken: this.#token,
@@ -91,7 +90,6 @@ export class SerfMembership {
     this.#rpc?.close();
     const rpc = await SerfRpc.connect(SERF_RPC, 2_000, this.#token);
     this.#rpc = rpc;
-    if (this.#serf?.pid) await writeFile(join(this.o.stateDir, 'serf.pid'), String(this.#serf.pid));
     rpc.onClose = () => {
       if (this.#rpc !== rpc) return;
       this.#rpc = undefined;
@@ -172,7 +170,10 @@ export class SerfMembership {
     for (const p of peers) this.#connections.delete(p);
   }
 
-  /** Serf down: gracefully leaves the mesh (peers see "left"), or not (they see "failed" and it rejoins later). */
+  /**
+   * `graceful` (stop, reset): leaves the mesh and ends serf (peers see "left"). Otherwise (the agent exits or
+   * relaunches): lets go of serf and leaves it running, so the mesh sees nothing; the next start adopts it.
+   */
   async halt(graceful: boolean): Promise<void> {
     clearInterval(this.#retry);
     this.#retry = undefined;
@@ -180,7 +181,8 @@ export class SerfMembership {
     if (graceful) await this.#rpc?.leave().catch(() => undefined);
     this.#rpc?.close();
     this.#rpc = undefined;
-    await this.#serf?.stop(graceful);
+    if (graceful) await this.#serf?.stop();
+    else this.#serf?.detach();
     this.#serf = undefined;
     this.#members = [];
   }

@@ -158,7 +158,7 @@ export class VxlanDriver implements RouterDriver {
     if (await link(this.d.netns, VXLAN_DEV)) await ipBatch(this.d.netns, [`link del ${VXLAN_DEV}`]);
   }
 
-  /** Releases the processes without leaving the mesh: peers see this host fail, and it rejoins when back. */
+  /** Lets go without leaving the mesh: serf runs on (peers see nothing) and the next agent adopts it. */
   async close(): Promise<void> {
     await this.#halt(false);
   }
