@@ -16,7 +16,11 @@ const XNET_ERROR = 1;
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 
 /** What to do next, for the fields whose rule an operator cannot guess from the message. */
-const HINTS: Record<string, string> = { container: CONTAINER_HINT, from: CONTAINER_HINT };
+const HINTS: Record<string, string> = {
+  container: CONTAINER_HINT,
+  from: CONTAINER_HINT,
+  nickname: 'give one line of printable characters, e.g. --nickname web1',
+};
 
 export type Handlers = { [M in Method]: (params: z.infer<(typeof api)[M]['params']>) => Promise<Result<M>> };
 

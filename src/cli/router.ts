@@ -170,7 +170,7 @@ export function registerRouter(program: Command): void {
         const res = await withAgent(cmd, (a) =>
           a.call('launch', {
             ...(o.driver ? { driver: o.driver as DriverName } : {}),
-            ...(o.nickname ? { nickname: o.nickname } : {}),
+            ...(o.nickname !== undefined ? { nickname: o.nickname } : {}),
             ...(o.listen ? { listen: o.listen } : {}),
             ...(o.range ? { range: o.range } : {}),
             ...(o.passwordFile ? { passwordFile: o.passwordFile } : {}),
