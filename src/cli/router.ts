@@ -122,6 +122,7 @@ export function routerSummary(r: RouterStatus): string {
     `router       ${r.driver} ${r.state}${r.nickname ? `, nickname ${r.nickname}` : ''}${r.encrypted ? ', encrypted' : ', not encrypted'}`,
     `underlay     ${r.listen ?? '-'}${r.underlayMtu ? ` (mtu ${r.underlayMtu})` : ''}, bridge ${r.bridge.name} mtu ${r.bridge.mtu ?? '-'}, range ${r.range ?? '-'}`,
     `peers        ${alive} alive in gossip, ${reachable} reachable on the data plane`,
+    ...(r.dataPlanePolicy ? [`data plane   ${r.dataPlanePolicy}`] : []),
     ...(r.ipam ? [`ipam         ${r.ipam.range}: ${r.ipam.status}`] : []),
     ...r.warnings.map((w) => `warning      ${w}`),
     ...(r.ovs ? [ovsSection(r)] : []),

@@ -86,6 +86,8 @@ export const RouterStatus = z.object({
   peers: z.array(PeerStatus),
   connections: z.array(ConnectionStatus),
   warnings: z.array(z.string()),
+  /** Who the data plane accepts packets from, and whether they are encrypted, in words (vxlan). */
+  dataPlanePolicy: z.string().optional(),
   ipam: IpamStatus.optional(),
   /** ovs-gre: the OVS bridges, GRE ports with their counters, and the routes to the other hosts' subnets. */
   ovs: OvsStatus.optional(),

@@ -460,3 +460,39 @@ describe('item 7: the smaller ones', () => {
     );
   }, 30_000);
 });
+
+describe('item 5: the data plane accepts VXLAN from members only', () => {
+  it('keeps out a host with the wrong password even with a hand-made FDB entry; reset removes the chain', async () => {
+    const s = await xnet(['--lab', 'h1', 'status']);
+    expect(s.stdout).toMatch(
+      /^data plane +restricted to members: .* from 2 member address\(es\) only; not encrypted/m,
+    );
+    expect(nsh(h1, ['iptables', '-S', 'XNET-VXLAN'])).toContain(`-s ${h2.address}/32 -j RETURN`);
+    expect((await xnet(['--lab', 'h3', 'reset'])).code).toBe(0);
+    expect(() => nsh(h3, ['iptables', '-S', 'XNET-VXLAN'])).toThrow();
+    expect(nsh(h3, ['iptables', '-S', 'INPUT'])).not.toContain('XNET-VXLAN');
+    const wrong = '/tmp/xnet-lab1-faults-wrong.pw';
+    writeFileSync(wrong, 'not-the-mesh-password\n', { mode: 0o600 });
+    // Joining fails (exit 1): the gossip is closed to it.
+    expect((await xnet(['--lab', 'h3', 'launch', '--password-file', wrong, h1.address])).code).toBe(1);
+    expect((await xnet(['--lab', 'h3', 'attach', '10.40.0.3/24', 'f3'])).code).toBe(0);
+    nsh(h3, ['bridge', 'fdb', 'append', '00:00:00:00:00:00', 'dev', 'xnet-vx', 'dst', h1.address]);
+    // h1 left out of its view: h3 is no member.
+    await sleep(2_000);
+    expect(nsh(h1, ['iptables', '-S', 'XNET-VXLAN'])).not.toContain(h3.address);
+    let reached = true;
+    try {
+      labSh('h3', ['docker', 'exec', 'f3', 'ping', '-c', '3', '-W', '1', '10.40.0.1']);
+    } catch {
+      reached = false;
+    }
+    expect(reached).toBe(false);
+    // Dropped by the chain, not lost by chance: its DROP rule counted h3's packets.
+    const drops = nsh(h1, ['iptables', '-vnxL', 'XNET-VXLAN'])
+      .split('\n')
+      .find((l) => /DROP/.test(l));
+    expect(Number(drops?.trim().split(/\s+/)[0])).toBeGreaterThan(0);
+    // A member still gets through.
+    labSh('h2', ['docker', 'exec', 'f2', 'ping', '-c', '2', '-W', '2', '10.40.0.1']);
+  }, 60_000);
+});

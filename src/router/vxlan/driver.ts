@@ -3,6 +3,7 @@ import { run } from '../../net/exec.js';
 import { ensureBridge } from '../../net/bridge.js';
 import { addrs, ipBatch, link } from '../../net/ip.js';
 import { fdbBatch, fdbEntries, fdbPlan } from '../../net/fdb.js';
+import { restrictVxlan, unrestrictVxlan } from '../../net/vxlan-filter.js';
 import type { DriverDeps } from '../registry.js';
 import type { SerfMember } from '../serf/rpc.js';
 import { VERSION } from '../../version.js';
@@ -47,6 +48,8 @@ export class VxlanDriver implements RouterDriver {
   #dataPlane = new Map<string, DataPlane>();
   #timers: NodeJS.Timeout[] = [];
   #linkLocal: string | undefined;
+  /** How many member addresses VXLAN is accepted from; undefined until the first membership sync. */
+  #admitted: number | undefined;
   readonly #mesh: SerfMembership;
 
   constructor(private readonly d: VxlanDeps) {
@@ -114,11 +117,21 @@ export class VxlanDriver implements RouterDriver {
     return undefined;
   }
 
-  /** Head-end replication: one all-zeros FDB entry per alive peer's VTEP, none for the rest. */
+  /**
+   * Head-end replication: one all-zeros FDB entry per alive peer's VTEP, none for the rest. VXLAN is accepted
+   * from members only: alive ones, and failed or leaving ones until Serf reaps them (a flapping member keeps
+   * its traffic; one that left or was never let in does not).
+   */
   async #programFdb(members: readonly SerfMember[]): Promise<void> {
-    const vteps = members.filter((m) => m.status === 'alive' && m.name !== this.#name).map((m) => m.addr);
+    const others = members.filter((m) => m.name !== this.#name);
+    const vteps = others.filter((m) => m.status === 'alive').map((m) => m.addr);
     const current = await fdbEntries(this.d.netns, VXLAN_DEV);
     await fdbBatch(this.d.netns, fdbPlan(VXLAN_DEV, current, vteps));
+    const admitted = others
+      .filter((m) => ['alive', 'failed', 'leaving'].includes(m.status))
+      .map((m) => m.addr);
+    await restrictVxlan(this.d.netns, VXLAN_PORT, admitted);
+    this.#admitted = admitted.length;
   }
 
   connect(peers: string[]): Promise<ConnectionStatus[]> {
@@ -156,6 +169,8 @@ export class VxlanDriver implements RouterDriver {
   async stop(): Promise<void> {
     await this.#halt(true);
     if (await link(this.d.netns, VXLAN_DEV)) await ipBatch(this.d.netns, [`link del ${VXLAN_DEV}`]);
+    await unrestrictVxlan(this.d.netns, VXLAN_PORT);
+    this.#admitted = undefined;
   }
 
   /** Lets go without leaving the mesh: serf runs on (peers see nothing) and the next agent adopts it. */
@@ -239,6 +254,10 @@ export class VxlanDriver implements RouterDriver {
       peers,
       connections: this.#mesh.connections,
       warnings: [],
+      dataPlanePolicy:
+        this.#admitted === undefined
+          ? `VXLAN (UDP ${VXLAN_PORT}) not restricted yet (membership not read), not encrypted`
+          : `restricted to members: VXLAN (UDP ${VXLAN_PORT}) accepted from ${this.#admitted} member address(es) only; not encrypted (no ESP on this kernel)`,
     };
   }
 }
