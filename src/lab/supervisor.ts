@@ -65,7 +65,8 @@ export function superviseAgent(h: LabHost): void {
   start();
 }
 
-async function agentAnswers(h: LabHost): Promise<boolean> {
+/** Whether the host's agent answers a status call on its socket. */
+export async function agentAnswers(h: LabHost): Promise<boolean> {
   try {
     const c = await AgentConnection.open(h.agentSocket, 1_000);
     try {
@@ -78,8 +79,6 @@ async function agentAnswers(h: LabHost): Promise<boolean> {
     return false;
   }
 }
-
-export { agentAnswers };
 
 /** The first line of the agent's log since `offset` that says what went wrong (else its first line). */
 function firstErrorLine(log: string, offset: number): string | undefined {

@@ -3,77 +3,29 @@ import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labHost } from '../../src/lab/layout.js';
 import { CLI_MAIN } from '../../src/agent/client.js';
 import { AgentConnection } from '../../src/agent/rpc.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
+import {
+  h1,
+  h2,
+  h3,
+  nsh,
+  sleep,
+  agentPid,
+  rssKb,
+  snapshot,
+  serf,
+  floodList,
+  until,
+  agentStatus,
+  backWithin,
+  pidIn,
+  serfPid,
+} from './faults-helpers.js';
 
 // Issue 14's fault suite: a hostile or unlucky operator against a real 3-host lab (dockerd, agents, serf, VXLAN).
-const [h1, h2, h3] = [1, 2, 3].map(labHost) as [
-  ReturnType<typeof labHost>,
-  ReturnType<typeof labHost>,
-  ReturnType<typeof labHost>,
-];
-const nsh = (h: { netnsPath: string }, argv: string[]): string =>
-  sh('nsenter', [`--net=${h.netnsPath}`, '--', ...argv]);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function agentPid(host: string): Promise<number> {
-  return (await xnetJson<{ pid: number }>(['--lab', host, 'status'])).pid;
-}
-function rssKb(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-}
-/** What a refused input must leave alone: h1's links, addresses and FDB, and its state file. */
-function snapshot(): string {
-  const state = join(h1.agentStateDir, 'state.json');
-  return JSON.stringify([
-    nsh(h1, ['ip', '-o', 'link', 'show']).replace(/\s+link\/\S+ \S+ brd \S+/g, ''),
-    nsh(h1, ['ip', '-o', 'addr', 'show']).replace(/valid_lft.*$/gm, ''),
-    existsSync(state) ? readFileSync(state, 'utf8') : '',
-  ]);
-}
-
-/** Runs `serf` in a lab host, as root or (with `user`) as another local user; exit code and output. */
-function serf(h: { netnsPath: string }, args: string[], env: NodeJS.ProcessEnv = {}, user?: string) {
-  const argv = [
-    `--net=${h.netnsPath}`,
-    '--',
-    ...(user ? ['setpriv', `--reuid=${user}`, '--regid=nogroup', '--clear-groups'] : []),
-    'serf',
-    ...args,
-    '-rpc-addr=127.0.0.1:7373',
-  ];
-  try {
-    return {
-      code: 0,
-      out: execFileSync('nsenter', argv, {
-        encoding: 'utf8',
-        env: { ...process.env, ...env },
-        stdio: 'pipe',
-      }),
-    };
-  } catch (err) {
-    const e = err as { status: number; stdout: string; stderr: string };
-    return { code: e.status, out: `${e.stdout}${e.stderr}` };
-  }
-}
-/** h1's flood list: the VTEPs its VXLAN device sends unknown frames to. */
-function floodList(): string[] {
-  return nsh(h1, ['bridge', 'fdb', 'show', 'dev', 'xnet-vx'])
-    .split('\n')
-    .filter((l) => l.startsWith('00:00:00:00:00:00'))
-    .map((l) => /dst (\S+)/.exec(l)?.[1] ?? '')
-    .sort();
-}
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms: number): Promise<number> {
-  const start = Date.now();
-  while (!(await ok())) {
-    if (Date.now() - start > ms) throw new Error(`${what}: not within ${ms} ms`);
-    await sleep(100);
-  }
-  return Date.now() - start;
-}
 const PASSWORD = '/tmp/xnet-lab1-faults.pw';
 const LOG_CAP = 64 * 1024;
 
@@ -190,35 +142,6 @@ describe('item 3: serf RPC needs its token, and a tag cannot redirect the data p
     serf(h2, ['tags', '-set', `vtep=${h2.address}`], { SERF_RPC_AUTH: token });
   }, 30_000);
 });
-
-/** Asks a lab agent for its status over its socket (what `status` does, without a CLI process each time). */
-async function agentStatus(h: {
-  agentSocket: string;
-}): Promise<{ pid: number; stateRecovery?: string | null } | undefined> {
-  try {
-    const c = await AgentConnection.open(h.agentSocket, 500);
-    try {
-      return await c.call('status', {});
-    } finally {
-      c.close();
-    }
-  } catch {
-    return undefined;
-  }
-}
-/** Milliseconds from now until a lab agent other than `oldPid` answers. */
-async function backWithin(h: typeof h1, oldPid: number, ms: number): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    const s = await agentStatus(h);
-    if (s && s.pid !== oldPid) return Date.now() - start;
-    if (Date.now() - start > ms) throw new Error(`${h.name}'s agent not back within ${ms} ms`);
-    await sleep(20);
-  }
-}
-const pidIn = (file: string): number => Number(readFileSync(file, 'utf8').trim());
-const serfPid = (h: typeof h1): number =>
-  (JSON.parse(readFileSync(join(h.agentStateDir, 'serf.pid'), 'utf8')) as { pid: number }).pid;
 
 describe('item 6: an agent restart does not disturb the mesh', () => {
   it("SIGKILL and SIGTERM of h1's agent: zero pings lost h2 -> h1, h1 never failed on h2, back within 2 s", async () => {
