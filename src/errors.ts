@@ -2,12 +2,13 @@
 export const ExitCode = { ok: 0, failed: 1, badInput: 2, noAgent: 3 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-export type ErrorKind = 'bad_input' | 'failed' | 'no_agent';
+export type ErrorKind = 'bad_input' | 'failed' | 'no_agent' | 'permission_denied';
 
 const exitFor: Record<ErrorKind, ExitCode> = {
   bad_input: ExitCode.badInput,
   failed: ExitCode.failed,
   no_agent: ExitCode.noAgent,
+  permission_denied: ExitCode.failed,
 };
 
 /**

@@ -1,5 +1,9 @@
-import type { Server } from 'node:net';
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
 import { unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { XnetError } from '../errors.js';
+import { rotateLogs, stderrFile } from '../log.js';
 import { dockerClient } from '../docker/client.js';
 import { followContainerEvents } from '../docker/events.js';
 import { link } from '../net/ip.js';
@@ -29,10 +33,52 @@ function log(msg: string): void {
   process.stderr.write(`${new Date().toISOString()} xnet-agent[${process.pid}]: ${msg}\n`);
 }
 
+/**
+ * Nothing an input or a library does out of band may end the agent: a stray rejection or exception (dockerode
+ * once threw from a redirect it followed) is logged and the agent goes on; the request it belonged to fails.
+ */
+function keepRunning(): void {
+  process.on('unhandledRejection', (reason) => {
+    log(`unhandled rejection (kept running): ${(reason as Error)?.stack ?? String(reason)}`);
+  });
+  process.on('uncaughtException', (err) => {
+    log(`uncaught exception (kept running): ${err.stack ?? err.message}`);
+  });
+}
+
+/**
+ * One agent per state directory: an abstract unix socket named after the directory, which the kernel frees
+ * when the process dies however it dies (no stale lock file to judge). Abstract names are per network
+ * namespace, as our agents are (a lab host's agent runs in that host's namespace).
+ */
+async function lockStateDir(stateDir: string): Promise<Server> {
+  const name = `\0xnet-agent-${createHash('sha256').update(resolve(stateDir)).digest('hex').slice(0, 32)}`;
+  const lock = createServer();
+  await new Promise<void>((done, fail) => {
+    lock.once('error', (err: NodeJS.ErrnoException) =>
+      fail(
+        err.code === 'EADDRINUSE'
+          ? new XnetError({
+              kind: 'failed',
+              message: `another agent already runs for ${stateDir}`,
+              hint: 'use that one (its socket), or stop it first',
+            })
+          : err,
+      ),
+    );
+    lock.listen(name, () => done());
+  });
+  lock.unref();
+  return lock;
+}
+
 /** The long-lived process that owns every privileged change on this host. */
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
+  keepRunning();
+  const lock = await lockStateDir(opts.stateDir);
   const store = new StateStore(opts.stateDir);
   await store.load();
+  if (store.recovery) log(`WARNING: ${store.recovery}`);
   const docker = dockerClient(opts.dockerHost);
   const attacher = new Attacher({
     docker,
@@ -96,6 +142,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         bridge: { name: BRIDGE, present: Boolean(bridge), mtu: bridge?.mtu ?? null },
         attachments: store.current.attachments.length,
         startedAt,
+        stateRecovery: store.recovery,
       };
     },
     attach: (p) => attacher.attach(p.cidrs, p.container),
@@ -130,14 +177,19 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   void attacher.reconcileAll();
   void mesh.start();
   telemetry.start();
+  const ownLog = stderrFile();
+  // serf.log: the serf of the vxlan or ovs-gre router, whether this agent started it or adopted it.
+  const stopRotating = rotateLogs(() => [ownLog, join(opts.stateDir, 'serf.log')], log);
 
   return {
     async stop() {
+      stopRotating();
       await telemetry.close();
       await mesh.close();
       stopEvents();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await unlink(opts.socket).catch(() => undefined);
+      lock.close();
       log('stopped');
     },
   };

@@ -14,6 +14,8 @@ export interface ConnectOptions {
   /** Passed to an auto-started agent. */
   stateDir?: string;
   dockerHost?: string;
+  /** What to say when no agent answers, where starting one by hand is not the answer (the lab supervises its own). */
+  noAgentHint?: string;
 }
 
 /** The package's root: the nearest directory above this module with a package.json (src/, dist/ or the UI bundle). */
@@ -35,8 +37,9 @@ export async function connectAgent(opts: ConnectOptions): Promise<AgentConnectio
   try {
     return await AgentConnection.open(opts.socket);
   } catch (err) {
-    if (!notRunning(err)) throw noAgent(opts.socket, (err as Error).message);
-    if (!opts.autostart) throw noAgent(opts.socket, 'nothing listens there');
+    if ((err as NodeJS.ErrnoException).code === 'EACCES') throw permissionDenied(opts.socket);
+    if (!notRunning(err)) throw noAgent(opts, (err as Error).message);
+    if (!opts.autostart) throw noAgent(opts, 'nothing listens there');
   }
   const logFile = spawnAgent(opts);
   const conn = await poll(
@@ -44,7 +47,7 @@ export async function connectAgent(opts: ConnectOptions): Promise<AgentConnectio
       try {
         return await AgentConnection.open(opts.socket);
       } catch (err) {
-        if (!notRunning(err)) throw noAgent(opts.socket, (err as Error).message);
+        if (!notRunning(err)) throw noAgent(opts, (err as Error).message);
         return undefined;
       }
     },
@@ -71,10 +74,21 @@ function spawnAgent(opts: ConnectOptions): string {
   return logFile;
 }
 
-function noAgent(socket: string, why: string): XnetError {
+function noAgent(opts: ConnectOptions, why: string): XnetError {
   return new XnetError({
     kind: 'no_agent',
-    message: `no xnet agent answers on ${socket}: ${why}`,
-    hint: 'start one with `xnet-tui agent` (or the xnet-agent systemd unit), or leave out --no-start',
+    message: `no xnet agent answers on ${opts.socket}: ${why}`,
+    hint:
+      opts.noAgentHint ??
+      'start one with `xnet-tui agent` (or the xnet-agent systemd unit), or leave out --no-start',
+  });
+}
+
+/** The socket is root's only (0600): an agent may well be running, so "no agent" would send the operator astray. */
+function permissionDenied(socket: string): XnetError {
+  return new XnetError({
+    kind: 'permission_denied',
+    message: `permission denied on ${socket}: run as root`,
+    hint: "the agent changes the kernel and dockerd, so its socket is root's only: sudo xnet-tui ...",
   });
 }

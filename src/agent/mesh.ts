@@ -47,6 +47,21 @@ export function parsePeer(text: string): string {
   return text;
 }
 
+/**
+ * A running member given another password would restart its serf with a key the mesh does not have and be cut
+ * off: a password change needs a reset (the mesh key is the same on every member).
+ */
+async function refuseNewPassword(priorFile: string | undefined, password: string | undefined): Promise<void> {
+  const prior = priorFile ? await readPasswordFile(priorFile).catch(() => undefined) : undefined;
+  if (prior === password) return;
+  throw badInput(
+    'password-file',
+    `this host is a running member ${prior === undefined ? 'without a mesh password' : 'with another mesh password'}; ` +
+      'changing it needs a reset first (the other members would no longer let it in)',
+    'run `xnet-tui reset` (attachments stay), then launch with the password the whole mesh uses',
+  );
+}
+
 /** How old a router status may be when handed out; every command that changes the router reads it anew. */
 const STATUS_MAX_AGE_MS = 1000;
 
@@ -101,7 +116,8 @@ export class Mesh {
       this.d.bridge,
     );
     const passwordFile = p.passwordFile ? resolve(p.passwordFile) : prior?.passwordFile;
-    if (passwordFile) await readPasswordFile(passwordFile);
+    const password = passwordFile ? await readPasswordFile(passwordFile) : undefined;
+    if (prior?.running && p.passwordFile !== undefined) await refuseNewPassword(prior.passwordFile, password);
     const settings: LaunchSettings = {
       driver,
       nickname: p.nickname ?? prior?.nickname ?? hostname(),

@@ -1,5 +1,6 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { chmod, mkdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
@@ -11,18 +12,33 @@ import {
 } from 'json-rpc-2.0';
 import type { z } from 'zod';
 import { api, type Handlers, type Method, type Params, type Result } from '../api/index.js';
+import { CONTAINER_HINT } from '../api/container-ref.js';
 import { badInput, XnetError, type ErrorDetail } from '../errors.js';
 
 /** JSON-RPC 2.0, one JSON document per line, over a unix socket only root can open. */
 
 const XNET_ERROR = 1;
+/** The largest request line the agent reads; real ones are under a few KiB. Without a cap one line grew the heap to OOM. */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
+
+/** What to do next, for the fields whose rule an operator cannot guess from the message. */
+const HINTS: Record<string, string> = {
+  container: CONTAINER_HINT,
+  from: CONTAINER_HINT,
+  nickname: 'give one line of printable characters, e.g. --nickname web1',
+};
 
 export type { Handlers } from '../api/index.js';
 
 function zodToBadInput(method: string, err: z.ZodError): XnetError {
   const issue = err.issues[0];
   const field = issue?.path.join('.') || 'params';
-  return badInput(field, `${method}: ${field}: ${issue?.message ?? 'invalid'}`, 'see `xnet-tui --help`');
+  const last = String(issue?.path.at(-1) ?? '');
+  return badInput(
+    field,
+    `${method}: ${field}: ${issue?.message ?? 'invalid'}`,
+    HINTS[last] ?? 'see `xnet-tui --help`',
+  );
 }
 
 export function rpcServer(handlers: Handlers, log: (msg: string) => void): JSONRPCServer {
@@ -63,13 +79,28 @@ export async function listen(path: string, server: JSONRPCServer): Promise<Serve
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    const lines = createInterface({ input: socket, crlfDelay: Infinity });
-    // readline re-emits the socket's errors (a client gone mid-call: ECONNRESET); unhandled, they end the agent.
-    lines.on('error', () => socket.destroy());
-    lines.on('line', (line) => {
-      void server.receiveJSON(line).then((response) => {
-        if (response && !socket.destroyed) socket.write(JSON.stringify(response) + '\n');
-      });
+    readLines(socket, MAX_REQUEST_BYTES, {
+      line: (line) => {
+        void server.receiveJSON(line).then((response) => {
+          if (response && !socket.destroyed) socket.write(JSON.stringify(response) + '\n');
+        });
+      },
+      tooLong: () => {
+        const detail: ErrorDetail = {
+          kind: 'bad_input',
+          field: 'request',
+          message: `request larger than ${MAX_REQUEST_BYTES} bytes without a newline; connection closed`,
+          hint: 'send one JSON-RPC request per line',
+        };
+        // -32600: invalid request. The connection ends: the rest of that line cannot be told from the next.
+        socket.end(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            id: null,
+            error: { code: -32600, message: detail.message, data: detail },
+          }) + '\n',
+        );
+      },
     });
   });
   const old = process.umask(0o177);
@@ -84,6 +115,33 @@ export async function listen(path: string, server: JSONRPCServer): Promise<Serve
   await chmod(path, 0o600);
   srv.on('close', () => sockets.forEach((s) => s.destroy()));
   return srv;
+}
+
+/** Splits a socket's input into lines, never holding more than `max` bytes of an unfinished one. */
+function readLines(
+  socket: Socket,
+  max: number,
+  on: { line: (l: string) => void; tooLong: () => void },
+): void {
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  let over = false;
+  socket.on('data', (chunk: Buffer) => {
+    if (over) return;
+    pending += decoder.write(chunk);
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl).replace(/\r$/, '');
+      pending = pending.slice(nl + 1);
+      if (Buffer.byteLength(line) > max) break;
+      if (line.trim()) on.line(line);
+    }
+    if (Buffer.byteLength(pending) > max || nl >= 0) {
+      over = true;
+      pending = '';
+      on.tooLong();
+    }
+  });
 }
 
 function answers(path: string): Promise<boolean> {

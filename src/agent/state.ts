@@ -1,16 +1,44 @@
-import { readFile, mkdir } from 'node:fs/promises';
+import { readFile, mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { failed } from '../errors.js';
-import { emptyState, StateSchema, type DesiredState, type State } from '../api/state.js';
+import { z } from 'zod';
+import {
+  AttachmentSchema,
+  emptyState,
+  PingCheckSchema,
+  StateSchema,
+  type DesiredState,
+  type State,
+} from '../api/state.js';
+import { LaunchSettings } from '../api/router-status.js';
 
 export * from '../api/state.js';
+
+/** The parts of a damaged state that still match the schema, each on its own. */
+function salvage(parsed: unknown): State {
+  const o = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+  const each = <T>(v: unknown, schema: z.ZodType<T>): T[] =>
+    (Array.isArray(v) ? v : []).flatMap((x) => {
+      const r = schema.safeParse(x);
+      return r.success ? [r.data] : [];
+    });
+  const router = LaunchSettings.safeParse(o.router);
+  const pingChecks = each(o.pingChecks, PingCheckSchema);
+  return {
+    version: 1,
+    attachments: each(o.attachments, AttachmentSchema),
+    ...(router.success ? { router: router.data } : {}),
+    ...(pingChecks.length ? { pingChecks } : {}),
+  };
+}
 
 /** The desired state on disk, written atomically; telemetry and attach see it as DesiredState. */
 export class StateStore implements DesiredState {
   readonly file: string;
   #state: State = emptyState();
   #writes: Promise<unknown> = Promise.resolve();
+  /** Set when load found the file damaged: what was kept aside and what was recovered. */
+  recovery: string | null = null;
 
   constructor(readonly dir: string) {
     this.file = join(dir, 'state.json');
@@ -20,7 +48,11 @@ export class StateStore implements DesiredState {
     return this.#state;
   }
 
-  /** Loads the file; a missing file is an empty state, a damaged one stops the agent rather than being overwritten. */
+  /**
+   * Loads the file; a missing file is an empty state. A damaged one must not keep the agent down: it is kept
+   * aside as state.json.corrupt-<time>, whatever parts still parse are kept, and `recovery` says so (status
+   * shows it until the agent restarts).
+   */
   async load(): Promise<State> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     let text: string;
@@ -34,20 +66,22 @@ export class StateStore implements DesiredState {
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      throw failed(
-        `state file ${this.file} is not JSON: ${(err as Error).message}`,
-        `fix it or move it aside; the agent will not overwrite it`,
-      );
+      return this.#recover(undefined, `not JSON: ${(err as Error).message}`);
     }
     const result = StateSchema.safeParse(parsed);
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      throw failed(
-        `state file ${this.file} is invalid at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
-        'fix it or move it aside; the agent will not overwrite it',
-      );
-    }
-    return (this.#state = result.data);
+    if (result.success) return (this.#state = result.data);
+    const issue = result.error.issues[0];
+    return this.#recover(parsed, `invalid at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+  }
+
+  async #recover(parsed: unknown, reason: string): Promise<State> {
+    const aside = `${this.file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    await rename(this.file, aside);
+    const state = salvage(parsed);
+    const kept = `${state.attachments.length} attachment(s)${state.router ? ', the router settings' : ''}`;
+    this.recovery = `state file was damaged (${reason}); kept aside as ${aside}; recovered ${kept}`;
+    await writeFileAtomic(this.file, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+    return (this.#state = state);
   }
 
   /**

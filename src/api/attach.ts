@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ContainerRef } from './container-ref.js';
 
 export const AttachmentView = z.object({
   container: z.string(),
@@ -28,7 +29,7 @@ export type ContainerRow = z.infer<typeof ContainerRow>;
 /** Container attachments: attach, detach, ps, and every container on the host for the UI. */
 export const attachApi = {
   attach: {
-    params: z.object({ cidrs: z.array(z.string()).min(1), container: z.string().min(1) }).strict(),
+    params: z.object({ cidrs: z.array(z.string()).min(1), container: ContainerRef }).strict(),
     result: z.object({
       attachment: AttachmentView,
       added: z.array(z.string()),
@@ -36,7 +37,7 @@ export const attachApi = {
     }),
   },
   detach: {
-    params: z.object({ cidrs: z.array(z.string()), container: z.string().min(1) }).strict(),
+    params: z.object({ cidrs: z.array(z.string()), container: ContainerRef }).strict(),
     result: z.object({
       container: z.string(),
       removed: z.array(z.string()),

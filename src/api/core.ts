@@ -18,6 +18,8 @@ export const coreApi = {
       bridge: z.object({ name: z.string(), present: z.boolean(), mtu: z.number().nullable() }),
       attachments: z.number(),
       startedAt: z.string(),
+      /** Set when the state file was found damaged at start: kept aside, and what was recovered. */
+      stateRecovery: z.string().nullable().optional(),
     }),
   },
 } as const;

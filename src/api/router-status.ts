@@ -91,6 +91,8 @@ export const RouterStatus = z.object({
   peers: z.array(PeerStatus),
   connections: z.array(ConnectionStatus),
   warnings: z.array(z.string()),
+  /** Who the data plane accepts packets from, and whether they are encrypted, in words (vxlan). */
+  dataPlanePolicy: z.string().optional(),
   /** What one driver alone reports, tagged with its name. */
   details: DriverDetails.optional(),
 });

@@ -7,7 +7,13 @@ export const routerApi = {
     params: z
       .object({
         driver: DriverName.optional(),
-        nickname: z.string().min(1).max(63).optional(),
+        // Shown in every peer's table and carried in a serf tag: one printable line.
+        nickname: z
+          .string()
+          .min(1, 'is empty')
+          .max(63, 'is longer than 63 characters')
+          .regex(/^[^\p{C}]+$/u, 'has a newline or another control character')
+          .optional(),
         listen: z.string().optional(),
         range: z.string().optional(),
         passwordFile: z.string().optional(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ContainerRef } from './container-ref.js';
 
 /**
  * Live telemetry: packet rates captured on the overlay, ping checks, path MTU per peer.
@@ -190,7 +191,7 @@ export const PmtuPeer = z.object({
 export type PmtuPeer = z.infer<typeof PmtuPeer>;
 
 const target = z.string().min(1).max(64);
-const from = z.string().min(1).max(128);
+const from = ContainerRef;
 
 export const telemetryApi = {
   rates: {

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { badInput } from '../errors.js';
 import { labDown, labExec, labStatus, labUp, resolveLabHost, type LabHostStatus } from '../lab/lab.js';
 import { restartLabDockerd } from '../lab/dockerd.js';
+import { superviseAgent } from '../lab/supervisor.js';
 import { emit, table } from './output.js';
 import { globals } from './target.js';
 
@@ -69,6 +70,16 @@ export function registerLab(program: Command): void {
     .action(async (host: string, _o: unknown, cmd: Command) => {
       const pid = await restartLabDockerd(resolveLabHost(host));
       emit(globals(cmd), { host, pid }, () => `dockerd on ${host} restarted (pid ${pid})`);
+    });
+
+  // What `lab up` runs per host: keeps that host's agent running (the lab's stand-in for systemd).
+  lab
+    .command('supervise', { hidden: true })
+    .description("run a lab host's agent and start it again whenever it exits")
+    .argument('<host>', 'h1, h2, ...')
+    .action((host: string) => {
+      superviseAgent(resolveLabHost(host));
+      return new Promise<void>(() => undefined);
     });
 
   lab

@@ -123,6 +123,7 @@ export function routerSummary(r: RouterStatus): string {
     `router       ${r.driver} ${r.state}${r.nickname ? `, nickname ${r.nickname}` : ''}${r.encrypted ? ', encrypted' : ', not encrypted'}`,
     `underlay     ${r.listen ?? '-'}${r.underlayMtu ? ` (mtu ${r.underlayMtu})` : ''}, bridge ${r.bridge.name} mtu ${r.bridge.mtu ?? '-'}, range ${r.range ?? '-'}`,
     `peers        ${alive} alive in gossip, ${reachable} reachable on the data plane`,
+    ...(r.dataPlanePolicy ? [`data plane   ${r.dataPlanePolicy}`] : []),
     ...(ipamOf(r) ? [`ipam         ${ipamOf(r)!.range}: ${ipamOf(r)!.status}`] : []),
     ...r.warnings.map((w) => `warning      ${w}`),
     ...(ovsOf(r) ? [ovsSection(r)] : []),
@@ -179,7 +180,7 @@ export function registerRouter(program: Command): void {
         const res = await withAgent(cmd, (a) =>
           a.call('launch', {
             ...(o.driver ? { driver: o.driver as DriverName } : {}),
-            ...(o.nickname ? { nickname: o.nickname } : {}),
+            ...(o.nickname !== undefined ? { nickname: o.nickname } : {}),
             ...(o.listen ? { listen: o.listen } : {}),
             ...(o.range ? { range: o.range } : {}),
             ...(o.passwordFile ? { passwordFile: o.passwordFile } : {}),

@@ -35,6 +35,7 @@ export function registerStatus(program: Command): void {
       if (view === 'ipam') return emit(g, { ipam: ipamOf(router) ?? null }, () => ipamTable(router));
       emit(g, { ...s, router }, (x) =>
         [
+          ...(x.stateRecovery ? [`WARNING      ${x.stateRecovery}`] : []),
           `agent        ${x.version}, pid ${x.pid}, up since ${x.startedAt}`,
           `socket       ${x.socket}`,
           `state        ${x.stateDir}`,

@@ -19,8 +19,13 @@ export function globals(cmd: Command): GlobalOptions {
 export async function agentFor(cmd: Command): Promise<AgentConnection> {
   const g = globals(cmd);
   if (g.lab) {
-    // A lab host's agent is started by `lab up` inside its namespace, never by a client.
-    return connectAgent({ socket: resolveLabHost(g.lab).agentSocket, autostart: false });
+    // A lab host's agent is started by `lab up` inside its namespace and restarted by its supervisor, never by a client.
+    const h = resolveLabHost(g.lab);
+    return connectAgent({
+      socket: h.agentSocket,
+      autostart: false,
+      noAgentHint: `the lab restarts its agents by itself: try again in a moment; \`xnet-tui lab status\` shows them, \`xnet-tui lab up\` brings the lab back, ${h.agentLog} says why`,
+    });
   }
   return connectAgent({ socket: g.socket ?? DEFAULT_SOCKET, autostart: g.start });
 }

@@ -1,18 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import Docker from 'dockerode';
 import { failed, badInput } from '../errors.js';
 import { run } from '../net/exec.js';
 import { ipBatch, link, addrs } from '../net/ip.js';
-import { AgentConnection } from '../agent/rpc.js';
 import { CLI_MAIN } from '../agent/client.js';
 import { stopDriverDaemons } from '../router/registry.js';
 import { ensureImage } from './image.js';
 import { resolveLabHost } from './resolve.js';
-import { labAgentDockerdArgs, startLabDockerd } from './dockerd.js';
-import { alive, pidsMentioning, readPid, spawnDetached, terminate, waitFor } from './process.js';
+import { startLabDockerd } from './dockerd.js';
+import { agentAnswers, ensureSupervisedAgent } from './supervisor.js';
+import { alive, pidsMentioning, readPid, terminate } from './process.js';
 import {
   LAB_DATA,
   LAB_RUN,
@@ -139,45 +139,6 @@ async function ensureDockerd(h: LabHost): Promise<void> {
   await ensureImage(docker);
 }
 
-async function agentAnswers(h: LabHost): Promise<boolean> {
-  try {
-    const c = await AgentConnection.open(h.agentSocket, 1_000);
-    try {
-      await c.call('status', {});
-      return true;
-    } finally {
-      c.close();
-    }
-  } catch {
-    return false;
-  }
-}
-
-async function ensureAgent(h: LabHost): Promise<void> {
-  if (alive(readPid(h.agentPidfile)) && (await agentAnswers(h))) return;
-  await terminate(readPid(h.agentPidfile), 5_000);
-  const pid = spawnDetached(
-    'nsenter',
-    [
-      `--net=${h.netnsPath}`,
-      '--',
-      process.execPath,
-      CLI_MAIN,
-      'agent',
-      '--socket',
-      h.agentSocket,
-      '--state-dir',
-      h.agentStateDir,
-      '--docker-host',
-      h.dockerHost,
-      ...labAgentDockerdArgs(h),
-    ],
-    h.agentLog,
-  );
-  writeFileSync(h.agentPidfile, `${pid}\n`);
-  await waitFor(`agent on ${h.name}`, () => agentAnswers(h), 15_000, `see ${h.agentLog}`);
-}
-
 /** Builds (or completes) an N-host lab; running it twice changes nothing the second time. */
 export async function labUp(
   hosts: number,
@@ -195,7 +156,7 @@ export async function labUp(
   await Promise.all(
     wanted.map(async (h) => {
       await ensureDockerd(h);
-      await ensureAgent(h);
+      await ensureSupervisedAgent(h);
       onProgress(`${h.name}: dockerd and agent up`);
     }),
   );
@@ -207,6 +168,8 @@ export async function labDown(onProgress: (msg: string) => void = () => undefine
   const hosts = existingHosts();
   await Promise.all(
     hosts.map(async (h) => {
+      // The supervisor first, or it would start the agent again.
+      await terminate(readPid(h.supervisorPidfile), 8_000);
       await terminate(readPid(h.agentPidfile), 5_000);
       const docker = dockerOf(h);
       const containers = await docker.listContainers({ all: true }).catch(() => []);

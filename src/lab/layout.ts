@@ -33,6 +33,9 @@ export interface LabHost {
   agentStateDir: string;
   agentLog: string;
   agentPidfile: string;
+  /** The process that restarts the agent when it exits (the lab has no systemd). */
+  supervisorPidfile: string;
+  supervisorLog: string;
 }
 
 export function labHost(index: number): LabHost {
@@ -58,6 +61,8 @@ export function labHost(index: number): LabHost {
     agentStateDir: join(dataDir, 'xnet'),
     agentLog: join(runDir, 'agent.log'),
     agentPidfile: join(runDir, 'agent.pid'),
+    supervisorPidfile: join(runDir, 'supervisor.pid'),
+    supervisorLog: join(runDir, 'supervisor.log'),
   };
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -30,13 +30,24 @@ describe('StateStore', () => {
     expect((await again.load()).attachments).toEqual([attachment]);
   });
 
-  it('refuses a damaged file and leaves it byte-for-byte as it was', async () => {
+  it('keeps a damaged file aside, byte for byte, and starts with what still parses', async () => {
     const store = new StateStore(dir);
     await writeFile(store.file, '{"version":1,"attachments":[');
-    await expect(store.load()).rejects.toThrow(/not JSON/);
-    await writeFile(store.file, '{"version":1,"attachments":[{"containerId":"xyz"}]}');
-    await expect(store.load()).rejects.toThrow(/invalid at attachments\.0\.containerId/);
-    expect(await readFile(store.file, 'utf8')).toBe('{"version":1,"attachments":[{"containerId":"xyz"}]}');
+    expect(await store.load()).toEqual({ version: 1, attachments: [] });
+    expect(store.recovery).toMatch(/not JSON.*kept aside as .*state\.json\.corrupt-.*recovered 0 attachment/);
+    const damaged = JSON.stringify({ version: 1, attachments: [{ containerId: 'xyz' }, attachment] });
+    await writeFile(store.file, damaged);
+    const again = new StateStore(dir);
+    expect((await again.load()).attachments).toEqual([attachment]);
+    expect(again.recovery).toMatch(/invalid at attachments\.0\.containerId.*recovered 1 attachment/);
+    const aside = (await readdir(dir)).filter((f) => f.startsWith('state.json.corrupt-')).sort();
+    expect(aside).toHaveLength(2);
+    const kept = await Promise.all(aside.map((f) => readFile(join(dir, f), 'utf8')));
+    expect(kept).toContain(damaged);
+    // What was recovered is on disk: the next start is clean.
+    const third = new StateStore(dir);
+    expect((await third.load()).attachments).toEqual([attachment]);
+    expect(third.recovery).toBeNull();
   });
 
   it('rejects an invalid state before writing anything', async () => {

@@ -192,6 +192,8 @@ describe('attach, detach and ps on a real lab host', () => {
   });
 
   it('reconciles the kernel to the state file when the agent restarts', async () => {
+    // No agent at all for a while: its supervisor first (it would start the agent again at once), then the agent.
+    process.kill(Number(readFileSync(h1.supervisorPidfile, 'utf8')), 'SIGKILL');
     const pid = Number(readFileSync(h1.agentPidfile, 'utf8'));
     process.kill(pid, 'SIGTERM');
     await waitUntil(() => {

@@ -203,8 +203,12 @@ describe('the vxlan mesh on three lab hosts', () => {
   });
 
   it('sees a killed host fail within 10 s and recover with no command typed', async () => {
+    // A host that dies whole: its agent's supervisor, the agent and serf (which outlives an agent on purpose).
+    const supervisorPid = Number(readFileSync(h3.supervisorPidfile, 'utf8'));
     const agentPid = Number(readFileSync(h3.agentPidfile, 'utf8'));
-    const serfPid = Number(readFileSync(join(h3.agentStateDir, 'serf.pid'), 'utf8'));
+    const serfPid = (JSON.parse(readFileSync(join(h3.agentStateDir, 'serf.pid'), 'utf8')) as { pid: number })
+      .pid;
+    process.kill(supervisorPid, 'SIGKILL');
     process.kill(agentPid, 'SIGKILL');
     process.kill(serfPid, 'SIGKILL');
     const failed = await eventually(

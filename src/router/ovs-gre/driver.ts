@@ -81,7 +81,7 @@ export function userspaceGreTx(tx: { packets: number; bytes: number }): { packet
 function toMember(m: SerfMember): Member {
   return {
     name: m.name,
-    address: m.tags.addr ?? m.addr,
+    address: m.addr,
     nickname: m.tags.nick ?? '',
     subnet: m.tags.subnet ?? null,
     status: m.status,
@@ -112,7 +112,8 @@ export class OvsGreDriver implements RouterDriver {
     this.#mesh = new SerfMembership({
       stateDir: d.stateDir,
       log: d.log,
-      addressOf: (m) => m.tags.addr ?? m.addr,
+      // The gossip address, never a tag: tags are anyone's to set.
+      addressOf: (m) => m.addr,
       onChange: (members) => this.#plan(members),
       transport: 'gre',
       launchHint: 'launch it first: xnet-tui launch --driver ovs-gre',

@@ -1,14 +1,14 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { failed } from '../../errors.js';
 import type { ConnectionStatus } from '../driver.js';
-import { SERF_PORT, SerfProcess, killStaleSerf } from './process.js';
+import { SERF_PORT, SerfProcess, killStaleSerf, rpcToken } from './process.js';
 import { SerfRpc, type SerfMember } from './rpc.js';
 
 /** Serf's RPC on this host's loopback (inside the host's namespace). */
 export const SERF_RPC = '127.0.0.1:7373';
 const RETRY_EVERY_MS = 3_000;
-const SERF_FILES = ['serf.snapshot', 'serf.keyring', 'serf.pid'];
+const SERF_FILES = ['serf.snapshot', 'serf.keyring', 'serf.pid', 'serf.json'];
 
 export interface MembershipOptions {
   stateDir: string;
@@ -45,6 +45,7 @@ export class SerfMembership {
   #connections = new Map<string, ConnectionStatus>();
   #retry: NodeJS.Timeout | undefined;
   #syncing: Promise<void> = Promise.resolve();
+  #token = '';
 
   constructor(private readonly o: MembershipOptions) {}
 
@@ -61,9 +62,15 @@ export class SerfMembership {
     return this.#rpc !== undefined;
   }
 
+  /** For the `serf` CLI: the RPC token through its environment (SERF_RPC_AUTH), never argv. */
+  cliEnv(): NodeJS.ProcessEnv {
+    return { ...process.env, SERF_RPC_AUTH: this.#token };
+  }
+
   async start(s: MembershipStart): Promise<void> {
-    await killStaleSerf(this.o.stateDir);
+    this.#token = await rpcToken(this.o.stateDir);
     this.#serf = new SerfProcess({
+      rpcToken: this.#token,
       name: s.address,
       bind: s.address,
       rpcAddr: SERF_RPC,
@@ -81,9 +88,8 @@ export class SerfMembership {
   /** Connects to serf's RPC and follows member events; each event syncs the driver to the membership. */
   async #follow(): Promise<void> {
     this.#rpc?.close();
-    const rpc = await SerfRpc.connect(SERF_RPC);
+    const rpc = await SerfRpc.connect(SERF_RPC, 2_000, this.#token);
     this.#rpc = rpc;
-    if (this.#serf?.pid) await writeFile(join(this.o.stateDir, 'serf.pid'), String(this.#serf.pid));
     rpc.onClose = () => {
       if (this.#rpc !== rpc) return;
       this.#rpc = undefined;
@@ -164,7 +170,10 @@ export class SerfMembership {
     for (const p of peers) this.#connections.delete(p);
   }
 
-  /** Serf down: gracefully leaves the mesh (peers see "left"), or not (they see "failed" and it rejoins later). */
+  /**
+   * `graceful` (stop, reset): leaves the mesh and ends serf (peers see "left"). Otherwise (the agent exits or
+   * relaunches): lets go of serf and leaves it running, so the mesh sees nothing; the next start adopts it.
+   */
   async halt(graceful: boolean): Promise<void> {
     clearInterval(this.#retry);
     this.#retry = undefined;
@@ -172,7 +181,8 @@ export class SerfMembership {
     if (graceful) await this.#rpc?.leave().catch(() => undefined);
     this.#rpc?.close();
     this.#rpc = undefined;
-    await this.#serf?.stop(graceful);
+    if (graceful) await this.#serf?.stop();
+    else this.#serf?.detach();
     this.#serf = undefined;
     this.#members = [];
   }

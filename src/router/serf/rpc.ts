@@ -80,7 +80,8 @@ export class SerfRpc {
     void this.#read();
   }
 
-  static async connect(addr: string, timeoutMs = 2_000): Promise<SerfRpc> {
+  /** Connects, shakes hands and, with a token, authenticates (serf refuses every other command until then). */
+  static async connect(addr: string, timeoutMs = 2_000, token?: string): Promise<SerfRpc> {
     const [host, port] = addr.split(':') as [string, string];
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = createConnection({ host, port: Number(port) });
@@ -99,7 +100,13 @@ export class SerfRpc {
     });
     socket.setNoDelay(true);
     const rpc = new SerfRpc(socket);
-    await rpc.#request('handshake', { Version: 1 }, false);
+    try {
+      await rpc.#request('handshake', { Version: 1 }, false);
+      if (token) await rpc.#request('auth', { AuthKey: token }, false);
+    } catch (err) {
+      rpc.close();
+      throw err;
+    }
     return rpc;
   }
 

@@ -3,6 +3,7 @@ import { run } from '../../net/exec.js';
 import { ensureBridge } from '../../net/bridge.js';
 import { addrs, ipBatch, link } from '../../net/ip.js';
 import { fdbBatch, fdbEntries, fdbPlan } from '../../net/fdb.js';
+import { restrictVxlan, unrestrictVxlan } from '../../net/vxlan-filter.js';
 import type { SerfMember } from '../serf/rpc.js';
 import { VERSION } from '../../version.js';
 import { findUnderlay, type Underlay } from '../underlay.js';
@@ -47,13 +48,16 @@ export class VxlanDriver implements RouterDriver {
   #dataPlane = new Map<string, DataPlane>();
   #timers: NodeJS.Timeout[] = [];
   #linkLocal: string | undefined;
+  /** How many member addresses VXLAN is accepted from; undefined until the first membership sync. */
+  #admitted: number | undefined;
   readonly #mesh: SerfMembership;
 
   constructor(private readonly d: VxlanDeps) {
     this.#mesh = new SerfMembership({
       stateDir: d.stateDir,
       log: d.log,
-      addressOf: (m) => m.tags.vtep ?? m.addr,
+      // The gossip address, never a tag: any member (or a local user with serf's RPC) can set tags.
+      addressOf: (m) => m.addr,
       onChange: (members) => this.#programFdb(members),
       answer: { query: WHO_HAS, reply: (address) => d.localOwner(address) ?? '' },
       launchHint: 'launch it first: xnet-tui launch',
@@ -116,13 +120,21 @@ export class VxlanDriver implements RouterDriver {
     return undefined;
   }
 
-  /** Head-end replication: one all-zeros FDB entry per alive peer's VTEP, none for the rest. */
+  /**
+   * Head-end replication: one all-zeros FDB entry per alive peer's VTEP, none for the rest. VXLAN is accepted
+   * from members only: alive ones, and failed or leaving ones until Serf reaps them (a flapping member keeps
+   * its traffic; one that left or was never let in does not).
+   */
   async #programFdb(members: readonly SerfMember[]): Promise<void> {
-    const vteps = members
-      .filter((m) => m.status === 'alive' && m.name !== this.#name && m.tags.vtep)
-      .map((m) => m.tags.vtep!);
+    const others = members.filter((m) => m.name !== this.#name);
+    const vteps = others.filter((m) => m.status === 'alive').map((m) => m.addr);
     const current = await fdbEntries(this.d.netns, VXLAN_DEV);
     await fdbBatch(this.d.netns, fdbPlan(VXLAN_DEV, current, vteps));
+    const admitted = others
+      .filter((m) => ['alive', 'failed', 'leaving'].includes(m.status))
+      .map((m) => m.addr);
+    await restrictVxlan(this.d.netns, VXLAN_PORT, admitted);
+    this.#admitted = admitted.length;
   }
 
   connect(peers: string[]): Promise<ConnectionStatus[]> {
@@ -149,9 +161,9 @@ export class VxlanDriver implements RouterDriver {
         s === null ? 'unreachable' : f === null ? 'mtu-too-small' : 'reachable';
       const detail =
         state === 'unreachable'
-          ? `no reply over VXLAN (UDP ${VXLAN_PORT}) from ${m.tags.vtep}`
+          ? `no reply over VXLAN (UDP ${VXLAN_PORT}) from ${m.addr}`
           : state === 'mtu-too-small'
-            ? `${this.#mtu}-byte packets do not cross; the path MTU to ${m.tags.vtep} is below ${this.#mtu + VXLAN_OVERHEAD}`
+            ? `${this.#mtu}-byte packets do not cross; the path MTU to ${m.addr} is below ${this.#mtu + VXLAN_OVERHEAD}`
             : null;
       this.#dataPlane.set(m.name, { state, rttMs: s, detail, checkedAt: now });
     }
@@ -160,9 +172,11 @@ export class VxlanDriver implements RouterDriver {
   async stop(): Promise<void> {
     await this.#halt(true);
     if (await link(this.d.netns, VXLAN_DEV)) await ipBatch(this.d.netns, [`link del ${VXLAN_DEV}`]);
+    await unrestrictVxlan(this.d.netns, VXLAN_PORT);
+    this.#admitted = undefined;
   }
 
-  /** Releases the processes without leaving the mesh: peers see this host fail, and it rejoins when back. */
+  /** Lets go without leaving the mesh: serf runs on (peers see nothing) and the next agent adopts it. */
   async close(): Promise<void> {
     await this.#halt(false);
   }
@@ -191,14 +205,11 @@ export class VxlanDriver implements RouterDriver {
     if (!this.#mesh.running || others.length === 0) return undefined;
     // Through the serf CLI: the same query sent over our RPC client never reached the other members
     // (answers and acks came only from this host), while the CLI's does; see the note in the README.
-    const { stdout } = await run('serf', [
-      'query',
-      `-rpc-addr=${SERF_RPC}`,
-      '-timeout=400ms',
-      '-format=json',
-      WHO_HAS,
-      address,
-    ]).catch((err: Error) => {
+    const { stdout } = await run(
+      'serf',
+      ['query', `-rpc-addr=${SERF_RPC}`, '-timeout=400ms', '-format=json', WHO_HAS, address],
+      { env: this.#mesh.cliEnv() },
+    ).catch((err: Error) => {
       throw failed(
         `could not ask the mesh who holds ${address}: ${err.message}`,
         'try again; `xnet-tui status peers` shows the mesh',
@@ -219,7 +230,7 @@ export class VxlanDriver implements RouterDriver {
       return {
         name: m.name,
         nickname: m.tags.nick ?? '',
-        address: m.tags.vtep ?? m.addr,
+        address: m.addr,
         gossip: m.status,
         dataPlane: self
           ? { state: 'reachable', rttMs: 0, detail: 'this host', checkedAt: null }
@@ -246,6 +257,10 @@ export class VxlanDriver implements RouterDriver {
       peers,
       connections: this.#mesh.connections,
       warnings: [],
+      dataPlanePolicy:
+        this.#admitted === undefined
+          ? `VXLAN (UDP ${VXLAN_PORT}) not restricted yet (membership not read), not encrypted`
+          : `restricted to members: VXLAN (UDP ${VXLAN_PORT}) accepted from ${this.#admitted} member address(es) only; not encrypted (no ESP on this kernel)`,
     };
   }
 }
