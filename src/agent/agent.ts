@@ -23,6 +23,11 @@ export interface AgentOptions {
   stateDir: string;
   dockerHost: string;
   dockerd?: DockerdAgentOptions;
+  /**
+   * Wait for the state directory's lock instead of refusing: a process with everything loaded that takes over
+   * within milliseconds of the agent's exit (the lab's supervisor keeps one; loading alone takes ~0.4 s of CPU).
+   */
+  standby?: boolean;
 }
 
 export interface RunningAgent {
@@ -51,31 +56,39 @@ function keepRunning(): void {
  * when the process dies however it dies (no stale lock file to judge). Abstract names are per network
  * namespace, as our agents are (a lab host's agent runs in that host's namespace).
  */
-async function lockStateDir(stateDir: string): Promise<Server> {
+async function lockStateDir(stateDir: string, standby: boolean): Promise<Server> {
   const name = `\0xnet-agent-${createHash('sha256').update(resolve(stateDir)).digest('hex').slice(0, 32)}`;
-  const lock = createServer();
-  await new Promise<void>((done, fail) => {
-    lock.once('error', (err: NodeJS.ErrnoException) =>
-      fail(
-        err.code === 'EADDRINUSE'
-          ? new XnetError({
-              kind: 'failed',
-              message: `another agent already runs for ${stateDir}`,
-              hint: 'use that one (its socket), or stop it first',
-            })
-          : err,
-      ),
-    );
-    lock.listen(name, () => done());
-  });
-  lock.unref();
-  return lock;
+  const parent = process.ppid;
+  for (let said = false; ; said = true) {
+    // A standby serves its supervisor only: with it gone, so is the standby (the agent itself stays).
+    if (standby && process.ppid !== parent) process.exit(0);
+    const lock = createServer();
+    const taken = await new Promise<boolean>((done, fail) => {
+      lock.once('error', (err: NodeJS.ErrnoException) =>
+        err.code === 'EADDRINUSE' ? done(false) : fail(err),
+      );
+      lock.listen(name, () => done(true));
+    });
+    if (taken) {
+      lock.unref();
+      return lock;
+    }
+    const busy = `another agent already runs for ${stateDir}`;
+    if (!standby)
+      throw new XnetError({
+        kind: 'failed',
+        message: busy,
+        hint: 'use that one (its socket), or stop it first',
+      });
+    if (!said) log(`standby: ${busy}; taking over the moment it exits`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** The long-lived process that owns every privileged change on this host. */
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   keepRunning();
-  const lock = await lockStateDir(opts.stateDir);
+  const lock = await lockStateDir(opts.stateDir, opts.standby ?? false);
   const store = new StateStore(opts.stateDir);
   await store.load();
   if (store.recovery) log(`WARNING: ${store.recovery}`);

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { startAgent } from '../agent/agent.js';
 import { DEFAULT_DOCKER_HOST, DEFAULT_SOCKET, DEFAULT_STATE_DIR } from '../agent/paths.js';
 
@@ -24,6 +24,12 @@ export function registerAgent(program: Command): void {
       '--dockerd-log <file>',
       "dockerd's log file, for rollback reports (default: journalctl -u docker.service)",
     )
+    .addOption(
+      new Option(
+        '--standby',
+        'wait for the running agent of this state dir to exit, then take over',
+      ).hideHelp(),
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  xnet-tui agent\n  xnet-tui agent --dockerd-config /etc/docker/daemon.json --dockerd-restart "systemctl restart docker"\n  xnet-tui agent --socket /run/xnet/test.sock --state-dir /tmp/xnet --docker-host unix:///run/docker.sock\n',
@@ -37,11 +43,13 @@ export function registerAgent(program: Command): void {
         dockerdUnitDir?: string;
         dockerdRestart?: string;
         dockerdLog?: string;
+        standby?: boolean;
       }>();
       const agent = await startAgent({
         socket: o.socket ?? DEFAULT_SOCKET,
         stateDir: o.stateDir,
         dockerHost: o.dockerHost,
+        ...(o.standby ? { standby: true } : {}),
         dockerd: {
           ...(o.dockerdConfig ? { configPath: o.dockerdConfig } : {}),
           ...(o.dockerdUnitDir ? { unitDir: o.dockerdUnitDir } : {}),

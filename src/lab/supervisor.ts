@@ -9,17 +9,20 @@ import type { LabHost } from './layout.js';
 
 /**
  * The lab's stand-in for systemd's Restart=always (this machine has no systemd): one small process per lab host
- * that runs its agent and starts it again when it exits, however it exits. `lab up` starts it, `lab down` ends
- * it (SIGTERM: it ends the agent and exits).
+ * that runs its agent and starts one again whenever it exits, however it exits. It keeps a standby beside the
+ * agent (`agent --standby`: loaded, waiting for the state directory's lock), so the next agent answers within
+ * milliseconds of the last one's exit rather than after the ~0.4 s of CPU loading takes (seconds on a busy
+ * machine). `lab up` starts it, `lab down` ends it (SIGTERM: it ends both agents and exits).
  */
 export function superviseAgent(h: LabHost): void {
-  let child: ChildProcess | undefined;
+  // Oldest first: the first holds the lock (the agent), the second waits for it (the standby).
+  const agents: ChildProcess[] = [];
   let stopping = false;
   let quickExits = 0;
   const say = (msg: string): void => {
     process.stderr.write(`${new Date().toISOString()} xnet-lab-supervisor[${h.name}]: ${msg}\n`);
   };
-  const start = (): void => {
+  const spawnAgent = (): void => {
     const fd = openSync(h.agentLog, 'a', 0o600);
     // nsenter --net execs the agent (no fork): the child's PID is the agent's.
     const c = spawn(
@@ -30,6 +33,7 @@ export function superviseAgent(h: LabHost): void {
         process.execPath,
         CLI_MAIN,
         'agent',
+        '--standby',
         '--socket',
         h.agentSocket,
         '--state-dir',
@@ -41,28 +45,45 @@ export function superviseAgent(h: LabHost): void {
       { stdio: ['ignore', fd, fd] },
     );
     closeSync(fd);
-    child = c;
-    if (c.pid) writeFileSync(h.agentPidfile, `${c.pid}\n`);
+    agents.push(c);
+    if (agents[0] === c && c.pid) writeFileSync(h.agentPidfile, `${c.pid}\n`);
     const startedAt = Date.now();
     c.on('exit', (code, signal) => {
-      child = undefined;
-      if (stopping) process.exit(0);
-      // Right away the first time (the agent must be back within 2 s); backing off if it keeps failing.
+      const wasAgent = agents[0] === c;
+      agents.splice(agents.indexOf(c), 1);
+      if (stopping) {
+        if (agents.length === 0) process.exit(0);
+        return;
+      }
+      // The standby takes the lock by itself; the pidfile follows it.
+      if (wasAgent && agents[0]?.pid) writeFileSync(h.agentPidfile, `${agents[0].pid}\n`);
+      // A new standby at once; backing off if agents keep failing.
       quickExits = Date.now() - startedAt > 10_000 ? 0 : quickExits + 1;
       const delay = quickExits <= 1 ? 0 : Math.min(250 * 2 ** (quickExits - 2), 5_000);
-      say(`agent ${c.pid} exited (${signal ?? `code ${code}`}); starting it again in ${delay} ms`);
-      setTimeout(start, delay);
+      say(
+        `${wasAgent ? 'agent' : 'standby'} ${c.pid} exited (${signal ?? `code ${code}`}); a new one in ${delay} ms`,
+      );
+      setTimeout(() => {
+        if (!stopping && agents.length < 2) spawnAgent();
+      }, delay);
     });
   };
   const stop = (): void => {
     stopping = true;
-    if (!child) process.exit(0);
-    child.kill('SIGTERM');
-    setTimeout(() => child?.kill('SIGKILL'), 5_000).unref();
+    if (agents.length === 0) process.exit(0);
+    // The standby first, or it would take over from the agent.
+    for (const c of [...agents].reverse()) c.kill('SIGTERM');
+    setTimeout(() => agents.forEach((c) => c.kill('SIGKILL')), 5_000).unref();
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  start();
+  spawnAgent();
+  // The standby only once the first agent answers: started earlier, it could take the lock first.
+  const standbyWhenUp = async (): Promise<void> => {
+    while (!stopping && !(await agentAnswers(h))) await new Promise((r) => setTimeout(r, 100));
+    if (!stopping && agents.length < 2) spawnAgent();
+  };
+  void standbyWhenUp();
 }
 
 /** Whether the host's agent answers a status call on its socket. */
