@@ -31,6 +31,20 @@ function press(s: UIState, ...keys: string[]) {
 }
 
 describe('keys', () => {
+  it('Ctrl-L asks for a redraw on the main screen and inside a dialog, and changes no state', () => {
+    const s = liveState();
+    expect(keyName('l', { ctrl: true })).toBe('ctrl+l');
+    expect(handleKey(s, 'ctrl+l', 'l', defaultKeyBindings)).toEqual({
+      actions: [],
+      effect: { kind: 'redraw' },
+    });
+    const inHelp = press(s, '?').s;
+    expect(inHelp.dialog?.kind).toBe('help');
+    expect(handleKey(inHelp, 'ctrl+l', 'l', defaultKeyBindings)).toEqual({
+      actions: [],
+      effect: { kind: 'redraw' },
+    });
+  });
   it('has no key bound twice in the default table', () => {
     expect(keyConflicts(defaultKeyBindings)).toEqual([]);
   });

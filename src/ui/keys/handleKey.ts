@@ -17,7 +17,11 @@ import { edit } from './text.js';
 
 /** What a key asks of the world beyond the screen: the hook that owns the agent connection runs it. */
 export type Effect =
-  { kind: 'quit' } | { kind: 'attach'; container: string; cidr: string } | Intent | DialogEffect;
+  | { kind: 'quit' }
+  | { kind: 'redraw' }
+  | { kind: 'attach'; container: string; cidr: string }
+  | Intent
+  | DialogEffect;
 
 const eventAction = (text: string): Action => ({
   type: 'event',
@@ -37,6 +41,8 @@ const dialog = (d: Dialog | undefined): KeyOutcome => ({ actions: [{ type: 'dial
  * always cancels it), then the filter being typed, then the keymap table.
  */
 export function handleKey(s: UIState, name: string, input: string, bindings: KeyBindings): KeyOutcome {
+  // Redraw works everywhere, a dialog open or not: it changes nothing but the terminal.
+  if (commandFor(bindings, name) === 'redraw') return { actions: [], effect: { kind: 'redraw' } };
   if (s.dialog) return dialogKey(s, s.dialog, name, input, bindings);
   if (s.editingFilter) {
     if (name === 'escape')

@@ -8,6 +8,7 @@ import type { PaneId } from '../model/panes.js';
 export const COMMANDS = [
   'quit',
   'help',
+  'redraw',
   'nextPane',
   'prevPane',
   'paneLeft',
@@ -52,6 +53,7 @@ export type KeyBindings = Record<Command, Binding>;
 export const defaultKeyBindings: KeyBindings = {
   quit: { keys: ['q', 'ctrl+c'], label: 'quit', help: 'quit (the agent stays)', footer: true },
   help: { keys: ['?'], label: 'help', help: 'this help', footer: true },
+  redraw: { keys: ['ctrl+l'], label: 'redraw', help: 'redraw the screen', footer: false },
   nextPane: { keys: ['tab'], label: 'next pane', help: 'next pane', footer: false },
   prevPane: { keys: ['shift+tab'], label: 'prev pane', help: 'previous pane', footer: false },
   paneLeft: { keys: ['left', 'h'], label: 'pane left', help: 'pane to the left', footer: false },
