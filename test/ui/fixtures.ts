@@ -294,4 +294,11 @@ export const dockerdView: DockerdView = {
   ],
   backups: [{ id: '20250115T130000Z', at: '2025-01-15T13:00:00.000Z', files: ['/etc/docker/daemon.json'] }],
   applying: null,
+  impact: {
+    liveRestore: false,
+    running: [
+      { id: 'a1b2c3d4e5f6'.padEnd(64, '0'), name: 'web' },
+      { id: 'b2c3d4e5f6a1'.padEnd(64, '0'), name: 'db' },
+    ],
+  },
 };

@@ -5,7 +5,7 @@ import type { UIState } from '../../src/ui/state/model.js';
 import { reducer } from '../../src/ui/state/reducer.js';
 import { defaultTheme, plainTheme } from '../../src/ui/theme/tokens.js';
 import { NOW, dockerdView, liveState, meshState, status } from './fixtures.js';
-import { openDockerd, type DockerdEditor } from '../../src/ui/state/dockerd.js';
+import { openDockerd, progressText, type DockerdEditor } from '../../src/ui/state/dockerd.js';
 
 const dockerd = (d: Partial<DockerdEditor>): UIState => ({
   ...liveState(),
@@ -267,15 +267,56 @@ const scenarios: Record<string, () => UIState> = {
         findings: [],
         blocked: false,
         refused: null,
+        impact: dockerdView.impact,
       },
     }),
   'dockerd-confirm': () =>
     dockerd({ phase: 'confirm', confirmFor: 'apply', edits: { 'fixed-cidr': '172.25.11.0/25' }, typed: 'h' }),
+  'dockerd-confirm-live-restore': () =>
+    dockerd({
+      phase: 'confirm',
+      confirmFor: 'apply',
+      edits: { 'fixed-cidr': '172.25.11.0/25' },
+      typed: '',
+      view: { ...dockerdView, impact: { ...dockerdView.impact!, liveRestore: true } },
+    }),
   'dockerd-applying': () =>
     dockerd({
       phase: 'applying',
       edits: { 'fixed-cidr': '172.25.11.0/25' },
-      progress: 'waiting for dockerd',
+      progress: progressText(
+        {
+          phase: 'wait healthy',
+          since: '',
+          startedAt: new Date(NOW - 12_000).toISOString(),
+          timeoutSeconds: 60,
+        },
+        NOW,
+      ),
+    }),
+  'dockerd-applied-stopped': () =>
+    dockerd({
+      phase: 'result',
+      result: {
+        outcome: 'applied',
+        reason: null,
+        daemonLog: [],
+        backup: '20250115T140500Z',
+        files: [],
+        steps: [
+          { step: 'write', ok: true, ms: 3, detail: null },
+          { step: 'restart', ok: true, ms: 1_840, detail: null },
+          { step: 'wait healthy', ok: true, ms: 410, detail: null },
+          { step: 're-attach', ok: true, ms: 25, detail: null },
+        ],
+        findings: [],
+        reattached: 2,
+        containers: [
+          { id: 'a1', name: 'web', wasRunning: true, running: false, status: 'Exited (137) 2 seconds ago' },
+          { id: 'b2', name: 'db', wasRunning: true, running: false, status: 'Exited (137) 2 seconds ago' },
+        ],
+        restarted: [],
+      },
     }),
   'dockerd-rolled-back': () =>
     dockerd({
@@ -296,6 +337,8 @@ const scenarios: Record<string, () => UIState> = {
         ],
         findings: [],
         reattached: 0,
+        containers: [],
+        restarted: [],
       },
     }),
 };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { handleKey } from '../../src/ui/keys/handleKey.js';
 import { defaultKeyBindings, keyConflicts, keyName, splitInput } from '../../src/ui/keys/keyBindings.js';
+import type { DockerdApplyResult } from '../../src/agent/api/index.js';
 import type { UIState } from '../../src/ui/state/model.js';
 import { reducer } from '../../src/ui/state/reducer.js';
 import { dockerdView, liveState, meshState } from './fixtures.js';
@@ -212,5 +213,32 @@ describe('keys', () => {
     expect(press(s, 'x').s.dialog).toMatchObject({ edits: {} });
     const r = press(s, 'r', 'h1', 'Enter');
     expect(r.effects).toEqual([{ kind: 'dockerdRollback' }]);
+  });
+  it('o, after a restart that stopped containers: s starts them again; nothing to start, s does nothing', () => {
+    const after = (containers: DockerdApplyResult['containers']): UIState =>
+      reducer(reducer(press(liveState(), 'o').s, { type: 'dockerd', update: { view: dockerdView } }), {
+        type: 'dockerd',
+        update: {
+          phase: 'result',
+          result: {
+            outcome: 'applied',
+            reason: null,
+            daemonLog: [],
+            backup: 'b',
+            files: [],
+            steps: [],
+            findings: [],
+            reattached: 1,
+            containers,
+            restarted: [],
+          },
+        },
+      });
+    const stopped = after([
+      { id: 'a1', name: 'web', wasRunning: true, running: false, status: 'Exited (137) 1 second ago' },
+      { id: 'b2', name: 'db', wasRunning: true, running: true, status: 'Up 1 second' },
+    ]);
+    expect(press(stopped, 's').effects).toEqual([{ kind: 'dockerdStartContainers', containers: ['a1'] }]);
+    expect(press(after([]), 's').effects).toEqual([]);
   });
 });

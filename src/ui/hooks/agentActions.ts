@@ -3,7 +3,7 @@ import { formatValue, type OptionValue } from '../../docker/config/options.js';
 import { XnetError } from '../../errors.js';
 import type { Effect } from '../keys/handleKey.js';
 import { splitPeers } from '../keys/dialogKeys.js';
-import { changesOf, editsFromStaged, type DockerdCheck } from '../state/dockerd.js';
+import { changesOf, editsFromStaged, progressText, type DockerdCheck } from '../state/dockerd.js';
 import { launchFields } from '../state/model.js';
 import type { Action } from '../state/reducer.js';
 import type { AgentLink } from './useAgent.js';
@@ -96,7 +96,11 @@ export function agentActions(
     const poll = setInterval(() => {
       void l
         .call('dockerd.show', {})
-        .then((v) => v.applying && dispatch({ type: 'dockerd', update: { progress: v.applying.phase } }))
+        .then(
+          (v) =>
+            v.applying &&
+            dispatch({ type: 'dockerd', update: { progress: progressText(v.applying, Date.now()) } }),
+        )
         .catch(() => undefined);
     }, 1_000);
     try {
@@ -229,6 +233,25 @@ export function agentActions(
             (l) => restart(l, 'rollback', () => l.call('dockerd.rollback', {})),
             'dockerd rollback',
           );
+        case 'dockerdStartContainers':
+          return dockerd(async (l) => {
+            const r = await withTimeout(
+              l.call('dockerd.startContainers', { containers: e.containers }),
+              60_000,
+            );
+            const failed = r.containers.filter((c) => !c.running);
+            const ok = r.containers.length - failed.length;
+            dispatch({ type: 'dialog', dialog: undefined });
+            dispatch(
+              eventOf(
+                failed.length ? 'error' : 'ok',
+                failed.length
+                  ? `started ${ok} container(s); ${failed.map((c) => `${c.name}: ${c.error}`).join('; ')}`
+                  : `started ${ok} container(s) again; their addresses come back by reconcile`,
+              ),
+            );
+            refreshNow();
+          }, 'start containers');
       }
     },
 

@@ -31,6 +31,7 @@ export const COMMANDS = [
   'dockerdDiff',
   'dockerdApply',
   'dockerdRollback',
+  'dockerdStartContainers',
 ] as const;
 export type Command = (typeof COMMANDS)[number];
 
@@ -128,6 +129,13 @@ export const defaultKeyBindings: KeyBindings = {
     label: 'rollback',
     help: 'in o: roll back',
     footer: true,
+    scope: 'dockerd',
+  },
+  dockerdStartContainers: {
+    keys: ['s'],
+    label: 'start',
+    help: 'in o, after apply: start the stopped containers',
+    footer: false,
     scope: 'dockerd',
   },
 };
