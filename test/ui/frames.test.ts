@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UIState } from '../../src/ui/state/model.js';
 import { reducer } from '../../src/ui/state/reducer.js';
 import { defaultTheme, plainTheme } from '../../src/ui/theme/tokens.js';
-import { NOW, dockerdView, liveState, meshState, status } from './fixtures.js';
+import { NOW, dockerdView, liveState, meshState, status, troublePings } from './fixtures.js';
 import { openDockerd, progressText, type DockerdEditor } from '../../src/ui/state/dockerd.js';
 
 const dockerd = (d: Partial<DockerdEditor>): UIState => ({
@@ -132,6 +132,15 @@ const scenarios: Record<string, () => UIState> = {
   'mesh-peers-focused': () => ({ ...meshState(), focus: 'peers' }),
   'mesh-traffic-focused': () => ({ ...meshState(), focus: 'traffic' }),
   'mesh-pings-focused': () => ({ ...meshState(), focus: 'pings' }),
+  'pings-trouble': () => troubleState(),
+  'pings-error-details': () => ({
+    ...troubleState(),
+    dialog: { kind: 'details', pane: 'pings', row: 'u-cache-db' },
+  }),
+  'pings-down-details': () => ({
+    ...troubleState(),
+    dialog: { kind: 'details', pane: 'pings', row: 'a-web-three' },
+  }),
   'weave-peers-focused': () => ({ ...weaveState(), focus: 'peers' }),
   'weave-sleeve-details': () => ({
     ...weaveState(),
@@ -342,6 +351,39 @@ const scenarios: Record<string, () => UIState> = {
       },
     }),
 };
+
+function troubleState(): UIState {
+  const s = reducer(meshState(), { type: 'pings', pings: { available: true, data: troublePings() } });
+  return { ...s, focus: 'pings' };
+}
+
+describe('ping checks never contradict themselves', () => {
+  const row = (frame: string, label: RegExp): string => frame.split('\n').find((l) => label.test(l)) ?? '';
+  for (const [cols, rows] of SIZES) {
+    it(`at ${cols}x${rows}: a down row says for how long, not the last good round trip`, () => {
+      const f = stripVTControlCharacters(frameOf(troubleState(), cols, rows, defaultTheme));
+      const down = row(f, /→ peer thre/);
+      expect(down).toMatch(/down\s+for 10s\s+100%/);
+      expect(down).not.toMatch(/0\.30 ms/);
+      // No samples: no state figure and no "0%" loss of nothing.
+      expect(row(f, /cache → 172/)).toMatch(/error\s+-\s+-/);
+      expect(row(f, /db → 172/)).toMatch(/pending\s+-\s+-/);
+    });
+  }
+  it('details say what the row says', () => {
+    const err = stripVTControlCharacters(
+      frameOf({ ...troubleState(), dialog: { kind: 'details', pane: 'pings', row: 'u-cache-db' } }, 160, 48),
+    );
+    expect(err).toMatch(/state\s+error since/);
+    expect(err).not.toMatch(/up since/);
+    expect(err).toMatch(/last 10 s\s+no probes/);
+    expect(err).toMatch(/last answer\s+0\.2 ms \(before it stopped answering\)/);
+    const down = stripVTControlCharacters(
+      frameOf({ ...troubleState(), dialog: { kind: 'details', pane: 'pings', row: 'a-web-three' } }, 160, 48),
+    );
+    expect(down).toMatch(/state\s+down since \S+ \(10s\)/);
+  });
+});
 
 describe('frames', () => {
   for (const [name, make] of Object.entries(scenarios)) {
