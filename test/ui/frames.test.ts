@@ -357,6 +357,17 @@ function troubleState(): UIState {
   return { ...s, focus: 'pings' };
 }
 
+describe("the header's peer count and the Peers title", () => {
+  for (const [cols, rows] of SIZES)
+    it(`agree at ${cols}x${rows}: both count the other hosts`, () => {
+      const f = stripVTControlCharacters(frameOf(meshState(), cols, rows, defaultTheme));
+      const header = /peers (\d+)/.exec(f)?.[1];
+      const title = /Peers \((\d+)\)/.exec(f)?.[1];
+      expect(header).toBe('2');
+      expect(title).toBe(header);
+    });
+});
+
 describe('ping checks never contradict themselves', () => {
   const row = (frame: string, label: RegExp): string => frame.split('\n').find((l) => label.test(l)) ?? '';
   for (const [cols, rows] of SIZES) {

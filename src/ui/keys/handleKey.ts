@@ -81,7 +81,10 @@ export function handleKey(s: UIState, name: string, input: string, bindings: Key
       return details(s);
     case 'attach': {
       const list = attachable(s);
-      const current = s.focus === 'containers' ? selectedContainer(s)?.name : undefined;
+      // The highlighted row if it can be attached; else the first container that is not attached yet, so Enter
+      // does not attach an attached one again.
+      const sel = s.focus === 'containers' ? selectedContainer(s) : undefined;
+      const current = sel?.running && !sel.attachment ? sel.name : list.find((c) => !c.attachment)?.name;
       return dialog({
         kind: 'attachPick',
         selected: Math.max(

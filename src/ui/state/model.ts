@@ -3,6 +3,7 @@ import type { DriverName, PeerStatus, RouterStatus } from '../../router/driver.j
 import type { DockerdEditor } from './dockerd.js';
 import type { PaneId } from '../model/panes.js';
 import type { CounterSample, Rate, Series } from '../model/rates.js';
+import { tabOrderFor } from '../model/layout.js';
 
 export type AgentStatus = Result<'status'>;
 
@@ -94,6 +95,8 @@ export interface UIState {
   peerRates: Feature<PeerRates[]>;
   events: UIEvent[];
   focus: PaneId;
+  /** Tab order: the panes as the current layout places them (set from the terminal size). */
+  paneOrder: PaneId[];
   selected: Record<PaneId, number>;
   filters: Record<PaneId, string>;
   /** The focused pane's filter is being typed. */
@@ -122,6 +125,7 @@ export function initialState(host: string, socket: string, now = Date.now()): UI
     peerRates: { available: false, reason: WAITING.peerRates },
     events: [],
     focus: 'containers',
+    paneOrder: tabOrderFor(80, 24),
     selected: { peers: 0, containers: 0, traffic: 0, pings: 0 },
     filters: { peers: '', containers: '', traffic: '', pings: '' },
     editingFilter: false,
