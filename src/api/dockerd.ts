@@ -56,6 +56,24 @@ export const DockerdApplyStep = z.object({
   detail: z.string().nullable(),
 });
 
+/** What a restart of dockerd does to the containers running now: with live-restore off, it stops them all. */
+export const RestartImpact = z.object({
+  liveRestore: z.boolean(),
+  running: z.array(z.object({ id: z.string(), name: z.string() })),
+});
+export type RestartImpact = z.infer<typeof RestartImpact>;
+
+/** A container after the restart: its real state, and whether it ran before. */
+export const ContainerAfter = z.object({
+  id: z.string(),
+  name: z.string(),
+  wasRunning: z.boolean(),
+  running: z.boolean(),
+  /** docker's words: "Up 3 seconds", "Exited (137) 2 seconds ago". */
+  status: z.string(),
+});
+export type ContainerAfter = z.infer<typeof ContainerAfter>;
+
 export const DockerdApplyResult = z.object({
   outcome: z.enum(['applied', 'rolled-back', 'rollback-failed']),
   /** Why the new configuration failed, when it did. */
@@ -67,6 +85,10 @@ export const DockerdApplyResult = z.object({
   steps: z.array(DockerdApplyStep),
   findings: z.array(DockerdFinding),
   reattached: z.number(),
+  /** Every container that ran before, as it is after (empty when dockerd could not be asked). */
+  containers: z.array(ContainerAfter),
+  /** Names started again after the restart (restartContainers). */
+  restarted: z.array(z.string()),
 });
 export type DockerdApplyResult = z.infer<typeof DockerdApplyResult>;
 
@@ -79,6 +101,8 @@ const Diff = z.object({
   blocked: z.boolean(),
   /** When the files on disk cannot be changed at all (unreadable daemon.json...), why. */
   refused: z.string().nullable(),
+  /** Which running containers a restart would stop; null when dockerd could not be asked. */
+  impact: RestartImpact.nullable(),
 });
 
 export const dockerdApi = {
@@ -101,7 +125,17 @@ export const dockerdApi = {
       catalog: z.array(DockerdCatalogEntry),
       backups: z.array(z.object({ id: z.string(), at: z.string(), files: z.array(z.string()) })),
       /** The apply or rollback in progress, for a progress view that polls. */
-      applying: z.object({ phase: z.string(), since: z.string() }).nullable(),
+      applying: z
+        .object({
+          phase: z.string(),
+          since: z.string(),
+          /** When the whole restart began, and how long dockerd may take to be healthy. */
+          startedAt: z.string(),
+          timeoutSeconds: z.number(),
+        })
+        .nullable(),
+      /** Which running containers a restart would stop; null when dockerd could not be asked. */
+      impact: RestartImpact.nullable(),
     }),
   },
   'dockerd.stage': {
@@ -118,12 +152,26 @@ export const dockerdApi = {
       .object({
         allowInsecureTcp: z.boolean().default(false),
         timeoutSeconds: z.number().int().min(5).max(600).default(60),
+        /** Start again the containers the restart stopped (they get their addresses back by reconcile). */
+        restartContainers: z.boolean().default(false),
       })
       .strict(),
     result: DockerdApplyResult,
   },
   'dockerd.rollback': {
-    params: z.object({ timeoutSeconds: z.number().int().min(5).max(600).default(60) }).strict(),
+    params: z
+      .object({
+        timeoutSeconds: z.number().int().min(5).max(600).default(60),
+        restartContainers: z.boolean().default(false),
+      })
+      .strict(),
     result: DockerdApplyResult,
+  },
+  /** Starts containers (those an apply stopped); the agent's reconcile on their start gives addresses back. */
+  'dockerd.startContainers': {
+    params: z.object({ containers: z.array(z.string().min(1).max(128)).min(1).max(200) }).strict(),
+    result: z.object({
+      containers: z.array(z.object({ name: z.string(), running: z.boolean(), error: z.string().nullable() })),
+    }),
   },
 } as const;

@@ -111,8 +111,12 @@ export const RatesResult = z.object({
 });
 export type RatesResult = z.infer<typeof RatesResult>;
 
-/** up: answering; degraded: losing some; down: the last probes all lost; pending: no answer or loss yet. */
-export const PingState = z.enum(['up', 'degraded', 'down', 'pending']);
+/**
+ * up: answering; degraded: losing some; down: the last probes all lost; pending: no probe yet; unknown: no
+ * probe for a while (the source container stopped or lost its overlay interface, fping cannot run): a state
+ * is only ever drawn from current samples.
+ */
+export const PingState = z.enum(['up', 'degraded', 'down', 'pending', 'unknown']);
 export type PingState = z.infer<typeof PingState>;
 
 export const PingProbe = z.object({

@@ -4,6 +4,8 @@ import { Command, Option } from 'commander';
 import { badInput, failed } from '../errors.js';
 import { formatValue } from '../docker/config/options.js';
 import type { DockerdFinding, Result } from '../api/index.js';
+import { impactText, progressText, stoppedAfter } from '../docker/config/impact-text.js';
+import type { AgentConnection } from '../agent/rpc.js';
 import { emit, table } from './output.js';
 import { globals, withAgent } from './target.js';
 
@@ -33,6 +35,7 @@ function diffText(d: Diff): string {
   for (const f of d.files) lines.push('', f.diff.trimEnd());
   if (d.notes.length) lines.push('', ...d.notes.map((n) => `note: ${n}`));
   if (d.findings.length) lines.push('', ...findingLines(d.findings));
+  if (d.staged.length > 0 && !d.refused) lines.push('', impactText(d.impact).text);
   if (d.staged.length > 0 && !d.refused)
     lines.push(
       '',
@@ -53,8 +56,13 @@ function appliedText(r: Applied, verb: string): string {
       (s) => `${s.ok ? 'ok ' : 'FAILED'} ${s.step} (${s.ms} ms)${s.detail ? `: ${s.detail}` : ''}`,
     ),
   );
+  const stopped = stoppedAfter(r);
   if (r.outcome === 'applied')
-    lines.push(`${verb}: dockerd is healthy; ${r.reattached} attachment(s) re-attached; backup ${r.backup}`);
+    lines.push(
+      stopped.length
+        ? `${verb}: dockerd is healthy, but ${stopped.length} container(s) it ran are stopped; backup ${r.backup}`
+        : `${verb}: dockerd is healthy; ${r.reattached} attachment(s) re-attached; backup ${r.backup}`,
+    );
   else {
     lines.push(
       r.outcome === 'rolled-back'
@@ -64,6 +72,16 @@ function appliedText(r: Applied, verb: string): string {
     );
     if (r.daemonLog.length) lines.push("dockerd's log:", ...r.daemonLog.map((l) => `  ${l}`));
   }
+  if (r.containers.length) {
+    lines.push('containers that were running:');
+    for (const c of r.containers)
+      lines.push(`  ${c.name.padEnd(20)} ${c.running ? 'running' : 'STOPPED'}  ${c.status}`);
+  }
+  if (r.restarted.length) lines.push(`started again: ${r.restarted.join(', ')}`);
+  if (stopped.length)
+    lines.push(
+      `start them again: xnet-tui dockerd start-containers ${stopped.map((c) => c.name).join(' ')} (or apply with --restart-containers)`,
+    );
   return lines.join('\n');
 }
 
@@ -219,22 +237,31 @@ Examples:
       'accept hosts=tcp://... without TLS (root for anyone who can reach the port)',
     )
     .option('--timeout <seconds>', 'how long dockerd may take to become healthy', '60')
-    .action(async (o: { yes?: boolean; allowInsecureTcp?: boolean; timeout: string }, cmd: Command) => {
-      const timeoutSeconds = seconds(o.timeout);
-      const g = globals(cmd);
-      await withAgent(cmd, async (a) => {
-        const d = await a.call('dockerd.diff', {});
-        if (d.refused) throw failed(d.refused, 'see `xnet-tui dockerd show`');
-        if (!g.json && !o.yes) process.stderr.write(diffText(d) + '\n');
-        if (!o.yes) await confirm('apply');
-        const r = await a.call('dockerd.apply', {
-          allowInsecureTcp: Boolean(o.allowInsecureTcp),
-          timeoutSeconds,
+    .option('--restart-containers', 'start again the containers the restart stops (live-restore off)')
+    .action(
+      async (
+        o: { yes?: boolean; allowInsecureTcp?: boolean; timeout: string; restartContainers?: boolean },
+        cmd: Command,
+      ) => {
+        const timeoutSeconds = seconds(o.timeout);
+        const g = globals(cmd);
+        await withAgent(cmd, async (a) => {
+          const d = await a.call('dockerd.diff', {});
+          if (d.refused) throw failed(d.refused, 'see `xnet-tui dockerd show`');
+          if (!g.json) process.stderr.write(o.yes ? impactText(d.impact).text + '\n' : diffText(d) + '\n');
+          if (!o.yes) await confirm('apply');
+          const r = await withProgress(Boolean(g.json), a, () =>
+            a.call('dockerd.apply', {
+              allowInsecureTcp: Boolean(o.allowInsecureTcp),
+              timeoutSeconds,
+              restartContainers: Boolean(o.restartContainers),
+            }),
+          );
+          emit(g, r, (x) => appliedText(x, 'apply'));
+          if (r.outcome !== 'applied') process.exitCode = 1;
         });
-        emit(g, r, (x) => appliedText(x, 'apply'));
-        if (r.outcome !== 'applied') process.exitCode = 1;
-      });
-    });
+      },
+    );
 
   staging(
     'rollback',
@@ -243,13 +270,62 @@ Examples:
   )
     .option('--yes', 'do not ask: restarting dockerd is intended')
     .option('--timeout <seconds>', 'how long dockerd may take to become healthy', '60')
-    .action(async (o: { yes?: boolean; timeout: string }, cmd: Command) => {
+    .option('--restart-containers', 'start again the containers the restart stops (live-restore off)')
+    .action(async (o: { yes?: boolean; timeout: string; restartContainers?: boolean }, cmd: Command) => {
       const timeoutSeconds = seconds(o.timeout);
-      if (!o.yes) await confirm('rollback');
-      const r = await withAgent(cmd, (a) => a.call('dockerd.rollback', { timeoutSeconds }));
-      emit(globals(cmd), r, (x) => appliedText(x, 'rollback'));
+      const g = globals(cmd);
+      const r = await withAgent(cmd, async (a) => {
+        if (!g.json) process.stderr.write(impactText((await a.call('dockerd.show', {})).impact).text + '\n');
+        if (!o.yes) await confirm('rollback');
+        return withProgress(Boolean(g.json), a, () =>
+          a.call('dockerd.rollback', { timeoutSeconds, restartContainers: Boolean(o.restartContainers) }),
+        );
+      });
+      emit(g, r, (x) => appliedText(x, 'rollback'));
       if (r.outcome !== 'applied') process.exitCode = 1;
     });
+
+  staging(
+    'start-containers',
+    'start containers again (those an apply or rollback stopped); the agent gives their addresses back',
+    '  xnet-tui dockerd start-containers web db',
+  )
+    .argument('<containers...>', 'NAME or ID ...')
+    .action(async (containers: string[], _o: unknown, cmd: Command) => {
+      const r = await withAgent(cmd, (a) => a.call('dockerd.startContainers', { containers }));
+      emit(globals(cmd), r, (x) =>
+        x.containers.map((c) => `${c.name}: ${c.running ? 'running' : `NOT started: ${c.error}`}`).join('\n'),
+      );
+      if (r.containers.some((c) => !c.running)) process.exitCode = 1;
+    });
+}
+
+/**
+ * Runs an apply or rollback while showing, on stderr, the agent's phase and the time against the timeout
+ * (one line rewritten in a terminal, a line per phase otherwise); nothing with --json.
+ */
+async function withProgress<T>(json: boolean, a: AgentConnection, call: () => Promise<T>): Promise<T> {
+  if (json) return call();
+  const tty = process.stderr.isTTY;
+  let last = '';
+  const timer = setInterval(() => {
+    void a
+      .call('dockerd.show', {})
+      .then((v) => {
+        if (!v.applying) return;
+        const text = progressText(v.applying, Date.now());
+        if (tty) process.stderr.write(`\r\x1b[K${text}`);
+        else if (v.applying.phase !== last) process.stderr.write(`${v.applying.phase}\n`);
+        last = v.applying.phase;
+      })
+      .catch(() => undefined);
+  }, 1_000);
+  try {
+    return await call();
+  } finally {
+    clearInterval(timer);
+    if (tty && last) process.stderr.write('\r\x1b[K');
+  }
 }
 
 function seconds(text: string): number {

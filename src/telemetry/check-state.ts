@@ -18,6 +18,28 @@ export function stateOf(history: readonly PingProbe[]): PingState {
   return history.every((p) => p.rttMs === null) ? 'pending' : 'degraded';
 }
 
+/** No probe newer than this (six probe intervals): the check has no current samples. */
+export const STALE_MS = 3_000;
+
+/**
+ * The state at `now`: from current samples only. No probe yet is pending; probes that stopped coming, or a
+ * check that cannot run (`error`), is unknown, never the last state it had while it could.
+ */
+export function currentState(history: readonly PingProbe[], now: number, error: string | null): PingState {
+  const last = history[history.length - 1];
+  if (!last) return 'pending';
+  if (error !== null || now - last.t > STALE_MS) return 'unknown';
+  return stateOf(history);
+}
+
+/** How long a check has been in its state, by the newest probe (the agent's clock), in whole seconds. */
+export function secondsInState(c: { since: string; history: readonly PingProbe[] }): number | null {
+  const last = c.history[c.history.length - 1];
+  const since = Date.parse(c.since);
+  if (!last || Number.isNaN(since)) return null;
+  return Math.max(0, Math.round((last.t - since) / 1000));
+}
+
 export function windowOf(history: readonly PingProbe[], now: number): PingCheck['window'] {
   const inWindow = history.filter((p) => p.t > now - WINDOW_SECONDS * 1000);
   const rtts = inWindow.map((p) => p.rttMs).filter((r): r is number => r !== null);

@@ -1,6 +1,6 @@
 import type { NetnsPath } from '../net/netns.js';
 import type { PingCheck, PingEvent, PingProbe, PingState } from '../api/telemetry.js';
-import { record, stateOf, windowOf } from './check-state.js';
+import { currentState, record, stateOf, windowOf } from './check-state.js';
 import { FpingLoop, type FpingLine } from './fping.js';
 
 export const INTERVAL_MS = 500;
@@ -142,35 +142,45 @@ export class PingChecks {
       l.error = null;
       record(l.history, { t: p.t, rttMs: p.rttMs });
       if (p.rttMs !== null) l.lastRttMs = p.rttMs;
-      const next = stateOf(l.history);
-      if (next !== l.state) {
-        const at = new Date(p.t).toISOString();
-        const w = windowOf(l.history, p.t);
-        const e: PingEvent = {
-          at,
-          checkId: l.def.id,
-          label: l.def.label,
-          from: l.state,
-          to: next,
-          lossPct: w.lossPct,
-          detail:
-            next === 'down'
-              ? `no answer to the last probes (${w.lossPct}% lost over ${w.seconds} s)`
-              : next === 'up'
-                ? `answering, ${p.rttMs} ms`
-                : `${w.lossPct}% lost over ${w.seconds} s`,
-        };
-        this.#events.push(e);
-        if (this.#events.length > MAX_EVENTS) this.#events.shift();
-        if (l.state !== 'pending' || next === 'down')
-          this.log(`ping ${l.def.label}: ${l.state} -> ${next} (${e.detail})`);
-        l.state = next;
-        l.since = at;
-      }
+      this.#become(l, stateOf(l.history), p.t, p.rttMs);
     }
   }
 
+  /** Moves a check to `next` at `t`, as an event; nothing when it is there already. */
+  #become(l: Live, next: PingState, t: number, rttMs: number | null): void {
+    if (next === l.state) return;
+    const at = new Date(t).toISOString();
+    const w = windowOf(l.history, t);
+    const e: PingEvent = {
+      at,
+      checkId: l.def.id,
+      label: l.def.label,
+      from: l.state,
+      to: next,
+      lossPct: w.lossPct,
+      detail:
+        next === 'down'
+          ? `no answer to the last probes (${w.lossPct}% lost over ${w.seconds} s)`
+          : next === 'up'
+            ? `answering, ${rttMs} ms`
+            : next === 'unknown'
+              ? `no probe since ${new Date(l.history[l.history.length - 1]?.t ?? t).toISOString()}${l.error ? `: ${l.error}` : ''}`
+              : `${w.lossPct}% lost over ${w.seconds} s`,
+    };
+    this.#events.push(e);
+    if (this.#events.length > MAX_EVENTS) this.#events.shift();
+    if (l.state !== 'pending' || next === 'down')
+      this.log(`ping ${l.def.label}: ${l.state} -> ${next} (${e.detail})`);
+    l.state = next;
+    l.since = at;
+  }
+
   checks(now = Date.now()): PingCheck[] {
+    // Probes that stopped coming change a check's state too, not only a probe that arrives.
+    for (const l of this.#live.values()) {
+      const next = currentState(l.history, now, l.error);
+      if (next === 'unknown' || l.state === 'unknown') this.#become(l, next, now, l.lastRttMs);
+    }
     return [...this.#live.values()].map((l) => ({
       id: l.def.id,
       kind: l.def.kind,

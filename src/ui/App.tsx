@@ -31,5 +31,6 @@ export function App({ connect, socket, host, theme, bindings, notice }: AppProps
     if (notice) dispatch({ type: 'event', event: { at: Date.now(), level: 'error', text: notice } });
   }, [notice]);
   const { cols, rows } = useTerminalSize();
+  useEffect(() => dispatch({ type: 'size', cols, rows }), [cols, rows]);
   return <Screen state={state} cols={cols} rows={rows} theme={theme} bindings={bindings} />;
 }

@@ -2,9 +2,15 @@ import { EventEmitter } from 'node:events';
 import { diffLine } from './cells.js';
 
 const ESC = '\x1b[';
-/** Cursor moves and erases Ink's log-update puts before a frame (eraseLines, cursorUp, cursorLeft). */
+/**
+ * Cursor moves and erases Ink puts before a frame: log-update's eraseLines, cursorUp and cursorLeft, and, when
+ * the terminal got shorter than the last frame, clearTerminal (erase screen, erase scrollback, home).
+ */
 // eslint-disable-next-line no-control-regex
-const FRAME_PREFIX = /^(?:\x1b\[(?:\d*[ABGK]|2K))*/;
+const FRAME_PREFIX = /^(?:\x1b\[(?:\d*[ABGKJ]|2K|\d*(?:;\d*)?H))*/;
+/** An erase of the whole screen in that prefix: what was on screen is gone. */
+// eslint-disable-next-line no-control-regex
+const CLEARS = /\x1b\[[23]?J/;
 // eslint-disable-next-line no-control-regex
 const MODE_SWITCH = /^(?:\x1b\[\?\d+[lh])+$/;
 
@@ -23,11 +29,21 @@ export function diffFrame(prev: readonly string[], next: readonly string[]): str
 
 /** Splits what Ink wrote into a frame's lines, or undefined when it is not a frame. */
 export function frameLines(data: string): string[] | undefined {
-  const body = data.replace(FRAME_PREFIX, '');
+  return parseFrame(data)?.lines;
+}
+
+/**
+ * A frame's lines, and whether Ink asked for the screen to be cleared first (it does so when the terminal got
+ * shorter than its last frame). The prefix is never passed on: the writer addresses every cell absolutely, and
+ * an erase in the middle of a partial update would wipe lines it believes are still on screen.
+ */
+export function parseFrame(data: string): { lines: string[]; clears: boolean } | undefined {
+  const prefix = FRAME_PREFIX.exec(data)?.[0] ?? '';
+  const body = data.slice(prefix.length);
   if (body === '' || MODE_SWITCH.test(data)) return undefined;
   const lines = body.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  return lines;
+  return { lines, clears: CLEARS.test(prefix) };
 }
 
 /**
@@ -65,6 +81,22 @@ export class DiffTerminal extends EventEmitter {
     this.emit('resize');
   };
 
+  /** Clears the screen and draws the current frame again whole (Ctrl-L, or Ink asking for a clean screen). */
+  redraw(): void {
+    const lines = this.#screen;
+    this.#screen = [];
+    this.#raw(`${ESC}2J`);
+    this.#paint(lines);
+  }
+
+  /** Rows past the bottom are left out: the terminal would draw them all over its last row. */
+  #paint(lines: readonly string[]): void {
+    const next = lines.slice(0, this.rows || lines.length);
+    const diff = diffFrame(this.#screen, next);
+    this.#screen = next;
+    if (diff) this.#raw(diff);
+  }
+
   #raw(data: string): void {
     this.written += Buffer.byteLength(data);
     this.#out.write(data);
@@ -72,22 +104,18 @@ export class DiffTerminal extends EventEmitter {
 
   write = (data: string | Uint8Array): boolean => {
     const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
-    const lines = frameLines(text);
-    if (lines === undefined) {
+    const frame = parseFrame(text);
+    if (frame === undefined) {
       if (MODE_SWITCH.test(text)) this.#raw(text);
       return true;
     }
-    const diff = diffFrame(this.#screen, lines);
-    this.#screen = lines;
-    if (diff) this.#raw(diff);
+    if (frame.clears) {
+      this.#screen = [];
+      this.#raw(`${ESC}2J`);
+    }
+    this.#paint(frame.lines);
     return true;
   };
-
-  /** Forgets what is on screen (after something else wrote to it). */
-  invalidate(): void {
-    this.#screen = [];
-    this.#raw(`${ESC}2J`);
-  }
 
   dispose(): void {
     this.#out.off('resize', this.#onResize);

@@ -308,6 +308,18 @@ describe('validation rules', () => {
     expect(rules(cand({ hosts: ['tcp://0.0.0.0:2376'], tlsverify: true }))).toEqual([]);
   });
 
+  it("refuses hosts without the agent's own unix socket; fd:// (systemd's socket) is left alone", () => {
+    const facts = { ...FACTS, agentDockerHost: 'unix:///var/run/docker.sock' };
+    expect(rules(cand({ hosts: ['tcp://127.0.0.1:2375'], tlsverify: true }), facts)).toEqual([
+      'error:hosts-drop-agent-socket',
+    ]);
+    expect(rules(cand({}, ['dockerd', '-H', 'fd://']), facts)).toEqual([]);
+    expect(rules(cand({ hosts: ['unix:///var/run/docker.sock'] }), facts)).toEqual([]);
+    // Unset: dockerd's default socket. And an agent on tcp:// has no socket to lose.
+    expect(rules(cand({}), facts)).toEqual([]);
+    expect(rules(cand({ hosts: ['unix:///other.sock'] }), FACTS)).toEqual([]);
+  });
+
   it('refuses ip6tables without experimental', () => {
     expect(rules(cand({ ip6tables: true }))).toEqual(['error:ip6tables-experimental']);
     expect(rules(cand({ ip6tables: true, experimental: true }))).toEqual([]);

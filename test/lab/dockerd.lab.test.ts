@@ -12,6 +12,7 @@ const h1 = labHost(1);
 const { config: DAEMON_JSON, unitDir } = labDockerdFiles(h1);
 const DROP_IN = join(unitDir, 'docker.service.d', DROP_IN_NAME);
 const PEER = `${NETNS_PREFIX}peer25`;
+const STAGED = join(h1.agentStateDir, 'dockerd-staged.json');
 
 const bytes = (path: string): Buffer | null => (existsSync(path) ? readFileSync(path) : null);
 const inH1 = (argv: string[]): string => sh('ip', ['-n', h1.netns, ...argv]);
@@ -63,14 +64,26 @@ describe('dockerd options on a real lab host', () => {
 
   it('refuses an invalid combination with the reason, leaving the files byte-for-byte unchanged', async () => {
     const before = bytes(DAEMON_JSON);
+    // Something valid staged first: the refused set must leave it as it was.
+    expect((await dockerd(['set', 'mtu=1400'])).code).toBe(0);
+    const stagedBefore = bytes(STAGED);
+    expect(stagedBefore).not.toBeNull();
     const staged = await dockerd(['set', 'bridge=br0', 'bip=172.25.11.1/24']);
-    expect(staged.code).toBe(0);
-    expect(staged.stdout).toMatch(/mutually exclusive/);
-    const r = await dockerd(['apply', '--yes']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(
-      /refused, nothing written: bridge=br0 and bip=172.25.11.1\/24 are mutually exclusive/,
+    expect(staged.code).toBe(2);
+    expect(staged.stderr).toMatch(
+      /refused, nothing staged: bridge=br0 and bip=172.25.11.1\/24 are mutually exclusive/,
     );
+    expect(staged.stderr).toMatch(/xnet-tui dockerd unset bip/);
+    expect(bytes(STAGED)).toEqual(stagedBefore);
+    const json = await dockerd(['set', 'bridge=br0', 'bip=172.25.11.1/24', '--json']);
+    expect(json.code).toBe(2);
+    expect(bytes(STAGED)).toEqual(stagedBefore);
+    // hosts without the unix socket the agent talks to dockerd on: refused, with the socket kept in the hint.
+    const tcp = await dockerd(['set', 'hosts=tcp://127.0.0.1:2375']);
+    expect(tcp.code).toBe(2);
+    expect(tcp.stderr).toMatch(new RegExp(`hosts=${h1.dockerHost},tcp://127\\.0\\.0\\.1:2375`));
+    expect(bytes(STAGED)).toEqual(stagedBefore);
+    expect((await dockerd(['discard'])).code).toBe(0);
     expect(bytes(DAEMON_JSON)).toEqual(before);
     expect(bytes(DROP_IN)).toBeNull();
     // A malformed value is refused at stage time, naming the key.
@@ -136,10 +149,13 @@ describe('dockerd options on a real lab host', () => {
       const show = JSON.parse((await dockerd(['show', '--json'])).stdout) as Result<'dockerd.show'>;
       expect(show.daemonJson.state).toBe('invalid');
       expect(show.findings.map((f) => f.rule)).toEqual(['file-unusable']);
-      await dockerd(['set', 'mtu=1400']);
+      // Nothing can be staged while the file is broken, and apply has nothing to write over it.
+      const set = await dockerd(['set', 'mtu=1400']);
+      expect(set.code).toBe(1);
+      expect(set.stderr).toMatch(/will not overwrite it/);
       const r = await dockerd(['apply', '--yes']);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/will not overwrite it/);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/nothing is staged/);
       expect(readFileSync(DAEMON_JSON, 'utf8')).toBe(broken);
     } finally {
       writeFileSync(DAEMON_JSON, good);
@@ -156,4 +172,70 @@ describe('dockerd options on a real lab host', () => {
     const show = JSON.parse((await dockerd(['show', '--json'])).stdout) as Result<'dockerd.show'>;
     expect(show.options.find((o) => o.key === 'bridge')!.source).toBe('default');
   }, 120_000);
+
+  it('apply names the running containers it stops, reports their real state, and starts them again', async () => {
+    labSh('h1', ['docker', 'run', '-d', '--name', 'app', 'xnet/busybox', 'sleep', '3600']);
+    const att = await xnet(['--lab', 'h1', 'attach', '10.40.1.5/24', 'app']);
+    expect(att.code, att.stderr).toBe(0);
+    expect((await dockerd(['set', 'mtu=1400'])).code).toBe(0);
+    // Before: diff (and apply, before its confirmation) says which containers the restart stops.
+    const diff = JSON.parse((await dockerd(['diff', '--json'])).stdout) as Result<'dockerd.diff'>;
+    expect(diff.impact?.liveRestore).toBe(false);
+    expect(diff.impact?.running.map((c) => c.name)).toContain('app');
+    expect((await dockerd(['diff'])).stdout).toMatch(
+      /live-restore is off: \d+ running container\(s\) will STOP: .*app/,
+    );
+
+    const r = await dockerd(['apply', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout) as Result<'dockerd.apply'>;
+    expect(res.outcome).toBe('applied');
+    // After: each container's real state, as docker has it.
+    const app = res.containers.find((c) => c.name === 'app');
+    expect(app).toMatchObject({ wasRunning: true, running: false });
+    expect(app!.status).toMatch(/^Exited \(\d+\)/);
+    expect(running('app')).toBe(false);
+
+    const start = await dockerd(['start-containers', 'app']);
+    expect(start.code, start.stderr).toBe(0);
+    expect(running('app')).toBe(true);
+    expect(await addressesSoon('app', ['10.40.1.5/24'])).toEqual(['10.40.1.5/24']);
+
+    // --restart-containers: the same restart, and what it stopped runs again with its address.
+    expect((await dockerd(['set', 'mtu=1450'])).code).toBe(0);
+    const again = await dockerd(['apply', '--yes', '--restart-containers']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/will STOP: .*app/);
+    expect(again.stdout).toMatch(/started again: .*app/);
+    expect(again.stdout).toMatch(/app\s+running\s+Up /);
+    expect(running('app')).toBe(true);
+    expect(await addressesSoon('app', ['10.40.1.5/24'])).toEqual(['10.40.1.5/24']);
+  }, 180_000);
 });
+
+function running(name: string): boolean {
+  return labSh('h1', ['docker', 'inspect', '-f', '{{.State.Running}}', name]).trim() === 'true';
+}
+
+/** The container's ethwe IPv4 addresses once they equal `want`, or what they are after 5 s. */
+async function addressesSoon(name: string, want: string[]): Promise<string[]> {
+  let got: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    const pid = labSh('h1', ['docker', 'inspect', '-f', '{{.State.Pid}}', name]).trim();
+    try {
+      const links = JSON.parse(
+        sh('nsenter', [`--net=/proc/${pid}/ns/net`, '--', 'ip', '-json', 'addr', 'show', 'ethwe']),
+      ) as Array<{
+        addr_info: Array<{ local: string; prefixlen: number; family: string }>;
+      }>;
+      got = links.flatMap((l) =>
+        l.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`),
+      );
+    } catch {
+      got = [];
+    }
+    if (JSON.stringify(got) === JSON.stringify(want)) return got;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return got;
+}

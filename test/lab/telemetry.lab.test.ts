@@ -295,6 +295,38 @@ describe('telemetry on two lab hosts', () => {
     expect(events[events.length - 1]).toBe('up');
   });
 
+  it('a check whose source container stops is unknown with the reason, never up on no samples', async () => {
+    const add = await xnetJson<{ checks: { id: string }[] }>([
+      '--lab',
+      'h1',
+      'ping',
+      '--add',
+      C2,
+      '--from',
+      'c1',
+    ]);
+    const id = add.checks[0]!.id;
+    const check = async () => (await pings()).checks.find((c) => c.id === id)!;
+    await eventually('check up', check, (c) => c.state === 'up', 8_000);
+    labSh('h1', ['docker', 'stop', '-t', '0', 'c1']);
+    try {
+      const gone = await eventually('check unknown', check, (c) => c.state === 'unknown', 5_000);
+      expect(gone.value.error).not.toBeNull();
+      // And it stays so once even the window (10 s) has no sample: never "up" with "0 % of 0".
+      await sleep(10_500);
+      const later = await check();
+      expect(later.state).toBe('unknown');
+      expect(later.window.sent).toBe(0);
+      const human = await xnet(['--lab', 'h1', 'status', 'pings']);
+      expect(human.stdout).toMatch(new RegExp(`c1 -> ${C2.replace(/\./g, '\\.')}\\s+unknown`));
+    } finally {
+      labSh('h1', ['docker', 'start', 'c1']);
+    }
+    await eventually('check up again', check, (c) => c.state === 'up', 15_000);
+    const to = (await pings()).events.filter((e) => e.checkId === id).map((e) => e.to);
+    expect(to).toContain('unknown');
+  });
+
   it('catches a lowered underlay MTU with the MTU probe and names the number to set', async () => {
     await eventually(
       'path MTU ok',

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseFpingCounts, parseFpingLine } from '../../src/telemetry/fping.js';
-import { record, stateOf, windowOf } from '../../src/telemetry/check-state.js';
+import {
+  STALE_MS,
+  currentState,
+  record,
+  secondsInState,
+  stateOf,
+  windowOf,
+} from '../../src/telemetry/check-state.js';
 import { largestCrossing, verdict } from '../../src/telemetry/pmtu.js';
 import { parseTarget } from '../../src/telemetry/handlers.js';
 import { XnetError } from '../../src/errors.js';
@@ -53,6 +60,26 @@ describe('ping check state', () => {
     expect(stateOf(probes([0.1, null, null, null]))).toBe('down');
     expect(stateOf(probes([null, null, null, 0.2]))).toBe('degraded');
     expect(stateOf(probes([null, null, null, 0.2, 0.3]))).toBe('up');
+  });
+
+  it('has no state without current samples: pending before the first, unknown when they stop or cannot run', () => {
+    const h = probes([0.1, 0.2, 0.1], 100_000); // last probe at 101_000
+    expect(currentState([], 200_000, null)).toBe('pending');
+    expect(currentState(h, 101_500, null)).toBe('up');
+    // The source container stopped: fping gone, the last answers a minute old. Not "up" on nothing.
+    expect(currentState(h, 101_000 + STALE_MS + 1, null)).toBe('unknown');
+    expect(windowOf(h, 120_000).sent).toBe(0);
+    // fping for the source failed (no overlay interface): unknown at once, whatever came before.
+    expect(currentState(h, 101_500, 'fping exited: no such device ethwe')).toBe('unknown');
+    const down = probes([0.1, null, null, null], 100_000);
+    expect(currentState(down, 101_600, null)).toBe('down');
+    expect(currentState(down, 110_000, null)).toBe('unknown');
+  });
+
+  it('says how long a check has been in its state by the newest probe', () => {
+    const h = probes([0.1, null, null, null, null], 100_000); // newest at 102_000
+    expect(secondsInState({ since: new Date(100_500).toISOString(), history: h })).toBe(2);
+    expect(secondsInState({ since: new Date(100_500).toISOString(), history: [] })).toBeNull();
   });
 
   it('gives loss and RTT over the last 10 s and keeps a minute', () => {

@@ -294,4 +294,65 @@ export const dockerdView: DockerdView = {
   ],
   backups: [{ id: '20250115T130000Z', at: '2025-01-15T13:00:00.000Z', files: ['/etc/docker/daemon.json'] }],
   applying: null,
+  impact: {
+    liveRestore: false,
+    running: [
+      { id: 'a1b2c3d4e5f6'.padEnd(64, '0'), name: 'web' },
+      { id: 'b2c3d4e5f6a1'.padEnd(64, '0'), name: 'db' },
+    ],
+  },
 };
+
+/**
+ * Checks in trouble, as the agent reports them: one down for 10 s (it answered 0.3 ms before), one whose
+ * source container stopped (no probe for 30 s: unknown, with why), one not probed yet, one answering.
+ */
+export function troublePings(): PingCheck[] {
+  const at = (ms: number): string => new Date(NOW - ms).toISOString();
+  const empty = { seconds: 10, sent: 0, received: 0, lossPct: 0, rttMs: null };
+  return [
+    pingChecks[0]!,
+    {
+      id: 'a-web-three',
+      kind: 'auto',
+      from: 'web',
+      target: '172.25.11.41',
+      peer: '198.18.0.3',
+      label: 'web -> peer three (198.18.0.3)',
+      state: 'down',
+      since: at(10_000),
+      lastRttMs: 0.3,
+      window: { seconds: 10, sent: 20, received: 0, lossPct: 100, rttMs: null },
+      history: probes([0.2, 0.3, ...Array<null>(22).fill(null)]).map((p) => ({ ...p, t: p.t + 1000 })),
+      error: null,
+    },
+    {
+      id: 'u-cache-db',
+      kind: 'user',
+      from: 'cache',
+      target: '172.25.11.24',
+      peer: null,
+      label: 'cache -> 172.25.11.24',
+      state: 'unknown',
+      since: at(27_000),
+      lastRttMs: 0.2,
+      window: empty,
+      history: probes([0.2, 0.2, 0.2]).map((p) => ({ ...p, t: p.t - 30_000 })),
+      error: 'fping exited: cache is not running',
+    },
+    {
+      id: 'u-db-new',
+      kind: 'user',
+      from: 'db',
+      target: '172.25.11.77',
+      peer: null,
+      label: 'db -> 172.25.11.77',
+      state: 'pending',
+      since: at(1_000),
+      lastRttMs: null,
+      window: empty,
+      history: [],
+      error: null,
+    },
+  ];
+}

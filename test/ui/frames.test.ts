@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UIState } from '../../src/ui/state/model.js';
 import { reducer } from '../../src/ui/state/reducer.js';
 import { defaultTheme, plainTheme } from '../../src/ui/theme/tokens.js';
-import { NOW, dockerdView, liveState, meshState, status } from './fixtures.js';
-import { openDockerd, type DockerdEditor } from '../../src/ui/state/dockerd.js';
+import { NOW, dockerdView, liveState, meshState, status, troublePings } from './fixtures.js';
+import { openDockerd, progressText, type DockerdEditor } from '../../src/ui/state/dockerd.js';
 
 const dockerd = (d: Partial<DockerdEditor>): UIState => ({
   ...liveState(),
@@ -132,6 +132,15 @@ const scenarios: Record<string, () => UIState> = {
   'mesh-peers-focused': () => ({ ...meshState(), focus: 'peers' }),
   'mesh-traffic-focused': () => ({ ...meshState(), focus: 'traffic' }),
   'mesh-pings-focused': () => ({ ...meshState(), focus: 'pings' }),
+  'pings-trouble': () => troubleState(),
+  'pings-error-details': () => ({
+    ...troubleState(),
+    dialog: { kind: 'details', pane: 'pings', row: 'u-cache-db' },
+  }),
+  'pings-down-details': () => ({
+    ...troubleState(),
+    dialog: { kind: 'details', pane: 'pings', row: 'a-web-three' },
+  }),
   'weave-peers-focused': () => ({ ...weaveState(), focus: 'peers' }),
   'weave-sleeve-details': () => ({
     ...weaveState(),
@@ -267,15 +276,56 @@ const scenarios: Record<string, () => UIState> = {
         findings: [],
         blocked: false,
         refused: null,
+        impact: dockerdView.impact,
       },
     }),
   'dockerd-confirm': () =>
     dockerd({ phase: 'confirm', confirmFor: 'apply', edits: { 'fixed-cidr': '172.25.11.0/25' }, typed: 'h' }),
+  'dockerd-confirm-live-restore': () =>
+    dockerd({
+      phase: 'confirm',
+      confirmFor: 'apply',
+      edits: { 'fixed-cidr': '172.25.11.0/25' },
+      typed: '',
+      view: { ...dockerdView, impact: { ...dockerdView.impact!, liveRestore: true } },
+    }),
   'dockerd-applying': () =>
     dockerd({
       phase: 'applying',
       edits: { 'fixed-cidr': '172.25.11.0/25' },
-      progress: 'waiting for dockerd',
+      progress: progressText(
+        {
+          phase: 'wait healthy',
+          since: '',
+          startedAt: new Date(NOW - 12_000).toISOString(),
+          timeoutSeconds: 60,
+        },
+        NOW,
+      ),
+    }),
+  'dockerd-applied-stopped': () =>
+    dockerd({
+      phase: 'result',
+      result: {
+        outcome: 'applied',
+        reason: null,
+        daemonLog: [],
+        backup: '20250115T140500Z',
+        files: [],
+        steps: [
+          { step: 'write', ok: true, ms: 3, detail: null },
+          { step: 'restart', ok: true, ms: 1_840, detail: null },
+          { step: 'wait healthy', ok: true, ms: 410, detail: null },
+          { step: 're-attach', ok: true, ms: 25, detail: null },
+        ],
+        findings: [],
+        reattached: 2,
+        containers: [
+          { id: 'a1', name: 'web', wasRunning: true, running: false, status: 'Exited (137) 2 seconds ago' },
+          { id: 'b2', name: 'db', wasRunning: true, running: false, status: 'Exited (137) 2 seconds ago' },
+        ],
+        restarted: [],
+      },
     }),
   'dockerd-rolled-back': () =>
     dockerd({
@@ -296,9 +346,55 @@ const scenarios: Record<string, () => UIState> = {
         ],
         findings: [],
         reattached: 0,
+        containers: [],
+        restarted: [],
       },
     }),
 };
+
+function troubleState(): UIState {
+  const s = reducer(meshState(), { type: 'pings', pings: { available: true, data: troublePings() } });
+  return { ...s, focus: 'pings' };
+}
+
+describe("the header's peer count and the Peers title", () => {
+  for (const [cols, rows] of SIZES)
+    it(`agree at ${cols}x${rows}: both count the other hosts`, () => {
+      const f = stripVTControlCharacters(frameOf(meshState(), cols, rows, defaultTheme));
+      const header = /peers (\d+)/.exec(f)?.[1];
+      const title = /Peers \((\d+)\)/.exec(f)?.[1];
+      expect(header).toBe('2');
+      expect(title).toBe(header);
+    });
+});
+
+describe('ping checks never contradict themselves', () => {
+  const row = (frame: string, label: RegExp): string => frame.split('\n').find((l) => label.test(l)) ?? '';
+  for (const [cols, rows] of SIZES) {
+    it(`at ${cols}x${rows}: a down row says for how long, not the last good round trip`, () => {
+      const f = stripVTControlCharacters(frameOf(troubleState(), cols, rows, defaultTheme));
+      const down = row(f, /→ peer thre/);
+      expect(down).toMatch(/down\s+for 10s\s+100%/);
+      expect(down).not.toMatch(/0\.30 ms/);
+      // No samples: no state figure and no "0%" loss of nothing.
+      expect(row(f, /cache → 172/)).toMatch(/error\s+-\s+-/);
+      expect(row(f, /db → 172/)).toMatch(/pending\s+-\s+-/);
+    });
+  }
+  it('details say what the row says', () => {
+    const err = stripVTControlCharacters(
+      frameOf({ ...troubleState(), dialog: { kind: 'details', pane: 'pings', row: 'u-cache-db' } }, 160, 48),
+    );
+    expect(err).toMatch(/state\s+error since/);
+    expect(err).not.toMatch(/up since/);
+    expect(err).toMatch(/last 10 s\s+no probes/);
+    expect(err).toMatch(/last answer\s+0\.2 ms \(before it stopped answering\)/);
+    const down = stripVTControlCharacters(
+      frameOf({ ...troubleState(), dialog: { kind: 'details', pane: 'pings', row: 'a-web-three' } }, 160, 48),
+    );
+    expect(down).toMatch(/state\s+down since \S+ \(10s\)/);
+  });
+});
 
 describe('frames', () => {
   for (const [name, make] of Object.entries(scenarios)) {

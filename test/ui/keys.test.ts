@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { handleKey } from '../../src/ui/keys/handleKey.js';
 import { defaultKeyBindings, keyConflicts, keyName, splitInput } from '../../src/ui/keys/keyBindings.js';
+import type { DockerdApplyResult } from '../../src/api/index.js';
 import type { UIState } from '../../src/ui/state/model.js';
 import { reducer } from '../../src/ui/state/reducer.js';
+import { containerRows } from '../../src/ui/state/rows.js';
 import { dockerdView, liveState, meshState } from './fixtures.js';
 
 /** Presses keys through the pure handler and reducer, as the keyboard hook does; returns state and effects. */
@@ -31,6 +33,20 @@ function press(s: UIState, ...keys: string[]) {
 }
 
 describe('keys', () => {
+  it('Ctrl-L asks for a redraw on the main screen and inside a dialog, and changes no state', () => {
+    const s = liveState();
+    expect(keyName('l', { ctrl: true })).toBe('ctrl+l');
+    expect(handleKey(s, 'ctrl+l', 'l', defaultKeyBindings)).toEqual({
+      actions: [],
+      effect: { kind: 'redraw' },
+    });
+    const inHelp = press(s, '?').s;
+    expect(inHelp.dialog?.kind).toBe('help');
+    expect(handleKey(inHelp, 'ctrl+l', 'l', defaultKeyBindings)).toEqual({
+      actions: [],
+      effect: { kind: 'redraw' },
+    });
+  });
   it('has no key bound twice in the default table', () => {
     expect(keyConflicts(defaultKeyBindings)).toEqual([]);
   });
@@ -40,10 +56,39 @@ describe('keys', () => {
     expect(splitInput('3/24\r', {}).map((k) => k.name)).toEqual(['3', '/', '2', '4', 'return']);
   });
   it('attach: pick a container, type a CIDR, Enter asks the agent', () => {
-    const { s, effects } = press(liveState(), 'a', 'Down', 'Enter', '172.25.11.30/24', 'Enter');
-    // attachable is sorted by name: batch is stopped, so cache, db, web; Down from the selected one.
+    // The highlighted row is db, attached already: the picker starts on the first one that is not (cache;
+    // attachable is by name, batch is stopped: cache, db, web), so Enter does not attach db again.
+    expect(containerRows(liveState())[0]!.name).toBe('db');
+    const first = press(liveState(), 'a');
+    expect(first.s.dialog).toMatchObject({ kind: 'attachPick', selected: 0 });
+    const { s, effects } = press(liveState(), 'a', 'Down', 'Down', 'Enter', '172.25.11.30/24', 'Enter');
     expect(effects).toEqual([{ kind: 'attach', container: 'web', cidr: '172.25.11.30/24' }]);
     expect(s.dialog).toMatchObject({ kind: 'attachCidr', busy: true });
+    expect(press(liveState(), 'a', 'Enter', '172.25.11.30/24', 'Enter').effects).toEqual([
+      { kind: 'attach', container: 'cache', cidr: '172.25.11.30/24' },
+    ]);
+  });
+  it('Tab follows the panes as the layout places them, at either size', () => {
+    const order = (s: UIState): string[] => {
+      const seen = [s.focus as string];
+      for (let i = 0; i < 4; i++) seen.push((s = press(s, 'Tab').s).focus);
+      return seen;
+    };
+    const narrow = { ...liveState(), focus: 'peers' as const };
+    // 80x24: Peers | Ping checks on top, Containers, then Traffic.
+    expect(order(narrow)).toEqual(['peers', 'pings', 'containers', 'traffic', 'peers']);
+    // 160x48: Peers over Containers on the left, Traffic over Ping checks on the right.
+    const wide = reducer(narrow, { type: 'size', cols: 160, rows: 48 });
+    expect(order(wide)).toEqual(['peers', 'containers', 'traffic', 'pings', 'peers']);
+    expect(press(wide, 'Shift-Tab').s.focus).toBe('pings');
+  });
+  it('/ matches container names and addresses, not the interface every attached one has', () => {
+    const filtered = (text: string): string[] =>
+      containerRows(reducer(liveState(), { type: 'setFilter', text })).map((c) => c.name);
+    expect(filtered('ethwe')).toEqual([]);
+    expect(filtered('we')).toEqual(['web']);
+    expect(filtered('172.25.12')).toEqual(['db']);
+    expect(filtered('172.25.11.2')).toEqual(['db', 'web']);
   });
   it('attach: an invalid CIDR stays in the dialog with the reason; Tab takes the suggestion', () => {
     let r = press(
@@ -198,6 +243,33 @@ describe('keys', () => {
     expect(press(s, 'x').s.dialog).toMatchObject({ edits: {} });
     const r = press(s, 'r', 'h1', 'Enter');
     expect(r.effects).toEqual([{ kind: 'dockerdRollback' }]);
+  });
+  it('o, after a restart that stopped containers: s starts them again; nothing to start, s does nothing', () => {
+    const after = (containers: DockerdApplyResult['containers']): UIState =>
+      reducer(reducer(press(liveState(), 'o').s, { type: 'dockerd', update: { view: dockerdView } }), {
+        type: 'dockerd',
+        update: {
+          phase: 'result',
+          result: {
+            outcome: 'applied',
+            reason: null,
+            daemonLog: [],
+            backup: 'b',
+            files: [],
+            steps: [],
+            findings: [],
+            reattached: 1,
+            containers,
+            restarted: [],
+          },
+        },
+      });
+    const stopped = after([
+      { id: 'a1', name: 'web', wasRunning: true, running: false, status: 'Exited (137) 1 second ago' },
+      { id: 'b2', name: 'db', wasRunning: true, running: true, status: 'Up 1 second' },
+    ]);
+    expect(press(stopped, 's').effects).toEqual([{ kind: 'dockerdStartContainers', containers: ['a1'] }]);
+    expect(press(after([]), 's').effects).toEqual([]);
   });
 });
 

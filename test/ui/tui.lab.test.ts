@@ -86,9 +86,11 @@ describe('the TUI in tmux on a lab host', () => {
   });
 
   it('opens on the lab host and lists its containers', async () => {
-    const s = await waitForScreen(/web\s+running/);
+    await waitForScreen(/web\s+running/);
+    // The router's state comes with the poll's second batch, a moment after the containers.
+    const s = await waitForScreen(/router not launched/, 5_000);
     expect(s).toMatch(/xnet-tui h1 \(lab\)/);
-    expect(s).toContain('router not launched');
+    expect(s).toMatch(/web\s+running/);
     expect(s).toMatch(/Ping checks/);
   });
 

@@ -3,12 +3,20 @@
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import type { z } from 'zod';
-import { badInput, XnetError } from '../../errors.js';
+import { badInput, failed, XnetError } from '../../errors.js';
 import type { DockerdChanges, Result } from '../../api/index.js';
 import { OPTION_KEYS, OPTIONS, isOptionKey, type OptionKey } from './options.js';
 import { mergeStaged, plan, stageChange, type Plan, type Sources, type StagedChange } from './plan.js';
 import { effectiveOptions } from './sources.js';
-import { blocking, validate, type Candidate, type Finding, type HostFacts } from './validate.js';
+import { containersAfter, restartImpact, startContainers, stoppedBy } from './impact.js';
+import {
+  blocking,
+  introducedErrors,
+  validate,
+  type Candidate,
+  type Finding,
+  type HostFacts,
+} from './validate.js';
 import {
   backup,
   listBackups,
@@ -45,11 +53,16 @@ export interface DockerdConfigDeps {
 type Changes = z.infer<typeof DockerdChanges>;
 type ApplyResult = Result<'dockerd.apply'>;
 type Step = ApplyResult['steps'][number];
+/** How long dockerd may take to be healthy, and whether to start again what the restart stopped. */
+interface RunOptions {
+  timeoutSeconds: number;
+  restartContainers: boolean;
+}
 
 /** show / stage / diff / apply / rollback of dockerd's network options: the effects around the pure core. */
 export class DockerdConfig {
   #queue: Promise<unknown> = Promise.resolve();
-  #applying: { phase: string; since: string } | null = null;
+  #applying: Result<'dockerd.show'>['applying'] = null;
   readonly #stagedFile: string;
   readonly #backupDir: string;
 
@@ -65,11 +78,13 @@ export class DockerdConfig {
   }
 
   async show(): Promise<Result<'dockerd.show'>> {
-    const [src, staged, backups, facts] = await Promise.all([
+    const [src, staged, backups, facts, impact] = await Promise.all([
       readSources(this.d.locations),
       loadStaged(this.#stagedFile),
       listBackups(this.#backupDir),
       this.d.facts(),
+      // While dockerd restarts there is no one to ask, and the apply in progress already knows.
+      this.#applying ? null : restartImpact(this.d.docker),
     ]);
     const findings =
       src.daemon.state === 'unreadable' || src.daemon.state === 'invalid'
@@ -103,6 +118,7 @@ export class DockerdConfig {
       })),
       backups: backups.reverse().map((b) => ({ id: b.id, at: b.at, files: b.files.map((f) => f.path) })),
       applying: this.#applying,
+      impact,
     };
   }
 
@@ -111,8 +127,25 @@ export class DockerdConfig {
       const src = await readSources(this.d.locations);
       const base = p.clear ? [] : await loadStaged(this.#stagedFile);
       const staged = stageAll(src, base, p);
+      const facts = await this.d.facts();
+      const [before, after] = await Promise.all([
+        this.#diff(src, base, facts),
+        this.#diff(src, staged, facts),
+      ]);
+      // What apply would refuse is not staged: an error these changes bring in, or files that cannot be written.
+      // Errors already there stay reportable and fixable (an unset or a move is how they go away).
+      if (after.refused) throw failed(after.refused, after.findings[0]?.hint ?? undefined);
+      const introduced = introducedErrors(before.findings, after.findings);
+      if (introduced.length > 0) {
+        const first = introduced[0]!;
+        throw badInput(
+          first.key,
+          `refused, nothing staged: ${introduced.map((f) => f.message).join('; ')}`,
+          first.hint ?? undefined,
+        );
+      }
       await saveStaged(this.#stagedFile, staged);
-      return this.#diff(src, staged);
+      return after;
     });
   }
 
@@ -122,8 +155,8 @@ export class DockerdConfig {
     return this.#diff(src, preview ? stageAll(src, staged, preview) : staged);
   }
 
-  async #diff(src: Sources, staged: StagedChange[]): Promise<Result<'dockerd.diff'>> {
-    const facts = await this.d.facts();
+  async #diff(src: Sources, staged: StagedChange[], known?: HostFacts): Promise<Result<'dockerd.diff'>> {
+    const [facts, impact] = await Promise.all([known ?? this.d.facts(), restartImpact(this.d.docker)]);
     let p: Plan;
     try {
       p = plan(src, staged);
@@ -136,7 +169,15 @@ export class DockerdConfig {
         message: err.message,
         hint: err.hint ?? null,
       };
-      return { staged, files: [], notes: [], findings: [finding], blocked: true, refused: err.message };
+      return {
+        staged,
+        files: [],
+        notes: [],
+        findings: [finding],
+        blocked: true,
+        refused: err.message,
+        impact,
+      };
     }
     const findings = validate(candidate(src, p), facts);
     return {
@@ -146,10 +187,15 @@ export class DockerdConfig {
       findings,
       blocked: blocking(findings, { insecureTcp: false }).length > 0 || planFiles(p).length === 0,
       refused: null,
+      impact,
     };
   }
 
-  apply(p: { allowInsecureTcp: boolean; timeoutSeconds: number }): Promise<ApplyResult> {
+  apply(p: {
+    allowInsecureTcp: boolean;
+    timeoutSeconds: number;
+    restartContainers?: boolean;
+  }): Promise<ApplyResult> {
     return this.#serial(async () => {
       const src = await readSources(this.d.locations);
       const staged = await loadStaged(this.#stagedFile);
@@ -173,7 +219,8 @@ export class DockerdConfig {
           'the staged changes are already in effect; nothing to write',
           'xnet-tui dockerd show',
         );
-      return this.#write(pl, p.timeoutSeconds, findings, files, async () => saveStaged(this.#stagedFile, []));
+      const run = { timeoutSeconds: p.timeoutSeconds, restartContainers: p.restartContainers ?? false };
+      return this.#write(pl, run, findings, files, async () => saveStaged(this.#stagedFile, []));
     });
   }
 
@@ -211,12 +258,16 @@ export class DockerdConfig {
           steps: [],
           findings,
           reattached: 0,
+          containers: [],
+          restarted: [],
         };
-      return this.#write(pl, timeoutSeconds, findings, files, async () => undefined);
+      // As before: the driver decides what to do with the containers the result says were stopped.
+      const run = { timeoutSeconds, restartContainers: false };
+      return this.#write(pl, run, findings, files, async () => undefined);
     });
   }
 
-  rollback(p: { timeoutSeconds: number }): Promise<ApplyResult> {
+  rollback(p: { timeoutSeconds: number; restartContainers?: boolean }): Promise<ApplyResult> {
     return this.#serial(async () => {
       const last = (await listBackups(this.#backupDir)).at(-1);
       if (!last)
@@ -233,7 +284,7 @@ export class DockerdConfig {
         current,
         () => restore(last),
         last.files.some((f) => f.path.endsWith('.conf')),
-        p.timeoutSeconds,
+        { timeoutSeconds: p.timeoutSeconds, restartContainers: p.restartContainers ?? false },
         [],
         [],
         async () => {
@@ -245,10 +296,17 @@ export class DockerdConfig {
     });
   }
 
+  /** Starts containers again (those an apply stopped); the agent's reconcile on `start` re-attaches them. */
+  async startContainers(refs: string[]): Promise<Result<'dockerd.startContainers'>> {
+    const r = await startContainers(this.d.docker, refs);
+    if (r.some((x) => x.running)) await this.d.reattach().catch(() => 0);
+    return { containers: r };
+  }
+
   /** Backs up the files the plan changes, writes them atomically, then restarts as #run does. */
   async #write(
     pl: Plan,
-    timeoutSeconds: number,
+    run: RunOptions,
     findings: Finding[],
     files: ApplyResult['files'],
     onSuccess: () => Promise<void>,
@@ -264,7 +322,7 @@ export class DockerdConfig {
         for (const f of written) await writeAtomic(f.path, f.after);
       },
       pl.dropIn !== null,
-      timeoutSeconds,
+      run,
       findings,
       files,
       onSuccess,
@@ -276,15 +334,17 @@ export class DockerdConfig {
     b: Backup,
     write: () => Promise<void>,
     reload: boolean,
-    timeoutSeconds: number,
+    run: RunOptions,
     findings: Finding[],
     files: ApplyResult['files'],
     onSuccess: () => Promise<void>,
   ): Promise<ApplyResult> {
     const steps: Step[] = [];
+    const { timeoutSeconds } = run;
     const timeoutMs = timeoutSeconds * 1000;
+    const startedAt = new Date().toISOString();
     const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-      this.#applying = { phase: name, since: new Date().toISOString() };
+      this.#applying = { phase: name, since: new Date().toISOString(), startedAt, timeoutSeconds };
       const t0 = Date.now();
       try {
         const v = await fn();
@@ -300,7 +360,28 @@ export class DockerdConfig {
         throw new Error(`dockerd did not answer and list containers within ${timeoutSeconds} s`);
       return true;
     };
-    const base = { backup: b.id, files, findings };
+    const base = { backup: b.id, files, findings, containers: [], restarted: [] };
+    // Asked before anything changes: afterwards the stopped containers look like any other stopped one.
+    const before = await restartImpact(this.d.docker);
+    /** After dockerd is healthy again: start what it stopped (if asked), re-attach, then every one's state. */
+    const settle = async (): Promise<Pick<ApplyResult, 'reattached' | 'containers' | 'restarted'>> => {
+      let restarted: string[] = [];
+      if (run.restartContainers) {
+        const stopped = stoppedBy(await containersAfter(this.d.docker, before));
+        if (stopped.length > 0)
+          restarted = await step('start containers', async () => {
+            const r = await startContainers(
+              this.d.docker,
+              stopped.map((c) => c.id),
+            );
+            const failed = r.filter((x) => !x.running);
+            if (failed.length) throw new Error(failed.map((x) => `${x.name}: ${x.error}`).join('; '));
+            return stopped.map((c) => c.name);
+          }).catch(() => []);
+      }
+      const reattached = await step('re-attach', () => this.d.reattach());
+      return { reattached, containers: await containersAfter(this.d.docker, before), restarted };
+    };
     try {
       await step('write', write);
       const mark = await markLog(this.d.restart);
@@ -318,10 +399,10 @@ export class DockerdConfig {
           .filter((l) => l && !/level=(warning|info|debug)/.test(l) && !/^hint:/.test(l));
       }
       if (reason === null) {
-        const reattached = await step('re-attach', () => this.d.reattach());
+        const after = await settle();
         await onSuccess();
         this.d.log(`dockerd options applied (backup ${b.id})`);
-        return { ...base, outcome: 'applied', reason: null, daemonLog: [], steps, reattached };
+        return { ...base, outcome: 'applied', reason: null, daemonLog: [], steps, ...after };
       }
       // A restart command (the lab's) quotes the words of this start alone. The log since the mark also holds
       // what the old daemon said as it stopped ("Failed to get event ... transport is closing"), and can lag.
@@ -334,10 +415,10 @@ export class DockerdConfig {
         await step('restore backup', () => restore(b));
         await step('restart with the old options', () => restartDockerd(this.d.restart, reload, timeoutMs));
         await step('wait healthy', healthy);
-        const reattached = await step('re-attach', () => this.d.reattach());
+        const after = await settle();
         // What is on disk is the backup again: it is no longer "the last change" to roll back.
         await markRestored(this.#backupDir, b);
-        return { ...base, outcome: 'rolled-back', reason, daemonLog, steps, reattached };
+        return { ...base, outcome: 'rolled-back', reason, daemonLog, steps, ...after };
       } catch (err) {
         const again = await logSince(this.d.restart, mark);
         return {

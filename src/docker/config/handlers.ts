@@ -45,7 +45,14 @@ async function hostFacts(d: DockerdHandlerDeps): Promise<HostFacts> {
     })),
     ...overlayRanges(d.state()),
   ];
-  return { links, routes: routes.map((r) => ({ dst: r.dst, ...(r.dev ? { dev: r.dev } : {}) })), overlay };
+  // dockerode keeps the socket it was made for; a tcp:// client has none.
+  const socketPath = (d.docker.modem as { socketPath?: unknown } | undefined)?.socketPath;
+  return {
+    links,
+    routes: routes.map((r) => ({ dst: r.dst, ...(r.dev ? { dev: r.dev } : {}) })),
+    overlay,
+    ...(typeof socketPath === 'string' ? { agentDockerHost: `unix://${socketPath}` } : {}),
+  };
 }
 
 export function overlayRanges(state: ReturnType<DockerdHandlerDeps['state']>): HostFacts['overlay'] {
@@ -80,12 +87,21 @@ export function dockerdConfig(d: DockerdHandlerDeps): DockerdConfig {
 /** The agent's dockerd.* methods. */
 export function dockerdHandlers(
   config: DockerdConfig,
-): Pick<Handlers, 'dockerd.show' | 'dockerd.stage' | 'dockerd.diff' | 'dockerd.apply' | 'dockerd.rollback'> {
+): Pick<
+  Handlers,
+  | 'dockerd.show'
+  | 'dockerd.stage'
+  | 'dockerd.diff'
+  | 'dockerd.apply'
+  | 'dockerd.rollback'
+  | 'dockerd.startContainers'
+> {
   return {
     'dockerd.show': () => config.show(),
     'dockerd.stage': (p) => config.stage(p),
     'dockerd.diff': (p) => config.diff(p.preview),
     'dockerd.apply': (p) => config.apply(p),
     'dockerd.rollback': (p) => config.rollback(p),
+    'dockerd.startContainers': (p) => config.startContainers(p.containers),
   };
 }

@@ -34,6 +34,8 @@ export interface HostFacts {
   routes: Array<{ dst: string; dev?: string }>;
   /** Ranges the overlay uses (xnet bridge addresses, attachment subnets), and what uses them. */
   overlay: Array<{ cidr: string; what: string }>;
+  /** The Docker host URL the agent itself talks to dockerd on (`unix:///run/docker.sock`), when known. */
+  agentDockerHost?: string;
 }
 
 export interface Candidate {
@@ -246,6 +248,18 @@ export function validate(c: Candidate, facts: HostFacts): Finding[] {
 
   // A TCP socket without TLS is root for anyone who can reach the port.
   const hosts = (value(c, 'hosts') as string[] | undefined) ?? [];
+  // hosts replaces dockerd's sockets: without the one the agent uses, apply could only wait out its timeout
+  // for a dockerd it can no longer reach, then roll back. fd:// (systemd's socket) cannot be judged from here.
+  const own = facts.agentDockerHost;
+  if (own?.startsWith('unix://') && setAnywhere(c, 'hosts') && hosts.length > 0)
+    if (!hosts.some((h) => h === own || h.startsWith('fd://')))
+      add(
+        'error',
+        'hosts-drop-agent-socket',
+        'hosts',
+        `hosts=${hosts.join(',')} drops ${own}, the socket this agent talks to dockerd on: after the restart the agent could not reach dockerd, and apply would only fail at its timeout`,
+        `keep the unix socket: xnet-tui dockerd set hosts=${[own, ...hosts].join(',')}`,
+      );
   const tcp = hosts.filter((h) => h.startsWith('tcp://'));
   if (tcp.length > 0 && !boolOutside(c, 'tlsverify') && !boolOutside(c, 'tls'))
     add(
@@ -256,6 +270,15 @@ export function validate(c: Candidate, facts: HostFacts): Finding[] {
       'if you really mean it, apply with --allow-insecure-tcp; otherwise configure tlsverify, tlscacert, tlscert and tlskey',
     );
   return out;
+}
+
+/**
+ * Errors in `after` that `before` did not have (by rule and key): what a stage would bring in. Warnings and
+ * confirmations are never refused at stage time; apply asks for those.
+ */
+export function introducedErrors(before: readonly Finding[], after: readonly Finding[]): Finding[] {
+  const had = new Set(before.filter((f) => f.severity === 'error').map((f) => `${f.rule} ${f.key}`));
+  return after.filter((f) => f.severity === 'error' && !had.has(`${f.rule} ${f.key}`));
 }
 
 export const blocking = (f: Finding[], confirmed: { insecureTcp: boolean }): Finding[] =>

@@ -6,6 +6,7 @@ import { keyFor, type KeyBindings } from '../keys/keyBindings.js';
 import type { Theme } from '../theme/tokens.js';
 import { Message } from './Message.js';
 import { formatRtt } from '../../format.js';
+import { secondsInState } from '../../telemetry/check-state.js';
 
 export interface PingsPaneProps {
   pings: Feature<PingCheckRow[]>;
@@ -16,6 +17,36 @@ export interface PingsPaneProps {
   height: number;
   theme: Theme;
   bindings: KeyBindings;
+}
+
+/** The one word a check's row and its details both use: `error` when it cannot run, else its state. */
+export function pingStateWord(p: PingCheckRow): string {
+  return p.error ? 'error' : p.state;
+}
+
+/**
+ * The figure beside the state, only ever from current samples: the last round trip while it answers, how
+ * long it has been down (not the last good round trip), `-` when there is nothing current to show.
+ */
+export function pingFigure(p: PingCheckRow): string {
+  if (noFigures(p)) return '-';
+  if (p.state === 'down') {
+    const s = secondsInState(p);
+    return s === null ? 'down' : `for ${duration(s)}`;
+  }
+  const last = p.history[p.history.length - 1];
+  return last?.rttMs == null ? 'lost' : formatRtt(last.rttMs);
+}
+
+/** No current samples: no round trip and no loss to show. */
+const noFigures = (p: PingCheckRow): boolean =>
+  p.error !== null || p.state === 'unknown' || p.state === 'pending' || p.window.sent === 0;
+
+/** 42s, 3m05s, 2h10m. */
+export function duration(s: number): string {
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 /** Ping checks: source -> target, state, last RTT, loss over the window, and the last minute's RTTs. */
@@ -54,12 +85,12 @@ export function PingsPane({
         return (
           <Text key={p.id} wrap="truncate" inverse={focused && start + i === selected}>
             {fit(p.label.replace(' -> ', ` ${theme.glyph.arrow} `), path, e)}{' '}
-            <Text color={bad ? theme.color.error : p.state === 'up' ? theme.color.ok : undefined}>
-              {fit(p.error ? 'error' : p.state, 8, e)}{' '}
+            <Text color={bad || p.error ? theme.color.error : p.state === 'up' ? theme.color.ok : undefined}>
+              {fit(pingStateWord(p), 8, e)}{' '}
             </Text>
-            {(p.lastRttMs === null ? 'lost' : formatRtt(p.lastRttMs)).padStart(8)}
+            {pingFigure(p).padStart(8)}
             <Text color={p.window.lossPct > 0 ? theme.color.error : undefined}>
-              {`${Math.round(p.window.lossPct)}%`.padStart(5)}
+              {(noFigures(p) ? '-' : `${Math.round(p.window.lossPct)}%`).padStart(5)}
             </Text>
             {hist ? ` ${sparkline(bars, hist, theme.glyph.spark)}` : ''}
           </Text>

@@ -45,7 +45,8 @@ function Pane({
   const focused = s.focus === box.pane;
   const filter = s.filters[box.pane];
   const editing = focused && s.editingFilter;
-  const n = rowCount(s, box.pane);
+  // Peers counts the other hosts, as the header does; this host's row is not a peer.
+  const n = box.pane === 'peers' ? peerRows(s).filter((p) => !p.self).length : rowCount(s, box.pane);
   const info = [n ? `(${n})` : '', filter || editing ? `/${filter}${editing ? '_' : ''}` : '']
     .filter(Boolean)
     .join(' ');

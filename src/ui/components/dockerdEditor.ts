@@ -2,7 +2,7 @@ import type { DockerdFinding } from '../../api/index.js';
 import { formatValue, type OptionValue } from '../../docker/config/options.js';
 import { hostNameOf } from '../keys/dialogKeys.js';
 import { fit, scrollOffset } from '../compute/layout.js';
-import { changesOf, effective, type DockerdEditor } from '../state/dockerd.js';
+import { changesOf, effective, impactText, stoppedAfter, type DockerdEditor } from '../state/dockerd.js';
 import type { UIState } from '../state/model.js';
 import { keyFor, type KeyBindings } from '../keys/keyBindings.js';
 import type { Theme } from '../theme/tokens.js';
@@ -162,10 +162,12 @@ export function dockerdView(
         ? `Roll back to the last backup (${v.backups[0]?.at ?? '-'}): the files are restored and dockerd restarts.`
         : `Apply ${set.length + unset.length} change(s) (${[...set.map((x) => `${x.key}=${x.value}`), ...unset.map((k) => `unset ${k}`)].join(', ')}): the files are written with a backup and dockerd restarts; if it is not healthy in time, the old files come back by themselves.`;
       const blocked = !rollback && d.preview?.blocked && d.preview.files.length > 0;
+      const impact = impactText(d.preview?.impact ?? v.impact);
       return {
         title: rollback ? 'Roll back dockerd options' : 'Apply dockerd options',
         lines: [
           ...para(what, inner),
+          ...para(impact.text, inner, impact.stops ? theme.color.warn : theme.color.muted),
           ...(blocked
             ? [
                 ...findingLines(
@@ -206,14 +208,21 @@ export function dockerdView(
       const r = d.result;
       if (!r) return { title: 'dockerd options', lines: err.length ? err : [{ text: 'done' }] };
       const verb = d.confirmFor === 'rollback' ? 'rollback' : 'apply';
+      const stopped = stoppedAfter(r);
       const head: DialogLine[] =
         r.outcome === 'applied'
           ? [
-              {
-                text: `${verb} done: dockerd is healthy; ${r.reattached} attachment(s) re-attached`,
-                color: theme.color.ok,
-                bold: true,
-              },
+              stopped.length
+                ? {
+                    text: `${verb} done: dockerd is healthy, but ${stopped.length} container(s) are stopped`,
+                    color: theme.color.warn,
+                    bold: true,
+                  }
+                : {
+                    text: `${verb} done: dockerd is healthy; ${r.reattached} attachment(s) re-attached`,
+                    color: theme.color.ok,
+                    bold: true,
+                  },
             ]
           : [
               {
@@ -236,7 +245,26 @@ export function dockerdView(
             ...r.daemonLog.map((l) => ({ text: `  ${l}` })),
           ]
         : [];
-      const fixed = [...head, ...steps];
+      const after: DialogLine[] = [
+        ...(r.restarted.length
+          ? para(`started again: ${r.restarted.join(', ')}`, inner, theme.color.ok)
+          : []),
+        ...(stopped.length
+          ? [
+              ...para(
+                `${stopped.length} container(s) stopped by the restart: ${stopped.map((c) => `${c.name} (${c.status})`).join(', ')}`,
+                inner,
+                theme.color.warn,
+              ),
+              {
+                text: 's starts them again (their addresses come back)',
+                color: theme.color.warn,
+                bold: true,
+              },
+            ]
+          : []),
+      ];
+      const fixed = [...head, ...after, ...steps];
       return {
         title: `dockerd ${verb} on ${host}`,
         lines: [...fixed, ...log.slice(-Math.max(0, room - fixed.length))].slice(0, room),

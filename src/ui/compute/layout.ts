@@ -81,6 +81,17 @@ export function layoutFor(cols: number, rows: number, banner = false): LayoutRes
   };
 }
 
+/** Tab order as the panes sit on screen: row by row, column by column left to right, each stack top down. */
+export function tabOrder(layout: ScreenLayout): PaneId[] {
+  return layout.body.flatMap((row) => row.flatMap((column) => column.map((b) => b.pane)));
+}
+
+/** Tab order for a terminal size; the wide layout's when the screen is too small to lay out. */
+export function tabOrderFor(cols: number, rows: number): PaneId[] {
+  const r = layoutFor(cols, rows);
+  return tabOrder(r.fits ? r.layout : (layoutFor(MIN_COLS, MIN_ROWS) as { layout: ScreenLayout }).layout);
+}
+
 /** Height of one row of the body: its first column's stack. */
 export function rowHeight(row: PaneBox[][]): number {
   return (row[0] ?? []).reduce((h, b) => h + b.height, 0);

@@ -9,7 +9,8 @@ export const PANE_TITLE: Record<PaneId, string> = {
   pings: 'Ping checks',
 };
 
-export function nextPane(p: PaneId, step: 1 | -1): PaneId {
-  const i = PANES.indexOf(p);
-  return PANES[(i + step + PANES.length) % PANES.length]!;
+/** The pane after (or before) `p` in `order`: the order the panes are laid out on screen. */
+export function nextPane(p: PaneId, step: 1 | -1, order: readonly PaneId[] = PANES): PaneId {
+  const i = order.indexOf(p);
+  return order[(i + step + order.length) % order.length]!;
 }

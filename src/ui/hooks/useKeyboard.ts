@@ -1,4 +1,4 @@
-import { useApp, useInput } from 'ink';
+import { useApp, useInput, useStdout } from 'ink';
 import { useLayoutEffect, useRef, type Dispatch } from 'react';
 import { handleKey } from '../keys/handleKey.js';
 import { splitInput, type KeyBindings } from '../keys/keyBindings.js';
@@ -14,6 +14,7 @@ export function useKeyboard(
   bindings: KeyBindings,
 ): void {
   const { exit } = useApp();
+  const { stdout } = useStdout();
   // Keys can arrive faster than renders; read the newest state, not the one this closure saw.
   const latest = useRef(state);
   useLayoutEffect(() => {
@@ -29,6 +30,8 @@ export function useKeyboard(
       const e = outcome.effect;
       if (!e) continue;
       if (e.kind === 'quit') exit();
+      // The terminal writer (DiffTerminal) repaints what it last drew; another stdout has nothing to redraw.
+      else if (e.kind === 'redraw') (stdout as { redraw?: () => void }).redraw?.();
       else void actions.perform(e);
     }
   });

@@ -1,5 +1,5 @@
 import { DriverName } from '../../router/driver.js';
-import { changesOf, type DockerdEditor } from '../state/dockerd.js';
+import { changesOf, stoppedAfter, type DockerdEditor } from '../state/dockerd.js';
 import { launchFields, type Dialog, type LaunchForm, type UIState } from '../state/model.js';
 import type { Action } from '../state/reducer.js';
 import { commandFor, keyFor, type KeyBindings } from './keyBindings.js';
@@ -14,7 +14,8 @@ export type DialogEffect =
   | { kind: 'dockerdLoad' }
   | { kind: 'dockerdDiff'; edits: Record<string, string | null> }
   | { kind: 'dockerdApply'; edits: Record<string, string | null> }
-  | { kind: 'dockerdRollback' };
+  | { kind: 'dockerdRollback' }
+  | { kind: 'dockerdStartContainers'; containers: string[] };
 
 export interface DialogOutcome {
   actions: Action[];
@@ -138,10 +139,17 @@ export function dockerdKey(
   switch (d.phase) {
     case 'applying':
       return none;
-    case 'result':
+    case 'result': {
+      const stopped = stoppedAfter(d.result);
+      if (cmd === 'dockerdStartContainers' && stopped.length > 0)
+        return {
+          ...dockerd(d, { error: undefined }),
+          effect: { kind: 'dockerdStartContainers', containers: stopped.map((c) => c.id) },
+        };
       return dk === 'cancel' || dk === 'confirm'
         ? dockerd(d, { phase: 'list', result: undefined, progress: undefined })
         : none;
+    }
     case 'edit': {
       if (dk === 'cancel') return dockerd(d, { phase: 'list', check: undefined });
       if (dk === 'confirm' && key) {

@@ -18,7 +18,11 @@ import { edit } from './text.js';
 
 /** What a key asks of the world beyond the screen: the hook that owns the agent connection runs it. */
 export type Effect =
-  { kind: 'quit' } | { kind: 'attach'; container: string; cidr: string } | Intent | DialogEffect;
+  | { kind: 'quit' }
+  | { kind: 'redraw' }
+  | { kind: 'attach'; container: string; cidr: string }
+  | Intent
+  | DialogEffect;
 
 const eventAction = (text: string): Action => ({
   type: 'event',
@@ -38,6 +42,8 @@ const dialog = (d: Dialog | undefined): KeyOutcome => ({ actions: [{ type: 'dial
  * always cancels it), then the filter being typed, then the keymap table.
  */
 export function handleKey(s: UIState, name: string, input: string, bindings: KeyBindings): KeyOutcome {
+  // Redraw works everywhere, a dialog open or not: it changes nothing but the terminal.
+  if (commandFor(bindings, name) === 'redraw') return { actions: [], effect: { kind: 'redraw' } };
   if (s.dialog) return dialogKey(s, s.dialog, name, input, bindings);
   const dk = commandFor(bindings, name, 'dialog');
   if (s.editingFilter) {
@@ -77,7 +83,10 @@ export function handleKey(s: UIState, name: string, input: string, bindings: Key
       return details(s);
     case 'attach': {
       const list = attachable(s);
-      const current = s.focus === 'containers' ? selectedContainer(s)?.name : undefined;
+      // The highlighted row if it can be attached; else the first container that is not attached yet, so Enter
+      // does not attach an attached one again.
+      const sel = s.focus === 'containers' ? selectedContainer(s) : undefined;
+      const current = sel?.running && !sel.attachment ? sel.name : list.find((c) => !c.attachment)?.name;
       return dialog({
         kind: 'attachPick',
         selected: Math.max(

@@ -8,6 +8,7 @@ import type { PaneId } from '../compute/panes.js';
 export const COMMANDS = [
   'quit',
   'help',
+  'redraw',
   'nextPane',
   'prevPane',
   'paneLeft',
@@ -36,6 +37,7 @@ export const COMMANDS = [
   'prevField',
   'yes',
   'no',
+  'dockerdStartContainers',
 ] as const;
 export type Command = (typeof COMMANDS)[number];
 
@@ -58,6 +60,7 @@ export type KeyBindings = Record<Command, Binding>;
 export const defaultKeyBindings: KeyBindings = {
   quit: { keys: ['q', 'ctrl+c'], label: 'quit', help: 'quit (the agent stays)', footer: true },
   help: { keys: ['?'], label: 'help', help: 'this help', footer: true },
+  redraw: { keys: ['ctrl+l'], label: 'redraw', help: 'redraw the screen', footer: false },
   nextPane: { keys: ['tab'], label: 'next pane', help: 'next pane', footer: false },
   prevPane: { keys: ['shift+tab'], label: 'prev pane', help: 'previous pane', footer: false },
   paneLeft: { keys: ['left', 'h'], label: 'pane left', help: 'pane to the left', footer: false },
@@ -164,6 +167,13 @@ export const defaultKeyBindings: KeyBindings = {
   },
   yes: { keys: ['y', 'Y'], label: 'yes', help: 'in a y/n dialog: yes', footer: false, scope: 'dialog' },
   no: { keys: ['n', 'N'], label: 'no', help: 'in a y/n dialog: no', footer: false, scope: 'dialog' },
+  dockerdStartContainers: {
+    keys: ['s'],
+    label: 'start',
+    help: 'in o, after apply: start the stopped containers',
+    footer: false,
+    scope: 'dockerd',
+  },
 };
 
 /** What Ink's useInput reports, reduced to the fields that name a key. */

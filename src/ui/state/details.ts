@@ -4,6 +4,8 @@ import { keyFor, type KeyBindings } from '../keys/keyBindings.js';
 import type { UIState } from './model.js';
 import { connectionText } from '../components/PeersPane.js';
 import { containerRows, peerRows, pingRows, trafficRows } from './rows.js';
+import { duration, pingStateWord } from '../components/PingsPane.js';
+import { secondsInState } from '../../telemetry/check-state.js';
 
 /** The Enter view of one row: label/value pairs, pure so a frame test can pin them. */
 export function detailsFor(
@@ -89,9 +91,20 @@ export function detailsFor(
       return {
         title: `Ping ${p.label}`,
         fields: [
-          ['state', `${p.state} since ${p.since}`],
-          ['last rtt', p.lastRttMs === null ? 'lost' : `${p.lastRttMs} ms`],
-          [`last ${w.seconds} s`, `${w.received}/${w.sent} answered, ${w.lossPct}% lost`],
+          [
+            'state',
+            `${pingStateWord(p)} since ${p.since}${p.error ? '' : ` (${duration(secondsInState(p) ?? 0)})`}`,
+          ],
+          [
+            p.state === 'up' || p.state === 'degraded' ? 'last rtt' : 'last answer',
+            p.lastRttMs === null
+              ? 'none yet'
+              : `${p.lastRttMs} ms${p.state === 'up' || p.state === 'degraded' ? '' : ' (before it stopped answering)'}`,
+          ],
+          [
+            `last ${w.seconds} s`,
+            w.sent === 0 ? 'no probes' : `${w.received}/${w.sent} answered, ${w.lossPct}% lost`,
+          ],
           ['rtt min/avg/max', w.rttMs ? `${w.rttMs.min}/${w.rttMs.avg}/${w.rttMs.max} ms` : '-'],
           ['kind', p.kind === 'auto' ? 'automatic (container -> peer)' : 'added by an operator'],
           ...(p.error ? ([['error', p.error]] as [string, string][]) : []),

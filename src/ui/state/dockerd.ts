@@ -53,6 +53,8 @@ export function openDockerd(): DockerdEditor {
   };
 }
 
+export { impactText, progressText, stoppedAfter } from '../../docker/config/impact-text.js';
+
 /** Edits as the agent's changes: set with text values, unset for nulls. */
 export function changesOf(edits: Readonly<Record<string, string | null>>): {
   set: { key: string; value: string }[];

@@ -4,6 +4,7 @@ import type { DriverName, PeerStatus, RouterStatus } from '../../router/driver.j
 import type { DockerdEditor } from './dockerd.js';
 import type { PaneId } from '../compute/panes.js';
 import type { CounterSample, Rate, Series } from '../compute/rates.js';
+import { tabOrderFor } from '../compute/layout.js';
 
 export type AgentStatus = Result<'status'>;
 
@@ -90,6 +91,8 @@ export interface UIState {
   peerRates: Feature<PeerRates[]>;
   events: UIEvent[];
   focus: PaneId;
+  /** Tab order: the panes as the current layout places them (set from the terminal size). */
+  paneOrder: PaneId[];
   selected: Record<PaneId, number>;
   filters: Record<PaneId, string>;
   /** The focused pane's filter is being typed. */
@@ -118,6 +121,7 @@ export function initialState(host: string, socket: string, now = Date.now()): UI
     peerRates: { available: false, reason: WAITING.peerRates },
     events: [],
     focus: 'containers',
+    paneOrder: tabOrderFor(80, 24),
     selected: { peers: 0, containers: 0, traffic: 0, pings: 0 },
     filters: { peers: '', containers: '', traffic: '', pings: '' },
     editingFilter: false,

@@ -1,6 +1,7 @@
 import type { ContainerRow, PeerRates } from '../../api/index.js';
 import type { RouterStatus } from '../../router/driver.js';
 import type { DockerdCheck, DockerdEditor } from './dockerd.js';
+import { tabOrderFor } from '../compute/layout.js';
 import { nextPane, type PaneId } from '../compute/panes.js';
 import { pushRates, ratesBetween, type CounterSample } from '../compute/rates.js';
 import type { AgentStatus, Connection, Dialog, Feature, PingCheckRow, UIEvent, UIState } from './model.js';
@@ -15,6 +16,8 @@ export type Action =
   | { type: 'event'; event: UIEvent }
   | { type: 'focus'; pane: PaneId }
   | { type: 'cyclePane'; step: 1 | -1 }
+  /** The terminal's size changed: Tab follows the panes where the layout now puts them. */
+  | { type: 'size'; cols: number; rows: number }
   | { type: 'move'; delta: number }
   | { type: 'dialog'; dialog: Dialog | undefined }
   | { type: 'dialogFailed'; message: string; hint?: string }
@@ -77,7 +80,11 @@ export function reducer(s: UIState, a: Action): UIState {
     case 'focus':
       return { ...s, focus: a.pane, editingFilter: false };
     case 'cyclePane':
-      return { ...s, focus: nextPane(s.focus, a.step), editingFilter: false };
+      return { ...s, focus: nextPane(s.focus, a.step, s.paneOrder), editingFilter: false };
+    case 'size': {
+      const order = tabOrderFor(a.cols, a.rows);
+      return order.join() === s.paneOrder.join() ? s : { ...s, paneOrder: order };
+    }
     case 'move': {
       const n = rowCount(s, s.focus);
       const at = Math.max(0, Math.min(n - 1, selectedIndex(s, s.focus) + a.delta));

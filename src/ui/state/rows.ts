@@ -16,14 +16,8 @@ export function containerRows(s: UIState): ContainerRow[] {
   const rank = (c: ContainerRow): number => (c.attachment ? 0 : c.running ? 1 : 2);
   return s.containers
     .filter((c) =>
-      matches(
-        s.filters.containers,
-        c.name,
-        c.image,
-        c.status,
-        ...(c.attachment?.cidrs ?? []),
-        c.attachment?.ifname,
-      ),
+      // Names and addresses: every attached container has an `ethwe`, so its name would match them all.
+      matches(s.filters.containers, c.name, ...(c.attachment?.cidrs ?? [])),
     )
     .sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
 }

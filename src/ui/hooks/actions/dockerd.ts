@@ -1,5 +1,5 @@
 import { formatValue, type OptionValue } from '../../../docker/config/options.js';
-import { changesOf, editsFromStaged, type DockerdCheck } from '../../state/dockerd.js';
+import { changesOf, editsFromStaged, progressText, type DockerdCheck } from '../../state/dockerd.js';
 import { keyFor } from '../../keys/keyBindings.js';
 import type { AgentLink } from '../useAgent.js';
 import { eventOf, messageOf, withTimeout, type ActionContext, type EffectHandlers } from './run.js';
@@ -9,7 +9,7 @@ const fmt = (v: unknown): string => formatValue(v as OptionValue | undefined);
 const APPLY_MS = 200_000;
 
 export interface DockerdActions extends EffectHandlers<
-  'dockerdLoad' | 'dockerdDiff' | 'dockerdApply' | 'dockerdRollback'
+  'dockerdLoad' | 'dockerdDiff' | 'dockerdApply' | 'dockerdRollback' | 'dockerdStartContainers'
 > {
   /** Live validation of one value being typed in the dockerd editor (the hook debounces). */
   checkDockerd(key: string, input: string, edits: Record<string, string | null>): Promise<void>;
@@ -45,7 +45,11 @@ export function dockerdActions({ link, dispatch, refreshNow, bindings }: ActionC
     const poll = setInterval(() => {
       void l
         .call('dockerd.show', {})
-        .then((v) => v.applying && dispatch({ type: 'dockerd', update: { progress: v.applying.phase } }))
+        .then(
+          (v) =>
+            v.applying &&
+            dispatch({ type: 'dockerd', update: { progress: progressText(v.applying, Date.now()) } }),
+        )
         .catch(() => undefined);
     }, 1_000);
     try {
@@ -96,6 +100,22 @@ export function dockerdActions({ link, dispatch, refreshNow, bindings }: ActionC
       }, 'dockerd apply'),
     dockerdRollback: () =>
       dockerd((l) => restart(l, 'rollback', () => l.call('dockerd.rollback', {})), 'dockerd rollback'),
+    dockerdStartContainers: (e) =>
+      dockerd(async (l) => {
+        const r = await withTimeout(l.call('dockerd.startContainers', { containers: e.containers }), 60_000);
+        const failed = r.containers.filter((c) => !c.running);
+        const ok = r.containers.length - failed.length;
+        dispatch({ type: 'dialog', dialog: undefined });
+        dispatch(
+          eventOf(
+            failed.length ? 'error' : 'ok',
+            failed.length
+              ? `started ${ok} container(s); ${failed.map((c) => `${c.name}: ${c.error}`).join('; ')}`
+              : `started ${ok} container(s) again; their addresses come back by reconcile`,
+          ),
+        );
+        refreshNow();
+      }, 'start containers'),
 
     async checkDockerd(key, input, edits): Promise<void> {
       const l = link();

@@ -5,8 +5,8 @@ import type { KeyBindings } from '../../keys/keyBindings.js';
 import type { Action } from '../../state/reducer.js';
 import type { AgentLink } from '../useAgent.js';
 
-/** Effects that need the agent (quit is the keyboard's own). */
-export type AgentEffect = Exclude<Effect, { kind: 'quit' }>;
+/** Effects that need the agent (quit and redraw are the keyboard's own). */
+export type AgentEffect = Exclude<Effect, { kind: 'quit' } | { kind: 'redraw' }>;
 
 /** One domain's effects, each by its kind: a domain file gives these for the effects it owns. */
 export type EffectHandlers<K extends AgentEffect['kind']> = {
