@@ -4,7 +4,7 @@ import { dockerClient } from '../docker/client.js';
 import { followContainerEvents } from '../docker/events.js';
 import { link } from '../net/ip.js';
 import { interfaceCounters } from '../net/counters.js';
-import { Attacher } from './attach.js';
+import { Attacher, localOwner } from './attach.js';
 import { dockerdConfig, dockerdHandlers, type DockerdAgentOptions } from '../docker/config/handlers.js';
 import { Mesh } from './mesh.js';
 import { telemetryHandlers } from '../telemetry/handlers.js';
@@ -34,14 +34,6 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const store = new StateStore(opts.stateDir);
   await store.load();
   const docker = dockerClient(opts.dockerHost);
-  const attacher = new Attacher({
-    docker,
-    store,
-    hostNetns: undefined,
-    bridge: BRIDGE,
-    ifname: CONTAINER_IFNAME,
-    log,
-  });
   const startedAt = new Date().toISOString();
 
   const dockerd = dockerdConfig({
@@ -53,9 +45,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     reattach: () => attacher.reconcileAll().then(() => store.current.attachments.length),
     log,
   });
+  // The mesh tells attach of MTU changes; attach asks the mesh (forAttach) for its bridge, owners and IPAM.
   const mesh = new Mesh({
     store,
-    attacher,
+    onMtu: (mtu): Promise<void> => attacher.setMtu(mtu),
+    localOwner: (address) => localOwner(store.current, address),
     netns: undefined,
     bridge: BRIDGE,
     stateDir: opts.stateDir,
@@ -63,8 +57,15 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     docker,
     dockerd,
   });
-  attacher.useMesh((address) => mesh.meshOwner(address));
-  attacher.useRouter(mesh.attachHooks());
+  const attacher: Attacher = new Attacher({
+    docker,
+    store,
+    hostNetns: undefined,
+    bridge: BRIDGE,
+    ifname: CONTAINER_IFNAME,
+    log,
+    router: mesh.forAttach(),
+  });
   // Capture follows the router (started when it runs, stopped when it stops); pings and MTU probes too.
   const telemetry = new Telemetry({
     netns: undefined,

@@ -1,12 +1,10 @@
 import type Docker from 'dockerode';
-import { badInput, failed, XnetError } from '../errors.js';
-import { parseInterfaceCidr, routeContains, type InterfaceCidr } from '../net/cidr.js';
+import { badInput } from '../errors.js';
+import { parseInterfaceCidr, type InterfaceCidr } from '../net/cidr.js';
 import { ipBatch, routes4, type IpAddr } from '../net/ip.js';
 import { netnsId, netnsOfPid, type NetnsPath } from '../net/netns.js';
 import { ensureBridge } from '../net/bridge.js';
 import {
-  addAddresses,
-  announce,
   containerInterface,
   containerMac,
   hostVethName,
@@ -15,8 +13,10 @@ import {
   unplug,
 } from '../net/veth.js';
 import { findContainer, listContainers, type ContainerInfo } from '../docker/containers.js';
-import type { StateStore, Attachment } from './state.js';
+import type { StateStore, Attachment, State } from './state.js';
 import type { AttachmentView, Result } from './api/index.js';
+import { parseRequest, planAttach, refuseOwned, type AttachPlan, type AttachStep } from './attach-plan.js';
+import { runSteps, type AttachRouter } from './attach-steps.js';
 
 export interface AttachDeps {
   docker: Docker;
@@ -26,48 +26,26 @@ export interface AttachDeps {
   bridge: string;
   ifname: string;
   log: (msg: string) => void;
-  /** Who elsewhere in the mesh holds an address, when a router is running. */
-  meshOwner?: (address: string) => Promise<{ peer: string; container: string } | undefined>;
+  router: AttachRouter;
 }
 
 /**
- * What the router adds to attach: the bridge it wants containers on (its attachPoint; `xnet` for vxlan,
- * `weave` for Weave) and, when it has an IPAM, claiming addresses before they are used and releasing them after.
- */
-export interface RouterHooks {
-  bridge: () => string | undefined;
-  claim: (containerId: string, cidrs: string[]) => Promise<void>;
-  release: (containerId: string, cidrs: string[]) => Promise<void>;
-}
-
-/**
- * Attach and detach, the `weave attach` contract: validate everything first, then change the kernel, then
- * record the desired state. Detach sits beside attach and undoes exactly what it did.
+ * Attach and detach, the `weave attach` contract: read what is there, decide (planAttach, pure), then run
+ * the steps, undoing them if one fails. Detach sits beside attach and undoes exactly what it did.
  */
 export class Attacher {
   #queue: Promise<unknown> = Promise.resolve();
   #bridgeMtu: number | undefined;
   /** The bridge #bridgeMtu was learned from: a router with another bridge means learning it again. */
   #bridgeName: string;
-  #router: RouterHooks | undefined;
 
   constructor(private readonly d: AttachDeps) {
     this.#bridgeName = d.bridge;
   }
 
-  /** The mesh plugs the router's bridge and IPAM in here (built after the attacher, like useMesh). */
-  useRouter(hooks: RouterHooks): void {
-    this.#router = hooks;
-  }
-
   /** The bridge containers go on now: the router's, or ours when none is launched. */
   #bridge(): string {
-    return this.#router?.bridge() ?? this.d.bridge;
-  }
-
-  /** The mesh is built after the attacher (it needs it for MTU changes); it plugs its address check in here. */
-  useMesh(owner: NonNullable<AttachDeps['meshOwner']>): void {
-    this.d.meshOwner = owner;
+    return this.d.router.bridge() ?? this.d.bridge;
   }
 
   /** One change at a time: two attaches racing for the same address must not both pass validation. */
@@ -86,114 +64,51 @@ export class Attacher {
   }
 
   async #attach(cidrTexts: string[], ref: string): Promise<Result<'attach'>> {
-    const cidrs = cidrTexts.map((t) => parseInterfaceCidr(t));
-    const seen = new Map<string, string>();
-    for (const c of cidrs) {
-      const other = seen.get(c.address);
-      if (other)
-        throw badInput(
-          'cidr',
-          `${c.address} is given twice (${other} and ${c.cidr})`,
-          'give each address once',
-        );
-      seen.set(c.address, c.cidr);
-    }
-    const [container, routes] = await Promise.all([this.#runningContainer(ref), routes4(this.d.hostNetns)]);
-    const bridge = this.#bridge();
-    const existing = this.d.store.current.attachments.find((a) => a.containerId === container.id);
-
-    const toAdd: InterfaceCidr[] = [];
-    const alreadyPresent: string[] = [];
-    for (const c of cidrs) {
-      for (const a of this.d.store.current.attachments) {
-        for (const held of a.cidrs.map((t) => parseInterfaceCidr(t))) {
-          if (held.address !== c.address) continue;
-          if (a.containerId !== container.id) {
-            throw badInput(
-              'cidr',
-              `${c.address} is already attached to container ${a.containerName} on this host`,
-              `pick another address, or detach it first: xnet-tui detach ${held.cidr} ${a.containerName}`,
-            );
-          }
-          if (held.prefix !== c.prefix) {
-            throw badInput(
-              'cidr',
-              `${container.name} already has ${held.cidr}, not ${c.cidr}`,
-              `detach ${held.cidr} first to change its prefix`,
-            );
-          }
-        }
-      }
-      if (existing?.cidrs.includes(c.cidr)) {
-        alreadyPresent.push(c.cidr);
-        continue;
-      }
-      const route = routes.find((r) => r.dev !== bridge && routeContains(r.dst, c.address));
-      if (route) {
-        const desc = [route.dst, route.dev && `dev ${route.dev}`, route.gateway && `via ${route.gateway}`]
-          .filter(Boolean)
-          .join(' ');
-        throw badInput(
-          'cidr',
-          `${c.address} is inside the host route ${desc}`,
-          'pick an address outside the routes that `ip route` lists, or the container would be unreachable from this host',
-        );
-      }
-      toAdd.push(c);
-    }
+    const cidrs = parseRequest(cidrTexts);
+    const container = await this.#runningContainer(ref);
+    const { plan, live } = await this.#plan(container, cidrs);
     // One question to the mesh per address, asked together: each waits out the mesh's answers.
-    const owners = await Promise.all(toAdd.map((c) => this.d.meshOwner?.(c.address)));
-    for (const [i, owner] of owners.entries()) {
-      if (owner) {
-        throw badInput(
-          'cidr',
-          `${toAdd[i]!.address} is already used in the mesh by container ${owner.container} on peer ${owner.peer}`,
-          'pick another address; `xnet-tui status peers` lists the peers',
-        );
-      }
-    }
+    const owners = await Promise.all(plan.ask.map((a) => this.d.router.owner(a)));
+    const owned = refuseOwned(plan, owners);
+    if (owned) throw owned;
+    await this.#run(plan.steps, container, plan.attachment.ifname);
+    const now = [...new Set([...(live ?? []), ...plan.attachment.cidrs])];
+    return {
+      attachment: view(plan.attachment, container, now),
+      added: plan.added,
+      alreadyPresent: plan.alreadyPresent,
+    };
+  }
 
-    // The router's IPAM (Weave) has the last word on an address, anywhere in the mesh: ask it before any change.
-    const claimed = toAdd.map((c) => c.cidr);
-    if (claimed.length > 0) await this.#router?.claim(container.id, claimed);
+  /** Reads what the decision rests on (state, routes, the container's interface) and decides. */
+  async #plan(
+    c: ContainerInfo,
+    cidrs: InterfaceCidr[],
+  ): Promise<{ plan: AttachPlan; live: string[] | undefined }> {
+    const [routes, live] = await Promise.all([routes4(this.d.hostNetns), this.#liveCidrs(c)]);
+    const decision = planAttach({
+      cidrs,
+      container: c,
+      attachments: this.d.store.current.attachments,
+      live,
+      hostVeth: false,
+      routes,
+      bridge: this.#bridge(),
+      ifname: this.d.ifname,
+      now: new Date().toISOString(),
+    });
+    if ('refusal' in decision) throw decision.refusal;
+    return { plan: decision.plan, live };
+  }
 
-    // Attached before: read what the kernel has. New: plug straight away and learn only if that collides.
-    let present = existing ? await this.#liveCidrs(container) : undefined;
-    let created = false;
-    try {
-      if (!present) {
-        const plugged = await this.#plug(container);
-        created = plugged.created;
-        present = plugged.present;
-      }
-      await addAddresses(
-        container.pid,
-        this.d.ifname,
-        toAdd.map((c) => c.cidr).filter((c) => !present!.includes(c)),
-      );
-    } catch (err) {
-      if (created) await unplug(container.pid, this.d.ifname).catch(() => undefined);
-      if (claimed.length > 0) await this.#router?.release(container.id, claimed).catch(() => undefined);
-      throw err instanceof XnetError ? err : failed(`attach ${container.name}: ${(err as Error).message}`);
-    }
-    for (const c of toAdd) setImmediate(() => announce(container.pid, this.d.ifname, c.address, this.d.log));
-
-    const attachment: Attachment = existing
-      ? {
-          ...existing,
-          containerName: container.name,
-          cidrs: [...existing.cidrs, ...toAdd.map((c) => c.cidr)],
-        }
-      : {
-          containerId: container.id,
-          containerName: container.name,
-          ifname: this.d.ifname,
-          cidrs: toAdd.map((c) => c.cidr),
-          since: new Date().toISOString(),
-        };
-    await this.#put(attachment);
-    const live = [...new Set([...present, ...toAdd.map((c) => c.cidr)])];
-    return { attachment: view(attachment, container, live), added: toAdd.map((c) => c.cidr), alreadyPresent };
+  #run(steps: readonly AttachStep[], c: ContainerInfo, ifname: string): Promise<void> {
+    return runSteps(steps, c, ifname, {
+      hostNetns: this.d.hostNetns,
+      router: this.d.router,
+      plug: (x) => this.#plug(x),
+      record: (a) => this.#put(a),
+      log: this.d.log,
+    });
   }
 
   async #detach(cidrTexts: string[], ref: string): Promise<Result<'detach'>> {
@@ -234,8 +149,8 @@ export class Attacher {
       else await this.#put({ ...existing, cidrs: remaining });
       // Detach undoes attach: the addresses go back to the router's IPAM. The kernel is already clean, so a
       // router that does not answer is logged, not an error (Weave frees a removed container's addresses itself).
-      await this.#router
-        ?.release(existing.containerId, removing)
+      await this.d.router
+        .release(existing.containerId, removing)
         .catch((err: Error) => this.d.log(`release ${removing.join(' ')}: ${err.message}`));
     }
     return { container: name, removed: removing, notAttached, interfaceRemoved };
@@ -249,12 +164,6 @@ export class Attacher {
       }),
     );
     return { attachments: rows };
-  }
-
-  /** The container holding `address` on this host, if any (answers peers asking before they attach). */
-  localOwner(address: string): string | undefined {
-    return this.d.store.current.attachments.find((a) => a.cidrs.some((c) => c.split('/')[0] === address))
-      ?.containerName;
   }
 
   /** The bridge MTU changed (router launched or stopped): every attached pair follows, without re-attaching. */
@@ -294,12 +203,13 @@ export class Attacher {
         return;
       }
       if (!c.running) return;
-      const present = (await this.#liveCidrs(c)) ?? (await this.#plug(c)).present;
-      const missing = a.cidrs.filter((cidr) => !present.includes(cidr));
-      if (missing.length === 0) return;
-      await addAddresses(c.pid, a.ifname, missing);
-      for (const cidr of missing) announce(c.pid, a.ifname, cidr.split('/')[0]!, this.d.log);
-      this.d.log(`re-attached ${c.name}: ${missing.join(' ')}`);
+      const { plan } = await this.#plan(
+        c,
+        a.cidrs.map((t) => parseInterfaceCidr(t)),
+      );
+      if (plan.repaired.length === 0) return;
+      await this.#run(plan.steps, c, a.ifname);
+      this.d.log(`re-attached ${c.name}: ${plan.repaired.join(' ')}`);
     });
   }
 
@@ -310,10 +220,10 @@ export class Attacher {
   }
 
   /**
-   * Plugs the container into the bridge. The bridge is looked up once and remembered; if the plug fails
-   * (bridge deleted behind our back, an interface left from a crash) we look again and retry once.
+   * Plugs the container into the bridge. The bridge's MTU is looked up once and remembered; if the plug
+   * fails (bridge deleted behind our back) we look again and retry once.
    */
-  async #plug(c: ContainerInfo): Promise<{ created: boolean; present: string[] }> {
+  async #plug(c: ContainerInfo): Promise<void> {
     const attempt = async (): Promise<void> => {
       const bridge = this.#bridge();
       if (bridge !== this.#bridgeName) {
@@ -333,17 +243,13 @@ export class Attacher {
     };
     try {
       await attempt();
-      return { created: true, present: [] };
     } catch (first) {
       this.#bridgeMtu = undefined;
-      const left = await this.#liveCidrs(c);
-      if (left) return { created: false, present: left };
       try {
         await attempt();
       } catch {
         throw first;
       }
-      return { created: true, present: [] };
     }
   }
 
@@ -399,6 +305,11 @@ export class Attacher {
       attachments: s.attachments.filter((x) => x.containerId !== containerId),
     }));
   }
+}
+
+/** The container holding `address` on this host, if any, by the state (answers peers asking before they attach). */
+export function localOwner(state: Readonly<State>, address: string): string | undefined {
+  return state.attachments.find((a) => a.cidrs.some((c) => c.split('/')[0] === address))?.containerName;
 }
 
 function liveCidrs(live: IpAddr): string[] {
