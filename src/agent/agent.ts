@@ -4,7 +4,8 @@ import { dockerClient } from '../docker/client.js';
 import { followContainerEvents } from '../docker/events.js';
 import { link } from '../net/ip.js';
 import { interfaceCounters } from '../net/counters.js';
-import { Attacher, localOwner } from './attach.js';
+import { Attacher } from './attach.js';
+import { localOwner } from './attach-view.js';
 import { dockerdConfig, dockerdHandlers, type DockerdAgentOptions } from '../docker/config/handlers.js';
 import { Mesh } from './mesh.js';
 import { telemetryHandlers } from '../telemetry/handlers.js';
@@ -96,6 +97,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         docker: dockerVersion,
         bridge: { name: BRIDGE, present: Boolean(bridge), mtu: bridge?.mtu ?? null },
         attachments: store.current.attachments.length,
+        reconcileFailures: attacher.reconcileFailures(),
         startedAt,
       };
     },
@@ -119,10 +121,16 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 
   const stopEvents = followContainerEvents(
     docker,
-    ['start', 'destroy'],
+    ['die', 'start', 'destroy'],
     (e) => {
+      // On `die`, our processes in the old namespace (ping checks) end first, so nothing of ours keeps it alive.
+      if (e.action === 'die') telemetry.containerDied(e.id);
       const work =
-        e.action === 'destroy' ? attacher.forgetContainer(e.id) : attacher.reconcileContainer(e.id);
+        e.action === 'destroy'
+          ? attacher.forgetContainer(e.id)
+          : e.action === 'die'
+            ? attacher.containerDied(e.id)
+            : attacher.reconcileContainer(e.id);
       work.catch((err: Error) => log(`${e.action} ${e.id.slice(0, 12)}: ${err.message}`));
     },
     () => void attacher.reconcileAll(),
@@ -135,6 +143,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   return {
     async stop() {
       await telemetry.close();
+      attacher.close();
       await mesh.close();
       stopEvents();
       await new Promise<void>((resolve) => server.close(() => resolve()));

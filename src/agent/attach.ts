@@ -1,22 +1,19 @@
+// One piece (~320 lines): every change to a container's interface (attach, detach, reconcile, MTU, die) goes
+// through this class's one queue, so no two of them interleave; the rules and the steps are in attach-*.ts.
 import type Docker from 'dockerode';
 import { badInput } from '../errors.js';
 import { parseInterfaceCidr, type InterfaceCidr } from '../net/cidr.js';
-import { ipBatch, routes4, type IpAddr } from '../net/ip.js';
+import { ipBatch, link, routes4 } from '../net/ip.js';
 import { netnsId, netnsOfPid, type NetnsPath } from '../net/netns.js';
-import { ensureBridge } from '../net/bridge.js';
-import {
-  containerInterface,
-  containerMac,
-  hostVethName,
-  plug,
-  removeAddresses,
-  unplug,
-} from '../net/veth.js';
+import { containerInterface, hostVethName, removeAddresses, unplug } from '../net/veth.js';
 import { findContainer, listContainers, type ContainerInfo } from '../docker/containers.js';
-import type { StateStore, Attachment, State } from './state.js';
-import type { AttachmentView, Result } from './api/index.js';
+import type { StateStore, Attachment } from './state.js';
+import type { ReconcileFailure, Result } from './api/index.js';
 import { parseRequest, planAttach, refuseOwned, type AttachPlan, type AttachStep } from './attach-plan.js';
 import { runSteps, type AttachRouter } from './attach-steps.js';
+import { BridgePorts } from './attach-port.js';
+import { failureView, liveCidrs, view } from './attach-view.js';
+import { Retries } from './retries.js';
 
 export interface AttachDeps {
   docker: Docker;
@@ -35,12 +32,12 @@ export interface AttachDeps {
  */
 export class Attacher {
   #queue: Promise<unknown> = Promise.resolve();
-  #bridgeMtu: number | undefined;
-  /** The bridge #bridgeMtu was learned from: a router with another bridge means learning it again. */
-  #bridgeName: string;
+  readonly #ports: BridgePorts;
+  /** Containers whose reconcile failed: tried again with back-off, the reason shown by ps and status. */
+  readonly #retries = new Retries((id) => this.reconcileContainer(id));
 
   constructor(private readonly d: AttachDeps) {
-    this.#bridgeName = d.bridge;
+    this.#ports = new BridgePorts(d.hostNetns, d.ifname, () => this.#bridge());
   }
 
   /** The bridge containers go on now: the router's, or ours when none is launched. */
@@ -72,11 +69,13 @@ export class Attacher {
     const owned = refuseOwned(plan, owners);
     if (owned) throw owned;
     await this.#run(plan.steps, container, plan.attachment.ifname);
+    this.#retries.succeeded(container.id);
     const now = [...new Set([...(live ?? []), ...plan.attachment.cidrs])];
     return {
       attachment: view(plan.attachment, container, now),
       added: plan.added,
       alreadyPresent: plan.alreadyPresent,
+      repaired: plan.repaired,
     };
   }
 
@@ -85,13 +84,19 @@ export class Attacher {
     c: ContainerInfo,
     cidrs: InterfaceCidr[],
   ): Promise<{ plan: AttachPlan; live: string[] | undefined }> {
-    const [routes, live] = await Promise.all([routes4(this.d.hostNetns), this.#liveCidrs(c)]);
+    // Read together (each is an `ip` process); a host end of its name only matters when the container has no ethwe.
+    const [routes, live, hostEnd] = await Promise.all([
+      routes4(this.d.hostNetns),
+      this.#liveCidrs(c),
+      link(this.d.hostNetns, hostVethName(c.id)),
+    ]);
+    const hostVeth = live === undefined && Boolean(hostEnd);
     const decision = planAttach({
       cidrs,
       container: c,
       attachments: this.d.store.current.attachments,
       live,
-      hostVeth: false,
+      hostVeth,
       routes,
       bridge: this.#bridge(),
       ifname: this.d.ifname,
@@ -105,7 +110,7 @@ export class Attacher {
     return runSteps(steps, c, ifname, {
       hostNetns: this.d.hostNetns,
       router: this.d.router,
-      plug: (x) => this.#plug(x),
+      plug: (x) => this.#ports.plug(x),
       record: (a) => this.#put(a),
       log: this.d.log,
     });
@@ -145,8 +150,17 @@ export class Attacher {
       }
     }
     if (existing && removing.length > 0) {
-      if (remaining.length === 0) await this.#drop(existing.containerId);
-      else await this.#put({ ...existing, cidrs: remaining });
+      if (remaining.length === 0) this.#retries.cancel(existing.containerId);
+      try {
+        if (remaining.length === 0) await this.#drop(existing.containerId);
+        else await this.#put({ ...existing, cidrs: remaining });
+      } catch (err) {
+        // The state still holds them: put the kernel back to it rather than leave it half-detached.
+        await this.#reconcile(existing.containerId).catch((e: Error) =>
+          this.d.log(`detach undo: ${e.message}`),
+        );
+        throw err;
+      }
       // Detach undoes attach: the addresses go back to the router's IPAM. The kernel is already clean, so a
       // router that does not answer is logged, not an error (Weave frees a removed container's addresses itself).
       await this.d.router
@@ -160,7 +174,8 @@ export class Attacher {
     const rows = await Promise.all(
       this.d.store.current.attachments.map(async (a) => {
         const c = await findContainer(this.d.docker, a.containerId);
-        return view(a, c, c?.running ? await this.#liveCidrs(c) : undefined);
+        const failure = this.#retries.get(a.containerId);
+        return view(a, c, c?.running ? await this.#liveCidrs(c) : undefined, failure);
       }),
     );
     return { attachments: rows };
@@ -169,8 +184,7 @@ export class Attacher {
   /** The bridge MTU changed (router launched or stopped): every attached pair follows, without re-attaching. */
   setMtu(mtu: number): Promise<void> {
     return this.#serial(async () => {
-      this.#bridgeMtu = mtu;
-      this.#bridgeName = this.#bridge();
+      this.#ports.setMtu(mtu);
       for (const a of this.d.store.current.attachments) {
         const c = await findContainer(this.d.docker, a.containerId);
         if (!c?.running) continue;
@@ -191,26 +205,65 @@ export class Attacher {
     };
   }
 
-  /** Brings one container's interface back to its desired state (after `docker start`, or at agent start). */
+  /**
+   * Brings one container's interface back to its desired state (after `docker start`, or at agent start).
+   * A failure is logged and retried with back-off (ps and status show why) until it works or the container
+   * stops; it never rejects.
+   */
   reconcileContainer(containerId: string): Promise<void> {
+    return this.#serial(() => this.#reconcile(containerId)).then(
+      () => this.#retries.succeeded(containerId),
+      (err: Error) => {
+        const name =
+          this.d.store.current.attachments.find((a) => a.containerId === containerId)?.containerName ??
+          containerId.slice(0, 12);
+        const f = this.#retries.failed(containerId, err.message);
+        this.d.log(
+          `reconcile ${name}: ${err.message}; attempt ${f.attempts} failed, next in ${f.retryAt - Date.now()} ms`,
+        );
+      },
+    );
+  }
+
+  async #reconcile(containerId: string): Promise<void> {
+    const a = this.d.store.current.attachments.find((x) => x.containerId === containerId);
+    if (!a) return;
+    const c = await findContainer(this.d.docker, containerId);
+    if (!c) {
+      this.d.log(`container ${a.containerName} is gone; dropping its attachment ${a.cidrs.join(' ')}`);
+      await this.#drop(containerId);
+      return;
+    }
+    if (!c.running) return;
+    const { plan } = await this.#plan(
+      c,
+      a.cidrs.map((t) => parseInterfaceCidr(t)),
+    );
+    if (plan.repaired.length === 0) return;
+    await this.#run(plan.steps, c, a.ifname);
+    this.d.log(`re-attached ${c.name}: ${plan.repaired.join(' ')}`);
+  }
+
+  /**
+   * docker `die`: the container's namespace should go, and its veth pair with it; something else of ours or
+   * an operator's may keep it alive, so the host end goes now, before `start` plugs the new namespace.
+   */
+  containerDied(containerId: string): Promise<void> {
+    this.#retries.cancel(containerId);
     return this.#serial(async () => {
-      const a = this.d.store.current.attachments.find((x) => x.containerId === containerId);
-      if (!a) return;
-      const c = await findContainer(this.d.docker, containerId);
-      if (!c) {
-        this.d.log(`container ${a.containerName} is gone; dropping its attachment ${a.cidrs.join(' ')}`);
-        await this.#drop(containerId);
-        return;
-      }
-      if (!c.running) return;
-      const { plan } = await this.#plan(
-        c,
-        a.cidrs.map((t) => parseInterfaceCidr(t)),
-      );
-      if (plan.repaired.length === 0) return;
-      await this.#run(plan.steps, c, a.ifname);
-      this.d.log(`re-attached ${c.name}: ${plan.repaired.join(' ')}`);
+      if (!this.d.store.current.attachments.some((a) => a.containerId === containerId)) return;
+      const name = hostVethName(containerId);
+      if (await link(this.d.hostNetns, name)) await ipBatch(this.d.hostNetns, [`link del ${name}`]);
     });
+  }
+
+  /** Reconciles that failed and are being retried, for the agent's status. */
+  reconcileFailures(): ReconcileFailure[] {
+    return this.#retries.list().map((f) => failureView(f, this.d.store.current.attachments));
+  }
+
+  close(): void {
+    this.#retries.close();
   }
 
   /** IPv4 addresses on the container's interface, or undefined when it has none. */
@@ -219,52 +272,15 @@ export class Attacher {
     return live && liveCidrs(live);
   }
 
-  /**
-   * Plugs the container into the bridge. The bridge's MTU is looked up once and remembered; if the plug
-   * fails (bridge deleted behind our back) we look again and retry once.
-   */
-  async #plug(c: ContainerInfo): Promise<void> {
-    const attempt = async (): Promise<void> => {
-      const bridge = this.#bridge();
-      if (bridge !== this.#bridgeName) {
-        this.#bridgeName = bridge;
-        this.#bridgeMtu = undefined;
-      }
-      this.#bridgeMtu ??= (await ensureBridge(this.d.hostNetns, bridge)).mtu;
-      await plug({
-        hostNetns: this.d.hostNetns,
-        bridge,
-        mtu: this.#bridgeMtu,
-        pid: c.pid,
-        hostIfname: hostVethName(c.id),
-        ifname: this.d.ifname,
-        mac: containerMac(c.id),
-      });
-    };
-    try {
-      await attempt();
-    } catch (first) {
-      this.#bridgeMtu = undefined;
-      try {
-        await attempt();
-      } catch {
-        throw first;
-      }
-    }
-  }
-
   async reconcileAll(): Promise<void> {
-    for (const a of [...this.d.store.current.attachments]) {
-      await this.reconcileContainer(a.containerId).catch((err: Error) =>
-        this.d.log(`reconcile ${a.containerName}: ${err.message}`),
-      );
-    }
+    for (const a of [...this.d.store.current.attachments]) await this.reconcileContainer(a.containerId);
   }
 
   /** docker `destroy`: the container will never come back, so neither will its attachment. */
   forgetContainer(containerId: string): Promise<void> {
     return this.#serial(async () => {
       const a = this.d.store.current.attachments.find((x) => x.containerId === containerId);
+      this.#retries.cancel(containerId);
       if (!a) return;
       this.d.log(`container ${a.containerName} destroyed; dropping its attachment ${a.cidrs.join(' ')}`);
       await this.#drop(containerId);
@@ -305,27 +321,4 @@ export class Attacher {
       attachments: s.attachments.filter((x) => x.containerId !== containerId),
     }));
   }
-}
-
-/** The container holding `address` on this host, if any, by the state (answers peers asking before they attach). */
-export function localOwner(state: Readonly<State>, address: string): string | undefined {
-  return state.attachments.find((a) => a.cidrs.some((c) => c.split('/')[0] === address))?.containerName;
-}
-
-function liveCidrs(live: IpAddr): string[] {
-  return live.addr_info.filter((x) => x.family === 'inet').map((x) => `${x.local}/${x.prefixlen}`);
-}
-
-function view(a: Attachment, c: ContainerInfo | undefined, live: string[] | undefined): AttachmentView {
-  const inSync = live !== undefined && a.cidrs.every((x) => live.includes(x));
-  return {
-    container: c?.name ?? a.containerName,
-    containerId: a.containerId,
-    ifname: a.ifname,
-    hostIfname: hostVethName(a.containerId),
-    mac: live ? containerMac(a.containerId) : null,
-    cidrs: a.cidrs,
-    live: live ?? [],
-    state: !c?.running ? 'container-stopped' : inSync ? 'attached' : 'drift',
-  };
 }

@@ -133,6 +133,18 @@ describe('planAttach', () => {
   });
 });
 
+describe('planAttach after docker restart', () => {
+  it('removes the host end left from the previous namespace before plugging the new one', () => {
+    const p = plan(input({ attachments: [webAttached], live: undefined, hostVeth: true }));
+    expect(p.steps.map((s) => s.kind)).toEqual(['remove-stale-veth', 'plug', 'add-addresses', 'announce']);
+  });
+
+  it('leaves a host end alone while the container has its interface', () => {
+    const p = plan(input({ attachments: [webAttached], live: ['172.25.11.23/24'], hostVeth: true }));
+    expect(p.steps).toEqual([]);
+  });
+});
+
 describe('refuseOwned', () => {
   it("refuses the first address the mesh says a peer's container holds", () => {
     const p = plan(input({ cidrs: parseRequest(['172.25.11.23/24', '172.25.11.25/24']) }));

@@ -1,5 +1,15 @@
 import { z } from 'zod';
 
+/** A reconcile that failed and is retried with back-off: why, how often, and when the next try runs. */
+export const ReconcileFailure = z.object({
+  container: z.string(),
+  containerId: z.string(),
+  reason: z.string(),
+  attempts: z.number(),
+  retryAt: z.string(),
+});
+export type ReconcileFailure = z.infer<typeof ReconcileFailure>;
+
 export const AttachmentView = z.object({
   container: z.string(),
   containerId: z.string(),
@@ -11,6 +21,8 @@ export const AttachmentView = z.object({
   /** Addresses the kernel has on the interface now. */
   live: z.array(z.string()),
   state: z.enum(['attached', 'container-stopped', 'drift']),
+  /** Present while bringing this container back failed and is being retried. */
+  reconcile: ReconcileFailure.optional(),
 });
 export type AttachmentView = z.infer<typeof AttachmentView>;
 
@@ -33,6 +45,8 @@ export const attachApi = {
       attachment: AttachmentView,
       added: z.array(z.string()),
       alreadyPresent: z.array(z.string()),
+      /** Recorded addresses the kernel had lost (drift), put back by this attach. */
+      repaired: z.array(z.string()),
     }),
   },
   detach: {
