@@ -35,6 +35,22 @@ export const StateSchema = z.object({
 });
 export type State = z.infer<typeof StateSchema>;
 
+/** A state write that failed, naming the file (not the temp file beside it) and what to check. */
+function writeFailed(file: string, err: NodeJS.ErrnoException): Error {
+  const why: Record<string, string> = {
+    EPERM: 'not permitted (is the directory immutable? lsattr -d shows the i flag; chattr -i clears it)',
+    EACCES: 'permission denied (the agent runs as root; check the directory mode and any mount options)',
+    ENOSPC: 'no space left on the filesystem (df shows it; free some space)',
+    EROFS: 'the filesystem is read-only',
+    EDQUOT: 'the disk quota is exhausted',
+  };
+  const hint = why[err.code ?? ''];
+  return failed(
+    `cannot write the state file ${file}: ${err.code ?? err.message}`,
+    `${hint ?? err.message}; then run the command again`,
+  );
+}
+
 export const emptyState = (): State => ({ version: 1, attachments: [] });
 
 export class StateStore {
@@ -88,7 +104,11 @@ export class StateStore {
   update(change: (s: Readonly<State>) => State): Promise<State> {
     const done = this.#writes.then(async () => {
       const valid = StateSchema.parse(change(this.#state));
-      await writeFileAtomic(this.file, JSON.stringify(valid, null, 2) + '\n', { mode: 0o600 });
+      await writeFileAtomic(this.file, JSON.stringify(valid, null, 2) + '\n', { mode: 0o600 }).catch(
+        (err: NodeJS.ErrnoException) => {
+          throw writeFailed(this.file, err);
+        },
+      );
       return (this.#state = valid);
     });
     this.#writes = done.catch(() => undefined);
