@@ -41,6 +41,19 @@ function state(h: LabHost): State {
   return JSON.parse(readFileSync(join(h.agentStateDir, 'state.json'), 'utf8')) as State;
 }
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** PIDs of fping processes in the network namespace `ns` (a /proc/PID/ns/net link text). */
+function fpingsIn(ns: string): string[] {
+  return sh('sh', ['-c', 'pgrep -x fping || true'])
+    .split('\n')
+    .filter(Boolean)
+    .filter((p) => {
+      try {
+        return readlinkSync(`/proc/${p}/ns/net`) === ns;
+      } catch {
+        return false;
+      }
+    });
+}
 
 /** A busybox container that ends at once on SIGTERM, so a plain `docker restart` does not wait 10 s. */
 function run(h: LabHost, name: string): void {
@@ -132,19 +145,7 @@ describe('docker restart keeps the overlay address, and a failed attach changes 
 
   it('gives the address back within 2 s of the start event, 20 restarts of 4 kinds in a row', async () => {
     // The automatic check (web -> peer two) and the user check run fping inside web before the first restart.
-    const fpingInWeb = (): boolean => {
-      const ns = readlinkSync(`/proc/${pidOf(h1, 'web')}/ns/net`);
-      return sh('sh', ['-c', 'pgrep -x fping || true'])
-        .split('\n')
-        .filter(Boolean)
-        .some((p) => {
-          try {
-            return readlinkSync(`/proc/${p}/ns/net`) === ns;
-          } catch {
-            return false;
-          }
-        });
-    };
+    const fpingInWeb = (): boolean => fpingsIn(readlinkSync(`/proc/${pidOf(h1, 'web')}/ns/net`)).length > 0;
     for (let i = 0; i < 40 && !fpingInWeb(); i++) await sleep(250);
     expect(fpingInWeb()).toBe(true);
     const times: Array<[string, number]> = [];
@@ -197,8 +198,14 @@ describe('docker restart keeps the overlay address, and a failed attach changes 
   });
 
   it('a failed reconcile is retried with back-off and shows why in ps and status', async () => {
-    // The fault: the router's bridge name taken by a non-bridge link while web is down, so plugging fails.
+    // On `die` the agent ends its fping in web's namespace at once, not at the next check sync.
+    const ns = readlinkSync(`/proc/${pidOf(h1, 'web')}/ns/net`);
+    for (let i = 0; i < 20 && fpingsIn(ns).length === 0; i++) await sleep(250);
+    expect(fpingsIn(ns)).not.toEqual([]);
     docker(h1, ['stop', 'web']);
+    await sleep(500);
+    expect(fpingsIn(ns)).toEqual([]);
+    // The fault: the router's bridge name taken by a non-bridge link while web is down, so plugging fails.
     const ports = nsh(h1, ['ip', '-o', 'link', 'show', 'master', 'xnet']);
     expect(ports).toContain(hostVethName(idOf(h1, 'db')));
     const rename = (from: string, to: string): void => {
