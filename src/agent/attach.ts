@@ -84,11 +84,14 @@ export class Attacher {
     c: ContainerInfo,
     cidrs: InterfaceCidr[],
   ): Promise<{ plan: AttachPlan; live: string[] | undefined }> {
-    // Read together (each is an `ip` process); a host end of its name only matters when the container has no ethwe.
+    // Read together (each is an `ip` process); a host end of its name only matters when the container has no
+    // ethwe. A container new to the state is plugged straight away: a leftover pair makes the plug fail, and
+    // BridgePorts removes it and plugs again, so the two reads are saved on the common path.
+    const known = this.d.store.current.attachments.some((a) => a.containerId === c.id);
     const [routes, live, hostEnd] = await Promise.all([
       routes4(this.d.hostNetns),
-      this.#liveCidrs(c),
-      link(this.d.hostNetns, hostVethName(c.id)),
+      known ? this.#liveCidrs(c) : undefined,
+      known ? link(this.d.hostNetns, hostVethName(c.id)) : undefined,
     ]);
     const hostVeth = live === undefined && Boolean(hostEnd);
     const decision = planAttach({

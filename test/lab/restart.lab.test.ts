@@ -280,6 +280,17 @@ describe('docker restart keeps the overlay address, and a failed attach changes 
     expect(ethwe(pid)).toEqual(['172.25.11.60/24']);
   });
 
+  it('attaches a new container over a pair left from a crash (plugs straight away, removes it on collision)', async () => {
+    run(h1, 'left');
+    const pid = pidOf(h1, 'left');
+    const vx = hostVethName(idOf(h1, 'left'));
+    nsh(h1, ['ip', 'link', 'add', vx, 'type', 'veth', 'peer', 'name', 'ethwe', 'netns', String(pid)]);
+    const r = await xnetJson<Result<'attach'>>(['--lab', 'h1', 'attach', '172.25.11.61/24', 'left']);
+    expect(r.added).toEqual(['172.25.11.61/24']);
+    expect(ethwe(pid)).toEqual(['172.25.11.61/24']);
+    expect(nsh(h1, ['ip', '-o', 'link', 'show', 'master', 'xnet'])).toContain(vx);
+  });
+
   it('leaves no veth, address or FDB entry that the state does not know', async () => {
     for (const h of [h1, h2]) {
       const s = state(h);
