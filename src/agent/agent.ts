@@ -9,6 +9,7 @@ import { followContainerEvents } from '../docker/events.js';
 import { link } from '../net/ip.js';
 import { interfaceCounters } from '../net/counters.js';
 import { Attacher } from './attach.js';
+import { localOwner } from './attach-view.js';
 import { dockerdConfig, dockerdHandlers, type DockerdAgentOptions } from '../docker/config/handlers.js';
 import { Mesh } from './mesh.js';
 import { telemetryHandlers } from '../telemetry/handlers.js';
@@ -93,14 +94,6 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   await store.load();
   if (store.recovery) log(`WARNING: ${store.recovery}`);
   const docker = dockerClient(opts.dockerHost);
-  const attacher = new Attacher({
-    docker,
-    store,
-    hostNetns: undefined,
-    bridge: BRIDGE,
-    ifname: CONTAINER_IFNAME,
-    log,
-  });
   const startedAt = new Date().toISOString();
 
   const dockerd = dockerdConfig({
@@ -112,9 +105,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     reattach: () => attacher.reconcileAll().then(() => store.current.attachments.length),
     log,
   });
+  // The mesh tells attach of MTU changes; attach asks the mesh (forAttach) for its bridge, owners and IPAM.
   const mesh = new Mesh({
     store,
-    attacher,
+    onMtu: (mtu): Promise<void> => attacher.setMtu(mtu),
+    localOwner: (address) => localOwner(store.current, address),
     netns: undefined,
     bridge: BRIDGE,
     stateDir: opts.stateDir,
@@ -122,8 +117,15 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     docker,
     dockerd,
   });
-  attacher.useMesh((address) => mesh.meshOwner(address));
-  attacher.useRouter(mesh.attachHooks());
+  const attacher: Attacher = new Attacher({
+    docker,
+    store,
+    hostNetns: undefined,
+    bridge: BRIDGE,
+    ifname: CONTAINER_IFNAME,
+    log,
+    router: mesh.forAttach(),
+  });
   // Capture follows the router (started when it runs, stopped when it stops); pings and MTU probes too.
   const telemetry = new Telemetry({
     netns: undefined,
@@ -154,6 +156,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         docker: dockerVersion,
         bridge: { name: BRIDGE, present: Boolean(bridge), mtu: bridge?.mtu ?? null },
         attachments: store.current.attachments.length,
+        reconcileFailures: attacher.reconcileFailures(),
         startedAt,
         stateRecovery: store.recovery,
       };
@@ -178,10 +181,16 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 
   const stopEvents = followContainerEvents(
     docker,
-    ['start', 'destroy'],
+    ['die', 'start', 'destroy'],
     (e) => {
+      // On `die`, our processes in the old namespace (ping checks) end first, so nothing of ours keeps it alive.
+      if (e.action === 'die') telemetry.containerDied(e.id);
       const work =
-        e.action === 'destroy' ? attacher.forgetContainer(e.id) : attacher.reconcileContainer(e.id);
+        e.action === 'destroy'
+          ? attacher.forgetContainer(e.id)
+          : e.action === 'die'
+            ? attacher.containerDied(e.id)
+            : attacher.reconcileContainer(e.id);
       work.catch((err: Error) => log(`${e.action} ${e.id.slice(0, 12)}: ${err.message}`));
     },
     () => void attacher.reconcileAll(),
@@ -198,6 +207,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     async stop() {
       stopRotating();
       await telemetry.close();
+      attacher.close();
       await mesh.close();
       stopEvents();
       await new Promise<void>((resolve) => server.close(() => resolve()));

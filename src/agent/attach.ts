@@ -1,22 +1,19 @@
+// One piece (~320 lines): every change to a container's interface (attach, detach, reconcile, MTU, die) goes
+// through this class's one queue, so no two of them interleave; the rules and the steps are in attach-*.ts.
 import type Docker from 'dockerode';
-import { badInput, failed, XnetError } from '../errors.js';
-import { parseInterfaceCidr, routeContains, type InterfaceCidr } from '../net/cidr.js';
-import { ipBatch, routes4, type IpAddr } from '../net/ip.js';
+import { badInput } from '../errors.js';
+import { parseInterfaceCidr, type InterfaceCidr } from '../net/cidr.js';
+import { ipBatch, link, routes4 } from '../net/ip.js';
 import { netnsId, netnsOfPid, type NetnsPath } from '../net/netns.js';
-import { ensureBridge } from '../net/bridge.js';
-import {
-  addAddresses,
-  announce,
-  containerInterface,
-  containerMac,
-  hostVethName,
-  plug,
-  removeAddresses,
-  unplug,
-} from '../net/veth.js';
+import { containerInterface, hostVethName, removeAddresses, unplug } from '../net/veth.js';
 import { findContainer, listContainers, type ContainerInfo } from '../docker/containers.js';
 import type { StateStore, Attachment } from './state.js';
-import type { AttachmentView, Result } from '../api/index.js';
+import type { ReconcileFailure, Result } from '../api/index.js';
+import { parseRequest, planAttach, refuseOwned, type AttachPlan, type AttachStep } from './attach-plan.js';
+import { runSteps, type AttachRouter } from './attach-steps.js';
+import { BridgePorts } from './attach-port.js';
+import { failureView, liveCidrs, view } from './attach-view.js';
+import { Retries } from './retries.js';
 
 export interface AttachDeps {
   docker: Docker;
@@ -26,48 +23,26 @@ export interface AttachDeps {
   bridge: string;
   ifname: string;
   log: (msg: string) => void;
-  /** Who elsewhere in the mesh holds an address, when a router is running. */
-  meshOwner?: (address: string) => Promise<{ peer: string; container: string } | undefined>;
+  router: AttachRouter;
 }
 
 /**
- * What the router adds to attach: the bridge it wants containers on (its attachPoint; `xnet` for vxlan,
- * `weave` for Weave) and, when it has an IPAM, claiming addresses before they are used and releasing them after.
- */
-export interface RouterHooks {
-  bridge: () => string | undefined;
-  claim: (containerId: string, cidrs: string[]) => Promise<void>;
-  release: (containerId: string, cidrs: string[]) => Promise<void>;
-}
-
-/**
- * Attach and detach, the `weave attach` contract: validate everything first, then change the kernel, then
- * record the desired state. Detach sits beside attach and undoes exactly what it did.
+ * Attach and detach, the `weave attach` contract: read what is there, decide (planAttach, pure), then run
+ * the steps, undoing them if one fails. Detach sits beside attach and undoes exactly what it did.
  */
 export class Attacher {
   #queue: Promise<unknown> = Promise.resolve();
-  #bridgeMtu: number | undefined;
-  /** The bridge #bridgeMtu was learned from: a router with another bridge means learning it again. */
-  #bridgeName: string;
-  #router: RouterHooks | undefined;
+  readonly #ports: BridgePorts;
+  /** Containers whose reconcile failed: tried again with back-off, the reason shown by ps and status. */
+  readonly #retries = new Retries((id) => this.reconcileContainer(id));
 
   constructor(private readonly d: AttachDeps) {
-    this.#bridgeName = d.bridge;
-  }
-
-  /** The mesh plugs the router's bridge and IPAM in here (built after the attacher, like useMesh). */
-  useRouter(hooks: RouterHooks): void {
-    this.#router = hooks;
+    this.#ports = new BridgePorts(d.hostNetns, d.ifname, () => this.#bridge());
   }
 
   /** The bridge containers go on now: the router's, or ours when none is launched. */
   #bridge(): string {
-    return this.#router?.bridge() ?? this.d.bridge;
-  }
-
-  /** The mesh is built after the attacher (it needs it for MTU changes); it plugs its address check in here. */
-  useMesh(owner: NonNullable<AttachDeps['meshOwner']>): void {
-    this.d.meshOwner = owner;
+    return this.d.router.bridge() ?? this.d.bridge;
   }
 
   /** One change at a time: two attaches racing for the same address must not both pass validation. */
@@ -86,114 +61,62 @@ export class Attacher {
   }
 
   async #attach(cidrTexts: string[], ref: string): Promise<Result<'attach'>> {
-    const cidrs = cidrTexts.map((t) => parseInterfaceCidr(t));
-    const seen = new Map<string, string>();
-    for (const c of cidrs) {
-      const other = seen.get(c.address);
-      if (other)
-        throw badInput(
-          'cidr',
-          `${c.address} is given twice (${other} and ${c.cidr})`,
-          'give each address once',
-        );
-      seen.set(c.address, c.cidr);
-    }
-    const [container, routes] = await Promise.all([this.#runningContainer(ref), routes4(this.d.hostNetns)]);
-    const bridge = this.#bridge();
-    const existing = this.d.store.current.attachments.find((a) => a.containerId === container.id);
-
-    const toAdd: InterfaceCidr[] = [];
-    const alreadyPresent: string[] = [];
-    for (const c of cidrs) {
-      for (const a of this.d.store.current.attachments) {
-        for (const held of a.cidrs.map((t) => parseInterfaceCidr(t))) {
-          if (held.address !== c.address) continue;
-          if (a.containerId !== container.id) {
-            throw badInput(
-              'cidr',
-              `${c.address} is already attached to container ${a.containerName} on this host`,
-              `pick another address, or detach it first: xnet-tui detach ${held.cidr} ${a.containerName}`,
-            );
-          }
-          if (held.prefix !== c.prefix) {
-            throw badInput(
-              'cidr',
-              `${container.name} already has ${held.cidr}, not ${c.cidr}`,
-              `detach ${held.cidr} first to change its prefix`,
-            );
-          }
-        }
-      }
-      if (existing?.cidrs.includes(c.cidr)) {
-        alreadyPresent.push(c.cidr);
-        continue;
-      }
-      const route = routes.find((r) => r.dev !== bridge && routeContains(r.dst, c.address));
-      if (route) {
-        const desc = [route.dst, route.dev && `dev ${route.dev}`, route.gateway && `via ${route.gateway}`]
-          .filter(Boolean)
-          .join(' ');
-        throw badInput(
-          'cidr',
-          `${c.address} is inside the host route ${desc}`,
-          'pick an address outside the routes that `ip route` lists, or the container would be unreachable from this host',
-        );
-      }
-      toAdd.push(c);
-    }
+    const cidrs = parseRequest(cidrTexts);
+    const container = await this.#runningContainer(ref);
+    const { plan, live } = await this.#plan(container, cidrs);
     // One question to the mesh per address, asked together: each waits out the mesh's answers.
-    const owners = await Promise.all(toAdd.map((c) => this.d.meshOwner?.(c.address)));
-    for (const [i, owner] of owners.entries()) {
-      if (owner) {
-        throw badInput(
-          'cidr',
-          `${toAdd[i]!.address} is already used in the mesh by container ${owner.container} on peer ${owner.peer}`,
-          'pick another address; `xnet-tui status peers` lists the peers',
-        );
-      }
-    }
+    const owners = await Promise.all(plan.ask.map((a) => this.d.router.owner(a)));
+    const owned = refuseOwned(plan, owners);
+    if (owned) throw owned;
+    await this.#run(plan.steps, container, plan.attachment.ifname);
+    this.#retries.succeeded(container.id);
+    const now = [...new Set([...(live ?? []), ...plan.attachment.cidrs])];
+    return {
+      attachment: view(plan.attachment, container, now),
+      added: plan.added,
+      alreadyPresent: plan.alreadyPresent,
+      repaired: plan.repaired,
+    };
+  }
 
-    // The router's IPAM (Weave) has the last word on an address, anywhere in the mesh: ask it before any change.
-    const claimed = toAdd.map((c) => c.cidr);
-    if (claimed.length > 0) await this.#router?.claim(container.id, claimed);
+  /** Reads what the decision rests on (state, routes, the container's interface) and decides. */
+  async #plan(
+    c: ContainerInfo,
+    cidrs: InterfaceCidr[],
+  ): Promise<{ plan: AttachPlan; live: string[] | undefined }> {
+    // Read together (each is an `ip` process); a host end of its name only matters when the container has no
+    // ethwe. A container new to the state is plugged straight away: a leftover pair makes the plug fail, and
+    // BridgePorts removes it and plugs again, so the two reads are saved on the common path.
+    const known = this.d.store.current.attachments.some((a) => a.containerId === c.id);
+    const [routes, live, hostEnd] = await Promise.all([
+      routes4(this.d.hostNetns),
+      known ? this.#liveCidrs(c) : undefined,
+      known ? link(this.d.hostNetns, hostVethName(c.id)) : undefined,
+    ]);
+    const hostVeth = live === undefined && Boolean(hostEnd);
+    const decision = planAttach({
+      cidrs,
+      container: c,
+      attachments: this.d.store.current.attachments,
+      live,
+      hostVeth,
+      routes,
+      bridge: this.#bridge(),
+      ifname: this.d.ifname,
+      now: new Date().toISOString(),
+    });
+    if ('refusal' in decision) throw decision.refusal;
+    return { plan: decision.plan, live };
+  }
 
-    // Attached before: read what the kernel has. New: plug straight away and learn only if that collides.
-    let present = existing ? await this.#liveCidrs(container) : undefined;
-    let created = false;
-    try {
-      if (!present) {
-        const plugged = await this.#plug(container);
-        created = plugged.created;
-        present = plugged.present;
-      }
-      await addAddresses(
-        container.pid,
-        this.d.ifname,
-        toAdd.map((c) => c.cidr).filter((c) => !present!.includes(c)),
-      );
-    } catch (err) {
-      if (created) await unplug(container.pid, this.d.ifname).catch(() => undefined);
-      if (claimed.length > 0) await this.#router?.release(container.id, claimed).catch(() => undefined);
-      throw err instanceof XnetError ? err : failed(`attach ${container.name}: ${(err as Error).message}`);
-    }
-    for (const c of toAdd) setImmediate(() => announce(container.pid, this.d.ifname, c.address, this.d.log));
-
-    const attachment: Attachment = existing
-      ? {
-          ...existing,
-          containerName: container.name,
-          cidrs: [...existing.cidrs, ...toAdd.map((c) => c.cidr)],
-        }
-      : {
-          containerId: container.id,
-          containerName: container.name,
-          ifname: this.d.ifname,
-          cidrs: toAdd.map((c) => c.cidr),
-          since: new Date().toISOString(),
-        };
-    await this.#put(attachment);
-    const live = [...new Set([...present, ...toAdd.map((c) => c.cidr)])];
-    return { attachment: view(attachment, container, live), added: toAdd.map((c) => c.cidr), alreadyPresent };
+  #run(steps: readonly AttachStep[], c: ContainerInfo, ifname: string): Promise<void> {
+    return runSteps(steps, c, ifname, {
+      hostNetns: this.d.hostNetns,
+      router: this.d.router,
+      plug: (x) => this.#ports.plug(x),
+      record: (a) => this.#put(a),
+      log: this.d.log,
+    });
   }
 
   async #detach(cidrTexts: string[], ref: string): Promise<Result<'detach'>> {
@@ -230,12 +153,21 @@ export class Attacher {
       }
     }
     if (existing && removing.length > 0) {
-      if (remaining.length === 0) await this.#drop(existing.containerId);
-      else await this.#put({ ...existing, cidrs: remaining });
+      if (remaining.length === 0) this.#retries.cancel(existing.containerId);
+      try {
+        if (remaining.length === 0) await this.#drop(existing.containerId);
+        else await this.#put({ ...existing, cidrs: remaining });
+      } catch (err) {
+        // The state still holds them: put the kernel back to it rather than leave it half-detached.
+        await this.#reconcile(existing.containerId).catch((e: Error) =>
+          this.d.log(`detach undo: ${e.message}`),
+        );
+        throw err;
+      }
       // Detach undoes attach: the addresses go back to the router's IPAM. The kernel is already clean, so a
       // router that does not answer is logged, not an error (Weave frees a removed container's addresses itself).
-      await this.#router
-        ?.release(existing.containerId, removing)
+      await this.d.router
+        .release(existing.containerId, removing)
         .catch((err: Error) => this.d.log(`release ${removing.join(' ')}: ${err.message}`));
     }
     return { container: name, removed: removing, notAttached, interfaceRemoved };
@@ -245,23 +177,17 @@ export class Attacher {
     const rows = await Promise.all(
       this.d.store.current.attachments.map(async (a) => {
         const c = await findContainer(this.d.docker, a.containerId);
-        return view(a, c, c?.running ? await this.#liveCidrs(c) : undefined);
+        const failure = this.#retries.get(a.containerId);
+        return view(a, c, c?.running ? await this.#liveCidrs(c) : undefined, failure);
       }),
     );
     return { attachments: rows };
   }
 
-  /** The container holding `address` on this host, if any (answers peers asking before they attach). */
-  localOwner(address: string): string | undefined {
-    return this.d.store.current.attachments.find((a) => a.cidrs.some((c) => c.split('/')[0] === address))
-      ?.containerName;
-  }
-
   /** The bridge MTU changed (router launched or stopped): every attached pair follows, without re-attaching. */
   setMtu(mtu: number): Promise<void> {
     return this.#serial(async () => {
-      this.#bridgeMtu = mtu;
-      this.#bridgeName = this.#bridge();
+      this.#ports.setMtu(mtu);
       for (const a of this.d.store.current.attachments) {
         const c = await findContainer(this.d.docker, a.containerId);
         if (!c?.running) continue;
@@ -282,25 +208,65 @@ export class Attacher {
     };
   }
 
-  /** Brings one container's interface back to its desired state (after `docker start`, or at agent start). */
+  /**
+   * Brings one container's interface back to its desired state (after `docker start`, or at agent start).
+   * A failure is logged and retried with back-off (ps and status show why) until it works or the container
+   * stops; it never rejects.
+   */
   reconcileContainer(containerId: string): Promise<void> {
+    return this.#serial(() => this.#reconcile(containerId)).then(
+      () => this.#retries.succeeded(containerId),
+      (err: Error) => {
+        const name =
+          this.d.store.current.attachments.find((a) => a.containerId === containerId)?.containerName ??
+          containerId.slice(0, 12);
+        const f = this.#retries.failed(containerId, err.message);
+        this.d.log(
+          `reconcile ${name}: ${err.message}; attempt ${f.attempts} failed, next in ${f.retryAt - Date.now()} ms`,
+        );
+      },
+    );
+  }
+
+  async #reconcile(containerId: string): Promise<void> {
+    const a = this.d.store.current.attachments.find((x) => x.containerId === containerId);
+    if (!a) return;
+    const c = await findContainer(this.d.docker, containerId);
+    if (!c) {
+      this.d.log(`container ${a.containerName} is gone; dropping its attachment ${a.cidrs.join(' ')}`);
+      await this.#drop(containerId);
+      return;
+    }
+    if (!c.running) return;
+    const { plan } = await this.#plan(
+      c,
+      a.cidrs.map((t) => parseInterfaceCidr(t)),
+    );
+    if (plan.repaired.length === 0) return;
+    await this.#run(plan.steps, c, a.ifname);
+    this.d.log(`re-attached ${c.name}: ${plan.repaired.join(' ')}`);
+  }
+
+  /**
+   * docker `die`: the container's namespace should go, and its veth pair with it; something else of ours or
+   * an operator's may keep it alive, so the host end goes now, before `start` plugs the new namespace.
+   */
+  containerDied(containerId: string): Promise<void> {
+    this.#retries.cancel(containerId);
     return this.#serial(async () => {
-      const a = this.d.store.current.attachments.find((x) => x.containerId === containerId);
-      if (!a) return;
-      const c = await findContainer(this.d.docker, containerId);
-      if (!c) {
-        this.d.log(`container ${a.containerName} is gone; dropping its attachment ${a.cidrs.join(' ')}`);
-        await this.#drop(containerId);
-        return;
-      }
-      if (!c.running) return;
-      const present = (await this.#liveCidrs(c)) ?? (await this.#plug(c)).present;
-      const missing = a.cidrs.filter((cidr) => !present.includes(cidr));
-      if (missing.length === 0) return;
-      await addAddresses(c.pid, a.ifname, missing);
-      for (const cidr of missing) announce(c.pid, a.ifname, cidr.split('/')[0]!, this.d.log);
-      this.d.log(`re-attached ${c.name}: ${missing.join(' ')}`);
+      if (!this.d.store.current.attachments.some((a) => a.containerId === containerId)) return;
+      const name = hostVethName(containerId);
+      if (await link(this.d.hostNetns, name)) await ipBatch(this.d.hostNetns, [`link del ${name}`]);
     });
+  }
+
+  /** Reconciles that failed and are being retried, for the agent's status. */
+  reconcileFailures(): ReconcileFailure[] {
+    return this.#retries.list().map((f) => failureView(f, this.d.store.current.attachments));
+  }
+
+  close(): void {
+    this.#retries.close();
   }
 
   /** IPv4 addresses on the container's interface, or undefined when it has none. */
@@ -309,56 +275,15 @@ export class Attacher {
     return live && liveCidrs(live);
   }
 
-  /**
-   * Plugs the container into the bridge. The bridge is looked up once and remembered; if the plug fails
-   * (bridge deleted behind our back, an interface left from a crash) we look again and retry once.
-   */
-  async #plug(c: ContainerInfo): Promise<{ created: boolean; present: string[] }> {
-    const attempt = async (): Promise<void> => {
-      const bridge = this.#bridge();
-      if (bridge !== this.#bridgeName) {
-        this.#bridgeName = bridge;
-        this.#bridgeMtu = undefined;
-      }
-      this.#bridgeMtu ??= (await ensureBridge(this.d.hostNetns, bridge)).mtu;
-      await plug({
-        hostNetns: this.d.hostNetns,
-        bridge,
-        mtu: this.#bridgeMtu,
-        pid: c.pid,
-        hostIfname: hostVethName(c.id),
-        ifname: this.d.ifname,
-        mac: containerMac(c.id),
-      });
-    };
-    try {
-      await attempt();
-      return { created: true, present: [] };
-    } catch (first) {
-      this.#bridgeMtu = undefined;
-      const left = await this.#liveCidrs(c);
-      if (left) return { created: false, present: left };
-      try {
-        await attempt();
-      } catch {
-        throw first;
-      }
-      return { created: true, present: [] };
-    }
-  }
-
   async reconcileAll(): Promise<void> {
-    for (const a of [...this.d.store.current.attachments]) {
-      await this.reconcileContainer(a.containerId).catch((err: Error) =>
-        this.d.log(`reconcile ${a.containerName}: ${err.message}`),
-      );
-    }
+    for (const a of [...this.d.store.current.attachments]) await this.reconcileContainer(a.containerId);
   }
 
   /** docker `destroy`: the container will never come back, so neither will its attachment. */
   forgetContainer(containerId: string): Promise<void> {
     return this.#serial(async () => {
       const a = this.d.store.current.attachments.find((x) => x.containerId === containerId);
+      this.#retries.cancel(containerId);
       if (!a) return;
       this.d.log(`container ${a.containerName} destroyed; dropping its attachment ${a.cidrs.join(' ')}`);
       await this.#drop(containerId);
@@ -399,22 +324,4 @@ export class Attacher {
       attachments: s.attachments.filter((x) => x.containerId !== containerId),
     }));
   }
-}
-
-function liveCidrs(live: IpAddr): string[] {
-  return live.addr_info.filter((x) => x.family === 'inet').map((x) => `${x.local}/${x.prefixlen}`);
-}
-
-function view(a: Attachment, c: ContainerInfo | undefined, live: string[] | undefined): AttachmentView {
-  const inSync = live !== undefined && a.cidrs.every((x) => live.includes(x));
-  return {
-    container: c?.name ?? a.containerName,
-    containerId: a.containerId,
-    ifname: a.ifname,
-    hostIfname: hostVethName(a.containerId),
-    mac: live ? containerMac(a.containerId) : null,
-    cidrs: a.cidrs,
-    live: live ?? [],
-    state: !c?.running ? 'container-stopped' : inSync ? 'attached' : 'drift',
-  };
 }

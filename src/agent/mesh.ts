@@ -18,14 +18,17 @@ import { checkDriver, createDriver } from '../router/registry.js';
 import { checkRange, DEFAULT_RANGE, findUnderlay } from '../router/underlay.js';
 import { readPasswordFile } from '../router/password.js';
 import type { Params, Result } from '../api/index.js';
-import type { Attacher, RouterHooks } from './attach.js';
+import type { AttachRouter } from './attach-steps.js';
 import { Fresh } from './fresh.js';
 import type { StateStore } from './state.js';
 
 export interface MeshDeps {
   store: StateStore;
   docker: Docker;
-  attacher: Attacher;
+  /** The bridge MTU changed: attached containers follow it. */
+  onMtu: (mtu: number) => Promise<void>;
+  /** The container on this host holding an address (answers peers asking before they attach). */
+  localOwner: (address: string) => string | undefined;
   netns: NetnsPath;
   bridge: string;
   stateDir: string;
@@ -164,8 +167,8 @@ export class Mesh {
       bridge: this.d.bridge,
       stateDir: this.d.stateDir,
       log: this.d.log,
-      onMtu: live ? (mtu) => this.d.attacher.setMtu(mtu) : async () => undefined,
-      localOwner: live ? (address) => this.d.attacher.localOwner(address) : () => undefined,
+      onMtu: live ? this.d.onMtu : async () => undefined,
+      localOwner: live ? this.d.localOwner : () => undefined,
       ...(this.d.dockerd ? { dockerd: this.d.dockerd } : {}),
     };
     return createDriver(name, deps);
@@ -270,10 +273,11 @@ export class Mesh {
     };
   }
 
-  /** What attach needs from the router: the bridge to plug into, and its IPAM when it has one. */
-  attachHooks(): RouterHooks {
+  /** What attach asks of the router: the bridge to plug into, who holds an address, its IPAM when it has one. */
+  forAttach(): AttachRouter {
     return {
       bridge: () => this.#forAttach()?.attachPoint().bridge,
+      owner: (address) => this.#driver?.addressOwner(address) ?? Promise.resolve(undefined),
       claim: (containerId, cidrs) =>
         this.#changing(async () => {
           await this.#forAttach()?.claim?.(containerId, cidrs);
@@ -295,10 +299,6 @@ export class Mesh {
   /** The running driver's per-peer tunnel counters; undefined when it has none (vxlan, weave) or is not running. */
   peerCounters(): Promise<PeerCounters[] | undefined> {
     return this.#driver?.peerCounters?.() ?? Promise.resolve(undefined);
-  }
-
-  meshOwner(address: string): Promise<{ peer: string; container: string } | undefined> {
-    return this.#driver?.addressOwner(address) ?? Promise.resolve(undefined);
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@ import { readFile, mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
+import { failed } from '../errors.js';
 import {
   AttachmentSchema,
   emptyState,
@@ -30,6 +31,22 @@ function salvage(parsed: unknown): State {
     ...(router.success ? { router: router.data } : {}),
     ...(pingChecks.length ? { pingChecks } : {}),
   };
+}
+
+/** A state write that failed, naming the file (not the temp file beside it) and what to check. */
+function writeFailed(file: string, err: NodeJS.ErrnoException): Error {
+  const why: Record<string, string> = {
+    EPERM: 'not permitted (is the directory immutable? lsattr -d shows the i flag; chattr -i clears it)',
+    EACCES: 'permission denied (the agent runs as root; check the directory mode and any mount options)',
+    ENOSPC: 'no space left on the filesystem (df shows it; free some space)',
+    EROFS: 'the filesystem is read-only',
+    EDQUOT: 'the disk quota is exhausted',
+  };
+  const hint = why[err.code ?? ''];
+  return failed(
+    `cannot write the state file ${file}: ${err.code ?? err.message}`,
+    `${hint ?? err.message}; then run the command again`,
+  );
 }
 
 /** The desired state on disk, written atomically; telemetry and attach see it as DesiredState. */
@@ -92,7 +109,11 @@ export class StateStore implements DesiredState {
   update(change: (s: Readonly<State>) => State): Promise<State> {
     const done = this.#writes.then(async () => {
       const valid = StateSchema.parse(change(this.#state));
-      await writeFileAtomic(this.file, JSON.stringify(valid, null, 2) + '\n', { mode: 0o600 });
+      await writeFileAtomic(this.file, JSON.stringify(valid, null, 2) + '\n', { mode: 0o600 }).catch(
+        (err: NodeJS.ErrnoException) => {
+          throw writeFailed(this.file, err);
+        },
+      );
       return (this.#state = valid);
     });
     this.#writes = done.catch(() => undefined);

@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { ContainerRef } from './container-ref.js';
 
+/** A reconcile that failed and is retried with back-off: why, how often, and when the next try runs. */
+export const ReconcileFailure = z.object({
+  container: z.string(),
+  containerId: z.string(),
+  reason: z.string(),
+  attempts: z.number(),
+  retryAt: z.string(),
+});
+export type ReconcileFailure = z.infer<typeof ReconcileFailure>;
+
 export const AttachmentView = z.object({
   container: z.string(),
   containerId: z.string(),
@@ -12,6 +22,8 @@ export const AttachmentView = z.object({
   /** Addresses the kernel has on the interface now. */
   live: z.array(z.string()),
   state: z.enum(['attached', 'container-stopped', 'drift']),
+  /** Present while bringing this container back failed and is being retried. */
+  reconcile: ReconcileFailure.optional(),
 });
 export type AttachmentView = z.infer<typeof AttachmentView>;
 
@@ -34,6 +46,8 @@ export const attachApi = {
       attachment: AttachmentView,
       added: z.array(z.string()),
       alreadyPresent: z.array(z.string()),
+      /** Recorded addresses the kernel had lost (drift), put back by this attach. */
+      repaired: z.array(z.string()),
     }),
   },
   detach: {

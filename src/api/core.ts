@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ReconcileFailure } from './attach.js';
 
 /** The agent itself. */
 export const coreApi = {
@@ -17,6 +18,8 @@ export const coreApi = {
       }),
       bridge: z.object({ name: z.string(), present: z.boolean(), mtu: z.number().nullable() }),
       attachments: z.number(),
+      /** Containers whose reconcile failed and is retried with back-off (absent from older agents). */
+      reconcileFailures: z.array(ReconcileFailure).optional(),
       startedAt: z.string(),
       /** Set when the state file was found damaged at start: kept aside, and what was recovered. */
       stateRecovery: z.string().nullable().optional(),

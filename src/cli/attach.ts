@@ -37,8 +37,13 @@ export function registerAttach(program: Command): void {
           lines.push(
             `attached ${r.added.join(' ')} to ${r.attachment.container} (${r.attachment.ifname}, ${r.attachment.mac ?? 'no MAC'})`,
           );
-        if (r.alreadyPresent.length)
-          lines.push(`${r.alreadyPresent.join(' ')} already attached to ${r.attachment.container}`);
+        if (r.repaired.length)
+          lines.push(
+            `put back ${r.repaired.join(' ')} on ${r.attachment.container} (the kernel had lost them)`,
+          );
+        const unchanged = r.alreadyPresent.filter((c) => !r.repaired.includes(c));
+        if (unchanged.length)
+          lines.push(`${unchanged.join(' ')} already attached to ${r.attachment.container}`);
         return lines.join('\n');
       });
     });

@@ -1,6 +1,13 @@
 import type { Command } from 'commander';
+import type { ReconcileFailure } from '../api/index.js';
 import { emit, table } from './output.js';
 import { globals, withAgent } from './target.js';
+
+/** Why a container's addresses are not back yet, and when the agent tries again. */
+export function reconcileLine(f: ReconcileFailure, now = Date.now()): string {
+  const inS = Math.max(0, Math.round((Date.parse(f.retryAt) - now) / 100) / 10);
+  return `${f.container}: re-attach failed ${f.attempts} time(s), next try in ${inS} s: ${f.reason}`;
+}
 
 export function registerPs(program: Command): void {
   program
@@ -10,17 +17,20 @@ export function registerPs(program: Command): void {
     .action(async (_o: unknown, cmd: Command) => {
       const res = await withAgent(cmd, (a) => a.call('ps', {}));
       emit(globals(cmd), res, (r) =>
-        table(
-          ['CONTAINER', 'ID', 'IFACE', 'MAC', 'ADDRESSES', 'STATE'],
-          r.attachments.map((a) => [
-            a.container,
-            a.containerId.slice(0, 12),
-            a.ifname,
-            a.mac ?? '-',
-            a.cidrs.join(','),
-            a.state,
-          ]),
-        ),
+        [
+          table(
+            ['CONTAINER', 'ID', 'IFACE', 'MAC', 'ADDRESSES', 'STATE'],
+            r.attachments.map((a) => [
+              a.container,
+              a.containerId.slice(0, 12),
+              a.ifname,
+              a.mac ?? '-',
+              a.cidrs.join(','),
+              a.state,
+            ]),
+          ),
+          ...r.attachments.flatMap((a) => (a.reconcile ? [reconcileLine(a.reconcile)] : [])),
+        ].join('\n'),
       );
     });
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { badInput } from '../errors.js';
 import { ipamOf } from '../router/driver.js';
 import { emit } from './output.js';
+import { reconcileLine } from './ps.js';
 import { connectionsTable, ipamTable, peersTable, routerSummary } from './router.js';
 import { globals, withAgent } from './target.js';
 import { showPings, showRates } from './telemetry.js';
@@ -43,6 +44,7 @@ export function registerStatus(program: Command): void {
           `bridge       ${x.bridge.name}: ${x.bridge.present ? `up, mtu ${x.bridge.mtu}` : 'not created yet (first attach creates it)'}`,
           routerSummary(router),
           `attachments  ${x.attachments}`,
+          ...(x.reconcileFailures ?? []).map((f) => `  ${reconcileLine(f)}`),
         ].join('\n'),
       );
     });

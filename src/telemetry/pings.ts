@@ -107,6 +107,17 @@ export class PingChecks {
     }
   }
 
+  /**
+   * Ends the fping of one source (a container that died): it runs in the container's namespace and would keep
+   * it, and its veth, alive. The next sync starts a new one where the container is now.
+   */
+  stopSource(key: string): void {
+    const src = this.#sources.get(key);
+    if (!src) return;
+    src.loop?.stop();
+    this.#sources.delete(key);
+  }
+
   #startLoop(key: string, src: Source): void {
     src.loop = new FpingLoop({
       netns: src.netns,

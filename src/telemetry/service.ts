@@ -289,6 +289,11 @@ export class Telemetry {
     return defs;
   }
 
+  /** docker `die`: the ping checks leaving from that container end now; the next sync starts them anew. */
+  containerDied(containerId: string): void {
+    this.pings.stopSource(containerId);
+  }
+
   async syncChecks(): Promise<void> {
     this.pings.sync(await this.checkDefs());
   }

@@ -79,4 +79,20 @@ describe('StateStore', () => {
       ['a', 'b', 'c'].map((x) => `u-${x.repeat(12)}`),
     );
   });
+
+  it('names the state file, not its temp file, when a write fails, and keeps the state it had', async () => {
+    // A regular file where the directory should be: fails for root too (ENOTDIR), as chattr +i or ENOSPC do.
+    const notDir = join(dir, 'not-a-dir');
+    await writeFile(notDir, '');
+    const store = new StateStore(notDir);
+    const err = await store
+      .update(() => ({ version: 1, attachments: [attachment] }))
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      kind: 'failed',
+      message: `cannot write the state file ${store.file}: ENOTDIR`,
+    });
+    expect((err as { hint: string }).hint).toMatch(/run the command again/);
+    expect(store.current.attachments).toEqual([]);
+  });
 });

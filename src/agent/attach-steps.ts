@@ -1,0 +1,81 @@
+import { XnetError, failed } from '../errors.js';
+import { ipBatch } from '../net/ip.js';
+import { netnsOfPid, type NetnsPath } from '../net/netns.js';
+import { addAddresses, announce, hostVethName, unplug } from '../net/veth.js';
+import type { ContainerInfo } from '../docker/containers.js';
+import type { AttachStep, MeshOwner } from './attach-plan.js';
+import type { Attachment } from './state.js';
+
+/**
+ * What attach asks of the router: the bridge to plug into (its attach point; `xnet` for vxlan, `weave` for
+ * Weave), who in the mesh holds an address, and its IPAM when it has one (claim before use, release after).
+ */
+export interface AttachRouter {
+  /** undefined: no router launched, containers go on the agent's own bridge. */
+  bridge(): string | undefined;
+  owner(address: string): Promise<MeshOwner | undefined>;
+  claim(containerId: string, cidrs: string[]): Promise<void>;
+  release(containerId: string, cidrs: string[]): Promise<void>;
+}
+
+export interface StepDeps {
+  hostNetns: NetnsPath;
+  router: AttachRouter;
+  /** Plugs the container into the bridge (the attacher remembers the bridge's MTU). */
+  plug: (c: ContainerInfo) => Promise<void>;
+  record: (a: Attachment) => Promise<void>;
+  log: (msg: string) => void;
+}
+
+/**
+ * Runs a plan's steps in order. When one fails, what the earlier ones did is undone in reverse order
+ * (unplug, remove the addresses, release the claim), so a failed attach leaves the kernel and the IPAM as
+ * they were; the error is the failing step's, named.
+ */
+export async function runSteps(
+  steps: readonly AttachStep[],
+  c: ContainerInfo,
+  ifname: string,
+  d: StepDeps,
+): Promise<void> {
+  const undo: Array<{ what: string; run: () => Promise<void> }> = [];
+  try {
+    for (const s of steps) {
+      switch (s.kind) {
+        case 'claim':
+          await d.router.claim(c.id, s.cidrs);
+          undo.push({ what: `release ${s.cidrs.join(' ')}`, run: () => d.router.release(c.id, s.cidrs) });
+          break;
+        case 'remove-stale-veth':
+          // The host end of the pair from the container's previous namespace (something kept that alive).
+          await ipBatch(d.hostNetns, [`link del ${hostVethName(c.id)}`]);
+          d.log(`${c.name}: removed the stale ${hostVethName(c.id)} left from its previous namespace`);
+          break;
+        case 'plug':
+          await d.plug(c);
+          undo.push({ what: `unplug ${ifname}`, run: () => unplug(c.pid, ifname) });
+          break;
+        case 'add-addresses':
+          await addAddresses(c.pid, ifname, s.cidrs);
+          undo.push({ what: `remove ${s.cidrs.join(' ')}`, run: () => removeEach(c.pid, ifname, s.cidrs) });
+          break;
+        case 'record':
+          await d.record(s.attachment);
+          break;
+        case 'announce':
+          for (const a of s.addresses) setImmediate(() => announce(c.pid, ifname, a, d.log));
+          break;
+      }
+    }
+  } catch (err) {
+    for (const u of undo.reverse())
+      await u.run().catch((e: Error) => d.log(`attach ${c.name}: undo (${u.what}) failed: ${e.message}`));
+    throw err instanceof XnetError ? err : failed(`attach ${c.name}: ${(err as Error).message}`);
+  }
+}
+
+/** One address at a time: `ip -batch` stops at the first line that fails, and a step may have added only some. */
+async function removeEach(pid: number, ifname: string, cidrs: readonly string[]): Promise<void> {
+  for (const cidr of cidrs)
+    await ipBatch(netnsOfPid(pid), [`addr del ${cidr} dev ${ifname}`]).catch(() => undefined);
+}
