@@ -50,6 +50,7 @@ export class Attacher {
   /** The bridge #bridgeMtu was learned from: a router with another bridge means learning it again. */
   #bridgeName: string;
   #router: RouterHooks | undefined;
+  #plugged: ((hostIfname: string) => Promise<void>) | undefined;
 
   constructor(private readonly d: AttachDeps) {
     this.#bridgeName = d.bridge;
@@ -58,6 +59,11 @@ export class Attacher {
   /** The mesh plugs the router's bridge and IPAM in here (built after the attacher, like useMesh). */
   useRouter(hooks: RouterHooks): void {
     this.#router = hooks;
+  }
+
+  /** Telemetry hooks its counters on a new host-side veth here, inside attach, so its first packet counts. */
+  usePlugged(fn: (hostIfname: string) => Promise<void>): void {
+    this.#plugged = fn;
   }
 
   /** The bridge containers go on now: the router's, or ours when none is launched. */
@@ -330,6 +336,9 @@ export class Attacher {
         ifname: this.d.ifname,
         mac: containerMac(c.id),
       });
+      await this.#plugged?.(hostVethName(c.id)).catch((err: Error) =>
+        this.d.log(`counters on ${hostVethName(c.id)}: ${err.message}`),
+      );
     };
     try {
       await attempt();

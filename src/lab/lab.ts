@@ -9,6 +9,7 @@ import { ipBatch, link, addrs } from '../net/ip.js';
 import { AgentConnection } from '../agent/rpc.js';
 import { CLI_MAIN } from '../agent/client.js';
 import { stopPrivateSwitch } from '../router/ovs-gre/daemons.js';
+import { pinsFor, unloadCounters } from '../telemetry/bpf/kernel.js';
 import { ensureImage } from './image.js';
 import { resolveLabHost } from './resolve.js';
 import { labAgentDockerdArgs, startLabDockerd } from './dockerd.js';
@@ -221,6 +222,8 @@ export async function labDown(onProgress: (msg: string) => void = () => undefine
       await terminate(readPid(h.dockerPidfile), 20_000);
       // The ovs-gre driver's ovsdb-server and ovs-vswitchd (daemons, so they outlive the agent).
       await stopPrivateSwitch(h.agentStateDir);
+      // The agent's pinned eBPF counters outlive it (and its namespace) until their pins go.
+      await unloadCounters(pinsFor(h.agentStateDir)).catch(() => undefined);
       onProgress(`${h.name}: stopped`);
     }),
   );

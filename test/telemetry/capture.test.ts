@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ipv4Number, kernelFilter, macNumber, macText, ipv4Text } from '../../src/telemetry/frame.js';
 import { Tally, type SecondCounts } from '../../src/telemetry/tally.js';
-import { pushSecond, type Second } from '../../src/telemetry/capture.js';
+import { pushSecond, type Second } from '../../src/telemetry/rates.js';
 import { bridgeSample, counterSample, endpointSample, kernelExpected } from '../../src/telemetry/rates.js';
 import type { InterfaceCounters } from '../../src/agent/api/interfaces.js';
 import { readPcap } from '../helpers/pcapfile.js';
