@@ -116,6 +116,19 @@ export class Telemetry {
     });
   }
 
+  /** The running router's tunnel, as counting uses it (on-demand captures of a peer open its device). */
+  async tunnel(): Promise<{ device: string; port: number } | undefined> {
+    const r = await this.d.router();
+    if (r.state !== 'running' || !r.listen) return undefined;
+    const dev = (await findUnderlay(this.d.netns, r.listen)).dev;
+    const t = driverTelemetry(r, dev).tunnel;
+    return t && { device: t.device, port: t.port };
+  }
+
+  router(): Promise<RouterStatus> {
+    return this.d.router();
+  }
+
   /** Drivers with a tunnel per peer: each second, a sample per peer from its counters. */
   async #readPeerCounters(r: RouterStatus): Promise<void> {
     let now: PeerCounters[] | undefined;

@@ -1,5 +1,14 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -310,6 +319,93 @@ describe('telemetry on two lab hosts', () => {
     const segs = c1.reduce((n, s) => n + (s.segments?.rx ?? 0) + (s.segments?.tx ?? 0), 0);
     expect(segs).toBeGreaterThanOrEqual(agentC.packets);
   }, 120_000);
+
+  it('captures one container or one peer on demand into a pcap file tcpdump reads, never promiscuous', async () => {
+    const p1 = pidOf('h1', 'c1');
+    const pinger = spawn(
+      'nsenter',
+      [`--net=/proc/${p1}/ns/net`, '--', 'ping', '-q', '-c', '40', '-i', '0.1', C2],
+      { stdio: 'ignore' },
+    );
+    try {
+      const file = join(work, 'c1.pcap');
+      // A bridge port is promiscuous by the bridge's doing (1); the capture must add nothing to it.
+      const promiscuity = (dev: string) =>
+        /promiscuity (\d+) /.exec(nsh(h1.netnsPath, ['ip', '-d', 'link', 'show', dev]))?.[1];
+      const vethBefore = promiscuity(hostVeth());
+      const running = xnet([
+        '--lab',
+        'h1',
+        'capture',
+        'c1',
+        '--filter',
+        'icmp',
+        '--count',
+        '6',
+        '-w',
+        file,
+        '--json',
+      ]);
+      // While it runs: one packet socket (ours, on c1's veth), and neither the veth nor the bridge promiscuous.
+      await eventually(
+        'capture open',
+        async () => packetSockets(h1.netnsPath),
+        (l) => l.length === 1,
+        3_000,
+      );
+      expect(promiscuity(hostVeth())).toBe(vethBefore);
+      expect(promiscuity('xnet')).toBe('0');
+      const done = await running;
+      expect(done.code, done.stderr).toBe(0);
+      const r = JSON.parse(done.stdout) as Result<'capture'>;
+      expect(r).toMatchObject({
+        target: 'c1',
+        interface: hostVeth(),
+        captured: 6,
+        promiscuous: false,
+        written: file,
+      });
+      const read = sh('tcpdump', ['-nr', file]).trim().split('\n');
+      expect(read).toHaveLength(6);
+      for (const l of read) expect(l).toMatch(/ICMP echo (request|reply)/);
+
+      // A peer on another host: its tunnel packets on the underlay, the inner frames decoded.
+      const peerFile = join(work, 'two.pcap');
+      const peer = await xnetJson<Result<'capture'>>([
+        '--lab',
+        'h1',
+        'capture',
+        'peer',
+        'two',
+        '--count',
+        '4',
+        '-w',
+        peerFile,
+      ]);
+      expect(peer.filter).toBe(`udp port 4789 and host ${h2.address}`);
+      expect(peer.packets.every((p) => p.summary.includes('VXLAN'))).toBe(true);
+      const outer = sh('tcpdump', ['-nr', peerFile]);
+      expect(outer.match(/ > 198\.18\.0\.\d\.4789: VXLAN/g)).toHaveLength(4);
+      expect(outer).toContain(h2.address);
+    } finally {
+      pinger.kill();
+    }
+    // Done: the socket went with the capture process.
+    expect(packetSockets(h1.netnsPath)).toEqual([]);
+    // Bad input: exit 2, the field named, no file written.
+    const badFile = join(work, 'bad.pcap');
+    for (const [args, field] of [
+      [['capture', 'c1', '--filter', 'icmp and ('], 'filter'],
+      [['capture', 'nosuch'], 'container'],
+      [['capture', 'peer', 'nosuch'], 'peer'],
+      [['capture', 'c1', '--count', '0'], 'count'],
+    ] as const) {
+      const r = await xnet(['--lab', 'h1', ...args, '-w', badFile, '--json']);
+      expect(r.code, `${args.join(' ')}: ${r.stdout}`).toBe(2);
+      expect(JSON.parse(r.stdout).error.field).toBe(field);
+    }
+    expect(existsSync(badFile)).toBe(false);
+  });
 
   it('runs one fping per source namespace, shared by the automatic and the user check from that container', async () => {
     const add = await xnetJson<{ checks: { id: string; label: string }[] }>([

@@ -226,6 +226,40 @@ export const telemetryApi = {
       .strict(),
     result: z.object({ from: z.string().nullable(), results: z.array(PingResult) }),
   },
+  /**
+   * Frames on one port, on demand: an attached container's host-side veth, or a peer's tunnel packets on the
+   * underlay; a kernel filter, never promiscuous; up to `count` frames or `seconds`, optionally written to a
+   * pcap file (`write`, an absolute path on the agent's host).
+   */
+  capture: {
+    params: z
+      .object({
+        container: z.string().min(1).max(128).optional(),
+        peer: z.string().min(1).max(128).optional(),
+        filter: z.string().max(512).optional(),
+        count: z.number().int().min(1).max(10_000).optional(),
+        seconds: z.number().int().min(1).max(300).optional(),
+        write: z.string().min(1).max(4096).optional(),
+      })
+      .strict()
+      .refine((p) => (p.container === undefined) !== (p.peer === undefined), {
+        message: 'give a container or a peer, not both',
+        path: ['container'],
+      }),
+    result: z.object({
+      target: z.string(),
+      interface: z.string(),
+      /** The kernel filter as given to libpcap (ours for a peer, and the operator's). */
+      filter: z.string(),
+      promiscuous: z.boolean(),
+      captured: z.number(),
+      /** libpcap's counters: packets the filter passed, and dropped in the buffer. */
+      received: z.number(),
+      dropped: z.number(),
+      written: z.string().nullable(),
+      packets: z.array(z.object({ t: z.number(), len: z.number(), summary: z.string() })),
+    }),
+  },
   pmtu: {
     params: z.object({}).strict(),
     result: z.object({
