@@ -86,8 +86,11 @@ export class Telemetry {
     });
     if (this.#loopSeconds.length > HISTORY_SECONDS) this.#loopSeconds.shift();
     this.#loop.reset();
-    this.#router = await this.d.router();
+    // Counters first, on the second boundary, with the router as last seen (a launch or stop shows a tick
+    // later): a slow router status (a Serf RPC) must not shift which second a reading closes.
+    this.#router ??= await this.d.router();
     await this.#readCounters(this.#router);
+    this.#router = await this.d.router();
     await this.#readPeerCounters(this.#router);
     if (this.#ticks % PINGS_EVERY_TICKS === 1) await this.syncChecks();
     if (Date.now() - this.#pmtuLast >= PMTU_EVERY_MS && !this.#pmtuBusy) void this.probeMtu();

@@ -537,6 +537,38 @@ describe('telemetry on two lab hosts', () => {
     expect(lost.stdout).toMatch(/0\/2 answered, 100% loss/);
   });
 
+  it('hooks a newly attached container from its first packets, and drops its entries when it is detached', async () => {
+    labSh('h1', ['docker', 'run', '-d', '--name', 'c3', 'xnet/busybox', 'sleep', '3600']);
+    await xnetJson(['--lab', 'h1', 'attach', '172.25.11.33/24', 'c3']);
+    const veth = hostVethName(labSh('h1', ['docker', 'inspect', '-f', '{{.Id}}', 'c3']).trim());
+    // Hooked inside attach: the filters are there when attach returns, before any tick of the agent.
+    expect(nsh(h1.netnsPath, ['tc', 'filter', 'show', 'dev', veth, 'ingress'])).toMatch(/veth_ingress/);
+    labSh('h1', ['docker', 'exec', 'c3', 'ping', '-q', '-c', '3', '-i', '0.2', C2]);
+    const hooked = await eventually(
+      'c3 hooked',
+      () => rates(),
+      (x) => x.counters.hooks.some((h) => h.name === veth),
+      4_000,
+    );
+    const ifindex = hooked.value.counters.hooks.find((h) => h.name === veth)!.ifindex;
+    const keys = () =>
+      (
+        JSON.parse(sh('bpftool', ['-j', 'map', 'dump', 'pinned', h1Pins().counters])) as {
+          formatted: { key: { ifindex: number; proto: number } };
+        }[]
+      ).filter((e) => e.formatted.key.ifindex === ifindex);
+    expect(keys().some((e) => e.formatted.key.proto === 2)).toBe(true); // its ICMP
+    await xnetJson(['--lab', 'h1', 'detach', 'c3']);
+    await eventually(
+      'entries dropped',
+      async () => keys(),
+      (k) => k.length === 0,
+      4_000,
+    );
+    expect((await rates()).counters.hooks.map((h) => h.name)).not.toContain(veth);
+    labSh('h1', ['docker', 'rm', '-f', 'c3']);
+  });
+
   it('shows a counter reader that fails as failed with the age of its last read, and recovers', async () => {
     const pins = readdirSync('/sys/fs/bpf/xnet').map((d) => `/sys/fs/bpf/xnet/${d}/maps/xnet_counters`);
     const mine = pins.find((p) => h1Pins().counters === p)!;
