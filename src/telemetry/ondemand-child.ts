@@ -6,8 +6,9 @@ import { pcapFile, type PcapRecord } from './pcap-writer.js';
 /**
  * One on-demand capture, forked by the agent in the host's namespace: one port, a kernel filter, never
  * promiscuous. Takes up to `count` frames or waits `seconds`, writes them to `write` if asked, posts what it
- * saw and exits; its exit closes the packet socket (a process, not a worker: see capture-child.ts's note on
- * node-pcap's close()).
+ * saw and exits; its exit closes the packet socket. A process, not a worker thread: node-pcap 3.1.0's close()
+ * only breaks libpcap's loop (the handle is freed at the next packet, which a quiet interface never brings),
+ * and terminating a worker that still holds the addon's poll handles aborts the whole agent.
  */
 
 export interface OnDemandConfig {

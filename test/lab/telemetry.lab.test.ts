@@ -181,9 +181,13 @@ describe('telemetry on two lab hosts', () => {
     // Nothing captures: the bridge is not promiscuous and no process of ours holds a packet socket.
     expect(nsh(h1.netnsPath, ['ip', '-d', 'link', 'show', 'xnet'])).toMatch(/promiscuity 0 /);
     expect(packetSockets(h1.netnsPath)).toEqual([]);
-    expect(sh('ps', ['-o', 'args=', '--ppid', readFileSync(h1.agentPidfile, 'utf8').trim()])).not.toMatch(
-      /capture-child/,
-    );
+    // No child process of the agent is a node process (the old capture child was one): fping and serf only.
+    const agent = readFileSync(h1.agentPidfile, 'utf8').trim();
+    const children = execFileSync('ps', ['-e', '-o', 'ppid=,comm='], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter(([ppid]) => ppid === agent);
+    expect(children.filter(([, comm]) => comm === 'node')).toEqual([]);
   });
 
   it('counts a container and a peer exactly (0.5 % of tcpdump and the interface counters) during a known load', async () => {
