@@ -104,7 +104,11 @@ export class KernelCounters {
         return;
       }
       this.#record.readMs = Math.round(performance.now() - began);
-      const gone = staleKeys(table, new Set([...this.#hooked.values()].map((h) => h.ifindex)));
+      // Entries are kept for what is hooked or wanted (a veth attach hooked whose batch here failed).
+      const keep = new Set([...this.#hooked.values()].map((h) => h.ifindex));
+      for (const name of [...input.containers.map((c) => c.hostIfname), input.tunnel?.device])
+        if (name && links.has(name)) keep.add(links.get(name)!.ifindex);
+      const gone = staleKeys(table, keep);
       if (gone.length > 0)
         await dropKeys(this.#pins, gone).catch((err: Error) =>
           this.log(`counters: dropping entries: ${err.message}`),
