@@ -10,6 +10,8 @@ declare -A need=(
   [ovs-vsctl]=openvswitch-switch [pcap-config]=libpcap-dev [tar]=tar [ps]=procps [ping]=iputils-ping [htop]=htop
   [python3]=python3 [make]=make [g++]=g++
   [ethtool]=ethtool
+  # eBPF counters: compiled at build (clang, llvm, libbpf's headers), loaded and read with bpftool.
+  [clang]=clang [llc]=llvm [bpftool]=bpftool
 )
 missing=()
 for cmd in "${!need[@]}"; do
@@ -17,6 +19,7 @@ for cmd in "${!need[@]}"; do
 done
 # busybox must be the static build: the lab copies it into a container image.
 dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
+[ -f /usr/include/bpf/bpf_helpers.h ] || missing+=(libbpf-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

@@ -126,17 +126,19 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     log,
     router: mesh.forAttach(),
   });
-  // Capture follows the router (started when it runs, stopped when it stops); pings and MTU probes too.
+  // Counting follows the router (hooks while it runs, none when it stops); pings and MTU probes too.
   const telemetry = new Telemetry({
     netns: undefined,
     bridge: BRIDGE,
     ifname: CONTAINER_IFNAME,
     store,
+    stateDir: opts.stateDir,
     docker,
     router: () => mesh.status(),
     peerCounters: () => mesh.peerCounters(),
     log,
   });
+  attacher.usePlugged((dev) => telemetry.counters.hookVeth(dev));
 
   const handlers: Handlers = {
     status: async () => {

@@ -35,9 +35,15 @@ export class Attacher {
   readonly #ports: BridgePorts;
   /** Containers whose reconcile failed: tried again with back-off, the reason shown by ps and status. */
   readonly #retries = new Retries((id) => this.reconcileContainer(id));
+  #plugged: ((hostIfname: string) => Promise<void>) | undefined;
 
   constructor(private readonly d: AttachDeps) {
     this.#ports = new BridgePorts(d.hostNetns, d.ifname, () => this.#bridge());
+  }
+
+  /** Telemetry hooks its counters on a new host-side veth here, inside attach, so its first packet counts. */
+  usePlugged(fn: (hostIfname: string) => Promise<void>): void {
+    this.#plugged = fn;
   }
 
   /** The bridge containers go on now: the router's, or ours when none is launched. */
@@ -113,7 +119,12 @@ export class Attacher {
     return runSteps(steps, c, ifname, {
       hostNetns: this.d.hostNetns,
       router: this.d.router,
-      plug: (x) => this.#ports.plug(x),
+      plug: async (x) => {
+        await this.#ports.plug(x);
+        await this.#plugged?.(hostVethName(x.id)).catch((err: Error) =>
+          this.d.log(`counters on ${hostVethName(x.id)}: ${err.message}`),
+        );
+      },
       record: (a) => this.#put(a),
       log: this.d.log,
     });

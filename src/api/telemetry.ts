@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ContainerRef } from './container-ref.js';
 
 /**
- * Live telemetry: packet rates captured on the overlay, ping checks, path MTU per peer.
+ * Live telemetry: packet rates counted by the kernel on the overlay, ping checks, path MTU per peer.
  * What the `status rates|pings` commands print and what the TUI's Traffic and Ping panes draw.
  */
 
@@ -22,7 +22,7 @@ export const ProtocolCounts = z.object({
 export type ProtocolCounts = z.infer<typeof ProtocolCounts>;
 
 /**
- * One second of captured traffic: counts in that second, so packets/s and bytes/s.
+ * One second of traffic: counts in that second, so packets/s and bytes/s.
  * rx/tx are from the endpoint's side (a container's rx is what was delivered to it; a peer's rx is what came
  * from it). `protocols` is both directions together; for a peer it is the protocol inside the VXLAN frame.
  */
@@ -32,10 +32,12 @@ export const RateSample = z.object({
   rx: Count,
   tx: Count,
   protocols: ProtocolCounts,
+  /** GSO segments in rx and tx (a GSO packet is one packet of many segments); eBPF counters only. */
+  segments: z.object({ rx: z.number(), tx: z.number() }).optional(),
 });
 export type RateSample = z.infer<typeof RateSample>;
 
-/** A container attached on this host, counted on the bridge by its MAC (frames from it: tx; to it: rx). */
+/** A container attached on this host, counted on its host-side veth (frames from it: tx; to it: rx). */
 export const ContainerRates = z.object({
   container: z.string(),
   containerId: z.string(),
@@ -46,67 +48,65 @@ export const ContainerRates = z.object({
 export type ContainerRates = z.infer<typeof ContainerRates>;
 
 /**
- * A peer. capture (vxlan): counted on the underlay by its VXLAN outer address, bytes are whole outer frames.
- * counters (ovs-gre): its GRE port's own counters read each second, no protocol split (zeros). none (weave):
- * no per-peer figures, the series is empty.
+ * A peer. ebpf (vxlan): counted on the underlay by its tunnel's outer address, bytes are whole outer frames,
+ * the protocol split is the inner frame's. counters (ovs-gre): its GRE port's own counters read each second, no
+ * protocol split (zeros). none (weave, or no eBPF): no per-peer figures, the series is empty.
  */
 export const PeerRates = z.object({
   /** The peer's underlay address. */
   address: z.string(),
   nickname: z.string().nullable(),
-  /** Added after the first cut: optional (absent means capture). */
-  source: z.enum(['capture', 'counters', 'none']).optional(),
+  /** Added after the first cut: optional. */
+  source: z.enum(['ebpf', 'counters', 'none']).optional(),
   series: z.array(RateSample),
 });
 export type PeerRates = z.infer<typeof PeerRates>;
 
-/** Per second on one capture: what libpcap handed us, what the kernel's counters say should be there, drops. */
-export const CaptureSample = z.object({
-  t: z.number(),
-  captured: Count,
-  /** Expected from the kernel's interface counters over the same second (see `kernelSource`); null if unread. */
-  kernel: Count.nullable(),
-  /** Packets libpcap dropped in that second (its ps_drop + ps_ifdrop deltas). */
-  dropped: z.number(),
-});
-export type CaptureSample = z.infer<typeof CaptureSample>;
+/**
+ * Where the figures come from. ebpf: counters on tc hooks (every container's host-side veth, the tunnel's
+ * UDP port on the underlay), exact, with the protocol split. interface-counters: the kernel's own counters
+ * of each veth (exact totals, no protocol split, no per-peer figures), where BPF cannot load. none: nothing
+ * counts (the router is not running).
+ */
+export const CounterSource = z.enum(['ebpf', 'interface-counters', 'none']);
+export type CounterSource = z.infer<typeof CounterSource>;
 
-export const CaptureInterface = z.object({
-  /** `xnet` (the bridge) or the underlay device, e.g. `eth0`. */
+export const CounterHook = z.object({
   name: z.string(),
-  role: z.enum(['bridge', 'underlay']),
-  /** The BPF filter the kernel applies before we see a packet. */
-  filter: z.string(),
-  promiscuous: z.boolean(),
-  state: z.enum(['capturing', 'stopped', 'failed']),
-  error: z.string().nullable(),
-  /** libpcap's counters since this capture started: packets received by the filter, dropped in the buffer, by the interface. */
-  stats: z.object({ received: z.number(), dropped: z.number(), ifDropped: z.number() }),
-  /** Which kernel counters `kernel` is built from, in words. */
-  kernelSource: z.string(),
-  series: z.array(CaptureSample),
+  role: z.enum(['container', 'underlay']),
+  ifindex: z.number(),
+  /** What is counted there, in words. */
+  what: z.string(),
 });
-export type CaptureInterface = z.infer<typeof CaptureInterface>;
 
-export const CaptureState = z.enum(['running', 'stopped', 'failed']);
+/** The counter reader: running, or stopped/failed/stale with why and the age of its last good read. */
+export const CountersStatus = z.object({
+  source: CounterSource,
+  state: z.enum(['running', 'stopped', 'failed', 'stale']),
+  reason: z.string().nullable(),
+  since: z.string().nullable(),
+  /** The last good read (ms since the epoch) and its age when this answer was built. */
+  lastReadAt: z.number().nullable(),
+  ageMs: z.number().nullable(),
+  /** How long that read took (bpftool map dump, or ip -s link). */
+  readMs: z.number().nullable(),
+  hooks: z.array(CounterHook),
+});
+export type CountersStatus = z.infer<typeof CountersStatus>;
 
 export const RatesResult = z.object({
   /** When this answer was built (ms since the epoch, agent clock). */
   at: z.number(),
-  capture: z.object({
-    state: CaptureState,
-    /** Why capture is stopped or failed, in words. */
-    reason: z.string().nullable(),
-    since: z.string().nullable(),
-  }),
+  /** Where the figures come from; the same as counters.source. */
+  source: CounterSource,
+  counters: CountersStatus,
   /** How many seconds of history the agent keeps (series are at most this long, oldest first). */
   historySeconds: z.number(),
-  interfaces: z.array(CaptureInterface),
-  /** Everything captured on the bridge, by direction into/out of this host's containers, by protocol. */
+  /** This host's containers together (the sum of their veths): rx delivered to them, tx sent by them. */
   bridge: z.array(RateSample),
   containers: z.array(ContainerRates),
   peers: z.array(PeerRates),
-  /** The agent's own event-loop delay per second (perf_hooks), to show capture never stalls it. Added after the first cut: optional. */
+  /** The agent's own event-loop delay per second (perf_hooks), to show reading never stalls it. Added after the first cut: optional. */
   eventLoopDelay: z.array(z.object({ t: z.number(), p99Ms: z.number(), maxMs: z.number() })).optional(),
 });
 export type RatesResult = z.infer<typeof RatesResult>;
@@ -230,6 +230,40 @@ export const telemetryApi = {
       })
       .strict(),
     result: z.object({ from: z.string().nullable(), results: z.array(PingResult) }),
+  },
+  /**
+   * Frames on one port, on demand: an attached container's host-side veth, or a peer's tunnel packets on the
+   * underlay; a kernel filter, never promiscuous; up to `count` frames or `seconds`, optionally written to a
+   * pcap file (`write`, an absolute path on the agent's host).
+   */
+  capture: {
+    params: z
+      .object({
+        container: z.string().min(1).max(128).optional(),
+        peer: z.string().min(1).max(128).optional(),
+        filter: z.string().max(512).optional(),
+        count: z.number().int().min(1).max(10_000).optional(),
+        seconds: z.number().int().min(1).max(300).optional(),
+        write: z.string().min(1).max(4096).optional(),
+      })
+      .strict()
+      .refine((p) => (p.container === undefined) !== (p.peer === undefined), {
+        message: 'give a container or a peer, not both',
+        path: ['container'],
+      }),
+    result: z.object({
+      target: z.string(),
+      interface: z.string(),
+      /** The kernel filter as given to libpcap (ours for a peer, and the operator's). */
+      filter: z.string(),
+      promiscuous: z.boolean(),
+      captured: z.number(),
+      /** libpcap's counters: packets the filter passed, and dropped in the buffer. */
+      received: z.number(),
+      dropped: z.number(),
+      written: z.string().nullable(),
+      packets: z.array(z.object({ t: z.number(), len: z.number(), summary: z.string() })),
+    }),
   },
   pmtu: {
     params: z.object({}).strict(),

@@ -23,22 +23,22 @@ function protoText(s: RateSample | undefined): string {
   return parts.join(' ') || '-';
 }
 
+/** The reader's one line: where the figures come from and whether they are live, with the age of the last read. */
+export function countersLine(c: Result<'rates'>['counters']): string {
+  const age = c.ageMs === null ? '' : `, last read ${(c.ageMs / 1000).toFixed(1)} s ago`;
+  const took = c.readMs === null ? '' : ` (took ${c.readMs} ms)`;
+  return `counters     ${c.source}, ${c.state}${c.state === 'running' ? took : age}${c.reason ? ` (${c.reason})` : ''}`;
+}
+
 export function ratesText(r: Result<'rates'>): string {
   const lines: string[] = [];
-  lines.push(`capture      ${r.capture.state}${r.capture.reason ? ` (${r.capture.reason})` : ''}`);
-  for (const i of r.interfaces) {
-    const last = i.series[i.series.length - 1];
-    const kernel = last?.kernel
-      ? `kernel ${last.kernel.packets} p/s (${last.kernel.packets ? ((last.captured.packets / last.kernel.packets) * 100).toFixed(0) : '-'}% captured)`
-      : 'kernel -';
-    lines.push(
-      `  ${i.name.padEnd(8)} ${i.role.padEnd(8)} ${i.state}${i.promiscuous ? ', promiscuous' : ''}, filter ${i.filter}; ` +
-        `${last?.captured.packets ?? 0} p/s, ${kernel}; libpcap: ${i.stats.received} received, ${i.stats.dropped + i.stats.ifDropped} dropped`,
-    );
-    if (i.error) lines.push(`           error: ${i.error}`);
-  }
+  lines.push(countersLine(r.counters));
+  for (const h of r.counters.hooks) lines.push(`  ${h.name.padEnd(16)} ${h.role.padEnd(9)} ${h.what}`);
+  // Figures are shown only while the reader is running: a stopped or failed one must not look like a quiet network.
+  const live = r.counters.state === 'running';
   const row = (name: string, s: RateSample[]): string[] => {
-    const l = lastOf(s);
+    const l = live ? lastOf(s) : undefined;
+    if (!live) return [name, '-', '-', '-', '-', r.counters.state];
     return [
       name,
       pps(l?.rx),
@@ -53,11 +53,19 @@ export function ratesText(r: Result<'rates'>): string {
     table(
       ['CONTAINER / PEER', 'RX', 'RX BYTES', 'TX', 'TX BYTES', 'PROTOCOLS (packets, last second)'],
       [
-        ...r.containers.map((c) => row(c.container, c.series)),
+        ...r.containers.map((c) => {
+          const cells = row(c.container, c.series);
+          if (live && r.source === 'interface-counters') cells[5] = 'no split (interface counters)';
+          return cells;
+        }),
         ...r.peers.map((p) => {
           const cells = row(`peer ${p.nickname ? `${p.nickname} ` : ''}(${p.address})`, p.series);
           if (p.source === 'counters') cells[5] = 'no split (GRE port counters)';
-          if (p.source === 'none') cells[5] = 'no per-peer figures from this driver';
+          if (p.source === 'none')
+            cells[5] =
+              r.source === 'interface-counters'
+                ? 'no per-peer figures without eBPF'
+                : 'no per-peer figures from this driver';
           return cells;
         }),
         row('bridge (all)', r.bridge),

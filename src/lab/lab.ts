@@ -8,6 +8,7 @@ import { run } from '../net/exec.js';
 import { ipBatch, link, addrs } from '../net/ip.js';
 import { CLI_MAIN } from '../agent/client.js';
 import { stopDriverDaemons } from '../router/registry.js';
+import { pinsFor, unloadCounters } from '../telemetry/bpf/kernel.js';
 import { ensureImage } from './image.js';
 import { resolveLabHost } from './resolve.js';
 import { startLabDockerd } from './dockerd.js';
@@ -184,6 +185,8 @@ export async function labDown(onProgress: (msg: string) => void = () => undefine
       await terminate(readPid(h.dockerPidfile), 20_000);
       // Daemons a driver keeps past its agent (ovs-gre's switch), through the drivers' own hook.
       await stopDriverDaemons(h.agentStateDir);
+      // The agent's pinned eBPF counters outlive it (and its namespace) until their pins go.
+      await unloadCounters(pinsFor(h.agentStateDir)).catch(() => undefined);
       onProgress(`${h.name}: stopped`);
     }),
   );

@@ -41,3 +41,9 @@ export async function interfaceCounters(netns: NetnsPath): Promise<InterfaceCoun
   const found = await ipJson<IpLinkStats[]>(netns, ['-s', '-details', 'link', 'show']);
   return found.map(toCounters);
 }
+
+/** The same, each with its ifindex (what tc hooks and the eBPF counters key on). */
+export async function linkCounters(netns: NetnsPath): Promise<(InterfaceCounters & { ifindex: number })[]> {
+  const found = await ipJson<IpLinkStats[]>(netns, ['-s', '-details', 'link', 'show']);
+  return found.map((l) => ({ ...toCounters(l), ifindex: l.ifindex }));
+}

@@ -11,9 +11,10 @@ import { inNetns, netnsOfPid, type NetnsPath } from '../net/netns.js';
 import { round } from './check-state.js';
 import { parseFpingCounts } from './fping.js';
 import { INTERVAL_MS } from './pings.js';
+import { captureOnDemand } from './ondemand.js';
 import type { Telemetry } from './service.js';
 
-type TelemetryMethod = 'rates' | 'pings' | 'pings.add' | 'pings.remove' | 'ping' | 'pmtu';
+type TelemetryMethod = 'rates' | 'pings' | 'pings.add' | 'pings.remove' | 'ping' | 'pmtu' | 'capture';
 
 export interface TelemetryHandlerDeps {
   telemetry: Telemetry;
@@ -151,5 +152,7 @@ export function telemetryHandlers(d: TelemetryHandlerDeps): Pick<Handlers, Telem
       };
     },
     pmtu: async () => t.pmtu(),
+    capture: (p) =>
+      captureOnDemand({ store: d.store, router: () => t.router(), tunnel: () => t.tunnel() }, p),
   };
 }

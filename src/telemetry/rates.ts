@@ -2,10 +2,42 @@ import type { InterfaceCounters } from '../api/interfaces.js';
 import type { Count, ProtocolCounts, RateSample } from '../api/telemetry.js';
 import type { PeerCounters } from '../router/driver.js';
 import { PROTOCOLS } from './frame.js';
-import type { Second } from './capture.js';
+import type { SecondCounts } from './tally.js';
 import { PROTO_B, PROTO_P, ROW, RX_B, RX_P, TX_B, TX_P } from './tally.js';
 
-/** Turning the capture process's per-second rows into the API's samples; pure. */
+/**
+ * Turning a capture's per-second rows into the API's samples; pure. Counting is the kernel's now (counters.ts);
+ * these serve captures a person starts on demand, and the tunnel-counter drivers (counterSample).
+ */
+
+const HISTORY_SECONDS = 60;
+
+export interface Second {
+  t: number;
+  counts: SecondCounts;
+  endpoints: Map<number, number[]>;
+  dropped: number;
+}
+
+/** Keeps the newest `HISTORY_SECONDS` seconds, merging a late part of a second into the one already there. */
+export function pushSecond(list: Second[], s: Second): void {
+  const same = list.find((x) => x.t === s.t);
+  if (same) {
+    same.counts.packets += s.counts.packets;
+    same.counts.bytes += s.counts.bytes;
+    s.counts.protocols.forEach((v, i) => (same.counts.protocols[i]! += v));
+    for (const [k, row] of s.endpoints) {
+      const have = same.endpoints.get(k);
+      if (have) row.forEach((v, i) => (have[i]! += v));
+      else same.endpoints.set(k, row);
+    }
+    same.dropped += s.dropped;
+    return;
+  }
+  list.push(s);
+  list.sort((a, b) => a.t - b.t);
+  while (list.length > HISTORY_SECONDS) list.shift();
+}
 
 function protocols(row: ArrayLike<number>, packetsAt: number, bytesAt: number): ProtocolCounts {
   const out = {} as ProtocolCounts;

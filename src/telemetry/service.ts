@@ -3,25 +3,20 @@
 // PMTU probes and the rate arithmetic already live in their own files.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type Docker from 'dockerode';
-import type { InterfaceCounters } from '../api/interfaces.js';
 import type { PmtuPeer, RateSample, RatesResult } from '../api/telemetry.js';
 import type { DesiredState } from '../api/state.js';
 import { findContainer } from '../docker/containers.js';
-import { ipv4ToInt } from '../net/cidr.js';
-import { interfaceCounters } from '../net/counters.js';
+import { linkCounters } from '../net/counters.js';
 import { netnsOfPid, type NetnsPath } from '../net/netns.js';
 import { enableLinkLocal } from '../net/sysctl.js';
-import { containerMac } from '../net/veth.js';
+import { containerMac, hostVethName } from '../net/veth.js';
 import type { PeerCounters, RouterStatus } from '../router/driver.js';
 import { findUnderlay } from '../router/underlay.js';
-import type { DriverDescription } from '../router/description.js';
-import { describeDriver } from '../router/descriptions.js';
-import { Capture, HISTORY_SECONDS } from './capture.js';
-import type { CaptureSpec } from './capture-child.js';
-import { macNumber } from './frame.js';
+import { HISTORY_SECONDS, KernelCounters } from './counters.js';
 import { PingChecks, type CheckDef } from './pings.js';
 import { largestCrossing, pingCrosses, verdict } from './pmtu.js';
-import { bridgeSample, counterSample, endpointSample, kernelExpected } from './rates.js';
+import { counterSample } from './rates.js';
+import { driverTelemetry } from './tunnel.js';
 
 export const PMTU_EVERY_MS = 10_000;
 const PINGS_EVERY_TICKS = 2;
@@ -32,6 +27,8 @@ export interface TelemetryDeps {
   /** The container-side interface attach creates (`ethwe`): automatic checks leave through it. */
   ifname: string;
   store: DesiredState;
+  /** The agent's state directory: its eBPF pins live in a directory named after it. */
+  stateDir: string;
   docker: Docker;
   router: () => Promise<RouterStatus>;
   /** The running driver's per-peer tunnel counters, if it keeps them (ovs-gre); undefined otherwise. */
@@ -40,25 +37,18 @@ export interface TelemetryDeps {
 }
 
 /**
- * Telemetry for one host: capture (started and stopped with the router), ping checks, path MTU probes.
- * One timer, on the second boundary, so kernel counters are read in step with the captured seconds.
+ * Telemetry for one host: kernel counters (counting while the router runs), ping checks, path MTU probes.
+ * One timer, on the second boundary, so each reading closes one second.
  */
 export class Telemetry {
-  readonly capture: Capture;
+  readonly counters: KernelCounters;
   readonly pings: PingChecks;
   #router: RouterStatus | undefined;
   #underlay: { listen: string; dev: string } | undefined;
-  #counters: InterfaceCounters[] | undefined;
-  #countersAt = 0;
   #peerCounters: { at: number; byAddress: Map<string, PeerCounters> } | undefined;
   #peerSeries = new Map<string, RateSample[]>();
   #timer: NodeJS.Timeout | undefined;
   #ticks = 0;
-  #captureState: { state: RatesResult['capture']['state']; reason: string | null; since: string | null } = {
-    state: 'stopped',
-    reason: 'the router is not running',
-    since: null,
-  };
   #pmtu = new Map<string, PmtuPeer>();
   #pmtuBusy = false;
   #pmtuLast = 0;
@@ -69,7 +59,7 @@ export class Telemetry {
   #linkLocal = new Set<string>();
 
   constructor(private readonly d: TelemetryDeps) {
-    this.capture = new Capture(d.log);
+    this.counters = new KernelCounters(d.netns, d.stateDir, d.log);
     this.pings = new PingChecks(d.log);
   }
 
@@ -99,26 +89,50 @@ export class Telemetry {
     });
     if (this.#loopSeconds.length > HISTORY_SECONDS) this.#loopSeconds.shift();
     this.#loop.reset();
-    if (this.capture.running) await this.#readKernel();
+    // Counters first, on the second boundary, with the router as last seen (a launch or stop shows a tick
+    // later): a slow router status (a Serf RPC) must not shift which second a reading closes.
+    this.#router ??= await this.d.router();
+    await this.#readCounters(this.#router);
     this.#router = await this.d.router();
     await this.#readPeerCounters(this.#router);
-    await this.#reconcileCapture(this.#router);
     if (this.#ticks % PINGS_EVERY_TICKS === 1) await this.syncChecks();
     if (Date.now() - this.#pmtuLast >= PMTU_EVERY_MS && !this.#pmtuBusy) void this.probeMtu();
   }
 
-  async #readKernel(): Promise<void> {
+  /** One reading of the kernel's counters, which closes the second that just ended. */
+  async #readCounters(r: RouterStatus): Promise<void> {
     const at = Date.now();
-    const now = await interfaceCounters(this.d.netns);
-    const prev = this.#counters;
-    const second = Math.floor(this.#countersAt / 1000) * 1000;
-    this.#counters = now;
-    this.#countersAt = at;
-    if (!prev || at - second > 2_500) return;
-    for (const spec of this.capture.specs()) {
-      const k = kernelExpected(spec.role, this.#bridge, this.#tunnel?.device ?? '', prev, now);
-      if (k) this.capture.kernelSecond(spec.name, second, k);
+    if (r.state !== 'running' || !r.listen) {
+      const stopped = r.state === 'not-launched' ? 'the router is not launched' : `the router is ${r.state}`;
+      await this.counters.tick({ at, stopped, links: [], containers: [] });
+      return;
     }
+    if (this.#underlay?.listen !== r.listen)
+      this.#underlay = { listen: r.listen, dev: (await findUnderlay(this.d.netns, r.listen)).dev };
+    const tunnel = driverTelemetry(r, this.#underlay.dev).tunnel;
+    await this.counters.tick({
+      at,
+      stopped: null,
+      links: await linkCounters(this.d.netns),
+      containers: this.d.store.current.attachments.map((a) => ({
+        id: a.containerId,
+        hostIfname: hostVethName(a.containerId),
+      })),
+      ...(tunnel ? { tunnel: { device: tunnel.device, port: tunnel.port } } : {}),
+    });
+  }
+
+  /** The running router's tunnel, as counting uses it (on-demand captures of a peer open its device). */
+  async tunnel(): Promise<{ device: string; port: number } | undefined> {
+    const r = await this.d.router();
+    if (r.state !== 'running' || !r.listen) return undefined;
+    const dev = (await findUnderlay(this.d.netns, r.listen)).dev;
+    const t = driverTelemetry(r, dev).tunnel;
+    return t && { device: t.device, port: t.port };
+  }
+
+  router(): Promise<RouterStatus> {
+    return this.d.router();
   }
 
   /** Drivers with a tunnel per peer: each second, a sample per peer from its counters. */
@@ -151,85 +165,32 @@ export class Telemetry {
     }
   }
 
-  async #reconcileCapture(r: RouterStatus): Promise<void> {
-    if (r.state !== 'running' || !r.listen) {
-      if (this.capture.running) await this.capture.stop();
-      this.#counters = undefined;
-      const reason = r.state === 'not-launched' ? 'the router is not launched' : `the router is ${r.state}`;
-      if (this.#captureState.reason !== reason)
-        this.#captureState = { state: 'stopped', reason, since: new Date().toISOString() };
-      return;
-    }
-    if (this.#underlay?.listen !== r.listen)
-      this.#underlay = { listen: r.listen, dev: (await findUnderlay(this.d.netns, r.listen)).dev };
-    // The router's own bridge (xnet, weave, docker0 for ovs-gre); the underlay only where the driver names a
-    // tunnel whose outer headers we can read (VXLAN): its outer address names the peer.
-    const tunnel = this.#tunnel;
-    const specs: CaptureSpec[] = [
-      { name: r.bridge.name, role: 'bridge', filter: '', promiscuous: true },
-      ...(tunnel
-        ? [
-            {
-              name: this.#underlay.dev,
-              role: 'underlay',
-              filter: `${tunnel.protocol} port ${tunnel.port}`,
-              promiscuous: false,
-            } as const,
-          ]
-        : []),
-    ];
-    const same = JSON.stringify(specs) === JSON.stringify(this.capture.specs());
-    if (this.capture.running && same) return;
-    if (this.capture.running) await this.capture.stop();
-    this.capture.start(specs, (s) =>
-      s.role === 'bridge'
-        ? `rx of the bridge's ports + tx of ${r.bridge.name} (netlink)`
-        : `rx+tx of ${tunnel?.device}, 50 bytes of outer headers added per packet (netlink)`,
-    );
-    this.#captureState = { state: 'running', reason: null, since: new Date().toISOString() };
-    this.d.log(`capture started on ${specs.map((s) => `${s.name} (${s.filter || 'all'})`).join(', ')}`);
-  }
-
-  /** The running driver's tunnel, if it names one telemetry can count on the underlay. */
-  get #tunnel(): DriverDescription['telemetry']['tunnel'] {
-    return this.#router?.driver ? describeDriver(this.#router.driver).telemetry.tunnel : undefined;
-  }
-
-  /** The bridge the running router plugs containers into. */
-  get #bridge(): string {
-    return this.#router?.bridge.name ?? this.d.bridge;
-  }
-
   rates(seconds = HISTORY_SECONDS): RatesResult {
-    const attachments = this.d.store.current.attachments;
-    const bridgeSeconds = this.capture.seconds(this.#bridge).slice(-seconds);
-    const macs = attachments.map((a) => macNumber(containerMac(a.containerId)));
-    const underlaySeconds = this.#underlay ? this.capture.seconds(this.#underlay.dev).slice(-seconds) : [];
+    const now = Date.now();
+    const counters = this.counters.status(now);
     const peers = (this.#router?.peers ?? []).filter((p) => !p.self);
-    const failed = this.capture.interfaces(1).find((i) => i.state === 'failed');
     return {
-      at: Date.now(),
-      capture: failed
-        ? { state: 'failed', reason: `${failed.name}: ${failed.error}`, since: this.#captureState.since }
-        : this.#captureState,
+      at: now,
+      source: counters.source,
+      counters,
       historySeconds: HISTORY_SECONDS,
-      interfaces: this.capture.interfaces(seconds),
-      bridge: bridgeSeconds.map((s) => bridgeSample(s, macs)),
-      containers: attachments.map((a, i) => ({
+      bridge: this.counters.bridgeSeries(seconds),
+      containers: this.d.store.current.attachments.map((a) => ({
         container: a.containerName,
         containerId: a.containerId,
         mac: containerMac(a.containerId),
         addresses: a.cidrs,
-        series: bridgeSeconds.map((s) => endpointSample(s, macs[i]!, false)),
+        series: this.counters.containerSeries(a.containerId, seconds),
       })),
-      peers: peers.map((p) => ({
-        address: p.address,
-        nickname: p.nickname || null,
-        source: this.#peerCounters ? 'counters' : this.#tunnel ? 'capture' : 'none',
-        series: this.#peerCounters
-          ? (this.#peerSeries.get(p.address) ?? []).slice(-seconds)
-          : underlaySeconds.map((s) => endpointSample(s, ipv4ToInt(p.address), true)),
-      })),
+      peers: peers.map((p) => {
+        const ebpf = this.counters.peerSeries(p.address, seconds);
+        return {
+          address: p.address,
+          nickname: p.nickname || null,
+          source: this.#peerCounters ? 'counters' : ebpf ? 'ebpf' : 'none',
+          series: this.#peerCounters ? (this.#peerSeries.get(p.address) ?? []).slice(-seconds) : (ebpf ?? []),
+        };
+      }),
       eventLoopDelay: this.#loopSeconds.slice(-seconds),
     };
   }
@@ -370,6 +331,6 @@ export class Telemetry {
     clearTimeout(this.#timer);
     this.#loop.disable();
     this.pings.close();
-    await this.capture.stop();
+    await this.counters.close();
   }
 }

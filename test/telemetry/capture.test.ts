@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { intToIpv4, ipv4ToInt } from '../../src/net/cidr.js';
 import { kernelFilter, macNumber, macText } from '../../src/telemetry/frame.js';
 import { Tally, type SecondCounts } from '../../src/telemetry/tally.js';
-import { pushSecond, type Second } from '../../src/telemetry/capture.js';
+import { pushSecond, type Second } from '../../src/telemetry/rates.js';
 import { bridgeSample, counterSample, endpointSample, kernelExpected } from '../../src/telemetry/rates.js';
 import type { InterfaceCounters } from '../../src/api/interfaces.js';
 import { readPcap } from '../helpers/pcapfile.js';

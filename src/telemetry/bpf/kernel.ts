@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, stat, statfs } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { run } from '../../net/exec.js';
+import { inNetns, type NetnsPath } from '../../net/netns.js';
+import { keyBytes, parseDump, type CounterKey, type Table } from './table.js';
+
+/**
+ * The counters' kernel side: bpffs, the pinned programs and map of one agent, tc hooks, map reads.
+ * Programs and the map are pinned under the agent's own directory: tc's default pin directory is shared by
+ * every agent on a machine (every lab host), and a map shared by agents would count each other's veths.
+ */
+
+const BPFFS = '/sys/fs/bpf';
+const BPF_FS_MAGIC = 0xcafe4a11;
+/** Built by `npm run build` (scripts/build-bpf.sh) when clang is installed. */
+export const OBJECT = fileURLToPath(new URL('./counters.bpf.o', import.meta.url));
+/** Our filters' priority on a hook: `replace` and `del` find ours by it and leave anyone else's alone. */
+const PREF = '49';
+
+export interface Pins {
+  root: string;
+  progs: string;
+  counters: string;
+  config: string;
+}
+
+export function pinsFor(stateDir: string): Pins {
+  const root = `${BPFFS}/xnet/${createHash('sha256').update(resolve(stateDir)).digest('hex').slice(0, 16)}`;
+  return {
+    root,
+    progs: `${root}/progs`,
+    counters: `${root}/maps/xnet_counters`,
+    config: `${root}/maps/xnet_config`,
+  };
+}
+
+/** Mounts bpffs where the host has none (Debian does not mount it by default). */
+export async function ensureBpffs(): Promise<void> {
+  if ((await statfs(BPFFS)).type === BPF_FS_MAGIC) return;
+  await run('mount', ['-t', 'bpf', 'bpf', BPFFS]);
+}
+
+export const pinned = async (path: string): Promise<boolean> =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * Programs and map as pinned by an earlier run of this agent are kept (its hooks still run them); otherwise
+ * loaded anew from the object. Returns whether they are new (the caller must hook every interface again).
+ */
+export async function loadCounters(p: Pins, tunnelPort: number): Promise<boolean> {
+  let fresh = false;
+  if (!(await pinned(p.counters)) || !(await pinned(`${p.progs}/veth_ingress`))) {
+    if (!existsSync(OBJECT))
+      throw new Error(
+        `no BPF object at ${OBJECT} (clang was not there at build time: run scripts/setup-host.sh)`,
+      );
+    await ensureBpffs();
+    await rm(p.root, { recursive: true, force: true });
+    await mkdir(`${p.root}/maps`, { recursive: true });
+    await run('bpftool', [
+      'prog',
+      'loadall',
+      OBJECT,
+      p.progs,
+      'type',
+      'classifier',
+      'pinmaps',
+      `${p.root}/maps`,
+    ]);
+    fresh = true;
+  }
+  const port = Buffer.alloc(4);
+  port.writeUInt32LE(tunnelPort);
+  await run('bpftool', [
+    'map',
+    'update',
+    'pinned',
+    p.config,
+    'key',
+    '0',
+    '0',
+    '0',
+    '0',
+    'value',
+    ...[...port].map(String),
+  ]);
+  return fresh;
+}
+
+export async function unloadCounters(p: Pins): Promise<void> {
+  await rm(p.root, { recursive: true, force: true });
+}
+
+export interface Hook {
+  dev: string;
+  kind: 'veth' | 'underlay';
+}
+
+/** tc batch lines that hook (or re-hook, idempotently) each interface on ingress and egress. */
+export function hookLines(p: Pins, hooks: Hook[]): string[] {
+  return hooks.flatMap((h) => [
+    `qdisc replace dev ${h.dev} clsact`,
+    ...(['ingress', 'egress'] as const).map(
+      (dir) =>
+        `filter replace dev ${h.dev} ${dir} pref ${PREF} handle 1 bpf da object-pinned ${p.progs}/${h.kind}_${dir}`,
+    ),
+  ]);
+}
+
+/** One `tc -batch` for all of them, so hooking a new veth costs one process, not three. */
+export async function hook(netns: NetnsPath, p: Pins, hooks: Hook[]): Promise<void> {
+  if (hooks.length === 0) return;
+  const [file, args] = inNetns(netns, 'tc', ['-batch', '-']);
+  await run(file, args, { input: hookLines(p, hooks).join('\n') + '\n', timeoutMs: 5_000 });
+}
+
+/** Removes our filters from an interface that stays (the underlay when the router stops). */
+export async function unhook(netns: NetnsPath, dev: string): Promise<void> {
+  const [file, args] = inNetns(netns, 'tc', ['-force', '-batch', '-']);
+  const lines = ['ingress', 'egress'].map((dir) => `filter del dev ${dev} ${dir} pref ${PREF}`);
+  await run(file, args, { input: lines.join('\n') + '\n', timeoutMs: 5_000 }).catch(() => undefined);
+}
+
+/** bpftool reads the pinned map (a few ms); a read that hangs is ended, and the caller reports it. */
+export async function readCounters(p: Pins): Promise<Table> {
+  const { stdout } = await run('bpftool', ['-j', 'map', 'dump', 'pinned', p.counters], { timeoutMs: 2_000 });
+  return parseDump(stdout);
+}
+
+export async function dropKeys(p: Pins, keys: CounterKey[]): Promise<void> {
+  if (keys.length === 0) return;
+  const lines = keys.map((k) => `map delete pinned ${p.counters} key ${keyBytes(k).join(' ')}`);
+  await run('bpftool', ['batch', 'file', '-'], { input: lines.join('\n') + '\n', timeoutMs: 5_000 });
+}

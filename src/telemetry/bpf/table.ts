@@ -1,0 +1,152 @@
+import type { Count, ProtocolCounts, RateSample } from '../../api/telemetry.js';
+import { PROTOCOLS } from '../frame.js';
+
+/**
+ * The counter map as the agent sees it, and the per-second samples made from two readings of it. Pure.
+ * The map's key and value are counters.bpf.c's `struct key` and `struct value`; bpftool prints them
+ * "formatted" from the object's BTF, one value per CPU.
+ */
+
+export const INGRESS = 0;
+export const EGRESS = 1;
+
+export interface CounterKey {
+  ifindex: number;
+  /** Outer IPv4 address as dotted text on the underlay; '' on a container's veth. */
+  peer: string;
+  dir: number;
+  proto: number;
+}
+
+export interface CounterValue {
+  packets: number;
+  bytes: number;
+  segments: number;
+}
+
+/** Key text -> the sum over CPUs. */
+export type Table = Map<string, { key: CounterKey; value: CounterValue }>;
+
+export const keyText = (k: CounterKey): string => `${k.ifindex}/${k.peer}/${k.dir}/${k.proto}`;
+
+/** `peer` is an IPv4 address in network order that bpftool read as a little-endian u32. */
+export function ipv4OfKey(n: number): string {
+  return n === 0 ? '' : [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24].join('.');
+}
+
+interface DumpEntry {
+  formatted?: {
+    key: { ifindex: number; peer: number; dir: number; proto: number };
+    values: { cpu: number; value: CounterValue }[];
+  };
+}
+
+/** Parses `bpftool -j map dump` of the counter map. Throws when it is not that map (no BTF, another layout). */
+export function parseDump(json: string): Table {
+  const entries = JSON.parse(json) as DumpEntry[];
+  if (!Array.isArray(entries)) throw new Error('bpftool map dump: not a list');
+  const table: Table = new Map();
+  for (const e of entries) {
+    const f = e.formatted;
+    if (!f) throw new Error('bpftool map dump: no formatted entries (the object has no BTF)');
+    const key: CounterKey = {
+      ifindex: f.key.ifindex,
+      peer: ipv4OfKey(f.key.peer),
+      dir: f.key.dir,
+      proto: f.key.proto,
+    };
+    const value = { packets: 0, bytes: 0, segments: 0 };
+    for (const v of f.values) {
+      value.packets += v.value.packets;
+      value.bytes += v.value.bytes;
+      value.segments += v.value.segments;
+    }
+    table.set(keyText(key), { key, value });
+  }
+  return table;
+}
+
+/** What moved between two readings, per key (a key new since `before` counts from zero; one that went back, i.e. was dropped and made anew, too). */
+export function delta(before: Table, after: Table): Table {
+  const out: Table = new Map();
+  for (const [k, a] of after) {
+    const b = before.get(k)?.value;
+    const back = b !== undefined && a.value.packets < b.packets;
+    const base = !b || back ? { packets: 0, bytes: 0, segments: 0 } : b;
+    out.set(k, {
+      key: a.key,
+      value: {
+        packets: a.value.packets - base.packets,
+        bytes: a.value.bytes - base.bytes,
+        segments: a.value.segments - base.segments,
+      },
+    });
+  }
+  return out;
+}
+
+const zeroProtocols = (): ProtocolCounts =>
+  Object.fromEntries(PROTOCOLS.map((p) => [p, { packets: 0, bytes: 0 }])) as ProtocolCounts;
+
+/**
+ * One endpoint's second from a delta: the entries of `ifindex` (and `peer`, on the underlay). `rxDir` is the
+ * hook direction that is the endpoint's rx: a container receives what leaves its host-side veth (egress);
+ * a peer's rx is what came from it (underlay ingress).
+ */
+export function sampleOf(d: Table, t: number, ifindex: number, peer: string, rxDir: number): RateSample {
+  const rx: Count = { packets: 0, bytes: 0 };
+  const tx: Count = { packets: 0, bytes: 0 };
+  const segments = { rx: 0, tx: 0 };
+  const protocols = zeroProtocols();
+  for (const { key, value } of d.values()) {
+    if (key.ifindex !== ifindex || key.peer !== peer) continue;
+    const side = key.dir === rxDir ? rx : tx;
+    side.packets += value.packets;
+    side.bytes += value.bytes;
+    segments[key.dir === rxDir ? 'rx' : 'tx'] += value.segments;
+    const p = protocols[PROTOCOLS[key.proto] ?? 'other'];
+    p.packets += value.packets;
+    p.bytes += value.bytes;
+  }
+  return { t, rx, tx, protocols, segments };
+}
+
+/** The sum of samples of the same second (the bridge: all of this host's containers). */
+export function sumSamples(t: number, samples: RateSample[]): RateSample {
+  const out: RateSample = {
+    t,
+    rx: { packets: 0, bytes: 0 },
+    tx: { packets: 0, bytes: 0 },
+    protocols: zeroProtocols(),
+    segments: { rx: 0, tx: 0 },
+  };
+  for (const s of samples) {
+    out.rx.packets += s.rx.packets;
+    out.rx.bytes += s.rx.bytes;
+    out.tx.packets += s.tx.packets;
+    out.tx.bytes += s.tx.bytes;
+    for (const p of PROTOCOLS) {
+      out.protocols[p].packets += s.protocols[p].packets;
+      out.protocols[p].bytes += s.protocols[p].bytes;
+    }
+    out.segments!.rx += s.segments?.rx ?? 0;
+    out.segments!.tx += s.segments?.tx ?? 0;
+  }
+  return out;
+}
+
+/** Keys of entries on interfaces that are no longer hooked (a detached veth): to delete from the map. */
+export function staleKeys(t: Table, hooked: ReadonlySet<number>): CounterKey[] {
+  return [...t.values()].filter((e) => !hooked.has(e.key.ifindex)).map((e) => e.key);
+}
+
+/** A key as the bytes `bpftool map delete ... key` takes (struct key: u32 ifindex, u32 peer, u8 dir, u8 proto, u16 pad). */
+export function keyBytes(k: CounterKey): number[] {
+  const b = Buffer.alloc(12);
+  b.writeUInt32LE(k.ifindex, 0);
+  const octets = k.peer ? k.peer.split('.').map(Number) : [0, 0, 0, 0];
+  octets.forEach((o, i) => b.writeUInt8(o, 4 + i));
+  b.writeUInt8(k.dir, 8);
+  b.writeUInt8(k.proto, 9);
+  return [...b];
+}

@@ -1,0 +1,288 @@
+import type { InterfaceCounters } from '../api/interfaces.js';
+import type { CounterSource, CountersStatus, RateSample } from '../api/telemetry.js';
+import type { NetnsPath } from '../net/netns.js';
+import {
+  dropKeys,
+  hook,
+  loadCounters,
+  pinned,
+  pinsFor,
+  readCounters,
+  unhook,
+  type Hook,
+  type Pins,
+} from './bpf/kernel.js';
+import { delta, EGRESS, INGRESS, sampleOf, staleKeys, sumSamples, type Table } from './bpf/table.js';
+import { readerHealth, STALE_AFTER_MS, type ReaderRecord } from './health.js';
+import { counterSample } from './rates.js';
+
+/** A minute of history, as the issue asks. */
+export const HISTORY_SECONDS = 60;
+/** After BPF failed to load, how long the agent counts from interface counters before it tries again. */
+const RETRY_BPF_MS = 30_000;
+
+export type Link = InterfaceCounters & { ifindex: number };
+
+export interface CountersInput {
+  at: number;
+  /** Why nothing should be counted now (the router is not running), or null. */
+  stopped: string | null;
+  links: Link[];
+  /** Attached containers and their host-side veth. */
+  containers: { id: string; hostIfname: string }[];
+  /** The tunnel whose UDP port is counted per outer peer address (the driver's), if any. */
+  tunnel?: { device: string; port: number };
+}
+
+const push = (list: RateSample[], s: RateSample): void => {
+  list.push(s);
+  if (list.length > HISTORY_SECONDS) list.shift();
+};
+
+/**
+ * Per-container and per-peer rates from the kernel's counters, read once a second: the eBPF counter map
+ * where it loads, else each veth's own interface counters (and the screen says which). Node never sees a packet.
+ */
+export class KernelCounters {
+  readonly #pins: Pins;
+  #bpf: 'unloaded' | 'loaded' | 'unavailable' = 'unloaded';
+  #bpfError: string | null = null;
+  #bpfTriedAt = 0;
+  /** Hooked interfaces: name -> ifindex (a veth made anew under the same name has a new ifindex). */
+  #hooked = new Map<string, { ifindex: number; role: 'container' | 'underlay' }>();
+  #port = 0;
+  /** The last tunnel device seen, to take our hooks off it when the router stops. */
+  #tunnelDev: string | undefined;
+  #prev: { at: number; table: Table | null; links: Map<string, Link> } | undefined;
+  #containers = new Map<string, RateSample[]>();
+  #peers = new Map<string, RateSample[]>();
+  #bridge: RateSample[] = [];
+  #record: ReaderRecord = {
+    source: 'none',
+    stopped: 'the router is not running',
+    lastOkAt: null,
+    lastError: null,
+    startedAt: null,
+    readMs: null,
+  };
+
+  constructor(
+    private readonly netns: NetnsPath,
+    stateDir: string,
+    private readonly log: (msg: string) => void,
+  ) {
+    this.#pins = pinsFor(stateDir);
+  }
+
+  get source(): CounterSource {
+    return this.#record.source;
+  }
+
+  async tick(input: CountersInput): Promise<void> {
+    if (input.stopped !== null) return this.#stop(input.stopped);
+    if (this.#record.stopped !== null) {
+      Object.assign(this.#record, { stopped: null, startedAt: input.at, lastError: null });
+      this.#bpfTriedAt = 0; // a relaunch is the moment to try eBPF again
+    }
+    if (input.tunnel) this.#tunnelDev = input.tunnel.device;
+    await this.#ensureBpf(input);
+    const links = new Map(input.links.map((l) => [l.name, l]));
+    if (this.#bpf === 'loaded') {
+      await this.#hookAll(input, links).catch((err: Error) => this.log(`counters: hooking: ${err.message}`));
+      const began = performance.now();
+      let table: Table;
+      try {
+        table = await readCounters(this.#pins);
+      } catch (err) {
+        this.#record.lastError = {
+          at: Date.now(),
+          message: `reading the counter map: ${(err as Error).message}`,
+        };
+        // A map that is gone (bpffs unmounted, pins removed) is loaded anew on the next tick.
+        if (!(await pinned(this.#pins.counters))) this.#bpf = 'unloaded';
+        this.#prev = undefined;
+        return;
+      }
+      this.#record.readMs = Math.round(performance.now() - began);
+      // Entries are kept for what is hooked or wanted (a veth attach hooked whose batch here failed).
+      const keep = new Set([...this.#hooked.values()].map((h) => h.ifindex));
+      for (const name of [...input.containers.map((c) => c.hostIfname), input.tunnel?.device])
+        if (name && links.has(name)) keep.add(links.get(name)!.ifindex);
+      const gone = staleKeys(table, keep);
+      if (gone.length > 0)
+        await dropKeys(this.#pins, gone).catch((err: Error) =>
+          this.log(`counters: dropping entries: ${err.message}`),
+        );
+      this.#sample(input, links, table);
+    } else {
+      this.#sample(input, links, null);
+    }
+    this.#record.lastOkAt = input.at;
+    this.#record.lastError = null;
+  }
+
+  async #ensureBpf(input: CountersInput): Promise<void> {
+    const port = input.tunnel?.port ?? 0;
+    if (this.#bpf === 'loaded' && port === this.#port) {
+      this.#record.source = 'ebpf'; // after a stop, which says none
+      return;
+    }
+    if (this.#bpf === 'unavailable' && input.at - this.#bpfTriedAt < RETRY_BPF_MS) {
+      this.#record.source = 'interface-counters';
+      return;
+    }
+    this.#bpfTriedAt = input.at;
+    try {
+      const fresh = await loadCounters(this.#pins, port);
+      if (fresh) this.#hooked.clear();
+      this.#port = port;
+      if (this.#bpf !== 'loaded')
+        this.log(`counters: eBPF ${fresh ? 'loaded' : 'kept'} at ${this.#pins.root}`);
+      this.#bpf = 'loaded';
+      this.#bpfError = null;
+      this.#record.source = 'ebpf';
+    } catch (err) {
+      const why = (err as Error).message;
+      if (this.#bpfError !== why)
+        this.log(`counters: eBPF unavailable, counting from interface counters: ${why}`);
+      this.#bpf = 'unavailable';
+      this.#bpfError = why;
+      // Hooks left from before run programs whose map is gone: take them off rather than let them count unseen.
+      for (const name of this.#hooked.keys()) await unhook(this.netns, name);
+      if (this.#tunnelDev) await unhook(this.netns, this.#tunnelDev);
+      this.#hooked.clear();
+      this.#record.source = 'interface-counters';
+    }
+    this.#prev = undefined;
+  }
+
+  /** Hooks every attached container's veth and the tunnel's device that is not hooked yet (one tc batch). */
+  async #hookAll(input: CountersInput, links: Map<string, Link>): Promise<void> {
+    const want = new Map<string, { ifindex: number; role: 'container' | 'underlay' }>();
+    for (const c of input.containers) {
+      const l = links.get(c.hostIfname);
+      if (l) want.set(l.name, { ifindex: l.ifindex, role: 'container' });
+    }
+    const tunnel = input.tunnel && links.get(input.tunnel.device);
+    if (tunnel) want.set(tunnel.name, { ifindex: tunnel.ifindex, role: 'underlay' });
+    for (const [name, h] of this.#hooked) {
+      if (want.get(name)?.ifindex === h.ifindex) continue;
+      this.#hooked.delete(name);
+      if (h.role === 'underlay' && links.get(name)?.ifindex === h.ifindex) await unhook(this.netns, name);
+    }
+    const todo: Hook[] = [...want]
+      .filter(([name, h]) => this.#hooked.get(name)?.ifindex !== h.ifindex)
+      .map(([dev, h]) => ({ dev, kind: h.role === 'container' ? 'veth' : 'underlay' }));
+    await hook(this.netns, this.#pins, todo);
+    for (const t of todo) this.#hooked.set(t.dev, want.get(t.dev)!);
+  }
+
+  /** Hooks one new veth now, so a container is counted from its first packet (attach calls it). */
+  async hookVeth(dev: string): Promise<void> {
+    if (this.#bpf !== 'loaded') return;
+    await hook(this.netns, this.#pins, [{ dev, kind: 'veth' }]);
+  }
+
+  #sample(input: CountersInput, links: Map<string, Link>, table: Table | null): void {
+    const prev = this.#prev;
+    this.#prev = { at: input.at, table, links };
+    if (!prev || input.at - prev.at > STALE_AFTER_MS || (table === null) !== (prev.table === null)) return;
+    const t = Math.floor(input.at / 1000) * 1000 - 1000;
+    const d = table && prev.table ? delta(prev.table, table) : null;
+    const seen: RateSample[] = [];
+    for (const c of input.containers) {
+      const l = links.get(c.hostIfname);
+      if (!l) continue;
+      // The host end's egress is what the container receives; its own counters say the same (tx = to it).
+      const s = d
+        ? sampleOf(d, t, l.ifindex, '', EGRESS)
+        : counterSample(t, swap(prev.links.get(c.hostIfname)), swap(l)!);
+      const list = this.#containers.get(c.id) ?? [];
+      push(list, s);
+      this.#containers.set(c.id, list);
+      seen.push(s);
+    }
+    for (const id of [...this.#containers.keys()])
+      if (!input.containers.some((c) => c.id === id)) this.#containers.delete(id);
+    push(this.#bridge, sumSamples(t, seen));
+    const tunnel = input.tunnel && links.get(input.tunnel.device);
+    if (d && tunnel) {
+      const peers = new Set(
+        [...d.values()].filter((e) => e.key.ifindex === tunnel.ifindex).map((e) => e.key.peer),
+      );
+      for (const p of new Set([...peers, ...this.#peers.keys()])) {
+        const list = this.#peers.get(p) ?? [];
+        push(list, sampleOf(d, t, tunnel.ifindex, p, INGRESS));
+        this.#peers.set(p, list);
+      }
+    } else this.#peers.clear();
+  }
+
+  async #stop(reason: string): Promise<void> {
+    if (this.#record.stopped === reason) return;
+    Object.assign(this.#record, { stopped: reason, source: 'none', startedAt: Date.now() });
+    this.#prev = undefined;
+    this.#containers.clear();
+    this.#peers.clear();
+    this.#bridge = [];
+    // The underlay stays when the router stops: ours come off it, whatever this run hooked or not.
+    if (this.#tunnelDev) await unhook(this.netns, this.#tunnelDev);
+    for (const [name, h] of this.#hooked) if (h.role === 'underlay') this.#hooked.delete(name);
+  }
+
+  containerSeries(id: string, seconds: number): RateSample[] {
+    return (this.#containers.get(id) ?? []).slice(-seconds);
+  }
+
+  /** A peer's series by its underlay address; undefined when peers are not told apart (no eBPF, no tunnel). */
+  peerSeries(address: string, seconds: number): RateSample[] | undefined {
+    if (this.#bpf !== 'loaded' || !this.#port || this.#record.stopped !== null) return undefined;
+    return (this.#peers.get(address) ?? []).slice(-seconds);
+  }
+
+  bridgeSeries(seconds: number): RateSample[] {
+    return this.#bridge.slice(-seconds);
+  }
+
+  status(now: number): CountersStatus {
+    const h = readerHealth(now, this.#record);
+    const reason =
+      h.state === 'running' && this.#record.source === 'interface-counters'
+        ? `eBPF counters unavailable (${this.#bpfError}): totals from each veth's interface counters, no protocol split`
+        : h.reason;
+    return {
+      ...h,
+      reason,
+      hooks: [...this.#hooked].map(([name, x]) => ({
+        name,
+        role: x.role,
+        ifindex: x.ifindex,
+        what:
+          x.role === 'container'
+            ? "ingress+egress of the container's host-side veth"
+            : `ingress+egress, UDP port ${this.#port}, by outer peer address`,
+      })),
+    };
+  }
+
+  /** The agent stops: the underlay is left as it was; veth hooks go with their veths. */
+  async close(): Promise<void> {
+    if (this.#tunnelDev) await unhook(this.netns, this.#tunnelDev);
+    this.#hooked.clear();
+  }
+}
+
+/** A host-side veth's counters from the container's side: what the host end sends, the container receives. */
+function swap(
+  l: Link | undefined,
+):
+  | { address: string; rx: { packets: number; bytes: number }; tx: { packets: number; bytes: number } }
+  | undefined {
+  return (
+    l && {
+      address: l.name,
+      rx: { packets: l.txPackets, bytes: l.txBytes },
+      tx: { packets: l.rxPackets, bytes: l.rxBytes },
+    }
+  );
+}

@@ -1,0 +1,130 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_MAIN } from '../../src/agent/client.js';
+import { ensureBpffs } from '../../src/telemetry/bpf/kernel.js';
+import { keyBytes, parseDump, type Table } from '../../src/telemetry/bpf/table.js';
+import { PROTOCOLS } from '../../src/telemetry/frame.js';
+import { readPcap } from '../helpers/pcapfile.js';
+
+// The built classifier itself (needs root and bpffs, no lab), run by the kernel (BPF_PROG_TEST_RUN, `bpftool
+// prog run`) on the real frames of fixtures/ that tcpdump counted into expected.json: the same packets, bytes
+// and protocol split, per peer on the underlay.
+const fixtures = join(import.meta.dirname, 'fixtures');
+const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8'));
+const object = join(dirname(CLI_MAIN), '..', 'telemetry', 'bpf', 'counters.bpf.o');
+const root = `/sys/fs/bpf/xnet/test-${process.pid}`;
+const work = mkdtempSync(join(tmpdir(), 'xnet-bpf-'));
+const bpftool = (...args: string[]) => execFileSync('bpftool', args, { encoding: 'utf8' });
+
+/** Runs one program on every frame of a capture, each padded to its length on the wire (the capture cut it at 128 bytes). */
+function runOn(prog: string, file: string): void {
+  readPcap(join(fixtures, file)).forEach((r, i) => {
+    const frame = Buffer.alloc(r.len);
+    r.data.copy(frame);
+    const path = join(work, `f${i}`);
+    writeFileSync(path, frame);
+    bpftool('prog', 'run', 'pinned', `${root}/progs/${prog}`, 'data_in', path);
+  });
+}
+
+const dump = (): Table => parseDump(bpftool('-j', 'map', 'dump', 'pinned', `${root}/maps/xnet_counters`));
+const clear = () => {
+  for (const e of dump().values())
+    bpftool('map', 'delete', 'pinned', `${root}/maps/xnet_counters`, 'key', ...keyBytes(e.key).map(String));
+};
+describe('the eBPF counters on real frames, against tcpdump', () => {
+  beforeAll(async () => {
+    await ensureBpffs();
+    execFileSync('mkdir', ['-p', `${root}/maps`]);
+    bpftool('prog', 'loadall', object, `${root}/progs`, 'type', 'classifier', 'pinmaps', `${root}/maps`);
+    bpftool(
+      'map',
+      'update',
+      'pinned',
+      `${root}/maps/xnet_config`,
+      'key',
+      '0',
+      '0',
+      '0',
+      '0',
+      'value',
+      '0xb5',
+      '0x12',
+      '0',
+      '0',
+    ); // 4789
+  });
+
+  afterAll(() => {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it("counts a veth's frames and their protocols as tcpdump does", () => {
+    clear();
+    runOn('veth_ingress', 'bridge.pcap');
+    const entries = [...dump().values()];
+    expect(entries.every((e) => e.key.dir === 0 && e.key.peer === '')).toBe(true);
+    const sum = (pred: (p: number) => boolean) =>
+      entries
+        .filter((e) => pred(e.key.proto))
+        .reduce((a, e) => ({ packets: a.packets + e.value.packets, bytes: a.bytes + e.value.bytes }), {
+          packets: 0,
+          bytes: 0,
+        });
+    const e = expected.bridge;
+    expect(sum(() => true)).toEqual(e.all);
+    for (const p of ['tcp', 'udp', 'icmp', 'arp'] as const)
+      expect(
+        sum((x) => PROTOCOLS[x] === p),
+        p,
+      ).toEqual(e[p]);
+  });
+
+  it('counts the underlay per outer peer address and by the protocol inside VXLAN', () => {
+    clear();
+    runOn('underlay_ingress', 'underlay.pcap');
+    const entries = [...dump().values()];
+    const sum = (pred: (peer: string, proto: number) => boolean) =>
+      entries
+        .filter((e) => pred(e.key.peer, e.key.proto))
+        .reduce((a, e) => ({ packets: a.packets + e.value.packets, bytes: a.bytes + e.value.bytes }), {
+          packets: 0,
+          bytes: 0,
+        });
+    const e = expected.underlay;
+    // On ingress the peer is the outer source: the peer's own frames, and (here) this host's as their source.
+    expect(sum((peer) => peer === e.peer)).toEqual(e.fromPeer);
+    expect(sum((peer) => peer !== e.peer)).toEqual(e.toPeer);
+    for (const p of ['tcp', 'udp', 'icmp', 'arp'] as const)
+      expect(
+        sum((_, x) => PROTOCOLS[x] === p),
+        p,
+      ).toEqual(e[p]);
+  });
+
+  it('counts nothing on the underlay when no tunnel port is set', () => {
+    clear();
+    bpftool(
+      'map',
+      'update',
+      'pinned',
+      `${root}/maps/xnet_config`,
+      'key',
+      '0',
+      '0',
+      '0',
+      '0',
+      'value',
+      '0',
+      '0',
+      '0',
+      '0',
+    );
+    runOn('underlay_ingress', 'underlay.pcap');
+    expect(dump().size).toBe(0);
+  });
+});
