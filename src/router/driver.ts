@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import { z } from 'zod';
 import type { DockerdConfig } from '../docker/config/apply.js';
 import type { NetnsPath } from '../net/netns.js';
+import { LanSettings, LanStatus } from './bridge/schema.js';
 import { OvsStatus } from './ovs-gre/schema.js';
 
 /**
@@ -21,6 +22,8 @@ export const LaunchSettings = z.object({
   passwordFile: z.string().optional(),
   /** This host's own container subnet (docker's bridge), for drivers that route per-host subnets (ovs-gre). */
   subnet: z.string().optional(),
+  /** The bridge driver's NIC, bridge and check. */
+  lan: LanSettings.optional(),
   /** Peers to connect to (`connect` adds, `forget` removes), as host or host:port. */
   peers: z.array(z.string()),
   /** false after `stop`: the settings stay, the router is down. */
@@ -81,6 +84,8 @@ export const DriverDetails = z.discriminatedUnion('driver', [
   /** The OVS bridges, GRE ports with their counters, and the routes to the other hosts' subnets. */
   z.object({ driver: z.literal('ovs-gre'), ovs: OvsStatus }),
   z.object({ driver: z.literal('weave'), ipam: IpamStatus }),
+  /** The LAN, the NIC in the bridge and every host's docker slice. */
+  z.object({ driver: z.literal('bridge'), lan: LanStatus }),
 ]);
 export type DriverDetails = z.infer<typeof DriverDetails>;
 
@@ -97,6 +102,11 @@ export const RouterStatus = z.object({
   peers: z.array(PeerStatus),
   connections: z.array(ConnectionStatus),
   warnings: z.array(z.string()),
+  /**
+   * A launch made with --confirm: waiting for the operator's `confirm` until `by` (ISO), then confirmed, or
+   * expired (being reset by itself, then gone with the router).
+   */
+  confirm: z.object({ by: z.string(), state: z.enum(['waiting', 'confirmed', 'expired']) }).optional(),
   /** What one driver alone reports, tagged with its name. */
   details: DriverDetails.optional(),
 });
@@ -110,6 +120,11 @@ export function ipamOf(r: RouterStatus): IpamStatus | undefined {
 /** ovs-gre's bridges, ports and routes, when that is the driver. */
 export function ovsOf(r: RouterStatus): OvsStatus | undefined {
   return r.details && 'ovs' in r.details ? r.details.ovs : undefined;
+}
+
+/** The bridge driver's LAN and slices, when that is the driver. */
+export function lanDetailsOf(r: RouterStatus): LanStatus | undefined {
+  return r.details && 'lan' in r.details ? r.details.lan : undefined;
 }
 
 /** Where attach plugs a container in, and with what MTU. */
