@@ -1,9 +1,7 @@
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
-import { z } from 'zod';
 import { badInput, failed, XnetError } from '../../errors.js';
-import { OptionValue } from '../../docker/config/options.js';
+import type { OptionValue } from '../../docker/config/options.js';
 import type { StagedChange } from '../../docker/config/plan.js';
 import { VERSION } from '../../version.js';
 import type {
@@ -37,20 +35,11 @@ import {
   sliceHolder,
   type Lan,
 } from './plan.js';
+import { loadRecord, SAVED_FILE, saveRecord, type Saved } from './record.js';
 import { LanProbes, peersOf, toMember, type Member } from './status.js';
 
-/** What this driver changed, so reset (and a failed check) put it back, even from a fresh agent. */
-const SAVED_FILE = 'bridge.json';
-/** bip goes too: dockerd refuses bip beside bridge (the bridge keeps its own address). */
 const DOCKERD_KEYS = ['bridge', 'fixed-cidr', 'bip'] as const;
 const CHECK_TIMEOUT_S = 10;
-
-const Saved = z.object({
-  nic: NicRecord.optional(),
-  bridge: z.string().optional(),
-  dockerd: z.record(z.string(), z.object({ value: OptionValue.nullable(), source: z.string() })).optional(),
-});
-type Saved = z.infer<typeof Saved>;
 
 /**
  * The seed's first way, made safe: the NIC moves into a bridge (addresses and routes in one `ip -batch`), the
@@ -301,22 +290,12 @@ export class BridgeDriver implements RouterDriver {
     await rm(join(this.d.stateDir, SAVED_FILE), { force: true });
   }
 
-  async #load(): Promise<Saved> {
-    try {
-      return Saved.parse(JSON.parse(await readFile(join(this.d.stateDir, SAVED_FILE), 'utf8')));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw failed(
-        `${join(this.d.stateDir, SAVED_FILE)} is damaged: ${(err as Error).message}`,
-        "it records the NIC's addresses and routes and dockerd's options: repair it, or move it away and check `ip addr` and `xnet-tui dockerd show` yourself",
-      );
-    }
+  #load(): Promise<Saved> {
+    return loadRecord(this.d.stateDir);
   }
 
-  async #save(s: Saved): Promise<void> {
-    await writeFileAtomic(join(this.d.stateDir, SAVED_FILE), JSON.stringify(s, null, 2) + '\n', {
-      mode: 0o600,
-    });
+  #save(s: Saved): Promise<void> {
+    return saveRecord(this.d.stateDir, s);
   }
 
   attachPoint(): AttachPoint {
