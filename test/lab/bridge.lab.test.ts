@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDockerdFiles } from '../../src/lab/dockerd.js';
 import { GATEWAY, GATEWAY_NETNS, LAN_NETNS, labHost, type LabHost } from '../../src/lab/layout.js';
 import { lanDetailsOf, type RouterStatus } from '../../src/router/driver.js';
+import { CLI_MAIN } from '../../src/agent/client.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
 
 // The seed's first method on two real lab hosts: eth0 moves into br0, dockerd puts its containers on the LAN
@@ -284,6 +285,31 @@ describe('the bridge driver on two lab hosts', () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect(ping('h1', 'c-h1', '198.18.0.100')).toBe(true);
     expect((await xnet(['--lab', 'h2', 'detach', 'c-h2'])).code).toBe(0);
+  });
+
+  it('after a reboot, puts the NIC back into br0 before dockerd starts (deploy/xnet-bridge.service)', async () => {
+    // What a reboot leaves: eth0 with its configured address and route, no br0.
+    nsh(h1, ['ip', 'link', 'del', 'br0']);
+    nsh(h1, ['ip', 'addr', 'add', '198.18.0.1/24', 'dev', 'eth0']);
+    nsh(h1, ['ip', 'route', 'add', 'default', 'via', GATEWAY, 'dev', 'eth0']);
+    const boot = sh('nsenter', [
+      `--net=${h1.netnsPath}`,
+      '--',
+      process.execPath,
+      CLI_MAIN,
+      'agent',
+      '--state-dir',
+      h1.agentStateDir,
+      '--bridge-before-docker',
+    ]);
+    expect(boot.trim()).toBe('eth0 moved into br0');
+    expect(nsh(h1, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'br0'])).toContain('198.18.0.1/24');
+    expect(nsh(h1, ['ip', 'route', 'show', 'default'])).toContain(`default via ${GATEWAY} dev br0`);
+    // dockerd, started after it, finds its bridge and gives containers their slice again.
+    expect((await xnet(['lab', 'restart-dockerd', 'h1'])).code).toBe(0);
+    labSh('h1', ['docker', 'start', 'c-h1']);
+    expect(ipOf('h1', 'c-h1')).toMatch(/^198\.18\.0\.(1[6-9]|2\d|3[01])$/);
+    expect(ping('h1', 'c-h1', ipOf('h2', 'c-h2'))).toBe(true);
   });
 
   it('reset puts both hosts back byte for byte: eth0, routes, no br0, dockerd options', async () => {

@@ -17,6 +17,8 @@ export const bridge: DriverDescription = {
     FIELD.peers,
     FIELD.passwordFile,
   ],
+  launching:
+    'the NIC moves into br0; unless the default gateway and the peers answer within 10 s, everything is put back by itself',
   resetRemoves: 'the bridge (the NIC gets its addresses and routes back) and the dockerd options it set',
   // Per-container rates from the veths' counters; no tunnel per peer to count.
   telemetry: { peerCounters: false },
