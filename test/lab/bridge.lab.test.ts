@@ -6,6 +6,7 @@ import { labDockerdFiles } from '../../src/lab/dockerd.js';
 import { GATEWAY, GATEWAY_NETNS, LAN_NETNS, labHost, type LabHost } from '../../src/lab/layout.js';
 import { lanDetailsOf, type RouterStatus } from '../../src/router/driver.js';
 import { CLI_MAIN } from '../../src/agent/client.js';
+import { readPid } from '../../src/lab/process.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
 
 // The seed's first method on two real lab hosts: eth0 moves into br0, dockerd puts its containers on the LAN
@@ -285,6 +286,22 @@ describe('the bridge driver on two lab hosts', () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect(ping('h1', 'c-h1', '198.18.0.100')).toBe(true);
     expect((await xnet(['--lab', 'h2', 'detach', 'c-h2'])).code).toBe(0);
+  });
+
+  it('relaunches after an agent restart with the slice it proposed, without moving the NIC again', async () => {
+    const pid = readPid(h2.agentPidfile)!;
+    process.kill(pid, 'SIGTERM');
+    const up = await xnet(['lab', 'up', '--hosts', '2']);
+    expect(up.code, up.stderr).toBe(0);
+    expect(readPid(h2.agentPidfile)).not.toBe(pid);
+    const start = Date.now();
+    let r = await router('h2');
+    while (Date.now() - start < 20_000 && r.state !== 'running') {
+      await new Promise((res) => setTimeout(res, 500));
+      r = await router('h2');
+    }
+    expect(r).toMatchObject({ driver: 'bridge', state: 'running', range: '198.18.0.32/28' });
+    expect(ping('h1', 'c-h1', ipOf('h2', 'c-h2'))).toBe(true);
   });
 
   it('after a reboot, puts the NIC back into br0 before dockerd starts (deploy/xnet-bridge.service)', async () => {

@@ -3,6 +3,7 @@ import { XnetError } from '../../src/errors.js';
 import { lanOf, moveLines, revertLines, type NicRecord } from '../../src/router/bridge/nic.js';
 import {
   attachRefusal,
+  checkSlice,
   lanHostsIn,
   parseSlice,
   proposeSlice,
@@ -51,6 +52,17 @@ describe('bridge slices', () => {
       '198.18.0.0',
     ]);
     expect(lanHostsIn('198.18.0.240/28', lan, ['198.18.0.254'])).toEqual(['198.18.0.254', '198.18.0.255']);
+  });
+
+  it('refuse a slice another host holds, naming it, or one holding a LAN host', () => {
+    const others = [{ host: 'one (198.18.0.1)', slice: '198.18.0.16/28' }];
+    expect(refusal(() => checkSlice('198.18.0.24/29', lan, others, [])).message).toBe(
+      '198.18.0.24/29 overlaps 198.18.0.16/28, the docker slice of one (198.18.0.1)',
+    );
+    expect(refusal(() => checkSlice('198.18.0.48/28', lan, others, ['198.18.0.50'])).message).toContain(
+      'holds 198.18.0.50',
+    );
+    expect(() => checkSlice('198.18.0.32/28', lan, others, ['198.18.0.1'])).not.toThrow();
   });
 
   it('propose the first /28 with no LAN host and no other slice in it', () => {

@@ -1,8 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { badInput, failed, XnetError } from '../../errors.js';
-import type { OptionValue } from '../../docker/config/options.js';
-import type { StagedChange } from '../../docker/config/plan.js';
 import { VERSION } from '../../version.js';
 import type {
   AttachPoint,
@@ -26,19 +24,11 @@ import {
   readNic,
   unreachable,
 } from './nic.js';
-import {
-  DEFAULT_BRIDGE,
-  attachRefusal,
-  lanHostsIn,
-  parseSlice,
-  proposeSlice,
-  sliceHolder,
-  type Lan,
-} from './plan.js';
+import { DEFAULT_BRIDGE, attachRefusal, checkSlice, parseSlice, proposeSlice, type Lan } from './plan.js';
+import { giveDockerdItsOptionsBack, giveDockerdTheBridge } from './dockerd.js';
 import { loadRecord, SAVED_FILE, saveRecord, type Saved } from './record.js';
 import { LanProbes, peersOf, toMember, type Member } from './status.js';
 
-const DOCKERD_KEYS = ['bridge', 'fixed-cidr', 'bip'] as const;
 const CHECK_TIMEOUT_S = 10;
 
 /**
@@ -112,9 +102,11 @@ export class BridgeDriver implements RouterDriver {
       await this.#mesh.sync();
     };
 
+    // A relaunch keeps the slice dockerd already has, even one proposed at the first launch.
+    const chosen = settings.subnet ?? saved.slice;
     // 1. Membership and the slice, before anything changes: a clash or a LAN host in the slice is refused.
     try {
-      await start(settings.subnet ? parseSlice(settings.subnet, lan) : undefined);
+      await start(chosen ? parseSlice(chosen, lan) : undefined);
       const others = this.#slices().filter((s) => s.name !== lan.address);
       const hosts = [
         lan.address,
@@ -123,24 +115,10 @@ export class BridgeDriver implements RouterDriver {
         ...(await neighbours(this.d.netns)),
       ];
       let slice: string;
-      if (settings.subnet) {
-        slice = parseSlice(settings.subnet, lan);
-        const holder = sliceHolder(slice, others);
-        if (holder)
-          throw badInput(
-            'slice',
-            `${slice} overlaps ${holder.slice}, the docker slice of ${holder.host}`,
-            'give this host a slice no other host holds (`xnet-tui status` on a peer shows its slice)',
-            'in_use',
-          );
-        const inside = lanHostsIn(slice, lan, hosts);
-        if (inside.length > 0)
-          throw badInput(
-            'slice',
-            `${slice} holds ${inside.join(', ')}, already on the LAN ${lan.cidr}: docker would hand them to containers`,
-            'choose a block of the LAN with no host in it (leave --slice out to have one proposed)',
-            'in_use',
-          );
+      if (chosen) {
+        slice = parseSlice(chosen, lan);
+        // A relaunch's own containers sit in its slice (and in the neighbour table): only a new slice is checked.
+        checkSlice(slice, lan, others, chosen === saved.slice ? [] : hosts);
       } else {
         const proposed = proposeSlice(lan, hosts, others);
         if (!proposed)
@@ -163,6 +141,7 @@ export class BridgeDriver implements RouterDriver {
     // 2. The NIC into the bridge in one step, then the check; no answer: everything back, by itself.
     saved.nic = nic;
     saved.bridge = bridge;
+    saved.slice = this.#slice;
     await this.#save(saved);
     if (!moved) {
       this.d.log(`bridge: ${dev} into ${bridge}, checking ${checks.join(', ')}`);
@@ -181,7 +160,13 @@ export class BridgeDriver implements RouterDriver {
 
     // 3. dockerd: containers on the bridge, addresses from this host's slice (validated, rolled back on failure).
     try {
-      await this.#dockerdOptions(bridge, this.#slice!, saved);
+      await giveDockerdTheBridge(
+        this.d.dockerd,
+        { bridge, slice: this.#slice! },
+        saved,
+        (x) => this.#save(x),
+        this.d.log,
+      );
     } catch (err) {
       if (!moved) await this.#rollBack(nic, fresh, (err as Error).message);
       throw err;
@@ -199,37 +184,6 @@ export class BridgeDriver implements RouterDriver {
       'check the LAN (is the gateway up?), or name another target with --check ADDRESS',
       'rolled_back',
     );
-  }
-
-  async #dockerdOptions(bridge: string, slice: string, saved: Saved): Promise<void> {
-    const dockerd = this.d.dockerd!;
-    const shown = await dockerd.show();
-    const current = new Map(shown.options.map((o) => [o.key, o]));
-    if (!saved.dockerd) {
-      saved.dockerd = Object.fromEntries(
-        DOCKERD_KEYS.map((k) => [
-          k,
-          { value: current.get(k)?.value ?? null, source: current.get(k)?.source ?? 'default' },
-        ]),
-      );
-      await this.#save(saved);
-    }
-    const want: Record<(typeof DOCKERD_KEYS)[number], OptionValue | null> = {
-      bridge,
-      'fixed-cidr': slice,
-      bip: null,
-    };
-    const changes: StagedChange[] = DOCKERD_KEYS.filter(
-      (k) => (current.get(k)?.value ?? null) !== want[k],
-    ).map((k) => ({ key: k, value: want[k] }));
-    if (changes.length === 0) return;
-    this.d.log(`bridge: dockerd ${changes.map((c) => `${c.key}=${String(c.value)}`).join(' ')}`);
-    const res = await dockerd.applyNow(changes);
-    if (res.outcome !== 'applied')
-      throw failed(
-        `dockerd did not come back with bridge=${bridge} fixed-cidr=${slice} (${res.outcome}): ${res.reason ?? ''}`,
-        '`xnet-tui dockerd show` shows what is in effect now',
-      );
   }
 
   /** Every host's slice as Serf tags carry it, this host's included. */
@@ -267,19 +221,7 @@ export class BridgeDriver implements RouterDriver {
   async reset(): Promise<void> {
     await this.stop();
     const saved = await this.#load();
-    if (saved.dockerd && this.d.dockerd) {
-      const changes: StagedChange[] = Object.entries(saved.dockerd).map(([key, was]) =>
-        was.source === 'default' || was.value === null
-          ? { key, value: null }
-          : { key, value: was.value, to: was.source === 'flag' ? 'flag' : 'daemon.json' },
-      );
-      const res = await this.d.dockerd.applyNow(changes);
-      if (res.outcome !== 'applied')
-        throw failed(
-          `could not restore dockerd's ${Object.keys(saved.dockerd).join(', ')}: ${res.reason ?? res.outcome}`,
-          `\`xnet-tui dockerd show\`; the record of the old values is kept in ${join(this.d.stateDir, SAVED_FILE)}`,
-        );
-    }
+    if (this.d.dockerd) await giveDockerdItsOptionsBack(this.d.dockerd, saved, this.d.stateDir);
     if (saved.nic) await putNicBack(this.d.netns, saved.nic, saved.bridge ?? DEFAULT_BRIDGE);
     await this.#forgetFiles();
     this.#settings = undefined;

@@ -89,6 +89,31 @@ export function lanHostsIn(slice: string, lan: Lan, hosts: readonly string[]): s
   return [...new Set([...hosts, ...edges])].filter((h) => inside(slice, h));
 }
 
+/** Refuses a slice another host holds, or that holds a LAN host (bad input, naming them). */
+export function checkSlice(
+  slice: string,
+  lan: Lan,
+  others: readonly SliceHolder[],
+  hosts: readonly string[],
+): void {
+  const holder = sliceHolder(slice, others);
+  if (holder)
+    throw badInput(
+      'slice',
+      `${slice} overlaps ${holder.slice}, the docker slice of ${holder.host}`,
+      'give this host a slice no other host holds (`xnet-tui status` on a peer shows its slice)',
+      'in_use',
+    );
+  const inside = lanHostsIn(slice, lan, hosts);
+  if (inside.length > 0)
+    throw badInput(
+      'slice',
+      `${slice} holds ${inside.join(', ')}, already on the LAN ${lan.cidr}: docker would hand them to containers`,
+      'choose a block of the LAN with no host in it (leave --slice out to have one proposed)',
+      'in_use',
+    );
+}
+
 /**
  * A slice for this host: the first PROPOSED_PREFIX block of the LAN that holds no LAN host and overlaps no
  * other host's slice; undefined when the LAN has none left.

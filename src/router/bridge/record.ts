@@ -15,6 +15,8 @@ export const Saved = z.object({
   /** The NIC as it was before it moved into the bridge. */
   nic: NicRecord.optional(),
   bridge: z.string().optional(),
+  /** The slice dockerd was given (proposed ones too, so a relaunch keeps it). */
+  slice: z.string().optional(),
   /** dockerd's options as they were before the first launch: value and where it came from. */
   dockerd: z.record(z.string(), z.object({ value: OptionValue.nullable(), source: z.string() })).optional(),
 });
