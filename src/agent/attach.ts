@@ -16,7 +16,7 @@ import {
 } from '../net/veth.js';
 import { findContainer, listContainers, type ContainerInfo } from '../docker/containers.js';
 import type { StateStore, Attachment } from './state.js';
-import type { AttachmentView, Result } from './api/index.js';
+import type { AttachmentView, Result } from '../api/index.js';
 
 export interface AttachDeps {
   docker: Docker;

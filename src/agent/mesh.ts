@@ -17,7 +17,7 @@ import { DEFAULT_DRIVER } from '../router/descriptions.js';
 import { checkDriver, createDriver } from '../router/registry.js';
 import { checkRange, DEFAULT_RANGE, findUnderlay } from '../router/underlay.js';
 import { readPasswordFile } from '../router/password.js';
-import type { Params, Result } from './api/index.js';
+import type { Params, Result } from '../api/index.js';
 import type { Attacher, RouterHooks } from './attach.js';
 import { Fresh } from './fresh.js';
 import type { StateStore } from './state.js';

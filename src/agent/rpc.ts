@@ -10,14 +10,14 @@ import {
   type JSONRPCResponse,
 } from 'json-rpc-2.0';
 import type { z } from 'zod';
-import { api, type Method, type Params, type Result } from './api/index.js';
+import { api, type Handlers, type Method, type Params, type Result } from '../api/index.js';
 import { badInput, XnetError, type ErrorDetail } from '../errors.js';
 
 /** JSON-RPC 2.0, one JSON document per line, over a unix socket only root can open. */
 
 const XNET_ERROR = 1;
 
-export type Handlers = { [M in Method]: (params: z.infer<(typeof api)[M]['params']>) => Promise<Result<M>> };
+export type { Handlers } from '../api/index.js';
 
 function zodToBadInput(method: string, err: z.ZodError): XnetError {
   const issue = err.issues[0];

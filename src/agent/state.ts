@@ -1,43 +1,13 @@
 import { readFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { z } from 'zod';
 import { failed } from '../errors.js';
-import { LaunchSettings } from '../router/driver.js';
+import { emptyState, StateSchema, type DesiredState, type State } from '../api/state.js';
 
-/** Desired state: what the operator asked for, kept on disk so the kernel can be reconciled to it. */
-export const AttachmentSchema = z.object({
-  containerId: z.string().regex(/^[0-9a-f]{64}$/),
-  containerName: z.string(),
-  ifname: z.string(),
-  cidrs: z.array(z.string()).min(1),
-  since: z.string(),
-});
-export type Attachment = z.infer<typeof AttachmentSchema>;
+export * from '../api/state.js';
 
-/** A ping check the operator added (automatic checks are derived, never stored). */
-export const PingCheckSchema = z.object({
-  id: z.string().regex(/^u-[0-9a-f]{12}$/),
-  target: z.string(),
-  /** Container name the probes leave from; null for the host. */
-  from: z.string().nullable(),
-  since: z.string(),
-});
-export type StoredPingCheck = z.infer<typeof PingCheckSchema>;
-
-export const StateSchema = z.object({
-  version: z.literal(1),
-  attachments: z.array(AttachmentSchema),
-  /** The router as last launched; absent until the first launch and after a reset. */
-  router: LaunchSettings.optional(),
-  /** User-defined ping checks; absent until the first is added. */
-  pingChecks: z.array(PingCheckSchema).optional(),
-});
-export type State = z.infer<typeof StateSchema>;
-
-export const emptyState = (): State => ({ version: 1, attachments: [] });
-
-export class StateStore {
+/** The desired state on disk, written atomically; telemetry and attach see it as DesiredState. */
+export class StateStore implements DesiredState {
   readonly file: string;
   #state: State = emptyState();
   #writes: Promise<unknown> = Promise.resolve();

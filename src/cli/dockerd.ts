@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { Command, Option } from 'commander';
 import { badInput, failed } from '../errors.js';
 import { formatValue } from '../docker/config/options.js';
-import type { DockerdFinding, Result } from '../agent/api/index.js';
+import type { DockerdFinding, Result } from '../api/index.js';
 import { emit, table } from './output.js';
 import { globals, withAgent } from './target.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { badInput, ExitCode } from '../errors.js';
-import type { LanSettings, LanStatus } from '../router/bridge/schema.js';
+import type { LanSettings, LanStatus } from '../api/lan-status.js';
 import { emit, table } from './output.js';
 import { globals, withAgent } from './target.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { Result } from '../agent/api/index.js';
-import type { Count, PmtuPeer, RateSample } from '../agent/api/telemetry.js';
+import type { Result } from '../api/index.js';
+import type { Count, PmtuPeer, RateSample } from '../api/telemetry.js';
 import { badInput, ExitCode } from '../errors.js';
 import { formatRate, formatRtt } from '../format.js';
 import { emit, table } from './output.js';

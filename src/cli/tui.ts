@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { DEFAULT_SOCKET } from '../agent/paths.js';
 import { resolveLabHost } from '../lab/resolve.js';
 import { badInput } from '../errors.js';
-import { LEAVE_ALT, paintSplash } from '../ui/splash.js';
+import { LEAVE_ALT, paintSplash } from './splash.js';
 import type { GlobalOptions } from './target.js';
 
 type UiModule = typeof import('../ui/main.js');
@@ -13,6 +13,8 @@ type UiModule = typeof import('../ui/main.js');
 const UI_BUNDLE = new URL('../ui/bundle/main.js', import.meta.url);
 async function loadUi(): Promise<UiModule> {
   if (existsSync(UI_BUNDLE)) return (await import(UI_BUNDLE.href)) as UiModule;
+  // The composition root: `xnet-tui` with no command loads the UI, the one layer above the CLI, lazily.
+  // eslint-disable-next-line import-x/no-restricted-paths
   return import('../ui/main.js');
 }
 

@@ -1,4 +1,4 @@
-import type { InterfaceCounters } from '../agent/api/interfaces.js';
+import type { InterfaceCounters } from '../api/interfaces.js';
 import { ipJson, type IpLink } from './ip.js';
 import type { NetnsPath } from './netns.js';
 

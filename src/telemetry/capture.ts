@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import type { CaptureInterface, CaptureSample, Count } from '../agent/api/telemetry.js';
+import type { CaptureInterface, CaptureSample, Count } from '../api/telemetry.js';
 import type { CaptureConfig, CaptureSpec, PcapStats, ChildMessage } from './capture-child.js';
 import type { SecondCounts } from './tally.js';
 

@@ -1,4 +1,4 @@
-import type { PingCheck, PingProbe, PingState } from '../agent/api/telemetry.js';
+import type { PingCheck, PingProbe, PingState } from '../api/telemetry.js';
 
 /** How a ping check's probes become its state, loss and RTT figures; pure. */
 

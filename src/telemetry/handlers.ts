@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import ipaddr from 'ipaddr.js';
-import type { Handlers } from '../agent/rpc.js';
-import type { PingResult } from '../agent/api/telemetry.js';
-import type { StateStore } from '../agent/state.js';
+import type { Handlers } from '../api/index.js';
+import type { PingResult } from '../api/telemetry.js';
+import type { DesiredState } from '../api/state.js';
 import { findContainer } from '../docker/containers.js';
 import { badInput } from '../errors.js';
 import { run } from '../net/exec.js';
@@ -17,7 +17,7 @@ type TelemetryMethod = 'rates' | 'pings' | 'pings.add' | 'pings.remove' | 'ping'
 
 export interface TelemetryHandlerDeps {
   telemetry: Telemetry;
-  store: StateStore;
+  store: DesiredState;
   docker: Docker;
   netns: NetnsPath;
 }

@@ -1,5 +1,5 @@
 import type { NetnsPath } from '../net/netns.js';
-import type { PingCheck, PingEvent, PingProbe, PingState } from '../agent/api/telemetry.js';
+import type { PingCheck, PingEvent, PingProbe, PingState } from '../api/telemetry.js';
 import { record, stateOf, windowOf } from './check-state.js';
 import { FpingLoop, type FpingLine } from './fping.js';
 

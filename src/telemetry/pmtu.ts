@@ -1,6 +1,6 @@
 import { run } from '../net/exec.js';
 import { inNetns, type NetnsPath } from '../net/netns.js';
-import type { PmtuPeer } from '../agent/api/telemetry.js';
+import type { PmtuPeer } from '../api/telemetry.js';
 
 /** IPv6 (40) + ICMPv6 echo (8) around ping's payload. */
 const ICMP6_OVERHEAD = 48;

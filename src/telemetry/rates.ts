@@ -1,5 +1,5 @@
-import type { InterfaceCounters } from '../agent/api/interfaces.js';
-import type { Count, ProtocolCounts, RateSample } from '../agent/api/telemetry.js';
+import type { InterfaceCounters } from '../api/interfaces.js';
+import type { Count, ProtocolCounts, RateSample } from '../api/telemetry.js';
 import type { PeerCounters } from '../router/driver.js';
 import { PROTOCOLS } from './frame.js';
 import type { Second } from './capture.js';

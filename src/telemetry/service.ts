@@ -1,8 +1,11 @@
+// One piece (over 300 lines): the one-second tick that reads kernel counters, the capture and the probes in
+// step, and the rates built from them; each part needs the tick's timing. The capture child, ping checks,
+// PMTU probes and the rate arithmetic already live in their own files.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type Docker from 'dockerode';
-import type { InterfaceCounters } from '../agent/api/interfaces.js';
-import type { PmtuPeer, RateSample, RatesResult } from '../agent/api/telemetry.js';
-import type { StateStore } from '../agent/state.js';
+import type { InterfaceCounters } from '../api/interfaces.js';
+import type { PmtuPeer, RateSample, RatesResult } from '../api/telemetry.js';
+import type { DesiredState } from '../api/state.js';
 import { findContainer } from '../docker/containers.js';
 import { ipv4ToInt } from '../net/cidr.js';
 import { interfaceCounters } from '../net/counters.js';
@@ -28,7 +31,7 @@ export interface TelemetryDeps {
   bridge: string;
   /** The container-side interface attach creates (`ethwe`): automatic checks leave through it. */
   ifname: string;
-  store: StateStore;
+  store: DesiredState;
   docker: Docker;
   router: () => Promise<RouterStatus>;
   /** The running driver's per-peer tunnel counters, if it keeps them (ovs-gre); undefined otherwise. */

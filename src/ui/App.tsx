@@ -23,7 +23,7 @@ export interface AppProps {
 /** Wiring only: state, the agent, the clock and the keyboard feed one Screen drawn from state and size. */
 export function App({ connect, socket, host, theme, bindings, notice }: AppProps) {
   const [state, dispatch] = useReducer(reducer, undefined, () => initialState(host, socket));
-  const actions = useAgent(connect, dispatch, { socket });
+  const actions = useAgent(connect, dispatch, { socket, bindings });
   useClock(dispatch);
   useKeyboard(state, dispatch, actions, bindings);
   useDockerdCheck(state.dialog, actions);

@@ -4,7 +4,7 @@ import { loadConfig } from './config.js';
 import type { Connect } from './hooks/useAgent.js';
 import { pickTheme } from './theme/tokens.js';
 import { DiffTerminal } from './terminal.js';
-import { ENTER_ALT, LEAVE_ALT } from './splash.js';
+import { ENTER_ALT, LEAVE_ALT } from '../cli/splash.js';
 
 export interface RunOptions {
   connect: Connect;

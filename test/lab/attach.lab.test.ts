@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labHost } from '../../src/lab/layout.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
-import type { Result } from '../../src/agent/api/index.js';
+import type { Result } from '../../src/api/index.js';
 
 // The real thing: a lab host namespace with its own dockerd, busybox containers, the agent, real pings.
 const h1 = labHost(1);

@@ -5,7 +5,7 @@ import { NETNS_PREFIX, labHost } from '../../src/lab/layout.js';
 import { labDockerdFiles } from '../../src/lab/dockerd.js';
 import { DROP_IN_NAME } from '../../src/docker/config/plan.js';
 import { labSh, sh, xnet } from '../helpers/cli.js';
-import type { Result } from '../../src/agent/api/index.js';
+import type { Result } from '../../src/api/index.js';
 
 // dockerd options against a real lab dockerd: the bridge method end to end, refusals, automatic rollback.
 const h1 = labHost(1);

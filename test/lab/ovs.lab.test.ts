@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDockerdFiles } from '../../src/lab/dockerd.js';
 import { LAN_NETNS, labHost, type LabHost } from '../../src/lab/layout.js';
 import { pidsMentioning, readPid } from '../../src/lab/process.js';
-import type { Result } from '../../src/agent/api/index.js';
+import type { Result } from '../../src/api/index.js';
 import { ovsOf, type RouterStatus } from '../../src/router/driver.js';
-import type { OvsStatus } from '../../src/router/ovs-gre/schema.js';
+import type { OvsStatus } from '../../src/api/ovs-status.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
 
 // Two real lab hosts, each with its own dockerd, agent, and its own ovsdb-server + ovs-vswitchd (userspace

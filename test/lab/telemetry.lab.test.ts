@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Result } from '../../src/agent/api/index.js';
+import type { Result } from '../../src/api/index.js';
 import { labHost } from '../../src/lab/layout.js';
 import { containerMac } from '../../src/net/veth.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';

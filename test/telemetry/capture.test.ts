@@ -6,7 +6,7 @@ import { kernelFilter, macNumber, macText } from '../../src/telemetry/frame.js';
 import { Tally, type SecondCounts } from '../../src/telemetry/tally.js';
 import { pushSecond, type Second } from '../../src/telemetry/capture.js';
 import { bridgeSample, counterSample, endpointSample, kernelExpected } from '../../src/telemetry/rates.js';
-import type { InterfaceCounters } from '../../src/agent/api/interfaces.js';
+import type { InterfaceCounters } from '../../src/api/interfaces.js';
 import { readPcap } from '../helpers/pcapfile.js';
 
 // Real frames captured with tcpdump on lab host h1 (the xnet bridge, and eth0 for UDP 4789) while one container

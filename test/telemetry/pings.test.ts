@@ -4,7 +4,7 @@ import { record, stateOf, windowOf } from '../../src/telemetry/check-state.js';
 import { largestCrossing, verdict } from '../../src/telemetry/pmtu.js';
 import { parseTarget } from '../../src/telemetry/handlers.js';
 import { XnetError } from '../../src/errors.js';
-import type { PingProbe } from '../../src/agent/api/telemetry.js';
+import type { PingProbe } from '../../src/api/telemetry.js';
 
 describe('fping output', () => {
   // Lines printed by fping 5.1 `-l -D -e` inside a lab host.

@@ -1,4 +1,4 @@
-import type { ContainerRow, InterfaceCounters, PeerRates, PingCheck } from '../../src/agent/api/index.js';
+import type { ContainerRow, InterfaceCounters, PeerRates, PingCheck } from '../../src/api/index.js';
 import type { RouterStatus } from '../../src/router/driver.js';
 import type { DockerdView } from '../../src/ui/state/dockerd.js';
 import { initialState, type AgentStatus, type UIState } from '../../src/ui/state/model.js';

@@ -200,3 +200,31 @@ describe('keys', () => {
     expect(r.effects).toEqual([{ kind: 'dockerdRollback' }]);
   });
 });
+
+describe('a remapped keymap', () => {
+  const remapped = {
+    ...defaultKeyBindings,
+    connect: { ...defaultKeyBindings.connect, keys: ['C'] },
+    confirm: { ...defaultKeyBindings.confirm, keys: ['ctrl+s'] },
+    cancel: { ...defaultKeyBindings.cancel, keys: ['ctrl+g'] },
+  };
+  const key = (s: UIState, name: string, input = '') => {
+    const out = handleKey(s, name, input, remapped);
+    return { s: out.actions.reduce(reducer, s), effect: out.effect };
+  };
+
+  it('is named in messages: the key the operator has, not the default', () => {
+    expect(key(liveState(), 'f').s.events.at(-1)?.text).toBe(
+      'forget: no connection targets to forget (C connects one)',
+    );
+  });
+
+  it('drives dialogs: confirm and cancel are commands, Enter and Esc no longer', () => {
+    let s = key(meshState(), 'C').s;
+    for (const ch of '198.18.0.4') s = key(s, ch, ch).s;
+    expect(key(s, 'return').effect).toBeUndefined();
+    expect(key(s, 'escape').s.dialog).toMatchObject({ kind: 'connect' });
+    expect(key(s, 'ctrl+s').effect).toEqual({ kind: 'connect', peers: ['198.18.0.4'] });
+    expect(key(s, 'ctrl+g').s.dialog).toBeUndefined();
+  });
+});

@@ -1,8 +1,10 @@
+// One piece (over 300 lines): apply and rollback are one transaction (back up, write, restart, wait for
+// health, restore on failure) serialized by one queue; splitting it would split the undo from the do.
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import type { z } from 'zod';
 import { badInput, XnetError } from '../../errors.js';
-import type { DockerdChanges, Result } from '../../agent/api/index.js';
+import type { DockerdChanges, Result } from '../../api/index.js';
 import { OPTION_KEYS, OPTIONS, isOptionKey, type OptionKey } from './options.js';
 import { mergeStaged, plan, stageChange, type Plan, type Sources, type StagedChange } from './plan.js';
 import { effectiveOptions } from './sources.js';

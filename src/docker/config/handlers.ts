@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { addrs, routes4 } from '../../net/ip.js';
 import { parseInterfaceCidr } from '../../net/cidr.js';
-import type { Handlers } from '../../agent/rpc.js';
+import type { Handlers } from '../../api/index.js';
 import { DockerdConfig } from './apply.js';
 import { SYSTEMD_DIRS } from './files.js';
 import type { HostFacts } from './validate.js';

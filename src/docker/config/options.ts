@@ -1,5 +1,8 @@
+// One piece (over 300 lines): the catalog of dockerd's network options, one table with each option's
+// kind, flag, daemon.json key, parser and formatter; a new option is one entry here.
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { AddressPool, OptionValue } from '../../api/dockerd-values.js';
 import { badInput } from '../../errors.js';
 
 /**
@@ -25,18 +28,7 @@ export const OPTION_KEYS = [
 ] as const;
 export type OptionKey = (typeof OPTION_KEYS)[number];
 
-export const AddressPool = z.object({ base: z.string(), size: z.number().int() }).strict();
-export type AddressPool = z.infer<typeof AddressPool>;
-
-/** A value as daemon.json holds it. */
-export const OptionValue = z.union([
-  z.string(),
-  z.number(),
-  z.boolean(),
-  z.array(z.string()),
-  z.array(AddressPool),
-]);
-export type OptionValue = z.infer<typeof OptionValue>;
+export { AddressPool, OptionValue };
 
 export type OptionKind = 'string' | 'cidr4' | 'cidr6' | 'address-cidr' | 'int' | 'bool' | 'hosts' | 'pools';
 

@@ -1,5 +1,5 @@
 import { applyEdits, modify, parse as parseJsonc } from 'jsonc-parser';
-import { z } from 'zod';
+import { StagedChange } from '../../api/dockerd-values.js';
 import { badInput, failed } from '../../errors.js';
 import { unifiedDiff } from './diff.js';
 import {
@@ -19,15 +19,7 @@ import { parseDockerdFlags, type DaemonJson, type ExecStart, type ParsedFlags } 
  * ways (which dockerd refuses) is moved to where `to` says, daemon.json unless told otherwise.
  */
 
-export const StagedChange = z
-  .object({
-    key: z.string(),
-    /** null: unset, back to dockerd's default (removed from daemon.json and from the flags). */
-    value: OptionValue.nullable(),
-    to: z.enum(['daemon.json', 'flag']).optional(),
-  })
-  .strict();
-export type StagedChange = z.infer<typeof StagedChange>;
+export { StagedChange };
 
 export const DROP_IN_NAME = '50-xnet-dockerd.conf';
 

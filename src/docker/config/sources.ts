@@ -1,3 +1,5 @@
+// One piece (over 300 lines): dockerd's settings as its three sources hold them (daemon.json, the unit's
+// ExecStart, its drop-ins and EnvironmentFiles), parsed the way dockerd and systemd do, pure.
 import { basename } from 'node:path';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import {

@@ -1,3 +1,5 @@
+// One piece (over 300 lines): the ovs-gre RouterDriver, its launch/reset and connect/forget written side
+// by side so each undo sits next to its do. Layout, daemons, underlay and status parsing are split out.
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';

@@ -3,7 +3,7 @@ import type { NetnsPath } from '../../net/netns.js';
 import type { OvsSwitch } from './daemons.js';
 import { OVS_BRIDGE, ROUTE_PROTO, UNDERLAY_BRIDGE, describeMember, type Member } from './layout.js';
 import { mapCell, scalar, type OvsCell } from './ovs.js';
-import type { GrePortStatus, OvsStatus } from './schema.js';
+import type { GrePortStatus, OvsStatus } from '../../api/ovs-status.js';
 
 /** The routes this driver added (our protocol number), wherever they point. */
 export function ourRoutes(netns: NetnsPath): Promise<IpRoute[]> {

@@ -1,3 +1,5 @@
+// One piece (over 300 lines): the weave RouterDriver, launch/reset and connect/forget side by side; the
+// router's HTTP API, its report, status mapping and container plumbing are in their own files.
 import { existsSync } from 'node:fs';
 import type Docker from 'dockerode';
 import ipaddr from 'ipaddr.js';

@@ -1,8 +1,8 @@
 import { Text } from 'ink';
-import type { ContainerRow } from '../../agent/api/index.js';
-import { fit, scrollOffset } from '../model/layout.js';
+import type { ContainerRow } from '../../api/index.js';
+import { fit, scrollOffset } from '../compute/layout.js';
 import { formatRate } from '../../format.js';
-import type { Rate } from '../model/rates.js';
+import type { Rate } from '../compute/rates.js';
 import type { Theme } from '../theme/tokens.js';
 import { Message } from './Message.js';
 

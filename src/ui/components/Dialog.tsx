@@ -1,6 +1,6 @@
-import { checkCidr, suggestCidr } from '../model/address.js';
-import { COMMANDS, displayKey, scopeCommands, type KeyBindings } from '../keys/keyBindings.js';
-import { fit, wrapWords } from '../model/layout.js';
+import { checkCidr, suggestCidr } from '../compute/address.js';
+import { COMMANDS, displayKey, keyFor, scopeCommands, type KeyBindings } from '../keys/keyBindings.js';
+import { fit, wrapWords } from '../compute/layout.js';
 import { detailsFor } from '../state/details.js';
 import type { Dialog as DialogState, UIState } from '../state/model.js';
 import { attachable } from '../state/rows.js';
@@ -26,10 +26,7 @@ function keysOf(bindings: KeyBindings, c: (typeof COMMANDS)[number], arrows: boo
 /** Every key, from the keymap table itself, in one column or two depending on the room. */
 function helpLines(bindings: KeyBindings, theme: Theme, inner: number, rows: number): DialogLine[] {
   const arrows = theme.name !== 'plain';
-  const entries = [
-    ...COMMANDS.map((c) => [keysOf(bindings, c, arrows), bindings[c].help] as const),
-    ['Esc', 'cancel, clear filter'] as const,
-  ];
+  const entries = [...COMMANDS.map((c) => [keysOf(bindings, c, arrows), bindings[c].help] as const)];
   const perCol = entries.length <= rows ? entries.length : Math.ceil(entries.length / 2);
   const colWidth = perCol === entries.length ? inner : Math.floor((inner - 2) / 2);
   const cell = ([k, h]: readonly [string, string]): string =>
@@ -51,11 +48,11 @@ export function Dialog({ state, dialog, bindings, theme, width, height }: Dialog
   const errorLine = (e: string | undefined): DialogLine[] => (e ? para(e, inner, theme.color.error) : []);
   switch (dialog.kind) {
     case 'help':
-      title = 'Keys (Esc closes)';
+      title = `Keys (${keyFor(bindings, 'cancel', theme.name !== 'plain')} closes)`;
       lines = helpLines(bindings, theme, inner, height - 3);
       break;
     case 'details': {
-      const d = detailsFor(state, dialog.pane, dialog.row);
+      const d = detailsFor(state, dialog.pane, dialog.row, bindings);
       title = d.title;
       // Values wrap under their own column: a Weave connection's "why sleeve" is the answer, not a teaser.
       lines = d.fields.flatMap(([k, v]) =>
@@ -110,10 +107,10 @@ export function Dialog({ state, dialog, bindings, theme, width, height }: Dialog
     case 'connect':
     case 'forget':
     case 'addPing':
-      ({ title, lines } = routerDialog(state, dialog, theme, inner)!);
+      ({ title, lines } = routerDialog(state, dialog, theme, inner, bindings)!);
       break;
     case 'dockerd':
-      ({ title, lines } = dockerdView(state, dialog, theme, inner, Math.max(3, height - 3)));
+      ({ title, lines } = dockerdView(state, dialog, theme, inner, Math.max(3, height - 3), bindings));
       break;
     case 'typeConfirm': {
       const matches = dialog.typed === dialog.expect;
@@ -125,7 +122,9 @@ export function Dialog({ state, dialog, bindings, theme, width, height }: Dialog
           bold: true,
         },
         {
-          text: matches ? 'Enter confirms' : 'the name does not match yet',
+          text: matches
+            ? `${keyFor(bindings, 'confirm', theme.name !== 'plain')} confirms`
+            : 'the name does not match yet',
           color: matches ? theme.color.ok : theme.color.muted,
         },
         ...(dialog.busy ? [{ text: `working${theme.glyph.ellipsis}`, color: theme.color.warn }] : []),
@@ -150,38 +149,41 @@ export function Dialog({ state, dialog, bindings, theme, width, height }: Dialog
 /** The footer while a dialog is open. */
 export function dialogHints(dialog: DialogState, theme: Theme, bindings: KeyBindings): [string, string][] {
   const arrows = theme.name !== 'plain';
+  const ok = keyFor(bindings, 'confirm', arrows);
+  const esc = keyFor(bindings, 'cancel', arrows);
+  const tab = keyFor(bindings, 'nextField', arrows);
   switch (dialog.kind) {
     case 'launch':
       return [
-        [theme.glyph.up + theme.glyph.down + '/Tab', 'field'],
+        [theme.glyph.up + theme.glyph.down + '/' + tab, 'field'],
         [arrows ? '←→' : 'Left/Right', 'driver'],
-        ['Enter', 'launch'],
-        ['Esc', 'cancel'],
+        [ok, 'launch'],
+        [esc, 'cancel'],
       ];
     case 'connect':
       return [
         ['type', 'address'],
-        ['Enter', 'connect'],
-        ['Esc', 'cancel'],
+        [ok, 'connect'],
+        [esc, 'cancel'],
       ];
     case 'forget':
       return [
         [theme.glyph.up + theme.glyph.down, 'choose'],
-        ['Enter', 'forget'],
-        ['Esc', 'cancel'],
+        [ok, 'forget'],
+        [esc, 'cancel'],
       ];
     case 'addPing':
       return [
-        ['Tab', 'field'],
-        ['Enter', 'add'],
-        ['Esc', 'cancel'],
+        [tab, 'field'],
+        [ok, 'add'],
+        [esc, 'cancel'],
       ];
     case 'dockerd':
       switch (dialog.phase) {
         case 'list':
           return [
             [theme.glyph.up + theme.glyph.down, 'choose'],
-            ['Esc', 'close'],
+            [esc, 'close'],
             ...scopeCommands(bindings, 'dockerd').map(
               (c) => [displayKey(bindings[c].keys[0]!, arrows), bindings[c].label] as [string, string],
             ),
@@ -189,57 +191,57 @@ export function dialogHints(dialog: DialogState, theme: Theme, bindings: KeyBind
         case 'edit':
           return [
             ['type', 'value'],
-            ['Enter', 'keep'],
-            ['Esc', 'back'],
+            [ok, 'keep'],
+            [esc, 'back'],
           ];
         case 'diff':
           return [
             [theme.glyph.up + theme.glyph.down, 'scroll'],
             [displayKey(bindings.dockerdApply.keys[0]!, arrows), bindings.dockerdApply.label],
-            ['Esc', 'back'],
+            [esc, 'back'],
           ];
         case 'confirm':
           return [
             ['type', 'the host name'],
-            ['Enter', 'go'],
-            ['Esc', 'back'],
+            [ok, 'go'],
+            [esc, 'back'],
           ];
         case 'applying':
           return [['wait', 'dockerd is restarting']];
         case 'result':
           return [
-            ['Enter', 'back'],
-            ['Esc', 'back'],
+            [ok, 'back'],
+            [esc, 'back'],
           ];
       }
       break;
     case 'help':
     case 'details':
-      return [['Esc', 'close']];
+      return [[esc, 'close']];
     case 'attachPick':
       return [
         [theme.glyph.up + theme.glyph.down, 'choose'],
-        ['Enter', 'next'],
-        ['Esc', 'cancel'],
+        [ok, 'next'],
+        [esc, 'cancel'],
       ];
     case 'attachCidr':
       return [
         ['type', 'CIDR'],
-        ['Tab', 'use suggestion'],
-        ['Enter', 'attach'],
-        ['Esc', 'cancel'],
+        [tab, 'use suggestion'],
+        [ok, 'attach'],
+        [esc, 'cancel'],
       ];
     case 'confirm':
       return [
-        ['y', 'yes'],
-        ['n', 'no'],
-        ['Esc', 'cancel'],
+        [keyFor(bindings, 'yes', arrows), 'yes'],
+        [keyFor(bindings, 'no', arrows), 'no'],
+        [esc, 'cancel'],
       ];
     case 'typeConfirm':
       return [
         ['type', 'the name'],
-        ['Enter', 'confirm'],
-        ['Esc', 'cancel'],
+        [ok, 'confirm'],
+        [esc, 'cancel'],
       ];
   }
 }

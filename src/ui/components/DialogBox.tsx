@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { fit, wrapWords } from '../model/layout.js';
+import { fit, wrapWords } from '../compute/layout.js';
 import type { Theme } from '../theme/tokens.js';
 
 export interface DialogLine {

@@ -1,5 +1,5 @@
 import { Text } from 'ink';
-import { fit } from '../model/layout.js';
+import { fit } from '../compute/layout.js';
 import type { Theme } from '../theme/tokens.js';
 
 /** The keys that work now: for the focused pane, or for the open dialog. */

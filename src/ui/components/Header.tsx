@@ -1,5 +1,5 @@
 import { Text } from 'ink';
-import { fit } from '../model/layout.js';
+import { fit } from '../compute/layout.js';
 import type { RouterStatus } from '../../router/driver.js';
 import type { AgentStatus, Connection, Feature } from '../state/model.js';
 import type { Theme } from '../theme/tokens.js';

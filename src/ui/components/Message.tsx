@@ -1,5 +1,5 @@
 import { Text } from 'ink';
-import { wrapWords } from '../model/layout.js';
+import { wrapWords } from '../compute/layout.js';
 import type { Theme } from '../theme/tokens.js';
 
 /** A pane's plain sentence (nothing to show, or not built yet), wrapped to fit. */

@@ -2,8 +2,9 @@ import { Text } from 'ink';
 import { formatRtt } from '../../format.js';
 import { DEFAULT_DRIVER, describeDriver } from '../../router/descriptions.js';
 import type { ConnectionStatus, RouterStatus } from '../../router/driver.js';
-import { fit, scrollOffset } from '../model/layout.js';
+import { fit, scrollOffset } from '../compute/layout.js';
 import type { Feature, PeerRow } from '../state/model.js';
+import { keyFor, type KeyBindings } from '../keys/keyBindings.js';
 import type { Theme } from '../theme/tokens.js';
 import { Message } from './Message.js';
 
@@ -15,6 +16,7 @@ export interface PeersPaneProps {
   width: number;
   height: number;
   theme: Theme;
+  bindings: KeyBindings;
 }
 
 /** A peer's data plane in one cell: this host, or the measured state and round trip. */
@@ -33,20 +35,31 @@ export function connectionText(c: ConnectionStatus): string {
   return `to ${c.target}: ${c.state}${how ? ` (${how})` : ''}${why ? `: ${why}` : ''}`;
 }
 
-function notRunning(r: RouterStatus): string {
+function notRunning(r: RouterStatus, launch: string): string {
   if (r.state === 'not-launched')
-    return `router not launched: l launches it (${describeDriver(DEFAULT_DRIVER).summary})`;
+    return `router not launched: ${launch} launches it (${describeDriver(DEFAULT_DRIVER).summary})`;
   if (r.state === 'stopped')
-    return `router stopped (${r.driver ?? '-'}): l launches it again with its settings`;
+    return `router stopped (${r.driver ?? '-'}): ${launch} launches it again with its settings`;
   return `router ${r.state} (${r.driver ?? '-'})…`;
 }
 
 /** Mesh peers: gossip state (Serf) and data-plane state (measured) side by side, since they can disagree. */
-export function PeersPane({ router, rows, selected, focused, width, height, theme }: PeersPaneProps) {
+export function PeersPane({
+  router,
+  rows,
+  selected,
+  focused,
+  width,
+  height,
+  theme,
+  bindings,
+}: PeersPaneProps) {
   if (!router.available) return <Message text={router.reason} width={width} lines={height} theme={theme} />;
   const r = router.data;
   if (r.state !== 'running' && r.peers.length === 0)
-    return <Message text={notRunning(r)} width={width} lines={height} theme={theme} />;
+    return (
+      <Message text={notRunning(r, keyFor(bindings, 'launch'))} width={width} lines={height} theme={theme} />
+    );
   const e = theme.glyph.ellipsis;
   // Wide: each state in its own column with the round trip and why; narrow (80x24): gossip/data plane in one.
   const wide = width >= 70;

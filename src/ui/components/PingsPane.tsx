@@ -1,7 +1,8 @@
 import { Text } from 'ink';
-import { sparkline } from '../model/chart.js';
-import { fit, scrollOffset } from '../model/layout.js';
+import { sparkline } from '../compute/chart.js';
+import { fit, scrollOffset } from '../compute/layout.js';
 import type { Feature, PingCheckRow } from '../state/model.js';
+import { keyFor, type KeyBindings } from '../keys/keyBindings.js';
 import type { Theme } from '../theme/tokens.js';
 import { Message } from './Message.js';
 import { formatRtt } from '../../format.js';
@@ -14,13 +15,30 @@ export interface PingsPaneProps {
   width: number;
   height: number;
   theme: Theme;
+  bindings: KeyBindings;
 }
 
 /** Ping checks: source -> target, state, last RTT, loss over the window, and the last minute's RTTs. */
-export function PingsPane({ pings, rows, selected, focused, width, height, theme }: PingsPaneProps) {
+export function PingsPane({
+  pings,
+  rows,
+  selected,
+  focused,
+  width,
+  height,
+  theme,
+  bindings,
+}: PingsPaneProps) {
   if (!pings.available) return <Message text={pings.reason} width={width} lines={height} theme={theme} />;
   if (rows.length === 0)
-    return <Message text="no ping checks yet: p adds one" width={width} lines={height} theme={theme} />;
+    return (
+      <Message
+        text={`no ping checks yet: ${keyFor(bindings, 'addPing')} adds one`}
+        width={width}
+        lines={height}
+        theme={theme}
+      />
+    );
   const e = theme.glyph.ellipsis;
   // At 80x24 the pane is 40 wide: the history goes (Enter shows the numbers), the path keeps its room.
   const hist = width >= 70 ? 20 : 0;

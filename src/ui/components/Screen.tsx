@@ -1,8 +1,8 @@
 import { Box } from 'ink';
-import { displayKey, footerCommands, type KeyBindings } from '../keys/keyBindings.js';
-import { layoutFor, rowHeight, type PaneBox } from '../model/layout.js';
-import { PANE_TITLE } from '../model/panes.js';
-import { containerRate, type Rate } from '../model/rates.js';
+import { displayKey, footerCommands, keyFor, type KeyBindings } from '../keys/keyBindings.js';
+import { layoutFor, rowHeight, type PaneBox } from '../compute/layout.js';
+import { PANE_TITLE } from '../compute/panes.js';
+import { containerRate, type Rate } from '../compute/rates.js';
 import type { UIState } from '../state/model.js';
 import { containerRows, peerRows, pingRows, rowCount, selectedIndex, trafficRows } from '../state/rows.js';
 import type { Theme } from '../theme/tokens.js';
@@ -31,7 +31,17 @@ export function clockOf(minute: number): string {
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }
 
-function Pane({ box, s, theme }: { box: PaneBox; s: UIState; theme: Theme }) {
+function Pane({
+  box,
+  s,
+  theme,
+  bindings,
+}: {
+  box: PaneBox;
+  s: UIState;
+  theme: Theme;
+  bindings: KeyBindings;
+}) {
   const focused = s.focus === box.pane;
   const filter = s.filters[box.pane];
   const editing = focused && s.editingFilter;
@@ -69,10 +79,10 @@ function Pane({ box, s, theme }: { box: PaneBox; s: UIState; theme: Theme }) {
       );
       break;
     case 'peers':
-      body = <PeersPane router={s.router} rows={peerRows(s)} {...common} />;
+      body = <PeersPane router={s.router} rows={peerRows(s)} bindings={bindings} {...common} />;
       break;
     case 'pings':
-      body = <PingsPane pings={s.pings} rows={pingRows(s)} {...common} />;
+      body = <PingsPane pings={s.pings} rows={pingRows(s)} bindings={bindings} {...common} />;
       break;
   }
   return (
@@ -93,7 +103,8 @@ function Pane({ box, s, theme }: { box: PaneBox; s: UIState; theme: Theme }) {
 export function Screen({ state: s, cols, rows, theme, bindings }: ScreenProps) {
   const banner = s.connection.state !== 'up';
   const fitted = layoutFor(cols, rows, banner);
-  if (!fitted.fits) return <TooSmall need={fitted.need} cols={cols} rows={rows} />;
+  if (!fitted.fits)
+    return <TooSmall need={fitted.need} cols={cols} rows={rows} quit={keyFor(bindings, 'quit')} />;
   const { layout } = fitted;
   const bodyHeight = layout.body.reduce((h, row) => h + rowHeight(row), 0);
   const arrows = theme.name !== 'plain';
@@ -102,11 +113,11 @@ export function Screen({ state: s, cols, rows, theme, bindings }: ScreenProps) {
     : s.editingFilter
       ? [
           ['type', 'to filter'],
-          ['Enter', 'keep'],
-          ['Esc', 'clear'],
+          [keyFor(bindings, 'confirm', arrows), 'keep'],
+          [keyFor(bindings, 'cancel', arrows), 'clear'],
         ]
       : [
-          ['Tab', 'pane'],
+          [keyFor(bindings, 'nextPane', arrows), 'pane'],
           ...footerCommands(bindings, s.focus).map(
             (c) =>
               [bindings[c].keys.map((k) => displayKey(k, arrows))[0]!, bindings[c].label] as [string, string],
@@ -133,7 +144,7 @@ export function Screen({ state: s, cols, rows, theme, bindings }: ScreenProps) {
             {row.map((column, j) => (
               <Box key={j} flexDirection="column">
                 {column.map((box) => (
-                  <Pane key={box.pane} box={box} s={s} theme={theme} />
+                  <Pane key={box.pane} box={box} s={s} theme={theme} bindings={bindings} />
                 ))}
               </Box>
             ))}

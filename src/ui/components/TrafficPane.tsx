@@ -1,8 +1,8 @@
 import { Text } from 'ink';
-import { levelsOf, slotted } from '../model/chart.js';
-import { fit, scrollOffset } from '../model/layout.js';
+import { levelsOf, slotted } from '../compute/chart.js';
+import { fit, scrollOffset } from '../compute/layout.js';
 import { formatRate } from '../../format.js';
-import { last } from '../model/rates.js';
+import { last } from '../compute/rates.js';
 import type { TrafficRow } from '../state/rows.js';
 import type { Theme } from '../theme/tokens.js';
 import { Message } from './Message.js';

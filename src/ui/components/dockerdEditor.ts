@@ -1,9 +1,10 @@
-import type { DockerdFinding } from '../../agent/api/index.js';
+import type { DockerdFinding } from '../../api/index.js';
 import { formatValue, type OptionValue } from '../../docker/config/options.js';
 import { hostNameOf } from '../keys/dialogKeys.js';
-import { fit, scrollOffset } from '../model/layout.js';
+import { fit, scrollOffset } from '../compute/layout.js';
 import { changesOf, effective, type DockerdEditor } from '../state/dockerd.js';
 import type { UIState } from '../state/model.js';
+import { keyFor, type KeyBindings } from '../keys/keyBindings.js';
 import type { Theme } from '../theme/tokens.js';
 import { para, type DialogLine } from './DialogBox.js';
 import type { DialogView } from './routerDialogs.js';
@@ -33,6 +34,7 @@ export function dockerdView(
   theme: Theme,
   inner: number,
   room: number,
+  bindings: KeyBindings,
 ): DialogView {
   const e = theme.glyph.ellipsis;
   const err = d.error ? para(d.error, inner, theme.color.error) : [];
@@ -85,7 +87,12 @@ export function dockerdView(
       const tail: DialogLine[] = [
         ...err,
         ...(n
-          ? [{ text: `${n} edit(s): d shows the diff, a applies`, color: theme.color.accent }]
+          ? [
+              {
+                text: `${n} edit(s): ${keyFor(bindings, 'dockerdDiff')} shows the diff, ${keyFor(bindings, 'dockerdApply')} applies`,
+                color: theme.color.accent,
+              },
+            ]
           : v.findings.length
             ? findingLines(v.findings, inner, theme).slice(0, 2)
             : []),
@@ -166,7 +173,10 @@ export function dockerdView(
                   inner,
                   theme,
                 ),
-                { text: 'apply would refuse: fix the errors first (Esc)', color: theme.color.error },
+                {
+                  text: `apply would refuse: fix the errors first (${keyFor(bindings, 'cancel')})`,
+                  color: theme.color.error,
+                },
               ]
             : []),
           { text: `Type ${host} to confirm: ${d.typed}${theme.glyph.caret}`, bold: true },

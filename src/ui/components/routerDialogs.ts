@@ -1,6 +1,7 @@
 import { DEFAULT_DRIVER, describeDriver } from '../../router/descriptions.js';
 import type { Dialog, UIState } from '../state/model.js';
 import { launchFields, type LaunchField, type LaunchForm } from '../state/model.js';
+import { keyFor, type KeyBindings } from '../keys/keyBindings.js';
 import type { Theme } from '../theme/tokens.js';
 import { para, type DialogLine } from './DialogBox.js';
 
@@ -29,7 +30,13 @@ const working = (theme: Theme, what: string): DialogLine => ({
 });
 
 /** The launch form, connect, forget and add-ping dialogs, as lines for the dialog box. */
-export function routerDialog(s: UIState, d: Dialog, theme: Theme, inner: number): DialogView | undefined {
+export function routerDialog(
+  s: UIState,
+  d: Dialog,
+  theme: Theme,
+  inner: number,
+  bindings: KeyBindings,
+): DialogView | undefined {
   const err = (e: string | undefined): DialogLine[] => (e ? para(e, inner, theme.color.error) : []);
   switch (d.kind) {
     case 'launch': {
@@ -59,7 +66,7 @@ export function routerDialog(s: UIState, d: Dialog, theme: Theme, inner: number)
         // Another driver: what it is, and (before Enter refuses it) that switching takes a reset.
         lines.push(
           ...para(
-            `${driverNote(d.form.driver)}. Now ${r.driver} ${r.state}: switching needs a reset first (Esc, then R on the Peers pane).`,
+            `${driverNote(d.form.driver)}. Now ${r.driver} ${r.state}: switching needs a reset first (${keyFor(bindings, 'cancel')}, then ${keyFor(bindings, 'reset')} on the Peers pane).`,
             inner,
             muted,
           ),

@@ -1,5 +1,6 @@
 import type { Dispatch } from 'react';
 import { XnetError } from '../../errors.js';
+import { defaultKeyBindings, keyFor, type Command, type KeyBindings } from '../keys/keyBindings.js';
 import type { Action } from '../state/reducer.js';
 import { attachActions } from './actions/attach.js';
 import { dockerdActions } from './actions/dockerd.js';
@@ -16,24 +17,25 @@ export interface AgentActions {
   checkDockerd(key: string, input: string, edits: Record<string, string | null>): Promise<void>;
 }
 
-const RESET_NEEDED =
-  'Switching drivers needs a reset first: Esc, then R on the Peers pane resets the router (attachments stay); then l launches the new driver.';
-
-/** The TUI's own next step for an error, decided on its code (never on its wording). */
-export function hintFor(err: unknown): string | undefined {
-  return err instanceof XnetError && err.code === 'needs_reset' ? RESET_NEEDED : undefined;
+/** The TUI's own next step for an error, decided on its code (never on its wording), with the keys it has. */
+export function hintFor(err: unknown, bindings: KeyBindings): string | undefined {
+  const key = (c: Command): string => keyFor(bindings, c);
+  return err instanceof XnetError && err.code === 'needs_reset'
+    ? `Switching drivers needs a reset first: ${key('cancel')}, then ${key('reset')} on the Peers pane resets the router (attachments stay); then ${key('launch')} launches the new driver.`
+    : undefined;
 }
 
 /**
- * What the keys ask of the agent, one domain per file under actions/ as agent/api/ is split; this only
+ * What the keys ask of the agent, one domain per file under actions/ as src/api/ is split; this only
  * joins them. Every effect kind must have its handler (the type says so).
  */
 export function agentActions(
   link: () => AgentLink | undefined,
   dispatch: Dispatch<Action>,
   refreshNow: () => void,
+  bindings: KeyBindings = defaultKeyBindings,
 ): AgentActions {
-  const ctx = actionContext(link, dispatch, refreshNow, hintFor);
+  const ctx = actionContext(link, dispatch, refreshNow, bindings, (err) => hintFor(err, bindings));
   const { checkDockerd, ...dockerd } = dockerdActions(ctx);
   const handlers: EffectHandlers<AgentEffect['kind']> = {
     ...attachActions(ctx),

@@ -1,9 +1,10 @@
 import { useEffect, useMemo, useRef, type Dispatch } from 'react';
-import type { Method, Params, Result } from '../../agent/api/index.js';
+import type { Method, Params, Result } from '../../api/index.js';
 import { XnetError } from '../../errors.js';
 import type { Feature } from '../state/model.js';
 import type { Action } from '../state/reducer.js';
 import { agentActions, eventOf as event, withTimeout, type AgentActions } from './agentActions.js';
+import { defaultKeyBindings, type KeyBindings } from '../keys/keyBindings.js';
 
 /** The slice of AgentConnection the UI uses; tests hand in a fake. */
 export interface AgentLink {
@@ -18,6 +19,8 @@ export interface PollOptions {
   intervalMs?: number;
   /** A call that takes longer means the agent is wedged: treat it as gone. */
   timeoutMs?: number;
+  /** The keymap, so the actions' messages name the keys the operator has. */
+  bindings?: KeyBindings;
 }
 
 /** A feature the agent may not have (an older agent, telemetry not built): its data, or why not. */
@@ -40,7 +43,7 @@ async function optional<T>(p: Promise<T>, why: (msg: string) => string): Promise
  * agent does not offer (telemetry not built) makes its pane say so.
  */
 export function useAgent(connect: Connect, dispatch: Dispatch<Action>, opts: PollOptions): AgentActions {
-  const { socket, intervalMs = 1_000, timeoutMs = 5_000 } = opts;
+  const { socket, intervalMs = 1_000, timeoutMs = 5_000, bindings = defaultKeyBindings } = opts;
   const link = useRef<AgentLink | undefined>(undefined);
   const refreshNow = useRef<() => void>(() => undefined);
 
@@ -137,10 +140,14 @@ export function useAgent(connect: Connect, dispatch: Dispatch<Action>, opts: Pol
   return useMemo<AgentActions>(
     () =>
       agentActions(
+        // Read when an action runs (a key press), never during render: the link of that moment.
+        // eslint-disable-next-line react-hooks/refs
         () => link.current,
         dispatch,
+        // eslint-disable-next-line react-hooks/refs
         () => refreshNow.current(),
+        bindings,
       ),
-    [dispatch],
+    [dispatch, bindings],
   );
 }

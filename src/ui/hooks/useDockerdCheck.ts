@@ -13,5 +13,7 @@ export function useDockerdCheck(dialog: Dialog | undefined, actions: AgentAction
     if (!pending || !edits) return;
     const t = setTimeout(() => void actions.checkDockerd(pending.key, pending.input, edits), delayMs);
     return () => clearTimeout(t);
+    // By key and input: a new check object for the same value must not restart the wait.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [pending?.key, pending?.input, edits, actions, delayMs]);
 }

@@ -1,5 +1,5 @@
 import { useApp, useInput } from 'ink';
-import { useRef, type Dispatch } from 'react';
+import { useLayoutEffect, useRef, type Dispatch } from 'react';
 import { handleKey } from '../keys/handleKey.js';
 import { splitInput, type KeyBindings } from '../keys/keyBindings.js';
 import type { UIState } from '../state/model.js';
@@ -16,7 +16,9 @@ export function useKeyboard(
   const { exit } = useApp();
   // Keys can arrive faster than renders; read the newest state, not the one this closure saw.
   const latest = useRef(state);
-  latest.current = state;
+  useLayoutEffect(() => {
+    latest.current = state;
+  });
   useInput((chunk, key) => {
     for (const { name, input } of splitInput(chunk, key)) {
       const outcome = handleKey(latest.current, name, input, bindings);

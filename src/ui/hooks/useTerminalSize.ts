@@ -6,13 +6,14 @@ export interface TerminalSize {
   rows: number;
 }
 
+const sizeOf = (out: NodeJS.WriteStream): TerminalSize => ({ cols: out.columns || 80, rows: out.rows || 24 });
+
 /** The terminal's size, following SIGWINCH (Ink re-emits it as `resize` on stdout). */
 export function useTerminalSize(): TerminalSize {
   const { stdout } = useStdout();
-  const read = (): TerminalSize => ({ cols: stdout.columns || 80, rows: stdout.rows || 24 });
-  const [size, setSize] = useState(read);
+  const [size, setSize] = useState(() => sizeOf(stdout));
   useEffect(() => {
-    const onResize = (): void => setSize(read());
+    const onResize = (): void => setSize(sizeOf(stdout));
     stdout.on('resize', onResize);
     return () => {
       stdout.off('resize', onResize);

@@ -2,7 +2,7 @@ import { DriverName } from '../../router/driver.js';
 import { changesOf, type DockerdEditor } from '../state/dockerd.js';
 import { launchFields, type Dialog, type LaunchForm, type UIState } from '../state/model.js';
 import type { Action } from '../state/reducer.js';
-import { commandFor, type KeyBindings } from './keyBindings.js';
+import { commandFor, keyFor, type KeyBindings } from './keyBindings.js';
 import { edit } from './text.js';
 
 /** What a key in these dialogs asks of the agent; the hook that owns the connection runs it. */
@@ -41,12 +41,13 @@ export function launchKey(
 ): DialogOutcome {
   if (d.busy) return none;
   const cmd = commandFor(bindings, name);
+  const dk = commandFor(bindings, name, 'dialog');
   const fields = launchFields(d.form.driver);
   const field = fields[d.field]!;
-  if (name === 'tab' || cmd === 'down') return set({ ...d, field: (d.field + 1) % fields.length });
-  if (name === 'shift+tab' || cmd === 'up')
+  if (dk === 'nextField' || cmd === 'down') return set({ ...d, field: (d.field + 1) % fields.length });
+  if (dk === 'prevField' || cmd === 'up')
     return set({ ...d, field: (d.field + fields.length - 1) % fields.length });
-  if (name === 'return') return busy(d, { kind: 'launch', form: d.form });
+  if (dk === 'confirm') return busy(d, { kind: 'launch', form: d.form });
   if (field === 'driver') {
     const step = name === 'left' ? -1 : name === 'right' || name === ' ' ? 1 : 0;
     if (!step) return none;
@@ -62,9 +63,10 @@ export function connectKey(
   d: Extract<Dialog, { kind: 'connect' }>,
   name: string,
   input: string,
+  bindings: KeyBindings,
 ): DialogOutcome {
   if (d.busy) return none;
-  if (name === 'return') {
+  if (commandFor(bindings, name, 'dialog') === 'confirm') {
     const peers = splitPeers(d.input);
     if (peers.length === 0) return set({ ...d, error: "type a peer's underlay address, e.g. 198.18.0.2" });
     return busy(d, { kind: 'connect', peers });
@@ -85,7 +87,8 @@ export function forgetKey(
     return set({ ...d, selected: at });
   }
   const target = d.targets[d.selected];
-  if (name === 'return' && target) return busy(d, { kind: 'forget', peers: [target] });
+  if (commandFor(bindings, name, 'dialog') === 'confirm' && target)
+    return busy(d, { kind: 'forget', peers: [target] });
   return none;
 }
 
@@ -93,11 +96,14 @@ export function addPingKey(
   d: Extract<Dialog, { kind: 'addPing' }>,
   name: string,
   input: string,
+  bindings: KeyBindings,
 ): DialogOutcome {
   if (d.busy) return none;
-  if (name === 'tab' || name === 'shift+tab' || name === 'up' || name === 'down')
+  const cmd = commandFor(bindings, name);
+  const dk = commandFor(bindings, name, 'dialog');
+  if (dk === 'nextField' || dk === 'prevField' || cmd === 'up' || cmd === 'down')
     return set({ ...d, field: d.field === 0 ? 1 : 0 });
-  if (name === 'return') {
+  if (dk === 'confirm') {
     if (!d.target.trim()) return set({ ...d, error: 'type the address to ping, e.g. 172.25.11.24' });
     return busy(d, { kind: 'addPing', from: d.from.trim(), target: d.target.trim() });
   }
@@ -126,18 +132,19 @@ export function dockerdKey(
 ): DialogOutcome {
   const move = commandFor(bindings, name);
   const cmd = commandFor(bindings, name, 'dockerd');
+  const dk = commandFor(bindings, name, 'dialog');
   const options = d.view?.options ?? [];
   const key = options[Math.min(d.selected, options.length - 1)]?.key;
   switch (d.phase) {
     case 'applying':
       return none;
     case 'result':
-      return name === 'escape' || name === 'return'
+      return dk === 'cancel' || dk === 'confirm'
         ? dockerd(d, { phase: 'list', result: undefined, progress: undefined })
         : none;
     case 'edit': {
-      if (name === 'escape') return dockerd(d, { phase: 'list', check: undefined });
-      if (name === 'return' && key) {
+      if (dk === 'cancel') return dockerd(d, { phase: 'list', check: undefined });
+      if (dk === 'confirm' && key) {
         if (d.check?.input === d.input && d.check.state === 'error') return none;
         return dockerd(d, { phase: 'list', edits: { ...d.edits, [key]: d.input }, check: undefined });
       }
@@ -147,14 +154,14 @@ export function dockerdKey(
         : dockerd(d, { input: next, check: { key, input: next, state: 'checking', message: '' } });
     }
     case 'diff':
-      if (name === 'escape') return dockerd(d, { phase: 'list' });
+      if (dk === 'cancel') return dockerd(d, { phase: 'list' });
       if (move === 'up' || move === 'down')
         return dockerd(d, { scroll: Math.max(0, d.scroll + (move === 'up' ? -1 : 1)) });
       if (cmd === 'dockerdApply') return dockerd(d, { phase: 'confirm', confirmFor: 'apply', typed: '' });
       return none;
     case 'confirm': {
-      if (name === 'escape') return dockerd(d, { phase: 'list', typed: '' });
-      if (name === 'return') {
+      if (dk === 'cancel') return dockerd(d, { phase: 'list', typed: '' });
+      if (dk === 'confirm') {
         if (d.typed !== hostNameOf(s)) return none;
         return {
           actions: [
@@ -168,7 +175,7 @@ export function dockerdKey(
       return next === undefined ? none : dockerd(d, { typed: next });
     }
     case 'list': {
-      if (name === 'escape') return set(undefined);
+      if (dk === 'cancel') return set(undefined);
       if (move === 'up' || move === 'down') {
         const at = Math.max(0, Math.min(options.length - 1, d.selected + (move === 'up' ? -1 : 1)));
         return dockerd(d, { selected: at });
@@ -208,7 +215,9 @@ export function dockerdKey(
         case 'dockerdApply': {
           const { set: toSet, unset } = changesOf(d.edits);
           if (toSet.length + unset.length === 0)
-            return dockerd(d, { error: 'nothing to apply: edit a value first (Enter)' });
+            return dockerd(d, {
+              error: `nothing to apply: edit a value first (${keyFor(bindings, 'dockerdEdit')})`,
+            });
           return {
             ...dockerd(d, { phase: 'confirm', confirmFor: 'apply', typed: '', preview: undefined }),
             effect: { kind: 'dockerdDiff', edits: d.edits },

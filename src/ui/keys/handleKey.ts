@@ -1,5 +1,5 @@
 import { DEFAULT_DRIVER, describeDriver, launchValues } from '../../router/descriptions.js';
-import { suggestCidr, checkCidr } from '../model/address.js';
+import { suggestCidr, checkCidr } from '../compute/address.js';
 import { openDockerd } from '../state/dockerd.js';
 import type { Dialog, Intent, UIState } from '../state/model.js';
 import type { Action } from '../state/reducer.js';
@@ -13,7 +13,7 @@ import {
   trafficRows,
 } from '../state/rows.js';
 import { addPingKey, connectKey, dockerdKey, forgetKey, launchKey, type DialogEffect } from './dialogKeys.js';
-import { commandFor, type KeyBindings } from './keyBindings.js';
+import { commandFor, keyFor, type KeyBindings } from './keyBindings.js';
 import { edit } from './text.js';
 
 /** What a key asks of the world beyond the screen: the hook that owns the agent connection runs it. */
@@ -39,19 +39,20 @@ const dialog = (d: Dialog | undefined): KeyOutcome => ({ actions: [{ type: 'dial
  */
 export function handleKey(s: UIState, name: string, input: string, bindings: KeyBindings): KeyOutcome {
   if (s.dialog) return dialogKey(s, s.dialog, name, input, bindings);
+  const dk = commandFor(bindings, name, 'dialog');
   if (s.editingFilter) {
-    if (name === 'escape')
+    if (dk === 'cancel')
       return {
         actions: [
           { type: 'setFilter', text: '' },
           { type: 'editFilter', editing: false },
         ],
       };
-    if (name === 'return') return { actions: [{ type: 'editFilter', editing: false }] };
+    if (dk === 'confirm') return { actions: [{ type: 'editFilter', editing: false }] };
     const next = edit(s.filters[s.focus], name, input);
     return next === undefined ? none : { actions: [{ type: 'setFilter', text: next }] };
   }
-  if (name === 'escape' && s.filters[s.focus]) return { actions: [{ type: 'setFilter', text: '' }] };
+  if (dk === 'cancel' && s.filters[s.focus]) return { actions: [{ type: 'setFilter', text: '' }] };
   const command = commandFor(bindings, name);
   switch (command) {
     case undefined:
@@ -109,7 +110,13 @@ export function handleKey(s: UIState, name: string, input: string, bindings: Key
     case 'forget': {
       const targets = s.router.available ? s.router.data.connections.map((c) => c.target) : [];
       if (targets.length === 0)
-        return { actions: [eventAction('forget: no connection targets to forget (c connects one)')] };
+        return {
+          actions: [
+            eventAction(
+              `forget: no connection targets to forget (${keyFor(bindings, 'connect')} connects one)`,
+            ),
+          ],
+        };
       const peer = s.focus === 'peers' ? peerRows(s)[selectedIndex(s, 'peers')] : undefined;
       const at = targets.findIndex((t) => peer && t.split(':')[0] === peer.address);
       return dialog({ kind: 'forget', targets, selected: Math.max(0, at), busy: false });
@@ -178,22 +185,23 @@ function detach(s: UIState): KeyOutcome {
 
 function dialogKey(s: UIState, d: Dialog, name: string, input: string, bindings: KeyBindings): KeyOutcome {
   if (d.kind === 'dockerd') return dockerdKey(s, d, name, input, bindings);
-  if (name === 'escape') return dialog(undefined);
+  const dk = commandFor(bindings, name, 'dialog');
+  if (dk === 'cancel') return dialog(undefined);
   switch (d.kind) {
     case 'launch':
       return launchKey(d, name, input, bindings);
     case 'connect':
-      return connectKey(d, name, input);
+      return connectKey(d, name, input, bindings);
     case 'forget':
       return forgetKey(d, name, bindings);
     case 'addPing':
-      return addPingKey(d, name, input);
-    case 'help':
-      return commandFor(bindings, name) === 'help' || name === 'q' || name === 'return'
-        ? dialog(undefined)
-        : none;
+      return addPingKey(d, name, input, bindings);
+    case 'help': {
+      const cmd = commandFor(bindings, name);
+      return cmd === 'help' || cmd === 'quit' || dk === 'confirm' ? dialog(undefined) : none;
+    }
     case 'details':
-      return name === 'return' ? dialog(undefined) : none;
+      return dk === 'confirm' ? dialog(undefined) : none;
     case 'attachPick': {
       const list = attachable(s);
       const cmd = commandFor(bindings, name);
@@ -202,17 +210,17 @@ function dialogKey(s: UIState, d: Dialog, name: string, input: string, bindings:
         return dialog({ ...d, selected: at });
       }
       const c = list[Math.min(d.selected, list.length - 1)];
-      if (name === 'return' && c)
+      if (dk === 'confirm' && c)
         return dialog({ kind: 'attachCidr', container: c.name, input: '', busy: false });
       return none;
     }
     case 'attachCidr': {
       if (d.busy) return none;
-      if (name === 'tab') {
+      if (dk === 'nextField') {
         const suggestion = suggestCidr(s.containers);
         return suggestion ? dialog({ ...d, input: suggestion, error: undefined }) : none;
       }
-      if (name === 'return') {
+      if (dk === 'confirm') {
         const check = checkCidr(d.input, s.containers, d.container);
         if (!check.ok) return dialog({ ...d, error: check.message });
         return {
@@ -225,13 +233,13 @@ function dialogKey(s: UIState, d: Dialog, name: string, input: string, bindings:
     }
     case 'confirm':
       if (d.busy) return none;
-      if (name === 'y' || name === 'Y' || name === 'return')
+      if (dk === 'yes' || dk === 'confirm')
         return { actions: [{ type: 'dialog', dialog: { ...d, busy: true } }], effect: d.intent };
-      if (name === 'n' || name === 'N') return dialog(undefined);
+      if (dk === 'no') return dialog(undefined);
       return none;
     case 'typeConfirm': {
       if (d.busy) return none;
-      if (name === 'return') {
+      if (dk === 'confirm') {
         return d.typed === d.expect
           ? { actions: [{ type: 'dialog', dialog: { ...d, busy: true } }], effect: d.intent }
           : none;

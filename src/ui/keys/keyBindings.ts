@@ -1,4 +1,4 @@
-import type { PaneId } from '../model/panes.js';
+import type { PaneId } from '../compute/panes.js';
 
 /**
  * Every key the UI answers to, as one table: command -> keys, with the words the footer and the help overlay
@@ -30,6 +30,12 @@ export const COMMANDS = [
   'dockerdDiff',
   'dockerdApply',
   'dockerdRollback',
+  'confirm',
+  'cancel',
+  'nextField',
+  'prevField',
+  'yes',
+  'no',
 ] as const;
 export type Command = (typeof COMMANDS)[number];
 
@@ -43,8 +49,8 @@ export interface Binding {
   panes?: readonly PaneId[];
   /** Whether the footer lists it at all (movement keys are only in the help). */
   footer: boolean;
-  /** Where the key works: the main screen (absent) or inside the dockerd options editor. */
-  scope?: 'dockerd';
+  /** Where the key works: the main screen (absent), inside the dockerd options editor, or in any dialog. */
+  scope?: 'dockerd' | 'dialog';
 }
 
 export type KeyBindings = Record<Command, Binding>;
@@ -128,6 +134,36 @@ export const defaultKeyBindings: KeyBindings = {
     footer: true,
     scope: 'dockerd',
   },
+  confirm: {
+    keys: ['return'],
+    label: 'confirm',
+    help: 'in a dialog: confirm',
+    footer: false,
+    scope: 'dialog',
+  },
+  cancel: {
+    keys: ['escape'],
+    label: 'cancel',
+    help: 'cancel, step back, clear filter',
+    footer: false,
+    scope: 'dialog',
+  },
+  nextField: {
+    keys: ['tab'],
+    label: 'next field',
+    help: 'in a dialog: next field (attach: suggest)',
+    footer: false,
+    scope: 'dialog',
+  },
+  prevField: {
+    keys: ['shift+tab'],
+    label: 'prev field',
+    help: 'in a dialog: previous field',
+    footer: false,
+    scope: 'dialog',
+  },
+  yes: { keys: ['y', 'Y'], label: 'yes', help: 'in a y/n dialog: yes', footer: false, scope: 'dialog' },
+  no: { keys: ['n', 'N'], label: 'no', help: 'in a y/n dialog: no', footer: false, scope: 'dialog' },
 };
 
 /** What Ink's useInput reports, reduced to the fields that name a key. */
@@ -165,7 +201,7 @@ export function keyName(input: string, key: KeyEvent): string {
   return input;
 }
 
-export type Scope = 'main' | 'dockerd';
+export type Scope = 'main' | 'dockerd' | 'dialog';
 const scopeOf = (b: Binding): Scope => b.scope ?? 'main';
 
 export function commandFor(bindings: KeyBindings, name: string, scope: Scope = 'main'): Command | undefined {
@@ -188,6 +224,11 @@ export function keyConflicts(bindings: KeyBindings): { key: string; commands: Co
 /** Commands of a scope in table order, for the footer of a dialog that has its own keys. */
 export function scopeCommands(bindings: KeyBindings, scope: Scope): Command[] {
   return COMMANDS.filter((c) => scopeOf(bindings[c]) === scope && bindings[c].footer);
+}
+
+/** The command's first key as the footer writes it: what a message names, so a remapped key is named right. */
+export function keyFor(bindings: KeyBindings, c: Command, arrows = true): string {
+  return displayKey(bindings[c].keys[0] ?? '?', arrows);
 }
 
 /** How a key is written in the footer and help: `Tab`, `S-Tab`, `Enter`, `↑`, `^C`. */

@@ -1,5 +1,6 @@
-import type { PaneId } from '../model/panes.js';
+import type { PaneId } from '../compute/panes.js';
 import { formatRate } from '../../format.js';
+import { keyFor, type KeyBindings } from '../keys/keyBindings.js';
 import type { UIState } from './model.js';
 import { connectionText } from '../components/PeersPane.js';
 import { containerRows, peerRows, pingRows, trafficRows } from './rows.js';
@@ -9,6 +10,7 @@ export function detailsFor(
   s: UIState,
   pane: PaneId,
   row: string,
+  bindings: KeyBindings,
 ): { title: string; fields: [string, string][] } {
   switch (pane) {
     case 'containers': {
@@ -31,7 +33,7 @@ export function detailsFor(
                 ['addresses', a.cidrs.join(', ')],
                 ['in the kernel', a.live.join(', ') || 'none'],
               ]
-            : [['attachment', 'none: a attaches it']]) as [string, string][]),
+            : [['attachment', `none: ${keyFor(bindings, 'attach')} attaches it`]]) as [string, string][]),
         ],
       };
     }

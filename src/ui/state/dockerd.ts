@@ -1,4 +1,4 @@
-import type { DockerdApplyResult, DockerdOption, Result } from '../../agent/api/index.js';
+import type { DockerdApplyResult, DockerdOption, Result } from '../../api/index.js';
 
 export type DockerdView = Result<'dockerd.show'>;
 export type DockerdDiff = Result<'dockerd.diff'>;

@@ -1,9 +1,9 @@
-import type { ContainerRow, PeerRates, PingCheck, Result } from '../../agent/api/index.js';
+import type { ContainerRow, PeerRates, PingCheck, Result } from '../../api/index.js';
 import { describeDriver } from '../../router/descriptions.js';
 import type { DriverName, PeerStatus, RouterStatus } from '../../router/driver.js';
 import type { DockerdEditor } from './dockerd.js';
-import type { PaneId } from '../model/panes.js';
-import type { CounterSample, Rate, Series } from '../model/rates.js';
+import type { PaneId } from '../compute/panes.js';
+import type { CounterSample, Rate, Series } from '../compute/rates.js';
 
 export type AgentStatus = Result<'status'>;
 

@@ -1,8 +1,8 @@
-import type { ContainerRow, PeerRates } from '../../agent/api/index.js';
+import type { ContainerRow, PeerRates } from '../../api/index.js';
 import type { RouterStatus } from '../../router/driver.js';
 import type { DockerdCheck, DockerdEditor } from './dockerd.js';
-import { nextPane, type PaneId } from '../model/panes.js';
-import { pushRates, ratesBetween, type CounterSample } from '../model/rates.js';
+import { nextPane, type PaneId } from '../compute/panes.js';
+import { pushRates, ratesBetween, type CounterSample } from '../compute/rates.js';
 import type { AgentStatus, Connection, Dialog, Feature, PingCheckRow, UIEvent, UIState } from './model.js';
 import { rowCount, selectedIndex } from './rows.js';
 

@@ -1,6 +1,6 @@
-import type { ContainerRow, RateSample } from '../../agent/api/index.js';
-import type { PaneId } from '../model/panes.js';
-import { containerRate, type Rate, type Series } from '../model/rates.js';
+import type { ContainerRow, RateSample } from '../../api/index.js';
+import type { PaneId } from '../compute/panes.js';
+import { containerRate, type Rate, type Series } from '../compute/rates.js';
 import type { PeerRow, PingCheckRow, UIState } from './model.js';
 
 /** Rows of each pane after its filter: what selection indexes into. Pure, shared by panes and keys. */

@@ -1,6 +1,6 @@
 import type { ActionContext, EffectHandlers } from './run.js';
 
-/** attach and detach (agent/api/attach.ts). */
+/** attach and detach (src/api/attach.ts). */
 export function attachActions({ run }: ActionContext): EffectHandlers<'attach' | 'detach'> {
   return {
     attach: (e) =>

@@ -1,5 +1,6 @@
 import { formatValue, type OptionValue } from '../../../docker/config/options.js';
 import { changesOf, editsFromStaged, type DockerdCheck } from '../../state/dockerd.js';
+import { keyFor } from '../../keys/keyBindings.js';
 import type { AgentLink } from '../useAgent.js';
 import { eventOf, messageOf, withTimeout, type ActionContext, type EffectHandlers } from './run.js';
 
@@ -14,8 +15,8 @@ export interface DockerdActions extends EffectHandlers<
   checkDockerd(key: string, input: string, edits: Record<string, string | null>): Promise<void>;
 }
 
-/** dockerd's options: show, diff, apply, rollback, and live checks (agent/api/dockerd.ts). */
-export function dockerdActions({ link, dispatch, refreshNow }: ActionContext): DockerdActions {
+/** dockerd's options: show, diff, apply, rollback, and live checks (src/api/dockerd.ts). */
+export function dockerdActions({ link, dispatch, refreshNow, bindings }: ActionContext): DockerdActions {
   const dockerd = async (fn: (l: AgentLink) => Promise<void>, what: string): Promise<void> => {
     const l = link();
     if (!l) {
@@ -100,7 +101,11 @@ export function dockerdActions({ link, dispatch, refreshNow }: ActionContext): D
       const l = link();
       const verdict = (state: DockerdCheck['state'], message: string): void =>
         dispatch({ type: 'dockerdCheck', check: { key, input, state, message } });
-      if (!input.trim()) return verdict('error', `type a value for ${key}, or Esc and u to unset it`);
+      if (!input.trim())
+        return verdict(
+          'error',
+          `type a value for ${key}, or ${keyFor(bindings, 'cancel')} and ${keyFor(bindings, 'dockerdUnset')} to unset it`,
+        );
       if (!l) return verdict('error', 'the agent is not connected');
       try {
         const d = await withTimeout(

@@ -2,7 +2,7 @@ import { splitPeers } from '../../keys/dialogKeys.js';
 import { launchFields } from '../../state/model.js';
 import { eventOf, type ActionContext, type EffectHandlers } from './run.js';
 
-/** The mesh router: launch, connect, forget, reset (agent/api/router.ts). */
+/** The mesh router: launch, connect, forget, reset (src/api/router.ts). */
 export function routerActions({
   run,
   dispatch,

@@ -1,6 +1,7 @@
 import type { Dispatch } from 'react';
 import { XnetError } from '../../../errors.js';
 import type { Effect } from '../../keys/handleKey.js';
+import type { KeyBindings } from '../../keys/keyBindings.js';
 import type { Action } from '../../state/reducer.js';
 import type { AgentLink } from '../useAgent.js';
 
@@ -17,6 +18,8 @@ export interface ActionContext {
   link: () => AgentLink | undefined;
   dispatch: Dispatch<Action>;
   refreshNow: () => void;
+  /** The keymap, for messages that name a key. */
+  bindings: KeyBindings;
   /**
    * Runs a dialog's call: closes the dialog and reports on the event line when done; a failure stays in the
    * dialog with the agent's words and goes to the event line too.
@@ -50,12 +53,14 @@ export function actionContext(
   link: () => AgentLink | undefined,
   dispatch: Dispatch<Action>,
   refreshNow: () => void,
+  bindings: KeyBindings,
   hintFor: HintFor,
 ): ActionContext {
   return {
     link,
     dispatch,
     refreshNow,
+    bindings,
     async run(what, fn, ms = 30_000) {
       const l = link();
       if (!l) {

@@ -1,6 +1,6 @@
 import type { ActionContext, EffectHandlers } from './run.js';
 
-/** Ping checks (agent/api/telemetry.ts). */
+/** Ping checks (src/api/telemetry.ts). */
 export function telemetryActions({ run }: ActionContext): EffectHandlers<'addPing'> {
   return {
     addPing: (e) =>

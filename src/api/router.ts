@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { LanSettings } from '../../router/bridge/schema.js';
-import { ConnectionStatus, DriverName, RouterStatus } from '../../router/driver.js';
+import { LanSettings } from './lan-status.js';
+import { ConnectionStatus, DriverName, RouterStatus } from './router-status.js';
 
 /** The overlay router: launch, peers, stop and reset, and its status. */
 export const routerApi = {

@@ -1,4 +1,4 @@
-import type { ContainerRow } from '../../agent/api/index.js';
+import type { ContainerRow } from '../../api/index.js';
 import { intToIpv4, ipv4ToInt, parseInterfaceCidr } from '../../net/cidr.js';
 import { XnetError } from '../../errors.js';
 

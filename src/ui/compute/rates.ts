@@ -1,4 +1,4 @@
-import type { InterfaceCounters } from '../../agent/api/interfaces.js';
+import type { InterfaceCounters } from '../../api/interfaces.js';
 
 /** One reading of every interface's counters. */
 export interface CounterSample {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { checkCidr, suggestCidr } from '../../src/ui/model/address.js';
-import { levelsOf, resample, slotsFor, slotted, sparkline } from '../../src/ui/model/chart.js';
-import { fit, layoutFor, rowHeight, scrollOffset, wrapWords } from '../../src/ui/model/layout.js';
-import { pushRates, ratesBetween, type CounterSample, type Series } from '../../src/ui/model/rates.js';
+import { checkCidr, suggestCidr } from '../../src/ui/compute/address.js';
+import { levelsOf, resample, slotsFor, slotted, sparkline } from '../../src/ui/compute/chart.js';
+import { fit, layoutFor, rowHeight, scrollOffset, wrapWords } from '../../src/ui/compute/layout.js';
+import { pushRates, ratesBetween, type CounterSample, type Series } from '../../src/ui/compute/rates.js';
 import { diffFrame, frameLines } from '../../src/ui/terminal.js';
 import { localeIsUtf8, pickTheme } from '../../src/ui/theme/tokens.js';
 import { parseConfig } from '../../src/ui/config.js';

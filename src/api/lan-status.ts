@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+/** What the bridge driver takes beyond the common launch settings, and what its status shows. */
+
 /** The bridge driver's own launch settings: the NIC that moves, the bridge it moves into, the check after. */
 export const LanSettings = z
   .object({

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { OptionValue } from '../../docker/config/options.js';
-import { StagedChange } from '../../docker/config/plan.js';
+import { OptionValue, StagedChange } from './dockerd-values.js';
 
 /**
  * dockerd's network options: what is in effect and where it comes from, staged edits, their diff and

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splashLines } from '../../src/ui/splash.js';
+import { splashLines } from '../../src/cli/splash.js';
 
 describe('the splash painted before Ink loads', () => {
   it('is the real header with the agent still connecting, one row short of the terminal, within its width', () => {

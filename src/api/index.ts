@@ -28,3 +28,5 @@ export type Api = typeof api;
 export type Method = keyof Api;
 export type Params<M extends Method> = z.input<Api[M]['params']>;
 export type Result<M extends Method> = z.infer<Api[M]['result']>;
+/** What the agent answers each method with; each domain gives its share (telemetry, dockerd, ...). */
+export type Handlers = { [M in Method]: (params: z.infer<Api[M]['params']>) => Promise<Result<M>> };
