@@ -21,8 +21,10 @@ const exitFor: Record<ErrorKind, ExitCode> = {
  * - not_found: the thing named is not there (a container, a peer, a check)
  * - in_use: the thing named is held by another (an address, a subnet)
  * - not_offered: the agent does not have this method (it is older than its client)
+ * - rolled_back: the change was made, failed its check, and was put back by itself
  */
-export type ErrorCode = 'needs_reset' | 'not_running' | 'not_built' | 'not_found' | 'in_use' | 'not_offered';
+export type ErrorCode =
+  'needs_reset' | 'not_running' | 'not_built' | 'not_found' | 'in_use' | 'not_offered' | 'rolled_back';
 
 export interface ErrorDetail {
   kind: ErrorKind;

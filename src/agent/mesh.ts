@@ -73,6 +73,8 @@ export class Mesh {
   #driver: RouterDriver | undefined;
   /** Telemetry and each TUI poll want the status every second: one read per second serves them all. */
   readonly #status = new Fresh(() => this.#readStatus(), STATUS_MAX_AGE_MS);
+  /** A first launch the operator must confirm ("commit confirmed"): unconfirmed by `at`, it is reset. */
+  #pending: { timer: NodeJS.Timeout; at: Date; state: 'waiting' | 'confirmed' | 'expired' } | undefined;
 
   constructor(private readonly d: MeshDeps) {}
 
@@ -109,6 +111,12 @@ export class Mesh {
       );
     }
     checkDriver(driver);
+    if (p.confirm !== undefined && prior)
+      throw badInput(
+        'confirm',
+        'only a first launch can wait for confirmation: undoing a relaunch would lose the settings it changed',
+        `launch without --confirm, or \`xnet-tui reset\` first`,
+      );
     const peers = (p.peers ?? []).map(parsePeer);
     const underlay = await findUnderlay(this.d.netns, p.listen ?? prior?.listen);
     const range = p.range ?? prior?.range ?? DEFAULT_RANGE;
@@ -128,6 +136,7 @@ export class Mesh {
       range,
       ...(passwordFile ? { passwordFile } : {}),
       ...((p.subnet ?? prior?.subnet) ? { subnet: p.subnet ?? prior?.subnet } : {}),
+      ...((p.lan ?? prior?.lan) ? { lan: { ...prior?.lan, ...p.lan } } : {}),
       peers: [...new Set([...(prior?.peers ?? []), ...peers])],
       running: true,
     };
@@ -139,14 +148,38 @@ export class Mesh {
     try {
       await this.#run(settings);
     } catch (err) {
-      // A driver that found bad input (a subnet a peer holds) undid what it did: the settings go back too.
-      if (err instanceof XnetError && err.kind === 'bad_input') {
+      // A driver that found bad input (a subnet a peer holds), or whose change failed its check, undid what it
+      // did: the settings go back too.
+      if (err instanceof XnetError && (err.kind === 'bad_input' || err.code === 'rolled_back')) {
         await this.d.store.update(({ router: _new, ...rest }) => (prior ? { ...rest, router: prior } : rest));
       }
       throw err;
     }
+    if (p.confirm !== undefined) this.#awaitConfirm(p.confirm);
     this.#status.invalidate();
     return { router: await this.status(), warnings };
+  }
+
+  /** Arms the countdown: unconfirmed, the launch is reset (the driver puts the host back as it was). */
+  #awaitConfirm(seconds: number): void {
+    clearTimeout(this.#pending?.timer);
+    const timer = setTimeout(() => {
+      if (this.#pending) this.#pending.state = 'expired';
+      this.#status.invalidate();
+      this.d.log(`launch not confirmed within ${seconds} s: resetting`);
+      void this.reset().catch((err: Error) => this.d.log(`unconfirmed launch reset failed: ${err.message}`));
+    }, seconds * 1000);
+    this.#pending = { timer, at: new Date(Date.now() + seconds * 1000), state: 'waiting' };
+  }
+
+  /** The operator keeps the launch; false when nothing was waiting (or it is too late). */
+  async confirm(): Promise<Result<'confirm'>> {
+    const pending = this.#pending;
+    if (pending?.state !== 'waiting') return { confirmed: false };
+    clearTimeout(pending.timer);
+    pending.state = 'confirmed';
+    this.#status.invalidate();
+    return { confirmed: true };
   }
 
   async #run(settings: LaunchSettings): Promise<void> {
@@ -231,6 +264,8 @@ export class Mesh {
   }
 
   async #reset(): Promise<Result<'reset'>> {
+    clearTimeout(this.#pending?.timer);
+    this.#pending = undefined;
     const wasLaunched = Boolean(this.d.store.current.router);
     const driver = this.#driver ?? this.#create(this.d.store.current.router?.driver ?? DEFAULT_DRIVER, false);
     await driver.reset();
@@ -255,8 +290,11 @@ export class Mesh {
 
   async #readStatus(): Promise<RouterStatus> {
     const settings = this.d.store.current.router;
+    const confirm = this.#pending
+      ? { confirm: { by: this.#pending.at.toISOString(), state: this.#pending.state } }
+      : {};
     if (this.#driver)
-      return { driver: this.#driver.name, state: 'running', ...(await this.#driver.status()) };
+      return { driver: this.#driver.name, state: 'running', ...(await this.#driver.status()), ...confirm };
     return {
       driver: settings?.driver ?? null,
       state: settings ? 'stopped' : 'not-launched',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LanSettings, LanStatus } from './lan-status.js';
 import { OvsStatus } from './ovs-status.js';
 
 /** The drivers a mesh can run: each says what it is in src/router/<name>/description.ts. */
@@ -15,6 +16,8 @@ export const LaunchSettings = z.object({
   passwordFile: z.string().optional(),
   /** This host's own container subnet (docker's bridge), for drivers that route per-host subnets (ovs-gre). */
   subnet: z.string().optional(),
+  /** The bridge driver's NIC, bridge and check. */
+  lan: LanSettings.optional(),
   /** Peers to connect to (`connect` adds, `forget` removes), as host or host:port. */
   peers: z.array(z.string()),
   /** false after `stop`: the settings stay, the router is down. */
@@ -74,6 +77,8 @@ export type IpamStatus = z.infer<typeof IpamStatus>;
 export const DriverDetails = z.discriminatedUnion('driver', [
   /** The OVS bridges, GRE ports with their counters, and the routes to the other hosts' subnets. */
   z.object({ driver: z.literal('ovs-gre'), ovs: OvsStatus }),
+  /** The LAN, the NIC in the bridge and every host's docker slice. */
+  z.object({ driver: z.literal('bridge'), lan: LanStatus }),
   z.object({ driver: z.literal('weave'), ipam: IpamStatus }),
 ]);
 export type DriverDetails = z.infer<typeof DriverDetails>;
@@ -93,6 +98,11 @@ export const RouterStatus = z.object({
   warnings: z.array(z.string()),
   /** Who the data plane accepts packets from, and whether they are encrypted, in words (vxlan). */
   dataPlanePolicy: z.string().optional(),
+  /**
+   * A launch made with --confirm: waiting for the operator's `confirm` until `by` (ISO), then confirmed, or
+   * expired (being reset by itself, then gone with the router).
+   */
+  confirm: z.object({ by: z.string(), state: z.enum(['waiting', 'confirmed', 'expired']) }).optional(),
   /** What one driver alone reports, tagged with its name. */
   details: DriverDetails.optional(),
 });
@@ -106,4 +116,9 @@ export function ipamOf(r: RouterStatus): IpamStatus | undefined {
 /** ovs-gre's bridges, ports and routes, when that is the driver. */
 export function ovsOf(r: RouterStatus): OvsStatus | undefined {
   return r.details && 'ovs' in r.details ? r.details.ovs : undefined;
+}
+
+/** The bridge driver's LAN and slices, when that is the driver. */
+export function lanDetailsOf(r: RouterStatus): LanStatus | undefined {
+  return r.details && 'lan' in r.details ? r.details.lan : undefined;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LanSettings } from './lan-status.js';
 import { ConnectionStatus, DriverName, RouterStatus } from './router-status.js';
 
 /** The overlay router: launch, peers, stop and reset, and its status. */
@@ -18,6 +19,9 @@ export const routerApi = {
         range: z.string().optional(),
         passwordFile: z.string().optional(),
         subnet: z.string().optional(),
+        lan: LanSettings.optional(),
+        /** Seconds the operator has to `confirm` a first launch; unconfirmed, it is reset by itself. */
+        confirm: z.number().int().min(1).max(600).optional(),
         peers: z.array(z.string()).optional(),
       })
       .strict(),
@@ -30,6 +34,10 @@ export const routerApi = {
   forget: {
     params: z.object({ peers: z.array(z.string()).min(1) }).strict(),
     result: z.object({ forgotten: z.array(z.string()), unknown: z.array(z.string()) }),
+  },
+  confirm: {
+    params: z.object({}).strict(),
+    result: z.object({ confirmed: z.boolean() }),
   },
   stop: {
     params: z.object({}).strict(),

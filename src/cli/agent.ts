@@ -30,9 +30,13 @@ export function registerAgent(program: Command): void {
         'wait for the running agent of this state dir to exit, then take over',
       ).hideHelp(),
     )
+    .option(
+      '--bridge-before-docker',
+      "put the bridge driver's NIC back into its bridge as recorded, and exit (at boot, before docker.service)",
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  xnet-tui agent\n  xnet-tui agent --dockerd-config /etc/docker/daemon.json --dockerd-restart "systemctl restart docker"\n  xnet-tui agent --socket /run/xnet/test.sock --state-dir /tmp/xnet --docker-host unix:///run/docker.sock\n',
+      '\nExamples:\n  xnet-tui agent\n  xnet-tui agent --state-dir /var/lib/xnet --bridge-before-docker\n  xnet-tui agent --dockerd-config /etc/docker/daemon.json --dockerd-restart "systemctl restart docker"\n  xnet-tui agent --socket /run/xnet/test.sock --state-dir /tmp/xnet --docker-host unix:///run/docker.sock\n',
     )
     .action(async (_opts: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<{
@@ -44,7 +48,13 @@ export function registerAgent(program: Command): void {
         dockerdRestart?: string;
         dockerdLog?: string;
         standby?: boolean;
+        bridgeBeforeDocker?: boolean;
       }>();
+      if (o.bridgeBeforeDocker) {
+        const { bridgeBeforeDocker } = await import('../router/bridge/record.js');
+        process.stdout.write(`${await bridgeBeforeDocker(o.stateDir, undefined)}\n`);
+        return;
+      }
       const agent = await startAgent({
         socket: o.socket ?? DEFAULT_SOCKET,
         stateDir: o.stateDir,

@@ -32,6 +32,7 @@ export const COMMANDS: Record<string, ModuleName> = {
   forget: 'router',
   stop: 'router',
   reset: 'router',
+  confirm: 'router',
   lab: 'lab',
   dockerd: 'dockerd',
   ping: 'telemetry',

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
+import { awaitConfirm, lanOptions, lanSection, registerConfirm } from './lan.js';
 import { formatRtt } from '../format.js';
 import { DEFAULT_DRIVER, describeDrivers, launchOptionHelp } from '../router/descriptions.js';
-import { ipamOf, ovsOf, type DriverName, type RouterStatus } from '../router/driver.js';
+import { ipamOf, lanDetailsOf, ovsOf, type DriverName, type RouterStatus } from '../router/driver.js';
 import { emit, table } from './output.js';
 import { globals, withAgent } from './target.js';
 
@@ -126,6 +127,7 @@ export function routerSummary(r: RouterStatus): string {
     ...(r.dataPlanePolicy ? [`data plane   ${r.dataPlanePolicy}`] : []),
     ...(ipamOf(r) ? [`ipam         ${ipamOf(r)!.range}: ${ipamOf(r)!.status}`] : []),
     ...r.warnings.map((w) => `warning      ${w}`),
+    ...(lanDetailsOf(r) ? [lanSection(lanDetailsOf(r)!)] : []),
     ...(ovsOf(r) ? [ovsSection(r)] : []),
   ].join('\n');
 }
@@ -156,13 +158,28 @@ export function registerRouter(program: Command): void {
     .argument('[peers...]', launchOptionHelp('peers'))
     .option('--driver <name>', driverHelp())
     .option('--subnet <cidr>', launchOptionHelp('subnet'))
+    .option('--slice <cidr>', "bridge: the same as --subnet, in the bridge driver's words")
+    .option('--nic <dev>', "bridge: the LAN NIC that moves into the bridge (default: the underlay's)")
+    .option('--bridge <name>', 'bridge: the bridge the NIC moves into (default br0)')
+    .option(
+      '--check <addr>',
+      'bridge: what must answer after the move (default: the default gateway), besides PEERs',
+    )
+    .option(
+      '--confirm',
+      'bridge: wait for the operator; unless confirmed in time (a key here, or `xnet-tui confirm`), reset by itself',
+    )
+    .option(
+      '--confirm-timeout <s>',
+      'bridge: seconds the check may take before everything is put back (default 10)',
+    )
     .option('--nickname <name>', launchOptionHelp('nickname'))
     .option('--listen <addr>', "underlay address (default: the default route's, else the first)")
     .option('--range <cidr>', launchOptionHelp('range'))
     .option('--password-file <file>', launchOptionHelp('passwordFile'))
     .addHelpText(
       'after',
-      '\nExamples:\n  xnet-tui launch\n  xnet-tui launch --nickname web1 --password-file /etc/xnet/password 198.18.0.1\n  xnet-tui --lab h2 launch 198.18.0.1\n  xnet-tui --lab h2 launch --driver ovs-gre --subnet 172.25.2.0/24 198.18.0.1\n  xnet-tui launch --driver weave --range 10.32.0.0/12 --password-file /etc/weave/password 198.18.0.1\n',
+      '\nExamples:\n  xnet-tui launch\n  xnet-tui launch --nickname web1 --password-file /etc/xnet/password 198.18.0.1\n  xnet-tui --lab h2 launch 198.18.0.1\n  xnet-tui --lab h2 launch --driver ovs-gre --subnet 172.25.2.0/24 198.18.0.1\n  xnet-tui --lab h1 launch --driver bridge --slice 198.18.0.16/28 198.18.0.2\n  xnet-tui launch --driver weave --range 10.32.0.0/12 --password-file /etc/weave/password 198.18.0.1\n',
     )
     .action(
       async (
@@ -174,6 +191,12 @@ export function registerRouter(program: Command): void {
           range?: string;
           passwordFile?: string;
           subnet?: string;
+          slice?: string;
+          nic?: string;
+          bridge?: string;
+          check?: string;
+          confirmTimeout?: string;
+          confirm?: boolean;
         },
         cmd: Command,
       ) => {
@@ -184,7 +207,9 @@ export function registerRouter(program: Command): void {
             ...(o.listen ? { listen: o.listen } : {}),
             ...(o.range ? { range: o.range } : {}),
             ...(o.passwordFile ? { passwordFile: o.passwordFile } : {}),
-            ...(o.subnet ? { subnet: o.subnet } : {}),
+            ...((o.subnet ?? o.slice) ? { subnet: o.subnet ?? o.slice } : {}),
+            ...(lanOptions(o) ? { lan: lanOptions(o) } : {}),
+            ...(o.confirm ? { confirm: lanOptions(o)?.confirmTimeout ?? 60 } : {}),
             peers,
           }),
         );
@@ -196,8 +221,10 @@ export function registerRouter(program: Command): void {
           ].join('\n'),
         );
         if (res.router.connections.some((c) => c.state === 'failed')) process.exitCode = ExitCode.failed;
+        if (res.router.confirm) await awaitConfirm(cmd, res.router.confirm.by);
       },
     );
+  registerConfirm(program);
 
   program
     .command('connect')

@@ -5,7 +5,7 @@ import { rm } from 'node:fs/promises';
 import Docker from 'dockerode';
 import { failed, badInput } from '../errors.js';
 import { run } from '../net/exec.js';
-import { ipBatch, link, addrs } from '../net/ip.js';
+import { ipBatch, link, addrs, routes4 } from '../net/ip.js';
 import { CLI_MAIN } from '../agent/client.js';
 import { stopDriverDaemons } from '../router/registry.js';
 import { pinsFor, unloadCounters } from '../telemetry/bpf/kernel.js';
@@ -17,6 +17,8 @@ import { alive, pidsMentioning, readPid, terminate } from './process.js';
 import {
   LAB_DATA,
   LAB_RUN,
+  GATEWAY,
+  GATEWAY_NETNS,
   LAN_BRIDGE,
   LAN_NETNS,
   MAX_HOSTS,
@@ -91,6 +93,30 @@ async function ensureLan(): Promise<void> {
   }
 }
 
+/** The LAN's gateway: a namespace at GATEWAY that answers and routes nowhere (nothing leaves the lab). */
+async function ensureGateway(): Promise<void> {
+  await ensureNetns(GATEWAY_NETNS);
+  const gw = `/run/netns/${GATEWAY_NETNS}`;
+  if (!(await link(gw, 'eth0'))) {
+    await run('ip', [
+      '-n',
+      LAN_NETNS,
+      'link',
+      'add',
+      'gw',
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'eth0',
+      'netns',
+      GATEWAY_NETNS,
+    ]);
+    await ipBatch(`/run/netns/${LAN_NETNS}`, [`link set gw master ${LAN_BRIDGE}`, 'link set gw up']);
+    await ipBatch(gw, [`addr add ${GATEWAY}/${UNDERLAY_PREFIX} dev eth0`, 'link set eth0 up']);
+  }
+}
+
 /** A host namespace cabled to the LAN: `eth0` at 198.18.0.N/24, its peer `hN` in the LAN bridge. */
 async function ensureHostNetwork(h: LabHost): Promise<void> {
   await ensureNetns(h.netns);
@@ -117,9 +143,12 @@ async function ensureHostNetwork(h: LabHost): Promise<void> {
   // Anywhere in the host: the ovs-gre driver moves the underlay address from eth0 onto an OVS bridge.
   const current = await addrs(h.netnsPath);
   const has = current.some((l) => l.addr_info.some((a) => a.local === h.address));
+  // A default route only where there is none: the bridge driver moves it onto its bridge.
+  const hasDefault = (await routes4(h.netnsPath)).some((r) => r.dst === 'default');
   await ipBatch(h.netnsPath, [
     ...(has ? [] : [`addr add ${h.address}/${UNDERLAY_PREFIX} dev eth0`]),
     'link set eth0 up',
+    ...(hasDefault ? [] : [`route add default via ${GATEWAY} dev eth0`]),
   ]);
 }
 
@@ -151,6 +180,7 @@ export async function labUp(
   checkPrerequisites();
   mkdirSync(LAB_RUN, { recursive: true });
   await ensureLan();
+  await ensureGateway();
   const wanted = Array.from({ length: hosts }, (_, i) => labHost(i + 1));
   for (const h of wanted) await ensureHostNetwork(h);
   onProgress(`network: ${LAN_NETNS} + ${wanted.map((h) => h.netns).join(', ')}`);

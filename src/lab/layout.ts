@@ -12,6 +12,9 @@ export const LAN_NETNS = `${NETNS_PREFIX}lan`;
 export const LAN_BRIDGE = 'lan0';
 export const UNDERLAY = '198.18.0.0/24';
 export const UNDERLAY_PREFIX = 24;
+/** A namespace on the LAN standing in for its router: every host's default gateway (the bridge driver checks it). */
+export const GATEWAY_NETNS = `${NETNS_PREFIX}gw`;
+export const GATEWAY = '198.18.0.254';
 export const IMAGE = 'xnet/busybox:latest';
 export const MAX_HOSTS = 50;
 

@@ -13,6 +13,8 @@ export interface DriverDescription {
   summary: string;
   /** The launch settings it takes beyond the driver, in the form's order. */
   launch: readonly LaunchFieldSpec[];
+  /** What happens while it launches, when the operator should know (the bridge driver's check), in words. */
+  launching?: string;
   /** What `reset` removes, in words, for its confirmation and the CLI's help. */
   resetRemoves: string;
   telemetry: {

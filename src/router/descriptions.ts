@@ -1,6 +1,6 @@
 import { bridge } from './bridge/description.js';
 import type { DriverDescription, LaunchFieldKey } from './description.js';
-import { ovsOf, type DriverName, type RouterStatus } from './driver.js';
+import { lanDetailsOf, ovsOf, type DriverName, type RouterStatus } from './driver.js';
 import { ovsGre } from './ovs-gre/description.js';
 import { vxlan } from './vxlan/description.js';
 import { weave } from './weave/description.js';
@@ -28,8 +28,11 @@ export const DEFAULT_DRIVER: DriverName = 'vxlan';
 export function launchOptionHelp(key: LaunchFieldKey): string {
   const built = describeDrivers().filter((d) => d.built);
   const taking = built.filter((d) => d.launch.some((f) => f.key === key));
-  const help = taking[0]?.launch.find((f) => f.key === key)?.help ?? '';
-  return taking.length === built.length ? help : `${taking.map((d) => d.name).join(', ')}: ${help}`;
+  const helps = taking.map((d) => d.launch.find((f) => f.key === key)?.help ?? '');
+  if (taking.length === built.length && new Set(helps).size === 1) return helps[0] ?? '';
+  // Drivers that word the field differently (bridge's slice, ovs-gre's subnet) each say it their way.
+  if (new Set(helps).size > 1) return taking.map((d, i) => `${d.name}: ${helps[i]}`).join('; ');
+  return `${taking.map((d) => d.name).join(', ')}: ${helps[0]}`;
 }
 
 /** A running router's settings, as the launch form starts from them. */
@@ -38,5 +41,6 @@ export function launchValues(r: RouterStatus): Partial<Record<LaunchFieldKey, st
     ...(r.nickname ? { nickname: r.nickname } : {}),
     ...(r.range ? { range: r.range } : {}),
     ...(ovsOf(r)?.subnet ? { subnet: ovsOf(r)!.subnet! } : {}),
+    ...(lanDetailsOf(r)?.slice ? { subnet: lanDetailsOf(r)!.slice! } : {}),
   };
 }

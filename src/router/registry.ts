@@ -1,5 +1,6 @@
 import { badInput } from '../errors.js';
 import type { DriverDeps, DriverName, RouterDriver } from './driver.js';
+import { BridgeDriver } from './bridge/driver.js';
 import { stopPrivateSwitch } from './ovs-gre/daemons.js';
 import { OvsGreDriver } from './ovs-gre/driver.js';
 import { VxlanDriver } from './vxlan/driver.js';
@@ -15,6 +16,7 @@ const FACTORIES: Partial<Record<DriverName, Factory>> = {
   vxlan: (deps) => new VxlanDriver(deps),
   weave: (deps) => new WeaveDriver(deps),
   'ovs-gre': (deps) => new OvsGreDriver(deps),
+  bridge: (deps) => new BridgeDriver(deps),
 };
 
 export function builtDrivers(): DriverName[] {

@@ -34,7 +34,8 @@ describe('the lab', () => {
     expect(second.hosts.map((h) => [h.dockerd.pid, h.agent.pid])).toEqual(
       first.hosts.map((h) => [h.dockerd.pid, h.agent.pid]),
     );
-    expect(labNamespaces().sort()).toEqual(['h1', 'h2', 'lan'].map((n) => NETNS_PREFIX + n));
+    // The LAN, its gateway (every host's default route) and the hosts.
+    expect(labNamespaces().sort()).toEqual(['gw', 'h1', 'h2', 'lan'].map((n) => NETNS_PREFIX + n));
     // Nothing the lab made lives in the root namespace.
     expect(rootLinks()).toEqual(linksBefore);
   });

@@ -6,13 +6,19 @@ import {
   launchValues,
 } from '../../src/router/descriptions.js';
 import { DriverName, ipamOf, ovsOf, RouterStatus } from '../../src/router/driver.js';
+import { BridgeDriver } from '../../src/router/bridge/driver.js';
 import { OvsGreDriver } from '../../src/router/ovs-gre/driver.js';
 import { builtDrivers } from '../../src/router/registry.js';
 import { VxlanDriver } from '../../src/router/vxlan/driver.js';
 import { WeaveDriver } from '../../src/router/weave/driver.js';
 import { launchFields } from '../../src/ui/state/model.js';
 
-const CLASSES = { vxlan: VxlanDriver, 'ovs-gre': OvsGreDriver, weave: WeaveDriver } as const;
+const CLASSES = {
+  vxlan: VxlanDriver,
+  bridge: BridgeDriver,
+  'ovs-gre': OvsGreDriver,
+  weave: WeaveDriver,
+} as const;
 
 const status = (details: unknown): unknown => ({
   driver: 'ovs-gre',
@@ -57,10 +63,16 @@ describe('driver descriptions', () => {
     expect(launchFields('ovs-gre')).toEqual(['driver', 'nickname', 'subnet', 'peers', 'passwordFile']);
     expect(launchFields('vxlan')).toEqual(['driver', 'nickname', 'range', 'peers', 'passwordFile']);
     expect(launchFields('weave')).toEqual(['driver', 'nickname', 'range', 'peers', 'passwordFile']);
+    // bridge: the same per-host field, labelled slice (a part of the LAN, not a subnet of its own).
+    expect(launchFields('bridge')).toEqual(['driver', 'nickname', 'subnet', 'peers', 'passwordFile']);
+    expect(describeDriver('bridge').launch.find((f) => f.key === 'subnet')!.label).toBe('slice');
   });
 
   it('prefix CLI help with the drivers that take an option when not all do', () => {
-    expect(launchOptionHelp('subnet')).toMatch(/^ovs-gre: this host's container subnet/);
+    // Worded per driver where they differ.
+    expect(launchOptionHelp('subnet')).toMatch(
+      /^bridge: this host's docker slice of the LAN .*; ovs-gre: this host's container subnet/,
+    );
     expect(launchOptionHelp('range')).toBe('vxlan, weave: overlay address range (default 10.32.0.0/12)');
     expect(launchOptionHelp('nickname')).toMatch(/^a human name/);
   });

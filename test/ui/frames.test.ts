@@ -192,6 +192,24 @@ const scenarios: Record<string, () => UIState> = {
       busy: false,
     },
   }),
+  // The bridge driver is built: its fields (slice, not subnet) and, while it launches, the check it runs.
+  'launch-bridge': () => ({
+    ...meshState(),
+    router: { available: false, reason: 'not launched' },
+    dialog: {
+      kind: 'launch',
+      form: {
+        driver: 'bridge',
+        nickname: 'one',
+        range: '',
+        peers: '198.18.0.2',
+        passwordFile: '',
+        subnet: '198.18.0.16/28',
+      },
+      field: 2,
+      busy: true,
+    },
+  }),
   'launch-needs-reset': () => ({
     ...meshState(),
     dialog: {

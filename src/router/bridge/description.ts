@@ -1,11 +1,25 @@
 import { FIELD, type DriverDescription } from '../description.js';
 
-/** DESIGN.md's first way: dockerd's bridge on the host LAN. Listed, not built yet. */
+/** DESIGN.md's first way: the NIC in a bridge, dockerd's containers on the host LAN, a slice per host. */
 export const bridge: DriverDescription = {
   name: 'bridge',
-  built: false,
-  summary: "dockerd's bridge on the host LAN",
-  launch: [FIELD.nickname, FIELD.range, FIELD.peers, FIELD.passwordFile],
-  resetRemoves: 'nothing yet',
+  built: true,
+  summary: "the NIC in a LAN bridge; dockerd's containers get this host's slice of the LAN",
+  // No range of its own: the LAN is the range, and each host takes a slice of it.
+  launch: [
+    FIELD.nickname,
+    {
+      key: 'subnet',
+      label: 'slice',
+      placeholder: '(proposed; e.g. 198.18.0.16/28, one per host)',
+      help: "this host's docker slice of the LAN (dockerd's fixed-cidr; proposed when left out)",
+    },
+    FIELD.peers,
+    FIELD.passwordFile,
+  ],
+  launching:
+    'the NIC moves into br0; unless the default gateway and the peers answer within 10 s, everything is put back by itself',
+  resetRemoves: 'the bridge (the NIC gets its addresses and routes back) and the dockerd options it set',
+  // Per-container rates from the veths' counters; no tunnel per peer to count.
   telemetry: { peerCounters: false },
 };

@@ -17,6 +17,13 @@ export interface HeaderProps {
   theme: Theme;
 }
 
+/** A launch made with --confirm: the seconds left before the agent resets it by itself. */
+export function confirmNote(r: RouterStatus | undefined, now = Date.now()): string {
+  if (r?.confirm?.state !== 'waiting') return '';
+  const left = Math.max(0, Math.round((Date.parse(r.confirm.by) - now) / 1000));
+  return `, unconfirmed: reset in ${left} s (xnet-tui confirm)`;
+}
+
 /** One line: host, driver, router state, peer and attachment counts, docker, clock. */
 export function Header({
   host,
@@ -42,7 +49,7 @@ export function Header({
   const down = others.filter((p) => p.gossip !== 'alive' || p.dataPlane.state !== 'reachable').length;
   const parts = [
     `driver ${r?.driver ?? '-'}`,
-    `router ${r ? r.state.replace('-', ' ') : '?'}`,
+    `router ${r ? r.state.replace('-', ' ') : '?'}${confirmNote(r)}`,
     `peers ${r?.state === 'running' ? `${others.length}${down ? ` (${down} not ok)` : ''}` : '-'}`,
     `attached ${attached}/${containers}`,
     docker,

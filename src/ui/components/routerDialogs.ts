@@ -73,6 +73,9 @@ export function routerDialog(
         );
       else lines.push({ text: driverNote(d.form.driver), color: muted });
       if (d.busy) lines.push(working(theme, 'launching'));
+      // What the operator waits through (bridge: the check and its automatic rollback).
+      const launching = describeDriver(d.form.driver).launching;
+      if (d.busy && launching) lines.push(...para(launching, inner, theme.color.warn));
       lines.push(...err(d.error));
       if (d.hint) lines.push(...para(d.hint, inner, theme.color.warn));
       return { title: 'Launch the mesh router', lines };
