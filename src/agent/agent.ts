@@ -11,6 +11,8 @@ import { telemetryHandlers } from '../telemetry/handlers.js';
 import { Telemetry } from '../telemetry/service.js';
 import { rpcServer, listen, type Handlers } from './rpc.js';
 import { StateStore } from './state.js';
+import { EventRing } from './events/ring.js';
+import { HealthWatch } from './events/watch.js';
 import { BRIDGE, CONTAINER_IFNAME } from './paths.js';
 import { VERSION } from '../version.js';
 
@@ -77,6 +79,21 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     log,
   });
 
+  const ring = new EventRing(opts.stateDir, undefined, log);
+  await ring.load();
+  const watch = new HealthWatch({
+    ring,
+    router: () => mesh.status(),
+    telemetry,
+    dockerReachable: () =>
+      docker.ping().then(
+        () => ({ reachable: true, error: null }),
+        (err: Error) => ({ reachable: false, error: err.message }),
+      ),
+    ps: () => attacher.ps(),
+    log,
+  });
+
   const handlers: Handlers = {
     status: async () => {
       const [dockerVersion, bridge] = await Promise.all([
@@ -111,6 +128,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     interfaces: async () => ({ at: Date.now(), interfaces: await interfaceCounters(undefined) }),
     ...telemetryHandlers({ telemetry, store, docker, netns: undefined }),
     ...dockerdHandlers(dockerd),
+    events: async (p) => ({
+      events: ring.since(p.since, p.limit),
+      latest: ring.latest,
+      capacity: ring.capacity,
+    }),
   };
 
   const server: Server = await listen(opts.socket, rpcServer(handlers, log));
@@ -124,15 +146,30 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         e.action === 'destroy' ? attacher.forgetContainer(e.id) : attacher.reconcileContainer(e.id);
       work.catch((err: Error) => log(`${e.action} ${e.id.slice(0, 12)}: ${err.message}`));
     },
-    () => void attacher.reconcileAll(),
+    () => {
+      // The events stream came back: dockerd went away (a restart, for new options) and returned.
+      void ring
+        .push([
+          {
+            level: 'warn',
+            kind: 'dockerd_restarted',
+            subject: 'dockerd',
+            text: 'dockerd restarted (its event stream came back); attachments re-applied',
+          },
+        ])
+        .catch(() => undefined);
+      void attacher.reconcileAll();
+    },
     log,
   );
   void attacher.reconcileAll();
   void mesh.start();
   telemetry.start();
+  watch.start();
 
   return {
     async stop() {
+      watch.close();
       await telemetry.close();
       await mesh.close();
       stopEvents();

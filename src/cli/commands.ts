@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 
 type Register = (program: Command) => void;
-type ModuleName = 'agent' | 'attach' | 'ps' | 'status' | 'router' | 'lab' | 'dockerd' | 'telemetry';
+type ModuleName =
+  'agent' | 'attach' | 'ps' | 'status' | 'router' | 'lab' | 'dockerd' | 'telemetry' | 'events';
 
 /**
  * Each command's module, loaded only when that command runs: the UI (no command) loads none of them, `attach`
@@ -17,6 +18,7 @@ export const MODULES: Record<ModuleName, () => Promise<Register>> = {
   lab: async () => (await import('./lab.js')).registerLab,
   dockerd: async () => (await import('./dockerd.js')).registerDockerd,
   telemetry: async () => (await import('./telemetry.js')).registerPing,
+  events: async () => (await import('./events.js')).registerEvents,
 };
 /** Command name -> the module that registers it. */
 export const COMMANDS: Record<string, ModuleName> = {
@@ -33,6 +35,7 @@ export const COMMANDS: Record<string, ModuleName> = {
   lab: 'lab',
   dockerd: 'dockerd',
   ping: 'telemetry',
+  events: 'events',
 };
 /** Global options that take a value (the word after them is not the command). */
 const VALUED = new Set(['--socket', '--lab']);

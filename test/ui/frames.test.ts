@@ -12,6 +12,8 @@ const dockerd = (d: Partial<DockerdEditor>): UIState => ({
   dialog: { ...openDockerd(), view: dockerdView, ...d },
 });
 import { frameOf } from './frame.js';
+import { manyHealthEvents, withHealth } from './fixtures-events.js';
+import { splitNotOk } from '../../src/ui/components/Header.js';
 import type { RouterStatus } from '../../src/router/driver.js';
 import { WeaveApi } from '../../src/router/weave/api.js';
 import { connectionStatus, ipamStatus, peerStatuses } from '../../src/router/weave/status.js';
@@ -97,6 +99,14 @@ const scenarios: Record<string, () => UIState> = {
       },
     ),
   help: () => ({ ...liveState(), dialog: { kind: 'help' } }),
+  // 15.5: the agent's health events on the event line (with their time), in the events view (e), scrolled.
+  'health-event-line': () => ({ ...withHealth(meshState()), focus: 'peers' }),
+  'events-view': () => ({ ...withHealth(meshState()), dialog: { kind: 'events', scroll: 0 } }),
+  'events-view-scrolled': () => ({
+    ...withHealth(meshState(), manyHealthEvents),
+    dialog: { kind: 'events', scroll: 4 },
+  }),
+  'events-view-empty': () => ({ ...meshState(), dialog: { kind: 'events', scroll: 0 } }),
   'attach-pick': () => ({ ...liveState(), dialog: { kind: 'attachPick', selected: 1 } }),
   'attach-cidr-valid': () => ({
     ...liveState(),
@@ -319,6 +329,18 @@ describe('frames', () => {
     expect(raw).not.toMatch(/\x1b\[3\dm/);
     expect(stripVTControlCharacters(raw)).toMatch(/^[\x20-\x7e\n]*$/);
     await expect(stripVTControlCharacters(raw) + '\n').toMatchFileSnapshot('__frames__/plain-80x24.txt');
+  });
+
+  it('the header draws "not ok" in the error colour, apart from the muted rest', () => {
+    const frame = stripVTControlCharacters(frameOf(meshState(), 160, 48, defaultTheme));
+    expect(frame.split('\n')[0]).toContain('peers 2 (1 not ok)');
+    const segs = splitNotOk(' | peers 2 (1 not ok) | attached 2/4', 1, defaultTheme);
+    expect(segs).toEqual([
+      { text: ' | peers 2', color: defaultTheme.color.muted, bold: false },
+      { text: ' (1 not ok)', color: defaultTheme.color.error, bold: true },
+      { text: ' | attached 2/4', color: defaultTheme.color.muted, bold: false },
+    ]);
+    expect(splitNotOk(' | peers 2', 0, defaultTheme)).toHaveLength(1);
   });
 
   it('below 80x24 it says what size it needs', () => {

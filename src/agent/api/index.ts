@@ -5,11 +5,13 @@ import { interfacesApi } from './interfaces.js';
 import { routerApi } from './router.js';
 import { dockerdApi } from './dockerd.js';
 import { telemetryApi } from './telemetry.js';
+import { eventsApi } from './events.js';
 
 export * from './attach.js';
 export * from './interfaces.js';
 export * from './dockerd.js';
 export * from './telemetry.js';
+export * from './events.js';
 
 /**
  * The agent's RPC API: every method's params and result, defined once and checked at both ends.
@@ -22,6 +24,7 @@ export const api = {
   ...routerApi,
   ...dockerdApi,
   ...telemetryApi,
+  ...eventsApi,
 } as const;
 
 export type Api = typeof api;

@@ -7,6 +7,7 @@ import { attachable } from '../state/rows.js';
 import type { Theme } from '../theme/tokens.js';
 import { DialogBox, para, type DialogLine } from './DialogBox.js';
 import { dockerdView } from './dockerdEditor.js';
+import { eventsView } from './eventsView.js';
 import { routerDialog } from './routerDialogs.js';
 
 export interface DialogProps {
@@ -44,7 +45,10 @@ function helpLines(bindings: KeyBindings, theme: Theme, inner: number, rows: num
 
 /** The open dialog, drawn over the panes. */
 export function Dialog({ state, dialog, bindings, theme, width, height }: DialogProps) {
-  const boxWidth = Math.min(width - 4, dialog.kind === 'help' ? 110 : dialog.kind === 'dockerd' ? 100 : 64);
+  const boxWidth = Math.min(
+    width - 4,
+    dialog.kind === 'help' || dialog.kind === 'events' ? 110 : dialog.kind === 'dockerd' ? 100 : 64,
+  );
   const inner = boxWidth - 4;
   let title = '';
   let lines: DialogLine[] = [];
@@ -53,6 +57,9 @@ export function Dialog({ state, dialog, bindings, theme, width, height }: Dialog
     case 'help':
       title = 'Keys (Esc closes)';
       lines = helpLines(bindings, theme, inner, height - 3);
+      break;
+    case 'events':
+      ({ title, lines } = eventsView(state, dialog.scroll, theme, inner, Math.max(1, height - 3)));
       break;
     case 'details': {
       const d = detailsFor(state, dialog.pane, dialog.row);
@@ -216,6 +223,11 @@ export function dialogHints(dialog: DialogState, theme: Theme, bindings: KeyBind
     case 'help':
     case 'details':
       return [['Esc', 'close']];
+    case 'events':
+      return [
+        [theme.glyph.up + theme.glyph.down, 'scroll'],
+        ['Esc', 'close'],
+      ];
     case 'attachPick':
       return [
         [theme.glyph.up + theme.glyph.down, 'choose'],

@@ -60,6 +60,8 @@ export function handleKey(s: UIState, name: string, input: string, bindings: Key
       return { actions: [], effect: { kind: 'quit' } };
     case 'help':
       return dialog({ kind: 'help' });
+    case 'events':
+      return dialog({ kind: 'events', scroll: 0 });
     case 'nextPane':
     case 'paneRight':
       return { actions: [{ type: 'cyclePane', step: 1 }] };
@@ -194,6 +196,16 @@ function dialogKey(s: UIState, d: Dialog, name: string, input: string, bindings:
         : none;
     case 'details':
       return name === 'return' ? dialog(undefined) : none;
+    case 'events': {
+      const cmd = commandFor(bindings, name);
+      if (cmd === 'events' || name === 'q' || name === 'return') return dialog(undefined);
+      const step =
+        cmd === 'up' ? 1 : cmd === 'down' ? -1 : name === 'pageup' ? 10 : name === 'pagedown' ? -10 : 0;
+      if (step === 0) return none;
+      // Lines, not events (an event wraps): the view clamps what it cannot show.
+      const scroll = Math.max(0, Math.min(s.health.events.length * 4, d.scroll + step));
+      return scroll === d.scroll ? none : dialog({ ...d, scroll });
+    }
     case 'attachPick': {
       const list = attachable(s);
       const cmd = commandFor(bindings, name);

@@ -23,6 +23,7 @@ export const COMMANDS = [
   'forget',
   'addPing',
   'dockerd',
+  'events',
   'reset',
   'dockerdEdit',
   'dockerdUnset',
@@ -79,6 +80,7 @@ export const defaultKeyBindings: KeyBindings = {
   forget: { keys: ['f'], label: 'forget', help: 'forget the selected peer', panes: ['peers'], footer: true },
   addPing: { keys: ['p'], label: 'add check', help: 'add a ping check', panes: ['pings'], footer: true },
   dockerd: { keys: ['o'], label: 'dockerd opts', help: 'dockerd bridge options', footer: true },
+  events: { keys: ['e'], label: 'events', help: 'health events (the agent keeps them)', footer: true },
   reset: {
     keys: ['R'],
     label: 'reset',

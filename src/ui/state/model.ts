@@ -1,4 +1,4 @@
-import type { ContainerRow, PeerRates, PingCheck, Result } from '../../agent/api/index.js';
+import type { ContainerRow, HealthEvent, PeerRates, PingCheck, Result } from '../../agent/api/index.js';
 import { describeDriver } from '../../router/descriptions.js';
 import type { DriverName, PeerStatus, RouterStatus } from '../../router/driver.js';
 import type { DockerdEditor } from './dockerd.js';
@@ -23,7 +23,7 @@ export type PingCheckRow = PingCheck;
 
 export interface UIEvent {
   at: number;
-  level: 'info' | 'ok' | 'error';
+  level: 'info' | 'ok' | 'warn' | 'error';
   text: string;
 }
 
@@ -49,6 +49,8 @@ export function launchFields(driver: DriverName): readonly LaunchField[] {
 
 export type Dialog =
   | { kind: 'help' }
+  /** The agent's health events, newest at the bottom; `scroll` lines up from the newest. */
+  | { kind: 'events'; scroll: number }
   | { kind: 'details'; pane: PaneId; row: string }
   | { kind: 'attachPick'; selected: number }
   | { kind: 'attachCidr'; container: string; input: string; busy: boolean; error?: string }
@@ -89,6 +91,8 @@ export interface UIState {
   /** Per-peer traffic captured on the underlay (telemetry's `rates`). */
   peerRates: Feature<PeerRates[]>;
   events: UIEvent[];
+  /** The agent's health events (peers, MTU, checks, telemetry, dockerd, drift), oldest first. */
+  health: { events: HealthEvent[]; latest: number };
   focus: PaneId;
   selected: Record<PaneId, number>;
   filters: Record<PaneId, string>;
@@ -117,6 +121,7 @@ export function initialState(host: string, socket: string, now = Date.now()): UI
     pings: { available: false, reason: WAITING.pings },
     peerRates: { available: false, reason: WAITING.peerRates },
     events: [],
+    health: { events: [], latest: 0 },
     focus: 'containers',
     selected: { peers: 0, containers: 0, traffic: 0, pings: 0 },
     filters: { peers: '', containers: '', traffic: '', pings: '' },

@@ -1,0 +1,62 @@
+import { stripVTControlCharacters } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { eventsWindow } from '../../src/ui/components/eventsView.js';
+import { handleKey } from '../../src/ui/keys/handleKey.js';
+import { defaultKeyBindings } from '../../src/ui/keys/keyBindings.js';
+import type { UIState } from '../../src/ui/state/model.js';
+import { reducer } from '../../src/ui/state/reducer.js';
+import { defaultTheme } from '../../src/ui/theme/tokens.js';
+import { meshState } from './fixtures.js';
+import { healthEvents, withHealth } from './fixtures-events.js';
+import { frameOf } from './frame.js';
+
+const press = (s: UIState, name: string): UIState =>
+  handleKey(s, name, name.length === 1 ? name : '', defaultKeyBindings).actions.reduce(reducer, s);
+
+describe('health events in the UI', () => {
+  it('the newest event the agent hands out reaches the event line, with its time', () => {
+    const s = withHealth(meshState(), healthEvents.slice(0, 3));
+    expect(s.health.latest).toBe(3);
+    expect(s.events.at(-1)).toEqual({
+      at: Date.parse(healthEvents[2]!.at),
+      level: 'ok',
+      text: 'web has its addresses again',
+    });
+    // The next poll (since 3) brings one more; an empty poll changes nothing.
+    const next = reducer(s, { type: 'health', events: healthEvents.slice(3, 4), latest: 4 });
+    expect(next.health.events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(reducer(next, { type: 'health', events: [], latest: 4 })).toBe(next);
+    const frame = stripVTControlCharacters(frameOf(next, 80, 24, defaultTheme));
+    expect(frame).toContain('14:05:09 ! check web -> peer two (198.18.0.2) down');
+  });
+
+  it('a new agent numbering from 1 again starts the list over', () => {
+    const s = withHealth(meshState());
+    const fresh = reducer(s, { type: 'health', events: healthEvents.slice(0, 1), latest: 1 });
+    expect(fresh.health.events.map((e) => e.seq)).toEqual([1]);
+  });
+
+  it('e opens the events view, arrows scroll it (not past the oldest), e or Esc closes it', () => {
+    let s = press(withHealth(meshState()), 'e');
+    expect(s.dialog).toEqual({ kind: 'events', scroll: 0 });
+    s = press(press(s, 'up'), 'up');
+    expect(s.dialog).toEqual({ kind: 'events', scroll: 2 });
+    s = press(s, 'down');
+    expect(s.dialog).toEqual({ kind: 'events', scroll: 1 });
+    expect(press(s, 'escape').dialog).toBeUndefined();
+    expect(press(s, 'e').dialog).toBeUndefined();
+  });
+
+  it('the window keeps the newest lines and scrolls up from them', () => {
+    const all = [1, 2, 3, 4, 5, 6];
+    expect(eventsWindow(all, 3, 0)).toEqual({ shown: [4, 5, 6], from: 3 });
+    expect(eventsWindow(all, 3, 2)).toEqual({ shown: [2, 3, 4], from: 1 });
+    expect(eventsWindow(all, 3, 99)).toEqual({ shown: [], from: 0 });
+    expect(eventsWindow(all, 10, 0)).toEqual({ shown: all, from: 0 });
+  });
+
+  it('? lists the events key', () => {
+    const frame = stripVTControlCharacters(frameOf(press(meshState(), '?'), 160, 48, defaultTheme));
+    expect(frame).toMatch(/e\s+health events/);
+  });
+});
