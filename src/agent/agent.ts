@@ -13,6 +13,8 @@ import { rpcServer, listen, type Handlers } from './rpc.js';
 import { StateStore } from './state.js';
 import { EventRing } from './events/ring.js';
 import { HealthWatch } from './events/watch.js';
+import { gatherFacts } from '../doctor/facts.js';
+import { verdicts } from '../doctor/verdicts.js';
 import { BRIDGE, CONTAINER_IFNAME } from './paths.js';
 import { VERSION } from '../version.js';
 
@@ -133,6 +135,18 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       latest: ring.latest,
       capacity: ring.capacity,
     }),
+    doctor: async () => {
+      const r = await mesh.status();
+      const checks = verdicts(
+        await gatherFacts({
+          netns: undefined,
+          docker,
+          listen: r.listen ?? store.current.router?.listen,
+          routerRunning: r.state === 'running',
+        }),
+      );
+      return { checks, ok: checks.every((c) => c.state !== 'fail') };
+    },
   };
 
   const server: Server = await listen(opts.socket, rpcServer(handlers, log));

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 
 type Register = (program: Command) => void;
 type ModuleName =
-  'agent' | 'attach' | 'ps' | 'status' | 'router' | 'lab' | 'dockerd' | 'telemetry' | 'events';
+  'agent' | 'attach' | 'ps' | 'status' | 'router' | 'lab' | 'dockerd' | 'telemetry' | 'events' | 'doctor';
 
 /**
  * Each command's module, loaded only when that command runs: the UI (no command) loads none of them, `attach`
@@ -19,6 +19,7 @@ export const MODULES: Record<ModuleName, () => Promise<Register>> = {
   dockerd: async () => (await import('./dockerd.js')).registerDockerd,
   telemetry: async () => (await import('./telemetry.js')).registerPing,
   events: async () => (await import('./events.js')).registerEvents,
+  doctor: async () => (await import('./doctor.js')).registerDoctor,
 };
 /** Command name -> the module that registers it. */
 export const COMMANDS: Record<string, ModuleName> = {
@@ -36,6 +37,7 @@ export const COMMANDS: Record<string, ModuleName> = {
   dockerd: 'dockerd',
   ping: 'telemetry',
   events: 'events',
+  doctor: 'doctor',
 };
 /** Global options that take a value (the word after them is not the command). */
 const VALUED = new Set(['--socket', '--lab']);

@@ -127,6 +127,27 @@ describe('health events on two lab hosts', () => {
     }
   }, 60_000);
 
+  it('doctor: a rule dropping VXLAN fails (exit 1) with the command that removes it; without it, exit 0', async () => {
+    type Doctor = { ok: boolean; checks: { id: string; state: string; fix: string | null }[] };
+    nsh(h2, ['iptables', '-I', 'INPUT', '-p', 'udp', '--dport', '4789', '-j', 'DROP']);
+    try {
+      const r = await xnet(['--lab', 'h2', 'doctor', '--json']);
+      expect(r.code).toBe(1);
+      const d = JSON.parse(r.stdout) as Doctor;
+      expect(d.ok).toBe(false);
+      expect(d.checks.find((c) => c.id === 'firewall')).toMatchObject({
+        state: 'fail',
+        fix: 'iptables -D INPUT -p udp -m udp --dport 4789 -j DROP',
+      });
+    } finally {
+      nsh(h2, ['iptables', '-D', 'INPUT', '-p', 'udp', '--dport', '4789', '-j', 'DROP']);
+    }
+    const r = await xnet(['--lab', 'h2', 'doctor']);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/^ok {4}UDP 4789 \(VXLAN\): in use by the router$/m);
+    expect(r.stdout).toMatch(/^ok {4}underlay MTU: eth0 mtu 1500/m);
+  }, 30_000);
+
   it('keeps the events across an agent restart, numbering on', async () => {
     const before = await events('h1');
     expect(before.events.length).toBeGreaterThan(0);

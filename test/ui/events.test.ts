@@ -7,7 +7,7 @@ import type { UIState } from '../../src/ui/state/model.js';
 import { reducer } from '../../src/ui/state/reducer.js';
 import { defaultTheme } from '../../src/ui/theme/tokens.js';
 import { meshState } from './fixtures.js';
-import { healthEvents, withHealth } from './fixtures-events.js';
+import { doctorChecks, healthEvents, withHealth } from './fixtures-events.js';
 import { frameOf } from './frame.js';
 
 const press = (s: UIState, name: string): UIState =>
@@ -53,6 +53,16 @@ describe('health events in the UI', () => {
     expect(eventsWindow(all, 3, 2)).toEqual({ shown: [2, 3, 4], from: 1 });
     expect(eventsWindow(all, 3, 99)).toEqual({ shown: [], from: 0 });
     expect(eventsWindow(all, 10, 0)).toEqual({ shown: all, from: 0 });
+  });
+
+  it('D opens the doctor view and asks the agent; its answer lands only while the view is open', () => {
+    const out = handleKey(meshState(), 'D', 'D', defaultKeyBindings);
+    expect(out.effect).toEqual({ kind: 'doctorLoad' });
+    const open = out.actions.reduce(reducer, meshState());
+    const answered = reducer(open, { type: 'doctor', checks: doctorChecks });
+    expect(answered.dialog).toMatchObject({ kind: 'doctor', checks: doctorChecks });
+    const closed = press(answered, 'escape');
+    expect(reducer(closed, { type: 'doctor', checks: doctorChecks }).dialog).toBeUndefined();
   });
 
   it('? lists the events key', () => {

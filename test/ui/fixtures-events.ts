@@ -2,6 +2,7 @@ import type { HealthEvent } from '../../src/agent/api/events.js';
 import type { UIState } from '../../src/ui/state/model.js';
 import { reducer } from '../../src/ui/state/reducer.js';
 import { NOW } from './fixtures.js';
+import { verdicts } from '../../src/doctor/verdicts.js';
 
 /** Health events as the agent would hand them out: the drafts' words, times a few seconds apart. */
 export const healthEvents: HealthEvent[] = [
@@ -57,3 +58,21 @@ export const manyHealthEvents: HealthEvent[] = [0, 1, 2].flatMap((round) =>
     at: new Date(Date.parse(e.at) + (round - 2) * 60_000).toISOString(),
   })),
 );
+
+/** The preflight's findings for a host with a firewall rule dropping VXLAN and live-restore off (real verdicts). */
+export const doctorChecks = verdicts({
+  vxlanModule: true,
+  brNetfilter: 1,
+  bpffs: true,
+  tools: { clang: true, bpftool: true, tc: true, serf: true, fping: true, iptables: true },
+  ports: [
+    { port: 4789, proto: 'udp', bound: true },
+    { port: 7946, proto: 'tcp', bound: true },
+    { port: 7946, proto: 'udp', bound: true },
+    { port: 7373, proto: 'tcp', bound: true },
+  ],
+  vxlanDrops: ['-A INPUT -p udp -m udp --dport 4789 -j DROP'],
+  routerRunning: true,
+  underlay: { dev: 'eth0', mtu: 1500 },
+  docker: { reachable: true, liveRestore: false, version: 'dockerd 20.10.24' },
+});

@@ -7,7 +7,7 @@ import { attachable } from '../state/rows.js';
 import type { Theme } from '../theme/tokens.js';
 import { DialogBox, para, type DialogLine } from './DialogBox.js';
 import { dockerdView } from './dockerdEditor.js';
-import { eventsView } from './eventsView.js';
+import { doctorView, eventsView } from './eventsView.js';
 import { routerDialog } from './routerDialogs.js';
 
 export interface DialogProps {
@@ -47,7 +47,11 @@ function helpLines(bindings: KeyBindings, theme: Theme, inner: number, rows: num
 export function Dialog({ state, dialog, bindings, theme, width, height }: DialogProps) {
   const boxWidth = Math.min(
     width - 4,
-    dialog.kind === 'help' || dialog.kind === 'events' ? 110 : dialog.kind === 'dockerd' ? 100 : 64,
+    dialog.kind === 'help' || dialog.kind === 'events' || dialog.kind === 'doctor'
+      ? 110
+      : dialog.kind === 'dockerd'
+        ? 100
+        : 64,
   );
   const inner = boxWidth - 4;
   let title = '';
@@ -60,6 +64,9 @@ export function Dialog({ state, dialog, bindings, theme, width, height }: Dialog
       break;
     case 'events':
       ({ title, lines } = eventsView(state, dialog.scroll, theme, inner, Math.max(1, height - 3)));
+      break;
+    case 'doctor':
+      ({ title, lines } = doctorView(dialog, theme, inner, Math.max(1, height - 3)));
       break;
     case 'details': {
       const d = detailsFor(state, dialog.pane, dialog.row);
@@ -223,6 +230,7 @@ export function dialogHints(dialog: DialogState, theme: Theme, bindings: KeyBind
     case 'help':
     case 'details':
       return [['Esc', 'close']];
+    case 'doctor':
     case 'events':
       return [
         [theme.glyph.up + theme.glyph.down, 'scroll'],

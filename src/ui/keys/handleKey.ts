@@ -18,7 +18,11 @@ import { edit } from './text.js';
 
 /** What a key asks of the world beyond the screen: the hook that owns the agent connection runs it. */
 export type Effect =
-  { kind: 'quit' } | { kind: 'attach'; container: string; cidr: string } | Intent | DialogEffect;
+  | { kind: 'quit' }
+  | { kind: 'attach'; container: string; cidr: string }
+  | { kind: 'doctorLoad' }
+  | Intent
+  | DialogEffect;
 
 const eventAction = (text: string): Action => ({
   type: 'event',
@@ -62,6 +66,11 @@ export function handleKey(s: UIState, name: string, input: string, bindings: Key
       return dialog({ kind: 'help' });
     case 'events':
       return dialog({ kind: 'events', scroll: 0 });
+    case 'doctor':
+      return {
+        actions: [{ type: 'dialog', dialog: { kind: 'doctor', scroll: 0 } }],
+        effect: { kind: 'doctorLoad' },
+      };
     case 'nextPane':
     case 'paneRight':
       return { actions: [{ type: 'cyclePane', step: 1 }] };
@@ -196,14 +205,20 @@ function dialogKey(s: UIState, d: Dialog, name: string, input: string, bindings:
         : none;
     case 'details':
       return name === 'return' ? dialog(undefined) : none;
+    case 'doctor':
     case 'events': {
       const cmd = commandFor(bindings, name);
-      if (cmd === 'events' || name === 'q' || name === 'return') return dialog(undefined);
-      const step =
+      if (cmd === d.kind || name === 'q' || name === 'return') return dialog(undefined);
+      let step =
         cmd === 'up' ? 1 : cmd === 'down' ? -1 : name === 'pageup' ? 10 : name === 'pagedown' ? -10 : 0;
       if (step === 0) return none;
+      // The events view counts up from the newest (bottom), the doctor view down from the top.
+      if (d.kind === 'doctor') step = -step;
       // Lines, not events (an event wraps): the view clamps what it cannot show.
-      const scroll = Math.max(0, Math.min(s.health.events.length * 4, d.scroll + step));
+      const scroll = Math.max(
+        0,
+        Math.min((d.kind === 'events' ? s.health.events.length : 20) * 4, d.scroll + step),
+      );
       return scroll === d.scroll ? none : dialog({ ...d, scroll });
     }
     case 'attachPick': {

@@ -24,6 +24,7 @@ export const COMMANDS = [
   'addPing',
   'dockerd',
   'events',
+  'doctor',
   'reset',
   'dockerdEdit',
   'dockerdUnset',
@@ -81,6 +82,7 @@ export const defaultKeyBindings: KeyBindings = {
   addPing: { keys: ['p'], label: 'add check', help: 'add a ping check', panes: ['pings'], footer: true },
   dockerd: { keys: ['o'], label: 'dockerd opts', help: 'dockerd bridge options', footer: true },
   events: { keys: ['e'], label: 'events', help: 'health events (the agent keeps them)', footer: true },
+  doctor: { keys: ['D'], label: 'doctor', help: 'preflight: what works here, what to do', footer: true },
   reset: {
     keys: ['R'],
     label: 'reset',

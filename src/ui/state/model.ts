@@ -1,4 +1,11 @@
-import type { ContainerRow, HealthEvent, PeerRates, PingCheck, Result } from '../../agent/api/index.js';
+import type {
+  ContainerRow,
+  DoctorCheck,
+  HealthEvent,
+  PeerRates,
+  PingCheck,
+  Result,
+} from '../../agent/api/index.js';
 import { describeDriver } from '../../router/descriptions.js';
 import type { DriverName, PeerStatus, RouterStatus } from '../../router/driver.js';
 import type { DockerdEditor } from './dockerd.js';
@@ -51,6 +58,8 @@ export type Dialog =
   | { kind: 'help' }
   /** The agent's health events, newest at the bottom; `scroll` lines up from the newest. */
   | { kind: 'events'; scroll: number }
+  /** The preflight's findings (`xnet-tui doctor`), asked for when opened; `checks` absent while asking. */
+  | { kind: 'doctor'; checks?: DoctorCheck[]; error?: string; scroll: number }
   | { kind: 'details'; pane: PaneId; row: string }
   | { kind: 'attachPick'; selected: number }
   | { kind: 'attachCidr'; container: string; input: string; busy: boolean; error?: string }

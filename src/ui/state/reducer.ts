@@ -1,4 +1,4 @@
-import type { ContainerRow, HealthEvent, PeerRates } from '../../agent/api/index.js';
+import type { ContainerRow, DoctorCheck, HealthEvent, PeerRates } from '../../agent/api/index.js';
 import type { RouterStatus } from '../../router/driver.js';
 import type { DockerdCheck, DockerdEditor } from './dockerd.js';
 import { nextPane, type PaneId } from '../model/panes.js';
@@ -26,6 +26,8 @@ export type Action =
   | { type: 'peerRates'; peerRates: Feature<PeerRates[]> }
   /** Health events the agent handed out since the last call (`latest`: its newest seq). */
   | { type: 'health'; events: HealthEvent[]; latest: number }
+  /** The preflight's answer, merged into the doctor view if it is still open. */
+  | { type: 'doctor'; checks?: DoctorCheck[]; error?: string }
   /** Merged into the dockerd editor if it is still open. */
   | { type: 'dockerd'; update: Partial<Omit<DockerdEditor, 'kind'>> }
   /** The agent's verdict on a typed value; dropped if the operator has typed on since. */
@@ -135,6 +137,18 @@ export function reducer(s: UIState, a: Action): UIState {
         events: newest ? [...s.events, uiEventOf(newest)].slice(-MAX_EVENTS) : s.events,
       };
     }
+    case 'doctor':
+      return s.dialog?.kind === 'doctor'
+        ? {
+            ...s,
+            dialog: {
+              kind: 'doctor',
+              scroll: 0,
+              ...(a.checks ? { checks: a.checks } : {}),
+              ...(a.error ? { error: a.error } : {}),
+            },
+          }
+        : s;
     case 'dockerd':
       return s.dialog?.kind === 'dockerd' ? { ...s, dialog: { ...s.dialog, ...a.update } } : s;
     case 'dockerdCheck': {
