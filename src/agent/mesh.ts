@@ -15,6 +15,7 @@ import type {
 import type { DriverDeps } from '../router/driver.js';
 import { DEFAULT_DRIVER } from '../router/descriptions.js';
 import { checkDriver, createDriver } from '../router/registry.js';
+import { checkMtu } from './mtu.js';
 import { checkRange, DEFAULT_RANGE, findUnderlay } from '../router/underlay.js';
 import { readPasswordFile } from '../router/password.js';
 import type { Params, Result } from './api/index.js';
@@ -100,6 +101,7 @@ export class Mesh {
       p.range !== undefined || prior?.range !== undefined,
       this.d.bridge,
     );
+    const mtu = checkMtu(driver, p.mtu, underlay);
     const passwordFile = p.passwordFile ? resolve(p.passwordFile) : prior?.passwordFile;
     if (passwordFile) await readPasswordFile(passwordFile);
     const settings: LaunchSettings = {
@@ -109,6 +111,7 @@ export class Mesh {
       range,
       ...(passwordFile ? { passwordFile } : {}),
       ...((p.subnet ?? prior?.subnet) ? { subnet: p.subnet ?? prior?.subnet } : {}),
+      ...((mtu ?? prior?.mtu) ? { mtu: mtu ?? prior?.mtu } : {}),
       peers: [...new Set([...(prior?.peers ?? []), ...peers])],
       running: true,
     };

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ExitCode } from '../errors.js';
+import { badInput, ExitCode } from '../errors.js';
 import { formatRtt } from '../format.js';
 import { DEFAULT_DRIVER, describeDrivers, launchOptionHelp } from '../router/descriptions.js';
 import { ipamOf, ovsOf, type DriverName, type RouterStatus } from '../router/driver.js';
@@ -159,6 +159,7 @@ export function registerRouter(program: Command): void {
     .option('--listen <addr>', "underlay address (default: the default route's, else the first)")
     .option('--range <cidr>', launchOptionHelp('range'))
     .option('--password-file <file>', launchOptionHelp('passwordFile'))
+    .option('--mtu <bytes>', launchOptionHelp('mtu'))
     .addHelpText(
       'after',
       '\nExamples:\n  xnet-tui launch\n  xnet-tui launch --nickname web1 --password-file /etc/xnet/password 198.18.0.1\n  xnet-tui --lab h2 launch 198.18.0.1\n  xnet-tui --lab h2 launch --driver ovs-gre --subnet 172.25.2.0/24 198.18.0.1\n  xnet-tui launch --driver weave --range 10.32.0.0/12 --password-file /etc/weave/password 198.18.0.1\n',
@@ -173,6 +174,7 @@ export function registerRouter(program: Command): void {
           range?: string;
           passwordFile?: string;
           subnet?: string;
+          mtu?: string;
         },
         cmd: Command,
       ) => {
@@ -184,6 +186,7 @@ export function registerRouter(program: Command): void {
             ...(o.range ? { range: o.range } : {}),
             ...(o.passwordFile ? { passwordFile: o.passwordFile } : {}),
             ...(o.subnet ? { subnet: o.subnet } : {}),
+            ...(o.mtu !== undefined ? { mtu: parseMtu(o.mtu) } : {}),
             peers,
           }),
         );
@@ -258,4 +261,11 @@ export function registerRouter(program: Command): void {
         r.wasLaunched ? 'router reset' : 'router was never launched; nothing to do',
       );
     });
+}
+
+/** `--mtu` as typed: a whole number, else bad input naming the field (the agent checks the range). */
+function parseMtu(text: string): number {
+  if (!/^\d{1,5}$/.test(text))
+    throw badInput('mtu', `--mtu "${text}" is not a number of bytes`, 'e.g. --mtu 1354');
+  return Number(text);
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthEvent } from '../../src/agent/api/events.js';
 import { CLI_MAIN } from '../../src/agent/client.js';
@@ -122,9 +123,31 @@ describe('health events on two lab hosts', () => {
       expect(Number(m![3])).toBe(Number(m![1]));
       expect(Number(m![1])).toBeLessThanOrEqual(1400 - 46);
       console.log(`mtu event after ${seen.ms} ms: ${e.text}`);
+      // 15.6: launch --mtu. Above underlay - 50 is bad input, naming the field, and changes nothing.
+      const state = () => readFileSync(join(h1.agentStateDir, 'state.json'), 'utf8');
+      const bridgeMtu = async () =>
+        String((await xnetJson<{ router: RouterStatus }>(['--lab', 'h1', 'status'])).router.bridge.mtu);
+      const before = [state(), await bridgeMtu()];
+      for (const bad of ['1451', 'abc', '1000']) {
+        const r = await xnet(['--lab', 'h1', 'launch', '--mtu', bad, '--json']);
+        expect(r.code, r.stdout).toBe(2);
+        expect(JSON.parse(r.stdout).error.field).toBe('mtu');
+      }
+      expect([state(), await bridgeMtu()]).toEqual(before);
+      // The number the event gave, set as it says: the bridge and the container follow, the path fits again.
+      await xnetJson(['--lab', 'h1', 'launch', '--mtu', m![1]!]);
+      expect(await bridgeMtu()).toBe(m![1]);
+      expect(labSh('h1', ['docker', 'exec', 'c1', 'cat', '/sys/class/net/ethwe/mtu']).trim()).toBe(m![1]);
+      await eventually(
+        'h2 reachable with the lower MTU',
+        reachable,
+        (p) => p?.dataPlane.state === 'reachable',
+        10_000,
+      );
     } finally {
       nsh(h2, ['ip', 'link', 'set', 'eth0', 'mtu', '1500']);
     }
+    await xnetJson(['--lab', 'h1', 'launch', '--mtu', '1450']);
   }, 60_000);
 
   it('doctor: a rule dropping VXLAN fails (exit 1) with the command that removes it; without it, exit 0', async () => {

@@ -96,6 +96,8 @@ describe('keys', () => {
       'Tab',
       '/etc/xnet/pw',
       'Tab',
+      '1354',
+      'Tab',
     );
     r = press(r.s, 'Right', 'Enter');
     expect(r.effects).toEqual([
@@ -108,6 +110,7 @@ describe('keys', () => {
           peers: '198.18.0.2, 198.18.0.3',
           passwordFile: '/etc/xnet/pw',
           subnet: '',
+          mtu: '1354',
         },
       },
     ]);
@@ -134,6 +137,7 @@ describe('keys', () => {
           peers: '198.18.0.1',
           passwordFile: '',
           subnet: '172.25.2.0/24',
+          mtu: '',
         },
       },
     ]);

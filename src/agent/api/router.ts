@@ -12,6 +12,7 @@ export const routerApi = {
         range: z.string().optional(),
         passwordFile: z.string().optional(),
         subnet: z.string().optional(),
+        mtu: z.number().int().optional(),
         peers: z.array(z.string()).optional(),
       })
       .strict(),

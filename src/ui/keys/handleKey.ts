@@ -109,6 +109,7 @@ export function handleKey(s: UIState, name: string, input: string, bindings: Key
           peers: '',
           passwordFile: '',
           subnet: '',
+          mtu: '',
           ...(r ? launchValues(r) : {}),
         },
         field: 1,

@@ -47,6 +47,8 @@ export interface LaunchForm {
   passwordFile: string;
   /** This host's own container subnet, for drivers that route per-host subnets. */
   subnet: string;
+  /** The overlay MTU, empty for the default (underlay - 50). */
+  mtu: string;
 }
 export type LaunchField = keyof LaunchForm;
 /** The fields the form shows for a driver, in order: the driver first, then those its description lists. */
