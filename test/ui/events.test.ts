@@ -7,7 +7,7 @@ import type { UIState } from '../../src/ui/state/model.js';
 import { reducer } from '../../src/ui/state/reducer.js';
 import { defaultTheme } from '../../src/ui/theme/tokens.js';
 import { meshState } from './fixtures.js';
-import { doctorChecks, healthEvents, withHealth } from './fixtures-events.js';
+import { doctorChecks, healthEvents, withHealth, withPmtu } from './fixtures-events.js';
 import { frameOf } from './frame.js';
 
 const press = (s: UIState, name: string): UIState =>
@@ -63,6 +63,18 @@ describe('health events in the UI', () => {
     expect(answered.dialog).toMatchObject({ kind: 'doctor', checks: doctorChecks });
     const closed = press(answered, 'escape');
     expect(reducer(closed, { type: 'doctor', checks: doctorChecks }).dialog).toBeUndefined();
+  });
+
+  it('m on Peers opens the launch form on its MTU field with the MTU the path needs', () => {
+    const s = { ...withPmtu(meshState()), focus: 'peers' as const };
+    const out = press(s, 'm');
+    expect(out.dialog).toMatchObject({ kind: 'launch', form: { driver: 'vxlan', mtu: '1354' }, field: 5 });
+    expect(press(out, 'return').dialog).toMatchObject({ kind: 'launch', busy: true });
+    expect(handleKey(s, 'm', 'm', defaultKeyBindings).actions.reduce(reducer, s).dialog).toBeDefined();
+    // No path MTU trouble measured: nothing to set, said on the event line.
+    const none = press({ ...meshState(), focus: 'peers' }, 'm');
+    expect(none.dialog).toBeUndefined();
+    expect(none.events.at(-1)!.text).toMatch(/no peer path is smaller/);
   });
 
   it('? lists the events key', () => {

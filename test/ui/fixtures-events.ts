@@ -1,4 +1,5 @@
 import type { HealthEvent } from '../../src/agent/api/events.js';
+import type { PmtuPeer } from '../../src/agent/api/telemetry.js';
 import type { UIState } from '../../src/ui/state/model.js';
 import { reducer } from '../../src/ui/state/reducer.js';
 import { NOW } from './fixtures.js';
@@ -76,3 +77,29 @@ export const doctorChecks = verdicts({
   underlay: { dev: 'eth0', mtu: 1500 },
   docker: { reachable: true, liveRestore: false, version: 'dockerd 20.10.24' },
 });
+
+/** Telemetry's path MTU answer: peer three's path carries 1354 (its underlay was lowered), two's is fine. */
+export const pmtuPeers: PmtuPeer[] = [
+  {
+    peer: '198.18.0.2',
+    nickname: 'two',
+    probeAddress: 'fe80::2',
+    pathMtu: 1450,
+    state: 'ok',
+    suggestedMtu: null,
+    detail: null,
+    checkedAt: new Date(NOW - 4_000).toISOString(),
+  },
+  {
+    peer: '198.18.0.3',
+    nickname: 'three',
+    probeAddress: 'fe80::3',
+    pathMtu: 1354,
+    state: 'mismatch',
+    suggestedMtu: 1354,
+    detail: 'largest crossing 1354 of 1450',
+    checkedAt: new Date(NOW - 4_000).toISOString(),
+  },
+];
+
+export const withPmtu = (s: UIState): UIState => reducer(s, { type: 'pmtu', peers: pmtuPeers });

@@ -12,7 +12,7 @@ const dockerd = (d: Partial<DockerdEditor>): UIState => ({
   dialog: { ...openDockerd(), view: dockerdView, ...d },
 });
 import { frameOf } from './frame.js';
-import { doctorChecks, manyHealthEvents, withHealth } from './fixtures-events.js';
+import { doctorChecks, manyHealthEvents, withHealth, withPmtu } from './fixtures-events.js';
 import { splitNotOk } from '../../src/ui/components/Header.js';
 import type { RouterStatus } from '../../src/router/driver.js';
 import { WeaveApi } from '../../src/router/weave/api.js';
@@ -107,6 +107,12 @@ const scenarios: Record<string, () => UIState> = {
     dialog: { kind: 'events', scroll: 4 },
   }),
   'events-view-empty': () => ({ ...meshState(), dialog: { kind: 'events', scroll: 0 } }),
+  // 15.6: MTU trouble says the path MTU, the MTU to set and the command, in a WHY column as wide as the screen.
+  'peers-mtu-why': () => ({
+    ...withPmtu(meshState()),
+    focus: 'peers',
+    selected: { ...meshState().selected, peers: 2 },
+  }),
   // 15.5b: the preflight in the TUI (D), as the agent answers it, and while it asks.
   'doctor-view': () => ({ ...meshState(), dialog: { kind: 'doctor', scroll: 0, checks: doctorChecks } }),
   'doctor-asking': () => ({ ...meshState(), dialog: { kind: 'doctor', scroll: 0 } }),

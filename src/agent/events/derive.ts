@@ -1,4 +1,7 @@
 import type { HealthEventKind, HealthLevel } from '../api/events.js';
+import { mtuAdvice } from './advice.js';
+
+export { mtuAdvice };
 
 /**
  * Health events from two successive looks at this host; pure. A thing first seen (or seen again after the
@@ -61,13 +64,6 @@ export interface EventDraft {
 
 const peerName = (p: { nickname: string | null; address: string }): string =>
   p.nickname ? `peer ${p.nickname} (${p.address})` : `peer ${p.address}`;
-
-/** The advice for MTU trouble: the overlay MTU that fits, and the command that sets it. */
-export function mtuAdvice(suggested: number | null, underlayMtu: number | null): string {
-  if (suggested === null) return '';
-  const raise = underlayMtu !== null ? `, or raise the underlay MTU to ${underlayMtu}` : '';
-  return `set the overlay MTU to ${suggested}: xnet-tui launch --mtu ${suggested}${raise}`;
-}
 
 function byKey<T>(list: readonly T[] | undefined, key: (t: T) => string): Map<string, T> {
   return new Map((list ?? []).map((t) => [key(t), t]));

@@ -6,9 +6,13 @@ import { fit, scrollOffset } from '../model/layout.js';
 import type { Feature, PeerRow } from '../state/model.js';
 import type { Theme } from '../theme/tokens.js';
 import { Message } from './Message.js';
+import { peerWhy } from '../model/why.js';
+import type { PmtuPeer } from '../../agent/api/telemetry.js';
 
 export interface PeersPaneProps {
   router: Feature<RouterStatus>;
+  /** Telemetry's path MTU per peer, for the MTU to set. */
+  pmtu: PmtuPeer[];
   rows: PeerRow[];
   selected: number;
   focused: boolean;
@@ -42,7 +46,7 @@ function notRunning(r: RouterStatus): string {
 }
 
 /** Mesh peers: gossip state (Serf) and data-plane state (measured) side by side, since they can disagree. */
-export function PeersPane({ router, rows, selected, focused, width, height, theme }: PeersPaneProps) {
+export function PeersPane({ router, pmtu, rows, selected, focused, width, height, theme }: PeersPaneProps) {
   if (!router.available) return <Message text={router.reason} width={width} lines={height} theme={theme} />;
   const r = router.data;
   if (r.state !== 'running' && r.peers.length === 0)
@@ -93,13 +97,7 @@ export function PeersPane({ router, rows, selected, focused, width, height, them
       ) : (
         rows.slice(start, start + peerLines).map((p, i) => (
           <Text key={p.name} wrap="truncate" inverse={focused && start + i === selected} color={color(p)}>
-            {line([
-              p.nickname,
-              p.address,
-              p.gossip,
-              dataPlaneText(p, wide),
-              p.self ? '' : (p.dataPlane.detail ?? ''),
-            ])}
+            {line([p.nickname, p.address, p.gossip, dataPlaneText(p, wide), peerWhy(p, pmtu, r.underlayMtu)])}
           </Text>
         ))
       )}

@@ -69,7 +69,7 @@ function Pane({ box, s, theme }: { box: PaneBox; s: UIState; theme: Theme }) {
       );
       break;
     case 'peers':
-      body = <PeersPane router={s.router} rows={peerRows(s)} {...common} />;
+      body = <PeersPane router={s.router} pmtu={s.pmtu} rows={peerRows(s)} {...common} />;
       break;
     case 'pings':
       body = <PingsPane pings={s.pings} rows={pingRows(s)} {...common} />;

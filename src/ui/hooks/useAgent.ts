@@ -88,6 +88,8 @@ export function useAgent(connect: Connect, dispatch: Dispatch<Action>, opts: Pol
         pings: pings.available ? { available: true, data: pings.data.checks } : pings,
       });
       await refreshHealth(l);
+      const pmtu = await optional(withTimeout(l.call('pmtu', {}), timeoutMs), (m) => `pmtu: ${m}`);
+      if (pmtu.available) dispatch({ type: 'pmtu', peers: pmtu.data.peers });
       dispatch({
         type: 'peerRates',
         peerRates: rates.available ? { available: true, data: rates.data.peers } : rates,

@@ -1,7 +1,7 @@
 import { DEFAULT_DRIVER, describeDriver, launchValues } from '../../router/descriptions.js';
 import { suggestCidr, checkCidr } from '../model/address.js';
 import { openDockerd } from '../state/dockerd.js';
-import type { Dialog, Intent, UIState } from '../state/model.js';
+import { launchFields, type Dialog, type Intent, type UIState } from '../state/model.js';
 import type { Action } from '../state/reducer.js';
 import {
   attachable,
@@ -98,23 +98,24 @@ export function handleKey(s: UIState, name: string, input: string, bindings: Key
     }
     case 'detach':
       return detach(s);
-    case 'launch': {
-      const r = s.router.available && s.router.data.state !== 'not-launched' ? s.router.data : undefined;
-      return dialog({
-        kind: 'launch',
-        form: {
-          driver: r?.driver ?? DEFAULT_DRIVER,
-          nickname: '',
-          range: '',
-          peers: '',
-          passwordFile: '',
-          subnet: '',
-          mtu: '',
-          ...(r ? launchValues(r) : {}),
-        },
-        field: 1,
-        busy: false,
-      });
+    case 'launch':
+      return dialog(launchForm(s));
+    case 'setMtu': {
+      // The MTU the selected peer's path needs (else any peer's smallest), from telemetry's path MTU probe.
+      const peer = s.focus === 'peers' ? peerRows(s)[selectedIndex(s, 'peers')] : undefined;
+      const wanted = s.pmtu.filter((m) => m.state === 'mismatch' && m.suggestedMtu !== null);
+      const pick =
+        wanted.find((m) => m.peer === peer?.address) ??
+        wanted.sort((x, y) => x.suggestedMtu! - y.suggestedMtu!)[0];
+      if (!pick)
+        return {
+          actions: [eventAction('set MTU: no peer path is smaller than the overlay MTU; nothing to set')],
+        };
+      const form = launchForm(s);
+      const field = launchFields(form.form.driver).indexOf('mtu');
+      if (field < 0)
+        return { actions: [eventAction(`set MTU: the ${form.form.driver} driver does not take an MTU`)] };
+      return dialog({ ...form, form: { ...form.form, mtu: String(pick.suggestedMtu) }, field });
     }
     case 'connect':
       return dialog({ kind: 'connect', input: '', busy: false });
@@ -146,6 +147,26 @@ export function handleKey(s: UIState, name: string, input: string, bindings: Key
     default:
       return none;
   }
+}
+
+/** The launch form, filled from the running router's settings. */
+function launchForm(s: UIState): Extract<Dialog, { kind: 'launch' }> {
+  const r = s.router.available && s.router.data.state !== 'not-launched' ? s.router.data : undefined;
+  return {
+    kind: 'launch',
+    form: {
+      driver: r?.driver ?? DEFAULT_DRIVER,
+      nickname: '',
+      range: '',
+      peers: '',
+      passwordFile: '',
+      subnet: '',
+      mtu: '',
+      ...(r ? launchValues(r) : {}),
+    },
+    field: 1,
+    busy: false,
+  };
 }
 
 function details(s: UIState): KeyOutcome {

@@ -4,6 +4,7 @@ import type {
   HealthEvent,
   PeerRates,
   PingCheck,
+  PmtuPeer,
   Result,
 } from '../../agent/api/index.js';
 import { describeDriver } from '../../router/descriptions.js';
@@ -104,6 +105,8 @@ export interface UIState {
   events: UIEvent[];
   /** The agent's health events (peers, MTU, checks, telemetry, dockerd, drift), oldest first. */
   health: { events: HealthEvent[]; latest: number };
+  /** Telemetry's path MTU per peer (empty until it answers): the number to set when a path is smaller. */
+  pmtu: PmtuPeer[];
   focus: PaneId;
   selected: Record<PaneId, number>;
   filters: Record<PaneId, string>;
@@ -133,6 +136,7 @@ export function initialState(host: string, socket: string, now = Date.now()): UI
     peerRates: { available: false, reason: WAITING.peerRates },
     events: [],
     health: { events: [], latest: 0 },
+    pmtu: [],
     focus: 'containers',
     selected: { peers: 0, containers: 0, traffic: 0, pings: 0 },
     filters: { peers: '', containers: '', traffic: '', pings: '' },

@@ -1,4 +1,4 @@
-import type { ContainerRow, DoctorCheck, HealthEvent, PeerRates } from '../../agent/api/index.js';
+import type { ContainerRow, DoctorCheck, HealthEvent, PeerRates, PmtuPeer } from '../../agent/api/index.js';
 import type { RouterStatus } from '../../router/driver.js';
 import type { DockerdCheck, DockerdEditor } from './dockerd.js';
 import { nextPane, type PaneId } from '../model/panes.js';
@@ -26,6 +26,7 @@ export type Action =
   | { type: 'peerRates'; peerRates: Feature<PeerRates[]> }
   /** Health events the agent handed out since the last call (`latest`: its newest seq). */
   | { type: 'health'; events: HealthEvent[]; latest: number }
+  | { type: 'pmtu'; peers: PmtuPeer[] }
   /** The preflight's answer, merged into the doctor view if it is still open. */
   | { type: 'doctor'; checks?: DoctorCheck[]; error?: string }
   /** Merged into the dockerd editor if it is still open. */
@@ -137,6 +138,9 @@ export function reducer(s: UIState, a: Action): UIState {
         events: newest ? [...s.events, uiEventOf(newest)].slice(-MAX_EVENTS) : s.events,
       };
     }
+    case 'pmtu':
+      // Probed every 10 s: an unchanged answer is the same state (no re-render).
+      return JSON.stringify(a.peers) === JSON.stringify(s.pmtu) ? s : { ...s, pmtu: a.peers };
     case 'doctor':
       return s.dialog?.kind === 'doctor'
         ? {
