@@ -1,6 +1,8 @@
 import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import type { ContainerRow } from '../../src/agent/api/index.js';
 import { eventsWindow } from '../../src/ui/components/eventsView.js';
+import { suggestCidr } from '../../src/ui/model/address.js';
 import { handleKey } from '../../src/ui/keys/handleKey.js';
 import { defaultKeyBindings } from '../../src/ui/keys/keyBindings.js';
 import type { UIState } from '../../src/ui/state/model.js';
@@ -80,5 +82,39 @@ describe('health events in the UI', () => {
   it('? lists the events key', () => {
     const frame = stripVTControlCharacters(frameOf(press(meshState(), '?'), 160, 48, defaultTheme));
     expect(frame).toMatch(/e\s+health events/);
+  });
+});
+
+describe('attach suggests inside the router range (15.11)', () => {
+  const attached = (name: string, cidr: string): ContainerRow => ({
+    id: name.padEnd(64, '0'),
+    name,
+    image: 'busybox',
+    running: true,
+    status: 'Up',
+    attachment: {
+      container: name,
+      containerId: name.padEnd(64, '0'),
+      ifname: 'ethwe',
+      hostIfname: 'vx1',
+      mac: null,
+      cidrs: [cidr],
+      live: [cidr],
+      state: 'attached',
+    },
+  });
+  it('keeps to the range: the most used subnet if inside it, else the range itself', () => {
+    const local = [attached('a', '172.25.11.23/24'), attached('b', '172.25.11.24/24')];
+    expect(suggestCidr(local)).toBe('172.25.11.25/24');
+    expect(suggestCidr(local, '10.32.0.0/12')).toBe('10.32.0.1/12');
+    const inRange = [...local, attached('c', '10.32.0.5/12')];
+    expect(suggestCidr(inRange, '10.32.0.0/12')).toBe('10.32.0.6/12');
+    expect(suggestCidr(local, '172.25.0.0/16')).toBe('172.25.11.25/24');
+  });
+  it('the attach dialog on a running router offers and names the range', () => {
+    const s = press(press(meshState(), 'a'), 'return');
+    const frame = stripVTControlCharacters(frameOf(s, 160, 48, defaultTheme));
+    expect(frame).toMatch(/suggested free address: 10\.32\.0\.1\/12 \(Tab takes it\)/);
+    expect(frame).toContain("inside the router's range 10.32.0.0/12");
   });
 });

@@ -1,4 +1,4 @@
-import { checkCidr, suggestCidr } from '../model/address.js';
+import { checkCidr, routerRange, suggestCidr } from '../model/address.js';
 import { COMMANDS, displayKey, scopeCommands, type KeyBindings } from '../keys/keyBindings.js';
 import { fit, wrapWords } from '../model/layout.js';
 import { detailsFor } from '../state/details.js';
@@ -94,7 +94,8 @@ export function Dialog({ state, dialog, bindings, theme, width, height }: Dialog
     }
     case 'attachCidr': {
       const check = checkCidr(dialog.input, state.containers, dialog.container);
-      const suggestion = suggestCidr(state.containers);
+      const range = routerRange(state.router);
+      const suggestion = suggestCidr(state.containers, range);
       title = `Attach ${dialog.container}: address`;
       lines = [
         { text: `CIDR: ${dialog.input}${dialog.busy ? '' : theme.glyph.caret}`, bold: true },
@@ -107,6 +108,8 @@ export function Dialog({ state, dialog, bindings, theme, width, height }: Dialog
             : 'no free address to suggest',
           color: theme.color.muted,
         },
+        // Said apart: a suggestion outside the subnet the operator used before should not surprise.
+        ...(range ? [{ text: `inside the router's range ${range}`, color: theme.color.muted }] : []),
         ...(dialog.busy ? [{ text: `attaching${theme.glyph.ellipsis}`, color: theme.color.warn }] : []),
         ...errorLine(dialog.error),
       ];

@@ -1,5 +1,5 @@
 import { DEFAULT_DRIVER, describeDriver, launchValues } from '../../router/descriptions.js';
-import { suggestCidr, checkCidr } from '../model/address.js';
+import { routerRange, suggestCidr, checkCidr } from '../model/address.js';
 import { openDockerd } from '../state/dockerd.js';
 import { launchFields, type Dialog, type Intent, type UIState } from '../state/model.js';
 import type { Action } from '../state/reducer.js';
@@ -258,7 +258,7 @@ function dialogKey(s: UIState, d: Dialog, name: string, input: string, bindings:
     case 'attachCidr': {
       if (d.busy) return none;
       if (name === 'tab') {
-        const suggestion = suggestCidr(s.containers);
+        const suggestion = suggestCidr(s.containers, routerRange(s.router));
         return suggestion ? dialog({ ...d, input: suggestion, error: undefined }) : none;
       }
       if (name === 'return') {
