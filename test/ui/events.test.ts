@@ -3,13 +3,15 @@ import { describe, expect, it } from 'vitest';
 import type { ContainerRow } from '../../src/agent/api/index.js';
 import { eventsWindow } from '../../src/ui/components/eventsView.js';
 import { suggestCidr } from '../../src/ui/model/address.js';
+import { containerRows } from '../../src/ui/state/rows.js';
 import { handleKey } from '../../src/ui/keys/handleKey.js';
 import { defaultKeyBindings } from '../../src/ui/keys/keyBindings.js';
 import type { UIState } from '../../src/ui/state/model.js';
 import { reducer } from '../../src/ui/state/reducer.js';
 import { defaultTheme } from '../../src/ui/theme/tokens.js';
 import { meshState } from './fixtures.js';
-import { doctorChecks, healthEvents, withHealth, withPmtu } from './fixtures-events.js';
+import { doctorChecks, healthEvents, withDrift, withHealth, withPmtu } from './fixtures-events.js';
+import { liveState } from './fixtures.js';
 import { frameOf } from './frame.js';
 
 const press = (s: UIState, name: string): UIState =>
@@ -116,5 +118,20 @@ describe('attach suggests inside the router range (15.11)', () => {
     const frame = stripVTControlCharacters(frameOf(s, 160, 48, defaultTheme));
     expect(frame).toMatch(/suggested free address: 10\.32\.0\.1\/12 \(Tab takes it\)/);
     expect(frame).toContain("inside the router's range 10.32.0.0/12");
+  });
+});
+
+describe('drift is repairable from the TUI (15.9)', () => {
+  it('r on a drifted container re-attaches it with its desired addresses', () => {
+    const s = withDrift(liveState());
+    const at = containerRows(s).findIndex((c) => c.name === 'db');
+    const focused = { ...s, focus: 'containers' as const, selected: { ...s.selected, containers: at } };
+    const out = handleKey(focused, 'r', 'r', defaultKeyBindings);
+    expect(out.effect).toEqual({
+      kind: 'reattach',
+      container: 'db',
+      cidrs: ['172.25.11.24/24', '172.25.12.5/24'],
+    });
+    expect(handleKey({ ...focused, focus: 'peers' }, 'r', 'r', defaultKeyBindings).effect).toBeUndefined();
   });
 });

@@ -103,3 +103,15 @@ export const pmtuPeers: PmtuPeer[] = [
 ];
 
 export const withPmtu = (s: UIState): UIState => reducer(s, { type: 'pmtu', peers: pmtuPeers });
+
+/** `s` with db drifted: the kernel lost 172.25.12.5/24 (the agent's ps says drift). */
+export function withDrift(s: UIState): UIState {
+  return reducer(s, {
+    type: 'containers',
+    containers: s.containers.map((c) =>
+      c.name === 'db' && c.attachment
+        ? { ...c, attachment: { ...c.attachment, state: 'drift' as const, live: ['172.25.11.24/24'] } }
+        : c,
+    ),
+  });
+}

@@ -12,7 +12,7 @@ const dockerd = (d: Partial<DockerdEditor>): UIState => ({
   dialog: { ...openDockerd(), view: dockerdView, ...d },
 });
 import { frameOf } from './frame.js';
-import { doctorChecks, manyHealthEvents, withHealth, withPmtu } from './fixtures-events.js';
+import { doctorChecks, manyHealthEvents, withDrift, withHealth, withPmtu } from './fixtures-events.js';
 import { splitNotOk } from '../../src/ui/components/Header.js';
 import type { RouterStatus } from '../../src/router/driver.js';
 import { WeaveApi } from '../../src/router/weave/api.js';
@@ -112,6 +112,11 @@ const scenarios: Record<string, () => UIState> = {
     ...withPmtu(meshState()),
     focus: 'peers',
     selected: { ...meshState().selected, peers: 2 },
+  }),
+  // 15.9: drift says why and which key repairs it.
+  'details-drift': () => ({
+    ...withDrift(liveState()),
+    dialog: { kind: 'details', pane: 'containers', row: 'db' },
   }),
   // 15.5b: the preflight in the TUI (D), as the agent answers it, and while it asks.
   'doctor-view': () => ({ ...meshState(), dialog: { kind: 'doctor', scroll: 0, checks: doctorChecks } }),

@@ -21,6 +21,7 @@ export type Effect =
   | { kind: 'quit' }
   | { kind: 'attach'; container: string; cidr: string }
   | { kind: 'doctorLoad' }
+  | { kind: 'reattach'; container: string; cidrs: string[] }
   | Intent
   | DialogEffect;
 
@@ -98,6 +99,19 @@ export function handleKey(s: UIState, name: string, input: string, bindings: Key
     }
     case 'detach':
       return detach(s);
+    case 'reattach': {
+      const c = s.focus === 'containers' ? selectedContainer(s) : undefined;
+      if (!c?.attachment)
+        return { actions: [eventAction('re-attach: select an attached container in Containers first')] };
+      if (!c.running)
+        return { actions: [eventAction(`re-attach: ${c.name} is not running; start it first`)] };
+      return {
+        actions: [
+          { type: 'event', event: { at: Date.now(), level: 'info', text: `re-attaching ${c.name}…` } },
+        ],
+        effect: { kind: 'reattach', container: c.name, cidrs: c.attachment.cidrs },
+      };
+    }
     case 'launch':
       return dialog(launchForm(s));
     case 'setMtu': {
