@@ -7,7 +7,8 @@ import { attachable } from '../state/rows.js';
 import type { Theme } from '../theme/tokens.js';
 import { DialogBox, para, type DialogLine } from './DialogBox.js';
 import { dockerdView } from './dockerdEditor.js';
-import { doctorView, eventsView } from './eventsView.js';
+import { doctorView } from './doctorView.js';
+import { eventsView } from './eventsView.js';
 import { routerDialog } from './routerDialogs.js';
 
 export interface DialogProps {
