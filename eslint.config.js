@@ -17,6 +17,7 @@ const LAYERS = [
   './src/docker',
   './src/router',
   './src/telemetry',
+  './src/doctor',
   './src/agent',
   './src/lab',
   './src/cli',

@@ -16,6 +16,10 @@ import { telemetryHandlers } from '../telemetry/handlers.js';
 import { Telemetry } from '../telemetry/service.js';
 import { rpcServer, listen, type Handlers } from './rpc.js';
 import { StateStore } from './state.js';
+import { EventRing } from './events/ring.js';
+import { HealthWatch } from './events/watch.js';
+import { gatherFacts } from '../doctor/facts.js';
+import { verdicts } from '../doctor/verdicts.js';
 import { BRIDGE, CONTAINER_IFNAME } from './paths.js';
 import { VERSION } from '../version.js';
 
@@ -140,6 +144,21 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   attacher.usePlugged((dev) => telemetry.counters.hookVeth(dev));
 
+  const ring = new EventRing(opts.stateDir, undefined, log);
+  await ring.load();
+  const watch = new HealthWatch({
+    ring,
+    router: () => mesh.status(),
+    telemetry,
+    dockerReachable: () =>
+      docker.ping().then(
+        () => ({ reachable: true, error: null }),
+        (err: Error) => ({ reachable: false, error: err.message }),
+      ),
+    ps: () => attacher.ps(),
+    log,
+  });
+
   const handlers: Handlers = {
     status: async () => {
       const [dockerVersion, bridge] = await Promise.all([
@@ -177,6 +196,23 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     interfaces: async () => ({ at: Date.now(), interfaces: await interfaceCounters(undefined) }),
     ...telemetryHandlers({ telemetry, store, docker, netns: undefined }),
     ...dockerdHandlers(dockerd),
+    events: async (p) => ({
+      events: ring.since(p.since, p.limit),
+      latest: ring.latest,
+      capacity: ring.capacity,
+    }),
+    doctor: async () => {
+      const r = await mesh.status();
+      const checks = verdicts(
+        await gatherFacts({
+          netns: undefined,
+          docker,
+          listen: r.listen ?? store.current.router?.listen,
+          routerRunning: r.state === 'running',
+        }),
+      );
+      return { checks, ok: checks.every((c) => c.state !== 'fail') };
+    },
   };
 
   const server: Server = await listen(opts.socket, rpcServer(handlers, log));
@@ -196,7 +232,20 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
             : attacher.reconcileContainer(e.id);
       work.catch((err: Error) => log(`${e.action} ${e.id.slice(0, 12)}: ${err.message}`));
     },
-    () => void attacher.reconcileAll(),
+    () => {
+      // The events stream came back: dockerd went away (a restart, for new options) and returned.
+      void ring
+        .push([
+          {
+            level: 'warn',
+            kind: 'dockerd_restarted',
+            subject: 'dockerd',
+            text: 'dockerd restarted (its event stream came back); attachments re-applied',
+          },
+        ])
+        .catch(() => undefined);
+      void attacher.reconcileAll();
+    },
     log,
   );
   void attacher.reconcileAll();
@@ -206,8 +255,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   // serf.log: the serf of the vxlan or ovs-gre router, whether this agent started it or adopted it.
   const stopRotating = rotateLogs(() => [ownLog, join(opts.stateDir, 'serf.log')], log);
 
+  watch.start();
+
   return {
     async stop() {
+      watch.close();
       stopRotating();
       await telemetry.close();
       attacher.close();

@@ -15,6 +15,7 @@ import type {
 import type { DriverDeps } from '../router/driver.js';
 import { DEFAULT_DRIVER } from '../router/descriptions.js';
 import { checkDriver, createDriver } from '../router/registry.js';
+import { checkMtu } from './mtu.js';
 import { checkRange, DEFAULT_RANGE, findUnderlay } from '../router/underlay.js';
 import { readPasswordFile } from '../router/password.js';
 import type { Params, Result } from '../api/index.js';
@@ -126,6 +127,7 @@ export class Mesh {
       p.range !== undefined || prior?.range !== undefined,
       this.d.bridge,
     );
+    const mtu = checkMtu(driver, p.mtu, underlay);
     const passwordFile = p.passwordFile ? resolve(p.passwordFile) : prior?.passwordFile;
     const password = passwordFile ? await readPasswordFile(passwordFile) : undefined;
     if (prior?.running && p.passwordFile !== undefined) await refuseNewPassword(prior.passwordFile, password);
@@ -137,6 +139,7 @@ export class Mesh {
       ...(passwordFile ? { passwordFile } : {}),
       ...((p.subnet ?? prior?.subnet) ? { subnet: p.subnet ?? prior?.subnet } : {}),
       ...((p.lan ?? prior?.lan) ? { lan: { ...prior?.lan, ...p.lan } } : {}),
+      ...((mtu ?? prior?.mtu) ? { mtu: mtu ?? prior?.mtu } : {}),
       peers: [...new Set([...(prior?.peers ?? []), ...peers])],
       running: true,
     };

@@ -5,11 +5,15 @@ import { interfacesApi } from './interfaces.js';
 import { routerApi } from './router.js';
 import { dockerdApi } from './dockerd.js';
 import { telemetryApi } from './telemetry.js';
+import { eventsApi } from './events.js';
+import { doctorApi } from './doctor.js';
 
 export * from './attach.js';
 export * from './interfaces.js';
 export * from './dockerd.js';
 export * from './telemetry.js';
+export * from './events.js';
+export * from './doctor.js';
 
 /**
  * The agent's RPC API: every method's params and result, defined once and checked at both ends.
@@ -22,6 +26,8 @@ export const api = {
   ...routerApi,
   ...dockerdApi,
   ...telemetryApi,
+  ...eventsApi,
+  ...doctorApi,
 } as const;
 
 export type Api = typeof api;

@@ -18,6 +18,8 @@ export const LaunchSettings = z.object({
   subnet: z.string().optional(),
   /** The bridge driver's NIC, bridge and check. */
   lan: LanSettings.optional(),
+  /** The overlay MTU asked for (`launch --mtu`), for drivers whose description lists it; absent: the underlay's - overhead. */
+  mtu: z.number().int().min(1280).max(9000).optional(),
   /** Peers to connect to (`connect` adds, `forget` removes), as host or host:port. */
   peers: z.array(z.string()),
   /** false after `stop`: the settings stay, the router is down. */

@@ -22,6 +22,7 @@ export const routerApi = {
         lan: LanSettings.optional(),
         /** Seconds the operator has to `confirm` a first launch; unconfirmed, it is reset by itself. */
         confirm: z.number().int().min(1).max(600).optional(),
+        mtu: z.number().int().optional(),
         peers: z.array(z.string()).optional(),
       })
       .strict(),

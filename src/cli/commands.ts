@@ -2,7 +2,17 @@ import type { Command } from 'commander';
 
 type Register = (program: Command) => void;
 type ModuleName =
-  'agent' | 'attach' | 'ps' | 'status' | 'router' | 'lab' | 'dockerd' | 'telemetry' | 'capture';
+  | 'agent'
+  | 'attach'
+  | 'ps'
+  | 'status'
+  | 'router'
+  | 'lab'
+  | 'dockerd'
+  | 'telemetry'
+  | 'capture'
+  | 'events'
+  | 'doctor';
 
 /**
  * Each command's module, loaded only when that command runs: the UI (no command) loads none of them, `attach`
@@ -19,6 +29,8 @@ export const MODULES: Record<ModuleName, () => Promise<Register>> = {
   dockerd: async () => (await import('./dockerd.js')).registerDockerd,
   telemetry: async () => (await import('./telemetry.js')).registerPing,
   capture: async () => (await import('./capture.js')).registerCapture,
+  events: async () => (await import('./events.js')).registerEvents,
+  doctor: async () => (await import('./doctor.js')).registerDoctor,
 };
 /** Command name -> the module that registers it. */
 export const COMMANDS: Record<string, ModuleName> = {
@@ -37,6 +49,8 @@ export const COMMANDS: Record<string, ModuleName> = {
   dockerd: 'dockerd',
   ping: 'telemetry',
   capture: 'capture',
+  events: 'events',
+  doctor: 'doctor',
 };
 /** Global options that take a value (the word after them is not the command). */
 const VALUED = new Set(['--socket', '--lab']);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ExitCode } from '../errors.js';
+import { badInput, ExitCode } from '../errors.js';
 import { awaitConfirm, lanOptions, lanSection, registerConfirm } from './lan.js';
 import { formatRtt } from '../format.js';
 import { DEFAULT_DRIVER, describeDrivers, launchOptionHelp } from '../router/descriptions.js';
@@ -177,6 +177,7 @@ export function registerRouter(program: Command): void {
     .option('--listen <addr>', "underlay address (default: the default route's, else the first)")
     .option('--range <cidr>', launchOptionHelp('range'))
     .option('--password-file <file>', launchOptionHelp('passwordFile'))
+    .option('--mtu <bytes>', launchOptionHelp('mtu'))
     .addHelpText(
       'after',
       '\nExamples:\n  xnet-tui launch\n  xnet-tui launch --nickname web1 --password-file /etc/xnet/password 198.18.0.1\n  xnet-tui --lab h2 launch 198.18.0.1\n  xnet-tui --lab h2 launch --driver ovs-gre --subnet 172.25.2.0/24 198.18.0.1\n  xnet-tui --lab h1 launch --driver bridge --slice 198.18.0.16/28 198.18.0.2\n  xnet-tui launch --driver weave --range 10.32.0.0/12 --password-file /etc/weave/password 198.18.0.1\n',
@@ -197,6 +198,7 @@ export function registerRouter(program: Command): void {
           check?: string;
           confirmTimeout?: string;
           confirm?: boolean;
+          mtu?: string;
         },
         cmd: Command,
       ) => {
@@ -210,6 +212,7 @@ export function registerRouter(program: Command): void {
             ...((o.subnet ?? o.slice) ? { subnet: o.subnet ?? o.slice } : {}),
             ...(lanOptions(o) ? { lan: lanOptions(o) } : {}),
             ...(o.confirm ? { confirm: lanOptions(o)?.confirmTimeout ?? 60 } : {}),
+            ...(o.mtu !== undefined ? { mtu: parseMtu(o.mtu) } : {}),
             peers,
           }),
         );
@@ -286,4 +289,11 @@ export function registerRouter(program: Command): void {
         r.wasLaunched ? 'router reset' : 'router was never launched; nothing to do',
       );
     });
+}
+
+/** `--mtu` as typed: a whole number, else bad input naming the field (the agent checks the range). */
+function parseMtu(text: string): number {
+  if (!/^\d{1,5}$/.test(text))
+    throw badInput('mtu', `--mtu "${text}" is not a number of bytes`, 'e.g. --mtu 1354');
+  return Number(text);
 }

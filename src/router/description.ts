@@ -26,7 +26,7 @@ export interface DriverDescription {
 }
 
 /** The launch settings an operator types (the driver is chosen apart). */
-export type LaunchFieldKey = 'nickname' | 'range' | 'subnet' | 'peers' | 'passwordFile';
+export type LaunchFieldKey = 'nickname' | 'range' | 'subnet' | 'peers' | 'passwordFile' | 'mtu';
 
 export interface LaunchFieldSpec {
   key: LaunchFieldKey;
@@ -63,5 +63,11 @@ export const FIELD = {
     label: 'password file',
     placeholder: '(none: gossip not encrypted)',
     help: 'encrypt and close the mesh with the password in FILE (never on the command line)',
+  },
+  mtu: {
+    key: 'mtu',
+    label: 'overlay MTU',
+    placeholder: '(underlay MTU - 50)',
+    help: 'overlay MTU (bridge and containers): lower it when a path MTU is smaller; at most the underlay MTU - 50 (the default)',
   },
 } as const satisfies Record<string, LaunchFieldSpec>;

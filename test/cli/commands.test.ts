@@ -13,7 +13,19 @@ describe('which command modules a command line loads', () => {
     expect(modulesFor(commandWord(['lab', 'up', '--hosts', '3']))).toEqual(['lab']);
   });
   it('help, or a word that is no command, loads them all so help and suggestions see every command', () => {
-    const all = ['agent', 'attach', 'ps', 'status', 'router', 'lab', 'dockerd', 'telemetry', 'capture'];
+    const all = [
+      'agent',
+      'attach',
+      'ps',
+      'status',
+      'router',
+      'lab',
+      'dockerd',
+      'telemetry',
+      'capture',
+      'events',
+      'doctor',
+    ];
     expect(modulesFor(commandWord(['--help']))).toEqual(all);
     expect(modulesFor(commandWord(['help', 'attach']))).toEqual(all);
     expect(modulesFor(commandWord(['atach']))).toEqual(all);

@@ -61,7 +61,7 @@ describe('driver descriptions', () => {
 
   it('give the launch form its fields: ovs-gre a per-host subnet, the others a shared range', () => {
     expect(launchFields('ovs-gre')).toEqual(['driver', 'nickname', 'subnet', 'peers', 'passwordFile']);
-    expect(launchFields('vxlan')).toEqual(['driver', 'nickname', 'range', 'peers', 'passwordFile']);
+    expect(launchFields('vxlan')).toEqual(['driver', 'nickname', 'range', 'peers', 'passwordFile', 'mtu']);
     expect(launchFields('weave')).toEqual(['driver', 'nickname', 'range', 'peers', 'passwordFile']);
     // bridge: the same per-host field, labelled slice (a part of the LAN, not a subnet of its own).
     expect(launchFields('bridge')).toEqual(['driver', 'nickname', 'subnet', 'peers', 'passwordFile']);

@@ -19,7 +19,7 @@ async function launchFailing(err: Error): Promise<Extract<Action, { type: 'dialo
   );
   await actions.perform({
     kind: 'launch',
-    form: { driver: 'weave', nickname: '', range: '', peers: '', passwordFile: '', subnet: '' },
+    form: { driver: 'weave', nickname: '', range: '', peers: '', passwordFile: '', subnet: '', mtu: '' },
   });
   return seen.find((a) => a.type === 'dialogFailed') as Extract<Action, { type: 'dialogFailed' }>;
 }

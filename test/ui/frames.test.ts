@@ -12,6 +12,8 @@ const dockerd = (d: Partial<DockerdEditor>): UIState => ({
   dialog: { ...openDockerd(), view: dockerdView, ...d },
 });
 import { frameOf } from './frame.js';
+import { doctorChecks, manyHealthEvents, withDrift, withHealth, withPmtu } from './fixtures-events.js';
+import { splitNotOk } from '../../src/ui/components/Header.js';
 import type { RouterStatus } from '../../src/router/driver.js';
 import { WeaveApi } from '../../src/router/weave/api.js';
 import { connectionStatus, ipamStatus, peerStatuses } from '../../src/router/weave/status.js';
@@ -97,6 +99,28 @@ const scenarios: Record<string, () => UIState> = {
       },
     ),
   help: () => ({ ...liveState(), dialog: { kind: 'help' } }),
+  // 15.5: the agent's health events on the event line (with their time), in the events view (e), scrolled.
+  'health-event-line': () => ({ ...withHealth(meshState()), focus: 'peers' }),
+  'events-view': () => ({ ...withHealth(meshState()), dialog: { kind: 'events', scroll: 0 } }),
+  'events-view-scrolled': () => ({
+    ...withHealth(meshState(), manyHealthEvents),
+    dialog: { kind: 'events', scroll: 4 },
+  }),
+  'events-view-empty': () => ({ ...meshState(), dialog: { kind: 'events', scroll: 0 } }),
+  // 15.6: MTU trouble says the path MTU, the MTU to set and the command, in a WHY column as wide as the screen.
+  'peers-mtu-why': () => ({
+    ...withPmtu(meshState()),
+    focus: 'peers',
+    selected: { ...meshState().selected, peers: 2 },
+  }),
+  // 15.9: drift says why and which key repairs it.
+  'details-drift': () => ({
+    ...withDrift(liveState()),
+    dialog: { kind: 'details', pane: 'containers', row: 'db' },
+  }),
+  // 15.5b: the preflight in the TUI (D), as the agent answers it, and while it asks.
+  'doctor-view': () => ({ ...meshState(), dialog: { kind: 'doctor', scroll: 0, checks: doctorChecks } }),
+  'doctor-asking': () => ({ ...meshState(), dialog: { kind: 'doctor', scroll: 0 } }),
   'attach-pick': () => ({ ...liveState(), dialog: { kind: 'attachPick', selected: 1 } }),
   'attach-cidr-valid': () => ({
     ...liveState(),
@@ -171,6 +195,7 @@ const scenarios: Record<string, () => UIState> = {
         peers: '198.18.0.2',
         passwordFile: '',
         subnet: '',
+        mtu: '',
       },
       field: 3,
       busy: false,
@@ -187,6 +212,7 @@ const scenarios: Record<string, () => UIState> = {
         peers: '198.18.0.1',
         passwordFile: '',
         subnet: '',
+        mtu: '',
       },
       field: 2,
       busy: false,
@@ -204,6 +230,7 @@ const scenarios: Record<string, () => UIState> = {
         range: '',
         peers: '198.18.0.2',
         passwordFile: '',
+        mtu: '',
         subnet: '198.18.0.16/28',
       },
       field: 2,
@@ -221,6 +248,7 @@ const scenarios: Record<string, () => UIState> = {
         peers: '',
         passwordFile: '',
         subnet: '',
+        mtu: '',
       },
       field: 0,
       busy: false,
@@ -433,6 +461,18 @@ describe('frames', () => {
     expect(raw).not.toMatch(/\x1b\[3\dm/);
     expect(stripVTControlCharacters(raw)).toMatch(/^[\x20-\x7e\n]*$/);
     await expect(stripVTControlCharacters(raw) + '\n').toMatchFileSnapshot('__frames__/plain-80x24.txt');
+  });
+
+  it('the header draws "not ok" in the error colour, apart from the muted rest', () => {
+    const frame = stripVTControlCharacters(frameOf(meshState(), 160, 48, defaultTheme));
+    expect(frame.split('\n')[0]).toContain('peers 2 (1 not ok)');
+    const segs = splitNotOk(' | peers 2 (1 not ok) | attached 2/4', 1, defaultTheme);
+    expect(segs).toEqual([
+      { text: ' | peers 2', color: defaultTheme.color.muted, bold: false },
+      { text: ' (1 not ok)', color: defaultTheme.color.error, bold: true },
+      { text: ' | attached 2/4', color: defaultTheme.color.muted, bold: false },
+    ]);
+    expect(splitNotOk(' | peers 2', 0, defaultTheme)).toHaveLength(1);
   });
 
   it('below 80x24 it says what size it needs', () => {

@@ -141,6 +141,8 @@ describe('keys', () => {
       'Tab',
       '/etc/xnet/pw',
       'Tab',
+      '1354',
+      'Tab',
     );
     r = press(r.s, 'Right', 'Enter');
     expect(r.effects).toEqual([
@@ -153,6 +155,7 @@ describe('keys', () => {
           peers: '198.18.0.2, 198.18.0.3',
           passwordFile: '/etc/xnet/pw',
           subnet: '',
+          mtu: '1354',
         },
       },
     ]);
@@ -179,6 +182,7 @@ describe('keys', () => {
           peers: '198.18.0.1',
           passwordFile: '',
           subnet: '172.25.2.0/24',
+          mtu: '',
         },
       },
     ]);

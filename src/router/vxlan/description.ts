@@ -7,7 +7,7 @@ export const vxlan: DriverDescription = {
   name: 'vxlan',
   built: true,
   summary: 'kernel VXLAN mesh, Serf gossip',
-  launch: [FIELD.nickname, FIELD.range, FIELD.peers, FIELD.passwordFile],
+  launch: [FIELD.nickname, FIELD.range, FIELD.peers, FIELD.passwordFile, FIELD.mtu],
   resetRemoves: 'the VXLAN device, gossip state',
   telemetry: { tunnel: { device: VXLAN_DEV, protocol: 'udp', port: VXLAN_PORT }, peerCounters: false },
 };

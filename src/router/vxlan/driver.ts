@@ -72,7 +72,8 @@ export class VxlanDriver implements RouterDriver {
     this.#settings = settings;
     const underlay = await findUnderlay(this.d.netns, settings.listen);
     this.#underlay = underlay;
-    const mtu = underlay.mtu - VXLAN_OVERHEAD;
+    // The operator's --mtu, never above what the underlay carries (it may have shrunk since launch).
+    const mtu = Math.min(settings.mtu ?? Infinity, underlay.mtu - VXLAN_OVERHEAD);
     this.#mtu = mtu;
     await ensureBridge(this.d.netns, this.d.bridge, mtu);
     await this.#ensureVxlan(underlay, mtu);

@@ -1,4 +1,4 @@
-import { checkCidr, suggestCidr } from '../compute/address.js';
+import { checkCidr, routerRange, suggestCidr } from '../compute/address.js';
 import { COMMANDS, displayKey, keyFor, scopeCommands, type KeyBindings } from '../keys/keyBindings.js';
 import { fit, wrapWords } from '../compute/layout.js';
 import { detailsFor } from '../state/details.js';
@@ -7,6 +7,8 @@ import { attachable } from '../state/rows.js';
 import type { Theme } from '../theme/tokens.js';
 import { DialogBox, para, type DialogLine } from './DialogBox.js';
 import { dockerdView } from './dockerdEditor.js';
+import { doctorView } from './doctorView.js';
+import { eventsView } from './eventsView.js';
 import { routerDialog } from './routerDialogs.js';
 
 export interface DialogProps {
@@ -41,7 +43,14 @@ function helpLines(bindings: KeyBindings, theme: Theme, inner: number, rows: num
 
 /** The open dialog, drawn over the panes. */
 export function Dialog({ state, dialog, bindings, theme, width, height }: DialogProps) {
-  const boxWidth = Math.min(width - 4, dialog.kind === 'help' ? 110 : dialog.kind === 'dockerd' ? 100 : 64);
+  const boxWidth = Math.min(
+    width - 4,
+    dialog.kind === 'help' || dialog.kind === 'events' || dialog.kind === 'doctor'
+      ? 110
+      : dialog.kind === 'dockerd'
+        ? 100
+        : 64,
+  );
   const inner = boxWidth - 4;
   let title = '';
   let lines: DialogLine[] = [];
@@ -50,6 +59,12 @@ export function Dialog({ state, dialog, bindings, theme, width, height }: Dialog
     case 'help':
       title = `Keys (${keyFor(bindings, 'cancel', theme.name !== 'plain')} closes)`;
       lines = helpLines(bindings, theme, inner, height - 3);
+      break;
+    case 'events':
+      ({ title, lines } = eventsView(state, dialog.scroll, theme, inner, Math.max(1, height - 3)));
+      break;
+    case 'doctor':
+      ({ title, lines } = doctorView(dialog, theme, inner, Math.max(1, height - 3)));
       break;
     case 'details': {
       const d = detailsFor(state, dialog.pane, dialog.row, bindings);
@@ -77,7 +92,8 @@ export function Dialog({ state, dialog, bindings, theme, width, height }: Dialog
     }
     case 'attachCidr': {
       const check = checkCidr(dialog.input, state.containers, dialog.container);
-      const suggestion = suggestCidr(state.containers);
+      const range = routerRange(state.router);
+      const suggestion = suggestCidr(state.containers, range);
       title = `Attach ${dialog.container}: address`;
       lines = [
         { text: `CIDR: ${dialog.input}${dialog.busy ? '' : theme.glyph.caret}`, bold: true },
@@ -90,6 +106,8 @@ export function Dialog({ state, dialog, bindings, theme, width, height }: Dialog
             : 'no free address to suggest',
           color: theme.color.muted,
         },
+        // Said apart: a suggestion outside the subnet the operator used before should not surprise.
+        ...(range ? [{ text: `inside the router's range ${range}`, color: theme.color.muted }] : []),
         ...(dialog.busy ? [{ text: `attaching${theme.glyph.ellipsis}`, color: theme.color.warn }] : []),
         ...errorLine(dialog.error),
       ];
@@ -218,6 +236,12 @@ export function dialogHints(dialog: DialogState, theme: Theme, bindings: KeyBind
     case 'help':
     case 'details':
       return [[esc, 'close']];
+    case 'doctor':
+    case 'events':
+      return [
+        [theme.glyph.up + theme.glyph.down, 'scroll'],
+        [esc, 'close'],
+      ];
     case 'attachPick':
       return [
         [theme.glyph.up + theme.glyph.down, 'choose'],

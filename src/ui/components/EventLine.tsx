@@ -25,9 +25,10 @@ export function EventLine({
       </Text>
     );
   }
-  const mark = event.level === 'error' ? '!' : event.level === 'ok' ? '+' : '-';
-  const color =
-    event.level === 'error' ? theme.color.error : event.level === 'ok' ? theme.color.ok : undefined;
+  const mark = { error: '!', warn: '~', ok: '+', info: '-' }[event.level];
+  const color = { error: theme.color.error, warn: theme.color.warn, ok: theme.color.ok, info: undefined }[
+    event.level
+  ];
   return (
     <Text color={color} wrap="truncate">
       {fit(`${formatTime(event.at)} ${mark} ${event.text}`, width, theme.glyph.ellipsis)}

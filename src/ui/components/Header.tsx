@@ -67,7 +67,29 @@ export function Header({
       <Text bold color={theme.color.accent}>
         {left}
       </Text>
-      <Text color={theme.color.muted}>{middle}</Text> {right}
+      {splitNotOk(middle, down, theme).map((seg, i) => (
+        <Text key={i} color={seg.color} bold={seg.bold}>
+          {seg.text}
+        </Text>
+      ))}{' '}
+      {right}
     </Text>
   );
+}
+
+/** The header's middle in pieces: "(N not ok)", the one thing the eye must find, in the error colour; the rest muted. */
+export function splitNotOk(
+  middle: string,
+  down: number,
+  theme: Theme,
+): { text: string; color: string | undefined; bold: boolean }[] {
+  const bad = ` (${down} not ok)`;
+  const at = down ? middle.indexOf(bad) : -1;
+  const muted = (text: string) => ({ text, color: theme.color.muted, bold: false });
+  if (at < 0) return [muted(middle)];
+  return [
+    muted(middle.slice(0, at)),
+    { text: bad, color: theme.color.error, bold: true },
+    muted(middle.slice(at + bad.length)),
+  ].filter((seg) => seg.text);
 }

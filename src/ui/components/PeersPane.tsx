@@ -7,9 +7,13 @@ import type { Feature, PeerRow } from '../state/model.js';
 import { keyFor, type KeyBindings } from '../keys/keyBindings.js';
 import type { Theme } from '../theme/tokens.js';
 import { Message } from './Message.js';
+import { peerWhy } from '../compute/why.js';
+import type { PmtuPeer } from '../../api/telemetry.js';
 
 export interface PeersPaneProps {
   router: Feature<RouterStatus>;
+  /** Telemetry's path MTU per peer, for the MTU to set. */
+  pmtu: PmtuPeer[];
   rows: PeerRow[];
   selected: number;
   focused: boolean;
@@ -46,6 +50,7 @@ function notRunning(r: RouterStatus, launch: string): string {
 /** Mesh peers: gossip state (Serf) and data-plane state (measured) side by side, since they can disagree. */
 export function PeersPane({
   router,
+  pmtu,
   rows,
   selected,
   focused,
@@ -106,13 +111,7 @@ export function PeersPane({
       ) : (
         rows.slice(start, start + peerLines).map((p, i) => (
           <Text key={p.name} wrap="truncate" inverse={focused && start + i === selected} color={color(p)}>
-            {line([
-              p.nickname,
-              p.address,
-              p.gossip,
-              dataPlaneText(p, wide),
-              p.self ? '' : (p.dataPlane.detail ?? ''),
-            ])}
+            {line([p.nickname, p.address, p.gossip, dataPlaneText(p, wide), peerWhy(p, pmtu, r.underlayMtu)])}
           </Text>
         ))
       )}

@@ -80,7 +80,7 @@ function Pane({
       );
       break;
     case 'peers':
-      body = <PeersPane router={s.router} rows={peerRows(s)} bindings={bindings} {...common} />;
+      body = <PeersPane router={s.router} pmtu={s.pmtu} rows={peerRows(s)} bindings={bindings} {...common} />;
       break;
     case 'pings':
       body = <PingsPane pings={s.pings} rows={pingRows(s)} bindings={bindings} {...common} />;

@@ -21,6 +21,14 @@ export function addressesInUse(containers: readonly ContainerRow[]): Map<string,
  * Live validation of what the operator is typing in the attach dialog: the agent's own CIDR rules (same
  * function, same messages) plus "already used on this host by X". The agent checks again on submit.
  */
+/** The running router's range, which attach suggestions keep inside; null when no router runs. */
+export function routerRange(router: {
+  available: boolean;
+  data?: { state: string; range: string | null };
+}): string | null {
+  return router.available && router.data?.state === 'running' ? (router.data.range ?? null) : null;
+}
+
 export function checkCidr(
   text: string,
   containers: readonly ContainerRow[],
@@ -40,11 +48,22 @@ export function checkCidr(
   }
 }
 
+/** Whether `subnet` (a.b.c.d/n) lies inside `range`. */
+function within(subnet: string, range: string): boolean {
+  const [net, p] = subnet.split('/');
+  const [rnet, rp] = range.split('/');
+  const rprefix = Number(rp);
+  if (Number(p) < rprefix) return false;
+  const mask = rprefix === 0 ? 0 : (~0 << (32 - rprefix)) >>> 0;
+  return (ipv4ToInt(net!) & mask) >>> 0 === (ipv4ToInt(rnet!) & mask) >>> 0;
+}
+
 /**
  * A free address to offer: in the subnet most attachments on this host use (else DEFAULT_SUBNET), the lowest
- * host address above those in use, wrapping to the lowest free one; undefined when the subnet is full.
+ * host address above those in use, wrapping to the lowest free one; undefined when the subnet is full. When a
+ * router runs, only inside its range: the most used subnet if it lies there, else the range itself.
  */
-export function suggestCidr(containers: readonly ContainerRow[]): string | undefined {
+export function suggestCidr(containers: readonly ContainerRow[], range?: string | null): string | undefined {
   const counts = new Map<string, number>();
   for (const c of containers)
     for (const cidr of c.attachment?.cidrs ?? []) {
@@ -55,8 +74,10 @@ export function suggestCidr(containers: readonly ContainerRow[]): string | undef
         // a stored address the rules now reject is not a basis for suggestions
       }
     }
-  const subnet =
-    [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? DEFAULT_SUBNET;
+  const ranked = [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([s]) => s);
+  const subnet = range ? (ranked.find((s) => within(s, range)) ?? range) : (ranked[0] ?? DEFAULT_SUBNET);
   const [net, prefixText] = subnet.split('/');
   const prefix = Number(prefixText);
   const base = ipv4ToInt(net!);

@@ -27,7 +27,7 @@ export function chromeRows(banner: boolean): number {
 /**
  * Where the panes go for a terminal of `cols` x `rows`. Pure: the frame tests and the live UI share it.
  * Narrow: Peers and Ping checks side by side on top, Containers and Traffic full width below.
- * Wide (>= 140x36): two columns, Peers over Containers on the left, Traffic over Ping checks on the right.
+ * Wide (>= 140x36): Peers across the top, then Containers on the left, Traffic over Ping checks on the right.
  */
 export function layoutFor(cols: number, rows: number, banner = false): LayoutResult {
   if (cols < MIN_COLS || rows < MIN_ROWS) {
@@ -42,21 +42,21 @@ export function layoutFor(cols: number, rows: number, banner = false): LayoutRes
     const left = Math.floor(cols / 2);
     const right = cols - left;
     const peers = Math.max(6, Math.floor(body * 0.3));
-    const traffic = Math.max(8, Math.floor(body * 0.65));
+    const below = body - peers;
+    const traffic = Math.max(8, Math.floor(below * 0.6));
+    // Peers across the whole width: the WHY column (why unreachable, the MTU to set) is read, not cut.
     return {
       fits: true,
       layout: {
         cols,
         rows: usable,
         body: [
+          [[{ pane: 'peers', width: cols, height: peers }]],
           [
-            [
-              { pane: 'peers', width: left, height: peers },
-              { pane: 'containers', width: left, height: body - peers },
-            ],
+            [{ pane: 'containers', width: left, height: below }],
             [
               { pane: 'traffic', width: right, height: traffic },
-              { pane: 'pings', width: right, height: body - traffic },
+              { pane: 'pings', width: right, height: below - traffic },
             ],
           ],
         ],

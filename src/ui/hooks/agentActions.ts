@@ -4,6 +4,7 @@ import { defaultKeyBindings, keyFor, type Command, type KeyBindings } from '../k
 import type { Action } from '../state/reducer.js';
 import { attachActions } from './actions/attach.js';
 import { dockerdActions } from './actions/dockerd.js';
+import { doctorActions } from './actions/doctor.js';
 import { routerActions } from './actions/router.js';
 import { actionContext, type AgentEffect, type EffectHandlers } from './actions/run.js';
 import { telemetryActions } from './actions/telemetry.js';
@@ -41,6 +42,7 @@ export function agentActions(
     ...attachActions(ctx),
     ...routerActions(ctx),
     ...telemetryActions(ctx),
+    ...doctorActions(ctx),
     ...dockerd,
   };
   return {

@@ -53,6 +53,8 @@ export function useAgent(connect: Connect, dispatch: Dispatch<Action>, opts: Pol
     let timer: NodeJS.Timeout | undefined;
     let wasDown = false;
     let running = false;
+    /** The newest health event seen: each poll asks only for those after it. */
+    let healthSince = 0;
 
     const lost = (reason: string): void => {
       link.current?.close();
@@ -89,10 +91,24 @@ export function useAgent(connect: Connect, dispatch: Dispatch<Action>, opts: Pol
         type: 'pings',
         pings: pings.available ? { available: true, data: pings.data.checks } : pings,
       });
+      await refreshHealth(l);
+      const pmtu = await optional(withTimeout(l.call('pmtu', {}), timeoutMs), (m) => `pmtu: ${m}`);
+      if (pmtu.available) dispatch({ type: 'pmtu', peers: pmtu.data.peers });
       dispatch({
         type: 'peerRates',
         peerRates: rates.available ? peerRatesFeature(rates.data) : rates,
       });
+    };
+
+    const refreshHealth = async (l: AgentLink): Promise<void> => {
+      const ask = (since: number) =>
+        optional(withTimeout(l.call('events', { since }), timeoutMs), (m) => `events: ${m}`);
+      let got = await ask(healthSince);
+      // A smaller newest seq: a new agent (new state dir) numbering from 1 again.
+      if (got.available && got.data.latest < healthSince) got = await ask(0);
+      if (!got.available) return;
+      healthSince = got.data.latest;
+      dispatch({ type: 'health', events: got.data.events, latest: got.data.latest });
     };
 
     const tick = async (): Promise<void> => {

@@ -1,7 +1,7 @@
 import { DEFAULT_DRIVER, describeDriver, launchValues } from '../../router/descriptions.js';
-import { suggestCidr, checkCidr } from '../compute/address.js';
+import { routerRange, suggestCidr, checkCidr } from '../compute/address.js';
 import { openDockerd } from '../state/dockerd.js';
-import type { Dialog, Intent, UIState } from '../state/model.js';
+import { launchFields, type Dialog, type Intent, type UIState } from '../state/model.js';
 import type { Action } from '../state/reducer.js';
 import {
   attachable,
@@ -21,6 +21,8 @@ export type Effect =
   | { kind: 'quit' }
   | { kind: 'redraw' }
   | { kind: 'attach'; container: string; cidr: string }
+  | { kind: 'doctorLoad' }
+  | { kind: 'reattach'; container: string; cidrs: string[] }
   | Intent
   | DialogEffect;
 
@@ -67,6 +69,13 @@ export function handleKey(s: UIState, name: string, input: string, bindings: Key
       return { actions: [], effect: { kind: 'quit' } };
     case 'help':
       return dialog({ kind: 'help' });
+    case 'events':
+      return dialog({ kind: 'events', scroll: 0 });
+    case 'doctor':
+      return {
+        actions: [{ type: 'dialog', dialog: { kind: 'doctor', scroll: 0 } }],
+        effect: { kind: 'doctorLoad' },
+      };
     case 'nextPane':
     case 'paneRight':
       return { actions: [{ type: 'cyclePane', step: 1 }] };
@@ -97,22 +106,37 @@ export function handleKey(s: UIState, name: string, input: string, bindings: Key
     }
     case 'detach':
       return detach(s);
-    case 'launch': {
-      const r = s.router.available && s.router.data.state !== 'not-launched' ? s.router.data : undefined;
-      return dialog({
-        kind: 'launch',
-        form: {
-          driver: r?.driver ?? DEFAULT_DRIVER,
-          nickname: '',
-          range: '',
-          peers: '',
-          passwordFile: '',
-          subnet: '',
-          ...(r ? launchValues(r) : {}),
-        },
-        field: 1,
-        busy: false,
-      });
+    case 'reattach': {
+      const c = s.focus === 'containers' ? selectedContainer(s) : undefined;
+      if (!c?.attachment)
+        return { actions: [eventAction('re-attach: select an attached container in Containers first')] };
+      if (!c.running)
+        return { actions: [eventAction(`re-attach: ${c.name} is not running; start it first`)] };
+      return {
+        actions: [
+          { type: 'event', event: { at: Date.now(), level: 'info', text: `re-attaching ${c.name}…` } },
+        ],
+        effect: { kind: 'reattach', container: c.name, cidrs: c.attachment.cidrs },
+      };
+    }
+    case 'launch':
+      return dialog(launchForm(s));
+    case 'setMtu': {
+      // The MTU the selected peer's path needs (else any peer's smallest), from telemetry's path MTU probe.
+      const peer = s.focus === 'peers' ? peerRows(s)[selectedIndex(s, 'peers')] : undefined;
+      const wanted = s.pmtu.filter((m) => m.state === 'mismatch' && m.suggestedMtu !== null);
+      const pick =
+        wanted.find((m) => m.peer === peer?.address) ??
+        wanted.sort((x, y) => x.suggestedMtu! - y.suggestedMtu!)[0];
+      if (!pick)
+        return {
+          actions: [eventAction('set MTU: no peer path is smaller than the overlay MTU; nothing to set')],
+        };
+      const form = launchForm(s);
+      const field = launchFields(form.form.driver).indexOf('mtu');
+      if (field < 0)
+        return { actions: [eventAction(`set MTU: the ${form.form.driver} driver does not take an MTU`)] };
+      return dialog({ ...form, form: { ...form.form, mtu: String(pick.suggestedMtu) }, field });
     }
     case 'connect':
       return dialog({ kind: 'connect', input: '', busy: false });
@@ -150,6 +174,26 @@ export function handleKey(s: UIState, name: string, input: string, bindings: Key
     default:
       return none;
   }
+}
+
+/** The launch form, filled from the running router's settings. */
+function launchForm(s: UIState): Extract<Dialog, { kind: 'launch' }> {
+  const r = s.router.available && s.router.data.state !== 'not-launched' ? s.router.data : undefined;
+  return {
+    kind: 'launch',
+    form: {
+      driver: r?.driver ?? DEFAULT_DRIVER,
+      nickname: '',
+      range: '',
+      peers: '',
+      passwordFile: '',
+      subnet: '',
+      mtu: '',
+      ...(r ? launchValues(r) : {}),
+    },
+    field: 1,
+    busy: false,
+  };
 }
 
 function details(s: UIState): KeyOutcome {
@@ -211,6 +255,22 @@ function dialogKey(s: UIState, d: Dialog, name: string, input: string, bindings:
     }
     case 'details':
       return dk === 'confirm' ? dialog(undefined) : none;
+    case 'doctor':
+    case 'events': {
+      const cmd = commandFor(bindings, name);
+      if (cmd === d.kind || name === 'q' || name === 'return') return dialog(undefined);
+      let step =
+        cmd === 'up' ? 1 : cmd === 'down' ? -1 : name === 'pageup' ? 10 : name === 'pagedown' ? -10 : 0;
+      if (step === 0) return none;
+      // The events view counts up from the newest (bottom), the doctor view down from the top.
+      if (d.kind === 'doctor') step = -step;
+      // Lines, not events (an event wraps): the view clamps what it cannot show.
+      const scroll = Math.max(
+        0,
+        Math.min((d.kind === 'events' ? s.health.events.length : 20) * 4, d.scroll + step),
+      );
+      return scroll === d.scroll ? none : dialog({ ...d, scroll });
+    }
     case 'attachPick': {
       const list = attachable(s);
       const cmd = commandFor(bindings, name);
@@ -226,7 +286,7 @@ function dialogKey(s: UIState, d: Dialog, name: string, input: string, bindings:
     case 'attachCidr': {
       if (d.busy) return none;
       if (dk === 'nextField') {
-        const suggestion = suggestCidr(s.containers);
+        const suggestion = suggestCidr(s.containers, routerRange(s.router));
         return suggestion ? dialog({ ...d, input: suggestion, error: undefined }) : none;
       }
       if (dk === 'confirm') {

@@ -34,6 +34,7 @@ export function detailsFor(
                 ['mac', a.mac ?? '-'],
                 ['addresses', a.cidrs.join(', ')],
                 ['in the kernel', a.live.join(', ') || 'none'],
+                ...(a.state === 'drift' ? driftWhy(a.cidrs, a.live) : []),
               ]
             : [['attachment', `none: ${keyFor(bindings, 'attach')} attaches it`]]) as [string, string][]),
         ],
@@ -112,4 +113,23 @@ export function detailsFor(
       };
     }
   }
+}
+
+/** Drift in words: what the kernel lacks or has besides, and the key that repairs it. */
+export function driftWhy(want: readonly string[], live: readonly string[]): [string, string][] {
+  const missing = want.filter((c) => !live.includes(c));
+  const extra = live.filter((c) => !want.includes(c));
+  const why = [
+    missing.length ? `the kernel lacks ${missing.join(', ')}` : '',
+    extra.length ? `it has ${extra.join(', ')} that attach did not ask for` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
+  return [
+    [
+      'why',
+      `${why || 'the interface differs from what attach made'}: the agent could not put it back (a restart or a hand edit?)`,
+    ],
+    ['fix', 'r re-attaches it with its addresses'],
+  ];
 }

@@ -1,4 +1,12 @@
-import type { ContainerRow, PeerRates, PingCheck, Result } from '../../api/index.js';
+import type {
+  ContainerRow,
+  DoctorCheck,
+  HealthEvent,
+  PeerRates,
+  PingCheck,
+  PmtuPeer,
+  Result,
+} from '../../api/index.js';
 import { describeDriver } from '../../router/descriptions.js';
 import type { DriverName, PeerStatus, RouterStatus } from '../../router/driver.js';
 import type { DockerdEditor } from './dockerd.js';
@@ -24,7 +32,7 @@ export type PingCheckRow = PingCheck;
 
 export interface UIEvent {
   at: number;
-  level: 'info' | 'ok' | 'error';
+  level: 'info' | 'ok' | 'warn' | 'error';
   text: string;
 }
 
@@ -41,6 +49,8 @@ export interface LaunchForm {
   passwordFile: string;
   /** This host's own container subnet, for drivers that route per-host subnets. */
   subnet: string;
+  /** The overlay MTU, empty for the default (underlay - 50). */
+  mtu: string;
 }
 export type LaunchField = keyof LaunchForm;
 /** The fields the form shows for a driver, in order: the driver first, then those its description lists. */
@@ -50,6 +60,10 @@ export function launchFields(driver: DriverName): readonly LaunchField[] {
 
 export type Dialog =
   | { kind: 'help' }
+  /** The agent's health events, newest at the bottom; `scroll` lines up from the newest. */
+  | { kind: 'events'; scroll: number }
+  /** The preflight's findings (`xnet-tui doctor`), asked for when opened; `checks` absent while asking. */
+  | { kind: 'doctor'; checks?: DoctorCheck[]; error?: string; scroll: number }
   | { kind: 'details'; pane: PaneId; row: string }
   | { kind: 'attachPick'; selected: number }
   | { kind: 'attachCidr'; container: string; input: string; busy: boolean; error?: string }
@@ -90,6 +104,10 @@ export interface UIState {
   /** Per-peer traffic captured on the underlay (telemetry's `rates`). */
   peerRates: Feature<PeerRates[]>;
   events: UIEvent[];
+  /** The agent's health events (peers, MTU, checks, telemetry, dockerd, drift), oldest first. */
+  health: { events: HealthEvent[]; latest: number };
+  /** Telemetry's path MTU per peer (empty until it answers): the number to set when a path is smaller. */
+  pmtu: PmtuPeer[];
   focus: PaneId;
   /** Tab order: the panes as the current layout places them (set from the terminal size). */
   paneOrder: PaneId[];
@@ -120,6 +138,8 @@ export function initialState(host: string, socket: string, now = Date.now()): UI
     pings: { available: false, reason: WAITING.pings },
     peerRates: { available: false, reason: WAITING.peerRates },
     events: [],
+    health: { events: [], latest: 0 },
+    pmtu: [],
     focus: 'containers',
     paneOrder: tabOrderFor(80, 24),
     selected: { peers: 0, containers: 0, traffic: 0, pings: 0 },

@@ -1,4 +1,4 @@
-import type { ContainerRow, PeerRates } from '../../api/index.js';
+import type { ContainerRow, DoctorCheck, HealthEvent, PeerRates, PmtuPeer } from '../../api/index.js';
 import type { RouterStatus } from '../../router/driver.js';
 import type { DockerdCheck, DockerdEditor } from './dockerd.js';
 import { tabOrderFor } from '../compute/layout.js';
@@ -27,6 +27,11 @@ export type Action =
   | { type: 'router'; router: Feature<RouterStatus> }
   | { type: 'pings'; pings: Feature<PingCheckRow[]> }
   | { type: 'peerRates'; peerRates: Feature<PeerRates[]> }
+  /** Health events the agent handed out since the last call (`latest`: its newest seq). */
+  | { type: 'health'; events: HealthEvent[]; latest: number }
+  | { type: 'pmtu'; peers: PmtuPeer[] }
+  /** The preflight's answer, merged into the doctor view if it is still open. */
+  | { type: 'doctor'; checks?: DoctorCheck[]; error?: string }
   /** Merged into the dockerd editor if it is still open. */
   | { type: 'dockerd'; update: Partial<Omit<DockerdEditor, 'kind'>> }
   /** The agent's verdict on a typed value; dropped if the operator has typed on since. */
@@ -38,6 +43,13 @@ function feature<T>(old: Feature<T>, next: Feature<T>): Feature<T> {
 }
 
 const MAX_EVENTS = 50;
+/** As many as the agent keeps. */
+const MAX_HEALTH = 300;
+
+/** A health event as the event line shows it: at the agent's time, in the agent's words. */
+export function uiEventOf(e: HealthEvent): UIEvent {
+  return { at: Date.parse(e.at), level: e.level, text: e.text };
+}
 
 /** Every change to what the screen shows goes through here; pure, so key handling and data are testable. */
 export function reducer(s: UIState, a: Action): UIState {
@@ -120,6 +132,34 @@ export function reducer(s: UIState, a: Action): UIState {
       const peerRates = feature(s.peerRates, a.peerRates);
       return peerRates === s.peerRates ? s : { ...s, peerRates };
     }
+    case 'health': {
+      // An agent whose numbering went back (its state dir is new) starts the list over.
+      const kept = a.latest < s.health.latest ? [] : s.health.events;
+      const have = kept.at(-1)?.seq ?? 0;
+      const fresh = a.events.filter((e) => e.seq > have);
+      if (fresh.length === 0 && a.latest === s.health.latest) return s;
+      const newest = fresh.at(-1);
+      return {
+        ...s,
+        health: { events: [...kept, ...fresh].slice(-MAX_HEALTH), latest: a.latest },
+        events: newest ? [...s.events, uiEventOf(newest)].slice(-MAX_EVENTS) : s.events,
+      };
+    }
+    case 'pmtu':
+      // Probed every 10 s: an unchanged answer is the same state (no re-render).
+      return JSON.stringify(a.peers) === JSON.stringify(s.pmtu) ? s : { ...s, pmtu: a.peers };
+    case 'doctor':
+      return s.dialog?.kind === 'doctor'
+        ? {
+            ...s,
+            dialog: {
+              kind: 'doctor',
+              scroll: 0,
+              ...(a.checks ? { checks: a.checks } : {}),
+              ...(a.error ? { error: a.error } : {}),
+            },
+          }
+        : s;
     case 'dockerd':
       return s.dialog?.kind === 'dockerd' ? { ...s, dialog: { ...s.dialog, ...a.update } } : s;
     case 'dockerdCheck': {

@@ -20,6 +20,10 @@ export function routerActions({
             ...(shown.includes('range') && f.range.trim() ? { range: f.range.trim() } : {}),
             ...(shown.includes('subnet') && f.subnet.trim() ? { subnet: f.subnet.trim() } : {}),
             ...(f.passwordFile.trim() ? { passwordFile: f.passwordFile.trim() } : {}),
+            // Not a number: sent as NaN, which the agent refuses naming the field, as the CLI's parse does.
+            ...(shown.includes('mtu') && f.mtu.trim()
+              ? { mtu: /^\d+$/.test(f.mtu.trim()) ? Number(f.mtu.trim()) : NaN }
+              : {}),
             peers: splitPeers(f.peers),
           });
           for (const w of r.warnings) dispatch(eventOf('info', `launch: warning: ${w}`));

@@ -1,0 +1,191 @@
+import type { DoctorCheck } from '../api/doctor.js';
+
+/** What the agent found on this host, before any judgement; the effects in facts.ts fill it in. */
+export interface DoctorFacts {
+  /** The vxlan module is loaded (or built in): /sys/module/vxlan. */
+  vxlanModule: boolean;
+  /** null: br_netfilter not loaded; else bridge-nf-call-iptables in this namespace. */
+  brNetfilter: number | null;
+  bpffs: boolean;
+  tools: Record<'clang' | 'bpftool' | 'tc' | 'serf' | 'fping' | 'iptables', boolean>;
+  /** Sockets bound to the ports the mesh uses, in this namespace. */
+  ports: { port: number; proto: 'udp' | 'tcp'; bound: boolean }[];
+  /** Firewall rules in this namespace that drop or reject UDP 4789, as `iptables -S` prints them. */
+  vxlanDrops: string[];
+  routerRunning: boolean;
+  underlay: { dev: string; mtu: number } | { error: string };
+  docker: { reachable: true; liveRestore: boolean; version: string } | { reachable: false; error: string };
+}
+
+export const MESH_PORTS = [
+  { port: 4789, proto: 'udp', what: 'VXLAN' },
+  { port: 7946, proto: 'tcp', what: 'serf gossip' },
+  { port: 7946, proto: 'udp', what: 'serf gossip' },
+  { port: 7373, proto: 'tcp', what: 'serf RPC (loopback)' },
+] as const;
+
+const ok = (id: string, title: string, detail: string): DoctorCheck => ({
+  id,
+  title,
+  state: 'ok',
+  detail,
+  fix: null,
+});
+
+/** The findings in words, from the facts; pure. A warn still works; only a fail makes `doctor` exit 1. */
+export function verdicts(f: DoctorFacts): DoctorCheck[] {
+  const out: DoctorCheck[] = [];
+  out.push(
+    f.vxlanModule
+      ? ok('vxlan', 'VXLAN', 'the vxlan module is loaded')
+      : {
+          id: 'vxlan',
+          title: 'VXLAN',
+          state: 'warn',
+          detail: 'the vxlan module is not loaded yet (the kernel loads it on first use if it can)',
+          fix: 'modprobe vxlan',
+        },
+  );
+  out.push(
+    f.brNetfilter === null
+      ? ok('br_netfilter', 'br_netfilter', 'not loaded: bridged frames skip iptables')
+      : f.brNetfilter === 0
+        ? ok('br_netfilter', 'br_netfilter', 'loaded, bridge-nf-call-iptables=0 here')
+        : {
+            id: 'br_netfilter',
+            title: 'br_netfilter',
+            state: 'ok',
+            detail:
+              'loaded with bridge-nf-call-iptables=1 (docker turns it on): the vxlan driver keeps its bridge in a namespace of its own, where it is off; the bridge driver pays iptables per frame',
+            fix: null,
+          },
+  );
+  out.push(
+    f.bpffs
+      ? ok('bpffs', 'bpffs', 'mounted')
+      : {
+          id: 'bpffs',
+          title: 'bpffs',
+          state: 'warn',
+          detail: 'not mounted: eBPF counters cannot pin their maps; rates fall back to interface counters',
+          fix: 'mount -t bpf bpf /sys/fs/bpf',
+        },
+  );
+  const bpfMissing = (['clang', 'bpftool', 'tc'] as const).filter((t) => !f.tools[t]);
+  out.push(
+    bpfMissing.length === 0
+      ? ok('bpf-tools', 'BPF toolchain', 'clang, bpftool and tc found')
+      : {
+          id: 'bpf-tools',
+          title: 'BPF toolchain',
+          state: 'warn',
+          detail: `${bpfMissing.join(', ')} not found: per-protocol counters fall back to interface counters`,
+          fix: 'apt-get install clang bpftool iproute2',
+        },
+  );
+  const needed = (['serf', 'fping', 'iptables'] as const).filter((t) => !f.tools[t]);
+  out.push(
+    needed.length === 0
+      ? ok('tools', 'serf, fping, iptables', 'found')
+      : {
+          id: 'tools',
+          title: 'serf, fping, iptables',
+          state: 'fail',
+          detail: `${needed.join(', ')} not found: the mesh cannot run without ${needed.length > 1 ? 'them' : 'it'}`,
+          fix: `apt-get install ${needed.join(' ')}`,
+        },
+  );
+  for (const p of MESH_PORTS) {
+    const bound = f.ports.some((x) => x.port === p.port && x.proto === p.proto && x.bound);
+    const id = `port-${p.port}-${p.proto}`;
+    const title = `${p.proto.toUpperCase()} ${p.port} (${p.what})`;
+    if (!bound)
+      out.push(
+        f.routerRunning
+          ? {
+              id,
+              title,
+              state: 'fail',
+              detail: 'the router runs but nothing listens there',
+              fix: 'xnet-tui launch (relaunching re-creates it)',
+            }
+          : ok(id, title, 'free'),
+      );
+    else
+      out.push(
+        f.routerRunning
+          ? ok(id, title, 'in use by the router')
+          : {
+              id,
+              title,
+              state: 'fail',
+              detail: 'another process holds it: launch would fail',
+              fix: `find it: ss -lpn 'sport = :${p.port}'`,
+            },
+      );
+  }
+  out.push(
+    f.vxlanDrops.length === 0
+      ? ok('firewall', 'firewall and UDP 4789', 'no rule here drops UDP 4789')
+      : {
+          id: 'firewall',
+          title: 'firewall and UDP 4789',
+          state: 'fail',
+          detail: `a firewall rule drops VXLAN: ${f.vxlanDrops.join('; ')}`,
+          fix: `iptables ${f.vxlanDrops[0]!.replace(/^-A /, '-D ')}`,
+        },
+  );
+  if ('error' in f.underlay)
+    out.push({
+      id: 'underlay',
+      title: 'underlay MTU',
+      state: 'fail',
+      detail: f.underlay.error,
+      fix: 'xnet-tui launch --listen ADDRESS',
+    });
+  else
+    out.push(
+      f.underlay.mtu >= 1500
+        ? ok(
+            'underlay',
+            'underlay MTU',
+            `${f.underlay.dev} mtu ${f.underlay.mtu}: the overlay gets ${f.underlay.mtu - 50}`,
+          )
+        : {
+            id: 'underlay',
+            title: 'underlay MTU',
+            state: 'warn',
+            detail: `${f.underlay.dev} mtu ${f.underlay.mtu}: the overlay gets ${f.underlay.mtu - 50}, below the usual 1450`,
+            fix: `ip link set ${f.underlay.dev} mtu 1500 (on every host), if the network carries it`,
+          },
+    );
+  if (!f.docker.reachable)
+    out.push({
+      id: 'dockerd',
+      title: 'dockerd',
+      state: 'fail',
+      detail: `unreachable: ${f.docker.error}`,
+      fix: 'systemctl start docker, or pass --docker-host to the agent',
+    });
+  else
+    out.push(
+      f.docker.liveRestore
+        ? ok('dockerd', 'dockerd', `${f.docker.version}, live-restore on: a restart keeps containers running`)
+        : {
+            id: 'dockerd',
+            title: 'dockerd',
+            state: 'warn',
+            detail: `${f.docker.version}, live-restore off: applying dockerd options stops every running container`,
+            fix: 'xnet-tui dockerd set live-restore=true && xnet-tui dockerd apply',
+          },
+    );
+  out.push({
+    id: 'clock',
+    title: 'clock skew with peers',
+    state: 'skip',
+    detail:
+      'not measured: serf members carry no clock, and a query per peer is not cheap enough for a preflight',
+    fix: null,
+  });
+  return out;
+}
