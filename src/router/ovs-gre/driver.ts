@@ -279,8 +279,10 @@ export class OvsGreDriver implements RouterDriver {
 
   async #syncPorts(ovs: Ovs, wanted: ReturnType<typeof meshPlan>['ports']): Promise<void> {
     const have = (await ovs.ports(OVS_BRIDGE)).filter((p) => p.startsWith('gre-'));
+    let changed = false;
     for (const p of wanted) {
       if (have.includes(p.name)) continue;
+      changed = true;
       await ovs.vsctl([
         'add-port',
         OVS_BRIDGE,
@@ -303,9 +305,16 @@ export class OvsGreDriver implements RouterDriver {
       this.d.log(`ovs-gre: port ${p.name} to ${p.peer}`);
     }
     for (const name of have.filter((n) => !wanted.some((p) => p.name === n))) {
+      changed = true;
       await ovs.vsctl(['--if-exists', 'del-port', OVS_BRIDGE, name]);
       this.d.log(`ovs-gre: port ${name} removed`);
     }
+    // A megaflow cached while a tunnel was missing (GRE from that peer -> LOCAL) outlives the new port until the
+    // revalidator gets to it, which under load took over 20 s: BFD stayed down. Flush, and the next packet asks.
+    if (changed)
+      await ovs
+        .appctl(['dpctl/del-flows'])
+        .catch((err: Error) => this.d.log(`ovs-gre: flushing datapath flows: ${err.message}`));
   }
 
   async #syncRoutes(wanted: ReturnType<typeof meshPlan>['routes']): Promise<void> {
