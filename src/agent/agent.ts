@@ -170,6 +170,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     launch: (p) => mesh.launch(p),
     connect: (p) => mesh.connect(p),
     forget: (p) => mesh.forget(p),
+    rotateKey: (p) => mesh.rotateKey(p),
     stop: () => mesh.stop(),
     reset: () => mesh.reset(),
     router: () => mesh.status(),

@@ -17,6 +17,7 @@ import { DEFAULT_DRIVER } from '../router/descriptions.js';
 import { checkDriver, createDriver } from '../router/registry.js';
 import { checkRange, DEFAULT_RANGE, findUnderlay } from '../router/underlay.js';
 import { readPasswordFile } from '../router/password.js';
+import { keyFromPassword } from '../router/serf/process.js';
 import type { Params, Result } from '../api/index.js';
 import type { AttachRouter } from './attach-steps.js';
 import { Fresh } from './fresh.js';
@@ -211,6 +212,36 @@ export class Mesh {
     const also = (await this.#driver?.forget(peers)) ?? [];
     const done = [...forgotten, ...also.filter((x) => !forgotten.includes(x))];
     return { forgotten: done, unknown: peers.filter((x) => !done.includes(x)) };
+  }
+
+  rotateKey(p: Params<'rotateKey'>): Promise<Result<'rotateKey'>> {
+    return this.#changing(() => this.#rotateKey(p));
+  }
+
+  /**
+   * Rotates the mesh key from this member. Afterwards this host's settings name the new password file; the
+   * other members keep theirs, and serf's keyring file (rewritten by serf on each) carries the key from then on.
+   */
+  async #rotateKey(p: Params<'rotateKey'>): Promise<Result<'rotateKey'>> {
+    const passwordFile = resolve(p.passwordFile);
+    const key = keyFromPassword(await readPasswordFile(passwordFile));
+    const settings = this.d.store.current.router;
+    if (!settings?.passwordFile)
+      throw badInput(
+        'password-file',
+        'this mesh has no password, so it has no key to rotate',
+        'a mesh without a password gets one by `xnet-tui reset` and `launch --password-file FILE` on every member',
+      );
+    const driver = this.#running();
+    if (!driver.rotateKey)
+      throw badInput(
+        'password-file',
+        `the ${driver.name} router has no key rotation`,
+        'use reset and launch',
+      );
+    const rotation = await driver.rotateKey(key);
+    await this.d.store.update((s) => ({ ...s, router: { ...s.router!, passwordFile } }));
+    return rotation;
   }
 
   stop(): Promise<Result<'stop'>> {
