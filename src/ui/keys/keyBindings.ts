@@ -25,6 +25,7 @@ export const COMMANDS = [
   'addPing',
   'dockerd',
   'reset',
+  'rotateKey',
   'dockerdEdit',
   'dockerdUnset',
   'dockerdRevert',
@@ -94,6 +95,14 @@ export const defaultKeyBindings: KeyBindings = {
     help: 'reset router (type name)',
     panes: ['peers'],
     footer: true,
+  },
+  rotateKey: {
+    keys: ['K'],
+    label: 'rotate key',
+    help: 'rotate the mesh key (type name)',
+    panes: ['peers'],
+    // Rare and behind a typed confirmation: listed in `?`, not worth footer room.
+    footer: false,
   },
   dockerdEdit: {
     keys: ['return', 'e'],
