@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 
 type Register = (program: Command) => void;
 type ModuleName =
-  'agent' | 'attach' | 'ps' | 'status' | 'router' | 'keys' | 'lab' | 'dockerd' | 'telemetry' | 'capture';
+  'agent' | 'attach' | 'ps' | 'status' | 'router' | 'lab' | 'dockerd' | 'telemetry' | 'capture';
 
 /**
  * Each command's module, loaded only when that command runs: the UI (no command) loads none of them, `attach`
@@ -15,7 +15,6 @@ export const MODULES: Record<ModuleName, () => Promise<Register>> = {
   ps: async () => (await import('./ps.js')).registerPs,
   status: async () => (await import('./status.js')).registerStatus,
   router: async () => (await import('./router.js')).registerRouter,
-  keys: async () => (await import('./keys.js')).registerKeys,
   lab: async () => (await import('./lab.js')).registerLab,
   dockerd: async () => (await import('./dockerd.js')).registerDockerd,
   telemetry: async () => (await import('./telemetry.js')).registerPing,
@@ -33,7 +32,7 @@ export const COMMANDS: Record<string, ModuleName> = {
   forget: 'router',
   stop: 'router',
   reset: 'router',
-  'rotate-key': 'keys',
+  'rotate-key': 'router',
   lab: 'lab',
   dockerd: 'dockerd',
   ping: 'telemetry',

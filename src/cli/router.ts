@@ -3,6 +3,7 @@ import { ExitCode } from '../errors.js';
 import { formatRtt } from '../format.js';
 import { DEFAULT_DRIVER, describeDrivers, launchOptionHelp } from '../router/descriptions.js';
 import { ipamOf, ovsOf, type DriverName, type RouterStatus } from '../router/driver.js';
+import { registerKeys } from './keys.js';
 import { emit, table } from './output.js';
 import { globals, withAgent } from './target.js';
 
@@ -259,4 +260,6 @@ export function registerRouter(program: Command): void {
         r.wasLaunched ? 'router reset' : 'router was never launched; nothing to do',
       );
     });
+
+  registerKeys(program);
 }

@@ -177,9 +177,18 @@ describe('item 8: rotate the mesh key', () => {
     process.kill(serf3, 'SIGKILL');
     await until('h3 serf restarted', () => serfPid(h3) !== serf3, 10_000);
     await until('h1 sees h3 alive again', async () => (await members(h1)).includes(h3.address), 20_000);
-    await sleep(2_000);
+    // Longer than serf's suspicion timeout: a serf started with the old key would be marked failed by now.
+    await sleep(8_000);
     expect(await members(h1)).toContain(h3.address);
     expect(serfKeys(h3)).toEqual([keyFromPassword('keys-new-mesh')]);
+    // A non-rotating member may now name the new file (its keyring already uses that key): no change, serf
+    // kept; another password is still refused.
+    const serf2 = serfPid(h2);
+    const renamed = await xnet(['--lab', 'h2', 'launch', '--password-file', NEW, '--json']);
+    expect(renamed.code, renamed.stdout).toBe(0);
+    expect(serfPid(h2)).toBe(serf2);
+    expect((await xnet(['--lab', 'h2', 'launch', '--password-file', OLD, '--json'])).code).toBe(2);
+    expect(await members(h1)).toContain(h2.address);
     // The rotating member too: its settings name the new file, and its agent comes back into the mesh.
     const pid1 = pidIn(h1.agentPidfile);
     process.kill(pid1, 'SIGTERM');
