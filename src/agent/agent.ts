@@ -190,6 +190,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     connect: (p) => mesh.connect(p),
     forget: (p) => mesh.forget(p),
     confirm: () => mesh.confirm(),
+    rotateKey: (p) => mesh.rotateKey(p),
     stop: () => mesh.stop(),
     reset: () => mesh.reset(),
     router: () => mesh.status(),

@@ -18,6 +18,7 @@ import { checkDriver, createDriver } from '../router/registry.js';
 import { checkMtu } from './mtu.js';
 import { checkRange, DEFAULT_RANGE, findUnderlay } from '../router/underlay.js';
 import { readPasswordFile } from '../router/password.js';
+import { refuseNewPassword, rotationInput } from './mesh-keys.js';
 import type { Params, Result } from '../api/index.js';
 import type { AttachRouter } from './attach-steps.js';
 import { Fresh } from './fresh.js';
@@ -49,21 +50,6 @@ export function parsePeer(text: string): string {
     );
   }
   return text;
-}
-
-/**
- * A running member given another password would restart its serf with a key the mesh does not have and be cut
- * off: a password change needs a reset (the mesh key is the same on every member).
- */
-async function refuseNewPassword(priorFile: string | undefined, password: string | undefined): Promise<void> {
-  const prior = priorFile ? await readPasswordFile(priorFile).catch(() => undefined) : undefined;
-  if (prior === password) return;
-  throw badInput(
-    'password-file',
-    `this host is a running member ${prior === undefined ? 'without a mesh password' : 'with another mesh password'}; ` +
-      'changing it needs a reset first (the other members would no longer let it in)',
-    'run `xnet-tui reset` (attachments stay), then launch with the password the whole mesh uses',
-  );
 }
 
 /** How old a router status may be when handed out; every command that changes the router reads it anew. */
@@ -130,7 +116,8 @@ export class Mesh {
     const mtu = checkMtu(driver, p.mtu, underlay);
     const passwordFile = p.passwordFile ? resolve(p.passwordFile) : prior?.passwordFile;
     const password = passwordFile ? await readPasswordFile(passwordFile) : undefined;
-    if (prior?.running && p.passwordFile !== undefined) await refuseNewPassword(prior.passwordFile, password);
+    if (prior?.running && p.passwordFile !== undefined)
+      await refuseNewPassword(prior.passwordFile, password, this.d.stateDir);
     const settings: LaunchSettings = {
       driver,
       nickname: p.nickname ?? prior?.nickname ?? hostname(),
@@ -247,6 +234,28 @@ export class Mesh {
     const also = (await this.#driver?.forget(peers)) ?? [];
     const done = [...forgotten, ...also.filter((x) => !forgotten.includes(x))];
     return { forgotten: done, unknown: peers.filter((x) => !done.includes(x)) };
+  }
+
+  rotateKey(p: Params<'rotateKey'>): Promise<Result<'rotateKey'>> {
+    return this.#changing(() => this.#rotateKey(p));
+  }
+
+  /**
+   * Rotates the mesh key from this member. Afterwards this host's settings name the new password file; the
+   * other members keep theirs, and serf's keyring file (rewritten by serf on each) carries the key from then on.
+   */
+  async #rotateKey(p: Params<'rotateKey'>): Promise<Result<'rotateKey'>> {
+    const { passwordFile, key } = await rotationInput(p.passwordFile, this.d.store.current.router);
+    const driver = this.#running();
+    if (!driver.rotateKey)
+      throw badInput(
+        'password-file',
+        `the ${driver.name} router has no key rotation`,
+        'use reset and launch',
+      );
+    const rotation = await driver.rotateKey(key);
+    await this.d.store.update((s) => ({ ...s, router: { ...s.router!, passwordFile } }));
+    return rotation;
   }
 
   stop(): Promise<Result<'stop'>> {

@@ -2,6 +2,22 @@ import { z } from 'zod';
 import { LanSettings } from './lan-status.js';
 import { ConnectionStatus, DriverName, RouterStatus } from './router-status.js';
 
+const StepResult = z.enum(['ok', 'failed', 'skipped']);
+
+/** rotate-key's answer: each alive member's install/use/remove step, and how many old keys went. */
+export const KeyRotation = z.object({
+  members: z.array(
+    z.object({
+      name: z.string(),
+      install: StepResult,
+      use: StepResult,
+      remove: StepResult,
+      error: z.string().nullable(),
+    }),
+  ),
+  removed: z.number(),
+});
+
 /** The overlay router: launch, peers, stop and reset, and its status. */
 export const routerApi = {
   launch: {
@@ -47,6 +63,10 @@ export const routerApi = {
   reset: {
     params: z.object({}).strict(),
     result: z.object({ wasLaunched: z.boolean() }),
+  },
+  rotateKey: {
+    params: z.object({ passwordFile: z.string().min(1, 'is empty') }).strict(),
+    result: KeyRotation,
   },
   router: {
     params: z.object({}).strict(),

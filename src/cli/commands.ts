@@ -45,6 +45,7 @@ export const COMMANDS: Record<string, ModuleName> = {
   stop: 'router',
   reset: 'router',
   confirm: 'router',
+  'rotate-key': 'router',
   lab: 'lab',
   dockerd: 'dockerd',
   ping: 'telemetry',

@@ -4,6 +4,7 @@ import { awaitConfirm, lanOptions, lanSection, registerConfirm } from './lan.js'
 import { formatRtt } from '../format.js';
 import { DEFAULT_DRIVER, describeDrivers, launchOptionHelp } from '../router/descriptions.js';
 import { ipamOf, lanDetailsOf, ovsOf, type DriverName, type RouterStatus } from '../router/driver.js';
+import { registerKeys } from './keys.js';
 import { emit, table } from './output.js';
 import { globals, withAgent } from './target.js';
 
@@ -289,6 +290,8 @@ export function registerRouter(program: Command): void {
         r.wasLaunched ? 'router reset' : 'router was never launched; nothing to do',
       );
     });
+
+  registerKeys(program);
 }
 
 /** `--mtu` as typed: a whole number, else bad input naming the field (the agent checks the range). */

@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import type { ConnectionStatus, DriverName, LaunchSettings, RouterStatus } from '../api/router-status.js';
 import type { DockerdConfig } from '../docker/config/apply.js';
 import type { NetnsPath } from '../net/netns.js';
+import type { KeyRotation } from './serf/rotate.js';
 
 /**
  * What every mesh implements (flannel's backend shape): the agent and the UI see this interface only.
@@ -55,6 +56,8 @@ export interface RouterDriver {
    * into per-peer rates where it cannot capture per peer itself (it does for vxlan, on the underlay).
    */
   peerCounters?(): Promise<PeerCounters[]>;
+  /** Rotates the mesh key to `key` on every member (Serf-based drivers); absent where the driver has none. */
+  rotateKey?(key: string): Promise<KeyRotation>;
   /** Releases the driver's processes and timers without tearing the mesh down (agent exit, relaunch). */
   close(): Promise<void>;
 }

@@ -203,6 +203,17 @@ describe('keys', () => {
     r = press(r.s, 'e', 'Enter');
     expect(r.effects).toEqual([{ kind: 'reset' }]);
   });
+  it('K on Peers asks for the new password file, then the host name, then rotates', () => {
+    const s = { ...meshState(), focus: 'peers' as const };
+    expect(press(s, 'K', 'Enter').s.dialog).toMatchObject({ kind: 'rotateKey', error: expect.any(String) });
+    let r = press(s, 'K', '/etc/xnet/new.pw', 'Enter');
+    expect(r.s.dialog).toMatchObject({ kind: 'typeConfirm', expect: s.host.replace(/ \(lab\)$/, '') });
+    expect(r.effects).toEqual([]);
+    expect(press(r.s, 'wrong', 'Enter').effects).toEqual([]);
+    r = press(r.s, s.host.replace(/ \(lab\)$/, ''), 'Enter');
+    expect(r.effects).toEqual([{ kind: 'rotateKey', passwordFile: '/etc/xnet/new.pw' }]);
+    expect(press(s, 'K', '/x', 'Esc').s.dialog).toBeUndefined();
+  });
   it('p adds a ping check from a container to an address', () => {
     const r = press({ ...meshState(), focus: 'pings' }, 'p', '172.25.11.24', 'Up', 'web', 'Enter');
     expect(r.effects).toEqual([{ kind: 'addPing', from: 'web', target: '172.25.11.24' }]);

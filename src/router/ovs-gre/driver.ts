@@ -21,6 +21,7 @@ import type {
 } from '../driver.js';
 import { findUnderlay, type Underlay } from '../underlay.js';
 import { SerfMembership } from '../serf/membership.js';
+import type { KeyRotation } from '../serf/rotate.js';
 import { readPasswordFile } from '../password.js';
 import type { SerfMember } from '../serf/rpc.js';
 import {
@@ -345,6 +346,10 @@ export class OvsGreDriver implements RouterDriver {
   }
 
   /** This host stops tunnelling to PEER: its GRE port and route go, until `connect PEER` again. */
+  rotateKey(key: string): Promise<KeyRotation> {
+    return this.#mesh.rotateKey(key);
+  }
+
   async forget(peers: string[]): Promise<string[]> {
     const members = peers.filter((p) => this.#mesh.memberAt(p) !== undefined);
     this.#mesh.forget(peers);

@@ -4,11 +4,13 @@ import { failed } from '../../errors.js';
 import type { ConnectionStatus } from '../driver.js';
 import { SERF_PORT, SerfProcess, killStaleSerf, rpcToken } from './process.js';
 import { SerfRpc, type SerfMember } from './rpc.js';
+import { rotateKey, type KeyRotation } from './rotate.js';
+import { recordSeed } from './keyring.js';
 
 /** Serf's RPC on this host's loopback (inside the host's namespace). */
 export const SERF_RPC = '127.0.0.1:7373';
 const RETRY_EVERY_MS = 3_000;
-const SERF_FILES = ['serf.snapshot', 'serf.keyring', 'serf.pid', 'serf.json'];
+const SERF_FILES = ['serf.snapshot', 'serf.keyring', 'serf.keyseed', 'serf.pid', 'serf.json'];
 
 export interface MembershipOptions {
   stateDir: string;
@@ -163,6 +165,24 @@ export class SerfMembership {
     );
     if (pending.length > 0 && this.#rpc)
       await this.connect(pending.map((c) => c.target)).catch(() => undefined);
+  }
+
+  /**
+   * Rotates the mesh key through serf's keyring (see rotateKey). This host's keyring then follows the new
+   * password, so its next serf start keeps the rotated keyring.
+   */
+  async rotateKey(key: string): Promise<KeyRotation> {
+    const rpc = this.#rpc;
+    if (!rpc) throw failed('the router is not running', this.o.launchHint, 'not_running');
+    const rotation = await rotateKey(
+      {
+        keyring: (command, k) => rpc.keyring(command, k),
+        alive: async () => (await rpc.members()).filter((m) => m.status === 'alive').map((m) => m.name),
+      },
+      key,
+    );
+    await recordSeed(this.o.stateDir, key);
+    return rotation;
   }
 
   /** No longer a connect target (Serf may still know the peer through others). */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { rotateLog } from '../../log.js';
 import { SerfRpc } from './rpc.js';
+import { keyringFile, prepareKeyring } from './keyring.js';
 import { poll, sleep } from '../../poll.js';
 
 export const SERF_PORT = 7946;
@@ -122,16 +123,17 @@ export class SerfProcess {
       '-log-level=info',
       ...Object.entries(this.o.tags).map(([k, v]) => `-tag=${k}=${v}`),
     ];
-    const key = this.o.password ? keyFromPassword(this.o.password) : '';
-    if (this.o.password) args.push(`-keyring-file=${join(this.o.stateDir, 'serf.keyring')}`);
+    if (this.o.password) args.push(`-keyring-file=${keyringFile(this.o.stateDir)}`);
+    // Not the key: after a rotation serf runs with a key the password file does not give, and is still healthy.
+    // A password change goes through stop or reset, which end serf anyway.
     const fingerprint = createHash('sha256')
-      .update(JSON.stringify([args, key, this.o.rpcToken]))
+      .update(JSON.stringify([args, this.o.rpcToken]))
       .digest('hex');
     if (await this.#adopt(fingerprint)) return;
     await killStaleSerf(this.o.stateDir);
     if (this.o.password) {
-      const keyring = join(this.o.stateDir, 'serf.keyring');
-      await writeFileAtomic(keyring, JSON.stringify([key]), { mode: 0o600 });
+      const how = await prepareKeyring(this.o.stateDir, keyFromPassword(this.o.password));
+      if (how === 'kept') this.o.log('serf keyring kept as serf left it (it may hold a rotated key)');
     }
     await rotateLog(this.logFile);
     const fd = openSync(this.logFile, 'a', 0o600);

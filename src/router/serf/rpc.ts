@@ -59,9 +59,35 @@ function text(payload: Uint8Array | string | undefined): string {
   return typeof payload === 'string' ? payload : new TextDecoder().decode(payload);
 }
 
+export type KeyCommand = 'install-key' | 'use-key' | 'remove-key' | 'list-keys';
+
+interface RawKeyResponse {
+  Messages?: Record<string, string> | null;
+  Keys?: Record<string, number> | null;
+  NumNodes?: number;
+  NumResp?: number;
+  NumErr?: number;
+}
+
+/** One keyring command's mesh-wide answer. */
+export interface KeyringAnswer {
+  error: string | undefined;
+  /** Member name -> what went wrong there. */
+  failures: Record<string, string>;
+  /** Alive members asked, members that answered, members that failed. */
+  nodes: number;
+  responses: number;
+  errors: number;
+  /** list-keys: each installed key -> how many members hold it. */
+  keys: Record<string, number>;
+}
+
 interface Pending {
   /** Whether a body follows the response header. */
   body: boolean;
+  /** Keyring commands send their body even with an error (which members failed): keep both. */
+  bodyOnError?: boolean;
+  error?: string;
   resolve: (body: unknown) => void;
   reject: (err: Error) => void;
 }
@@ -123,6 +149,11 @@ export class SerfRpc {
         }
         const header = obj as { Seq: number; Error: string };
         const pending = this.#pending.get(header.Seq);
+        if (header.Error && pending?.bodyOnError) {
+          pending.error = header.Error;
+          this.#bodyFor = header.Seq;
+          continue;
+        }
         if (header.Error) {
           if (pending) {
             this.#pending.delete(header.Seq);
@@ -144,7 +175,7 @@ export class SerfRpc {
     const p = this.#pending.get(seq);
     if (!p) return;
     this.#pending.delete(seq);
-    p.resolve(body);
+    p.resolve(p.bodyOnError ? { error: p.error, body } : body);
   }
 
   #close(err?: Error): void {
@@ -155,11 +186,11 @@ export class SerfRpc {
     this.onClose(err);
   }
 
-  #request(command: string, body: unknown, hasBody: boolean): Promise<unknown> {
+  #request(command: string, body: unknown, hasBody: boolean, bodyOnError = false): Promise<unknown> {
     if (this.#closed) return Promise.reject(new Error('serf RPC connection closed'));
     const seq = this.#seq++;
     const promise = new Promise<unknown>((resolve, reject) =>
-      this.#pending.set(seq, { body: hasBody, resolve, reject }),
+      this.#pending.set(seq, { body: hasBody, bodyOnError, resolve, reject }),
     );
     this.#socket.write(encode({ Command: command, Seq: seq }));
     if (body !== undefined) this.#socket.write(encode(body));
@@ -181,6 +212,27 @@ export class SerfRpc {
 
   async leave(): Promise<void> {
     await this.#request('leave', undefined, false);
+  }
+
+  /**
+   * A keyring command (`install-key`, `use-key`, `remove-key`, `list-keys`): Serf runs it as a query on every
+   * alive member and answers with who failed (Messages: member -> error) and the counts, error or not.
+   */
+  async keyring(command: KeyCommand, key?: string): Promise<KeyringAnswer> {
+    const { error, body } = (await this.#request(
+      command,
+      key === undefined ? undefined : { Key: key },
+      true,
+      true,
+    )) as { error?: string; body: RawKeyResponse | undefined };
+    return {
+      error: error || undefined,
+      failures: body?.Messages ?? {},
+      nodes: body?.NumNodes ?? 0,
+      responses: body?.NumResp ?? 0,
+      errors: body?.NumErr ?? 0,
+      keys: body?.Keys ?? {},
+    };
   }
 
   /** Subscribes to member events; the callback sees each event as Serf delivers it. */

@@ -18,6 +18,7 @@ import type {
 } from '../driver.js';
 import { probe } from './probe.js';
 import { SERF_RPC, SerfMembership } from '../serf/membership.js';
+import type { KeyRotation } from '../serf/rotate.js';
 import { readPasswordFile } from '../password.js';
 import { VXLAN_DEV, VXLAN_PORT } from './description.js';
 import { poll } from '../../poll.js';
@@ -140,6 +141,10 @@ export class VxlanDriver implements RouterDriver {
 
   connect(peers: string[]): Promise<ConnectionStatus[]> {
     return this.#mesh.connect(peers);
+  }
+
+  rotateKey(key: string): Promise<KeyRotation> {
+    return this.#mesh.rotateKey(key);
   }
 
   async forget(peers: string[]): Promise<void> {

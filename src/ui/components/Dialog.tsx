@@ -123,6 +123,7 @@ export function Dialog({ state, dialog, bindings, theme, width, height }: Dialog
       break;
     case 'launch':
     case 'connect':
+    case 'rotateKey':
     case 'forget':
     case 'addPing':
       ({ title, lines } = routerDialog(state, dialog, theme, inner, bindings)!);
@@ -182,6 +183,12 @@ export function dialogHints(dialog: DialogState, theme: Theme, bindings: KeyBind
       return [
         ['type', 'address'],
         [ok, 'connect'],
+        [esc, 'cancel'],
+      ];
+    case 'rotateKey':
+      return [
+        ['type', 'file'],
+        [ok, 'next'],
         [esc, 'cancel'],
       ];
     case 'forget':

@@ -93,6 +93,19 @@ export function routerDialog(
           ...err(d.error),
         ],
       };
+    case 'rotateKey':
+      return {
+        title: 'Rotate the mesh key',
+        lines: [
+          { text: `new password file: ${d.input}${d.busy ? '' : theme.glyph.caret}`, bold: true },
+          {
+            text: 'read by the agent (first line); every alive member takes the new key, none drops out',
+            color: theme.color.muted,
+          },
+          ...(d.busy ? [working(theme, 'rotating')] : []),
+          ...err(d.error),
+        ],
+      };
     case 'forget':
       return {
         title: 'Forget a connection target',

@@ -12,7 +12,15 @@ import {
   selectedIndex,
   trafficRows,
 } from '../state/rows.js';
-import { addPingKey, connectKey, dockerdKey, forgetKey, launchKey, type DialogEffect } from './dialogKeys.js';
+import {
+  addPingKey,
+  connectKey,
+  dockerdKey,
+  forgetKey,
+  hostNameOf,
+  launchKey,
+  type DialogEffect,
+} from './dialogKeys.js';
 import { commandFor, keyFor, type KeyBindings } from './keyBindings.js';
 import { edit } from './text.js';
 
@@ -167,6 +175,8 @@ export function handleKey(s: UIState, name: string, input: string, bindings: Key
         busy: false,
       });
     }
+    case 'rotateKey':
+      return dialog({ kind: 'rotateKey', input: '', busy: false });
     case 'addPing':
       return dialog({ kind: 'addPing', from: '', target: '', field: 1, busy: false });
     case 'dockerd':
@@ -245,6 +255,25 @@ function dialogKey(s: UIState, d: Dialog, name: string, input: string, bindings:
       return launchKey(d, name, input, bindings);
     case 'connect':
       return connectKey(d, name, input, bindings);
+    case 'rotateKey': {
+      if (d.busy) return none;
+      if (dk !== 'confirm') {
+        const next = edit(d.input, name, input);
+        return next === undefined ? none : dialog({ ...d, input: next, error: undefined });
+      }
+      const passwordFile = d.input.trim();
+      if (!passwordFile) return dialog({ ...d, error: 'type the path of the file holding the new password' });
+      const host = hostNameOf(s);
+      return dialog({
+        kind: 'typeConfirm',
+        title: 'Rotate the mesh key',
+        message: `Every alive member gets the key from ${passwordFile}, then switches to it and drops the old one. A member that is down now needs reset and launch with the new file later.`,
+        expect: host,
+        typed: '',
+        intent: { kind: 'rotateKey', passwordFile },
+        busy: false,
+      });
+    }
     case 'forget':
       return forgetKey(d, name, bindings);
     case 'addPing':

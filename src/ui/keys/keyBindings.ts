@@ -29,6 +29,7 @@ export const COMMANDS = [
   'events',
   'doctor',
   'reset',
+  'rotateKey',
   'dockerdEdit',
   'dockerdUnset',
   'dockerdRevert',
@@ -114,6 +115,14 @@ export const defaultKeyBindings: KeyBindings = {
     help: 'reset router (type name)',
     panes: ['peers'],
     footer: true,
+  },
+  rotateKey: {
+    keys: ['K'],
+    label: 'rotate key',
+    help: 'rotate the mesh key (type name)',
+    panes: ['peers'],
+    // Rare and behind a typed confirmation: listed in `?`, not worth footer room.
+    footer: false,
   },
   dockerdEdit: {
     keys: ['return', 'e'],

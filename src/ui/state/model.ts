@@ -37,7 +37,10 @@ export interface UIEvent {
 }
 
 /** What a confirmed dialog does. */
-export type Intent = { kind: 'detach'; container: string; cidrs: string[] } | { kind: 'reset' };
+export type Intent =
+  | { kind: 'detach'; container: string; cidrs: string[] }
+  | { kind: 'reset' }
+  | { kind: 'rotateKey'; passwordFile: string };
 
 /** The launch form's fields, as typed. */
 export interface LaunchForm {
@@ -80,6 +83,8 @@ export type Dialog =
     }
   | { kind: 'launch'; form: LaunchForm; field: number; busy: boolean; error?: string; hint?: string }
   | { kind: 'connect'; input: string; busy: boolean; error?: string }
+  /** The new password file for rotate-key; Enter asks for the host name before anything changes. */
+  | { kind: 'rotateKey'; input: string; busy: boolean; error?: string }
   | { kind: 'forget'; targets: string[]; selected: number; busy: boolean; error?: string }
   | { kind: 'addPing'; from: string; target: string; field: number; busy: boolean; error?: string }
   | DockerdEditor;

@@ -6,7 +6,7 @@ import { eventOf, type ActionContext, type EffectHandlers } from './run.js';
 export function routerActions({
   run,
   dispatch,
-}: ActionContext): EffectHandlers<'launch' | 'connect' | 'forget' | 'reset'> {
+}: ActionContext): EffectHandlers<'launch' | 'connect' | 'forget' | 'reset' | 'rotateKey'> {
   return {
     launch: (e) => {
       const f = e.form;
@@ -58,6 +58,15 @@ export function routerActions({
           ? `forgot ${r.forgotten.join(', ')}`
           : `${r.unknown.join(', ')} was not a connection target; nothing to do`;
       }),
+    rotateKey: (e) =>
+      run(
+        'rotate-key',
+        async (l) => {
+          const r = await l.call('rotateKey', { passwordFile: e.passwordFile });
+          return `mesh key rotated on ${r.members.length} member(s) (${r.members.map((m) => m.name).join(', ')}); ${r.removed} old key(s) removed`;
+        },
+        60_000,
+      ),
     reset: () =>
       run('reset', async (l) => {
         const r = await l.call('reset', {});
