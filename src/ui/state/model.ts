@@ -1,4 +1,5 @@
 import type { ContainerRow, PeerRates, PingCheck, Result } from '../../api/index.js';
+import type { CounterSource, RateSample } from '../../api/telemetry.js';
 import { describeDriver } from '../../router/descriptions.js';
 import type { DriverName, PeerStatus, RouterStatus } from '../../router/driver.js';
 import type { DockerdEditor } from './dockerd.js';
@@ -78,6 +79,17 @@ export interface TrafficState {
   history: Map<string, Series>;
 }
 
+/**
+ * The kernel counters' own view of this host (telemetry's `rates`): packets and the protocol split per second
+ * for the bridge (rx delivered to the containers, tx sent by them, as `status rates` says) and each container.
+ */
+export interface SplitState {
+  source: CounterSource | undefined;
+  bridge: RateSample[];
+  /** By container name. */
+  containers: Map<string, RateSample[]>;
+}
+
 export interface UIState {
   /** Which host this is, as the operator named it (`h1 (lab)`, or the hostname). */
   host: string;
@@ -89,6 +101,7 @@ export interface UIState {
   pings: Feature<PingCheckRow[]>;
   /** Per-peer traffic captured on the underlay (telemetry's `rates`). */
   peerRates: Feature<PeerRates[]>;
+  split: SplitState;
   events: UIEvent[];
   focus: PaneId;
   /** Tab order: the panes as the current layout places them (set from the terminal size). */
@@ -119,6 +132,7 @@ export function initialState(host: string, socket: string, now = Date.now()): UI
     router: { available: false, reason: WAITING.router },
     pings: { available: false, reason: WAITING.pings },
     peerRates: { available: false, reason: WAITING.peerRates },
+    split: { source: undefined, bridge: [], containers: new Map() },
     events: [],
     focus: 'containers',
     paneOrder: tabOrderFor(80, 24),
