@@ -250,6 +250,17 @@ const scenarios: Record<string, () => UIState> = {
     focus: 'pings',
     dialog: { kind: 'addPing', from: 'web', target: '172.25.11.2', field: 1, busy: false },
   }),
+  // 15.10: the source from a list (host allowed), the target checked as it is typed.
+  'add-ping-pick': () => ({
+    ...meshState(),
+    focus: 'pings',
+    dialog: { kind: 'addPing', from: 'db', target: '', field: 0, busy: false },
+  }),
+  'add-ping-invalid': () => ({
+    ...meshState(),
+    focus: 'pings',
+    dialog: { kind: 'addPing', from: '', target: '172.25.11', field: 1, busy: false },
+  }),
   'dockerd-list': () => dockerd({ selected: 1, edits: { bip: '172.25.11.1/25', 'fixed-cidr': null } }),
   'dockerd-edit-valid': () =>
     dockerd({

@@ -164,3 +164,13 @@ export function selectedContainer(s: UIState): ContainerRow | undefined {
 export function attachable(s: UIState): ContainerRow[] {
   return s.containers.filter((c) => c.running).sort((a, b) => a.name.localeCompare(b.name));
 }
+
+/** Where an added ping check can start: this host (`''`), then each running attached container by name. */
+export function pingSources(s: UIState): string[] {
+  return [
+    '',
+    ...attachable(s)
+      .filter((c) => c.attachment)
+      .map((c) => c.name),
+  ];
+}
