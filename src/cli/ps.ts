@@ -9,13 +9,24 @@ export function reconcileLine(f: ReconcileFailure, now = Date.now()): string {
   return `${f.container}: re-attach failed ${f.attempts} time(s), next try in ${inS} s: ${f.reason}`;
 }
 
+/** `ps -q`: one container name a line, for scripts (`for c in $(xnet-tui ps -q)`), as `docker ps -q` gives ids. */
+export function quietLines(r: { attachments: readonly { container: string }[] }): string {
+  return r.attachments.map((a) => a.container).join('\n');
+}
+
 export function registerPs(program: Command): void {
   program
     .command('ps')
     .description('list attached containers: interface, MAC and addresses')
-    .addHelpText('after', '\nExamples:\n  xnet-tui ps\n  xnet-tui --lab h1 ps --json\n')
-    .action(async (_o: unknown, cmd: Command) => {
+    .option('-q, --quiet', 'only the names of the attached containers, one a line')
+    .addHelpText('after', '\nExamples:\n  xnet-tui ps\n  xnet-tui ps -q\n  xnet-tui --lab h1 ps --json\n')
+    .action(async (o: { quiet?: boolean }, cmd: Command) => {
       const res = await withAgent(cmd, (a) => a.call('ps', {}));
+      if (o.quiet) {
+        const text = quietLines(res);
+        if (text) process.stdout.write(text + '\n');
+        return;
+      }
       emit(globals(cmd), res, (r) =>
         [
           table(

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
-import ipaddr from 'ipaddr.js';
 import type { Handlers } from '../api/index.js';
 import type { PingResult } from '../api/telemetry.js';
 import type { DesiredState } from '../api/state.js';
@@ -9,10 +8,13 @@ import { badInput } from '../errors.js';
 import { run } from '../net/exec.js';
 import { inNetns, netnsOfPid, type NetnsPath } from '../net/netns.js';
 import { round } from './check-state.js';
+import { parseTarget } from './target.js';
 import { parseFpingCounts } from './fping.js';
 import { INTERVAL_MS } from './pings.js';
 import { captureOnDemand } from './ondemand.js';
 import type { Telemetry } from './service.js';
+
+export { parseTarget };
 
 type TelemetryMethod = 'rates' | 'pings' | 'pings.add' | 'pings.remove' | 'ping' | 'pmtu' | 'capture';
 
@@ -21,27 +23,6 @@ export interface TelemetryHandlerDeps {
   store: DesiredState;
   docker: Docker;
   netns: NetnsPath;
-}
-
-/** An IPv4 or IPv6 address; an IPv6 link-local one may carry its interface (`fe80::1%ethwe`). */
-export function parseTarget(text: string): string {
-  const [addr, scope, ...rest] = text.split('%');
-  const hint = 'give an IP address, e.g. 172.25.11.24 or fe80::1%ethwe';
-  if (
-    !addr ||
-    rest.length > 0 ||
-    !ipaddr.isValid(addr) ||
-    (addr.includes('.') && !ipaddr.IPv4.isValidFourPartDecimal(addr))
-  )
-    throw badInput('target', `"${text}" is not an IP address`, hint);
-  const ip = ipaddr.parse(addr);
-  if (
-    scope !== undefined &&
-    (ip.kind() !== 'ipv6' || ip.range() !== 'linkLocal' || !/^[\w.-]{1,15}$/.test(scope))
-  )
-    throw badInput('target', `"${text}": only an IPv6 link-local address takes %INTERFACE`, hint);
-  if (ip.range() === 'unspecified') throw badInput('target', `"${text}" is the unspecified address`, hint);
-  return text;
 }
 
 /** The namespace probes leave from: the host's, or a running container's. Refuses an unknown or stopped one. */

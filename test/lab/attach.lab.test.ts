@@ -104,6 +104,15 @@ describe('attach, detach and ps on a real lab host', () => {
     expect(human.stdout).toContain(mac);
   });
 
+  it('ps -q prints one attached container name a line, for scripts', async () => {
+    const ps = await xnetJson<Result<'ps'>>(['--lab', 'h1', 'ps']);
+    const quiet = await xnet(['--lab', 'h1', 'ps', '-q']);
+    expect(quiet.stdout.split('\n').filter(Boolean).sort()).toEqual(
+      ps.attachments.map((a) => a.container).sort(),
+    );
+    expect(quiet.stdout).toContain('web\n');
+  });
+
   it('attaches several CIDRs at once, and repeating an attach changes nothing', async () => {
     const r = await xnetJson<Result<'attach'>>([
       '--lab',

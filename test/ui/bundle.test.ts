@@ -21,6 +21,10 @@ describe('the UI bundle', () => {
     expect(imports.filter((s) => !s.startsWith('node:') && !s.startsWith('./'))).toEqual([]);
   });
 
+  it('allocates no deprecated Buffer: Node would print DEP0005 over the screen from the braille canvas', () => {
+    expect(readFileSync(BUNDLE, 'utf8')).not.toMatch(/new Buffer\(/);
+  });
+
   it('starts a missing agent from the bundle (the CLI is found from the package, not from the bundle)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'xnet-bundle-'));
     const socket = join(dir, 'agent.sock');

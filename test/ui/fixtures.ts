@@ -1,7 +1,13 @@
-import type { ContainerRow, InterfaceCounters, PeerRates, PingCheck } from '../../src/api/index.js';
+import type {
+  ContainerRow,
+  InterfaceCounters,
+  PeerRates,
+  PingCheck,
+  RateSample,
+} from '../../src/api/index.js';
 import type { RouterStatus } from '../../src/router/driver.js';
 import type { DockerdView } from '../../src/ui/state/dockerd.js';
-import { initialState, type AgentStatus, type UIState } from '../../src/ui/state/model.js';
+import { initialState, type AgentStatus, type SplitState, type UIState } from '../../src/ui/state/model.js';
 import { reducer } from '../../src/ui/state/reducer.js';
 
 /** A fixed moment (14:05 UTC) so the header clock is the same in every run; tests run with TZ=UTC. */
@@ -235,12 +241,49 @@ export function peerRates(): PeerRates[] {
   ];
 }
 
+/**
+ * This host's kernel counters as telemetry's `rates` reports them (eBPF: packets and the protocol split):
+ * web busy with TCP plus the ping checks' ICMP, db quiet. rx is what was delivered to the container.
+ */
+export function split(source: 'ebpf' | 'interface-counters' = 'ebpf'): SplitState {
+  const z = { packets: 0, bytes: 0 };
+  const sample = (i: number, tcp: number, icmp: number): RateSample => {
+    const t = { packets: tcp, bytes: tcp * 1400 };
+    const c = { packets: icmp, bytes: icmp * 98 };
+    const none = source !== 'ebpf';
+    return {
+      t: NOW - (59 - i) * 1000,
+      rx: { packets: Math.ceil((tcp + icmp) / 2), bytes: Math.round((t.bytes + c.bytes) / 2) },
+      tx: { packets: Math.floor((tcp + icmp) / 2), bytes: Math.round((t.bytes + c.bytes) / 2) },
+      protocols: none
+        ? { tcp: z, udp: z, icmp: z, arp: z, other: z }
+        : { tcp: t, udp: z, icmp: c, arp: z, other: z },
+    };
+  };
+  const web = Array.from({ length: 60 }, (_, i) => sample(i, Math.round(i * 1.43), 2));
+  const db = Array.from({ length: 60 }, (_, i) => sample(i, i % 20 === 0 ? 4 : 0, 2));
+  const bridge = web.map((w, i) => ({
+    ...w,
+    rx: { packets: w.rx.packets + db[i]!.rx.packets, bytes: w.rx.bytes + db[i]!.rx.bytes },
+    tx: { packets: w.tx.packets + db[i]!.tx.packets, bytes: w.tx.bytes + db[i]!.tx.bytes },
+  }));
+  return {
+    source,
+    bridge,
+    containers: new Map([
+      ['web', web],
+      ['db', db],
+    ]),
+  };
+}
+
 /** The live host on a running mesh with telemetry: peers, connections, ping checks and per-peer traffic. */
 export function meshState(): UIState {
   let s = liveState();
   s = reducer(s, { type: 'router', router: { available: true, data: router } });
   s = reducer(s, { type: 'pings', pings: { available: true, data: pingChecks } });
   s = reducer(s, { type: 'peerRates', peerRates: { available: true, data: peerRates() } });
+  s = reducer(s, { type: 'split', split: split() });
   return s;
 }
 

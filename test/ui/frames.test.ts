@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UIState } from '../../src/ui/state/model.js';
 import { reducer } from '../../src/ui/state/reducer.js';
 import { defaultTheme, plainTheme } from '../../src/ui/theme/tokens.js';
-import { NOW, dockerdView, liveState, meshState, status, troublePings } from './fixtures.js';
+import { NOW, dockerdView, liveState, meshState, split, status, troublePings } from './fixtures.js';
 import { openDockerd, progressText, type DockerdEditor } from '../../src/ui/state/dockerd.js';
 
 const dockerd = (d: Partial<DockerdEditor>): UIState => ({
@@ -156,6 +156,22 @@ const scenarios: Record<string, () => UIState> = {
   'mesh-peers-focused': () => ({ ...meshState(), focus: 'peers' }),
   'mesh-traffic-focused': () => ({ ...meshState(), focus: 'traffic' }),
   'mesh-pings-focused': () => ({ ...meshState(), focus: 'pings' }),
+  // 15.8: packets/s and the protocol split from the kernel counters, in the pane and its details.
+  'traffic-split-details': () => ({
+    ...meshState(),
+    focus: 'traffic',
+    dialog: { kind: 'details', pane: 'traffic', row: 'container:web' },
+  }),
+  'traffic-bridge-details': () => ({
+    ...meshState(),
+    focus: 'traffic',
+    dialog: { kind: 'details', pane: 'traffic', row: 'bridge:xnet' },
+  }),
+  // Interface counters count totals only: the rows say "no split" rather than a zero split.
+  'traffic-no-split': () => ({
+    ...reducer(liveState(), { type: 'split', split: split('interface-counters') }),
+    focus: 'traffic',
+  }),
   'pings-trouble': () => troubleState(),
   'pings-error-details': () => ({
     ...troubleState(),
@@ -279,6 +295,17 @@ const scenarios: Record<string, () => UIState> = {
     ...meshState(),
     focus: 'pings',
     dialog: { kind: 'addPing', from: 'web', target: '172.25.11.2', field: 1, busy: false },
+  }),
+  // 15.10: the source from a list (host allowed), the target checked as it is typed.
+  'add-ping-pick': () => ({
+    ...meshState(),
+    focus: 'pings',
+    dialog: { kind: 'addPing', from: 'db', target: '', field: 0, busy: false },
+  }),
+  'add-ping-invalid': () => ({
+    ...meshState(),
+    focus: 'pings',
+    dialog: { kind: 'addPing', from: '', target: '172.25.11', field: 1, busy: false },
   }),
   'dockerd-list': () => dockerd({ selected: 1, edits: { bip: '172.25.11.1/25', 'fixed-cidr': null } }),
   'dockerd-edit-valid': () =>

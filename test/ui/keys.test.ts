@@ -1,3 +1,4 @@
+import { pingTargetError } from '../../src/ui/keys/dialogKeys.js';
 import { describe, expect, it } from 'vitest';
 import { handleKey } from '../../src/ui/keys/handleKey.js';
 import { defaultKeyBindings, keyConflicts, keyName, splitInput } from '../../src/ui/keys/keyBindings.js';
@@ -214,9 +215,26 @@ describe('keys', () => {
     expect(r.effects).toEqual([{ kind: 'rotateKey', passwordFile: '/etc/xnet/new.pw' }]);
     expect(press(s, 'K', '/x', 'Esc').s.dialog).toBeUndefined();
   });
-  it('p adds a ping check from a container to an address', () => {
-    const r = press({ ...meshState(), focus: 'pings' }, 'p', '172.25.11.24', 'Up', 'web', 'Enter');
+  it('p picks the source from a list (host first), then checks the target as it is typed', () => {
+    const s = { ...meshState(), focus: 'pings' as const };
+    // The sources: this host, then the running attached containers (db, web).
+    const r = press(s, 'p', 'Down', 'Down', 'Down', 'Tab', '172.25.11.24', 'Enter');
     expect(r.effects).toEqual([{ kind: 'addPing', from: 'web', target: '172.25.11.24' }]);
+    // Enter on the picker moves to the target; the host is a source too.
+    expect(press(s, 'p', 'Enter', '198.18.0.2', 'Enter').effects).toEqual([
+      { kind: 'addPing', from: '', target: '198.18.0.2' },
+    ]);
+    // Typing on the picker types nothing; a bad target is refused with the agent's words and nothing sent.
+    const bad = press(s, 'p', 'x', 'Tab', '172.25.11', 'Enter');
+    expect(bad.effects).toEqual([]);
+    expect(bad.s.dialog).toMatchObject({
+      kind: 'addPing',
+      from: '',
+      target: '172.25.11',
+      error: expect.stringMatching(/not an IP address/),
+    });
+    expect(pingTargetError('172.25.11')).toMatch(/not an IP address/);
+    expect(pingTargetError('fe80::1%ethwe')).toBeUndefined();
   });
   it('o: edit a value, see the agent verdict for that text only, diff, apply after typing the host name', () => {
     let r = press(liveState(), 'o');

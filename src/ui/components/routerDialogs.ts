@@ -1,5 +1,7 @@
 import { DEFAULT_DRIVER, describeDriver } from '../../router/descriptions.js';
 import type { Dialog, UIState } from '../state/model.js';
+import { pingSources } from '../state/rows.js';
+import { pingTargetError } from '../keys/dialogKeys.js';
 import { launchFields, type LaunchField, type LaunchForm } from '../state/model.js';
 import { keyFor, type KeyBindings } from '../keys/keyBindings.js';
 import type { Theme } from '../theme/tokens.js';
@@ -122,26 +124,49 @@ export function routerDialog(
           ...err(d.error),
         ],
       };
-    case 'addPing':
+    case 'addPing': {
+      const sources = pingSources(s);
+      const caret = !d.busy ? theme.glyph.caret : '';
+      const name = (x: string): string => x || '(this host)';
+      const live = d.target ? pingTargetError(d.target) : undefined;
+      // The picker shows a few sources around the chosen one while it has the focus, only the choice after.
+      const at = Math.max(0, sources.indexOf(d.from));
+      const first = Math.max(0, Math.min(at - 2, sources.length - 5));
+      const picker: DialogLine[] =
+        d.field === 0
+          ? sources.slice(first, first + 5).map((x) => ({
+              text: `          ${name(x)}`,
+              inverse: x === d.from,
+            }))
+          : [];
       return {
         title: 'Add a ping check',
         lines: [
           {
-            text: `${d.field === 0 ? theme.glyph.bullet : ' '} from    ${d.from || (d.field === 0 ? '' : '(this host)')}${d.field === 0 && !d.busy ? theme.glyph.caret : ''}`,
+            text: `${d.field === 0 ? theme.glyph.bullet : ' '} from    ${name(d.from)}`,
             bold: d.field === 0,
           },
+          ...picker,
           {
-            text: `${d.field === 1 ? theme.glyph.bullet : ' '} target  ${d.target}${d.field === 1 && !d.busy ? theme.glyph.caret : ''}`,
+            text: `${d.field === 1 ? theme.glyph.bullet : ' '} target  ${d.target}${d.field === 1 ? caret : ''}`,
             bold: d.field === 1,
           },
-          {
-            text: 'from: a container name, or empty for the host; target: an address',
-            color: theme.color.muted,
-          },
+          d.target && !d.error
+            ? live
+              ? { text: live, color: theme.color.warn }
+              : { text: `${d.target.trim()}: an address the agent accepts`, color: theme.color.ok }
+            : {
+                text:
+                  d.field === 0
+                    ? `${keyFor(bindings, 'up')}/${keyFor(bindings, 'down')} picks where probes leave from`
+                    : 'target: an IP address, e.g. 172.25.11.24',
+                color: theme.color.muted,
+              },
           ...(d.busy ? [working(theme, 'adding')] : []),
           ...err(d.error),
         ],
       };
+    }
     default:
       return undefined;
   }

@@ -55,14 +55,20 @@ export function slotted(
   return out;
 }
 
-/** A one-line chart of points that are already one per column (see `slotted`). */
-export function levelsOf(points: readonly (number | undefined)[], glyphs: readonly string[]): string {
-  const top = Math.max(0, ...points.map((p) => p ?? 0));
+/**
+ * A one-line chart of points that are already one per column (see `slotted`), against `top` (by default
+ * the largest point; a pane passes its own so every row reads on one scale).
+ */
+export function levelsOf(
+  points: readonly (number | undefined)[],
+  glyphs: readonly string[],
+  top = Math.max(0, ...points.map((p) => p ?? 0)),
+): string {
   const steps = glyphs.length - 1;
   return points
     .map((p) => {
       if (p === undefined || p <= 0 || top === 0) return glyphs[0]!;
-      return glyphs[Math.max(1, Math.round((p / top) * steps))]!;
+      return glyphs[Math.min(steps, Math.max(1, Math.round((p / top) * steps)))]!;
     })
     .join('');
 }

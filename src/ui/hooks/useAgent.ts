@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, type Dispatch } from 'react';
 import type { Method, Params, Result } from '../../api/index.js';
 import { XnetError } from '../../errors.js';
-import { peerRatesFeature } from '../state/counters.js';
+import { peerRatesFeature, splitOf } from '../state/counters.js';
 import type { Feature } from '../state/model.js';
 import type { Action } from '../state/reducer.js';
 import { agentActions, eventOf as event, withTimeout, type AgentActions } from './agentActions.js';
@@ -98,6 +98,7 @@ export function useAgent(connect: Connect, dispatch: Dispatch<Action>, opts: Pol
         type: 'peerRates',
         peerRates: rates.available ? peerRatesFeature(rates.data) : rates,
       });
+      if (rates.available) dispatch({ type: 'split', split: splitOf(rates.data) });
     };
 
     const refreshHealth = async (l: AgentLink): Promise<void> => {

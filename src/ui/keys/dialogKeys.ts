@@ -4,6 +4,8 @@ import { launchFields, type Dialog, type LaunchForm, type UIState } from '../sta
 import type { Action } from '../state/reducer.js';
 import { commandFor, keyFor, type KeyBindings } from './keyBindings.js';
 import { edit } from './text.js';
+import { XnetError } from '../../errors.js';
+import { parseTarget } from '../../telemetry/target.js';
 
 /** What a key in these dialogs asks of the agent; the hook that owns the connection runs it. */
 export type DialogEffect =
@@ -93,24 +95,46 @@ export function forgetKey(
   return none;
 }
 
+/** The add-check target as the agent reads it: undefined when valid, else what is wrong (same rule, pure). */
+export function pingTargetError(text: string): string | undefined {
+  if (!text.trim()) return 'type the address to ping, e.g. 172.25.11.24';
+  try {
+    parseTarget(text.trim());
+    return undefined;
+  } catch (e) {
+    return e instanceof XnetError ? e.message : String(e);
+  }
+}
+
+/**
+ * The add-check dialog: the source is picked from `sources` (`''` is this host) with up/down, as the attach
+ * picker picks a container; the target is typed and checked as it is typed; Tab moves between the two.
+ */
 export function addPingKey(
   d: Extract<Dialog, { kind: 'addPing' }>,
   name: string,
   input: string,
   bindings: KeyBindings,
+  sources: readonly string[],
 ): DialogOutcome {
   if (d.busy) return none;
   const cmd = commandFor(bindings, name);
   const dk = commandFor(bindings, name, 'dialog');
-  if (dk === 'nextField' || dk === 'prevField' || cmd === 'up' || cmd === 'down')
-    return set({ ...d, field: d.field === 0 ? 1 : 0 });
+  if (dk === 'nextField' || dk === 'prevField') return set({ ...d, field: d.field === 0 ? 1 : 0 });
+  if (d.field === 0 && (cmd === 'up' || cmd === 'down')) {
+    const at = Math.max(0, sources.indexOf(d.from));
+    const next = Math.max(0, Math.min(sources.length - 1, at + (cmd === 'up' ? -1 : 1)));
+    return set({ ...d, from: sources[next] ?? '', error: undefined });
+  }
   if (dk === 'confirm') {
-    if (!d.target.trim()) return set({ ...d, error: 'type the address to ping, e.g. 172.25.11.24' });
+    if (d.field === 0) return set({ ...d, field: 1 });
+    const error = pingTargetError(d.target);
+    if (error) return set({ ...d, error });
     return busy(d, { kind: 'addPing', from: d.from.trim(), target: d.target.trim() });
   }
-  const key = d.field === 0 ? 'from' : 'target';
-  const next = edit(d[key], name, input);
-  return next === undefined ? none : set({ ...d, [key]: next, error: undefined });
+  if (d.field === 0) return none;
+  const next = edit(d.target, name, input);
+  return next === undefined ? none : set({ ...d, target: next, error: undefined });
 }
 
 const dockerd = (d: DockerdEditor, update: Partial<DockerdEditor>): DialogOutcome => set({ ...d, ...update });

@@ -5,6 +5,7 @@ import { launchFields, type Dialog, type Intent, type UIState } from '../state/m
 import type { Action } from '../state/reducer.js';
 import {
   attachable,
+  pingSources,
   containerRows,
   peerRows,
   pingRows,
@@ -178,7 +179,7 @@ export function handleKey(s: UIState, name: string, input: string, bindings: Key
     case 'rotateKey':
       return dialog({ kind: 'rotateKey', input: '', busy: false });
     case 'addPing':
-      return dialog({ kind: 'addPing', from: '', target: '', field: 1, busy: false });
+      return dialog({ kind: 'addPing', from: '', target: '', field: 0, busy: false });
     case 'dockerd':
       return { actions: [{ type: 'dialog', dialog: openDockerd() }], effect: { kind: 'dockerdLoad' } };
     default:
@@ -277,7 +278,7 @@ function dialogKey(s: UIState, d: Dialog, name: string, input: string, bindings:
     case 'forget':
       return forgetKey(d, name, bindings);
     case 'addPing':
-      return addPingKey(d, name, input, bindings);
+      return addPingKey(d, name, input, bindings, pingSources(s));
     case 'help': {
       const cmd = commandFor(bindings, name);
       return cmd === 'help' || cmd === 'quit' || dk === 'confirm' ? dialog(undefined) : none;

@@ -1,5 +1,5 @@
 import type { PeerRates, Result } from '../../api/index.js';
-import type { Feature } from './model.js';
+import type { Feature, SplitState } from './model.js';
 
 /**
  * The Traffic pane's peer rows from the agent's `rates`, only while its counter reader is live: a stopped,
@@ -18,4 +18,13 @@ export function peerRatesFeature(r: Result<'rates'>): Feature<PeerRates[]> {
       reason: 'per peer: none (eBPF counters unavailable; totals from interface counters, no protocol split)',
     };
   return { available: true, data: r.peers };
+}
+
+/** Packets and the protocol split of this host's bridge and containers, from the same `rates` answer. Pure. */
+export function splitOf(r: Result<'rates'>): SplitState {
+  return {
+    source: r.source,
+    bridge: r.bridge,
+    containers: new Map(r.containers.map((c) => [c.container, c.series])),
+  };
 }

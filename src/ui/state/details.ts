@@ -3,7 +3,8 @@ import { formatRate } from '../../format.js';
 import { keyFor, type KeyBindings } from '../keys/keyBindings.js';
 import type { UIState } from './model.js';
 import { connectionText } from '../components/PeersPane.js';
-import { containerRows, peerRows, pingRows, trafficRows } from './rows.js';
+import { containerRows, peerRows, pingRows, trafficRows, type TrafficRow } from './rows.js';
+import { formatPackets, splitText } from '../compute/traffic.js';
 import { duration, pingStateWord } from '../components/PingsPane.js';
 import { secondsInState } from '../../telemetry/check-state.js';
 
@@ -52,10 +53,13 @@ export function detailsFor(
           ['tx now', formatRate(t.rate?.tx)],
           ['rx peak 60 s', peak(t.series?.rx)],
           ['tx peak 60 s', peak(t.series?.tx)],
+          ['rx packets', formatPackets(t.packets?.rx)],
+          ['tx packets', formatPackets(t.packets?.tx)],
+          ['protocols', splitText(t.protocols)],
           ['samples', String(t.series?.rx.length ?? 0)],
-          ...(t.kind === 'container'
-            ? ([['note', 'seen from inside the container']] as [string, string][])
-            : []),
+          ['direction', DIRECTION[t.kind]],
+          // The counters count packets by protocol only: fping's probes cannot be told from other ICMP.
+          ['probes', "the ping checks' own probes are included (counted as icmp)"],
         ],
       };
     }
@@ -133,3 +137,10 @@ export function driftWhy(want: readonly string[], live: readonly string[]): [str
     ['fix', 'r re-attaches it with its addresses'],
   ];
 }
+
+/** Which way rx and tx read for each kind of Traffic row: the same words as `status rates`. */
+const DIRECTION: Record<TrafficRow['kind'], string> = {
+  bridge: "rx: delivered to this host's containers, tx: sent by them (as status rates)",
+  container: 'seen from inside the container: rx delivered to it, tx sent by it',
+  peer: 'rx: came from the peer, tx: sent to it (whole tunnel frames)',
+};

@@ -7,6 +7,7 @@ import type {
   PmtuPeer,
   Result,
 } from '../../api/index.js';
+import type { CounterSource, RateSample } from '../../api/telemetry.js';
 import { describeDriver } from '../../router/descriptions.js';
 import type { DriverName, PeerStatus, RouterStatus } from '../../router/driver.js';
 import type { DockerdEditor } from './dockerd.js';
@@ -97,6 +98,17 @@ export interface TrafficState {
   history: Map<string, Series>;
 }
 
+/**
+ * The kernel counters' own view of this host (telemetry's `rates`): packets and the protocol split per second
+ * for the bridge (rx delivered to the containers, tx sent by them, as `status rates` says) and each container.
+ */
+export interface SplitState {
+  source: CounterSource | undefined;
+  bridge: RateSample[];
+  /** By container name. */
+  containers: Map<string, RateSample[]>;
+}
+
 export interface UIState {
   /** Which host this is, as the operator named it (`h1 (lab)`, or the hostname). */
   host: string;
@@ -108,6 +120,7 @@ export interface UIState {
   pings: Feature<PingCheckRow[]>;
   /** Per-peer traffic captured on the underlay (telemetry's `rates`). */
   peerRates: Feature<PeerRates[]>;
+  split: SplitState;
   events: UIEvent[];
   /** The agent's health events (peers, MTU, checks, telemetry, dockerd, drift), oldest first. */
   health: { events: HealthEvent[]; latest: number };
@@ -142,6 +155,7 @@ export function initialState(host: string, socket: string, now = Date.now()): UI
     router: { available: false, reason: WAITING.router },
     pings: { available: false, reason: WAITING.pings },
     peerRates: { available: false, reason: WAITING.peerRates },
+    split: { source: undefined, bridge: [], containers: new Map() },
     events: [],
     health: { events: [], latest: 0 },
     pmtu: [],

@@ -4,7 +4,16 @@ import type { DockerdCheck, DockerdEditor } from './dockerd.js';
 import { tabOrderFor } from '../compute/layout.js';
 import { nextPane, type PaneId } from '../compute/panes.js';
 import { pushRates, ratesBetween, type CounterSample } from '../compute/rates.js';
-import type { AgentStatus, Connection, Dialog, Feature, PingCheckRow, UIEvent, UIState } from './model.js';
+import type {
+  AgentStatus,
+  Connection,
+  Dialog,
+  Feature,
+  PingCheckRow,
+  SplitState,
+  UIEvent,
+  UIState,
+} from './model.js';
 import { rowCount, selectedIndex } from './rows.js';
 
 export type Action =
@@ -32,6 +41,7 @@ export type Action =
   | { type: 'pmtu'; peers: PmtuPeer[] }
   /** The preflight's answer, merged into the doctor view if it is still open. */
   | { type: 'doctor'; checks?: DoctorCheck[]; error?: string }
+  | { type: 'split'; split: SplitState }
   /** Merged into the dockerd editor if it is still open. */
   | { type: 'dockerd'; update: Partial<Omit<DockerdEditor, 'kind'>> }
   /** The agent's verdict on a typed value; dropped if the operator has typed on since. */
@@ -160,6 +170,8 @@ export function reducer(s: UIState, a: Action): UIState {
             },
           }
         : s;
+    case 'split':
+      return { ...s, split: a.split };
     case 'dockerd':
       return s.dialog?.kind === 'dockerd' ? { ...s, dialog: { ...s.dialog, ...a.update } } : s;
     case 'dockerdCheck': {

@@ -1,4 +1,5 @@
 import type { ContainerRow, RateSample } from '../../api/index.js';
+import type { ProtocolCounts } from '../../api/telemetry.js';
 import type { PaneId } from '../compute/panes.js';
 import { containerRate, type Rate, type Series } from '../compute/rates.js';
 import type { PeerRow, PingCheckRow, UIState } from './model.js';
@@ -32,6 +33,23 @@ export interface TrafficRow {
   rate: Rate | undefined;
   /** Set when the row has no numbers, with why. */
   note?: string;
+  /** Packets/s of the newest second (kernel counters), when they count this row. */
+  packets?: { rx: number; tx: number };
+  /** The newest second by protocol (both directions), or why there is none. */
+  protocols: ProtocolCounts | { none: string };
+}
+
+/** The newest second of a kernel-counter series: its packets and protocol split, or the reason there is none. */
+function splitFields(
+  samples: readonly RateSample[] | undefined,
+  source: string | undefined,
+): Pick<TrafficRow, 'packets' | 'protocols'> {
+  const n = samples?.[samples.length - 1];
+  if (!n) return { protocols: { none: source ? `not counted by ${source}` : 'waiting for the counters' } };
+  const packets = { rx: n.rx.packets, tx: n.tx.packets };
+  // Interface counters and GRE ports count totals only: their split is zeros, which is not "no traffic".
+  if (source !== 'ebpf') return { packets, protocols: { none: `no split (${source ?? 'unknown'} source)` } };
+  return { packets, protocols: n.protocols };
 }
 
 function flip(s: Series | undefined): Series | undefined {
@@ -42,14 +60,23 @@ function flip(s: Series | undefined): Series | undefined {
 export function trafficRows(s: UIState): TrafficRow[] {
   const rows: TrafficRow[] = [];
   const bridge = s.status?.bridge;
+  const split = s.split;
   if (bridge) {
+    // The kernel counters' bridge figures (rx delivered to the containers, tx sent by them) are what
+    // `status rates` prints; the bridge device's own counters read the other way round, so they are only
+    // the fallback, flipped to the same direction.
+    const own = split.bridge.length ? seriesOf(split.bridge) : undefined;
+    const newest = split.bridge[split.bridge.length - 1];
     rows.push({
       id: `bridge:${bridge.name}`,
       label: `bridge ${bridge.name}`,
       ifname: bridge.name,
       kind: 'bridge',
-      series: s.traffic.history.get(bridge.name),
-      rate: s.traffic.rates.get(bridge.name),
+      series: own ?? flip(s.traffic.history.get(bridge.name)),
+      rate: newest
+        ? { rx: newest.rx.bytes, tx: newest.tx.bytes }
+        : containerRate(s.traffic.rates.get(bridge.name)),
+      ...splitFields(split.bridge, split.source),
       ...(bridge.present ? {} : { note: 'not created yet (the first attach creates it)' }),
     });
   }
@@ -63,6 +90,7 @@ export function trafficRows(s: UIState): TrafficRow[] {
       kind: 'container',
       series: flip(s.traffic.history.get(host)),
       rate: containerRate(s.traffic.rates.get(host)),
+      ...splitFields(split.containers.get(c.name), split.source),
       ...(c.running ? {} : { note: 'container stopped' }),
     });
   }
@@ -77,6 +105,7 @@ export function trafficRows(s: UIState): TrafficRow[] {
         kind: 'peer',
         series: none ? undefined : seriesOf(p.series),
         rate: none ? undefined : newest && { rx: newest.rx.bytes, tx: newest.tx.bytes },
+        ...splitFields(p.series, p.source ?? split.source),
         ...(none
           ? { note: `no per-peer figures from the ${s.router.available ? s.router.data.driver : 'router'}` }
           : {}),
@@ -134,4 +163,14 @@ export function selectedContainer(s: UIState): ContainerRow | undefined {
 /** Running containers the attach dialog offers, by name. */
 export function attachable(s: UIState): ContainerRow[] {
   return s.containers.filter((c) => c.running).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Where an added ping check can start: this host (`''`), then each running attached container by name. */
+export function pingSources(s: UIState): string[] {
+  return [
+    '',
+    ...attachable(s)
+      .filter((c) => c.attachment)
+      .map((c) => c.name),
+  ];
 }
