@@ -1,3 +1,5 @@
+// One piece (over 300 lines): the router's lifecycle (start, launch, connect, forget, stop, reset, rotate), each
+// change saving the settings and forcing a new status read the same way; the key rotation is in mesh-keys.ts.
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import ipaddr from 'ipaddr.js';

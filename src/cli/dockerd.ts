@@ -1,3 +1,5 @@
+// One piece (over 300 lines): the dockerd subcommands (show, set, unset, diff, apply, rollback, start-containers)
+// share their tables and the restart's progress printing; each subcommand is a short registration.
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { Command, Option } from 'commander';

@@ -1,3 +1,5 @@
+// One piece (just over 300 lines): the router's commands share the status tables they print (peers,
+// connections, ipam, ovs, lan); the bridge driver's options and key rotation are in lan.ts and keys.ts.
 import type { Command } from 'commander';
 import { badInput, ExitCode } from '../errors.js';
 import { awaitConfirm, lanOptions, lanSection, registerConfirm } from './lan.js';

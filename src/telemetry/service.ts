@@ -1,6 +1,6 @@
-// One piece (over 300 lines): the one-second tick that reads kernel counters, the capture and the probes in
-// step, and the rates built from them; each part needs the tick's timing. The capture child, ping checks,
-// PMTU probes and the rate arithmetic already live in their own files.
+// One piece (over 300 lines): the one-second tick that reads the kernel counters and runs the probes in step,
+// and the rates built from them; each part needs the tick's timing. The counters, ping checks, PMTU probes and
+// the rate arithmetic already live in their own files.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type Docker from 'dockerode';
 import type { PmtuPeer, RateSample, RatesResult } from '../api/telemetry.js';

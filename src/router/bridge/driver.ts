@@ -1,3 +1,5 @@
+// One piece (just over 300 lines): the bridge RouterDriver, its launch (NIC into the bridge, with the check and
+// the revert) and reset written side by side; the record, slices and dockerd options have their own files.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { badInput, failed, XnetError } from '../../errors.js';

@@ -1,3 +1,5 @@
+// One piece (over 300 lines): the one pure function from a key press to the next state and effect, for every
+// pane; the dialogs' own keys are in dialogKeys.ts, and each branch is a few lines a frame test pins down.
 import { DEFAULT_DRIVER, describeDriver, launchValues } from '../../router/descriptions.js';
 import { routerRange, suggestCidr, checkCidr } from '../compute/address.js';
 import { openDockerd } from '../state/dockerd.js';

@@ -1,3 +1,5 @@
+// One piece (over 300 lines): the keymap is one table (command -> keys, label, help, scope) so that `?`, the
+// footer, remapping and conflict checks read the same rows; most of the length is that table.
 import type { PaneId } from '../compute/panes.js';
 
 /**
