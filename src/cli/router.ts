@@ -135,7 +135,7 @@ export function routerSummary(r: RouterStatus): string {
   ].join('\n');
 }
 
-/** `vxlan (default): kernel VXLAN mesh, ... | bridge: not built yet | ...`, from the drivers' descriptions. */
+/** `vxlan (default): kernel VXLAN mesh | bridge: ... | ...` (an unbuilt driver: "NAME: not built yet"), from the drivers' descriptions. */
 function driverHelp(): string {
   return describeDrivers()
     .map((d) =>
