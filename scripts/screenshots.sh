@@ -38,5 +38,5 @@ shot attach-80x24 80 24 a Down Enter 172.25.11.25/24
 shot help-80x24 80 24 '?'
 shot peers-160x48 160 48 BTab Enter
 shot dockerd-80x24 80 24 o
-shot pings-80x24 80 24 Tab Tab
+shot pings-80x24 80 24 Tab Tab Tab
 shot traffic-160x48 160 48 Tab
