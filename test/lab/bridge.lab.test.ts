@@ -7,6 +7,7 @@ import { GATEWAY, GATEWAY_NETNS, LAN_NETNS, labHost, type LabHost } from '../../
 import { lanDetailsOf, type RouterStatus } from '../../src/router/driver.js';
 import { CLI_MAIN } from '../../src/agent/client.js';
 import { readPid } from '../../src/lab/process.js';
+import { poll } from '../../src/poll.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
 
 // The seed's first method on two real lab hosts: eth0 moves into br0, dockerd puts its containers on the LAN
@@ -82,6 +83,21 @@ describe('the bridge driver on two lab hosts', () => {
   beforeAll(async () => {
     const up = await xnet(['lab', 'up', '--hosts', '2']);
     expect(up.code, up.stderr).toBe(0);
+    // The baseline is the settled host: eth0's IPv6 link-local done with DAD (its local route comes then), or a
+    // fast run compares against a host that had not finished coming up.
+    for (const h of [h1, h2]) {
+      const settled = await poll(
+        () => {
+          const a = JSON.parse(nsh(h, ['ip', '-j', 'addr', 'show', 'dev', 'eth0'])) as Array<{
+            addr_info: Array<{ family: string; local: string; tentative?: boolean }>;
+          }>;
+          const ll = a[0]?.addr_info.filter((i) => i.family === 'inet6' && i.local.startsWith('fe80:'));
+          return ll?.length && ll.every((i) => !i.tentative) ? true : undefined;
+        },
+        { everyMs: 100, withinMs: 10_000 },
+      );
+      expect(settled, `${h.name} eth0 link-local out of DAD`).toBe(true);
+    }
     before1 = snapshot(h1);
     before2 = snapshot(h2);
     // The lab's hosts route through its gateway namespace.
