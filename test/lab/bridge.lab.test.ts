@@ -246,12 +246,17 @@ describe('the bridge driver on two lab hosts', () => {
       '198.18.0.1',
     ]);
     expect(l.router.range).toBe('198.18.0.32/28');
-    const r1 = await router('h1');
-    expect(
-      lanDetailsOf(r1)!
+    // h1 learns h2's slice from h2's Serf tags: gossip, so within a few seconds rather than at once.
+    const slicesOnH1 = async (): Promise<string[]> =>
+      lanDetailsOf(await router('h1'))!
         .slices.map((s) => s.slice)
-        .sort(),
-    ).toEqual(['198.18.0.16/28', '198.18.0.32/28']);
+        .sort();
+    const both = ['198.18.0.16/28', '198.18.0.32/28'];
+    await poll(async () => ((await slicesOnH1()).length === 2 ? true : undefined), {
+      everyMs: 250,
+      withinMs: 10_000,
+    });
+    expect(await slicesOnH1()).toEqual(both);
   });
 
   it('gives plain `docker run` containers addresses from their slices: they reach each other and the LAN, unencapsulated', async () => {
