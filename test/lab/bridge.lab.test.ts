@@ -1,20 +1,19 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDockerdFiles } from '../../src/lab/dockerd.js';
-import { GATEWAY, GATEWAY_NETNS, LAN_NETNS, labHost, type LabHost } from '../../src/lab/layout.js';
+import { GATEWAY, GATEWAY_NETNS, labHost, type LabHost } from '../../src/lab/layout.js';
 import { lanDetailsOf, type RouterStatus } from '../../src/router/driver.js';
 import { CLI_MAIN } from '../../src/agent/client.js';
 import { readPid } from '../../src/lab/process.js';
 import { poll } from '../../src/poll.js';
+import { nsh, onTheWire, ping, router } from '../helpers/lab.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
 
 // The seed's first method on two real lab hosts: eth0 moves into br0, dockerd puts its containers on the LAN
 // (198.18.0.0/24) from each host's slice. The lab's gateway namespace (198.18.0.254) is what the check pings.
 const h1 = labHost(1);
 const h2 = labHost(2);
-const nsh = (h: LabHost, argv: string[]): string => sh('nsenter', [`--net=${h.netnsPath}`, '--', ...argv]);
 const gwDown = (down: boolean): string =>
   sh('ip', ['-n', GATEWAY_NETNS, 'link', 'set', 'eth0', down ? 'down' : 'up']);
 
@@ -34,47 +33,8 @@ function snapshot(h: LabHost): Record<string, string> {
   };
 }
 
-async function router(host: string): Promise<RouterStatus> {
-  return (await xnetJson<{ router: RouterStatus }>(['--lab', host, 'status'])).router;
-}
-function ping(host: string, from: string, to: string): boolean {
-  try {
-    labSh(host, ['docker', 'exec', from, 'ping', '-c', '2', '-W', '2', to]);
-    return true;
-  } catch {
-    return false;
-  }
-}
 const ipOf = (host: string, name: string): string =>
   labSh(host, ['docker', 'inspect', '-f', '{{.NetworkSettings.Networks.bridge.IPAddress}}', name]).trim();
-
-/** What tcpdump on h1's cable in the LAN namespace prints while `during` runs. */
-async function onTheWire(filter: string, during: () => void): Promise<string> {
-  const dump = spawn('nsenter', [
-    `--net=/run/netns/${LAN_NETNS}`,
-    '--',
-    'tcpdump',
-    '-l',
-    '-n',
-    '-i',
-    h1.name,
-    filter,
-  ]);
-  let out = '';
-  dump.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  let ready = '';
-  await new Promise<void>((resolve) =>
-    dump.stderr.on('data', (b: Buffer) => {
-      ready += b.toString();
-      if (ready.includes('listening on')) resolve();
-    }),
-  );
-  during();
-  await new Promise((r) => setTimeout(r, 500));
-  dump.kill('SIGINT');
-  await new Promise((r) => dump.once('exit', r));
-  return out;
-}
 
 describe('the bridge driver on two lab hosts', () => {
   let before1: Record<string, string>;
@@ -266,7 +226,7 @@ describe('the bridge driver on two lab hosts', () => {
     const a2 = ipOf('h2', 'c-h2');
     expect(a1).toMatch(/^198\.18\.0\.(1[6-9]|2\d|3[01])$/);
     expect(a2).toMatch(/^198\.18\.0\.(3[2-9]|4[0-7])$/);
-    const wire = await onTheWire('icmp or udp port 4789 or ip proto 47', () => {
+    const wire = await onTheWire(h1, 'icmp or udp port 4789 or ip proto 47', () => {
       expect(ping('h1', 'c-h1', a2)).toBe(true);
       expect(ping('h1', 'c-h1', GATEWAY)).toBe(true);
       expect(ping('h2', 'c-h2', GATEWAY)).toBe(true);

@@ -1,24 +1,20 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDockerdFiles } from '../../src/lab/dockerd.js';
-import { LAN_NETNS, labHost, type LabHost } from '../../src/lab/layout.js';
+import { labHost, type LabHost } from '../../src/lab/layout.js';
 import { pidsMentioning, readPid } from '../../src/lab/process.js';
 import type { Result } from '../../src/api/index.js';
 import { ovsOf, type RouterStatus } from '../../src/router/driver.js';
 import type { OvsStatus } from '../../src/api/ovs-status.js';
-import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
+import { nsh, onTheWire, router } from '../helpers/lab.js';
+import { labSh, xnet, xnetJson } from '../helpers/cli.js';
 
 // Two real lab hosts, each with its own dockerd, agent, and its own ovsdb-server + ovs-vswitchd (userspace
 // datapath here: this machine has no OVS kernel module and no kernel GRE).
 const h1 = labHost(1);
 const h2 = labHost(2);
-const nsh = (h: LabHost, argv: string[]): string => sh('nsenter', [`--net=${h.netnsPath}`, '--', ...argv]);
 
-async function router(host: string): Promise<RouterStatus> {
-  return (await xnetJson<{ router: RouterStatus }>(['--lab', host, 'status'])).router;
-}
 async function eventually<T>(
   what: string,
   get: () => Promise<T>,
@@ -68,34 +64,6 @@ function snapshot(h: LabHost): Record<string, string> {
     daemons: pidsMentioning(join(h.agentStateDir, 'ovs')).join(','),
     arpIgnore: nsh(h, ['sysctl', '-n', 'net.ipv4.conf.eth0.arp_ignore']),
   };
-}
-
-/** Lines tcpdump prints for GRE (IP protocol 47) on h1's cable to the LAN, while `during` runs. */
-async function greOnTheWire(during: () => void): Promise<string> {
-  const dump = spawn('nsenter', [
-    `--net=/run/netns/${LAN_NETNS}`,
-    '--',
-    'tcpdump',
-    '-l',
-    '-n',
-    '-i',
-    h1.name,
-    'ip proto 47',
-  ]);
-  let out = '';
-  dump.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  let ready = '';
-  await new Promise<void>((resolve) =>
-    dump.stderr.on('data', (b: Buffer) => {
-      ready += b.toString();
-      if (ready.includes('listening on')) resolve();
-    }),
-  );
-  during();
-  await new Promise((r) => setTimeout(r, 500));
-  dump.kill('SIGINT');
-  await new Promise((r) => dump.once('exit', r));
-  return out;
 }
 
 describe('the ovs-gre mesh on two lab hosts', () => {
@@ -234,7 +202,7 @@ describe('the ovs-gre mesh on two lab hosts', () => {
     const counters = async () => ovsOf(await router('h1'))!.ports[0]!;
     const c0 = await counters();
     let ok1 = false;
-    const wire = await greOnTheWire(() => {
+    const wire = await onTheWire(h1, 'ip proto 47', () => {
       ok1 = ping('h1', 'c1', ip2);
     });
     expect(ok1).toBe(true);

@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { LAN_NETNS, type LabHost } from '../../src/lab/layout.js';
+import type { RouterStatus } from '../../src/router/driver.js';
+import { labSh, sh, xnetJson } from './cli.js';
+
+/** Lab-test helpers the driver suites share: a command in a host's namespace, its router, a ping, the wire. */
+
+export const nsh = (h: LabHost, argv: string[]): string =>
+  sh('nsenter', [`--net=${h.netnsPath}`, '--', ...argv]);
+
+export async function router(host: string): Promise<RouterStatus> {
+  return (await xnetJson<{ router: RouterStatus }>(['--lab', host, 'status'])).router;
+}
+
+/** Whether `from` (a container on `host`) gets an answer from `to`. */
+export function ping(host: string, from: string, to: string): boolean {
+  try {
+    labSh(host, ['docker', 'exec', from, 'ping', '-c', '2', '-W', '2', to]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What tcpdump on `h`'s cable in the LAN namespace prints for `filter` while `during` runs. */
+export async function onTheWire(h: LabHost, filter: string, during: () => void): Promise<string> {
+  const dump = spawn('nsenter', [
+    `--net=/run/netns/${LAN_NETNS}`,
+    '--',
+    'tcpdump',
+    '-l',
+    '-n',
+    '-i',
+    h.name,
+    filter,
+  ]);
+  let out = '';
+  dump.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  let ready = '';
+  await new Promise<void>((resolve) =>
+    dump.stderr.on('data', (b: Buffer) => {
+      ready += b.toString();
+      if (ready.includes('listening on')) resolve();
+    }),
+  );
+  during();
+  await new Promise((r) => setTimeout(r, 500));
+  dump.kill('SIGINT');
+  await new Promise((r) => dump.once('exit', r));
+  return out;
+}
