@@ -81,38 +81,3 @@ export function macText(mac: number): string {
 export function macNumber(text: string): number {
   return parseInt(text.replace(/:/g, ''), 16);
 }
-
-/** An outer VXLAN frame: outer IPv4 source and destination and the inner frame's protocol; null if it is not one. */
-export interface Vxlan {
-  src: number;
-  dst: number;
-  inner: number;
-}
-
-/**
- * Parses Ethernet/IPv4/UDP/VXLAN headers (the underlay capture's BPF filter already kept only UDP to or
- * from the VXLAN port). Writes into `out` rather than returning a new object per packet.
- */
-export function parseVxlan(buf: Uint8Array, caplen: number, out: Vxlan): boolean {
-  let p = 12;
-  if (caplen < 14) return false;
-  let type = (buf[p]! << 8) | buf[p + 1]!;
-  while ((type === ETH_VLAN || type === ETH_QINQ) && p + 6 <= caplen) {
-    p += 4;
-    type = (buf[p]! << 8) | buf[p + 1]!;
-  }
-  const ip = p + 2;
-  if (type !== ETH_IPV4 || ip + 20 > caplen) return false;
-  const ihl = (buf[ip]! & 0x0f) * 4;
-  out.src = ((buf[ip + 12]! << 24) | (buf[ip + 13]! << 16) | (buf[ip + 14]! << 8) | buf[ip + 15]!) >>> 0;
-  out.dst = ((buf[ip + 16]! << 24) | (buf[ip + 17]! << 16) | (buf[ip + 18]! << 8) | buf[ip + 19]!) >>> 0;
-  const fragOffset = ((buf[ip + 6]! & 0x1f) << 8) | buf[ip + 7]!;
-  // A non-first fragment has no UDP header: it is still this peer's traffic, of an unknown inner protocol.
-  if (buf[ip + 9] !== 17 || fragOffset !== 0) {
-    out.inner = OTHER;
-    return true;
-  }
-  const inner = ip + ihl + 8 + 8;
-  out.inner = protocolAt(buf, inner, caplen);
-  return true;
-}

@@ -37,8 +37,9 @@ describe('on-demand capture, the pure parts', () => {
 
   it('describes frames as tcpdump would name them, VXLAN by its inner frame', () => {
     const lines = readPcap(join(fixtures, 'bridge.pcap')).map((f) => describeFrame(f.data, f.caplen, f.len));
-    expect(lines.some((l) => /^IP [\d.]+ > [\d.]+: ICMP type 8, length \d+$/.test(l))).toBe(true);
-    expect(lines.some((l) => /^IP [\d.]+\.\d+ > [\d.]+\.\d+: TCP, length \d+$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^IP [\d.]+ > [\d.]+: ICMP echo request, length \d+$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^IP [\d.]+\.\d+ > [\d.]+\.\d+: TCP \[S\], length \d+$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^IP [\d.]+\.\d+ > [\d.]+\.\d+: TCP \[P\.\], length \d+$/.test(l))).toBe(true);
     expect(lines.some((l) => /^ARP (who-has|[\d.]+ is-at)/.test(l))).toBe(true);
     const outer = readPcap(join(fixtures, 'underlay.pcap')).map((f) =>
       describeFrame(f.data, f.caplen, f.len),
