@@ -7,6 +7,7 @@ import { dockerdApi } from './dockerd.js';
 import { telemetryApi } from './telemetry.js';
 import { eventsApi } from './events.js';
 import { doctorApi } from './doctor.js';
+import { captureApi } from './capture.js';
 
 export * from './attach.js';
 export * from './interfaces.js';
@@ -14,6 +15,7 @@ export * from './dockerd.js';
 export * from './telemetry.js';
 export * from './events.js';
 export * from './doctor.js';
+export * from './capture.js';
 
 /**
  * The agent's RPC API: every method's params and result, defined once and checked at both ends.
@@ -28,6 +30,7 @@ export const api = {
   ...telemetryApi,
   ...eventsApi,
   ...doctorApi,
+  ...captureApi,
 } as const;
 
 export type Api = typeof api;

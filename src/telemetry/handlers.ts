@@ -12,11 +12,22 @@ import { parseTarget } from './target.js';
 import { parseFpingCounts } from './fping.js';
 import { INTERVAL_MS } from './pings.js';
 import { captureOnDemand } from './ondemand.js';
+import { CaptureSessions } from './capture-sessions.js';
 import type { Telemetry } from './service.js';
 
 export { parseTarget };
 
-type TelemetryMethod = 'rates' | 'pings' | 'pings.add' | 'pings.remove' | 'ping' | 'pmtu' | 'capture';
+type TelemetryMethod =
+  | 'rates'
+  | 'pings'
+  | 'pings.add'
+  | 'pings.remove'
+  | 'ping'
+  | 'pmtu'
+  | 'capture'
+  | 'capture.open'
+  | 'capture.read'
+  | 'capture.close';
 
 export interface TelemetryHandlerDeps {
   telemetry: Telemetry;
@@ -55,6 +66,9 @@ async function sourceNetns(
 
 export function telemetryHandlers(d: TelemetryHandlerDeps): Pick<Handlers, TelemetryMethod> {
   const t = d.telemetry;
+  const onDemand = { store: d.store, router: () => t.router(), tunnel: () => t.tunnel() };
+  // Their processes end with the agent too: each exits when its IPC channel to the agent closes.
+  const live = new CaptureSessions(onDemand);
   return {
     rates: async (p) => t.rates(p.seconds),
     pings: async () => ({ intervalMs: INTERVAL_MS, checks: t.pings.checks(), events: t.pings.events() }),
@@ -133,7 +147,9 @@ export function telemetryHandlers(d: TelemetryHandlerDeps): Pick<Handlers, Telem
       };
     },
     pmtu: async () => t.pmtu(),
-    capture: (p) =>
-      captureOnDemand({ store: d.store, router: () => t.router(), tunnel: () => t.tunnel() }, p),
+    capture: (p) => captureOnDemand(onDemand, p),
+    'capture.open': (p) => live.open(p),
+    'capture.read': async (p) => live.read(p),
+    'capture.close': (p) => live.close(p),
   };
 }
