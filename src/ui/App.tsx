@@ -1,6 +1,7 @@
 import { useEffect, useReducer } from 'react';
 import { Screen } from './components/Screen.js';
 import { useAgent, type Connect } from './hooks/useAgent.js';
+import { useCapture } from './hooks/useCapture.js';
 import { useClock } from './hooks/useClock.js';
 import { useDockerdCheck } from './hooks/useDockerdCheck.js';
 import { useKeyboard } from './hooks/useKeyboard.js';
@@ -27,6 +28,7 @@ export function App({ connect, socket, host, theme, bindings, notice }: AppProps
   useClock(dispatch);
   useKeyboard(state, dispatch, actions, bindings);
   useDockerdCheck(state.dialog, actions);
+  useCapture(state.dialog, actions, dispatch);
   useEffect(() => {
     if (notice) dispatch({ type: 'event', event: { at: Date.now(), level: 'error', text: notice } });
   }, [notice]);

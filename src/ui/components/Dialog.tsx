@@ -6,6 +6,7 @@ import type { Dialog as DialogState, UIState } from '../state/model.js';
 import { attachable } from '../state/rows.js';
 import type { Theme } from '../theme/tokens.js';
 import { DialogBox, para, type DialogLine } from './DialogBox.js';
+import { captureView } from './captureView.js';
 import { dockerdView } from './dockerdEditor.js';
 import { doctorView } from './doctorView.js';
 import { eventsView } from './eventsView.js';
@@ -45,7 +46,10 @@ function helpLines(bindings: KeyBindings, theme: Theme, inner: number, rows: num
 export function Dialog({ state, dialog, bindings, theme, width, height }: DialogProps) {
   const boxWidth = Math.min(
     width - 4,
-    dialog.kind === 'help' || dialog.kind === 'events' || dialog.kind === 'doctor'
+    dialog.kind === 'help' ||
+      dialog.kind === 'events' ||
+      dialog.kind === 'doctor' ||
+      dialog.kind === 'capture'
       ? 110
       : dialog.kind === 'dockerd'
         ? 100
@@ -65,6 +69,9 @@ export function Dialog({ state, dialog, bindings, theme, width, height }: Dialog
       break;
     case 'doctor':
       ({ title, lines } = doctorView(dialog, theme, inner, Math.max(1, height - 3)));
+      break;
+    case 'capture':
+      ({ title, lines } = captureView(dialog, theme, inner, Math.max(4, height - 3), bindings));
       break;
     case 'details': {
       const d = detailsFor(state, dialog.pane, dialog.row, bindings);
@@ -243,6 +250,17 @@ export function dialogHints(dialog: DialogState, theme: Theme, bindings: KeyBind
     case 'help':
     case 'details':
       return [[esc, 'close']];
+    case 'capture':
+      return dialog.editing !== undefined
+        ? [
+            ['type', 'a kernel filter'],
+            [ok, 'apply'],
+            [esc, 'keep the old one'],
+          ]
+        : [
+            [keyFor(bindings, 'filter', arrows), 'filter'],
+            [esc, 'close (ends the capture)'],
+          ];
     case 'doctor':
     case 'events':
       return [

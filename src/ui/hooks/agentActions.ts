@@ -1,4 +1,5 @@
 import type { Dispatch } from 'react';
+import type { Params, Result } from '../../api/index.js';
 import { XnetError } from '../../errors.js';
 import { defaultKeyBindings, keyFor, type Command, type KeyBindings } from '../keys/keyBindings.js';
 import type { Action } from '../state/reducer.js';
@@ -16,7 +17,11 @@ export interface AgentActions {
   perform(effect: AgentEffect): Promise<void>;
   /** Live validation of one value being typed in the dockerd editor (the hook debounces). */
   checkDockerd(key: string, input: string, edits: Record<string, string | null>): Promise<void>;
+  /** The capture view's calls; useCapture owns their timing. */
+  captureCall<M extends CaptureMethod>(method: M, params: Params<M>): Promise<Result<M>>;
 }
+
+type CaptureMethod = 'capture.open' | 'capture.read' | 'capture.close';
 
 /** The TUI's own next step for an error, decided on its code (never on its wording), with the keys it has. */
 export function hintFor(err: unknown, bindings: KeyBindings): string | undefined {
@@ -48,5 +53,10 @@ export function agentActions(
   return {
     perform: (e) => (handlers[e.kind] as (e: AgentEffect) => Promise<void>)(e),
     checkDockerd,
+    captureCall: async (method, params) => {
+      const l = link();
+      if (!l) throw new Error('the agent is not connected; the capture opens when it is back');
+      return l.call(method, params);
+    },
   };
 }

@@ -26,6 +26,8 @@ import {
 } from './dialogKeys.js';
 import { commandFor, keyFor, type KeyBindings } from './keyBindings.js';
 import { edit } from './text.js';
+import { captureKey } from './captureKeys.js';
+import { openCapture } from '../state/capture.js';
 
 /** What a key asks of the world beyond the screen: the hook that owns the agent connection runs it. */
 export type Effect =
@@ -129,6 +131,10 @@ export function handleKey(s: UIState, name: string, input: string, bindings: Key
         ],
         effect: { kind: 'reattach', container: c.name, cidrs: c.attachment.cidrs },
       };
+    }
+    case 'capture': {
+      const view = openCapture(s);
+      return typeof view === 'string' ? { actions: [eventAction(view)] } : dialog(view);
     }
     case 'launch':
       return dialog(launchForm(s));
@@ -251,6 +257,7 @@ function detach(s: UIState): KeyOutcome {
 
 function dialogKey(s: UIState, d: Dialog, name: string, input: string, bindings: KeyBindings): KeyOutcome {
   if (d.kind === 'dockerd') return dockerdKey(s, d, name, input, bindings);
+  if (d.kind === 'capture') return captureKey(d, name, input, bindings);
   const dk = commandFor(bindings, name, 'dialog');
   if (dk === 'cancel') return dialog(undefined);
   switch (d.kind) {

@@ -10,6 +10,7 @@ import type {
 import type { CounterSource, RateSample } from '../../api/telemetry.js';
 import { describeDriver } from '../../router/descriptions.js';
 import type { DriverName, PeerStatus, RouterStatus } from '../../router/driver.js';
+import type { CaptureView } from './capture.js';
 import type { DockerdEditor } from './dockerd.js';
 import type { PaneId } from '../compute/panes.js';
 import type { CounterSample, Rate, Series } from '../compute/rates.js';
@@ -88,6 +89,7 @@ export type Dialog =
   | { kind: 'rotateKey'; input: string; busy: boolean; error?: string }
   | { kind: 'forget'; targets: string[]; selected: number; busy: boolean; error?: string }
   | { kind: 'addPing'; from: string; target: string; field: number; busy: boolean; error?: string }
+  | CaptureView
   | DockerdEditor;
 
 export interface TrafficState {

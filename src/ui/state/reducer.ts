@@ -1,5 +1,6 @@
 import type { ContainerRow, DoctorCheck, HealthEvent, PeerRates, PmtuPeer } from '../../api/index.js';
 import type { RouterStatus } from '../../router/driver.js';
+import { mergeCapture, type CaptureUpdate } from './capture.js';
 import type { DockerdCheck, DockerdEditor } from './dockerd.js';
 import { tabOrderFor } from '../compute/layout.js';
 import { nextPane, type PaneId } from '../compute/panes.js';
@@ -45,7 +46,9 @@ export type Action =
   /** Merged into the dockerd editor if it is still open. */
   | { type: 'dockerd'; update: Partial<Omit<DockerdEditor, 'kind'>> }
   /** The agent's verdict on a typed value; dropped if the operator has typed on since. */
-  | { type: 'dockerdCheck'; check: DockerdCheck };
+  | { type: 'dockerdCheck'; check: DockerdCheck }
+  /** The agent's answer for the capture view; dropped if the view closed or its filter changed since. */
+  | { type: 'capture'; update: CaptureUpdate };
 
 /** A feature that is still unavailable for the same reason is the same state (no re-render, no bytes). */
 function feature<T>(old: Feature<T>, next: Feature<T>): Feature<T> {
@@ -178,6 +181,11 @@ export function reducer(s: UIState, a: Action): UIState {
       const d = s.dialog;
       if (d?.kind !== 'dockerd' || d.phase !== 'edit' || d.input !== a.check.input) return s;
       return { ...s, dialog: { ...d, check: a.check } };
+    }
+    case 'capture': {
+      if (s.dialog?.kind !== 'capture') return s;
+      const dialog = mergeCapture(s.dialog, a.update);
+      return dialog === s.dialog ? s : { ...s, dialog };
     }
     case 'tick': {
       const minute = Math.floor(a.now / 60_000);
