@@ -1,0 +1,176 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_MAIN } from '../../src/agent/client.js';
+import { labHost } from '../../src/lab/layout.js';
+import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
+
+// The capture view in a real terminal (tmux) against lab host h2 of a two-host mesh, while c1 on h1 pings c2 on
+// h2 across the overlay: the container's view and the peer's view show decoded ICMP lines and the talker row,
+// the kernel holds one packet socket while a view is open and none once it is closed, and the bridge is never
+// made promiscuous.
+const h1 = labHost(1);
+const h2 = labHost(2);
+const C1 = '172.25.11.23';
+const C2 = '172.25.11.24';
+const TMUX = ['-L', `xnet-capture-test-${process.pid}`];
+const SESSION = 'ui';
+
+const tmux = (...args: string[]): string => execFileSync('tmux', [...TMUX, ...args], { encoding: 'utf8' });
+const screen = (): string => tmux('capture-pane', '-p', '-t', SESSION);
+const keys = (...k: string[]): void => void tmux('send-keys', '-t', SESSION, ...k);
+const typeText = (text: string): void => void tmux('send-keys', '-t', SESSION, '-l', text);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitForScreen(re: RegExp, ms = 20_000): Promise<string> {
+  const start = Date.now();
+  let last = '';
+  while (Date.now() - start < ms) {
+    last = screen();
+    if (re.test(last)) return last;
+    await sleep(150);
+  }
+  throw new Error(`screen never matched ${re} within ${ms} ms; it shows:\n${last}`);
+}
+
+/** Packet sockets open in a namespace (/proc/net/packet: one line each after the header). */
+const packetSockets = (netns: string): string[] =>
+  sh('nsenter', [`--net=${netns}`, '--', 'cat', '/proc/net/packet'])
+    .trim()
+    .split('\n')
+    .slice(1);
+
+async function socketsBecome(netns: string, n: number, ms = 10_000): Promise<void> {
+  const start = Date.now();
+  while (Date.now() - start < ms) {
+    if (packetSockets(netns).length === n) return;
+    await sleep(150);
+  }
+  throw new Error(`packet sockets in ${netns}: ${packetSockets(netns).length}, not ${n}, after ${ms} ms`);
+}
+
+const promiscuity = (netns: string, dev: string): string | undefined =>
+  /promiscuity (\d+) /.exec(sh('nsenter', [`--net=${netns}`, '--', 'ip', '-d', 'link', 'show', dev]))?.[1];
+
+let pinger: ChildProcess | undefined;
+
+describe('the capture view (w) on a lab host', () => {
+  beforeAll(async () => {
+    await xnet(['lab', 'down']);
+    const up = await xnet(['lab', 'up', '--hosts', '2']);
+    expect(up.code, up.stderr).toBe(0);
+    labSh('h1', ['docker', 'run', '-d', '--name', 'c1', 'xnet/busybox', 'sleep', '3600']);
+    labSh('h2', ['docker', 'run', '-d', '--name', 'c2', 'xnet/busybox', 'sleep', '3600']);
+    await xnetJson(['--lab', 'h1', 'launch', '--nickname', 'one']);
+    await xnetJson(['--lab', 'h2', 'launch', '--nickname', 'two', h1.address]);
+    await xnetJson(['--lab', 'h1', 'attach', `${C1}/24`, 'c1']);
+    await xnetJson(['--lab', 'h2', 'attach', `${C2}/24`, 'c2']);
+    const pid = labSh('h1', ['docker', 'inspect', '-f', '{{.State.Pid}}', 'c1']).trim();
+    pinger = spawn('nsenter', [`--net=/proc/${pid}/ns/net`, '--', 'ping', '-q', '-i', '0.2', C2], {
+      stdio: 'ignore',
+    });
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      SESSION,
+      '-x',
+      '100',
+      '-y',
+      '30',
+      // Ink renders nothing but the last frame when CI is set.
+      'env',
+      '-u',
+      'CI',
+      'LANG=C.UTF-8',
+      `XNET_LAB_ID=${process.env.XNET_LAB_ID ?? ''}`,
+      'XDG_CONFIG_HOME=/nonexistent',
+      process.execPath,
+      CLI_MAIN,
+      '--lab',
+      'h2',
+    );
+    await waitForScreen(/c2\s+attached/);
+  });
+
+  afterAll(async () => {
+    pinger?.kill();
+    try {
+      tmux('kill-server');
+    } catch {
+      // already gone
+    }
+    await xnet(['lab', 'down']);
+  });
+
+  it('shows decoded ICMP lines and the talker row for c2 while c1 on h1 pings it; Esc leaves no packet socket', async () => {
+    expect(packetSockets(h2.netnsPath)).toEqual([]);
+    keys('w');
+    const s = await waitForScreen(
+      new RegExp(
+        `ICMP\\s+${C1} > ${C2}\\s+\\d+(\\.\\d)? p/s[\\s\\S]*ICMP\\s+${C1} > ${C2}\\s+98 echo request`,
+      ),
+    );
+    expect(s).toMatch(/Capture c2: vx\w+, filter "greater 0", not promiscuous/);
+    expect(s).toMatch(new RegExp(`ICMP\\s+${C2} > ${C1}\\s+98 echo reply`));
+    expect(s).toMatch(/live \S \d+ packets, 0 dropped/);
+    // One packet socket (the view's), and neither the bridge nor anything else made promiscuous by it.
+    await socketsBecome(h2.netnsPath, 1);
+    expect(promiscuity(h2.netnsPath, 'xnet')).toBe('0');
+
+    // A filter libpcap refuses: said in the view, and the old capture is gone, no new one opened.
+    keys('/');
+    await waitForScreen(/a pcap-filter\(7\) expression/);
+    typeText('icmp and (');
+    keys('Enter');
+    await waitForScreen(/filter refused: "icmp and \(" is not a filter libpcap compiles/);
+    await socketsBecome(h2.netnsPath, 0);
+
+    // A good one: only echo replies.
+    // The prompt starts from the refused text.
+    keys('/');
+    await waitForScreen(/filter: icmp and \(/);
+    for (let i = 0; i < 'icmp and ('.length; i++) keys('BSpace');
+    typeText('icmp[icmptype] == icmp-echoreply');
+    keys('Enter');
+    const replies = await waitForScreen(new RegExp(`ICMP\\s+${C2} > ${C1}\\s+98 echo reply`));
+    expect(replies).not.toMatch(/echo request/);
+    await socketsBecome(h2.netnsPath, 1);
+
+    keys('Escape');
+    await waitForScreen(/^(?![\s\S]*Capture c2)[\s\S]*Containers/);
+    await socketsBecome(h2.netnsPath, 0);
+  });
+
+  it('shows the peer one view: its tunnel packets, decoded inside; Esc leaves no packet socket', async () => {
+    // Peers pane (two Shift-Tabs back from Containers at 100x30); this host first, then one.
+    keys('BTab');
+    keys('BTab');
+    await waitForScreen(/━━ Peers/);
+    keys('Down');
+    keys('w');
+    const s = await waitForScreen(
+      new RegExp(
+        `ICMP\\s+${C1} > ${C2}\\s+\\d+(\\.\\d)? p/s[\\s\\S]*ICMP\\s+${C1} > ${C2}\\s+98 echo request`,
+      ),
+    );
+    expect(s).toMatch(/Capture peer one: \S+, filter "udp port 4789 and host 198\.18\.0\.1"/);
+    expect(s).toMatch(/frames inside the tunnel/);
+    await socketsBecome(h2.netnsPath, 1);
+    keys('Escape');
+    await waitForScreen(/^(?![\s\S]*Capture peer one)[\s\S]*Peers/);
+    await socketsBecome(h2.netnsPath, 0);
+    expect(promiscuity(h2.netnsPath, 'xnet')).toBe('0');
+  });
+
+  it('a TUI killed with the view open leaves no capture behind: the agent ends one nobody reads', async () => {
+    keys('w');
+    await waitForScreen(/Capture peer one: \S+, filter/);
+    await socketsBecome(h2.netnsPath, 1);
+    // SIGKILL: no cleanup, no capture.close; only the agent's lease (15 s without a read) can end it.
+    const tui = Number(tmux('list-panes', '-t', SESSION, '-F', '#{pane_pid}').trim());
+    process.kill(tui, 'SIGKILL');
+    const start = Date.now();
+    await socketsBecome(h2.netnsPath, 0, 25_000);
+    expect(Date.now() - start).toBeGreaterThan(10_000);
+  }, 60_000);
+});
