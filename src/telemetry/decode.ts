@@ -28,6 +28,17 @@ const ICMP_TYPES: Record<number, string> = {
   8: 'echo request',
   11: 'time exceeded',
 };
+const ICMP6_TYPES: Record<number, string> = {
+  1: 'unreachable',
+  2: 'packet too big',
+  3: 'time exceeded',
+  128: 'echo request',
+  129: 'echo reply',
+  133: 'router solicitation',
+  134: 'router advertisement',
+  135: 'neighbor solicitation',
+  136: 'neighbor advertisement',
+};
 const TCP_FLAGS: [number, string][] = [
   [0x02, 'S'],
   [0x01, 'F'],
@@ -105,7 +116,10 @@ export function decodeFrame(buf: Uint8Array, caplen: number, len: number, depth 
     const l4 = l3 + 40;
     const ip = { ...h, src: ipv6(buf, l3 + 8), dst: ipv6(buf, l3 + 24) };
     const ports = l4 + 4 <= caplen ? { sport: u16(buf, l4), dport: u16(buf, l4 + 2) } : {};
-    if (next === 58) return { ...ip, proto: 'ICMP6', info: l4 < caplen ? `type ${buf[l4]}` : '' };
+    if (next === 58) {
+      const t = l4 < caplen ? buf[l4]! : undefined;
+      return { ...ip, proto: 'ICMP6', info: t === undefined ? '' : (ICMP6_TYPES[t] ?? `type ${t}`) };
+    }
     if (next === 6) return { ...ip, ...ports, proto: 'TCP' };
     if (next === 17) return { ...ip, ...ports, proto: 'UDP' };
     return { ...ip, proto: 'IP', info: `next header ${next}` };

@@ -41,6 +41,7 @@ describe('on-demand capture, the pure parts', () => {
     expect(lines.some((l) => /^IP [\d.]+\.\d+ > [\d.]+\.\d+: TCP \[S\], length \d+$/.test(l))).toBe(true);
     expect(lines.some((l) => /^IP [\d.]+\.\d+ > [\d.]+\.\d+: TCP \[P\.\], length \d+$/.test(l))).toBe(true);
     expect(lines.some((l) => /^ARP (who-has|[\d.]+ is-at)/.test(l))).toBe(true);
+    expect(lines.some((l) => /^IP6 fe80::\S+ > fe80::\S+: ICMP6 echo reply, length \d+$/.test(l))).toBe(true);
     const outer = readPcap(join(fixtures, 'underlay.pcap')).map((f) =>
       describeFrame(f.data, f.caplen, f.len),
     );

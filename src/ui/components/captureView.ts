@@ -22,7 +22,8 @@ function stamp(t: number): string {
 
 /** Columns of the talker and header rows at an inner width: the addresses take what the figures leave. */
 function columns(inner: number): { ends: number } {
-  return { ends: Math.max(20, Math.min(47, inner - 12 - 1 - 5 - 1 - 6 - 1 - 14)) };
+  // Up to two link-local IPv6 addresses with ports; the flags get the rest.
+  return { ends: Math.max(20, Math.min(60, inner - 12 - 1 - 5 - 1 - 6 - 1 - 14)) };
 }
 
 function talkerLine(r: TalkerRow, inner: number, cut: string): string {
