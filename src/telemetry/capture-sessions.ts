@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Params, Result } from '../api/index.js';
 import {
@@ -13,7 +13,7 @@ import {
 import { failed } from '../errors.js';
 // Types only: importing the child's code would run it (open a capture) in the agent.
 import type { LiveConfig, LiveMessage } from './live-child.js';
-import { resolveCapture, type OnDemandDeps } from './ondemand.js';
+import { forkCapture, resolveCapture, type OnDemandDeps } from './ondemand.js';
 
 /** A live capture that has not reported for this long is stale (a stopped or hung process). */
 const STALE_MS = 4 * REPORT_MS;
@@ -56,10 +56,7 @@ export class CaptureSessions {
     // The same checks as the capture command: the target exists, the filter compiles (exit 2, nothing opened).
     const { dev, filter, target } = await resolveCapture(this.deps, p);
     const cfg: LiveConfig = { dev, filter };
-    const child = fork(new URL('./live-child.js', import.meta.url), [], {
-      env: { ...process.env, XNET_LIVE_CAPTURE: JSON.stringify(cfg) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const child = forkCapture('live-child', { XNET_LIVE_CAPTURE: JSON.stringify(cfg) });
     const id = randomBytes(6).toString('hex');
     const t = this.now();
     const s: Session = {

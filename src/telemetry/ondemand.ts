@@ -1,4 +1,4 @@
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { isAbsolute } from 'node:path';
 import type { Params, Result } from '../api/index.js';
 import type { DesiredState } from '../api/state.js';
@@ -79,6 +79,20 @@ export async function resolveCapture(
   return { dev, filter, target };
 }
 
+/**
+ * The one place a capture process is started (the command's and the view's): forked in the agent's namespace,
+ * where resolveCapture finds the port today; a port in another namespace changes only this.
+ */
+export function forkCapture(
+  script: 'ondemand-child' | 'live-child',
+  env: Record<string, string>,
+): ChildProcess {
+  return fork(new URL(`./${script}.js`, import.meta.url), [], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
 export async function captureOnDemand(d: OnDemandDeps, p: Params<'capture'>): Promise<Result<'capture'>> {
   const { dev, filter, target } = await resolveCapture(d, p);
   const cfg: OnDemandConfig = {
@@ -89,10 +103,7 @@ export async function captureOnDemand(d: OnDemandDeps, p: Params<'capture'>): Pr
     write: p.write ?? null,
     snaplen: SNAPLEN,
   };
-  const child = fork(new URL('./ondemand-child.js', import.meta.url), [], {
-    env: { ...process.env, XNET_ONDEMAND: JSON.stringify(cfg) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = forkCapture('ondemand-child', { XNET_ONDEMAND: JSON.stringify(cfg) });
   const msg = await new Promise<OnDemandMessage>((resolve) => {
     child.on('message', (m: OnDemandMessage) => resolve(m));
     child.on('exit', (code, signal) =>

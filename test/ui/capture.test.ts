@@ -148,6 +148,16 @@ const states: Record<string, () => UIState> = {
   'capture-live': () => answered(opened(), read()),
   'capture-no-packets': () =>
     answered(opened(), read({ lines: [], latest: 0, talkers: [], flows: 0, packets: 0, received: 0 })),
+  // The process stopped reporting (SIGSTOP, hung): said with its age, not left looking live.
+  'capture-stale': () => answered(opened(), read({ state: 'stale', ageMs: 4_200 })),
+  'capture-failed': () =>
+    reducer(opened(), {
+      type: 'capture',
+      update: {
+        key: captureKey(view(opened())),
+        failed: 'capture on vxb2c3d4e5f6: capture process exited (code 1)',
+      },
+    }),
   'capture-filter-typing': () => press(answered(opened(), read()), '/', 'icmp and ('),
   'capture-filter-refused': () => {
     const s = press(answered(opened(), read()), '/', 'icmp and (', 'Enter');

@@ -77,7 +77,13 @@ export function captureView(
           },
         ];
       case 'failed':
-        return para(`capture failed: ${v.error ?? ''}`, inner, theme.color.error);
+        return [
+          ...para(`capture failed: ${v.error ?? ''}`, inner, theme.color.error),
+          {
+            text: `${keyFor(bindings, 'cancel', theme.name !== 'plain')} closes; ${keyFor(bindings, 'capture')} opens it again`,
+            color: theme.color.muted,
+          },
+        ];
       case 'open':
         return [];
     }
