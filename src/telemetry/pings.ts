@@ -172,16 +172,21 @@ export class PingChecks {
     }
   }
 
-  /** From the probes alone: the small ones', or down when only the full-size ones are lost. */
+  /** From the probes alone: the small ones', or down when only the (current) full-size ones are lost. */
   #stateOf(l: Live): PingState {
     const small = stateOf(l.history);
-    return l.def.full ? peerCheckState(small, stateOf(l.full)) : small;
+    return l.def.full ? peerCheckState(small, this.#fullState(l)) : small;
+  }
+
+  /** The full-size probes' state; stale ones (their loop stopped) say nothing. */
+  #fullState(l: Live, now = Date.now()): PingState {
+    return currentState(l.full, now, null);
   }
 
   /** Why a check with full-size probes is down when only those fail: the size and the MTU to set. */
   #why(l: Live): string | null {
     const f = l.def.full;
-    if (!f || !tooBig(stateOf(l.history), stateOf(l.full))) return null;
+    if (!f || !tooBig(stateOf(l.history), this.#fullState(l))) return null;
     return fullSizeWhy(f.packetBytes, f.mtuToSet());
   }
 
