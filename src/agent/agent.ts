@@ -14,6 +14,7 @@ import { dockerdConfig, dockerdHandlers, type DockerdAgentOptions } from '../doc
 import { Mesh } from './mesh.js';
 import { telemetryHandlers } from '../telemetry/handlers.js';
 import { Telemetry } from '../telemetry/service.js';
+import { PeerProbes } from '../telemetry/peer-probes.js';
 import { rpcServer, listen, type Handlers } from './rpc.js';
 import { StateStore } from './state.js';
 import { EventRing } from './events/ring.js';
@@ -109,6 +110,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     reattach: () => attacher.reconcileAll().then(() => store.current.attachments.length),
     log,
   });
+  // One set of data-plane probes per host: the driver plans them, telemetry's automatic checks read them.
+  const probes = new PeerProbes(log);
   // The mesh tells attach of MTU changes; attach asks the mesh (forAttach) for its bridge, owners and IPAM.
   const mesh = new Mesh({
     store,
@@ -120,6 +123,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     log,
     docker,
     dockerd,
+    probes,
   });
   const attacher: Attacher = new Attacher({
     docker,
@@ -134,7 +138,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const telemetry = new Telemetry({
     netns: undefined,
     bridge: BRIDGE,
-    ifname: CONTAINER_IFNAME,
+    probes,
     store,
     stateDir: opts.stateDir,
     docker,
@@ -219,18 +223,22 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const server: Server = await listen(opts.socket, rpcServer(handlers, log));
   log(`listening on ${opts.socket} (state ${store.file}, docker ${opts.dockerHost})`);
 
+  const dying = new Map<string, Promise<void>>();
   const stopEvents = followContainerEvents(
     docker,
     ['die', 'start', 'destroy'],
     (e) => {
-      // On `die`, our processes in the old namespace (ping checks) end first, so nothing of ours keeps it alive.
-      if (e.action === 'die') telemetry.containerDied(e.id);
+      // On `die`, our processes in the old namespace (ping checks) end first, so nothing of ours keeps it
+      // alive; a `start` (re-attach) waits until they are gone.
+      if (e.action === 'die') dying.set(e.id, telemetry.containerDied(e.id));
+      const ended = dying.get(e.id) ?? Promise.resolve();
+      if (e.action !== 'die') dying.delete(e.id);
       const work =
         e.action === 'destroy'
           ? attacher.forgetContainer(e.id)
           : e.action === 'die'
-            ? attacher.containerDied(e.id)
-            : attacher.reconcileContainer(e.id);
+            ? ended.then(() => attacher.containerDied(e.id))
+            : ended.then(() => attacher.reconcileContainer(e.id));
       work.catch((err: Error) => log(`${e.action} ${e.id.slice(0, 12)}: ${err.message}`));
     },
     () => {
@@ -265,6 +273,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       await telemetry.close();
       attacher.close();
       await mesh.close();
+      probes.close();
       stopEvents();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await unlink(opts.socket).catch(() => undefined);

@@ -38,6 +38,7 @@ export interface MeshDeps {
   stateDir: string;
   log: (msg: string) => void;
   dockerd?: DriverDeps['dockerd'];
+  probes?: DriverDeps['probes'];
 }
 
 /** `host` or `host:port`, IPv4: what connect and forget take. */
@@ -195,6 +196,8 @@ export class Mesh {
       onMtu: live ? this.d.onMtu : async () => undefined,
       localOwner: live ? this.d.localOwner : () => undefined,
       ...(this.d.dockerd ? { dockerd: this.d.dockerd } : {}),
+      // Only the live driver plans probes: a driver made to check settings must not replace them.
+      ...(live && this.d.probes ? { probes: this.d.probes } : {}),
     };
     return createDriver(name, deps);
   }

@@ -126,6 +126,15 @@ export const PingProbe = z.object({
 });
 export type PingProbe = z.infer<typeof PingProbe>;
 
+/** Probes over the last seconds: sent (answered or timed out), answered, loss in percent, round trips. */
+export const PingWindow = z.object({
+  seconds: z.number(),
+  sent: z.number(),
+  received: z.number(),
+  lossPct: z.number(),
+  rttMs: z.object({ min: z.number(), avg: z.number(), max: z.number() }).nullable(),
+});
+
 export const PingCheck = z.object({
   /** Stable: `u-...` for user checks (kept in the state file), `a-...` for automatic ones. */
   id: z.string(),
@@ -142,17 +151,29 @@ export const PingCheck = z.object({
   since: z.string(),
   lastRttMs: z.number().nullable(),
   /** Over the window: probes sent (answered or timed out), answered, loss in percent. */
-  window: z.object({
-    seconds: z.number(),
-    sent: z.number(),
-    received: z.number(),
-    lossPct: z.number(),
-    rttMs: z.object({ min: z.number(), avg: z.number(), max: z.number() }).nullable(),
-  }),
+  window: PingWindow,
   /** The probes of the last minute, oldest first. */
   history: z.array(PingProbe),
   /** Why the check cannot run (container stopped, fping failed), if it cannot. */
   error: z.string().nullable(),
+  /**
+   * Why it is down when that is more than lost probes: full-size packets do not cross while small ones do,
+   * with the overlay MTU to set. Added after the first cut: optional.
+   */
+  why: z.string().nullable().optional(),
+  /**
+   * Automatic peer checks: the full-size probes (don't-fragment, `packetBytes` = the overlay MTU) beside the
+   * small ones, and the overlay MTU to set from the path MTU probe when they fail. Added later: optional.
+   */
+  fullSize: z
+    .object({
+      packetBytes: z.number(),
+      state: PingState,
+      window: PingWindow,
+      mtuToSet: z.number().nullable(),
+    })
+    .nullable()
+    .optional(),
 });
 export type PingCheck = z.infer<typeof PingCheck>;
 

@@ -85,9 +85,9 @@ export function pingsText(r: Result<'pings'>, pmtu: Result<'pmtu'>): string {
   const lines: string[] = [];
   lines.push(
     r.checks.length === 0
-      ? 'no ping checks (attach a container on a running mesh, or: xnet-tui ping --add TARGET [--from CONTAINER])'
+      ? 'no ping checks (launch and connect a peer, or: xnet-tui ping --add TARGET [--from CONTAINER])'
       : table(
-          ['ID', 'CHECK', 'STATE', 'LAST RTT', `LOSS`, 'SINCE', 'ERROR'],
+          ['ID', 'CHECK', 'STATE', 'LAST RTT', `LOSS`, 'SINCE', 'WHY'],
           r.checks.map((c) => [
             c.id,
             c.label,
@@ -95,7 +95,7 @@ export function pingsText(r: Result<'pings'>, pmtu: Result<'pmtu'>): string {
             formatRtt(c.lastRttMs),
             `${c.window.lossPct}% of ${c.window.sent}`,
             c.since.slice(11, 19),
-            c.error ?? '',
+            c.error ?? c.why ?? '',
           ]),
         ),
   );

@@ -3,6 +3,7 @@ import type { ConnectionStatus, DriverName, LaunchSettings, RouterStatus } from 
 import type { DockerdConfig } from '../docker/config/apply.js';
 import type { NetnsPath } from '../net/netns.js';
 import type { KeyRotation } from './serf/rotate.js';
+import type { PeerProber } from './data-plane.js';
 
 /**
  * What every mesh implements (flannel's backend shape): the agent and the UI see this interface only.
@@ -78,4 +79,9 @@ export interface DriverDeps {
   localOwner: (address: string) => string | undefined;
   /** dockerd's options with their validation, backup and rollback, for drivers that give docker's bridge a subnet. */
   dockerd?: Pick<DockerdConfig, 'show' | 'applyNow'>;
+  /**
+   * This host's data-plane probes (one small and one full-size fping for all peers), shared with telemetry's
+   * automatic checks: a driver that probes its peers plans them here rather than running probes of its own.
+   */
+  probes?: PeerProber;
 }

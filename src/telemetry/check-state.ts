@@ -22,13 +22,14 @@ export function stateOf(history: readonly PingProbe[]): PingState {
 export const STALE_MS = 3_000;
 
 /**
- * The state at `now`: from current samples only. No probe yet is pending; probes that stopped coming, or a
- * check that cannot run (`error`), is unknown, never the last state it had while it could.
+ * The state at `now`: from current samples only. A check that cannot run (`error`) is unknown, with or
+ * without samples; no probe yet is pending; probes that stopped coming are unknown, never the last state.
  */
 export function currentState(history: readonly PingProbe[], now: number, error: string | null): PingState {
   const last = history[history.length - 1];
+  if (error !== null) return 'unknown';
   if (!last) return 'pending';
-  if (error !== null || now - last.t > STALE_MS) return 'unknown';
+  if (now - last.t > STALE_MS) return 'unknown';
   return stateOf(history);
 }
 

@@ -31,6 +31,10 @@ export interface LoopOptions {
   targets: string[];
   intervalMs: number;
   timeoutMs: number;
+  /** Bind to this interface (`-I`): probes to link-local targets leave where the probe point is. */
+  iface?: string;
+  /** ICMP payload bytes, sent with don't-fragment (`-b N -M`): full-size probes; fping's default otherwise. */
+  size?: number;
   onProbe: (p: FpingLine) => void;
   onExit: (code: number | null, stderr: string) => void;
 }
@@ -40,6 +44,7 @@ export class FpingLoop {
   readonly #child: ChildProcess;
   #stderr = '';
   #stopped = false;
+  readonly #exited: Promise<void>;
 
   constructor(readonly o: LoopOptions) {
     const [file, args] = inNetns(o.netns, 'fping', [
@@ -50,6 +55,8 @@ export class FpingLoop {
       String(o.intervalMs),
       '-t',
       String(o.timeoutMs),
+      ...(o.iface !== undefined ? ['-I', o.iface] : []),
+      ...(o.size !== undefined ? ['-b', String(o.size), '-M'] : []),
       ...o.targets,
     ]);
     this.#child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -63,6 +70,7 @@ export class FpingLoop {
       this.#stderr = (this.#stderr + d.toString()).slice(-2000);
     });
     this.#child.on('error', (err) => (this.#stderr += err.message));
+    this.#exited = new Promise((done) => this.#child.once('exit', () => done()));
     this.#child.on('exit', (code) => {
       if (!this.#stopped) o.onExit(code, this.#stderr.trim());
     });
@@ -72,9 +80,14 @@ export class FpingLoop {
     return this.#child.pid;
   }
 
-  stop(): void {
+  /** Ends the process; resolves once it is gone (SIGKILL after a second), so its namespace is no longer held. */
+  stop(): Promise<void> {
     this.#stopped = true;
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null || !this.#child.pid)
+      return Promise.resolve();
     this.#child.kill('SIGTERM');
+    const kill = setTimeout(() => this.#child.kill('SIGKILL'), 1_000);
+    return this.#exited.finally(() => clearTimeout(kill));
   }
 }
 

@@ -2,6 +2,8 @@ import type { NetnsPath } from '../net/netns.js';
 import type { PingCheck, PingEvent, PingProbe, PingState } from '../api/telemetry.js';
 import { currentState, record, stateOf, windowOf } from './check-state.js';
 import { FpingLoop, type FpingLine } from './fping.js';
+import { tooBig } from '../router/data-plane.js';
+import { fullSizeWhy, peerCheckState } from './peer-verdict.js';
 
 export const INTERVAL_MS = 500;
 export const TIMEOUT_MS = 450;
@@ -11,16 +13,26 @@ const MAX_EVENTS = 100;
 export interface CheckDef {
   id: string;
   kind: 'user' | 'auto';
-  /** Source key: `host` or a container ID; with the namespace to run fping in, or why it cannot run. */
-  source: { key: string; name: string | null; netns: NetnsPath; error: string | null };
+  /**
+   * Source key: `host` or a container ID; with the namespace to run fping in, or why it cannot run. An
+   * `external` source runs no fping of its own: its lines are fed in (the host's peer probes).
+   */
+  source: { key: string; name: string | null; netns: NetnsPath; error: string | null; external?: boolean };
   target: string;
   peer: string | null;
   label: string;
+  /**
+   * Full-size probes fed beside the small ones (automatic peer checks): the packet size they fill, and the
+   * overlay MTU to set, read when shown (the path MTU probe's latest).
+   */
+  full?: { packetBytes: number; mtuToSet: () => number | null };
 }
 
 interface Live {
   def: CheckDef;
   history: PingProbe[];
+  /** Full-size probes, for checks that have them. */
+  full: PingProbe[];
   state: PingState;
   since: string;
   lastRttMs: number | null;
@@ -63,6 +75,7 @@ export class PingChecks {
         this.#live.set(d.id, {
           def: d,
           history: [],
+          full: [],
           state: 'pending',
           since: now,
           lastRttMs: null,
@@ -74,7 +87,7 @@ export class PingChecks {
     for (const d of defs) bySource.set(d.source.key, [...(bySource.get(d.source.key) ?? []), d]);
     for (const [key, src] of this.#sources) {
       if (!bySource.has(key)) {
-        src.loop?.stop();
+        void src.loop?.stop();
         this.#sources.delete(key);
       }
     }
@@ -87,8 +100,8 @@ export class PingChecks {
         src.netns === first.netns &&
         src.targets.join(' ') === targets.join(' ') &&
         src.error === first.error;
-      if (same && (src.loop || src.error)) continue;
-      src?.loop?.stop();
+      if (same && (src.loop || src.error || first.external)) continue;
+      void src?.loop?.stop();
       const next: Source = {
         netns: first.netns,
         targets,
@@ -99,7 +112,7 @@ export class PingChecks {
       this.#sources.set(key, next);
       for (const l of this.#live.values())
         if (l.def.source.key === key) Object.assign(l, { started: Date.now(), error: first.error });
-      if (!first.error) this.#startLoop(key, next);
+      if (!first.error && !first.external) this.#startLoop(key, next);
     }
     for (const l of this.#live.values()) {
       const src = this.#sources.get(l.def.source.key);
@@ -111,11 +124,11 @@ export class PingChecks {
    * Ends the fping of one source (a container that died): it runs in the container's namespace and would keep
    * it, and its veth, alive. The next sync starts a new one where the container is now.
    */
-  stopSource(key: string): void {
+  stopSource(key: string): Promise<void> {
     const src = this.#sources.get(key);
-    if (!src) return;
-    src.loop?.stop();
+    if (!src) return Promise.resolve();
     this.#sources.delete(key);
+    return src.loop?.stop() ?? Promise.resolve();
   }
 
   #startLoop(key: string, src: Source): void {
@@ -124,7 +137,7 @@ export class PingChecks {
       targets: src.targets,
       intervalMs: INTERVAL_MS,
       timeoutMs: TIMEOUT_MS,
-      onProbe: (p) => this.#probe(key, p),
+      onProbe: (p) => this.feed(key, p),
       onExit: (code, stderr) => {
         if (this.#sources.get(key) !== src) return;
         src.loop = undefined;
@@ -147,14 +160,34 @@ export class PingChecks {
     });
   }
 
-  #probe(key: string, p: FpingLine): void {
+  /** One probe line of a source: its own fping's, or fed from outside (`full`: a full-size probe). */
+  feed(key: string, p: FpingLine, full = false): void {
     for (const l of this.#live.values()) {
       if (l.def.source.key !== key || l.def.target !== p.target) continue;
+      if (full && !l.def.full) continue;
       l.error = null;
-      record(l.history, { t: p.t, rttMs: p.rttMs });
-      if (p.rttMs !== null) l.lastRttMs = p.rttMs;
-      this.#become(l, stateOf(l.history), p.t, p.rttMs);
+      record(full ? l.full : l.history, { t: p.t, rttMs: p.rttMs });
+      if (!full && p.rttMs !== null) l.lastRttMs = p.rttMs;
+      this.#become(l, this.#stateOf(l), p.t, l.lastRttMs);
     }
+  }
+
+  /** From the probes alone: the small ones', or down when only the (current) full-size ones are lost. */
+  #stateOf(l: Live): PingState {
+    const small = stateOf(l.history);
+    return l.def.full ? peerCheckState(small, this.#fullState(l)) : small;
+  }
+
+  /** The full-size probes' state; stale ones (their loop stopped) say nothing. */
+  #fullState(l: Live, now = Date.now()): PingState {
+    return currentState(l.full, now, null);
+  }
+
+  /** Why a check with full-size probes is down when only those fail: the size and the MTU to set. */
+  #why(l: Live): string | null {
+    const f = l.def.full;
+    if (!f || !tooBig(stateOf(l.history), this.#fullState(l))) return null;
+    return fullSizeWhy(f.packetBytes, f.mtuToSet());
   }
 
   /** Moves a check to `next` at `t`, as an event; nothing when it is there already. */
@@ -171,7 +204,7 @@ export class PingChecks {
       lossPct: w.lossPct,
       detail:
         next === 'down'
-          ? `no answer to the last probes (${w.lossPct}% lost over ${w.seconds} s)`
+          ? (this.#why(l) ?? `no answer to the last probes (${w.lossPct}% lost over ${w.seconds} s)`)
           : next === 'up'
             ? `answering, ${rttMs} ms`
             : next === 'unknown'
@@ -189,7 +222,8 @@ export class PingChecks {
   checks(now = Date.now()): PingCheck[] {
     // Probes that stopped coming change a check's state too, not only a probe that arrives.
     for (const l of this.#live.values()) {
-      const next = currentState(l.history, now, l.error);
+      const current = currentState(l.history, now, l.error);
+      const next = current === 'unknown' || current === 'pending' ? current : this.#stateOf(l);
       if (next === 'unknown' || l.state === 'unknown') this.#become(l, next, now, l.lastRttMs);
     }
     return [...this.#live.values()].map((l) => ({
@@ -204,6 +238,15 @@ export class PingChecks {
       lastRttMs: l.lastRttMs,
       window: windowOf(l.history, now),
       history: [...l.history],
+      why: l.state === 'down' ? this.#why(l) : null,
+      fullSize: l.def.full
+        ? {
+            packetBytes: l.def.full.packetBytes,
+            state: currentState(l.full, now, l.error),
+            window: windowOf(l.full, now),
+            mtuToSet: l.def.full.mtuToSet(),
+          }
+        : null,
       error:
         l.error ??
         (l.history.length === 0 && now - l.started > SILENT_AFTER * INTERVAL_MS
@@ -221,7 +264,7 @@ export class PingChecks {
   }
 
   close(): void {
-    for (const s of this.#sources.values()) s.loop?.stop();
+    for (const s of this.#sources.values()) void s.loop?.stop();
     this.#sources.clear();
   }
 }

@@ -9,7 +9,7 @@ const SMALLEST = 104;
 /** Whether one don't-fragment echo of `size` bytes (whole IPv6 packet) to `target` on `dev` is answered. */
 export type Crosses = (size: number) => Promise<boolean>;
 
-export function pingCrosses(netns: NetnsPath, dev: string, target: string, timeoutS = 1): Crosses {
+export function pingCrosses(netns: NetnsPath, dev: string, target: string, timeoutS = 0.5): Crosses {
   return async (size) => {
     const [file, args] = inNetns(netns, 'ping', [
       '-6',

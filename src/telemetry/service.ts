@@ -8,24 +8,28 @@ import type { DesiredState } from '../api/state.js';
 import { findContainer } from '../docker/containers.js';
 import { linkCounters } from '../net/counters.js';
 import { netnsOfPid, type NetnsPath } from '../net/netns.js';
-import { enableLinkLocal } from '../net/sysctl.js';
 import { containerMac, hostVethName } from '../net/veth.js';
 import type { PeerCounters, RouterStatus } from '../router/driver.js';
 import { findUnderlay } from '../router/underlay.js';
 import { HISTORY_SECONDS, KernelCounters } from './counters.js';
 import { PingChecks, type CheckDef } from './pings.js';
+import type { PeerProbes, ProbePoint } from './peer-probes.js';
 import { largestCrossing, pingCrosses, verdict } from './pmtu.js';
 import { counterSample } from './rates.js';
 import { driverTelemetry } from './tunnel.js';
 
 export const PMTU_EVERY_MS = 10_000;
+/** A full-size check down while the path MTU still reads ok: probe again this soon, for the number to set. */
+const PMTU_SOON_MS = 2_000;
 const PINGS_EVERY_TICKS = 2;
+/** The source key of the automatic checks: lines fed from the host's peer probes, no fping of their own. */
+const PEERS = 'peers';
 
 export interface TelemetryDeps {
   netns: NetnsPath;
   bridge: string;
-  /** The container-side interface attach creates (`ethwe`): automatic checks leave through it. */
-  ifname: string;
+  /** The host's peer probes (planned by the driver): automatic checks and the path MTU probe start from them. */
+  probes: PeerProbes;
   store: DesiredState;
   /** The agent's state directory: its eBPF pins live in a directory named after it. */
   stateDir: string;
@@ -55,12 +59,11 @@ export class Telemetry {
   #closed = false;
   #loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 5 });
   #loopSeconds: { t: number; p99Ms: number; maxMs: number }[] = [];
-  /** Container namespaces whose `ethwe` already has IPv6 (link-local) turned on for automatic checks. */
-  #linkLocal = new Set<string>();
 
   constructor(private readonly d: TelemetryDeps) {
     this.counters = new KernelCounters(d.netns, d.stateDir, d.log);
     this.pings = new PingChecks(d.log);
+    d.probes.listen((size, p) => this.pings.feed(PEERS, p, size === 'full'));
   }
 
   start(): void {
@@ -96,7 +99,24 @@ export class Telemetry {
     this.#router = await this.d.router();
     await this.#readPeerCounters(this.#router);
     if (this.#ticks % PINGS_EVERY_TICKS === 1) await this.syncChecks();
-    if (Date.now() - this.#pmtuLast >= PMTU_EVERY_MS && !this.#pmtuBusy) void this.probeMtu();
+    const since = Date.now() - this.#pmtuLast;
+    if (!this.#pmtuBusy && (since >= PMTU_EVERY_MS || (since >= PMTU_SOON_MS && this.#wantsMtu())))
+      void this.probeMtu();
+  }
+
+  /** A peer's full-size probes are lost while its path MTU reads ok: the number to set is wanted now. */
+  #wantsMtu(): boolean {
+    return this.pings
+      .checks()
+      .some(
+        (c) =>
+          c.fullSize?.state === 'down' && c.peer !== null && this.#pmtu.get(c.peer)?.state !== 'mismatch',
+      );
+  }
+
+  /** Where data-plane probes leave from: the driver's probe point, or the host's bridge before it plans one. */
+  #probePoint(): ProbePoint {
+    return this.d.probes.current?.point ?? { netns: this.d.netns, dev: this.d.bridge };
   }
 
   /** One reading of the kernel's counters, which closes the second that just ended. */
@@ -195,7 +215,7 @@ export class Telemetry {
     };
   }
 
-  /** The checks as wanted now: the operator's, and each attached container to each peer's probe address. */
+  /** The checks as wanted now: the operator's, and one per peer from the host's peer probes. */
   async checkDefs(): Promise<CheckDef[]> {
     const defs: CheckDef[] = [];
     const sources = new Map<string, CheckDef['source']>();
@@ -223,36 +243,34 @@ export class Telemetry {
         label: `${u.from ?? 'host'} -> ${u.target}`,
       });
     }
+    // One automatic check per peer, from the host's peer probes (small and full-size): never per container.
+    const plan = this.d.probes.current;
     const peers = (this.#router?.state === 'running' ? this.#router.peers : []).filter(
-      (p) => !p.self && p.probeAddress,
+      (p) => !p.self && p.probeAddress && plan?.targets.includes(p.probeAddress),
     );
-    if (peers.length > 0) {
-      for (const a of this.d.store.current.attachments) {
-        const src = await source(a.containerId);
-        if (src.netns && !src.error && !this.#linkLocal.has(src.netns)) {
-          await enableLinkLocal(src.netns, this.d.ifname).then(
-            () => this.#linkLocal.add(src.netns!),
-            (err: Error) => this.d.log(`ipv6 link-local on ${a.containerName}: ${err.message}`),
-          );
-        }
-        for (const p of peers) {
-          defs.push({
-            id: `a-${a.containerId.slice(0, 12)}-${p.address}`,
-            kind: 'auto',
-            source: { ...src, name: a.containerName },
-            target: `${p.probeAddress}%${this.d.ifname}`,
-            peer: p.address,
-            label: `${a.containerName} -> ${p.nickname ? `peer ${p.nickname}` : 'peer'} (${p.address})`,
-          });
-        }
-      }
+    for (const p of plan ? peers : []) {
+      defs.push({
+        id: `a-host-${p.address}`,
+        kind: 'auto',
+        source: { key: PEERS, name: null, netns: plan!.point.netns, error: null, external: true },
+        target: this.d.probes.scoped(p.probeAddress!),
+        peer: p.address,
+        label: `host -> ${p.nickname ? `peer ${p.nickname}` : 'peer'} (${p.address})`,
+        full: {
+          packetBytes: plan!.mtu,
+          mtuToSet: () => this.#pmtu.get(p.address)?.suggestedMtu ?? null,
+        },
+      });
     }
     return defs;
   }
 
-  /** docker `die`: the ping checks leaving from that container end now; the next sync starts them anew. */
-  containerDied(containerId: string): void {
-    this.pings.stopSource(containerId);
+  /**
+   * docker `die`: the ping checks leaving from that container end now, resolved once their fping is gone (it
+   * would hold the dead container's namespace); the next sync starts them anew where the container is then.
+   */
+  containerDied(containerId: string): Promise<void> {
+    return this.pings.stopSource(containerId);
   }
 
   async syncChecks(): Promise<void> {
@@ -287,10 +305,8 @@ export class Telemetry {
             });
             return;
           }
-          const largest = await largestCrossing(
-            pingCrosses(this.d.netns, this.d.bridge, p.probeAddress),
-            mtu,
-          );
+          const point = this.#probePoint();
+          const largest = await largestCrossing(pingCrosses(point.netns, point.dev, p.probeAddress), mtu);
           const before = this.#pmtu.get(p.address);
           const v = verdict(who, mtu, largest, new Date().toISOString());
           if (before && before.state !== v.state)

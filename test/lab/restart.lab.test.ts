@@ -144,7 +144,7 @@ describe('docker restart keeps the overlay address, and a failed attach changes 
   });
 
   it('gives the address back within 2 s of the start event, 20 restarts of 4 kinds in a row', async () => {
-    // The automatic check (web -> peer two) and the user check run fping inside web before the first restart.
+    // The user check runs fping inside web before the first restart (automatic checks run on the host).
     const fpingInWeb = (): boolean => fpingsIn(readlinkSync(`/proc/${pidOf(h1, 'web')}/ns/net`)).length > 0;
     for (let i = 0; i < 40 && !fpingInWeb(); i++) await sleep(250);
     expect(fpingInWeb()).toBe(true);

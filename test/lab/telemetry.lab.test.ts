@@ -411,7 +411,7 @@ describe('telemetry on two lab hosts', () => {
     expect(existsSync(badFile)).toBe(false);
   });
 
-  it('runs one fping per source namespace, shared by the automatic and the user check from that container', async () => {
+  it('runs one fping for the user check from a container, and only the two peer probes on the host', async () => {
     const add = await xnetJson<{ checks: { id: string; label: string }[] }>([
       '--lab',
       'h1',
@@ -440,14 +440,17 @@ describe('telemetry on two lab hosts', () => {
       execFileSync('ps', ['-o', 'args=', '--ppid', agent], { encoding: 'utf8' })
         .split('\n')
         .filter((l) => l.startsWith('fping -l'));
-    // c1's automatic check (to h2's probe address) and the user check share c1's namespace: one process.
-    await eventually(
-      'one fping for c1',
+    // The user check runs in c1's namespace (through nsenter); automatic checks run none there: the host's
+    // two peer probes (small, full-size) carry them.
+    const seen = await eventually(
+      'one fping for c1, two for the peers',
       async () => fpings(),
-      (l) => l.length === 1 && l[0]!.includes(C2),
+      (l) => l.length === 3,
       5_000,
     );
-    expect(fpings()[0]).toMatch(/fe80::.*%ethwe/);
+    expect(seen.value.filter((l) => l.includes(C2))).toHaveLength(1);
+    expect(seen.value.filter((l) => l.includes('-I xnet'))).toHaveLength(2);
+    expect(seen.value.join('\n')).not.toMatch(/%ethwe/);
   });
 
   it('turns a check red within 3 s of an iptables DROP between the containers, and green when it goes', async () => {

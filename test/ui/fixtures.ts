@@ -399,3 +399,36 @@ export function troublePings(): PingCheck[] {
     },
   ];
 }
+
+/**
+ * The automatic check of a peer whose path is narrower than the overlay MTU: small probes answer, full-size
+ * ones (1450 bytes, don't-fragment) are all lost; `mtuToSet` from the path MTU probe, or null before it has one.
+ */
+export function fullSizeDown(mtuToSet: number | null): PingCheck {
+  const why = `1450-byte packets do not cross; ${
+    mtuToSet !== null
+      ? `set the overlay MTU to ${mtuToSet}: xnet-tui launch --mtu ${mtuToSet}`
+      : 'set a smaller overlay MTU (the path MTU probe is measuring which): xnet-tui launch --mtu N'
+  }`;
+  return {
+    id: 'a-host-198.18.0.2',
+    kind: 'auto',
+    from: null,
+    target: 'fe80::1%xnet',
+    peer: '198.18.0.2',
+    label: 'host -> peer two (198.18.0.2)',
+    state: 'down',
+    since: new Date(NOW - 4_000).toISOString(),
+    lastRttMs: 0.12,
+    window: { seconds: 10, sent: 20, received: 20, lossPct: 0, rttMs: { min: 0.1, avg: 0.12, max: 0.2 } },
+    history: probes([0.1, 0.12, 0.2, 0.12]),
+    why,
+    fullSize: {
+      packetBytes: 1450,
+      state: 'down',
+      window: { seconds: 10, sent: 20, received: 0, lossPct: 100, rttMs: null },
+      mtuToSet,
+    },
+    error: null,
+  };
+}

@@ -4,7 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UIState } from '../../src/ui/state/model.js';
 import { reducer } from '../../src/ui/state/reducer.js';
 import { defaultTheme, plainTheme } from '../../src/ui/theme/tokens.js';
-import { NOW, dockerdView, liveState, meshState, split, status, troublePings } from './fixtures.js';
+import {
+  NOW,
+  dockerdView,
+  fullSizeDown,
+  liveState,
+  meshState,
+  split,
+  status,
+  troublePings,
+} from './fixtures.js';
 import { openDockerd, progressText, type DockerdEditor } from '../../src/ui/state/dockerd.js';
 
 const dockerd = (d: Partial<DockerdEditor>): UIState => ({
@@ -450,7 +459,8 @@ describe('ping checks never contradict themselves', () => {
       expect(down).toMatch(/down\s+for 10s\s+100%/);
       expect(down).not.toMatch(/0\.30 ms/);
       // No samples: no state figure and no "0%" loss of nothing.
-      expect(row(f, /cache → 172/)).toMatch(/error\s+-\s+-/);
+      // A check that cannot run reads `unknown`, the word `status pings --json` gives, never `error`.
+      expect(row(f, /cache → 172/)).toMatch(/unknown\s+-\s+-/);
       expect(row(f, /db → 172/)).toMatch(/pending\s+-\s+-/);
     });
   }
@@ -458,7 +468,7 @@ describe('ping checks never contradict themselves', () => {
     const err = stripVTControlCharacters(
       frameOf({ ...troubleState(), dialog: { kind: 'details', pane: 'pings', row: 'u-cache-db' } }, 160, 48),
     );
-    expect(err).toMatch(/state\s+error since/);
+    expect(err).toMatch(/state\s+unknown since/);
     expect(err).not.toMatch(/up since/);
     expect(err).toMatch(/last 10 s\s+no probes/);
     expect(err).toMatch(/last answer\s+0\.2 ms \(before it stopped answering\)/);
@@ -466,6 +476,44 @@ describe('ping checks never contradict themselves', () => {
       frameOf({ ...troubleState(), dialog: { kind: 'details', pane: 'pings', row: 'a-web-three' } }, 160, 48),
     );
     expect(down).toMatch(/state\s+down since \S+ \(10s\)/);
+  });
+  it('every row and its details use the state word --json gives', () => {
+    for (const c of troublePings()) {
+      const f = stripVTControlCharacters(
+        frameOf({ ...troubleState(), dialog: { kind: 'details', pane: 'pings', row: c.id } }, 160, 48),
+      );
+      expect(f).toMatch(new RegExp(`state\\s+${c.state} since`));
+    }
+  });
+  it('a peer whose full-size packets do not cross: down, with the MTU to set in the row and why in details', () => {
+    const mtu = fullSizeDown(1354);
+    const s = reducer(meshState(), { type: 'pings', pings: { available: true, data: [mtu] } });
+    for (const [cols, rows] of SIZES) {
+      const f = stripVTControlCharacters(frameOf({ ...s, focus: 'peers' }, cols, rows, defaultTheme));
+      // Red is checked in a real terminal (test/lab/peerprobe.lab.test.ts); here the words.
+      expect(row(f, /host → peer t/)).toMatch(/down\s+mtu 1354\s+100%/);
+    }
+    const details = stripVTControlCharacters(
+      frameOf({ ...s, focus: 'pings', dialog: { kind: 'details', pane: 'pings', row: mtu.id } }, 160, 48),
+    );
+    // The dialog's text, its wrapped lines joined.
+    const box = details
+      .split('\n')
+      .map((l) => /│ (.*) │/.exec(l)?.[1]?.trim())
+      .filter(Boolean)
+      .join(' ')
+      .replace(/\s+/g, ' ');
+    expect(box).toContain(
+      'why 1450-byte packets do not cross; set the overlay MTU to 1354: xnet-tui launch --mtu 1354',
+    );
+    expect(box).toContain("full size 1450-byte packets, don't-fragment: down, 100% lost over 10 s");
+    expect(box).toMatch(/last rtt 0\.12 ms last 10 s/);
+    // Before the path MTU probe has a figure, the row says so rather than inventing one.
+    const early = reducer(meshState(), {
+      type: 'pings',
+      pings: { available: true, data: [fullSizeDown(null)] },
+    });
+    expect(stripVTControlCharacters(frameOf(early, 80, 24, defaultTheme))).toMatch(/down\s+mtu \?/);
   });
 });
 

@@ -63,7 +63,7 @@ export class HealthWatch {
         label: c.label,
         state: c.state,
         lossPct: c.window.lossPct,
-        error: c.error,
+        error: c.error ?? c.why ?? null,
       })),
       mtu: (running ? t.pmtu().peers : []).map((m) => ({
         peer: m.peer,

@@ -16,7 +16,7 @@ import type {
   RouterStatus,
   DriverDeps,
 } from '../driver.js';
-import { probe } from './probe.js';
+import { dataPlaneOf, type ProbePoint } from '../data-plane.js';
 import { SERF_RPC, SerfMembership } from '../serf/membership.js';
 import type { KeyRotation } from '../serf/rotate.js';
 import { readPasswordFile } from '../password.js';
@@ -29,16 +29,8 @@ export const VNI = 0x786e;
 export const VXLAN_OVERHEAD = 50;
 /** The query peers answer before an address is attached anywhere. */
 const WHO_HAS = 'xnet-who-has';
-const PROBE_EVERY_MS = 1_000;
 
 export type VxlanDeps = DriverDeps;
-
-interface DataPlane {
-  state: PeerStatus['dataPlane']['state'];
-  rttMs: number | null;
-  detail: string | null;
-  checkedAt: string | null;
-}
 
 /** The default mesh: kernel VXLAN moves the packets, Serf keeps the membership, we program the FDB between them. */
 export class VxlanDriver implements RouterDriver {
@@ -46,9 +38,9 @@ export class VxlanDriver implements RouterDriver {
   #settings: LaunchSettings | undefined;
   #underlay: Underlay | undefined;
   #mtu: number | undefined;
-  #dataPlane = new Map<string, DataPlane>();
-  #timers: NodeJS.Timeout[] = [];
   #linkLocal: string | undefined;
+  /** Between launch and stop/close: a membership change after that must not start probes again. */
+  #probing = false;
   /** How many member addresses VXLAN is accepted from; undefined until the first membership sync. */
   #admitted: number | undefined;
   readonly #mesh: SerfMembership;
@@ -59,7 +51,10 @@ export class VxlanDriver implements RouterDriver {
       log: d.log,
       // The gossip address, never a tag: any member (or a local user with serf's RPC) can set tags.
       addressOf: (m) => m.addr,
-      onChange: (members) => this.#programFdb(members),
+      onChange: async (members) => {
+        await this.#programFdb(members);
+        this.#planProbes();
+      },
       answer: { query: WHO_HAS, reply: (address) => d.localOwner(address) ?? '' },
       launchHint: 'launch it first: xnet-tui launch',
     });
@@ -88,11 +83,31 @@ export class VxlanDriver implements RouterDriver {
       ...(password ? { password } : {}),
     });
     if (settings.peers.length > 0) await this.connect(settings.peers);
-    this.#timers.push(
-      setInterval(
-        () => void this.#probe().catch((err: Error) => this.d.log(`probe: ${err.message}`)),
-        PROBE_EVERY_MS,
-      ),
+    this.#probing = true;
+    this.#planProbes();
+  }
+
+  /**
+   * Where data-plane probes leave from: the bridge, in the namespace it lives in. The one place that says so
+   * (the probe loops and the path MTU probe both take it from here).
+   */
+  #probePoint(): ProbePoint {
+    return { netns: this.d.netns, dev: this.d.bridge };
+  }
+
+  /**
+   * Data-plane truth: an ICMPv6 echo to each peer's bridge link-local address crosses the overlay itself
+   * (bridge -> VXLAN -> underlay -> peer's VXLAN -> peer's bridge), never the underlay alone; small ones say
+   * whether VXLAN carries anything, full-size ones (don't-fragment) whether the MTU holds.
+   */
+  #planProbes(): void {
+    const targets = this.#mesh.members
+      .filter((m) => m.name !== this.#name && m.tags.ll)
+      .map((m) => m.tags.ll!);
+    this.d.probes?.plan(
+      this.#probing && this.#mtu && this.#linkLocal
+        ? { point: this.#probePoint(), mtu: this.#mtu, targets }
+        : undefined,
     );
   }
 
@@ -151,30 +166,6 @@ export class VxlanDriver implements RouterDriver {
     this.#mesh.forget(peers);
   }
 
-  async #probe(): Promise<void> {
-    const peers = this.#mesh.members.filter((m) => m.name !== this.#name && m.tags.ll);
-    const targets = peers.map((m) => m.tags.ll!);
-    if (!this.#mtu || targets.length === 0) return;
-    const [small, full] = await Promise.all([
-      probe(this.d.netns, this.d.bridge, targets, 56),
-      probe(this.d.netns, this.d.bridge, targets, this.#mtu - 48),
-    ]);
-    const now = new Date().toISOString();
-    for (const [i, m] of peers.entries()) {
-      const s = small[i]?.rttMs ?? null;
-      const f = full[i]?.rttMs ?? null;
-      const state: DataPlane['state'] =
-        s === null ? 'unreachable' : f === null ? 'mtu-too-small' : 'reachable';
-      const detail =
-        state === 'unreachable'
-          ? `no reply over VXLAN (UDP ${VXLAN_PORT}) from ${m.addr}`
-          : state === 'mtu-too-small'
-            ? `${this.#mtu}-byte packets do not cross; the path MTU to ${m.addr} is below ${this.#mtu + VXLAN_OVERHEAD}`
-            : null;
-      this.#dataPlane.set(m.name, { state, rttMs: s, detail, checkedAt: now });
-    }
-  }
-
   async stop(): Promise<void> {
     await this.#halt(true);
     if (await link(this.d.netns, VXLAN_DEV)) await ipBatch(this.d.netns, [`link del ${VXLAN_DEV}`]);
@@ -188,10 +179,9 @@ export class VxlanDriver implements RouterDriver {
   }
 
   async #halt(graceful: boolean): Promise<void> {
-    for (const t of this.#timers) clearInterval(t);
-    this.#timers = [];
+    this.#probing = false;
+    this.d.probes?.plan(undefined);
     await this.#mesh.halt(graceful);
-    this.#dataPlane.clear();
   }
 
   async reset(): Promise<void> {
@@ -229,10 +219,28 @@ export class VxlanDriver implements RouterDriver {
     return { peer: m?.tags.nick ? `${m.tags.nick} (${held.from})` : held.from, container: held.payload };
   }
 
+  /** A peer's data-plane state from the probe loops' small and full-size streams. */
+  #dataPlane(addr: string, ll: string): PeerStatus['dataPlane'] | undefined {
+    const r = this.d.probes?.reading(ll);
+    if (!r || !this.#mtu) return undefined;
+    const state = dataPlaneOf(r.small, r.full);
+    const detail =
+      state === 'unreachable'
+        ? `no reply over VXLAN (UDP ${VXLAN_PORT}) from ${addr}`
+        : state === 'mtu-too-small'
+          ? `${this.#mtu}-byte packets do not cross; the path MTU to ${addr} is below ${this.#mtu + VXLAN_OVERHEAD}`
+          : state === 'unknown'
+            ? r.checkedAt
+              ? `no probe answer or timeout since ${r.checkedAt}`
+              : 'not probed yet'
+            : null;
+    return { state, rttMs: state === 'unknown' ? null : r.rttMs, detail, checkedAt: r.checkedAt };
+  }
+
   async status(): Promise<Omit<RouterStatus, 'driver' | 'state'>> {
     const peers: PeerStatus[] = this.#mesh.members.map((m) => {
       const self = m.name === this.#name;
-      const dp = this.#dataPlane.get(m.name);
+      const dp = m.tags.ll ? this.#dataPlane(m.addr, m.tags.ll) : undefined;
       return {
         name: m.name,
         nickname: m.tags.nick ?? '',

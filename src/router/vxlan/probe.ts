@@ -1,10 +1,6 @@
-import { run } from '../../net/exec.js';
-import { inNetns, type NetnsPath } from '../../net/netns.js';
-
 /**
- * Data-plane truth: an ICMPv6 echo to each peer's bridge link-local address crosses the overlay itself
- * (bridge -> VXLAN -> underlay -> peer's VXLAN -> peer's bridge), never the underlay alone. One fping for
- * all peers per size: a small probe says whether VXLAN carries anything, a full-size one whether the MTU holds.
+ * `fping -C 1` results (the bridge driver's LAN probes read them). The vxlan driver's own data-plane probes
+ * are the host's persistent loops in telemetry/peer-probes.ts.
  */
 export interface ProbeResult {
   target: string;
@@ -21,35 +17,4 @@ export function parseFpingC(output: string): ProbeResult[] {
     results.push({ target: m[1]!, rttMs: rtt !== null && Number.isFinite(rtt) ? rtt : null });
   }
   return results;
-}
-
-export async function probe(
-  netns: NetnsPath,
-  dev: string,
-  targets: string[],
-  payload: number,
-  timeoutMs = 700,
-): Promise<ProbeResult[]> {
-  if (targets.length === 0) return [];
-  const scoped = targets.map((t) => `${t}%${dev}`);
-  const [file, args] = inNetns(netns, 'fping', [
-    '-6',
-    '-q',
-    '-C',
-    '1',
-    '-t',
-    String(timeoutMs),
-    '-b',
-    String(payload),
-    '-I',
-    dev,
-    ...scoped,
-  ]);
-  // fping exits non-zero when any target is unreachable; the per-target lines are what count.
-  const out = await run(file, args, { timeoutMs: timeoutMs + 5_000 }).catch((err: { stderr?: string }) => ({
-    stdout: '',
-    stderr: err.stderr ?? '',
-  }));
-  const byTarget = new Map(parseFpingC(out.stderr).map((r) => [r.target.replace(`%${dev}`, ''), r.rttMs]));
-  return targets.map((t) => ({ target: t, rttMs: byTarget.get(t) ?? null }));
 }

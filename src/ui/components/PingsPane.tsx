@@ -19,9 +19,9 @@ export interface PingsPaneProps {
   bindings: KeyBindings;
 }
 
-/** The one word a check's row and its details both use: `error` when it cannot run, else its state. */
+/** The one word a check's row and its details both use: its state, as `status pings --json` gives it. */
 export function pingStateWord(p: PingCheckRow): string {
-  return p.error ? 'error' : p.state;
+  return p.state;
 }
 
 /**
@@ -30,6 +30,8 @@ export function pingStateWord(p: PingCheckRow): string {
  */
 export function pingFigure(p: PingCheckRow): string {
   if (noFigures(p)) return '-';
+  // Only full-size packets fail: the overlay MTU to set is the figure that helps (`mtu ?` while measured).
+  if (p.state === 'down' && p.why && p.fullSize?.state === 'down') return `mtu ${p.fullSize.mtuToSet ?? '?'}`;
   if (p.state === 'down') {
     const s = secondsInState(p);
     return s === null ? 'down' : `for ${duration(s)}`;
@@ -37,6 +39,10 @@ export function pingFigure(p: PingCheckRow): string {
   const last = p.history[p.history.length - 1];
   return last?.rttMs == null ? 'lost' : formatRtt(last.rttMs);
 }
+
+/** The loss to show: the full-size probes' when they are what fails, else the check's own. */
+const lossOf = (p: PingCheckRow): number =>
+  p.why && p.fullSize ? p.fullSize.window.lossPct : p.window.lossPct;
 
 /** No current samples: no round trip and no loss to show. */
 const noFigures = (p: PingCheckRow): boolean =>
@@ -89,8 +95,8 @@ export function PingsPane({
               {fit(pingStateWord(p), 8, e)}{' '}
             </Text>
             {pingFigure(p).padStart(8)}
-            <Text color={p.window.lossPct > 0 ? theme.color.error : undefined}>
-              {(noFigures(p) ? '-' : `${Math.round(p.window.lossPct)}%`).padStart(5)}
+            <Text color={lossOf(p) > 0 ? theme.color.error : undefined}>
+              {(noFigures(p) ? '-' : `${Math.round(lossOf(p))}%`).padStart(5)}
             </Text>
             {hist ? ` ${sparkline(bars, hist, theme.glyph.spark)}` : ''}
           </Text>

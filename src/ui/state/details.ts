@@ -93,6 +93,8 @@ export function detailsFor(
       const p = pingRows(s).find((x) => x.id === row);
       if (!p) return { title: row, fields: [['', 'gone']] };
       const w = p.window;
+      // Down only because full-size packets fail (why): the small probes still answer.
+      const answering = p.state === 'up' || p.state === 'degraded' || Boolean(p.why);
       return {
         title: `Ping ${p.label}`,
         fields: [
@@ -101,17 +103,29 @@ export function detailsFor(
             `${pingStateWord(p)} since ${p.since}${p.error ? '' : ` (${duration(secondsInState(p) ?? 0)})`}`,
           ],
           [
-            p.state === 'up' || p.state === 'degraded' ? 'last rtt' : 'last answer',
+            answering ? 'last rtt' : 'last answer',
             p.lastRttMs === null
               ? 'none yet'
-              : `${p.lastRttMs} ms${p.state === 'up' || p.state === 'degraded' ? '' : ' (before it stopped answering)'}`,
+              : `${p.lastRttMs} ms${answering ? '' : ' (before it stopped answering)'}`,
           ],
           [
             `last ${w.seconds} s`,
             w.sent === 0 ? 'no probes' : `${w.received}/${w.sent} answered, ${w.lossPct}% lost`,
           ],
           ['rtt min/avg/max', w.rttMs ? `${w.rttMs.min}/${w.rttMs.avg}/${w.rttMs.max} ms` : '-'],
-          ['kind', p.kind === 'auto' ? 'automatic (container -> peer)' : 'added by an operator'],
+          ...(p.fullSize
+            ? ([
+                [
+                  'full size',
+                  `${p.fullSize.packetBytes}-byte packets, don't-fragment: ${p.fullSize.state}, ${p.fullSize.window.lossPct}% lost over ${p.fullSize.window.seconds} s`,
+                ],
+              ] as [string, string][])
+            : []),
+          [
+            'kind',
+            p.kind === 'auto' ? 'automatic (host -> peer, small and full-size)' : 'added by an operator',
+          ],
+          ...(p.why ? ([['why', p.why]] as [string, string][]) : []),
           ...(p.error ? ([['error', p.error]] as [string, string][]) : []),
         ],
       };

@@ -1,0 +1,125 @@
+import type { PingProbe } from '../api/telemetry.js';
+import { fullSizePayload, type PeerProber, type PeerReading, type ProbePlan } from '../router/data-plane.js';
+import { currentState, record } from './check-state.js';
+import { FpingLoop, type FpingLine } from './fping.js';
+
+export type { ProbePlan, ProbePoint } from '../router/data-plane.js';
+
+/**
+ * The data-plane probes of one host: two persistent `fping -l` loops from the driver's probe point to every
+ * peer's probe address, one small and one full-size with don't-fragment. However many containers are attached,
+ * these are the only automatic probe processes. The driver reads its Peers data-plane state here and telemetry
+ * its automatic checks, from the same lines.
+ */
+
+export const PEER_PROBE_INTERVAL_MS = 500;
+const TIMEOUT_MS = 450;
+
+export type ProbeSize = 'small' | 'full';
+
+interface Loop {
+  fping: FpingLoop | undefined;
+  restarts: number;
+}
+
+const same = (a: ProbePlan | undefined, b: ProbePlan | undefined): boolean =>
+  JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+export class PeerProbes implements PeerProber {
+  #plan: ProbePlan | undefined;
+  #loops = new Map<ProbeSize, Loop>();
+  #seen = new Map<string, Record<ProbeSize, PingProbe[]>>();
+  #listeners: ((size: ProbeSize, p: FpingLine) => void)[] = [];
+
+  constructor(private readonly log: (msg: string) => void) {}
+
+  /** The plan in force (undefined: nothing probed). Its point is where the path MTU probe leaves from too. */
+  get current(): ProbePlan | undefined {
+    return this.#plan;
+  }
+
+  /** A target as fping names it in its lines: scoped to the probe point's device. */
+  scoped(target: string): string {
+    return `${target}%${this.#plan?.point.dev ?? ''}`;
+  }
+
+  /** Every probe line, small or full-size, as it comes (telemetry's automatic checks). */
+  listen(fn: (size: ProbeSize, p: FpingLine) => void): void {
+    this.#listeners.push(fn);
+  }
+
+  /** Probes what `next` says (idempotent: an unchanged plan keeps the loops); undefined stops them. */
+  plan(next: ProbePlan | undefined): void {
+    const wanted =
+      next && next.targets.length > 0 ? { ...next, targets: [...next.targets].sort() } : undefined;
+    if (same(wanted, this.#plan)) return;
+    this.#stopLoops();
+    this.#plan = wanted;
+    for (const t of this.#seen.keys()) if (!wanted?.targets.includes(t)) this.#seen.delete(t);
+    if (!wanted) return;
+    for (const size of ['small', 'full'] as const)
+      this.#start(size, wanted, { fping: undefined, restarts: 0 });
+  }
+
+  /** What the two streams say about one peer now (`target` unscoped). */
+  reading(target: string, now = Date.now()): PeerReading {
+    const h = this.#seen.get(target);
+    const last = h?.small[h.small.length - 1];
+    return {
+      small: currentState(h?.small ?? [], now, null),
+      full: currentState(h?.full ?? [], now, null),
+      rttMs: last?.rttMs ?? null,
+      checkedAt: last ? new Date(last.t).toISOString() : null,
+    };
+  }
+
+  /** The fping processes running now (tests count them). */
+  pids(): number[] {
+    return [...this.#loops.values()].flatMap((l) => (l.fping?.pid ? [l.fping.pid] : []));
+  }
+
+  close(): void {
+    this.#stopLoops();
+    this.#plan = undefined;
+    this.#seen.clear();
+  }
+
+  #stopLoops(): void {
+    for (const l of this.#loops.values()) void l.fping?.stop();
+    this.#loops.clear();
+  }
+
+  #start(size: ProbeSize, plan: ProbePlan, loop: Loop): void {
+    this.#loops.set(size, loop);
+    const suffix = `%${plan.point.dev}`;
+    loop.fping = new FpingLoop({
+      netns: plan.point.netns,
+      iface: plan.point.dev,
+      targets: plan.targets.map((t) => `${t}${suffix}`),
+      intervalMs: PEER_PROBE_INTERVAL_MS,
+      timeoutMs: TIMEOUT_MS,
+      ...(size === 'full' ? { size: fullSizePayload(plan.mtu) } : {}),
+      onProbe: (p) => {
+        if (this.#loops.get(size) !== loop) return;
+        const target = p.target.endsWith(suffix) ? p.target.slice(0, -suffix.length) : p.target;
+        const h = this.#seen.get(target) ?? { small: [], full: [] };
+        this.#seen.set(target, h);
+        record(h[size], { t: p.t, rttMs: p.rttMs });
+        for (const fn of this.#listeners) fn(size, p);
+      },
+      onExit: (code, stderr) => {
+        if (this.#loops.get(size) !== loop) return;
+        loop.fping = undefined;
+        loop.restarts++;
+        this.log(`peer probes (${size}) exited (${stderr.split('\n').pop() || `exit ${code}`}); restarting`);
+        // Back off a little when it keeps failing; a new plan in between replaces this loop.
+        setTimeout(
+          () => {
+            if (this.#loops.get(size) === loop && this.#plan === plan) this.#start(size, plan, loop);
+          },
+          Math.min(10_000, 500 * loop.restarts),
+        ).unref();
+      },
+    });
+  }
+}

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { dataPlaneOf, fullSizePayload, tooBig } from '../../src/router/data-plane.js';
+import { currentState } from '../../src/telemetry/check-state.js';
+import { fullSizeWhy, peerCheckState } from '../../src/telemetry/peer-verdict.js';
+import { PingChecks, type CheckDef } from '../../src/telemetry/pings.js';
+
+describe('a peer from its small and full-size probes', () => {
+  it('fills a packet of exactly the overlay MTU (IPv6 40 + ICMPv6 8 around the payload)', () => {
+    expect(fullSizePayload(1450)).toBe(1402);
+  });
+
+  it('is mtu-too-small, and its check down, only when small probes answer and full-size ones do not', () => {
+    expect(tooBig('up', 'down')).toBe(true);
+    expect(tooBig('degraded', 'down')).toBe(true);
+    expect(tooBig('down', 'down')).toBe(false);
+    expect(tooBig('up', 'degraded')).toBe(false);
+    expect(dataPlaneOf('up', 'up')).toBe('reachable');
+    expect(dataPlaneOf('up', 'down')).toBe('mtu-too-small');
+    expect(dataPlaneOf('down', 'down')).toBe('unreachable');
+    expect(dataPlaneOf('down', 'up')).toBe('unreachable');
+    expect(dataPlaneOf('pending', 'pending')).toBe('unknown');
+    expect(dataPlaneOf('unknown', 'up')).toBe('unknown');
+    expect(peerCheckState('up', 'down')).toBe('down');
+    expect(peerCheckState('up', 'pending')).toBe('up');
+    expect(peerCheckState('degraded', 'up')).toBe('degraded');
+    expect(peerCheckState('pending', 'down')).toBe('pending');
+  });
+
+  it('says the size that fails and the overlay MTU to set, or that it is being measured', () => {
+    expect(fullSizeWhy(1450, 1354)).toBe(
+      '1450-byte packets do not cross; set the overlay MTU to 1354: xnet-tui launch --mtu 1354',
+    );
+    expect(fullSizeWhy(1450, null)).toMatch(/^1450-byte packets do not cross; .*xnet-tui launch --mtu N$/);
+  });
+
+  it('a check that cannot run is unknown even before its first probe', () => {
+    expect(currentState([], 1_000, 'container web is not running')).toBe('unknown');
+  });
+});
+
+describe('automatic checks fed from the host peer probes', () => {
+  const T0 = Date.now();
+  let mtuToSet: number | null = null;
+  const def: CheckDef = {
+    id: 'a-host-198.18.0.2',
+    kind: 'auto',
+    source: { key: 'peers', name: null, netns: undefined, error: null, external: true },
+    target: 'fe80::1%xnet',
+    peer: '198.18.0.2',
+    label: 'host -> peer two (198.18.0.2)',
+    full: { packetBytes: 1450, mtuToSet: () => mtuToSet },
+  };
+  const line = (i: number, rttMs: number | null) => ({ t: T0 + i * 500, target: def.target, seq: i, rttMs });
+
+  it('go down with the number to set when only full-size probes are lost, and up again', () => {
+    const logged: string[] = [];
+    const pings = new PingChecks((m) => logged.push(m));
+    pings.sync([def]);
+    for (let i = 0; i < 4; i++) {
+      pings.feed('peers', line(i, 0.1));
+      pings.feed('peers', line(i, 0.2), true);
+    }
+    const at = T0 + 4 * 500;
+    expect(pings.checks(at)[0]).toMatchObject({ state: 'up', why: null, fullSize: { state: 'up' } });
+    for (let i = 4; i < 8; i++) {
+      pings.feed('peers', line(i, 0.1));
+      pings.feed('peers', line(i, null), true);
+    }
+    const down = pings.checks(T0 + 8 * 500)[0]!;
+    expect(down.state).toBe('down');
+    expect(down.why).toMatch(/measuring/);
+    expect(down.fullSize).toMatchObject({ packetBytes: 1450, state: 'down', mtuToSet: null });
+    // The small probes still answer: their window says so; the full-size window carries the loss.
+    expect(down.window.lossPct).toBe(0);
+    expect(down.fullSize!.window.lossPct).toBeGreaterThan(0);
+    // The path MTU probe's figure shows once it has one, without another state change.
+    mtuToSet = 1354;
+    expect(pings.checks(T0 + 8 * 500)[0]!.why).toBe(
+      '1450-byte packets do not cross; set the overlay MTU to 1354: xnet-tui launch --mtu 1354',
+    );
+    const events = pings.events();
+    expect(events.at(-1)).toMatchObject({ from: 'up', to: 'down' });
+    expect(events.at(-1)!.detail).toMatch(/^1450-byte packets do not cross/);
+    for (let i = 8; i < 11; i++) {
+      pings.feed('peers', line(i, 0.1));
+      pings.feed('peers', line(i, 0.2), true);
+    }
+    expect(pings.checks(T0 + 11 * 500)[0]).toMatchObject({ state: 'up', why: null });
+    pings.close();
+  });
+
+  it('a peer that answers nothing is down for lost probes, not for its MTU', () => {
+    const pings = new PingChecks(() => undefined);
+    pings.sync([def]);
+    for (let i = 0; i < 4; i++) {
+      pings.feed('peers', line(i, null));
+      pings.feed('peers', line(i, null), true);
+    }
+    const c = pings.checks(T0 + 4 * 500)[0]!;
+    expect(c.state).toBe('down');
+    expect(c.why).toBeNull();
+    expect(pings.events().at(-1)!.detail).toMatch(/^no answer to the last probes/);
+    pings.close();
+  });
+
+  it('ignore lines of other sources and full-size lines for checks without them', () => {
+    const pings = new PingChecks(() => undefined);
+    pings.sync([def]);
+    pings.feed('host', line(0, 0.1));
+    expect(pings.checks(T0)[0]!.state).toBe('pending');
+    pings.close();
+  });
+});
