@@ -225,6 +225,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     (e) => {
       // On `die`, our processes in the old namespace (ping checks) end first, so nothing of ours keeps it alive.
       if (e.action === 'die') telemetry.containerDied(e.id);
+      // dockerd's own port of a started container is counted from now (bridge driver), not from the next reading.
+      if (e.action === 'start')
+        telemetry
+          .containerStarted(e.id)
+          .catch((err: Error) => log(`counting ${e.id.slice(0, 12)}: ${err.message}`));
       const work =
         e.action === 'destroy'
           ? attacher.forgetContainer(e.id)

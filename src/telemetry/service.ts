@@ -3,10 +3,11 @@
 // the rate arithmetic already live in their own files.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type Docker from 'dockerode';
-import type { PmtuPeer, RateSample, RatesResult } from '../api/telemetry.js';
+import type { ContainerRates, OtherRates, PmtuPeer, RateSample, RatesResult } from '../api/telemetry.js';
 import type { DesiredState } from '../api/state.js';
 import { findContainer } from '../docker/containers.js';
 import { linkCounters } from '../net/counters.js';
+import { links as ipLinks } from '../net/ip.js';
 import { netnsOfPid, type NetnsPath } from '../net/netns.js';
 import { enableLinkLocal } from '../net/sysctl.js';
 import { containerMac, hostVethName } from '../net/veth.js';
@@ -15,6 +16,8 @@ import { findUnderlay } from '../router/underlay.js';
 import { HISTORY_SECONDS, KernelCounters } from './counters.js';
 import { PingChecks, type CheckDef } from './pings.js';
 import { largestCrossing, pingCrosses, verdict } from './pmtu.js';
+import { lanTable, lanView, remoteLabel, type LanView } from './lan-table.js';
+import { BridgePorts, type BridgePort } from './ports.js';
 import { counterSample } from './rates.js';
 import { driverTelemetry } from './tunnel.js';
 
@@ -57,10 +60,14 @@ export class Telemetry {
   #loopSeconds: { t: number; p99Ms: number; maxMs: number }[] = [];
   /** Container namespaces whose `ethwe` already has IPv6 (link-local) turned on for automatic checks. */
   #linkLocal = new Set<string>();
+  /** Under a driver that counts every port of its bridge: the LAN as last seen, and the ports with their owners. */
+  #lan: { view: LanView; bridge: string; ports: BridgePort[] } | undefined;
+  readonly #ports: BridgePorts;
 
   constructor(private readonly d: TelemetryDeps) {
     this.counters = new KernelCounters(d.netns, d.stateDir, d.log);
     this.pings = new PingChecks(d.log);
+    this.#ports = new BridgePorts(d.docker, d.log);
   }
 
   start(): void {
@@ -109,17 +116,38 @@ export class Telemetry {
     }
     if (this.#underlay?.listen !== r.listen)
       this.#underlay = { listen: r.listen, dev: (await findUnderlay(this.d.netns, r.listen)).dev };
-    const tunnel = driverTelemetry(r, this.#underlay.dev).tunnel;
+    const plan = driverTelemetry(r, this.#underlay.dev);
+    const tunnel = plan.tunnel;
+    const links = await linkCounters(this.d.netns);
+    const view = plan.bridgePorts ? lanView(r) : undefined;
+    this.#lan = view && {
+      view,
+      bridge: r.bridge.name,
+      ports: await this.#ports.ports(links, r.bridge.name, view.nic, at),
+    };
     await this.counters.tick({
       at,
       stopped: null,
-      links: await linkCounters(this.d.netns),
-      containers: this.d.store.current.attachments.map((a) => ({
-        id: a.containerId,
-        hostIfname: hostVethName(a.containerId),
-      })),
+      links,
+      containers: this.#lan
+        ? this.#lan.ports.map((p) => ({ id: p.owner?.id ?? '', hostIfname: p.ifname }))
+        : this.d.store.current.attachments.map((a) => ({
+            id: a.containerId,
+            hostIfname: hostVethName(a.containerId),
+          })),
       ...(tunnel ? { tunnel: { device: tunnel.device, port: tunnel.port } } : {}),
+      ...(view ? { lan: { table: lanTable(view) } } : {}),
     });
+  }
+
+  /** docker `start` under a LAN-port driver: dockerd's port is hooked now, not at the next reading. */
+  async containerStarted(containerId: string): Promise<void> {
+    const lan = this.#lan;
+    if (!lan) return;
+    const ends = await this.#ports.learn(containerId);
+    if (ends.length === 0) return;
+    for (const l of await ipLinks(this.d.netns))
+      if (ends.includes(l.ifindex) && l.master === lan.bridge) await this.counters.hookVeth(l.ifname);
   }
 
   /** The running router's tunnel, as counting uses it (on-demand captures of a peer open its device). */
@@ -175,13 +203,7 @@ export class Telemetry {
       counters,
       historySeconds: HISTORY_SECONDS,
       bridge: this.counters.bridgeSeries(seconds),
-      containers: this.d.store.current.attachments.map((a) => ({
-        container: a.containerName,
-        containerId: a.containerId,
-        mac: containerMac(a.containerId),
-        addresses: a.cidrs,
-        series: this.counters.containerSeries(a.containerId, seconds),
-      })),
+      containers: this.#containerRates(seconds),
       peers: peers.map((p) => {
         const ebpf = this.counters.peerSeries(p.address, seconds);
         return {
@@ -191,8 +213,45 @@ export class Telemetry {
           series: this.#peerCounters ? (this.#peerSeries.get(p.address) ?? []).slice(-seconds) : (ebpf ?? []),
         };
       }),
+      ...(this.#lan ? { others: this.#otherRates(this.#lan.view, seconds) } : {}),
       eventLoopDelay: this.#loopSeconds.slice(-seconds),
     };
+  }
+
+  /** The attached containers; under a LAN-port driver every container on the bridge as well (dockerd's own). */
+  #containerRates(seconds: number): ContainerRates[] {
+    const rows = new Map<string, ContainerRates>();
+    for (const p of this.#lan?.ports ?? []) {
+      if (!p.owner || rows.has(p.owner.id)) continue;
+      const o = p.owner;
+      const series = this.counters.containerSeries(o.id, seconds);
+      rows.set(o.id, { container: o.name, containerId: o.id, mac: o.mac, addresses: o.addresses, series });
+    }
+    for (const a of this.d.store.current.attachments) {
+      if (rows.has(a.containerId)) continue;
+      rows.set(a.containerId, {
+        container: a.containerName,
+        containerId: a.containerId,
+        mac: containerMac(a.containerId),
+        addresses: a.cidrs,
+        series: this.counters.containerSeries(a.containerId, seconds),
+      });
+    }
+    return [...rows.values()];
+  }
+
+  /** Non-members (and this host) by their labels in the LAN table; nothing while peers are not told apart. */
+  #otherRates(v: LanView, seconds: number): OtherRates[] {
+    const kinds: [OtherRates['kind'], string | null, string][] = [
+      ['this-host', v.self.address, v.self.address],
+      ...(v.gateway ? [['gateway', v.gateway, v.gateway] as [OtherRates['kind'], string, string]] : []),
+      ['lan', v.lan, v.lan.split('/')[0]!],
+      ['other', null, ''],
+    ];
+    return kinds.flatMap(([kind, address, label]) => {
+      const series = this.counters.peerSeries(label, seconds);
+      return series ? [{ kind, label: remoteLabel(v, kind), address, series }] : [];
+    });
   }
 
   /** The checks as wanted now: the operator's, and each attached container to each peer's probe address. */
@@ -253,6 +312,7 @@ export class Telemetry {
   /** docker `die`: the ping checks leaving from that container end now; the next sync starts them anew. */
   containerDied(containerId: string): void {
     this.pings.stopSource(containerId);
+    this.#ports.forget(containerId);
   }
 
   async syncChecks(): Promise<void> {
