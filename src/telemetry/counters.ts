@@ -1,3 +1,5 @@
+// One piece (over 300 lines): the kernel counter reader's life (load, hook, read, fall back, stop) and the
+// per-second samples it keeps; the map arithmetic is bpf/table.ts, the LAN labels lan-table.ts.
 import type { InterfaceCounters } from '../api/interfaces.js';
 import type { CounterSource, CountersStatus, RateSample } from '../api/telemetry.js';
 import type { NetnsPath } from '../net/netns.js';

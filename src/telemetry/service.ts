@@ -3,11 +3,10 @@
 // the rate arithmetic already live in their own files.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type Docker from 'dockerode';
-import type { ContainerRates, OtherRates, PmtuPeer, RateSample, RatesResult } from '../api/telemetry.js';
+import type { ContainerRates, PmtuPeer, RateSample, RatesResult } from '../api/telemetry.js';
 import type { DesiredState } from '../api/state.js';
 import { findContainer } from '../docker/containers.js';
 import { linkCounters } from '../net/counters.js';
-import { links as ipLinks } from '../net/ip.js';
 import { netnsOfPid, type NetnsPath } from '../net/netns.js';
 import { enableLinkLocal } from '../net/sysctl.js';
 import { containerMac, hostVethName } from '../net/veth.js';
@@ -16,8 +15,7 @@ import { findUnderlay } from '../router/underlay.js';
 import { HISTORY_SECONDS, KernelCounters } from './counters.js';
 import { PingChecks, type CheckDef } from './pings.js';
 import { largestCrossing, pingCrosses, verdict } from './pmtu.js';
-import { lanTable, lanView, remoteLabel, type LanView } from './lan-table.js';
-import { BridgePorts, type BridgePort } from './ports.js';
+import { LanPorts } from './lan-ports.js';
 import { counterSample } from './rates.js';
 import { driverTelemetry } from './tunnel.js';
 
@@ -60,14 +58,13 @@ export class Telemetry {
   #loopSeconds: { t: number; p99Ms: number; maxMs: number }[] = [];
   /** Container namespaces whose `ethwe` already has IPv6 (link-local) turned on for automatic checks. */
   #linkLocal = new Set<string>();
-  /** Under a driver that counts every port of its bridge: the LAN as last seen, and the ports with their owners. */
-  #lan: { view: LanView; bridge: string; ports: BridgePort[] } | undefined;
-  readonly #ports: BridgePorts;
+  /** Under a driver that counts every port of its bridge on the LAN (bridge). */
+  readonly #lan: LanPorts;
 
   constructor(private readonly d: TelemetryDeps) {
     this.counters = new KernelCounters(d.netns, d.stateDir, d.log);
     this.pings = new PingChecks(d.log);
-    this.#ports = new BridgePorts(d.docker, d.log);
+    this.#lan = new LanPorts(d.docker, d.netns, d.log);
   }
 
   start(): void {
@@ -111,6 +108,7 @@ export class Telemetry {
     const at = Date.now();
     if (r.state !== 'running' || !r.listen) {
       const stopped = r.state === 'not-launched' ? 'the router is not launched' : `the router is ${r.state}`;
+      this.#lan.stop();
       await this.counters.tick({ at, stopped, links: [], containers: [] });
       return;
     }
@@ -119,35 +117,24 @@ export class Telemetry {
     const plan = driverTelemetry(r, this.#underlay.dev);
     const tunnel = plan.tunnel;
     const links = await linkCounters(this.d.netns);
-    const view = plan.bridgePorts ? lanView(r) : undefined;
-    this.#lan = view && {
-      view,
-      bridge: r.bridge.name,
-      ports: await this.#ports.ports(links, r.bridge.name, view.nic, at),
-    };
+    const attached = this.d.store.current.attachments.map((a) => ({
+      id: a.containerId,
+      hostIfname: hostVethName(a.containerId),
+    }));
+    const lan = plan.bridgePorts ? await this.#lan.plan(r, links, attached, at) : this.#lan.stop();
     await this.counters.tick({
       at,
       stopped: null,
       links,
-      containers: this.#lan
-        ? this.#lan.ports.map((p) => ({ id: p.owner?.id ?? '', hostIfname: p.ifname }))
-        : this.d.store.current.attachments.map((a) => ({
-            id: a.containerId,
-            hostIfname: hostVethName(a.containerId),
-          })),
+      containers: attached,
       ...(tunnel ? { tunnel: { device: tunnel.device, port: tunnel.port } } : {}),
-      ...(view ? { lan: { table: lanTable(view) } } : {}),
+      ...lan,
     });
   }
 
-  /** docker `start` under a LAN-port driver: dockerd's port is hooked now, not at the next reading. */
+  /** docker `start`: under a LAN driver, dockerd's port is counted from now. */
   async containerStarted(containerId: string): Promise<void> {
-    const lan = this.#lan;
-    if (!lan) return;
-    const ends = await this.#ports.learn(containerId);
-    if (ends.length === 0) return;
-    for (const l of await ipLinks(this.d.netns))
-      if (ends.includes(l.ifindex) && l.master === lan.bridge) await this.counters.hookVeth(l.ifname);
+    await this.#lan.containerStarted(containerId, this.counters);
   }
 
   /** The running router's tunnel, as counting uses it (on-demand captures of a peer open its device). */
@@ -197,6 +184,7 @@ export class Telemetry {
     const now = Date.now();
     const counters = this.counters.status(now);
     const peers = (this.#router?.peers ?? []).filter((p) => !p.self);
+    const others = this.#lan.otherRates(this.counters, seconds);
     return {
       at: now,
       source: counters.source,
@@ -213,23 +201,17 @@ export class Telemetry {
           series: this.#peerCounters ? (this.#peerSeries.get(p.address) ?? []).slice(-seconds) : (ebpf ?? []),
         };
       }),
-      ...(this.#lan ? { others: this.#otherRates(this.#lan.view, seconds) } : {}),
+      ...(others ? { others } : {}),
       eventLoopDelay: this.#loopSeconds.slice(-seconds),
     };
   }
 
-  /** The attached containers; under a LAN-port driver every container on the bridge as well (dockerd's own). */
+  /** Under a LAN driver every container on the bridge, dockerd's own too; the attachments in any case. */
   #containerRates(seconds: number): ContainerRates[] {
-    const rows = new Map<string, ContainerRates>();
-    for (const p of this.#lan?.ports ?? []) {
-      if (!p.owner || rows.has(p.owner.id)) continue;
-      const o = p.owner;
-      const series = this.counters.containerSeries(o.id, seconds);
-      rows.set(o.id, { container: o.name, containerId: o.id, mac: o.mac, addresses: o.addresses, series });
-    }
+    const rows = this.#lan.containerRates(this.counters, seconds);
     for (const a of this.d.store.current.attachments) {
-      if (rows.has(a.containerId)) continue;
-      rows.set(a.containerId, {
+      if (rows.some((c) => c.containerId === a.containerId)) continue;
+      rows.push({
         container: a.containerName,
         containerId: a.containerId,
         mac: containerMac(a.containerId),
@@ -237,21 +219,7 @@ export class Telemetry {
         series: this.counters.containerSeries(a.containerId, seconds),
       });
     }
-    return [...rows.values()];
-  }
-
-  /** Non-members (and this host) by their labels in the LAN table; nothing while peers are not told apart. */
-  #otherRates(v: LanView, seconds: number): OtherRates[] {
-    const kinds: [OtherRates['kind'], string | null, string][] = [
-      ['this-host', v.self.address, v.self.address],
-      ...(v.gateway ? [['gateway', v.gateway, v.gateway] as [OtherRates['kind'], string, string]] : []),
-      ['lan', v.lan, v.lan.split('/')[0]!],
-      ['other', null, ''],
-    ];
-    return kinds.flatMap(([kind, address, label]) => {
-      const series = this.counters.peerSeries(label, seconds);
-      return series ? [{ kind, label: remoteLabel(v, kind), address, series }] : [];
-    });
+    return rows;
   }
 
   /** The checks as wanted now: the operator's, and each attached container to each peer's probe address. */
@@ -312,7 +280,7 @@ export class Telemetry {
   /** docker `die`: the ping checks leaving from that container end now; the next sync starts them anew. */
   containerDied(containerId: string): void {
     this.pings.stopSource(containerId);
-    this.#ports.forget(containerId);
+    this.#lan.containerDied(containerId);
   }
 
   async syncChecks(): Promise<void> {
