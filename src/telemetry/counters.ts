@@ -253,7 +253,8 @@ export class KernelCounters {
       push(list, samples.length === 1 ? samples[0]! : sumSamples(t, samples));
       this.#containers.set(id, list);
     }
-    for (const id of [...this.#containers.keys()]) if (!byId.has(id)) this.#containers.delete(id);
+    const wanted = new Set(input.containers.map((c) => c.id));
+    for (const id of [...this.#containers.keys()]) if (!wanted.has(id)) this.#containers.delete(id);
     push(this.#bridge, sumSamples(t, seen));
     const tunnel = input.tunnel && links.get(input.tunnel.device);
     if (d && input.lan) {
