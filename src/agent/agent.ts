@@ -233,6 +233,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       if (e.action === 'die') dying.set(e.id, telemetry.containerDied(e.id));
       const ended = dying.get(e.id) ?? Promise.resolve();
       if (e.action !== 'die') dying.delete(e.id);
+      // dockerd's own port of a started container is counted from now (bridge driver), not from the next reading.
+      if (e.action === 'start')
+        telemetry
+          .containerStarted(e.id)
+          .catch((err: Error) => log(`counting ${e.id.slice(0, 12)}: ${err.message}`));
       const work =
         e.action === 'destroy'
           ? attacher.forgetContainer(e.id)

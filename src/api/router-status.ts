@@ -45,6 +45,8 @@ export const PeerStatus = z.object({
   self: z.boolean(),
   /** The address data-plane probes (and telemetry's ping checks and MTU probes) are sent to, across the overlay. */
   probeAddress: z.string().nullable().optional(),
+  /** The member's container subnet where the driver gives each host one (bridge: its docker slice). */
+  subnet: z.string().nullable().optional(),
 });
 export type PeerStatus = z.infer<typeof PeerStatus>;
 

@@ -37,7 +37,10 @@ export const RateSample = z.object({
 });
 export type RateSample = z.infer<typeof RateSample>;
 
-/** A container attached on this host, counted on its host-side veth (frames from it: tx; to it: rx). */
+/**
+ * A container attached on this host, counted on its host-side veth (frames from it: tx; to it: rx); under the
+ * bridge driver every container on the LAN bridge, dockerd's own too (the sum of its ports).
+ */
 export const ContainerRates = z.object({
   container: z.string(),
   containerId: z.string(),
@@ -49,7 +52,8 @@ export type ContainerRates = z.infer<typeof ContainerRates>;
 
 /**
  * A peer. ebpf (vxlan): counted on the underlay by its tunnel's outer address, bytes are whole outer frames,
- * the protocol split is the inner frame's. counters (ovs-gre): its GRE port's own counters read each second, no
+ * the protocol split is the inner frame's; ebpf (bridge): counted on this host's containers' ports by the
+ * other end's LAN address in the peer's slice or its own address, plain frames (no tunnel). counters (ovs-gre): its GRE port's own counters read each second, no
  * protocol split (zeros). none (weave, or no eBPF): no per-peer figures, the series is empty.
  */
 export const PeerRates = z.object({
@@ -94,6 +98,21 @@ export const CountersStatus = z.object({
 });
 export type CountersStatus = z.infer<typeof CountersStatus>;
 
+/**
+ * Under a driver that counts its bridge's ports by the LAN address (bridge): what this host's containers
+ * exchanged with other than a member. this-host: this host's own address and slice (its containers among
+ * themselves count on both ports); gateway: the default gateway and everything routed beyond it; lan: the rest
+ * of the LAN (broadcast and multicast too); other: not IPv4.
+ */
+export const OtherRates = z.object({
+  kind: z.enum(['this-host', 'gateway', 'lan', 'other']),
+  label: z.string(),
+  /** The gateway's or this host's address, the LAN's CIDR; null for other. */
+  address: z.string().nullable(),
+  series: z.array(RateSample),
+});
+export type OtherRates = z.infer<typeof OtherRates>;
+
 export const RatesResult = z.object({
   /** When this answer was built (ms since the epoch, agent clock). */
   at: z.number(),
@@ -106,6 +125,8 @@ export const RatesResult = z.object({
   bridge: z.array(RateSample),
   containers: z.array(ContainerRates),
   peers: z.array(PeerRates),
+  /** Traffic with non-members, where the driver tells peers apart by LAN address. Added later: optional. */
+  others: z.array(OtherRates).optional(),
   /** The agent's own event-loop delay per second (perf_hooks), to show reading never stalls it. Added after the first cut: optional. */
   eventLoopDelay: z.array(z.object({ t: z.number(), p99Ms: z.number(), maxMs: z.number() })).optional(),
 });

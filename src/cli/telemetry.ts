@@ -68,6 +68,8 @@ export function ratesText(r: Result<'rates'>): string {
                 : 'no per-peer figures from this driver';
           return cells;
         }),
+        // Non-members (bridge driver): what the containers exchanged with the gateway, the LAN, this host.
+        ...(r.others ?? []).map((o) => row(o.label, o.series)),
         row('bridge (all)', r.bridge),
       ],
     ),

@@ -22,6 +22,11 @@ export interface DriverDescription {
     tunnel?: { device: string; protocol: 'udp'; port: number };
     /** driver.peerCounters() gives per-peer figures. */
     peerCounters: boolean;
+    /**
+     * Every port of the attach bridge is a container's, dockerd's own too: count them all, and each frame by
+     * the member whose slice or address the other end's LAN address is in (no tunnel names the peer).
+     */
+    bridgePorts?: boolean;
   };
 }
 

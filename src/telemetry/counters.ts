@@ -1,3 +1,5 @@
+// One piece (over 300 lines): the kernel counter reader's life (load, hook, read, fall back, stop) and the
+// per-second samples it keeps; the map arithmetic is bpf/table.ts, the LAN labels lan-table.ts.
 import type { InterfaceCounters } from '../api/interfaces.js';
 import type { CounterSource, CountersStatus, RateSample } from '../api/telemetry.js';
 import type { NetnsPath } from '../net/netns.js';
@@ -9,10 +11,21 @@ import {
   pinsFor,
   readCounters,
   unhook,
+  writeLanTable,
   type Hook,
   type Pins,
 } from './bpf/kernel.js';
-import { delta, EGRESS, INGRESS, sampleOf, staleKeys, sumSamples, type Table } from './bpf/table.js';
+import {
+  delta,
+  EGRESS,
+  INGRESS,
+  sampleOf,
+  sampleWhere,
+  staleKeys,
+  sumSamples,
+  type Table,
+} from './bpf/table.js';
+import type { LanEntry } from './lan-table.js';
 import { readerHealth, STALE_AFTER_MS, type ReaderRecord } from './health.js';
 import { counterSample } from './rates.js';
 
@@ -28,8 +41,13 @@ export interface CountersInput {
   /** Why nothing should be counted now (the router is not running), or null. */
   stopped: string | null;
   links: Link[];
-  /** Attached containers and their host-side veth. */
+  /**
+   * Attached containers and their host-side veth; with `lan`, every port of the LAN bridge (a container may
+   * have several; id '' where no container is known: counted in the bridge and per peer only).
+   */
   containers: { id: string; hostIfname: string }[];
+  /** The bridge driver: the ports are counted by the other end's LAN address, looked up in this table. */
+  lan?: { table: LanEntry[] };
   /** The tunnel whose UDP port is counted per outer peer address (the driver's), if any. */
   tunnel?: { device: string; port: number };
 }
@@ -49,7 +67,10 @@ export class KernelCounters {
   #bpfError: string | null = null;
   #bpfTriedAt = 0;
   /** Hooked interfaces: name -> ifindex (a veth made anew under the same name has a new ifindex). */
-  #hooked = new Map<string, { ifindex: number; role: 'container' | 'underlay' }>();
+  #hooked = new Map<string, { ifindex: number; kind: Hook['kind'] }>();
+  /** The LAN table as last written to the trie (JSON), and whether the last tick counted LAN ports. */
+  #lanWritten: string | undefined;
+  #lan = false;
   #port = 0;
   /** The last tunnel device seen, to take our hooks off it when the router stops. */
   #tunnelDev: string | undefined;
@@ -85,9 +106,11 @@ export class KernelCounters {
       this.#bpfTriedAt = 0; // a relaunch is the moment to try eBPF again
     }
     if (input.tunnel) this.#tunnelDev = input.tunnel.device;
+    this.#lan = input.lan !== undefined;
     await this.#ensureBpf(input);
     const links = new Map(input.links.map((l) => [l.name, l]));
     if (this.#bpf === 'loaded') {
+      await this.#writeLan(input).catch((err: Error) => this.log(`counters: LAN table: ${err.message}`));
       await this.#hookAll(input, links).catch((err: Error) => this.log(`counters: hooking: ${err.message}`));
       const began = performance.now();
       let table: Table;
@@ -134,7 +157,10 @@ export class KernelCounters {
     this.#bpfTriedAt = input.at;
     try {
       const fresh = await loadCounters(this.#pins, port);
-      if (fresh) this.#hooked.clear();
+      if (fresh) {
+        this.#hooked.clear();
+        this.#lanWritten = undefined;
+      }
       this.#port = port;
       if (this.#bpf !== 'loaded')
         this.log(`counters: eBPF ${fresh ? 'loaded' : 'kept'} at ${this.#pins.root}`);
@@ -156,31 +182,50 @@ export class KernelCounters {
     this.#prev = undefined;
   }
 
-  /** Hooks every attached container's veth and the tunnel's device that is not hooked yet (one tc batch). */
+  /** The LAN trie as the driver's members say, written when it changed (a member came, went, or took a slice). */
+  async #writeLan(input: CountersInput): Promise<void> {
+    if (!input.lan) return;
+    const text = JSON.stringify(input.lan.table);
+    if (text === this.#lanWritten) return;
+    await writeLanTable(this.#pins, input.lan.table);
+    this.#lanWritten = text;
+  }
+
+  /** Hooks every container's veth (or LAN port) and the tunnel's device that is not hooked yet (one tc batch). */
   async #hookAll(input: CountersInput, links: Map<string, Link>): Promise<void> {
-    const want = new Map<string, { ifindex: number; role: 'container' | 'underlay' }>();
+    const want = new Map<string, { ifindex: number; kind: Hook['kind'] }>();
     for (const c of input.containers) {
       const l = links.get(c.hostIfname);
-      if (l) want.set(l.name, { ifindex: l.ifindex, role: 'container' });
+      if (l) want.set(l.name, { ifindex: l.ifindex, kind: this.#vethKind() });
     }
     const tunnel = input.tunnel && links.get(input.tunnel.device);
-    if (tunnel) want.set(tunnel.name, { ifindex: tunnel.ifindex, role: 'underlay' });
+    if (tunnel) want.set(tunnel.name, { ifindex: tunnel.ifindex, kind: 'underlay' });
     for (const [name, h] of this.#hooked) {
       if (want.get(name)?.ifindex === h.ifindex) continue;
       this.#hooked.delete(name);
-      if (h.role === 'underlay' && links.get(name)?.ifindex === h.ifindex) await unhook(this.netns, name);
+      if (h.kind === 'underlay' && links.get(name)?.ifindex === h.ifindex) await unhook(this.netns, name);
     }
     const todo: Hook[] = [...want]
-      .filter(([name, h]) => this.#hooked.get(name)?.ifindex !== h.ifindex)
-      .map(([dev, h]) => ({ dev, kind: h.role === 'container' ? 'veth' : 'underlay' }));
+      .filter(([name, h]) => {
+        const have = this.#hooked.get(name);
+        return have?.ifindex !== h.ifindex || have.kind !== h.kind;
+      })
+      .map(([dev, h]) => ({ dev, kind: h.kind }));
     await hook(this.netns, this.#pins, todo);
     for (const t of todo) this.#hooked.set(t.dev, want.get(t.dev)!);
   }
 
-  /** Hooks one new veth now, so a container is counted from its first packet (attach calls it). */
+  #vethKind(): 'veth' | 'port' {
+    return this.#lan ? 'port' : 'veth';
+  }
+
+  /**
+   * Hooks one new veth now, so a container is counted from its first packets (attach calls it, and a docker
+   * `start` under the bridge driver for dockerd's own port).
+   */
   async hookVeth(dev: string): Promise<void> {
     if (this.#bpf !== 'loaded') return;
-    await hook(this.netns, this.#pins, [{ dev, kind: 'veth' }]);
+    await hook(this.netns, this.#pins, [{ dev, kind: this.#vethKind() }]);
   }
 
   #sample(input: CountersInput, links: Map<string, Link>, table: Table | null): void {
@@ -190,23 +235,40 @@ export class KernelCounters {
     const t = Math.floor(input.at / 1000) * 1000 - 1000;
     const d = table && prev.table ? delta(prev.table, table) : null;
     const seen: RateSample[] = [];
+    const byId = new Map<string, RateSample[]>();
+    const ports = new Set<number>();
     for (const c of input.containers) {
       const l = links.get(c.hostIfname);
-      if (!l) continue;
+      if (!l || ports.has(l.ifindex)) continue;
+      ports.add(l.ifindex);
       // The host end's egress is what the container receives; its own counters say the same (tx = to it).
       const s = d
-        ? sampleOf(d, t, l.ifindex, '', EGRESS)
+        ? sampleOf(d, t, l.ifindex, input.lan ? null : '', EGRESS)
         : counterSample(t, swap(prev.links.get(c.hostIfname)), swap(l)!);
-      const list = this.#containers.get(c.id) ?? [];
-      push(list, s);
-      this.#containers.set(c.id, list);
+      if (c.id) byId.set(c.id, [...(byId.get(c.id) ?? []), s]);
       seen.push(s);
     }
-    for (const id of [...this.#containers.keys()])
-      if (!input.containers.some((c) => c.id === id)) this.#containers.delete(id);
+    for (const [id, samples] of byId) {
+      const list = this.#containers.get(id) ?? [];
+      push(list, samples.length === 1 ? samples[0]! : sumSamples(t, samples));
+      this.#containers.set(id, list);
+    }
+    const wanted = new Set(input.containers.map((c) => c.id));
+    for (const id of [...this.#containers.keys()]) if (!wanted.has(id)) this.#containers.delete(id);
     push(this.#bridge, sumSamples(t, seen));
     const tunnel = input.tunnel && links.get(input.tunnel.device);
-    if (d && tunnel) {
+    if (d && input.lan) {
+      // Per peer on a LAN: each label (lan-table.ts) over every port; a peer's rx is what reached containers.
+      const labels = new Set([...d.values()].filter((e) => ports.has(e.key.ifindex)).map((e) => e.key.peer));
+      for (const p of new Set([...labels, ...this.#peers.keys()])) {
+        const list = this.#peers.get(p) ?? [];
+        push(
+          list,
+          sampleWhere(d, t, (k) => ports.has(k.ifindex) && k.peer === p, EGRESS),
+        );
+        this.#peers.set(p, list);
+      }
+    } else if (d && tunnel) {
       const peers = new Set(
         [...d.values()].filter((e) => e.key.ifindex === tunnel.ifindex).map((e) => e.key.peer),
       );
@@ -227,16 +289,20 @@ export class KernelCounters {
     this.#bridge = [];
     // The underlay stays when the router stops: ours come off it, whatever this run hooked or not.
     if (this.#tunnelDev) await unhook(this.netns, this.#tunnelDev);
-    for (const [name, h] of this.#hooked) if (h.role === 'underlay') this.#hooked.delete(name);
+    for (const [name, h] of this.#hooked) if (h.kind === 'underlay') this.#hooked.delete(name);
   }
 
   containerSeries(id: string, seconds: number): RateSample[] {
     return (this.#containers.get(id) ?? []).slice(-seconds);
   }
 
-  /** A peer's series by its underlay address; undefined when peers are not told apart (no eBPF, no tunnel). */
+  /**
+   * A peer's series by its underlay address (on a LAN, by its label: lan-table.ts); undefined when peers are
+   * not told apart (no eBPF, no tunnel and no LAN).
+   */
   peerSeries(address: string, seconds: number): RateSample[] | undefined {
-    if (this.#bpf !== 'loaded' || !this.#port || this.#record.stopped !== null) return undefined;
+    if (this.#bpf !== 'loaded' || (!this.#port && !this.#lan) || this.#record.stopped !== null)
+      return undefined;
     return (this.#peers.get(address) ?? []).slice(-seconds);
   }
 
@@ -255,12 +321,14 @@ export class KernelCounters {
       reason,
       hooks: [...this.#hooked].map(([name, x]) => ({
         name,
-        role: x.role,
+        role: x.kind === 'underlay' ? ('underlay' as const) : ('container' as const),
         ifindex: x.ifindex,
         what:
-          x.role === 'container'
+          x.kind === 'veth'
             ? "ingress+egress of the container's host-side veth"
-            : `ingress+egress, UDP port ${this.#port}, by outer peer address`,
+            : x.kind === 'port'
+              ? "ingress+egress of a container's port on the LAN bridge, by the other end's LAN address"
+              : `ingress+egress, UDP port ${this.#port}, by outer peer address`,
       })),
     };
   }

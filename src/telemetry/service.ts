@@ -3,7 +3,7 @@
 // the rate arithmetic already live in their own files.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type Docker from 'dockerode';
-import type { PmtuPeer, RateSample, RatesResult } from '../api/telemetry.js';
+import type { ContainerRates, PmtuPeer, RateSample, RatesResult } from '../api/telemetry.js';
 import type { DesiredState } from '../api/state.js';
 import { findContainer } from '../docker/containers.js';
 import { linkCounters } from '../net/counters.js';
@@ -15,6 +15,7 @@ import { HISTORY_SECONDS, KernelCounters } from './counters.js';
 import { PingChecks, type CheckDef } from './pings.js';
 import type { PeerProbes, ProbePoint } from './peer-probes.js';
 import { largestCrossing, pingCrosses, verdict } from './pmtu.js';
+import { LanPorts } from './lan-ports.js';
 import { counterSample } from './rates.js';
 import { driverTelemetry } from './tunnel.js';
 
@@ -59,11 +60,14 @@ export class Telemetry {
   #closed = false;
   #loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 5 });
   #loopSeconds: { t: number; p99Ms: number; maxMs: number }[] = [];
+  /** Under a driver that counts every port of its bridge on the LAN (bridge). */
+  readonly #lan: LanPorts;
 
   constructor(private readonly d: TelemetryDeps) {
     this.counters = new KernelCounters(d.netns, d.stateDir, d.log);
     this.pings = new PingChecks(d.log);
     d.probes.listen((size, p) => this.pings.feed(PEERS, p, size === 'full'));
+    this.#lan = new LanPorts(d.docker, d.netns, d.log);
   }
 
   start(): void {
@@ -124,22 +128,33 @@ export class Telemetry {
     const at = Date.now();
     if (r.state !== 'running' || !r.listen) {
       const stopped = r.state === 'not-launched' ? 'the router is not launched' : `the router is ${r.state}`;
+      this.#lan.stop();
       await this.counters.tick({ at, stopped, links: [], containers: [] });
       return;
     }
     if (this.#underlay?.listen !== r.listen)
       this.#underlay = { listen: r.listen, dev: (await findUnderlay(this.d.netns, r.listen)).dev };
-    const tunnel = driverTelemetry(r, this.#underlay.dev).tunnel;
+    const plan = driverTelemetry(r, this.#underlay.dev);
+    const tunnel = plan.tunnel;
+    const links = await linkCounters(this.d.netns);
+    const attached = this.d.store.current.attachments.map((a) => ({
+      id: a.containerId,
+      hostIfname: hostVethName(a.containerId),
+    }));
+    const lan = plan.bridgePorts ? await this.#lan.plan(r, links, attached, at) : this.#lan.stop();
     await this.counters.tick({
       at,
       stopped: null,
-      links: await linkCounters(this.d.netns),
-      containers: this.d.store.current.attachments.map((a) => ({
-        id: a.containerId,
-        hostIfname: hostVethName(a.containerId),
-      })),
+      links,
+      containers: attached,
       ...(tunnel ? { tunnel: { device: tunnel.device, port: tunnel.port } } : {}),
+      ...lan,
     });
+  }
+
+  /** docker `start`: under a LAN driver, dockerd's port is counted from now. */
+  async containerStarted(containerId: string): Promise<void> {
+    await this.#lan.containerStarted(containerId, this.counters);
   }
 
   /** The running router's tunnel, as counting uses it (on-demand captures of a peer open its device). */
@@ -189,19 +204,14 @@ export class Telemetry {
     const now = Date.now();
     const counters = this.counters.status(now);
     const peers = (this.#router?.peers ?? []).filter((p) => !p.self);
+    const others = this.#lan.otherRates(this.counters, seconds);
     return {
       at: now,
       source: counters.source,
       counters,
       historySeconds: HISTORY_SECONDS,
       bridge: this.counters.bridgeSeries(seconds),
-      containers: this.d.store.current.attachments.map((a) => ({
-        container: a.containerName,
-        containerId: a.containerId,
-        mac: containerMac(a.containerId),
-        addresses: a.cidrs,
-        series: this.counters.containerSeries(a.containerId, seconds),
-      })),
+      containers: this.#containerRates(seconds),
       peers: peers.map((p) => {
         const ebpf = this.counters.peerSeries(p.address, seconds);
         return {
@@ -211,8 +221,25 @@ export class Telemetry {
           series: this.#peerCounters ? (this.#peerSeries.get(p.address) ?? []).slice(-seconds) : (ebpf ?? []),
         };
       }),
+      ...(others ? { others } : {}),
       eventLoopDelay: this.#loopSeconds.slice(-seconds),
     };
+  }
+
+  /** Under a LAN driver every container on the bridge, dockerd's own too; the attachments in any case. */
+  #containerRates(seconds: number): ContainerRates[] {
+    const rows = this.#lan.containerRates(this.counters, seconds);
+    for (const a of this.d.store.current.attachments) {
+      if (rows.some((c) => c.containerId === a.containerId)) continue;
+      rows.push({
+        container: a.containerName,
+        containerId: a.containerId,
+        mac: containerMac(a.containerId),
+        addresses: a.cidrs,
+        series: this.counters.containerSeries(a.containerId, seconds),
+      });
+    }
+    return rows;
   }
 
   /** The checks as wanted now: the operator's, and one per peer from the host's peer probes. */
@@ -270,6 +297,7 @@ export class Telemetry {
    * would hold the dead container's namespace); the next sync starts them anew where the container is then.
    */
   containerDied(containerId: string): Promise<void> {
+    this.#lan.containerDied(containerId);
     return this.pings.stopSource(containerId);
   }
 

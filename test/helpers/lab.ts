@@ -49,3 +49,43 @@ export async function onTheWire(h: LabHost, filter: string, during: () => void):
   await new Promise((r) => dump.once('exit', r));
   return out;
 }
+
+/**
+ * tcpdump writing every frame on `dev` in `h`'s namespace to `file` (128 bytes of each), from when it listens
+ * until `stop`, which resolves with the frames the kernel dropped (0 for a witness to count against).
+ */
+export async function dumpTo(
+  h: LabHost,
+  dev: string,
+  file: string,
+): Promise<{ stop: () => Promise<number> }> {
+  const child = spawn('nsenter', [
+    `--net=${h.netnsPath}`,
+    '--',
+    'tcpdump',
+    '-i',
+    dev,
+    '-s',
+    '128',
+    '-B',
+    '65536',
+    '-w',
+    file,
+  ]);
+  let err = '';
+  const exited = new Promise<number>((resolve) =>
+    child.on('exit', () => resolve(Number(/(\d+) packets dropped by kernel/.exec(err)?.[1] ?? NaN))),
+  );
+  await new Promise<void>((resolve) =>
+    child.stderr.on('data', (b: Buffer) => {
+      err += b.toString();
+      if (err.includes('listening on')) resolve();
+    }),
+  );
+  return {
+    stop: () => {
+      child.kill('SIGINT');
+      return exited;
+    },
+  };
+}

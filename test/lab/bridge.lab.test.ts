@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDockerdFiles } from '../../src/lab/dockerd.js';
@@ -7,8 +8,11 @@ import { lanDetailsOf, type RouterStatus } from '../../src/router/driver.js';
 import { CLI_MAIN } from '../../src/agent/client.js';
 import { readPid } from '../../src/lab/process.js';
 import { poll } from '../../src/poll.js';
-import { nsh, onTheWire, ping, router } from '../helpers/lab.js';
+import { dumpTo, nsh, onTheWire, ping, router } from '../helpers/lab.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
+import { readPcap } from '../helpers/pcapfile.js';
+import type { RateSample, Result } from '../../src/api/index.js';
+import { routeContains } from '../../src/net/cidr.js';
 
 // The seed's first method on two real lab hosts: eth0 moves into br0, dockerd puts its containers on the LAN
 // (198.18.0.0/24) from each host's slice. The lab's gateway namespace (198.18.0.254) is what the check pings.
@@ -31,6 +35,19 @@ function snapshot(h: LabHost): Record<string, string> {
     daemonJson: JSON.stringify(JSON.parse(readFileSync(labDockerdFiles(h).config, 'utf8'))),
     router: existsSync(state) ? String(JSON.parse(readFileSync(state, 'utf8')).router) : 'undefined',
   };
+}
+
+const work = mkdtempSync(join(tmpdir(), 'xnet-bridge-'));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const rates = (host: string) => xnetJson<Result<'rates'>>(['--lab', host, 'status', 'rates']);
+
+/** The IPv4 addresses of a frame: source and destination of IPv4, sender and target of ARP. */
+function endsOf(f: Buffer): string[] {
+  const ip = (at: number) => [...f.subarray(at, at + 4)].join('.');
+  const type = f.readUInt16BE(12);
+  if (type === 0x0800) return [ip(26), ip(30)];
+  if (type === 0x0806) return [ip(28), ip(38)];
+  return [];
 }
 
 const ipOf = (host: string, name: string): string =>
@@ -69,6 +86,7 @@ describe('the bridge driver on two lab hosts', () => {
     await xnet(['--lab', 'h2', 'reset']);
     await xnet(['--lab', 'h1', 'reset']);
     await xnet(['lab', 'down']);
+    rmSync(work, { recursive: true, force: true });
   });
 
   it('refuses a slice off the LAN, or holding a LAN host, and a DHCP NIC, changing nothing', async () => {
@@ -237,6 +255,83 @@ describe('the bridge driver on two lab hosts', () => {
     expect(wire).toContain(`IP ${a1} > ${GATEWAY}: ICMP echo request`);
     expect(wire).not.toMatch(/VXLAN|GREv0|\.4789/);
   });
+
+  it('counts plain `docker run` containers and each peer by LAN address, within 0.5 % of tcpdump, the gateway apart', async () => {
+    const a2 = ipOf('h2', 'c-h2');
+    // dockerd's own veth for c-h1: the container's eth0 names its host end by ifindex.
+    const ifindex = Number(
+      labSh('h1', ['docker', 'exec', 'c-h1', 'cat', '/sys/class/net/eth0/iflink']).trim(),
+    );
+    const port = (
+      JSON.parse(nsh(h1, ['ip', '-j', 'link', 'show'])) as { ifindex: number; ifname: string }[]
+    ).find((l) => l.ifindex === ifindex)!.ifname;
+    const counting = await poll(
+      async () => {
+        const r = await rates('h1');
+        return r.counters.state === 'running' &&
+          r.counters.hooks.some((h) => h.name === port) &&
+          r.peers.some((p) => p.address === h2.address && p.source === 'ebpf') &&
+          r.containers.some((c) => c.container === 'c-h1')
+          ? r
+          : undefined;
+      },
+      { everyMs: 250, withinMs: 15_000 },
+    );
+    expect(counting, `h1 counts ${port} (c-h1's port) and peer two`).toBeDefined();
+    expect(counting!.source).toBe('ebpf');
+    // The NIC is the LAN's port, not a container's: the host's own traffic (gossip, probes) is not counted.
+    expect(counting!.counters.hooks.map((h) => h.name)).not.toContain('eth0');
+
+    const file = join(work, 'port.pcap');
+    const dump = await dumpTo(h1, port, file);
+    await sleep(1_500);
+    const start = Date.now();
+    const pid = labSh('h1', ['docker', 'inspect', '-f', '{{.State.Pid}}', 'c-h1']).trim();
+    const pings = (to: string) =>
+      sh('nsenter', [`--net=/proc/${pid}/ns/net`, '--', 'ping', '-q', '-c', '500', '-i', '0.01', to]);
+    // One after the other: each a known count at 10 ms.
+    const toPeer = pings(a2);
+    const toGateway = pings(GATEWAY);
+    const end = Date.now();
+    await sleep(1_500);
+    const dropped = await dump.stop();
+    await sleep(1_200);
+    const r = await rates('h1');
+
+    // Every second from a quiet one before the pings to a quiet one after: both sides cover the same frames.
+    const from = Math.floor(start / 1000) * 1000 - 1000;
+    const to = Math.floor(end / 1000) * 1000 + 1000;
+    const sum = (series: RateSample[]) =>
+      series.filter((s) => s.t >= from && s.t <= to).reduce((n, s) => n + s.rx.packets + s.tx.packets, 0);
+    const slice2 = lanDetailsOf(await router('h1'))!.slices.find((s) => s.host.includes(h2.address))!.slice;
+    const witness = { container: 0, peer: 0, gateway: 0 };
+    for (const f of readPcap(file)) {
+      if (f.second * 1000 < from || f.second * 1000 > to) continue;
+      witness.container++;
+      const ends = endsOf(f.data);
+      if (ends.some((a) => a === h2.address || routeContains(slice2, a))) witness.peer++;
+      if (ends.includes(GATEWAY)) witness.gateway++;
+    }
+    const agent = {
+      container: sum(r.containers.find((c) => c.container === 'c-h1')!.series),
+      peer: sum(r.peers.find((p) => p.address === h2.address)!.series),
+      gateway: sum(r.others!.find((o) => o.kind === 'gateway')!.series),
+    };
+    const report = JSON.stringify({ port, slice2, dropped, witness, agent, toPeer, toGateway });
+    console.log(`bridge rates: ${report}`); // the figures, for the record
+    expect(dropped, report).toBe(0);
+    // 500 pings each way to each: 1,000 ICMP frames with the peer and 1,000 with the gateway, at least.
+    expect(witness.peer, report).toBeGreaterThanOrEqual(1_000);
+    expect(witness.gateway, report).toBeGreaterThanOrEqual(1_000);
+    for (const k of ['container', 'peer', 'gateway'] as const)
+      expect(Math.abs(agent[k] - witness[k]) / witness[k], `${k}: ${report}`).toBeLessThan(0.005);
+    // The gateway's frames are its own row, not the peer's.
+    expect(agent.peer, report).toBeLessThan(witness.peer + witness.gateway / 2);
+    const human = await xnet(['--lab', 'h1', 'status', 'rates']);
+    expect(human.stdout).toMatch(/^c-h1 /m);
+    expect(human.stdout).toMatch(/^peer two \(198\.18\.0\.2\) /m);
+    expect(human.stdout).toMatch(/^gateway 198\.18\.0\.254 and beyond /m);
+  }, 120_000);
 
   it('shows h2 reachable across the LAN in the peers pane', async () => {
     const start = Date.now();

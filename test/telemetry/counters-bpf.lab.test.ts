@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_MAIN } from '../../src/agent/client.js';
-import { ensureBpffs } from '../../src/telemetry/bpf/kernel.js';
+import { ensureBpffs, writeLanTable, type Pins } from '../../src/telemetry/bpf/kernel.js';
+import { routeContains } from '../../src/net/cidr.js';
 import { keyBytes, parseDump, type Table } from '../../src/telemetry/bpf/table.js';
 import { PROTOCOLS } from '../../src/telemetry/frame.js';
 import { readPcap } from '../helpers/pcapfile.js';
@@ -104,6 +105,46 @@ describe('the eBPF counters on real frames, against tcpdump', () => {
         sum((_, x) => PROTOCOLS[x] === p),
         p,
       ).toEqual(e[p]);
+  });
+
+  it("counts a LAN port's frames by the label of the other end's prefix, longest first (bridge driver)", async () => {
+    const pins = { lan: `${root}/maps/xnet_lan` } as Pins;
+    const table = [
+      { cidr: '172.25.11.0/24', label: '172.25.11.0' },
+      { cidr: '172.25.11.23/32', label: '172.25.11.23' },
+      { cidr: '10.0.0.0/8', label: '10.0.0.1' }, // matched by nothing here, then dropped by the rewrite
+    ];
+    await writeLanTable(pins, table);
+    await writeLanTable(pins, table.slice(0, 2));
+    const lan = JSON.parse(bpftool('-j', 'map', 'dump', 'pinned', pins.lan)) as unknown[];
+    expect(lan).toHaveLength(2);
+    // What the other end is, read from tcpdump's own frames: the destination of what the container sent
+    // (ingress), the source of what it got (egress); ARP's target and sender; nothing for IPv6.
+    const labelOf = (f: Buffer, dir: 'ingress' | 'egress'): string => {
+      const ip = (at: number) => [...f.subarray(at, at + 4)].join('.');
+      const type = f.readUInt16BE(12);
+      const addr =
+        type === 0x0800
+          ? ip(dir === 'ingress' ? 30 : 26)
+          : type === 0x0806
+            ? ip(dir === 'ingress' ? 38 : 28)
+            : '';
+      if (!addr) return '';
+      return addr === '172.25.11.23' ? addr : routeContains('172.25.11.0/24', addr) ? '172.25.11.0' : '';
+    };
+    for (const dir of ['ingress', 'egress'] as const) {
+      clear();
+      runOn(`port_${dir}`, 'bridge.pcap');
+      const want = new Map<string, number>();
+      for (const r of readPcap(join(fixtures, 'bridge.pcap'))) {
+        const l = labelOf(r.data, dir);
+        want.set(l, (want.get(l) ?? 0) + 1);
+      }
+      const got = new Map<string, number>();
+      for (const e of dump().values()) got.set(e.key.peer, (got.get(e.key.peer) ?? 0) + e.value.packets);
+      expect(got, dir).toEqual(want);
+      expect(want.size, dir).toBe(3); // each label has frames: the test tells them apart
+    }
   });
 
   it('counts nothing on the underlay when no tunnel port is set', () => {

@@ -20,6 +20,6 @@ export const bridge: DriverDescription = {
   launching:
     'the NIC moves into br0; unless the default gateway and the peers answer within 10 s, everything is put back by itself',
   resetRemoves: 'the bridge (the NIC gets its addresses and routes back) and the dockerd options it set',
-  // Per-container rates from the veths' counters; no tunnel per peer to count.
-  telemetry: { peerCounters: false },
+  // No tunnel per peer to count: every port of br0 (plain `docker run` containers too) by the LAN address.
+  telemetry: { peerCounters: false, bridgePorts: true },
 };

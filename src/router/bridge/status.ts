@@ -91,6 +91,7 @@ export function peersOf(members: readonly Member[], self: string, probes: LanPro
       },
       self: isSelf,
       probeAddress: m.address,
+      subnet: m.subnet,
     };
   });
 }

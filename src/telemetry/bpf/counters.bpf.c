@@ -13,7 +13,8 @@ enum { P_TCP = 0, P_UDP = 1, P_ICMP = 2, P_ARP = 3, P_OTHER = 4 };
 
 struct key {
 	__u32 ifindex; // the hooked interface
-	__u32 peer;    // outer IPv4 address (network order) on the underlay; 0 on a container's veth
+	__u32 peer;    // outer IPv4 address (network order) on the underlay; on a LAN port, the label of the
+	               // other end's address (xnet_lan); 0 on a container's veth
 	__u8 dir;      // DIR_INGRESS / DIR_EGRESS as the hooked interface sees it
 	__u8 proto;    // P_*: of the frame on a veth, of the inner frame on the underlay
 	__u16 pad;
@@ -39,6 +40,21 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } xnet_config SEC(".maps");
+
+// A LAN port's other end: the prefix its IPv4 address falls in (a member's slice or address, the gateway, the
+// LAN, ...) -> the label counted as the key's peer, so the key space grows with members, not with addresses.
+struct lan_key {
+	__u32 prefixlen;
+	__u32 addr; // network order
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1024);
+	__type(key, struct lan_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} xnet_lan SEC(".maps");
 
 static __always_inline __u8 l3_proto(__u16 eth_proto, __u8 ip_proto, int v6)
 {
@@ -134,11 +150,36 @@ static __always_inline int underlay(struct __sk_buff *skb, __u8 dir)
 	return TC_ACT_OK;
 }
 
+// A port of a LAN bridge (bridge driver): no tunnel names the peer, so the other end's own IPv4 address does.
+// Ingress is what the container sent (the other end is the destination); egress what it gets (the source).
+static __always_inline int port(struct __sk_buff *skb, __u8 dir)
+{
+	struct lan_key k = { .prefixlen = 32, .addr = 0 };
+	__u32 *label;
+	__u16 type;
+
+	if (bpf_skb_load_bytes(skb, 12, &type, 2) == 0) {
+		if (type == bpf_htons(ETH_P_IP))
+			bpf_skb_load_bytes(skb, dir == DIR_INGRESS ? 14 + 16 : 14 + 12, &k.addr, 4);
+		else if (type == bpf_htons(ETH_P_ARP)) // IPv4 over Ethernet: sender at 14, target at 24
+			bpf_skb_load_bytes(skb, dir == DIR_INGRESS ? 14 + 24 : 14 + 14, &k.addr, 4);
+	}
+	label = k.addr ? bpf_map_lookup_elem(&xnet_lan, &k) : 0;
+	count(skb, label ? *label : 0, dir, frame_proto(skb, 0));
+	return TC_ACT_OK;
+}
+
 SEC("tc")
 int veth_ingress(struct __sk_buff *skb) { return veth(skb, DIR_INGRESS); }
 
 SEC("tc")
 int veth_egress(struct __sk_buff *skb) { return veth(skb, DIR_EGRESS); }
+
+SEC("tc")
+int port_ingress(struct __sk_buff *skb) { return port(skb, DIR_INGRESS); }
+
+SEC("tc")
+int port_egress(struct __sk_buff *skb) { return port(skb, DIR_EGRESS); }
 
 SEC("tc")
 int underlay_ingress(struct __sk_buff *skb) { return underlay(skb, DIR_INGRESS); }

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '../../net/exec.js';
 import { inNetns, type NetnsPath } from '../../net/netns.js';
+import { labelBytes, lanKeyBytes } from '../lan-table.js';
 import { keyBytes, parseDump, type CounterKey, type Table } from './table.js';
 
 /**
@@ -25,6 +26,8 @@ export interface Pins {
   progs: string;
   counters: string;
   config: string;
+  /** The LPM trie a LAN port's other end is looked up in (lan-table.ts). */
+  lan: string;
 }
 
 export function pinsFor(stateDir: string): Pins {
@@ -34,6 +37,7 @@ export function pinsFor(stateDir: string): Pins {
     progs: `${root}/progs`,
     counters: `${root}/maps/xnet_counters`,
     config: `${root}/maps/xnet_config`,
+    lan: `${root}/maps/xnet_lan`,
   };
 }
 
@@ -55,7 +59,8 @@ export const pinned = async (path: string): Promise<boolean> =>
  */
 export async function loadCounters(p: Pins, tunnelPort: number): Promise<boolean> {
   let fresh = false;
-  if (!(await pinned(p.counters)) || !(await pinned(`${p.progs}/veth_ingress`))) {
+  // Pins of an older object (no port programs, no LAN trie) are replaced, not kept.
+  if (!(await pinned(p.counters)) || !(await pinned(p.lan)) || !(await pinned(`${p.progs}/port_ingress`))) {
     if (!existsSync(OBJECT))
       throw new Error(
         `no BPF object at ${OBJECT} (clang was not there at build time: run scripts/setup-host.sh)`,
@@ -99,7 +104,8 @@ export async function unloadCounters(p: Pins): Promise<void> {
 
 export interface Hook {
   dev: string;
-  kind: 'veth' | 'underlay';
+  /** veth: a container's veth, all peers as one; port: a LAN bridge's port, by the other end's address. */
+  kind: 'veth' | 'port' | 'underlay';
 }
 
 /** tc batch lines that hook (or re-hook, idempotently) each interface on ingress and egress. */
@@ -136,5 +142,24 @@ export async function readCounters(p: Pins): Promise<Table> {
 export async function dropKeys(p: Pins, keys: CounterKey[]): Promise<void> {
   if (keys.length === 0) return;
   const lines = keys.map((k) => `map delete pinned ${p.counters} key ${keyBytes(k).join(' ')}`);
+  await run('bpftool', ['batch', 'file', '-'], { input: lines.join('\n') + '\n', timeoutMs: 5_000 });
+}
+
+/**
+ * Makes the LAN trie hold exactly `entries` (cidr -> label): the wanted ones written first, then the others
+ * deleted, so a lookup never misses a prefix that stays. One bpftool batch.
+ */
+export async function writeLanTable(p: Pins, entries: { cidr: string; label: string }[]): Promise<void> {
+  const { stdout } = await run('bpftool', ['-j', 'map', 'dump', 'pinned', p.lan], { timeoutMs: 2_000 });
+  const have = (JSON.parse(stdout) as { key: string[] }[]).map((e) => e.key.map((b) => Number(b)));
+  const want = entries.map((e) => ({ key: lanKeyBytes(e.cidr), value: labelBytes(e.label) }));
+  const wanted = new Set(want.map((w) => w.key.join(' ')));
+  const lines = [
+    ...want.map((w) => `map update pinned ${p.lan} key ${w.key.join(' ')} value ${w.value.join(' ')}`),
+    ...have
+      .filter((k) => !wanted.has(k.join(' ')))
+      .map((k) => `map delete pinned ${p.lan} key ${k.join(' ')}`),
+  ];
+  if (lines.length === 0) return;
   await run('bpftool', ['batch', 'file', '-'], { input: lines.join('\n') + '\n', timeoutMs: 5_000 });
 }

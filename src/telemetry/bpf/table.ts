@@ -12,7 +12,7 @@ export const EGRESS = 1;
 
 export interface CounterKey {
   ifindex: number;
-  /** Outer IPv4 address as dotted text on the underlay; '' on a container's veth. */
+  /** Outer IPv4 address as dotted text on the underlay; a LAN port's label (lan-table.ts); '' on a veth. */
   peer: string;
   dir: number;
   proto: number;
@@ -89,17 +89,33 @@ const zeroProtocols = (): ProtocolCounts =>
   Object.fromEntries(PROTOCOLS.map((p) => [p, { packets: 0, bytes: 0 }])) as ProtocolCounts;
 
 /**
- * One endpoint's second from a delta: the entries of `ifindex` (and `peer`, on the underlay). `rxDir` is the
- * hook direction that is the endpoint's rx: a container receives what leaves its host-side veth (egress);
- * a peer's rx is what came from it (underlay ingress).
+ * One endpoint's second from a delta: the entries of `ifindex` (and `peer`, on the underlay; null: every
+ * peer, a LAN port's whole traffic). `rxDir` is the hook direction that is the endpoint's rx: a container
+ * receives what leaves its host-side veth (egress); a peer's rx is what came from it (underlay ingress).
  */
-export function sampleOf(d: Table, t: number, ifindex: number, peer: string, rxDir: number): RateSample {
+export function sampleOf(
+  d: Table,
+  t: number,
+  ifindex: number,
+  peer: string | null,
+  rxDir: number,
+): RateSample {
+  return sampleWhere(d, t, (k) => k.ifindex === ifindex && (peer === null || k.peer === peer), rxDir);
+}
+
+/** The second of every entry `match` takes (a LAN peer: its label on every port), rx being `rxDir`. */
+export function sampleWhere(
+  d: Table,
+  t: number,
+  match: (k: CounterKey) => boolean,
+  rxDir: number,
+): RateSample {
   const rx: Count = { packets: 0, bytes: 0 };
   const tx: Count = { packets: 0, bytes: 0 };
   const segments = { rx: 0, tx: 0 };
   const protocols = zeroProtocols();
   for (const { key, value } of d.values()) {
-    if (key.ifindex !== ifindex || key.peer !== peer) continue;
+    if (!match(key)) continue;
     const side = key.dir === rxDir ? rx : tx;
     side.packets += value.packets;
     side.bytes += value.bytes;

@@ -72,7 +72,7 @@ export function ContainersPane({
       </Text>
       {rows.slice(start, start + visible).map((c, i) => {
         const a = c.attachment;
-        const r = a ? rates.get(c.name) : undefined;
+        const r = rates.get(c.name);
         const text = line([
           [c.name, cols.name, 'l'],
           [c.image, cols.image, 'l'],
@@ -80,8 +80,8 @@ export function ContainersPane({
           [a?.ifname ?? '-', cols.iface, 'l'],
           [a?.hostIfname ?? '-', cols.host, 'l'],
           [a ? a.cidrs.join(',') : '-', addrWidth, 'l'],
-          [a ? formatRate(r?.rx) : '', cols.rate, 'r'],
-          [a ? formatRate(r?.tx) : '', cols.rate, 'r'],
+          [a || r ? formatRate(r?.rx) : '', cols.rate, 'r'],
+          [a || r ? formatRate(r?.tx) : '', cols.rate, 'r'],
         ]);
         const isSel = start + i === selected;
         const color = a

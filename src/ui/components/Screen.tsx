@@ -63,7 +63,10 @@ function Pane({
       const rates = new Map<string, Rate>();
       for (const c of s.containers) {
         const r = c.attachment && containerRate(s.traffic.rates.get(c.attachment.hostIfname));
+        // dockerd's own containers on a LAN bridge (bridge driver): the kernel counters' newest second.
+        const counted = c.attachment ? undefined : s.split.containers.get(c.name)?.at(-1);
         if (r) rates.set(c.name, r);
+        else if (counted && c.running) rates.set(c.name, { rx: counted.rx.bytes, tx: counted.tx.bytes });
       }
       body = <ContainersPane rows={containerRows(s)} rates={rates} filter={filter} {...common} />;
       break;

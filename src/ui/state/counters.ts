@@ -26,5 +26,6 @@ export function splitOf(r: Result<'rates'>): SplitState {
     source: r.source,
     bridge: r.bridge,
     containers: new Map(r.containers.map((c) => [c.container, c.series])),
+    others: r.others ?? [],
   };
 }

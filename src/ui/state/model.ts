@@ -7,7 +7,7 @@ import type {
   PmtuPeer,
   Result,
 } from '../../api/index.js';
-import type { CounterSource, RateSample } from '../../api/telemetry.js';
+import type { CounterSource, OtherRates, RateSample } from '../../api/telemetry.js';
 import { describeDriver } from '../../router/descriptions.js';
 import type { DriverName, PeerStatus, RouterStatus } from '../../router/driver.js';
 import type { CaptureView } from './capture.js';
@@ -107,8 +107,10 @@ export interface TrafficState {
 export interface SplitState {
   source: CounterSource | undefined;
   bridge: RateSample[];
-  /** By container name. */
+  /** By container name (under the bridge driver, dockerd's own containers too). */
   containers: Map<string, RateSample[]>;
+  /** Non-members, where peers are told apart by LAN address (bridge driver): gateway, LAN, this host. */
+  others?: OtherRates[];
 }
 
 export interface UIState {

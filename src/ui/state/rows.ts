@@ -81,6 +81,21 @@ export function trafficRows(s: UIState): TrafficRow[] {
     });
   }
   for (const c of containerRows({ ...s, filters: { ...s.filters, containers: '' } })) {
+    const counted = split.containers.get(c.name);
+    if (!c.attachment && c.running && counted) {
+      // dockerd's own container on a LAN bridge (bridge driver): only the kernel counters know its port.
+      const newest = counted[counted.length - 1];
+      rows.push({
+        id: `container:${c.name}`,
+        label: c.name,
+        ifname: c.name,
+        kind: 'container',
+        series: seriesOf(counted),
+        rate: newest && { rx: newest.rx.bytes, tx: newest.tx.bytes },
+        ...splitFields(counted, split.source),
+      });
+      continue;
+    }
     if (!c.attachment) continue;
     const host = c.attachment.hostIfname;
     rows.push({
@@ -109,6 +124,21 @@ export function trafficRows(s: UIState): TrafficRow[] {
         ...(none
           ? { note: `no per-peer figures from the ${s.router.available ? s.router.data.driver : 'router'}` }
           : {}),
+      });
+    }
+  }
+  // Non-members (bridge driver): the gateway and beyond, the rest of the LAN, this host; apart, not dropped.
+  if (s.peerRates.available) {
+    for (const o of split.others ?? []) {
+      const newest = o.series[o.series.length - 1];
+      rows.push({
+        id: `other:${o.kind}`,
+        label: o.label,
+        ifname: o.address ?? o.kind,
+        kind: 'peer',
+        series: seriesOf(o.series),
+        rate: newest && { rx: newest.rx.bytes, tx: newest.tx.bytes },
+        ...splitFields(o.series, split.source),
       });
     }
   }
