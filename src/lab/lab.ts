@@ -207,7 +207,7 @@ export async function labUp(
       mkdirSync(h.runDir, { recursive: true });
       if (docker) await ensureDockerd(h);
       // A queue of hosts loading at once on a busy machine: give each agent time in proportion.
-      await ensureSupervisedAgent(h, { standby, timeoutMs: 15_000 + hosts * 1_000 });
+      await ensureSupervisedAgent(h, { standby, timeoutMs: Math.max(15_000, hosts * 1_500) });
       onProgress(`${h.name}: ${docker ? 'dockerd and agent' : 'agent (no dockerd)'} up`);
     }
   };
