@@ -1,8 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { peerMatches, peerSummary, sortPeers, summaryLine } from '../../src/router/peer-summary.js';
 import { peersTable } from '../../src/cli/router.js';
-import { CLI_MAIN } from '../../src/agent/client.js';
+import { registerStatus } from '../../src/cli/status.js';
+import type { XnetError } from '../../src/errors.js';
 import { router } from '../ui/fixtures.js';
 import { router50 } from '../ui/fixtures-mesh50.js';
 
@@ -63,23 +64,14 @@ describe('the peers at a glance (50 peers)', () => {
     );
   });
 
-  it('--filter on another view is bad input: exit 2, the field named, no agent asked', () => {
-    const r = spawnSync(
-      process.execPath,
-      [
-        CLI_MAIN,
-        '--socket',
-        '/nonexistent/agent.sock',
-        '--no-start',
-        '--json',
-        'status',
-        'rates',
-        '--filter',
-        'h4',
-      ],
-      { encoding: 'utf8' },
+  it('--filter on another view is bad input (exit 2), the field named, before any agent is asked', async () => {
+    const program = new Command().exitOverride().option('--socket <path>').option('--no-start');
+    registerStatus(program);
+    const run = program.parseAsync(
+      ['--socket', '/nonexistent/agent.sock', '--no-start', 'status', 'rates', '--filter', 'h4'],
+      { from: 'user' },
     );
-    expect(r.status).toBe(2);
-    expect(JSON.parse(r.stdout || r.stderr)).toMatchObject({ error: { field: 'filter' } });
+    await expect(run).rejects.toMatchObject({ kind: 'bad_input', field: 'filter' });
+    expect(((await run.catch((e: unknown) => e)) as XnetError).exitCode).toBe(2);
   });
 });
