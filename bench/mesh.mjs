@@ -220,54 +220,47 @@ async function runSize(n) {
   };
 }
 
-const sizes = BASELINE > 0 && BASELINE !== N ? [BASELINE, N] : [N];
-const results = [];
-for (const n of sizes) results.push(await runSize(n));
-
 const mb = (b) => `${Math.round(b / 2 ** 20)} MB`;
+const COLUMNS = [
+  'hosts',
+  'lab up',
+  'lab mem',
+  'connects',
+  'alive',
+  'reachable',
+  'agent cpu/rss',
+  'serf cpu/rss',
+  'gossip/host',
+  'kill: failed',
+  'back',
+  'load (1m)',
+];
+const rowOf = (r) => [
+  String(r.n),
+  `${fmt(r.up.startSeconds)} s`,
+  mb(r.up.totalRssBytes),
+  `${fmt(r.connectSpan / 1000, 2)} s`,
+  `${fmt(r.aliveMs / 1000, 2)} s`,
+  `${fmt(r.reachableMs / 1000, 2)} s`,
+  `${fmt(r.steady.agentCpuPct)}% ${fmt(r.steady.agentRssMb, 0)}M`,
+  `${fmt(r.steady.serfCpuPct)}% ${fmt(r.steady.serfRssMb, 0)}M`,
+  `${fmt(r.steady.gossipBps / 1024)} KiB/s`,
+  `${fmt(r.failedMs / 1000, 2)} s`,
+  `${fmt(r.backMs / 1000, 2)} s`,
+  r.steady.load.map((x) => x.toFixed(1)).join(' '),
+];
+const line = (cells) => cells.map((x) => x.padEnd(15)).join('');
+
+console.log('bench/mesh: vxlan router, hosts chained (hN connects to hN-1), no dockerd');
 console.log(
-  `bench/mesh: vxlan router, hosts chained (hN connects to hN-1), no dockerd; load at start of each size below`,
+  'alive/reachable: from the last connect until every host sees N-1 peers so; agent CPU includes the fping, ip,',
 );
-console.log(
-  [
-    'hosts',
-    'lab up',
-    'lab mem',
-    'connects',
-    'alive',
-    'reachable',
-    'agent cpu/rss',
-    'serf cpu/rss',
-    'gossip/host',
-    'kill: failed',
-    'back',
-    'load (1m)',
-  ]
-    .map((x) => x.padEnd(15))
-    .join(''),
-);
-for (const r of results)
-  console.log(
-    [
-      String(r.n),
-      `${fmt(r.up.startSeconds)} s`,
-      mb(r.up.totalRssBytes),
-      `${fmt(r.connectSpan / 1000, 2)} s`,
-      `${fmt(r.aliveMs / 1000, 2)} s`,
-      `${fmt(r.reachableMs / 1000, 2)} s`,
-      `${fmt(r.steady.agentCpuPct)}% ${fmt(r.steady.agentRssMb, 0)}M`,
-      `${fmt(r.steady.serfCpuPct)}% ${fmt(r.steady.serfRssMb, 0)}M`,
-      `${fmt(r.steady.gossipBps / 1024)} KiB/s`,
-      `${fmt(r.failedMs / 1000, 2)} s`,
-      `${fmt(r.backMs / 1000, 2)} s`,
-      r.steady.load.map((x) => x.toFixed(1)).join(' '),
-    ]
-      .map((x) => x.padEnd(15))
-      .join(''),
-  );
-console.log(
-  'alive/reachable: after the last connect, until every host sees N-1 peers so (median agent CPU includes the fping, ip, bpftool it runs; max agent CPU: ' +
-    results.map((r) => `${r.n}: ${fmt(r.steady.agentCpuMaxPct)}%`).join(', ') +
-    ')',
-);
-console.log(JSON.stringify(results));
+console.log('bpftool it runs (median over hosts); back: from `lab up` restarting the killed host');
+console.log(line(COLUMNS));
+const sizes = BASELINE > 0 && BASELINE !== N ? [BASELINE, N] : [N];
+// Each size's row as soon as it is measured: a 50-host run that has to be stopped keeps the baseline's.
+for (const n of sizes) {
+  const r = await runSize(n);
+  console.log(line(rowOf(r)));
+  console.log(JSON.stringify(r));
+}
