@@ -1,8 +1,16 @@
 import { Command } from 'commander';
 import { badInput } from '../errors.js';
-import { labDown, labExec, labStatus, labUp, resolveLabHost, type LabHostStatus } from '../lab/lab.js';
+import {
+  STANDBY_UP_TO,
+  labDown,
+  labExec,
+  labStatus,
+  labUp,
+  resolveLabHost,
+  type LabHostStatus,
+} from '../lab/lab.js';
 import { restartLabDockerd } from '../lab/dockerd.js';
-import { superviseAgent } from '../lab/supervisor.js';
+import { footprintLine } from '../lab/footprint.js';
 import { emit, table } from './output.js';
 import { globals } from './target.js';
 
@@ -36,13 +44,23 @@ export function registerLab(program: Command): void {
     .command('up')
     .description('create or complete the lab (idempotent)')
     .option('--hosts <n>', 'number of hosts', '3')
-    .action(async (o: { hosts: string }, cmd: Command) => {
+    .option('--no-docker', 'no dockerd per host: the mesh without containers (the 50-host scale bench)')
+    .option('--standby', `keep a standby agent beside each agent (default up to ${STANDBY_UP_TO} hosts)`)
+    .option('--no-standby', 'no standby agents: an agent that exits is started anew (slower to answer)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  xnet-tui lab up --hosts 3\n  xnet-tui lab up --hosts 50 --no-docker\n\nEnds with the time it took and the memory the lab holds, by role.\n',
+    )
+    .action(async (o: { hosts: string; docker: boolean; standby?: boolean }, cmd: Command) => {
       const n = Number(o.hosts);
       if (!/^\d+$/.test(o.hosts))
         throw badInput('hosts', `--hosts "${o.hosts}" is not a number`, 'example: --hosts 3');
       const g = globals(cmd);
-      const hosts = await labUp(n, (m) => (g.json ? undefined : process.stderr.write(`lab: ${m}\n`)));
-      emit(g, { hosts }, (r) => statusTable(r.hosts));
+      const r = await labUp(n, (m) => (g.json ? undefined : process.stderr.write(`lab: ${m}\n`)), {
+        docker: o.docker,
+        ...(o.standby === undefined ? {} : { standby: o.standby }),
+      });
+      emit(g, r, (x) => `${statusTable(x.hosts)}\nlab: ${footprintLine(x.footprint)}`);
     });
 
   lab
@@ -70,16 +88,6 @@ export function registerLab(program: Command): void {
     .action(async (host: string, _o: unknown, cmd: Command) => {
       const pid = await restartLabDockerd(resolveLabHost(host));
       emit(globals(cmd), { host, pid }, () => `dockerd on ${host} restarted (pid ${pid})`);
-    });
-
-  // What `lab up` runs per host: keeps that host's agent running (the lab's stand-in for systemd).
-  lab
-    .command('supervise', { hidden: true })
-    .description("run a lab host's agent and start it again whenever it exits")
-    .argument('<host>', 'h1, h2, ...')
-    .action((host: string) => {
-      superviseAgent(resolveLabHost(host));
-      return new Promise<void>(() => undefined);
     });
 
   lab

@@ -7,14 +7,20 @@ import { formatRtt } from '../format.js';
 import { DEFAULT_DRIVER, describeDrivers, launchOptionHelp } from '../router/descriptions.js';
 import { ipamOf, lanDetailsOf, ovsOf, type DriverName, type RouterStatus } from '../router/driver.js';
 import { registerKeys } from './keys.js';
+import { peerMatches, peerSummary, sortPeers, summaryLine } from '../router/peer-summary.js';
 import { emit, table } from './output.js';
 import { globals, withAgent } from './target.js';
 
-export function peersTable(r: RouterStatus): string {
+/** The summary line, then this host and the peers with trouble first; `filter` as the TUI's `/` filters. */
+export function peersTable(r: RouterStatus, filter = ''): string {
   if (r.state !== 'running') return `router ${r.state}${r.driver ? ` (${r.driver})` : ''}: no peers`;
-  return table(
+  const shown = sortPeers(r.peers.filter((p) => peerMatches(p, filter)));
+  const head = `peers: ${summaryLine(peerSummary(r.peers))}`;
+  if (shown.length === 0) return `${head}\nno peer matches "${filter}"`;
+  const of = filter ? ` (${shown.filter((p) => !p.self).length} shown, filter "${filter}")` : '';
+  return `${head}${of}\n${table(
     ['NAME', 'NICKNAME', 'ADDRESS', 'GOSSIP', 'DATA PLANE', 'RTT', 'WHY'],
-    r.peers.map((p) => [
+    shown.map((p) => [
       p.self ? `${p.name} (self)` : p.name,
       p.nickname,
       p.address,
@@ -23,7 +29,7 @@ export function peersTable(r: RouterStatus): string {
       p.self ? '-' : formatRtt(p.dataPlane.rttMs),
       p.self ? '' : (p.dataPlane.detail ?? ''),
     ]),
-  );
+  )}`;
 }
 
 export function connectionsTable(r: RouterStatus): string {
@@ -121,12 +127,11 @@ export function ovsSection(r: RouterStatus): string {
 export function routerSummary(r: RouterStatus): string {
   if (r.state === 'not-launched')
     return 'router       not launched (local bridge only; `xnet-tui launch` starts the mesh)';
-  const alive = r.peers.filter((p) => !p.self && p.gossip === 'alive').length;
-  const reachable = r.peers.filter((p) => !p.self && p.dataPlane.state === 'reachable').length;
   return [
     `router       ${r.driver} ${r.state}${r.nickname ? `, nickname ${r.nickname}` : ''}${r.encrypted ? ', encrypted' : ', not encrypted'}`,
     `underlay     ${r.listen ?? '-'}${r.underlayMtu ? ` (mtu ${r.underlayMtu})` : ''}, bridge ${r.bridge.name} mtu ${r.bridge.mtu ?? '-'}, range ${r.range ?? '-'}`,
-    `peers        ${alive} alive in gossip, ${reachable} reachable on the data plane`,
+    // Alive in gossip, reachable on the data plane: `status peers` lists them, trouble first.
+    `peers        ${summaryLine(peerSummary(r.peers))}`,
     ...(r.dataPlanePolicy ? [`data plane   ${r.dataPlanePolicy}`] : []),
     ...(ipamOf(r) ? [`ipam         ${ipamOf(r)!.range}: ${ipamOf(r)!.status}`] : []),
     ...r.warnings.map((w) => `warning      ${w}`),

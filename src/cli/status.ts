@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { badInput } from '../errors.js';
 import { ipamOf } from '../router/driver.js';
+import { peerMatches, peerSummary } from '../router/peer-summary.js';
 import { emit } from './output.js';
 import { reconcileLine } from './ps.js';
 import { connectionsTable, ipamTable, peersTable, routerSummary } from './router.js';
@@ -16,21 +17,35 @@ export function registerStatus(program: Command): void {
       'the agent, its dockerd, the bridge and the router; or one view: peers, connections, ipam, rates, pings',
     )
     .argument('[view]', VIEWS.join(' | '))
+    .option(
+      '--filter <text>',
+      'peers: only those whose name, nickname, address or state contains TEXT (as / in the TUI)',
+    )
     .addHelpText(
       'after',
-      "\nExamples:\n  xnet-tui status\n  xnet-tui status peers\n  xnet-tui --lab h2 status connections --json\n  xnet-tui status ipam       addresses the weave router's IPAM holds\n  xnet-tui status rates      packets and bytes per second per container, per peer, by protocol\n  xnet-tui status pings      ping checks, their state and loss; path MTU per peer\n",
+      "\nExamples:\n  xnet-tui status\n  xnet-tui status peers\n  xnet-tui status peers --filter unreachable\n  xnet-tui --lab h2 status connections --json\n  xnet-tui status ipam       addresses the weave router's IPAM holds\n  xnet-tui status rates      packets and bytes per second per container, per peer, by protocol\n  xnet-tui status pings      ping checks, their state and loss; path MTU per peer\n",
     )
-    .action(async (view: string | undefined, _o: unknown, cmd: Command) => {
+    .action(async (view: string | undefined, o: { filter?: string }, cmd: Command) => {
       if (view !== undefined && !(VIEWS as readonly string[]).includes(view)) {
         throw badInput('view', `unknown status view "${view}"`, `one of: ${VIEWS.join(', ')}`);
       }
+      if (o.filter !== undefined && view !== 'peers')
+        throw badInput(
+          'filter',
+          `--filter applies to \`status peers\` only${view ? `, not ${view}` : ''}`,
+          'example: xnet-tui status peers --filter mtu',
+        );
       if (view === 'rates') return showRates(cmd);
       if (view === 'pings') return showPings(cmd);
       const [s, router] = await withAgent(cmd, (a) =>
         Promise.all([a.call('status', {}), a.call('router', {})]),
       );
       const g = globals(cmd);
-      if (view === 'peers') return emit(g, { peers: router.peers }, () => peersTable(router));
+      if (view === 'peers') {
+        // --json keeps the agent's order (scripts index it) and adds the counts the summary line says.
+        const peers = router.peers.filter((p) => peerMatches(p, o.filter ?? ''));
+        return emit(g, { peers, summary: peerSummary(router.peers) }, () => peersTable(router, o.filter));
+      }
       if (view === 'connections')
         return emit(g, { connections: router.connections }, () => connectionsTable(router));
       if (view === 'ipam') return emit(g, { ipam: ipamOf(router) ?? null }, () => ipamTable(router));

@@ -21,6 +21,7 @@ const dockerd = (d: Partial<DockerdEditor>): UIState => ({
   dialog: { ...openDockerd(), view: dockerdView, ...d },
 });
 import { frameOf } from './frame.js';
+import { mesh50State } from './fixtures-mesh50.js';
 import { doctorChecks, manyHealthEvents, withDrift, withHealth, withPmtu } from './fixtures-events.js';
 import { splitNotOk } from '../../src/ui/components/Header.js';
 import type { RouterStatus } from '../../src/router/driver.js';
@@ -163,6 +164,22 @@ const scenarios: Record<string, () => UIState> = {
   }),
   'details-container': () => ({ ...liveState(), dialog: { kind: 'details', pane: 'containers', row: 'db' } }),
   'mesh-peers-focused': () => ({ ...meshState(), focus: 'peers' }),
+  // 16.4: 50 peers: the summary in the title, trouble first, `/` filters them (typing, then applied).
+  'mesh50-peers-focused': () => ({ ...mesh50State(), focus: 'peers' }),
+  'mesh50-containers-focused': () => mesh50State(),
+  'mesh50-peers-filtering': () => {
+    let s = reducer({ ...mesh50State(), focus: 'peers' }, { type: 'editFilter', editing: true });
+    s = reducer(s, { type: 'setFilter', text: 'unreach' });
+    return s;
+  },
+  'mesh50-peers-filtered': () =>
+    reducer(
+      { ...mesh50State(), focus: 'peers', filters: { ...mesh50State().filters, peers: 'h4' } },
+      {
+        type: 'editFilter',
+        editing: false,
+      },
+    ),
   'mesh-traffic-focused': () => ({ ...meshState(), focus: 'traffic' }),
   'mesh-pings-focused': () => ({ ...meshState(), focus: 'pings' }),
   // 15.8: packets/s and the protocol split from the kernel counters, in the pane and its details.
@@ -442,11 +459,17 @@ function troubleState(): UIState {
 describe("the header's peer count and the Peers title", () => {
   for (const [cols, rows] of SIZES)
     it(`agree at ${cols}x${rows}: both count the other hosts`, () => {
-      const f = stripVTControlCharacters(frameOf(meshState(), cols, rows, defaultTheme));
-      const header = /peers (\d+)/.exec(f)?.[1];
-      const title = /Peers \((\d+)\)/.exec(f)?.[1];
-      expect(header).toBe('2');
-      expect(title).toBe(header);
+      for (const [state, n] of [
+        [meshState(), '2'],
+        [mesh50State(), '49'],
+      ] as const) {
+        const f = stripVTControlCharacters(frameOf(state, cols, rows, defaultTheme));
+        const header = /peers (\d+)/.exec(f)?.[1];
+        // The title's summary: alive/peers.
+        const title = /Peers \d+\/(\d+) alive/.exec(f)?.[1];
+        expect(header).toBe(n);
+        expect(title).toBe(header);
+      }
     });
 });
 

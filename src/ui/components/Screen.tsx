@@ -4,7 +4,15 @@ import { layoutFor, rowHeight, type PaneBox } from '../compute/layout.js';
 import { PANE_TITLE } from '../compute/panes.js';
 import { containerRate, type Rate } from '../compute/rates.js';
 import type { UIState } from '../state/model.js';
-import { containerRows, peerRows, pingRows, rowCount, selectedIndex, trafficRows } from '../state/rows.js';
+import {
+  containerRows,
+  peerRows,
+  peersTitleInfo,
+  pingRows,
+  rowCount,
+  selectedIndex,
+  trafficRows,
+} from '../state/rows.js';
 import type { Theme } from '../theme/tokens.js';
 import { Banner } from './Banner.js';
 import { ContainersPane } from './ContainersPane.js';
@@ -45,11 +53,14 @@ function Pane({
   const focused = s.focus === box.pane;
   const filter = s.filters[box.pane];
   const editing = focused && s.editingFilter;
-  // Peers counts the other hosts, as the header does; this host's row is not a peer.
-  const n = box.pane === 'peers' ? peerRows(s).filter((p) => !p.self).length : rowCount(s, box.pane);
-  const info = [n ? `(${n})` : '', filter || editing ? `/${filter}${editing ? '_' : ''}` : '']
-    .filter(Boolean)
-    .join(' ');
+  // Peers says the mesh's summary (49/49 alive, 48 reachable, ...) where the others count their rows.
+  const n = box.pane === 'peers' ? 0 : rowCount(s, box.pane);
+  const typed = filter || editing ? `/${filter}${editing ? '_' : ''}` : '';
+  // Room after `── Peers `, the filter and the closing rule.
+  const room = box.width - PANE_TITLE.peers.length - typed.length - 8;
+  const count = box.pane === 'peers' ? peersTitleInfo(s, room) : n ? `(${n})` : '';
+  // The peers' summary runs long at 80 columns: the filter being typed goes before it, where it is seen.
+  const info = (box.pane === 'peers' ? [typed, count] : [count, typed]).filter(Boolean).join(' ');
   const common = {
     selected: selectedIndex(s, box.pane),
     focused,

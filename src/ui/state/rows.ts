@@ -3,6 +3,7 @@ import type { ProtocolCounts } from '../../api/telemetry.js';
 import type { PaneId } from '../compute/panes.js';
 import { containerRate, type Rate, type Series } from '../compute/rates.js';
 import type { PeerRow, PingCheckRow, UIState } from './model.js';
+import { peerMatches, peerSummary, sortPeers, summaryLine } from '../../router/peer-summary.js';
 
 /** Rows of each pane after its filter: what selection indexes into. Pure, shared by panes and keys. */
 
@@ -145,12 +146,28 @@ export function trafficRows(s: UIState): TrafficRow[] {
   return rows.filter((r) => matches(s.filters.traffic, r.label, r.ifname));
 }
 
-/** This host first, then the peers by name. */
+/** This host first, then the peers that need a look, then the rest, by name (as `status peers` lists them). */
 export function peerRows(s: UIState): PeerRow[] {
   if (!s.router.available) return [];
-  return s.router.data.peers
-    .filter((p) => matches(s.filters.peers, p.name, p.nickname, p.address, p.gossip, p.dataPlane.state))
-    .sort((a, b) => Number(b.self) - Number(a.self) || a.name.localeCompare(b.name));
+  return sortPeers(s.router.data.peers.filter((p) => peerMatches(p, s.filters.peers)));
+}
+
+/**
+ * The Peers pane's title: the mesh's summary line (all peers, whatever the filter), and how many rows the
+ * filter leaves; shorter forms where the whole one is longer than `room`; empty with no peers.
+ */
+export function peersTitleInfo(s: UIState, room: number): string {
+  if (!s.router.available) return '';
+  const summary = peerSummary(s.router.data.peers);
+  if (summary.peers === 0) return '';
+  const k = peerRows(s).filter((p) => !p.self).length;
+  const shown = s.filters.peers ? `${k} shown · ` : '';
+  const forms = [
+    `${shown}${summaryLine(summary)}`,
+    `${shown}${summaryLine(summary, true)}`,
+    s.filters.peers ? `${k} of ${summary.peers} shown` : summaryLine(summary, true),
+  ];
+  return forms.find((f) => f.length <= room) ?? forms[forms.length - 1]!;
 }
 
 export function pingRows(s: UIState): PingCheckRow[] {

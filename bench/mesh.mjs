@@ -1,0 +1,266 @@
+#!/usr/bin/env node
+// bench/mesh: N lab hosts (default 50) with the vxlan router, connected in a chain (hN connects to hN-1), and a
+// 10-host run beside it as the baseline in the same run. Per size: how long `lab up` took and what the lab holds
+// in memory; the time from the last connect until every host sees N-1 peers alive in gossip, and reachable on
+// the data plane (the driver's probes); agent and serf RSS and CPU per host, gossip bytes per second per host,
+// the machine's load; then one host killed (its agent and serf, SIGKILL) and started again by its supervisor:
+// the time until every other host sees it failed, then alive again. Prints figures, never fails on time.
+// Hosts have no dockerd (`lab up --no-docker`): the mesh is what is measured.
+//   BENCH_HOSTS=50 BENCH_BASELINE=10 BENCH_TIMEOUT_S=300 npm run bench:mesh
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { AgentConnection } from '../dist/agent/rpc.js';
+import { labHost } from '../dist/lab/layout.js';
+import { readPid } from '../dist/lab/process.js';
+import { cli, needEmptyLab } from './lab.mjs';
+
+const N = Number(process.env.BENCH_HOSTS ?? 50);
+const BASELINE = Number(process.env.BENCH_BASELINE ?? 10);
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 300) * 1000;
+const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 20);
+const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const say = (m) => process.stderr.write(`bench: ${m}\n`);
+
+needEmptyLab('bench/mesh');
+
+/** utime+stime of a process (and of the children it has reaped: the agent's fping, ip, bpftool), in ticks. */
+function cpuTicks(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  } catch {
+    return NaN;
+  }
+}
+const rssMb = (pid) => {
+  try {
+    return (Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096) / 2 ** 20;
+  } catch {
+    return NaN;
+  }
+};
+const serfOf = (agentPid) =>
+  readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .find((e) => {
+      try {
+        const s = readFileSync(`/proc/${e}/stat`, 'utf8');
+        return s.includes('(serf)') && Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === agentPid;
+      } catch {
+        return false;
+      }
+    });
+const childrenOf = (pid) =>
+  readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)
+    .filter((e) => {
+      try {
+        const s = readFileSync(`/proc/${e}/stat`, 'utf8');
+        return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    });
+const median = (xs) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)] : NaN;
+};
+const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+
+/** Serf's gossip on the underlay: bytes in and out on port 7946 (TCP and UDP), from counting rules in the host. */
+const GOSSIP_RULES = [
+  ['INPUT', '-p', 'udp', '--dport', '7946'],
+  ['INPUT', '-p', 'tcp', '--dport', '7946'],
+  ['OUTPUT', '-p', 'udp', '--sport', '7946'],
+  ['OUTPUT', '-p', 'tcp', '--sport', '7946'],
+];
+const nsIptables = (h, args) =>
+  spawnSync('nsenter', [`--net=${h.netnsPath}`, '--', 'iptables', '-w', '5', ...args], { encoding: 'utf8' });
+function countGossip(h) {
+  for (const r of GOSSIP_RULES)
+    nsIptables(h, ['-I', ...r, '-m', 'comment', '--comment', 'xnet-bench-gossip']);
+}
+function gossipBytes(h) {
+  let total = 0;
+  for (const chain of ['INPUT', 'OUTPUT']) {
+    const out = nsIptables(h, ['-L', chain, '-v', '-x', '-n']).stdout ?? '';
+    for (const line of out.split('\n'))
+      if (line.includes('xnet-bench-gossip')) total += Number(line.trim().split(/\s+/)[1]);
+  }
+  return total;
+}
+
+async function openAll(hosts) {
+  return Promise.all(hosts.map((h) => AgentConnection.open(h.agentSocket, 10_000)));
+}
+
+/** Every host's view: peers alive in gossip and reachable on the data plane, and a given peer's gossip state. */
+async function views(conns, watch) {
+  return Promise.all(
+    conns.map(async (c) => {
+      try {
+        const r = await c.call('router', {});
+        const peers = r.peers.filter((p) => !p.self);
+        return {
+          alive: peers.filter((p) => p.gossip === 'alive').length,
+          reachable: peers.filter((p) => p.dataPlane.state === 'reachable').length,
+          watched: watch ? (peers.find((p) => p.address === watch)?.gossip ?? 'none') : undefined,
+        };
+      } catch {
+        return { alive: -1, reachable: -1, watched: 'error' };
+      }
+    }),
+  );
+}
+
+/** Polls until `done(views)` holds; returns ms since `from`, or NaN at the timeout. */
+async function until(conns, from, done, watch, everyMs) {
+  for (;;) {
+    const v = await views(conns, watch);
+    if (done(v)) return Date.now() - from;
+    if (Date.now() - from > TIMEOUT_MS) return NaN;
+    await sleep(everyMs);
+  }
+}
+
+async function runSize(n) {
+  say(`${n} hosts: lab up --no-docker`);
+  const up = JSON.parse(cli('lab', 'up', '--hosts', String(n), '--no-docker', '--json'));
+  const hosts = Array.from({ length: n }, (_, i) => labHost(i + 1));
+  let conns = await openAll(hosts);
+  // Polling 50 agents costs them too: every 500 ms at 50, 250 ms at 10.
+  const every = n > 20 ? 500 : 250;
+  say(`${n} hosts: launching the router on each`);
+  for (const [i, c] of conns.entries()) await c.call('launch', { nickname: hosts[i].name });
+  for (const h of hosts) countGossip(h);
+  say(`${n} hosts: connecting the chain`);
+  const firstConnect = Date.now();
+  for (let i = 1; i < n; i++) await conns[i].call('connect', { peers: [hosts[i - 1].address] });
+  const lastConnect = Date.now();
+  const connectSpan = lastConnect - firstConnect;
+  const aliveMs = await until(conns, lastConnect, (v) => v.every((x) => x.alive === n - 1), undefined, every);
+  say(`${n} hosts: all alive ${fmt(aliveMs / 1000, 2)} s after the last connect`);
+  const reachableMs = await until(
+    conns,
+    lastConnect,
+    (v) => v.every((x) => x.reachable === n - 1),
+    undefined,
+    every,
+  );
+  say(`${n} hosts: all reachable ${fmt(reachableMs / 1000, 2)} s after the last connect`);
+
+  // Steady state: CPU and memory per agent and serf, gossip bytes, over a window with nothing else happening.
+  const agents = hosts.map((h) => readPid(h.agentPidfile));
+  const serfs = agents.map((p) => Number(serfOf(p)));
+  const g0 = hosts.map(gossipBytes);
+  const a0 = agents.map(cpuTicks);
+  const s0 = serfs.map(cpuTicks);
+  await sleep(WINDOW_S * 1000);
+  const a1 = agents.map(cpuTicks);
+  const s1 = serfs.map(cpuTicks);
+  const g1 = hosts.map(gossipBytes);
+  const pct = (b, a) => b.map((x, i) => ((x - a[i]) * 100) / TICK / WINDOW_S);
+  const steady = {
+    agentCpuPct: median(pct(a1, a0)),
+    agentCpuMaxPct: Math.max(...pct(a1, a0).filter(Number.isFinite)),
+    agentRssMb: median(agents.map(rssMb)),
+    serfCpuPct: median(pct(s1, s0)),
+    serfRssMb: median(serfs.map(rssMb)),
+    gossipBps: median(g1.map((x, i) => (x - g0[i]) / WINDOW_S)),
+    load: loadavg(),
+  };
+
+  // One host killed outright (supervisor, standby, agent and serf: SIGKILL), then started again by `lab up`,
+  // which brings its supervisor back; the agent relaunches the router from its state file and rejoins.
+  const victim = hosts[Math.floor(n / 2)];
+  const others = conns.filter((_, i) => hosts[i] !== victim);
+  const supervisor = readPid(victim.supervisorPidfile);
+  const victimPid = readPid(victim.agentPidfile);
+  const doomed = [supervisor, ...childrenOf(supervisor), Number(serfOf(victimPid))].filter(Boolean);
+  say(`${n} hosts: killing ${victim.name} (pids ${doomed.join(' ')})`);
+  const killedAt = Date.now();
+  for (const pid of doomed) process.kill(pid, 'SIGKILL');
+  const failedMs = await until(
+    others,
+    killedAt,
+    (v) => v.every((x) => x.watched !== 'alive'),
+    victim.address,
+    every,
+  );
+  const restartAt = Date.now();
+  cli('lab', 'up', '--hosts', String(n), '--no-docker');
+  const backMs = await until(
+    others,
+    restartAt,
+    (v) => v.every((x) => x.watched === 'alive'),
+    victim.address,
+    every,
+  );
+  say(
+    `${n} hosts: ${victim.name} seen failed by all after ${fmt(failedMs / 1000, 2)} s; alive again for all ${fmt(backMs / 1000, 2)} s after lab up started it again`,
+  );
+  for (const c of conns) c.close();
+  conns = [];
+  say(`${n} hosts: lab down`);
+  cli('lab', 'down');
+  return {
+    n,
+    up: up.footprint,
+    connectSpan,
+    aliveMs,
+    reachableMs,
+    steady,
+    failedMs,
+    backMs,
+    victim: victim.name,
+  };
+}
+
+const mb = (b) => `${Math.round(b / 2 ** 20)} MB`;
+const COLUMNS = [
+  'hosts',
+  'lab up',
+  'lab mem',
+  'connects',
+  'alive',
+  'reachable',
+  'agent cpu/rss',
+  'serf cpu/rss',
+  'gossip/host',
+  'kill: failed',
+  'back',
+  'load (1m)',
+];
+const rowOf = (r) => [
+  String(r.n),
+  `${fmt(r.up.startSeconds)} s`,
+  mb(r.up.totalRssBytes),
+  `${fmt(r.connectSpan / 1000, 2)} s`,
+  `${fmt(r.aliveMs / 1000, 2)} s`,
+  `${fmt(r.reachableMs / 1000, 2)} s`,
+  `${fmt(r.steady.agentCpuPct)}% ${fmt(r.steady.agentRssMb, 0)}M`,
+  `${fmt(r.steady.serfCpuPct)}% ${fmt(r.steady.serfRssMb, 0)}M`,
+  `${fmt(r.steady.gossipBps / 1024)} KiB/s`,
+  `${fmt(r.failedMs / 1000, 2)} s`,
+  `${fmt(r.backMs / 1000, 2)} s`,
+  r.steady.load.map((x) => x.toFixed(1)).join(' '),
+];
+const line = (cells) => cells.map((x) => x.padEnd(15)).join('');
+
+console.log('bench/mesh: vxlan router, hosts chained (hN connects to hN-1), no dockerd');
+console.log(
+  'alive/reachable: from the last connect until every host sees N-1 peers so; agent CPU includes the fping, ip,',
+);
+console.log('bpftool it runs (median over hosts); back: from `lab up` restarting the killed host');
+console.log(line(COLUMNS));
+const sizes = BASELINE > 0 && BASELINE !== N ? [BASELINE, N] : [N];
+// Each size's row as soon as it is measured: a 50-host run that has to be stopped keeps the baseline's.
+for (const n of sizes) {
+  const r = await runSize(n);
+  console.log(line(rowOf(r)));
+  console.log(JSON.stringify(r));
+}

@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { labHost } from '../../src/lab/layout.js';
+import { readPid } from '../../src/lab/process.js';
+import type { LabHostStatus } from '../../src/lab/lab.js';
+import type { LabFootprint } from '../../src/lab/footprint.js';
+import { xnet, xnetJson } from '../helpers/cli.js';
+
+// Issue 16 item 3: the lighter lab that reaches 50 hosts, checked at 2 (the 50-host run is bench/mesh's).
+const rssMb = (pid: number): number =>
+  (Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096) / 2 ** 20;
+const childrenOf = (pid: number): number[] =>
+  readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+
+describe('a lab for scale', () => {
+  afterAll(async () => {
+    await xnet(['lab', 'down']);
+  });
+
+  it('--no-docker --no-standby: hosts with an agent only, a lean supervisor, and a footprint that says so', async () => {
+    const r = await xnetJson<{ hosts: LabHostStatus[]; footprint: LabFootprint }>([
+      'lab',
+      'up',
+      '--hosts',
+      '2',
+      '--no-docker',
+      '--no-standby',
+    ]);
+    expect(r.hosts.map((h) => [h.name, h.dockerd.pid, h.agent.answering])).toEqual([
+      ['h1', null, true],
+      ['h2', null, true],
+    ]);
+    expect(r.footprint.roles.map((x) => [x.role, x.count])).toEqual([
+      ['agent', 2],
+      ['supervisor', 2],
+    ]);
+    expect(r.footprint.hosts).toBe(2);
+    expect(r.footprint.startSeconds).toBeGreaterThan(0);
+    for (const h of [labHost(1), labHost(2)]) {
+      const supervisor = readPid(h.supervisorPidfile)!;
+      // The supervisor runs its own entry point, not the CLI, and keeps the agent only: no standby.
+      expect(readFileSync(`/proc/${supervisor}/cmdline`, 'utf8')).toMatch(
+        /dist\/lab\/supervise-main\.js\0h\d\0$/,
+      );
+      expect(childrenOf(supervisor)).toEqual([readPid(h.agentPidfile)]);
+      // The CLI loaded as a supervisor held 77 MB; node's built-ins alone about 45.
+      expect(rssMb(supervisor)).toBeLessThan(60);
+    }
+    // The human form ends with the time and memory line.
+    const human = await xnet(['lab', 'up', '--hosts', '2', '--no-docker', '--no-standby']);
+    expect(human.stdout).toMatch(/\nlab: 2 hosts up in [\d.]+ s; lab memory \d+ MB: 2 agents \d+ MB .*load /);
+  }, 120_000);
+
+  it('an agent killed without a standby is started again by its supervisor', async () => {
+    const h = labHost(1);
+    const before = readPid(h.agentPidfile)!;
+    process.kill(before, 'SIGKILL');
+    const deadline = Date.now() + 30_000;
+    let st: { code: number } = { code: -1 };
+    while (Date.now() < deadline) {
+      st = await xnet(['--lab', 'h1', '--no-start', 'status']);
+      if (st.code === 0 && readPid(h.agentPidfile) !== before) break;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    expect(st.code).toBe(0);
+    expect(readPid(h.agentPidfile)).not.toBe(before);
+  }, 60_000);
+});
