@@ -1,6 +1,6 @@
 import { run } from '../net/exec.js';
 import { inNetns, type NetnsPath } from '../net/netns.js';
-import type { PmtuPeer } from '../api/telemetry.js';
+import type { PingCheck, PmtuPeer } from '../api/telemetry.js';
 
 /** IPv6 (40) + ICMPv6 echo (8) around ping's payload. */
 const ICMP6_OVERHEAD = 48;
@@ -79,4 +79,17 @@ export function verdict(
     detail: `packets over ${pathMtu} bytes do not reach ${name}, but the bridge MTU is ${bridgeMtu}: set the overlay MTU to ${pathMtu}, or raise the underlay MTU on the path to ${bridgeMtu + 50}`,
     checkedAt,
   };
+}
+
+/**
+ * What a peer's automatic check (the host's probe loops) already says of its path, so no ping is spawned for
+ * it: full-size probes answered (the path carries the bridge MTU), or small and full-size both lost (nothing
+ * crosses). Undefined when only a search can tell: small answered and full-size lost, or no loop for that peer.
+ */
+export function pathFromLoops(check: PingCheck | undefined, bridgeMtu: number): number | null | undefined {
+  const full = check?.fullSize;
+  if (!check || !full || full.packetBytes < bridgeMtu) return undefined;
+  if (full.state === 'up') return bridgeMtu;
+  if (full.state === 'down' && check.state === 'down' && !check.why) return null;
+  return undefined;
 }

@@ -14,7 +14,8 @@ import { findUnderlay } from '../router/underlay.js';
 import { HISTORY_SECONDS, KernelCounters } from './counters.js';
 import { PingChecks, type CheckDef } from './pings.js';
 import type { PeerProbes, ProbePoint } from './peer-probes.js';
-import { largestCrossing, pingCrosses, verdict } from './pmtu.js';
+import pLimit from 'p-limit';
+import { largestCrossing, pathFromLoops, pingCrosses, verdict } from './pmtu.js';
 import { LanPorts } from './lan-ports.js';
 import { counterSample } from './rates.js';
 import { driverTelemetry } from './tunnel.js';
@@ -22,6 +23,8 @@ import { driverTelemetry } from './tunnel.js';
 export const PMTU_EVERY_MS = 10_000;
 /** A full-size check down while the path MTU still reads ok: probe again this soon, for the number to set. */
 const PMTU_SOON_MS = 2_000;
+/** Path MTU searches at once: each is a run of single pings. */
+const PMTU_SEARCHES = 4;
 const PINGS_EVERY_TICKS = 2;
 /** The source key of the automatic checks: lines fed from the host's peer probes, no fping of their own. */
 const PEERS = 'peers';
@@ -57,6 +60,7 @@ export class Telemetry {
   #pmtu = new Map<string, PmtuPeer>();
   #pmtuBusy = false;
   #pmtuLast = 0;
+  readonly #searching = pLimit(PMTU_SEARCHES);
   #closed = false;
   // Its timer wakes the agent every `resolution` ms: at 5 ms that was 200 wake-ups a second, a third of an idle
   // agent's CPU; a stall still shows whole in maxMs at 20 ms, since it delays the sampling timer by its length.
@@ -307,7 +311,10 @@ export class Telemetry {
     this.pings.sync(await this.checkDefs());
   }
 
-  /** Binary-searches the largest DF packet to every peer, all peers at once. */
+  /**
+   * The largest DF packet to every peer: from the probe loops where they tell, else by binary search with ping,
+   * a few peers at a time (at 50 hosts, searching every peer at once was hundreds of pings on the machine).
+   */
   async probeMtu(): Promise<void> {
     const r = this.#router;
     const mtu = r?.bridge.mtu;
@@ -335,8 +342,17 @@ export class Telemetry {
             });
             return;
           }
+          const known = pathFromLoops(
+            this.pings.checks().find((x) => x.kind === 'auto' && x.peer === p.address),
+            mtu,
+          );
           const point = this.#probePoint();
-          const largest = await largestCrossing(pingCrosses(point.netns, point.dev, p.probeAddress), mtu);
+          const largest =
+            known !== undefined
+              ? known
+              : await this.#searching(() =>
+                  largestCrossing(pingCrosses(point.netns, point.dev, p.probeAddress!), mtu),
+                );
           const before = this.#pmtu.get(p.address);
           const v = verdict(who, mtu, largest, new Date().toISOString());
           if (before && before.state !== v.state)

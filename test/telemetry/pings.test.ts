@@ -8,10 +8,10 @@ import {
   stateOf,
   windowOf,
 } from '../../src/telemetry/check-state.js';
-import { largestCrossing, verdict } from '../../src/telemetry/pmtu.js';
+import { largestCrossing, pathFromLoops, verdict } from '../../src/telemetry/pmtu.js';
 import { parseTarget } from '../../src/telemetry/handlers.js';
 import { XnetError } from '../../src/errors.js';
-import type { PingProbe } from '../../src/api/telemetry.js';
+import type { PingCheck, PingProbe, PingState } from '../../src/api/telemetry.js';
 
 describe('fping output', () => {
   // Lines printed by fping 5.1 `-l -D -e` inside a lab host.
@@ -120,6 +120,44 @@ describe('path MTU search', () => {
     expect(v).toMatchObject({ state: 'mismatch', suggestedMtu: 1350 });
     expect(v.detail).toMatch(/set the overlay MTU to 1350.*underlay MTU on the path to 1500/);
     expect(verdict(who, 1450, null, 'now').state).toBe('unreachable');
+  });
+});
+
+describe('path MTU from the probe loops', () => {
+  const window = { seconds: 10, sent: 20, received: 20, lossPct: 0, rttMs: null };
+  const check = (
+    small: PingState,
+    full: PingState | null,
+    why: string | null = null,
+    bytes = 1450,
+  ): PingCheck => ({
+    id: 'a-host-198.18.0.2',
+    kind: 'auto',
+    from: null,
+    target: 'fe80::1',
+    peer: '198.18.0.2',
+    label: 'host -> peer two',
+    state: small,
+    since: 'now',
+    lastRttMs: null,
+    window,
+    history: [],
+    error: null,
+    why,
+    fullSize: full === null ? null : { packetBytes: bytes, state: full, window, mtuToSet: null },
+  });
+  it('takes the bridge MTU when full-size probes answer, and nothing crosses when both sizes are lost', () => {
+    expect(pathFromLoops(check('up', 'up'), 1450)).toBe(1450);
+    expect(pathFromLoops(check('down', 'down'), 1450)).toBeNull();
+  });
+  it('leaves to a search what only a search can tell', () => {
+    // Small answered, full-size lost: the number to set needs the binary search.
+    expect(pathFromLoops(check('down', 'down', '1450-byte packets do not cross'), 1450)).toBeUndefined();
+    expect(pathFromLoops(check('pending', 'pending'), 1450)).toBeUndefined();
+    expect(pathFromLoops(check('up', null), 1450)).toBeUndefined();
+    expect(pathFromLoops(undefined, 1450)).toBeUndefined();
+    // Loops still probing the old, smaller size say nothing about a larger bridge MTU.
+    expect(pathFromLoops(check('up', 'up', null, 1400), 1450)).toBeUndefined();
   });
 });
 
