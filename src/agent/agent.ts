@@ -140,15 +140,19 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     docker,
     router: () => mesh.status(),
     peerCounters: () => mesh.peerCounters(),
+    tunnelCounters: () => mesh.tunnelCounters(),
     log,
   });
   attacher.usePlugged((dev) => telemetry.counters.hookVeth(dev));
+
+  // What clients see of the router: the driver's status, with where a blocked peer's packets stop.
+  const routerStatus = async () => telemetry.stops.annotate(await mesh.status());
 
   const ring = new EventRing(opts.stateDir, undefined, log);
   await ring.load();
   const watch = new HealthWatch({
     ring,
-    router: () => mesh.status(),
+    router: routerStatus,
     telemetry,
     dockerReachable: () =>
       docker.ping().then(
@@ -193,7 +197,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     rotateKey: (p) => mesh.rotateKey(p),
     stop: () => mesh.stop(),
     reset: () => mesh.reset(),
-    router: () => mesh.status(),
+    router: routerStatus,
     interfaces: async () => ({ at: Date.now(), interfaces: await interfaceCounters(undefined) }),
     ...telemetryHandlers({ telemetry, store, docker, netns: undefined }),
     ...dockerdHandlers(dockerd),

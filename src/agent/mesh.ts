@@ -11,6 +11,7 @@ import type {
   DriverName,
   LaunchSettings,
   PeerCounters,
+  TunnelCounters,
   RouterDriver,
   RouterStatus,
 } from '../router/driver.js';
@@ -351,6 +352,10 @@ export class Mesh {
   /** The running driver's per-peer tunnel counters; undefined when it has none (vxlan, weave) or is not running. */
   peerCounters(): Promise<PeerCounters[] | undefined> {
     return this.#driver?.peerCounters?.() ?? Promise.resolve(undefined);
+  }
+
+  tunnelCounters(): Promise<TunnelCounters | undefined> {
+    return this.#driver?.tunnelCounters?.() ?? Promise.resolve(undefined);
   }
 
   async close(): Promise<void> {

@@ -10,13 +10,14 @@ import { linkCounters } from '../net/counters.js';
 import { netnsOfPid, type NetnsPath } from '../net/netns.js';
 import { enableLinkLocal } from '../net/sysctl.js';
 import { containerMac, hostVethName } from '../net/veth.js';
-import type { PeerCounters, RouterStatus } from '../router/driver.js';
+import type { PeerCounters, RouterStatus, TunnelCounters } from '../router/driver.js';
 import { findUnderlay } from '../router/underlay.js';
 import { HISTORY_SECONDS, KernelCounters } from './counters.js';
 import { PingChecks, type CheckDef } from './pings.js';
 import { largestCrossing, pingCrosses, verdict } from './pmtu.js';
 import { counterSample } from './rates.js';
 import { driverTelemetry } from './tunnel.js';
+import { PacketStops } from './stops.js';
 
 export const PMTU_EVERY_MS = 10_000;
 const PINGS_EVERY_TICKS = 2;
@@ -33,6 +34,8 @@ export interface TelemetryDeps {
   router: () => Promise<RouterStatus>;
   /** The running driver's per-peer tunnel counters, if it keeps them (ovs-gre); undefined otherwise. */
   peerCounters?: () => Promise<PeerCounters[] | undefined>;
+  /** The running driver's tunnel counters on the way in (vxlan), for where a blocked peer's packets stop. */
+  tunnelCounters?: () => Promise<TunnelCounters | undefined>;
   log: (msg: string) => void;
 }
 
@@ -43,6 +46,7 @@ export interface TelemetryDeps {
 export class Telemetry {
   readonly counters: KernelCounters;
   readonly pings: PingChecks;
+  readonly stops: PacketStops;
   #router: RouterStatus | undefined;
   #underlay: { listen: string; dev: string } | undefined;
   #peerCounters: { at: number; byAddress: Map<string, PeerCounters> } | undefined;
@@ -61,6 +65,7 @@ export class Telemetry {
   constructor(private readonly d: TelemetryDeps) {
     this.counters = new KernelCounters(d.netns, d.stateDir, d.log);
     this.pings = new PingChecks(d.log);
+    this.stops = new PacketStops(d.tunnelCounters ?? (async () => undefined), d.log);
   }
 
   start(): void {
@@ -95,6 +100,7 @@ export class Telemetry {
     await this.#readCounters(this.#router);
     this.#router = await this.d.router();
     await this.#readPeerCounters(this.#router);
+    await this.stops.tick(this.#router, this.counters);
     if (this.#ticks % PINGS_EVERY_TICKS === 1) await this.syncChecks();
     if (Date.now() - this.#pmtuLast >= PMTU_EVERY_MS && !this.#pmtuBusy) void this.probeMtu();
   }
