@@ -214,6 +214,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
           docker,
           listen: r.listen ?? store.current.router?.listen,
           routerRunning: r.state === 'running',
+          clocks: () => mesh.clocks(),
         }),
       );
       return { checks, ok: checks.every((c) => c.state !== 'fail') };

@@ -12,6 +12,7 @@ import type {
   LaunchSettings,
   PeerCounters,
   TunnelCounters,
+  MeshClocks,
   RouterDriver,
   RouterStatus,
 } from '../router/driver.js';
@@ -352,6 +353,11 @@ export class Mesh {
   /** The running driver's per-peer tunnel counters; undefined when it has none (vxlan, weave) or is not running. */
   peerCounters(): Promise<PeerCounters[] | undefined> {
     return this.#driver?.peerCounters?.() ?? Promise.resolve(undefined);
+  }
+
+  /** Clock offsets with the peers, where the running driver can measure them; undefined otherwise. */
+  clocks(): Promise<MeshClocks | undefined> {
+    return this.#driver?.clocks?.() ?? Promise.resolve(undefined);
   }
 
   tunnelCounters(): Promise<TunnelCounters | undefined> {

@@ -4,6 +4,7 @@ import type { DockerdConfig } from '../docker/config/apply.js';
 import type { NetnsPath } from '../net/netns.js';
 import type { RuleCount } from '../net/vxlan-filter.js';
 import type { KeyRotation } from './serf/rotate.js';
+import type { PeerClock } from './serf/clock.js';
 
 /**
  * What every mesh implements (flannel's backend shape): the agent and the UI see this interface only.
@@ -35,6 +36,12 @@ export interface TunnelCounters {
   deviceRx: number;
   /** The firewall rules on the way in (ours and any that drop the port), each with its counter. */
   rules: RuleCount[];
+}
+
+/** Clock offsets with the alive peers: those asked, and each answer with its nickname. */
+export interface MeshClocks {
+  asked: string[];
+  clocks: (PeerClock & { nickname: string })[];
 }
 
 export interface RouterDriver {
@@ -71,6 +78,8 @@ export interface RouterDriver {
   peerCounters?(): Promise<PeerCounters[]>;
   /** The tunnel's counters on the way in (device, firewall), for drivers with one tunnel device (vxlan). */
   tunnelCounters?(): Promise<TunnelCounters | undefined>;
+  /** Each alive peer's clock against this host's, through the gossip (Serf-based drivers). */
+  clocks?(): Promise<MeshClocks>;
   /** Rotates the mesh key to `key` on every member (Serf-based drivers); absent where the driver has none. */
   rotateKey?(key: string): Promise<KeyRotation>;
   /** Releases the driver's processes and timers without tearing the mesh down (agent exit, relaunch). */

@@ -1,10 +1,15 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PeerStatus } from '../../src/api/router-status.js';
 import { CLI_MAIN } from '../../src/agent/client.js';
 import { labHost } from '../../src/lab/layout.js';
 import { xnet, xnetJson } from '../helpers/cli.js';
 import { nsh } from '../helpers/lab.js';
+import { labAgentDockerdArgs } from '../../src/lab/dockerd.js';
+import type { DoctorCheck } from '../../src/api/doctor.js';
+import { agentStatus, pidIn, until } from './faults-helpers.js';
 
 // Issue 15 on two real lab hosts, one TUI in tmux on h1: a blocked tunnel says where its packets stop (in
 // `status peers --json` and the TUI's details, from the kernel's counters), and the event line names the peer.
@@ -16,6 +21,12 @@ const SESSION = 'diag';
 function tmux(...args: string[]): string {
   return execFileSync('tmux', [...TMUX, ...args], { encoding: 'utf8' });
 }
+/** The UI tests' clock fake: this machine has one clock for every lab host, so a skewed peer is shifted in Node. */
+const CLOCK = fileURLToPath(new URL('../ui/shifted-clock.mjs', import.meta.url));
+const clockCheck = async (host: string): Promise<DoctorCheck> =>
+  (await xnetJson<{ checks: DoctorCheck[] }>(['--lab', host, 'doctor'])).checks.find(
+    (c) => c.id === 'clock',
+  )!;
 const screen = (): string => tmux('capture-pane', '-p', '-J', '-t', SESSION);
 
 async function eventually<T>(what: string, get: () => Promise<T> | T, ok: (v: T) => boolean, ms: number) {
@@ -139,4 +150,60 @@ describe('where a blocked tunnel stops, on two lab hosts', () => {
     expect(back.value!.dataPlane.stop).toBeUndefined();
     expect(back.value!.dataPlane.detail).toBeNull();
   }, 90_000);
+
+  it('doctor measures clock skew with peers through the gossip: small here, and 5 s when a peer runs 5 s ahead', async () => {
+    const same = await clockCheck('h1');
+    console.log(`h1 doctor, clock: ${same.state}: ${same.detail}`);
+    expect(same.state).toBe('ok');
+    const m = /largest peer two \(198\.18\.0\.2\) ([+-])(\d+) ms ± (\d+) ms$/.exec(same.detail);
+    expect(m, same.detail).not.toBeNull();
+    // One machine, one clock: the offset is within the measurement's own uncertainty.
+    expect(Number(m![2])).toBeLessThanOrEqual(Number(m![3]) + 2);
+
+    // The D view shows the same finding.
+    tmux('send-keys', '-t', SESSION, 'D');
+    await eventually(
+      'the D view with the clock',
+      screen,
+      (s) => /clock skew with peers: within 500 ms/.test(s),
+      15_000,
+    );
+    tmux('send-keys', '-t', SESSION, 'Escape');
+
+    // h2's agent replaced by one whose clock runs 5 s ahead (serf and the mesh stay; the agent adopts serf).
+    if (h2.supervisorPidfile && existsSync(h2.supervisorPidfile))
+      process.kill(pidIn(h2.supervisorPidfile), 'SIGKILL');
+    process.kill(pidIn(h2.agentPidfile), 'SIGTERM');
+    await until('h2 has no agent', async () => (await agentStatus(h2)) === undefined, 15_000);
+    const wall = Date.now();
+    const ahead = spawn(
+      'nsenter',
+      [`--net=${h2.netnsPath}`, '--', process.execPath, CLI_MAIN, 'agent', '--socket', h2.agentSocket,
+        '--state-dir', h2.agentStateDir, '--docker-host', h2.dockerHost, ...labAgentDockerdArgs(h2)],
+      {
+        stdio: 'ignore',
+        env: { ...process.env, NODE_OPTIONS: `--import=${CLOCK}`, XNET_TEST_CLOCK_AT: String(wall + 5_000), XNET_TEST_CLOCK_WALL: String(wall) },
+      },
+    ); // prettier-ignore
+    try {
+      await until('the shifted agent answers', async () => (await agentStatus(h2)) !== undefined, 30_000);
+      const skew = await eventually(
+        'h1 doctor sees h2 5 s ahead',
+        () => clockCheck('h1'),
+        (c) => c.state === 'warn',
+        20_000,
+      );
+      console.log(`h1 doctor, clock, h2 5 s ahead: ${skew.value.detail}`);
+      expect(skew.value.detail).toMatch(
+        /^off by more than 500 ms: peer two \(198\.18\.0\.2\) \+(4\.9|5\.0|5\.1) s ± \d+ ms/,
+      );
+      expect(skew.value.fix).toMatch(/chrony/);
+      const back = await clockCheck('h2');
+      expect(back.detail).toMatch(/peer one \(198\.18\.0\.1\) -(4\.9|5\.0|5\.1) s/);
+    } finally {
+      ahead.kill('SIGTERM');
+      await until('the shifted agent is gone', async () => (await agentStatus(h2)) === undefined, 15_000);
+      expect((await xnet(['lab', 'up', '--hosts', '2'])).code).toBe(0);
+    }
+  }, 120_000);
 });

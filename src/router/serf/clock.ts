@@ -18,15 +18,17 @@ export interface PeerClock {
 }
 
 /**
- * Offsets from the `serf query` CLI's lines with the time each arrived (`Response from 'NAME': MS`), the
- * query sent at `sentAt` (before the CLI started, so the bound holds). `self` is left out. Pure.
+ * Offsets from the `serf query` CLI's lines with the time each arrived (`Response from 'NAME': MS`). The round
+ * trip starts when the CLI says the query went out (`Query ... dispatched`, printed once serf has broadcast it),
+ * else at `startedAt` (before the CLI started, whose start-up would skew the middle late). `self` is left out. Pure.
  */
 export function clockReadings(
-  sentAt: number,
+  startedAt: number,
   lines: readonly { at: number; text: string }[],
   self: string,
 ): PeerClock[] {
   const out: PeerClock[] = [];
+  const sentAt = lines.find((l) => /^Query '.*' dispatched/.test(l.text.trim()))?.at ?? startedAt;
   for (const { at, text } of lines) {
     const m = /^Response from '([^']+)': (\d{12,})\s*$/.exec(text.trim());
     if (!m || m[1] === self || out.some((c) => c.name === m[1])) continue;
@@ -48,11 +50,16 @@ export function askClocks(
   timeoutMs = 1_000,
 ): Promise<PeerClock[]> {
   return new Promise((resolve, reject) => {
-    const sentAt = Date.now();
-    const child = spawn('serf', ['query', `-rpc-addr=${rpcAddr}`, `-timeout=${timeoutMs}ms`, CLOCK_QUERY], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const startedAt = Date.now();
+    // With a payload: a query without one never reached our RPC stream's handler (serf 0.9).
+    const child = spawn(
+      'serf',
+      ['query', `-rpc-addr=${rpcAddr}`, `-timeout=${timeoutMs}ms`, CLOCK_QUERY, 'now'],
+      {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const lines: { at: number; text: string }[] = [];
     let buf = '';
     let err = '';
@@ -73,7 +80,7 @@ export function askClocks(
       clearTimeout(kill);
       if (code !== 0)
         reject(new Error(`serf query ${CLOCK_QUERY} exited ${code}: ${err.trim() || buf.trim()}`));
-      else resolve(clockReadings(sentAt, lines, self));
+      else resolve(clockReadings(startedAt, lines, self));
     });
   });
 }

@@ -17,6 +17,7 @@ import type {
   RouterDriver,
   RouterStatus,
   DriverDeps,
+  MeshClocks,
   TunnelCounters,
 } from '../driver.js';
 import { probe } from './probe.js';
@@ -149,6 +150,12 @@ export class VxlanDriver implements RouterDriver {
 
   connect(peers: string[]): Promise<ConnectionStatus[]> {
     return this.#mesh.connect(peers);
+  }
+
+  async clocks(): Promise<MeshClocks> {
+    const r = await this.#mesh.clocks(this.#name);
+    const nick = (name: string) => this.#mesh.members.find((m) => m.name === name)?.tags.nick ?? '';
+    return { asked: r.asked, clocks: r.clocks.map((c) => ({ ...c, nickname: nick(c.name) })) };
   }
 
   rotateKey(key: string): Promise<KeyRotation> {
