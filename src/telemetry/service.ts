@@ -100,7 +100,7 @@ export class Telemetry {
     await this.#readCounters(this.#router);
     this.#router = await this.d.router();
     await this.#readPeerCounters(this.#router);
-    await this.stops.tick(this.#router, this.counters);
+    void this.stops.tick(this.#router, this.counters);
     if (this.#ticks % PINGS_EVERY_TICKS === 1) await this.syncChecks();
     if (Date.now() - this.#pmtuLast >= PMTU_EVERY_MS && !this.#pmtuBusy) void this.probeMtu();
   }

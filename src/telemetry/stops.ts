@@ -13,13 +13,25 @@ const WINDOW_MS = 3_000;
 export class PacketStops {
   #readings: { at: number; c: TunnelCounters }[] = [];
   #stops = new Map<string, PacketPath>();
+  #busy = false;
 
   constructor(
     private readonly read: () => Promise<TunnelCounters | undefined>,
     private readonly log: (msg: string) => void,
   ) {}
 
+  /** Not awaited by the second's tick: a slow iptables must not shift which second the counters close. */
   async tick(r: RouterStatus, counters: KernelCounters): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      await this.#look(r, counters);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #look(r: RouterStatus, counters: KernelCounters): Promise<void> {
     const blocked = (r.state === 'running' ? r.peers : []).filter(blockedPeer);
     const c =
       blocked.length > 0
