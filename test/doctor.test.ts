@@ -17,15 +17,49 @@ const healthy = (over: Partial<DoctorFacts> = {}): DoctorFacts => ({
   routerRunning: true,
   underlay: { dev: 'eth0', mtu: 1500 },
   docker: { reachable: true, liveRestore: true, version: 'dockerd 20.10.24' },
+  clocks: {
+    asked: ['198.18.0.2'],
+    clocks: [{ name: '198.18.0.2', nickname: 'two', offsetMs: -2, uncertaintyMs: 4 }],
+  },
   ...over,
 });
 const byId = (f: DoctorFacts) => new Map(verdicts(f).map((c) => [c.id, c]));
 
 describe('doctor verdicts', () => {
-  it('a healthy running host: nothing fails, clock skew said to be unmeasured', () => {
+  it('a healthy running host: nothing fails, clock skew measured and small', () => {
     const v = verdicts(healthy());
     expect(v.filter((c) => c.state === 'fail' || c.state === 'warn')).toEqual([]);
-    expect(v.find((c) => c.id === 'clock')!.state).toBe('skip');
+    expect(v.find((c) => c.id === 'clock')).toMatchObject({
+      state: 'ok',
+      detail: 'within 500 ms of 1 peer(s), through the gossip; largest peer two (198.18.0.2) -2 ms ± 4 ms',
+    });
+  });
+
+  it('clock skew: warns past 500 ms beyond the uncertainty, with chrony as the fix; says who did not answer', () => {
+    const two = { name: '198.18.0.2', nickname: 'two', uncertaintyMs: 40 };
+    const three = { name: '198.18.0.3', nickname: '', offsetMs: 10, uncertaintyMs: 3 };
+    const c = (offsetMs: number, asked = ['198.18.0.2', '198.18.0.3']) =>
+      byId(healthy({ clocks: { asked, clocks: [{ ...two, offsetMs }, three] } })).get('clock')!;
+    expect(c(-5210)).toMatchObject({
+      state: 'warn',
+      detail:
+        'off by more than 500 ms: peer two (198.18.0.2) -5.2 s ± 40 ms (their clock minus ours, through the gossip); events and logs of these hosts do not line up',
+      fix: 'keep every host on NTP: apt-get install chrony (chronyc tracking shows the offset)',
+    });
+    // 530 ms with ± 40 ms may be 490 ms: not surely past the threshold.
+    expect(c(530).state).toBe('ok');
+    expect(c(541).state).toBe('warn');
+    expect(c(0, ['198.18.0.2', '198.18.0.3', '198.18.0.4']).detail).toMatch(
+      /; 198\.18\.0\.4 did not answer \(an agent older than this check\?\)$/,
+    );
+  });
+
+  it('clock skew is skipped, saying why, with no router, no alive peer, no answer or an error', () => {
+    const c = (clocks: DoctorFacts['clocks']) => byId(healthy({ clocks })).get('clock')!;
+    expect(c(null)).toMatchObject({ state: 'skip', detail: 'no router runs whose peers could be asked' });
+    expect(c({ asked: [], clocks: [] }).detail).toBe('no alive peer to compare with');
+    expect(c({ asked: ['198.18.0.2'], clocks: [] }).detail).toMatch(/^no peer answered the clock query; 198/);
+    expect(c({ error: 'serf query exited 1' }).detail).toBe('could not ask the peers: serf query exited 1');
   });
 
   it('a firewall rule dropping VXLAN fails, with the command that removes it', () => {

@@ -165,15 +165,19 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     docker,
     router: () => mesh.status(),
     peerCounters: () => mesh.peerCounters(),
+    tunnelCounters: () => mesh.tunnelCounters(),
     log,
   });
   attacher.usePlugged((dev) => telemetry.counters.hookVeth(dev));
+
+  // What clients see of the router: the driver's status, with where a blocked peer's packets stop.
+  const routerStatus = async () => telemetry.stops.annotate(await mesh.status());
 
   const ring = new EventRing(opts.stateDir, undefined, log);
   await ring.load();
   const watch = new HealthWatch({
     ring,
-    router: () => mesh.status(),
+    router: routerStatus,
     telemetry,
     dockerReachable: () =>
       docker.ping().then(
@@ -218,7 +222,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     rotateKey: (p) => mesh.rotateKey(p),
     stop: () => mesh.stop(),
     reset: () => mesh.reset(),
-    router: () => mesh.status(),
+    router: routerStatus,
     interfaces: async () => ({ at: Date.now(), interfaces: await interfaceCounters(undefined) }),
     ...telemetryHandlers({ telemetry, store, docker, netns: undefined }),
     ...dockerdHandlers(dockerd),
@@ -235,6 +239,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
           docker,
           listen: r.listen ?? store.current.router?.listen,
           routerRunning: r.state === 'running',
+          clocks: () => mesh.clocks(),
         }),
       );
       return { checks, ok: checks.every((c) => c.state !== 'fail') };

@@ -11,6 +11,8 @@ import type {
   DriverName,
   LaunchSettings,
   PeerCounters,
+  TunnelCounters,
+  MeshClocks,
   RouterDriver,
   RouterStatus,
 } from '../router/driver.js';
@@ -354,6 +356,15 @@ export class Mesh {
   /** The running driver's per-peer tunnel counters; undefined when it has none (vxlan, weave) or is not running. */
   peerCounters(): Promise<PeerCounters[] | undefined> {
     return this.#driver?.peerCounters?.() ?? Promise.resolve(undefined);
+  }
+
+  /** Clock offsets with the peers, where the running driver can measure them; undefined otherwise. */
+  clocks(): Promise<MeshClocks | undefined> {
+    return this.#driver?.clocks?.() ?? Promise.resolve(undefined);
+  }
+
+  tunnelCounters(): Promise<TunnelCounters | undefined> {
+    return this.#driver?.tunnelCounters?.() ?? Promise.resolve(undefined);
   }
 
   async close(): Promise<void> {

@@ -30,6 +30,23 @@ export type LaunchSettings = z.infer<typeof LaunchSettings>;
 export const GossipState = z.enum(['alive', 'leaving', 'left', 'failed', 'none']);
 export const DataPlaneState = z.enum(['reachable', 'unreachable', 'mtu-too-small', 'unknown']);
 
+/**
+ * Where a blocked peer's packets stop, from the kernel's counters (telemetry/packet-path.ts): nothing leaves
+ * for it (not-sent); nothing comes back on the underlay (path); our XNET-VXLAN chain or another firewall rule
+ * drops what arrives (our-rule, firewall); something iptables does not count does (before-tunnel); it reaches
+ * the tunnel device and no reply leaves (no-reply); both ways move here and the peer answers none (peer-drops).
+ */
+export const PacketStop = z.enum([
+  'not-sent',
+  'path',
+  'our-rule',
+  'firewall',
+  'before-tunnel',
+  'no-reply',
+  'peer-drops',
+]);
+export type PacketStop = z.infer<typeof PacketStop>;
+
 export const PeerStatus = z.object({
   name: z.string(),
   nickname: z.string(),
@@ -41,6 +58,8 @@ export const PeerStatus = z.object({
     /** Largest payload that crossed, when the full-size probe failed. */
     detail: z.string().nullable(),
     checkedAt: z.string().nullable(),
+    /** Where packets stop while it is unreachable, when the counters tell (then `detail` says it in words). */
+    stop: PacketStop.optional(),
   }),
   self: z.boolean(),
   /** The address data-plane probes (and telemetry's ping checks and MTU probes) are sent to, across the overlay. */

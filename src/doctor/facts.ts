@@ -4,6 +4,7 @@ import type Docker from 'dockerode';
 import { run } from '../net/exec.js';
 import { inNetns, type NetnsPath } from '../net/netns.js';
 import { findUnderlay } from '../router/underlay.js';
+import type { MeshClocks } from '../router/driver.js';
 import { MESH_PORTS, type DoctorFacts } from './verdicts.js';
 
 /** Reading this host for the preflight: files under /proc and /sys, PATH, iptables -S, dockerd. Changes nothing. */
@@ -58,6 +59,8 @@ export async function gatherFacts(d: {
   docker: Docker;
   listen: string | undefined;
   routerRunning: boolean;
+  /** The running router's clock exchange with its peers; undefined when it has none. */
+  clocks: () => Promise<MeshClocks | undefined>;
 }): Promise<DoctorFacts> {
   const read = (p: string) => readFile(p, 'utf8').catch(() => '');
   const [tcp, tcp6, udp, udp6] = await Promise.all([
@@ -90,7 +93,14 @@ export async function gatherFacts(d: {
     }),
     (err: Error) => ({ reachable: false as const, error: err.message }),
   );
+  const clocks = d.routerRunning
+    ? await d.clocks().then(
+        (c) => c ?? null,
+        (err: Error) => ({ error: err.message }),
+      )
+    : null;
   return {
+    clocks,
     vxlanModule: await exists('/sys/module/vxlan'),
     brNetfilter: nf === '' ? null : Number(nf),
     bpffs: /\sbpf\s/.test(await read('/proc/self/mounts')),

@@ -1,4 +1,5 @@
 import type { DoctorCheck } from '../api/doctor.js';
+import type { MeshClocks } from '../router/driver.js';
 
 /** What the agent found on this host, before any judgement; the effects in facts.ts fill it in. */
 export interface DoctorFacts {
@@ -15,7 +16,12 @@ export interface DoctorFacts {
   routerRunning: boolean;
   underlay: { dev: string; mtu: number } | { error: string };
   docker: { reachable: true; liveRestore: boolean; version: string } | { reachable: false; error: string };
+  /** Each alive peer's clock against ours; null when no router runs or its driver cannot ask. */
+  clocks: MeshClocks | { error: string } | null;
 }
+
+/** Beyond this (past the measurement's own uncertainty), events and logs of two hosts no longer line up. */
+export const CLOCK_SKEW_WARN_MS = 500;
 
 export const MESH_PORTS = [
   { port: 4789, proto: 'udp', what: 'VXLAN' },
@@ -179,13 +185,43 @@ export function verdicts(f: DoctorFacts): DoctorCheck[] {
             fix: 'xnet-tui dockerd set live-restore=true && xnet-tui dockerd apply',
           },
     );
-  out.push({
-    id: 'clock',
-    title: 'clock skew with peers',
-    state: 'skip',
-    detail:
-      'not measured: serf members carry no clock, and a query per peer is not cheap enough for a preflight',
-    fix: null,
-  });
+  out.push(clockVerdict(f.clocks));
   return out;
+}
+
+const signed = (ms: number): string =>
+  `${ms >= 0 ? '+' : '-'}${Math.abs(ms) >= 1000 ? `${(Math.abs(ms) / 1000).toFixed(1)} s` : `${Math.abs(ms)} ms`}`;
+
+function clockVerdict(c: DoctorFacts['clocks']): DoctorCheck {
+  const base = { id: 'clock', title: 'clock skew with peers' };
+  if (c === null)
+    return { ...base, state: 'skip', detail: 'no router runs whose peers could be asked', fix: null };
+  if ('error' in c)
+    return { ...base, state: 'skip', detail: `could not ask the peers: ${c.error}`, fix: null };
+  if (c.asked.length === 0)
+    return { ...base, state: 'skip', detail: 'no alive peer to compare with', fix: null };
+  const silent = c.asked.filter((n) => !c.clocks.some((x) => x.name === n));
+  const quiet =
+    silent.length > 0 ? `; ${silent.join(', ')} did not answer (an agent older than this check?)` : '';
+  if (c.clocks.length === 0)
+    return { ...base, state: 'skip', detail: `no peer answered the clock query${quiet}`, fix: null };
+  const who = (x: MeshClocks['clocks'][number]) =>
+    x.nickname ? `peer ${x.nickname} (${x.name})` : `peer ${x.name}`;
+  const figure = (x: MeshClocks['clocks'][number]) =>
+    `${who(x)} ${signed(x.offsetMs)} ± ${x.uncertaintyMs} ms`;
+  const off = c.clocks.filter((x) => Math.abs(x.offsetMs) - x.uncertaintyMs > CLOCK_SKEW_WARN_MS);
+  if (off.length > 0)
+    return {
+      ...base,
+      state: 'warn',
+      detail: `off by more than ${CLOCK_SKEW_WARN_MS} ms: ${off.map(figure).join(', ')} (their clock minus ours, through the gossip); events and logs of these hosts do not line up${quiet}`,
+      fix: 'keep every host on NTP: apt-get install chrony (chronyc tracking shows the offset)',
+    };
+  const worst = [...c.clocks].sort((a, b) => Math.abs(b.offsetMs) - Math.abs(a.offsetMs))[0]!;
+  return {
+    ...base,
+    state: 'ok',
+    detail: `within ${CLOCK_SKEW_WARN_MS} ms of ${c.clocks.length} peer(s), through the gossip; largest ${figure(worst)}${quiet}`,
+    fix: null,
+  };
 }

@@ -34,10 +34,15 @@ export async function containerInterface(pid: number, ifname: string): Promise<I
   return all.find((l) => l.ifname === ifname);
 }
 
-/** A veth pair: host end in the bridge with hairpin on, container end created directly in the container. */
+/**
+ * A veth pair: host end in the bridge with hairpin on, container end created directly in the container. The
+ * host end, a bridge port, gets no IPv6 link-local address: with one it sent the container router
+ * solicitations for ever (with back-off), which the screen showed as traffic on an idle host.
+ */
 export async function plug(p: Plug): Promise<void> {
   await ipBatch(p.hostNetns, [
     `link add ${p.hostIfname} mtu ${p.mtu} type veth peer name ${p.ifname} address ${p.mac} mtu ${p.mtu} netns ${p.pid}`,
+    `link set dev ${p.hostIfname} addrgenmode none`,
     `link set ${p.hostIfname} master ${p.bridge}`,
     `link set dev ${p.hostIfname} type bridge_slave hairpin on`,
     `link set ${p.hostIfname} up`,

@@ -53,3 +53,47 @@ export async function unrestrictVxlan(netns: NetnsPath, port: number): Promise<v
   await iptables(netns, ['-F', VXLAN_CHAIN]);
   await iptables(netns, ['-X', VXLAN_CHAIN]);
 }
+
+/** One iptables rule on the tunnel's way in, with what it counted (`iptables -S -v`'s `-c PACKETS BYTES`). */
+export interface RuleCount {
+  /** The rule as `iptables -S` prints it (without the counters): what an operator would delete. */
+  rule: string;
+  packets: number;
+  /** DROP or REJECT: it ends the packet's way; RETURN in our chain lets a member through. */
+  verdict: 'drop' | 'return';
+  /** `-s` of the rule, or null when it matches every source. */
+  source: string | null;
+  /** Ours: a rule of the XNET-VXLAN chain. */
+  ours: boolean;
+}
+
+/**
+ * The rules that decide UDP `port`'s fate, from `iptables -S -v`: those of our chain, and any other rule that
+ * drops or rejects that port. Pure.
+ */
+export function parseRuleCounters(text: string, port: number): RuleCount[] {
+  const out: RuleCount[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(-A (\S+) .*?) -c (\d+) \d+( .*)?$/.exec(line.trim());
+    if (!m) continue;
+    const rule = `${m[1]}${m[4] ?? ''}`;
+    const ours = m[2] === VXLAN_CHAIN;
+    const verdict = /-j (DROP|REJECT)\b/.test(rule) ? 'drop' : / -j RETURN\b/.test(rule) ? 'return' : null;
+    if (
+      !verdict ||
+      (!ours && (verdict !== 'drop' || !/-p udp/.test(rule) || !new RegExp(`--dport ${port}\\b`).test(rule)))
+    )
+      continue;
+    out.push({ rule, packets: Number(m[3]), verdict, source: /-s (\S+)/.exec(rule)?.[1] ?? null, ours });
+  }
+  return out;
+}
+
+/** The rules on UDP `port`'s way in, with their counters; none when iptables cannot be read. */
+export async function ruleCounters(netns: NetnsPath, port: number): Promise<RuleCount[]> {
+  const [file, argv] = inNetns(netns, 'iptables', ['-w', '5', '-S', '-v']);
+  return run(file, argv).then(
+    (r) => parseRuleCounters(r.stdout, port),
+    () => [],
+  );
+}

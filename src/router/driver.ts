@@ -2,8 +2,10 @@ import type Docker from 'dockerode';
 import type { ConnectionStatus, DriverName, LaunchSettings, RouterStatus } from '../api/router-status.js';
 import type { DockerdConfig } from '../docker/config/apply.js';
 import type { NetnsPath } from '../net/netns.js';
+import type { RuleCount } from '../net/vxlan-filter.js';
 import type { KeyRotation } from './serf/rotate.js';
 import type { PeerProber } from './data-plane.js';
+import type { PeerClock } from './serf/clock.js';
 
 /**
  * What every mesh implements (flannel's backend shape): the agent and the UI see this interface only.
@@ -23,6 +25,24 @@ export interface PeerCounters {
   address: string;
   rx: { packets: number; bytes: number };
   tx: { packets: number; bytes: number };
+}
+
+/** What the kernel counts on a tunnel's way in, read for saying where a blocked peer's packets stop. */
+export interface TunnelCounters {
+  /** The underlay device and port the tunnel's packets arrive on (telemetry counts them per peer there). */
+  underlayDev: string;
+  port: number;
+  /** The tunnel device, and the packets it has received from every peer since it was made. */
+  device: string;
+  deviceRx: number;
+  /** The firewall rules on the way in (ours and any that drop the port), each with its counter. */
+  rules: RuleCount[];
+}
+
+/** Clock offsets with the alive peers: those asked, and each answer with its nickname. */
+export interface MeshClocks {
+  asked: string[];
+  clocks: (PeerClock & { nickname: string })[];
 }
 
 export interface RouterDriver {
@@ -57,6 +77,10 @@ export interface RouterDriver {
    * into per-peer rates where it cannot capture per peer itself (it does for vxlan, on the underlay).
    */
   peerCounters?(): Promise<PeerCounters[]>;
+  /** The tunnel's counters on the way in (device, firewall), for drivers with one tunnel device (vxlan). */
+  tunnelCounters?(): Promise<TunnelCounters | undefined>;
+  /** Each alive peer's clock against this host's, through the gossip (Serf-based drivers). */
+  clocks?(): Promise<MeshClocks>;
   /** Rotates the mesh key to `key` on every member (Serf-based drivers); absent where the driver has none. */
   rotateKey?(key: string): Promise<KeyRotation>;
   /** Releases the driver's processes and timers without tearing the mesh down (agent exit, relaunch). */

@@ -9,7 +9,7 @@ import { findContainer } from '../docker/containers.js';
 import { linkCounters } from '../net/counters.js';
 import { netnsOfPid, type NetnsPath } from '../net/netns.js';
 import { containerMac, hostVethName } from '../net/veth.js';
-import type { PeerCounters, RouterStatus } from '../router/driver.js';
+import type { PeerCounters, RouterStatus, TunnelCounters } from '../router/driver.js';
 import { findUnderlay } from '../router/underlay.js';
 import { HISTORY_SECONDS, KernelCounters } from './counters.js';
 import { PingChecks, type CheckDef } from './pings.js';
@@ -19,6 +19,7 @@ import { largestCrossing, pathFromLoops, pingCrosses, verdict } from './pmtu.js'
 import { LanPorts } from './lan-ports.js';
 import { counterSample } from './rates.js';
 import { driverTelemetry } from './tunnel.js';
+import { PacketStops } from './stops.js';
 
 export const PMTU_EVERY_MS = 10_000;
 /** A full-size check down while the path MTU still reads ok: probe again this soon, for the number to set. */
@@ -41,6 +42,8 @@ export interface TelemetryDeps {
   router: () => Promise<RouterStatus>;
   /** The running driver's per-peer tunnel counters, if it keeps them (ovs-gre); undefined otherwise. */
   peerCounters?: () => Promise<PeerCounters[] | undefined>;
+  /** The running driver's tunnel counters on the way in (vxlan), for where a blocked peer's packets stop. */
+  tunnelCounters?: () => Promise<TunnelCounters | undefined>;
   log: (msg: string) => void;
 }
 
@@ -51,6 +54,7 @@ export interface TelemetryDeps {
 export class Telemetry {
   readonly counters: KernelCounters;
   readonly pings: PingChecks;
+  readonly stops: PacketStops;
   #router: RouterStatus | undefined;
   #underlay: { listen: string; dev: string } | undefined;
   #peerCounters: { at: number; byAddress: Map<string, PeerCounters> } | undefined;
@@ -74,6 +78,7 @@ export class Telemetry {
     this.pings = new PingChecks(d.log);
     d.probes.listen((size, p) => this.pings.feed(PEERS, p, size === 'full'));
     this.#lan = new LanPorts(d.docker, d.netns, d.log);
+    this.stops = new PacketStops(d.tunnelCounters ?? (async () => undefined), d.log);
   }
 
   start(): void {
@@ -108,6 +113,7 @@ export class Telemetry {
     await this.#readCounters(this.#router);
     this.#router = await this.d.router();
     await this.#readPeerCounters(this.#router);
+    void this.stops.tick(this.#router, this.counters);
     if (this.#ticks % PINGS_EVERY_TICKS === 1) await this.syncChecks();
     const since = Date.now() - this.#pmtuLast;
     if (!this.#pmtuBusy && (since >= PMTU_EVERY_MS || (since >= PMTU_SOON_MS && this.#wantsMtu())))

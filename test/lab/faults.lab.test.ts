@@ -400,8 +400,9 @@ describe('item 5: the data plane accepts VXLAN from members only', () => {
     );
     expect(nsh(h1, ['iptables', '-S', 'XNET-VXLAN'])).toContain(`-s ${h2.address}/32 -j RETURN`);
     expect((await xnet(['--lab', 'h3', 'reset'])).code).toBe(0);
-    expect(() => nsh(h3, ['iptables', '-S', 'XNET-VXLAN'])).toThrow();
-    expect(nsh(h3, ['iptables', '-S', 'INPUT'])).not.toContain('XNET-VXLAN');
+    // Neither the chain nor the jump: the whole table, since iptables 1.8.9 (nf_tables) answers `-S` of a chain
+    // that is gone with "chain ... is incompatible, use 'nft' tool" on stderr (the stray line in this suite's output).
+    expect(nsh(h3, ['iptables', '-S'])).not.toContain('XNET-VXLAN');
     const wrong = '/tmp/xnet-lab1-faults-wrong.pw';
     writeFileSync(wrong, 'not-the-mesh-password\n', { mode: 0o600 });
     // Joining fails (exit 1): the gossip is closed to it.

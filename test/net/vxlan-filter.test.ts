@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { vxlanChain } from '../../src/net/vxlan-filter.js';
+import { parseRuleCounters, vxlanChain } from '../../src/net/vxlan-filter.js';
 
 describe('vxlanChain', () => {
   it('lets each member through once, in order, and drops the rest, in one iptables-restore commit', () => {
@@ -16,5 +16,49 @@ describe('vxlanChain', () => {
 
   it('drops all VXLAN when no one else is a member', () => {
     expect(vxlanChain([])).not.toContain('RETURN');
+  });
+});
+
+describe('parseRuleCounters', () => {
+  // `iptables -S -v` as iptables 1.8.9 (nf_tables) printed it in a lab host with a rule dropping VXLAN.
+  const text = [
+    '-P INPUT ACCEPT -c 0 0',
+    '-N XNET-VXLAN',
+    '-A INPUT -p udp -m udp --dport 4789 -c 17 2210 -j DROP',
+    '-A INPUT -p udp -m udp --dport 4789 -c 3 390 -j XNET-VXLAN',
+    '-A INPUT -p udp -m udp --dport 47890 -c 9 900 -j DROP',
+    '-A INPUT -p tcp -m tcp --dport 4789 -c 9 900 -j REJECT --reject-with tcp-reset',
+    '-A XNET-VXLAN -s 198.18.0.2/32 -c 3 390 -j RETURN',
+    '-A XNET-VXLAN -m comment --comment "xnet: VXLAN only from mesh members" -c 0 0 -j DROP',
+  ].join('\n');
+
+  it('keeps our chain and the rules that drop the port, each with its packets and as -S prints it', () => {
+    expect(parseRuleCounters(text, 4789)).toEqual([
+      {
+        rule: '-A INPUT -p udp -m udp --dport 4789 -j DROP',
+        packets: 17,
+        verdict: 'drop',
+        source: null,
+        ours: false,
+      },
+      {
+        rule: '-A XNET-VXLAN -s 198.18.0.2/32 -j RETURN',
+        packets: 3,
+        verdict: 'return',
+        source: '198.18.0.2/32',
+        ours: true,
+      },
+      {
+        rule: '-A XNET-VXLAN -m comment --comment "xnet: VXLAN only from mesh members" -j DROP',
+        packets: 0,
+        verdict: 'drop',
+        source: null,
+        ours: true,
+      },
+    ]);
+  });
+
+  it('finds nothing in a firewall without rules', () => {
+    expect(parseRuleCounters('-P INPUT ACCEPT -c 0 0\n', 4789)).toEqual([]);
   });
 });

@@ -171,7 +171,8 @@ const states: Record<string, () => UIState> = {
     });
   },
   'capture-peer': () => {
-    const s = press({ ...meshState(), focus: 'peers' }, 'Down', 'w');
+    // Peers sort trouble first: this host, three (mtu-too-small), then two.
+    const s = press({ ...meshState(), focus: 'peers' }, 'Down', 'Down', 'w');
     const tunnel = { src: '198.18.0.2', dst: '198.18.0.1', vni: 30830, len: 148 };
     return answered(
       s,
@@ -230,7 +231,7 @@ describe('capture view keys', () => {
     const self = press({ ...meshState(), focus: 'peers' }, 'w');
     expect(self.dialog).toBeUndefined();
     expect(self.events.at(-1)?.text).toMatch(/this row is this host/);
-    const two = press({ ...meshState(), focus: 'peers' }, 'Down', 'w');
+    const two = press({ ...meshState(), focus: 'peers' }, 'Down', 'Down', 'w');
     expect(view(two)).toMatchObject({ target: { peer: 'two' }, label: 'peer two' });
   });
 

@@ -73,6 +73,13 @@ export const doctorChecks = verdicts({
     { port: 7373, proto: 'tcp', bound: true },
   ],
   vxlanDrops: ['-A INPUT -p udp -m udp --dport 4789 -j DROP'],
+  clocks: {
+    asked: ['198.18.0.2', '198.18.0.3'],
+    clocks: [
+      { name: '198.18.0.2', nickname: 'two', offsetMs: 3, uncertaintyMs: 2 },
+      { name: '198.18.0.3', nickname: 'three', offsetMs: 5210, uncertaintyMs: 3 },
+    ],
+  },
   routerRunning: true,
   underlay: { dev: 'eth0', mtu: 1500 },
   docker: { reachable: true, liveRestore: false, version: 'dockerd 20.10.24' },

@@ -6,6 +6,7 @@ import { SERF_PORT, SerfProcess, killStaleSerf, rpcToken } from './process.js';
 import { SerfRpc, type SerfMember } from './rpc.js';
 import { rotateKey, type KeyRotation } from './rotate.js';
 import { recordSeed } from './keyring.js';
+import { askClocks, CLOCK_QUERY, type PeerClock } from './clock.js';
 
 /** Serf's RPC on this host's loopback (inside the host's namespace). */
 export const SERF_RPC = '127.0.0.1:7373';
@@ -71,6 +72,13 @@ export class SerfMembership {
     return { ...process.env, SERF_RPC_AUTH: this.#token };
   }
 
+  /** Each alive member's clock against ours (see clock.ts), and the alive members that were asked. */
+  async clocks(self: string): Promise<{ asked: string[]; clocks: PeerClock[] }> {
+    const asked = this.#members.filter((m) => m.status === 'alive' && m.name !== self).map((m) => m.name);
+    if (!this.running || asked.length === 0) return { asked, clocks: [] };
+    return { asked, clocks: await askClocks(SERF_RPC, this.cliEnv(), self) };
+  }
+
   async start(s: MembershipStart): Promise<void> {
     this.#token = await rpcToken(this.o.stateDir);
     this.#serf = new SerfProcess({
@@ -106,6 +114,8 @@ export class SerfMembership {
     };
     await rpc.streamMembers(() => void this.sync());
     if (this.o.answer) await rpc.answerQueries(this.o.answer.query, this.o.answer.reply);
+    // Every member tells its clock, so any other can measure the skew (doctor).
+    await rpc.answerQueries(CLOCK_QUERY, () => String(Date.now()));
     await this.sync();
   }
 

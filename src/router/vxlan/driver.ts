@@ -1,9 +1,11 @@
 import { failed } from '../../errors.js';
 import { run } from '../../net/exec.js';
 import { ensureBridge } from '../../net/bridge.js';
-import { addrs, ipBatch, link } from '../../net/ip.js';
+import { addrs, ipBatch, ipJson, link } from '../../net/ip.js';
 import { fdbBatch, fdbEntries, fdbPlan } from '../../net/fdb.js';
-import { restrictVxlan, unrestrictVxlan } from '../../net/vxlan-filter.js';
+import { restrictVxlan, ruleCounters, unrestrictVxlan } from '../../net/vxlan-filter.js';
+import { toCounters } from '../../net/counters.js';
+import type { NetnsPath } from '../../net/netns.js';
 import type { SerfMember } from '../serf/rpc.js';
 import { VERSION } from '../../version.js';
 import { findUnderlay, type Underlay } from '../underlay.js';
@@ -15,6 +17,8 @@ import type {
   RouterDriver,
   RouterStatus,
   DriverDeps,
+  MeshClocks,
+  TunnelCounters,
 } from '../driver.js';
 import { dataPlaneOf, type ProbePoint } from '../data-plane.js';
 import { SERF_RPC, SerfMembership } from '../serf/membership.js';
@@ -58,6 +62,11 @@ export class VxlanDriver implements RouterDriver {
       answer: { query: WHO_HAS, reply: (address) => d.localOwner(address) ?? '' },
       launchHint: 'launch it first: xnet-tui launch',
     });
+  }
+
+  /** The namespace the VXLAN device lives in: new readings of it ask here, so moving it is one change. */
+  get #tunnelNetns(): NetnsPath {
+    return this.d.netns;
   }
 
   get #name(): string {
@@ -158,12 +167,39 @@ export class VxlanDriver implements RouterDriver {
     return this.#mesh.connect(peers);
   }
 
+  async clocks(): Promise<MeshClocks> {
+    const r = await this.#mesh.clocks(this.#name);
+    const nick = (name: string) => this.#mesh.members.find((m) => m.name === name)?.tags.nick ?? '';
+    return { asked: r.asked, clocks: r.clocks.map((c) => ({ ...c, nickname: nick(c.name) })) };
+  }
+
   rotateKey(key: string): Promise<KeyRotation> {
     return this.#mesh.rotateKey(key);
   }
 
   async forget(peers: string[]): Promise<void> {
     this.#mesh.forget(peers);
+  }
+
+  /**
+   * What the kernel counted on VXLAN's way in: the device's received packets, and the firewall rules before it
+   * (ours and any other that drops UDP 4789). The UDP socket and the firewall stay in the host namespace.
+   */
+  async tunnelCounters(): Promise<TunnelCounters | undefined> {
+    if (!this.#underlay) return undefined;
+    const [dev, rules] = await Promise.all([
+      ipJson<Parameters<typeof toCounters>[0][]>(this.#tunnelNetns, ['-s', 'link', 'show', 'dev', VXLAN_DEV]),
+      ruleCounters(this.d.netns, VXLAN_PORT),
+    ]);
+    const vx = dev[0] && toCounters(dev[0]);
+    if (!vx) return undefined;
+    return {
+      underlayDev: this.#underlay.dev,
+      port: VXLAN_PORT,
+      device: VXLAN_DEV,
+      deviceRx: vx.rxPackets,
+      rules,
+    };
   }
 
   async stop(): Promise<void> {
