@@ -24,15 +24,15 @@ import { refuseNewPassword, rotationInput } from './mesh-keys.js';
 import type { Params, Result } from '../api/index.js';
 import type { AttachRouter } from './attach-steps.js';
 import { Fresh } from './fresh.js';
-import type { StateStore } from './state.js';
+import type { Attachment, StateStore } from './state.js';
 
 export interface MeshDeps {
   store: StateStore;
   docker: Docker;
   /** The bridge MTU changed: attached containers follow it. */
   onMtu: (mtu: number) => Promise<void>;
-  /** The container on this host holding an address (answers peers asking before they attach). */
-  localOwner: (address: string) => string | undefined;
+  /** This host's attachments (desired state), for a router that spreads them through the mesh. */
+  attachments: () => readonly Attachment[];
   netns: NetnsPath;
   bridge: string;
   stateDir: string;
@@ -193,7 +193,7 @@ export class Mesh {
       stateDir: this.d.stateDir,
       log: this.d.log,
       onMtu: live ? this.d.onMtu : async () => undefined,
-      localOwner: live ? this.d.localOwner : () => undefined,
+      attachments: live ? this.d.attachments : () => [],
       ...(this.d.dockerd ? { dockerd: this.d.dockerd } : {}),
     };
     return createDriver(name, deps);
@@ -330,6 +330,8 @@ export class Mesh {
     return {
       bridge: () => this.#forAttach()?.attachPoint().bridge,
       owner: (address) => this.#driver?.addressOwner(address) ?? Promise.resolve(undefined),
+      changed: () => this.#driver?.attachmentsChanged?.(),
+      clashes: () => this.#driver?.clashes?.() ?? [],
       claim: (containerId, cidrs) =>
         this.#changing(async () => {
           await this.#forAttach()?.claim?.(containerId, cidrs);
