@@ -14,10 +14,13 @@ export function neighEntries(netns: NetnsPath, dev: string): Promise<NeighEntry[
   return ipJson<NeighEntry[]>(netns, ['neigh', 'show', 'dev', dev]);
 }
 
-/** The address in one line of `ip monitor neigh` that reports a miss (`miss 10.1.2.3 dev X STALE`), if it is one. */
+/**
+ * The address in one line of `ip monitor neigh` that reports a miss, if it is one: `miss 10.1.2.3 dev X STALE`,
+ * or `miss 10.1.2.3 STALE` when the monitor follows one device (it leaves the device out then).
+ */
 export function missOf(line: string, dev: string): string | undefined {
-  const m = /^miss (\S+) dev (\S+)/.exec(line.trim());
-  return m && m[2] === dev ? m[1] : undefined;
+  const m = /^miss (\S+)(?: dev (\S+))?/.exec(line.trim());
+  return m && (m[2] === undefined || m[2] === dev) ? m[1] : undefined;
 }
 
 /**
