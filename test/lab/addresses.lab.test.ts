@@ -132,6 +132,9 @@ describe('the mesh-wide address table on three lab hosts', () => {
       ([a, b]) => a?.clashes.length === 1 && b?.clashes.length === 1,
       5_000,
     );
+    console.log(
+      `a simultaneous claim seen as a clash on both hosts ${seen.ms} ms after both attaches returned`,
+    );
     const [c1, c3] = seen.value.map((t) => t!.clashes[0]!);
     // Both hosts decide alike: the same claim kept, the same flagged, and it is the newer one.
     expect({ kept: c1!.kept.host, flagged: c1!.flagged.map((f) => f.host) }).toEqual({

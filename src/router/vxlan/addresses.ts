@@ -84,6 +84,7 @@ export class MeshAddresses {
   async start(): Promise<void> {
     this.#stopped = false;
     this.#refreshLocal();
+    // Not serving (the port taken) costs the mesh this host's list, not this host its mesh: said, not fatal.
     this.#server = await servePulls(this.d.self, {
       keys: this.d.keys,
       list: () => ({
@@ -93,6 +94,11 @@ export class MeshAddresses {
         probeMac: this.d.probeMac(),
       }),
       log: this.d.log,
+    }).catch((err: Error) => {
+      this.d.log(
+        `address table: cannot serve this host's list: ${err.message}; peers will not see its attachments`,
+      );
+      return undefined;
     });
     const vx = this.d.vxlan();
     this.#stopMisses = followMisses(vx.netns, vx.dev, (a) => this.#miss(a), this.d.log);
@@ -114,10 +120,15 @@ export class MeshAddresses {
 
   /** The desired state's attachments changed: a new list version, told to the mesh. */
   localChanged(): void {
-    if (this.#refreshLocal()) {
-      this.#tell();
-      this.#forward();
-    }
+    const before = this.#local.entries;
+    if (!this.#refreshLocal()) return;
+    this.#tell();
+    // Forwarding depends on this host's own claims only where another host claims the same address (which
+    // claim is kept): only then is the device reprogrammed, so a run of attaches costs no `ip` process each.
+    const was = new Set(before.map((e) => e.address));
+    const now = new Set(this.#local.entries.map((e) => e.address));
+    const changed = [...was].filter((a) => !now.has(a)).concat([...now].filter((a) => !was.has(a)));
+    if (changed.some((a) => this.table.owner(a))) this.#forward();
   }
 
   #refreshLocal(): boolean {
@@ -185,7 +196,7 @@ export class MeshAddresses {
         const member = this.d.members().find((m) => m.name === host);
         if (!member || member.status !== 'alive' || this.#stopped) break;
         try {
-          const raw = await pull(member.addr, { keys: this.d.keys });
+          const raw = await pull(member.addr, { keys: this.d.keys }, 5_000);
           this.#failing.delete(host);
           const probeMac = (raw as { probeMac?: unknown } | null)?.probeMac;
           if (typeof probeMac === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(probeMac))
