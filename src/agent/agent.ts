@@ -9,7 +9,6 @@ import { followContainerEvents } from '../docker/events.js';
 import { link } from '../net/ip.js';
 import { interfaceCounters } from '../net/counters.js';
 import { Attacher } from './attach.js';
-import { localOwner } from './attach-view.js';
 import { dockerdConfig, dockerdHandlers, type DockerdAgentOptions } from '../docker/config/handlers.js';
 import { Mesh } from './mesh.js';
 import { telemetryHandlers } from '../telemetry/handlers.js';
@@ -137,7 +136,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const mesh = new Mesh({
     store,
     onMtu: (mtu): Promise<void> => attacher.setMtu(mtu),
-    localOwner: (address) => localOwner(store.current, address),
+    attachments: () => store.current.attachments,
     netns: undefined,
     bridge: BRIDGE,
     stateDir: opts.stateDir,

@@ -5,6 +5,7 @@ import { addAddresses, announce, hostVethName, unplug } from '../net/veth.js';
 import type { ContainerInfo } from '../docker/containers.js';
 import type { AttachStep, MeshOwner } from './attach-plan.js';
 import type { Attachment } from './state.js';
+import type { AddressClash } from '../api/router-status.js';
 
 /**
  * What attach asks of the router: the bridge to plug into (its attach point; `xnet` for vxlan, `weave` for
@@ -14,6 +15,10 @@ export interface AttachRouter {
   /** undefined: no router launched, containers go on the agent's own bridge. */
   bridge(): string | undefined;
   owner(address: string): Promise<MeshOwner | undefined>;
+  /** This host's attachments changed in the state (the router tells the mesh, when it has a table). */
+  changed(): void;
+  /** Addresses claimed by two hosts at once (the router's table), to flag the newer claim. */
+  clashes(): AddressClash[];
   claim(containerId: string, cidrs: string[]): Promise<void>;
   release(containerId: string, cidrs: string[]): Promise<void>;
 }

@@ -3,11 +3,21 @@ import { containerMac, hostVethName } from '../net/veth.js';
 import type { ContainerInfo } from '../docker/containers.js';
 import type { AttachmentView, ReconcileFailure } from '../api/index.js';
 import type { Failure } from './retries.js';
-import type { Attachment, State } from './state.js';
+import type { Attachment } from './state.js';
+import type { AddressClash } from '../api/router-status.js';
 
-/** The container holding `address` on this host, if any, by the state (answers peers asking before they attach). */
-export function localOwner(state: Readonly<State>, address: string): string | undefined {
-  return state.attachments.find((a) => a.cidrs.some((c) => c.split('/')[0] === address))?.containerName;
+/**
+ * Why this attachment is flagged, if another host claimed one of its addresses first (the mesh's address
+ * table): the older claim keeps the address and its forwarding entries, this newer one is flagged.
+ */
+export function clashOf(a: Attachment, clashes: readonly AddressClash[]): string | undefined {
+  for (const c of clashes) {
+    if (!a.cidrs.some((x) => x.split('/')[0] === c.address)) continue;
+    if (!c.flagged.some((f) => f.self)) continue;
+    const who = c.kept.nickname ? `peer ${c.kept.nickname} (${c.kept.host})` : `peer ${c.kept.host}`;
+    return `${c.address} is also held by ${c.kept.container} on ${who}, claimed earlier (${c.kept.since}): that claim keeps it; detach it here`;
+  }
+  return undefined;
 }
 
 export function liveCidrs(live: IpAddr): string[] {
@@ -30,6 +40,7 @@ export function view(
   c: ContainerInfo | undefined,
   live: string[] | undefined,
   failure?: Failure,
+  clash?: string,
 ): AttachmentView {
   const inSync = live !== undefined && a.cidrs.every((x) => live.includes(x));
   return {
@@ -42,5 +53,6 @@ export function view(
     live: live ?? [],
     state: !c?.running ? 'container-stopped' : inSync ? 'attached' : 'drift',
     ...(failure ? { reconcile: failureView(failure, [a]) } : {}),
+    ...(clash ? { clash } : {}),
   };
 }

@@ -12,7 +12,7 @@ import type { ReconcileFailure, Result } from '../api/index.js';
 import { parseRequest, planAttach, refuseOwned, type AttachPlan, type AttachStep } from './attach-plan.js';
 import { runSteps, type AttachRouter } from './attach-steps.js';
 import { BridgePorts } from './attach-port.js';
-import { failureView, liveCidrs, view } from './attach-view.js';
+import { clashOf, failureView, liveCidrs, view } from './attach-view.js';
 import { Retries } from './retries.js';
 
 export interface AttachDeps {
@@ -185,11 +185,13 @@ export class Attacher {
   }
 
   async ps(): Promise<Result<'ps'>> {
+    const clashes = this.d.router.clashes();
     const rows = await Promise.all(
       this.d.store.current.attachments.map(async (a) => {
         const c = await findContainer(this.d.docker, a.containerId);
         const failure = this.#retries.get(a.containerId);
-        return view(a, c, c?.running ? await this.#liveCidrs(c) : undefined, failure);
+        const live = c?.running ? await this.#liveCidrs(c) : undefined;
+        return view(a, c, live, failure, clashOf(a, clashes));
       }),
     );
     return { attachments: rows };
@@ -327,6 +329,7 @@ export class Attacher {
       ...s,
       attachments: [...s.attachments.filter((x) => x.containerId !== a.containerId), a],
     }));
+    this.d.router.changed();
   }
 
   async #drop(containerId: string): Promise<void> {
@@ -334,5 +337,6 @@ export class Attacher {
       ...s,
       attachments: s.attachments.filter((x) => x.containerId !== containerId),
     }));
+    this.d.router.changed();
   }
 }

@@ -26,15 +26,15 @@ import { refuseNewPassword, rotationInput } from './mesh-keys.js';
 import type { Params, Result } from '../api/index.js';
 import type { AttachRouter } from './attach-steps.js';
 import { Fresh } from './fresh.js';
-import type { StateStore } from './state.js';
+import type { Attachment, StateStore } from './state.js';
 
 export interface MeshDeps {
   store: StateStore;
   docker: Docker;
   /** The bridge MTU changed: attached containers follow it. */
   onMtu: (mtu: number) => Promise<void>;
-  /** The container on this host holding an address (answers peers asking before they attach). */
-  localOwner: (address: string) => string | undefined;
+  /** This host's attachments (desired state), for a router that spreads them through the mesh. */
+  attachments: () => readonly Attachment[];
   netns: NetnsPath;
   bridge: string;
   stateDir: string;
@@ -196,7 +196,7 @@ export class Mesh {
       stateDir: this.d.stateDir,
       log: this.d.log,
       onMtu: live ? this.d.onMtu : async () => undefined,
-      localOwner: live ? this.d.localOwner : () => undefined,
+      attachments: live ? this.d.attachments : () => [],
       ...(this.d.dockerd ? { dockerd: this.d.dockerd } : {}),
       // Only the live driver plans probes: a driver made to check settings must not replace them.
       ...(live && this.d.probes ? { probes: this.d.probes } : {}),
@@ -335,6 +335,8 @@ export class Mesh {
     return {
       bridge: () => this.#forAttach()?.attachPoint().bridge,
       owner: (address) => this.#driver?.addressOwner(address) ?? Promise.resolve(undefined),
+      changed: () => this.#driver?.attachmentsChanged?.(),
+      clashes: () => this.#driver?.clashes?.() ?? [],
       claim: (containerId, cidrs) =>
         this.#changing(async () => {
           await this.#forAttach()?.claim?.(containerId, cidrs);

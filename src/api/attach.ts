@@ -24,6 +24,8 @@ export const AttachmentView = z.object({
   state: z.enum(['attached', 'container-stopped', 'drift']),
   /** Present while bringing this container back failed and is being retried. */
   reconcile: ReconcileFailure.optional(),
+  /** Present when another host claimed one of these addresses earlier (mesh-wide table): why this one is flagged. */
+  clash: z.string().optional(),
 });
 export type AttachmentView = z.infer<typeof AttachmentView>;
 

@@ -22,6 +22,8 @@ export const HealthEventKind = z.enum([
   'dockerd_restarted',
   'drift',
   'drift_repaired',
+  'address_clash',
+  'address_clash_resolved',
 ]);
 export type HealthEventKind = z.infer<typeof HealthEventKind>;
 

@@ -96,6 +96,35 @@ export const IpamStatus = z.object({
 });
 export type IpamStatus = z.infer<typeof IpamStatus>;
 
+/** One host's claim on an address, as the mesh-wide address table has it. */
+export const AddressHolder = z.object({
+  host: z.string(),
+  nickname: z.string(),
+  container: z.string(),
+  /** When that host claimed it (ISO 8601): the older claim keeps the address. */
+  since: z.string(),
+  self: z.boolean(),
+});
+export type AddressHolder = z.infer<typeof AddressHolder>;
+
+/** Two or more hosts claim one address: the oldest claim keeps the forwarding entry, the newer are flagged. */
+export const AddressClash = z.object({
+  address: z.string(),
+  kept: AddressHolder,
+  flagged: z.array(AddressHolder),
+});
+export type AddressClash = z.infer<typeof AddressClash>;
+
+/** The vxlan driver's mesh-wide address table: how much it holds, its clashes, how lists are pulled. */
+export const AddressTableStatus = z.object({
+  entries: z.number(),
+  hosts: z.number(),
+  clashes: z.array(AddressClash),
+  /** How members' lists travel, in words (sealed with the mesh key, or open without a password). */
+  sync: z.string(),
+});
+export type AddressTableStatus = z.infer<typeof AddressTableStatus>;
+
 /** Per-driver status: what only one driver can say, discriminated by its name. */
 export const DriverDetails = z.discriminatedUnion('driver', [
   /** The OVS bridges, GRE ports with their counters, and the routes to the other hosts' subnets. */
@@ -103,6 +132,8 @@ export const DriverDetails = z.discriminatedUnion('driver', [
   /** The LAN, the NIC in the bridge and every host's docker slice. */
   z.object({ driver: z.literal('bridge'), lan: LanStatus }),
   z.object({ driver: z.literal('weave'), ipam: IpamStatus }),
+  /** The mesh-wide address table. */
+  z.object({ driver: z.literal('vxlan'), addresses: AddressTableStatus }),
 ]);
 export type DriverDetails = z.infer<typeof DriverDetails>;
 
@@ -139,6 +170,11 @@ export function ipamOf(r: RouterStatus): IpamStatus | undefined {
 /** ovs-gre's bridges, ports and routes, when that is the driver. */
 export function ovsOf(r: RouterStatus): OvsStatus | undefined {
   return r.details && 'ovs' in r.details ? r.details.ovs : undefined;
+}
+
+/** The vxlan driver's address table, when that is the driver. */
+export function addressTableOf(r: RouterStatus): AddressTableStatus | undefined {
+  return r.details && 'addresses' in r.details ? r.details.addresses : undefined;
 }
 
 /** The bridge driver's LAN and slices, when that is the driver. */

@@ -37,10 +37,11 @@ export function registerPs(program: Command): void {
               a.ifname,
               a.mac ?? '-',
               a.cidrs.join(','),
-              a.state,
+              a.clash ? `${a.state}, CLASH` : a.state,
             ]),
           ),
           ...r.attachments.flatMap((a) => (a.reconcile ? [reconcileLine(a.reconcile)] : [])),
+          ...r.attachments.flatMap((a) => (a.clash ? [`CLASH ${a.container}: ${a.clash}`] : [])),
         ].join('\n'),
       );
     });

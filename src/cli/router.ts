@@ -5,7 +5,16 @@ import { badInput, ExitCode } from '../errors.js';
 import { awaitConfirm, lanOptions, lanSection, registerConfirm } from './lan.js';
 import { formatRtt } from '../format.js';
 import { DEFAULT_DRIVER, describeDrivers, launchOptionHelp } from '../router/descriptions.js';
-import { ipamOf, lanDetailsOf, ovsOf, type DriverName, type RouterStatus } from '../router/driver.js';
+import {
+  addressTableOf,
+  ipamOf,
+  lanDetailsOf,
+  ovsOf,
+  type AddressClash,
+  type AddressHolder,
+  type DriverName,
+  type RouterStatus,
+} from '../router/driver.js';
 import { registerKeys } from './keys.js';
 import { peerMatches, peerSummary, sortPeers, summaryLine } from '../router/peer-summary.js';
 import { emit, table } from './output.js';
@@ -134,10 +143,28 @@ export function routerSummary(r: RouterStatus): string {
     `peers        ${summaryLine(peerSummary(r.peers))}`,
     ...(r.dataPlanePolicy ? [`data plane   ${r.dataPlanePolicy}`] : []),
     ...(ipamOf(r) ? [`ipam         ${ipamOf(r)!.range}: ${ipamOf(r)!.status}`] : []),
+    ...(addressTableOf(r) ? addressLines(r) : []),
     ...r.warnings.map((w) => `warning      ${w}`),
     ...(lanDetailsOf(r) ? [lanSection(lanDetailsOf(r)!)] : []),
     ...(ovsOf(r) ? [ovsSection(r)] : []),
   ].join('\n');
+}
+
+const holderText = (h: AddressHolder): string =>
+  `${h.container} on ${h.self ? 'this host' : h.nickname ? `peer ${h.nickname} (${h.host})` : `peer ${h.host}`} since ${h.since}`;
+
+/** One line per clash: who keeps the address, who is flagged. */
+export function clashLine(c: AddressClash): string {
+  return `CLASH ${c.address}: kept by ${holderText(c.kept)}; flagged (newer): ${c.flagged.map(holderText).join(', ')}`;
+}
+
+/** The vxlan address table: its size, how lists travel, and every clash. */
+function addressLines(r: RouterStatus): string[] {
+  const t = addressTableOf(r)!;
+  return [
+    `addresses    ${t.entries} attached address(es) on ${t.hosts} host(s) in the mesh table; ${t.sync}`,
+    ...t.clashes.map((c) => `             ${clashLine(c)}`),
+  ];
 }
 
 /** `vxlan (default): kernel VXLAN mesh | bridge: ... | ...` (an unbuilt driver: "NAME: not built yet"), from the drivers' descriptions. */

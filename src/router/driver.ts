@@ -1,5 +1,12 @@
 import type Docker from 'dockerode';
-import type { ConnectionStatus, DriverName, LaunchSettings, RouterStatus } from '../api/router-status.js';
+import type { Attachment } from '../api/state.js';
+import type {
+  AddressClash,
+  ConnectionStatus,
+  DriverName,
+  LaunchSettings,
+  RouterStatus,
+} from '../api/router-status.js';
 import type { DockerdConfig } from '../docker/config/apply.js';
 import type { NetnsPath } from '../net/netns.js';
 import type { RuleCount } from '../net/vxlan-filter.js';
@@ -68,6 +75,10 @@ export interface RouterDriver {
   attachPoint(): AttachPoint;
   /** Who in the mesh (other than this host) holds `address`, if anyone. */
   addressOwner(address: string): Promise<{ peer: string; container: string } | undefined>;
+  /** This host's attachments changed (drivers that spread them through the mesh tell it). */
+  attachmentsChanged?(): void;
+  /** Addresses two hosts claim at once, for drivers with a mesh-wide address table. */
+  clashes?(): AddressClash[];
   /** Claims addresses for a container in the driver's IPAM before attach adds them (throws to refuse). */
   claim?(containerId: string, cidrs: string[]): Promise<void>;
   /** Gives addresses back after detach removed them (or an attach that claimed them failed). */
@@ -99,8 +110,8 @@ export interface DriverDeps {
   log: (msg: string) => void;
   /** Called when the bridge MTU changes, so attached containers follow it. */
   onMtu: (mtu: number) => Promise<void>;
-  /** This host's attachments, to answer "who holds this address?" from peers. */
-  localOwner: (address: string) => string | undefined;
+  /** This host's attachments (desired state), for drivers that tell the mesh who holds what. */
+  attachments: () => readonly Attachment[];
   /** dockerd's options with their validation, backup and rollback, for drivers that give docker's bridge a subnet. */
   dockerd?: Pick<DockerdConfig, 'show' | 'applyNow'>;
   /**

@@ -53,6 +53,14 @@ export interface HealthSnapshot {
   attachments?: AttachmentHealth[];
   /** The underlay MTU, for the advice on MTU trouble. */
   underlayMtu: number | null;
+  /** Addresses two hosts claim (the mesh-wide table), each with its words; absent where the router has no table. */
+  clashes?: ClashHealth[];
+}
+
+export interface ClashHealth {
+  address: string;
+  /** Who keeps it and who is flagged, in words. */
+  text: string;
 }
 
 export interface EventDraft {
@@ -180,8 +188,32 @@ function attachmentEvents(prev: AttachmentHealth | undefined, a: AttachmentHealt
   return [];
 }
 
+function clashEvents(prev: readonly ClashHealth[] | undefined, next: readonly ClashHealth[]): EventDraft[] {
+  const before = byKey(prev, (c) => c.address);
+  const now = byKey(next, (c) => c.address);
+  const out: EventDraft[] = [];
+  for (const c of next)
+    if (before.get(c.address)?.text !== c.text)
+      out.push({
+        level: 'warn',
+        kind: 'address_clash',
+        subject: c.address,
+        text: `address clash: ${c.text}`,
+      });
+  for (const c of prev ?? [])
+    if (!now.has(c.address))
+      out.push({
+        level: 'ok',
+        kind: 'address_clash_resolved',
+        subject: c.address,
+        text: `${c.address} is held by one host again`,
+      });
+  return out;
+}
+
 export function deriveEvents(prev: HealthSnapshot | undefined, next: HealthSnapshot): EventDraft[] {
   const out: EventDraft[] = [];
+  out.push(...clashEvents(prev?.clashes, next.clashes ?? []));
   const peers = byKey(prev?.peers, (p) => p.address);
   for (const p of next.peers) out.push(...peerEvents(peers.get(p.address), p));
   const mtu = byKey(prev?.mtu, (m) => m.peer);

@@ -1,5 +1,5 @@
 import type { Result } from '../../api/index.js';
-import type { RouterStatus } from '../../router/driver.js';
+import { addressTableOf, type AddressClash, type RouterStatus } from '../../router/driver.js';
 import type { Telemetry } from '../../telemetry/service.js';
 import { carryAttachments, deriveEvents, type HealthSnapshot } from './derive.js';
 import type { EventRing } from './ring.js';
@@ -16,6 +16,12 @@ export interface HealthWatchDeps {
 const EVERY_MS = 1_000;
 /** Attachments are read from each container's namespace: every few seconds is enough for drift. */
 const ATTACHMENTS_EVERY = 5;
+
+function clashText(c: AddressClash): string {
+  const who = (h: AddressClash['kept']): string =>
+    `${h.container} on ${h.self ? 'this host' : `peer ${h.nickname || h.host} (${h.host})`}`;
+  return `${c.address} kept by ${who(c.kept)} (claimed first); flagged: ${c.flagged.map(who).join(', ')}`;
+}
 
 /** Looks at this host once a second and turns what changed into events in the ring. */
 export class HealthWatch {
@@ -88,6 +94,10 @@ export class HealthWatch {
           }
         : {}),
       underlayMtu: r.underlayMtu,
+      clashes: (running ? (addressTableOf(r)?.clashes ?? []) : []).map((c) => ({
+        address: c.address,
+        text: clashText(c),
+      })),
     };
   }
 

@@ -22,6 +22,8 @@ export interface MembershipOptions {
   onChange: (members: readonly SerfMember[]) => Promise<void>;
   /** A Serf query this host answers, and how. */
   answer?: { query: string; reply: (payload: string) => string };
+  /** User events this host follows (Serf delivers this member's own too). */
+  events?: { name: string; on: (payload: string) => void };
   /** What connect reports as the transport, when the driver has one to name. */
   transport?: string;
   /** What to tell the operator who connects before launching. */
@@ -116,7 +118,16 @@ export class SerfMembership {
     if (this.o.answer) await rpc.answerQueries(this.o.answer.query, this.o.answer.reply);
     // Every member tells its clock, so any other can measure the skew (doctor).
     await rpc.answerQueries(CLOCK_QUERY, () => String(Date.now()));
+    if (this.o.events) await rpc.streamUserEvents(this.o.events.name, this.o.events.on);
     await this.sync();
+  }
+
+  /** Tells every member something through Serf's gossip (a user event); false when serf is not reachable. */
+  async tell(name: string, payload: string): Promise<boolean> {
+    const rpc = this.#rpc;
+    if (!rpc) return false;
+    await rpc.userEvent(name, payload);
+    return true;
   }
 
   /**

@@ -264,6 +264,25 @@ export class SerfRpc {
     await this.#request('stream', { Type: `query:${name}` }, false);
   }
 
+  /** Sends a user event to every member (not coalesced: each one counts); name and payload within 512 bytes. */
+  async userEvent(name: string, payload: string): Promise<void> {
+    await this.#request(
+      'event',
+      { Name: name, Payload: new TextEncoder().encode(payload), Coalesce: false },
+      false,
+    );
+  }
+
+  /** Subscribes to user events named `name` (this member's own included); the callback gets the payload. */
+  async streamUserEvents(name: string, onEvent: (payload: string) => void): Promise<void> {
+    const seq = this.#seq;
+    this.#streams.set(seq, (body) => {
+      const b = body as { Event: string; Payload?: Uint8Array | string };
+      if (b.Event === 'user') onEvent(text(b.Payload));
+    });
+    await this.#request('stream', { Type: `user:${name}` }, false);
+  }
+
   close(): void {
     this.#socket.destroy();
     this.#close();

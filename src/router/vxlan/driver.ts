@@ -1,8 +1,5 @@
-import { failed } from '../../errors.js';
-import { run } from '../../net/exec.js';
 import { ensureBridge } from '../../net/bridge.js';
 import { addrs, ipBatch, ipJson, link } from '../../net/ip.js';
-import { fdbBatch, fdbEntries, fdbPlan } from '../../net/fdb.js';
 import { restrictVxlan, ruleCounters, unrestrictVxlan } from '../../net/vxlan-filter.js';
 import { toCounters } from '../../net/counters.js';
 import type { NetnsPath } from '../../net/netns.js';
@@ -10,6 +7,7 @@ import type { SerfMember } from '../serf/rpc.js';
 import { VERSION } from '../../version.js';
 import { findUnderlay, type Underlay } from '../underlay.js';
 import type {
+  AddressClash,
   AttachPoint,
   ConnectionStatus,
   LaunchSettings,
@@ -21,9 +19,13 @@ import type {
   TunnelCounters,
 } from '../driver.js';
 import { dataPlaneOf, type ProbePoint } from '../data-plane.js';
-import { SERF_RPC, SerfMembership } from '../serf/membership.js';
+import { SerfMembership } from '../serf/membership.js';
 import type { KeyRotation } from '../serf/rotate.js';
 import { readPasswordFile } from '../password.js';
+import { readKeyring } from '../serf/keyring.js';
+import { ADDRESS_EVENT, MeshAddresses } from './addresses.js';
+import { macOfLinkLocal } from './forwarding.js';
+import { clashView, tableStatus } from './table-status.js';
 import { VXLAN_DEV, VXLAN_PORT } from './description.js';
 import { poll } from '../../poll.js';
 
@@ -31,8 +33,6 @@ import { poll } from '../../poll.js';
 export const VNI = 0x786e;
 /** Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14). */
 export const VXLAN_OVERHEAD = 50;
-/** The query peers answer before an address is attached anywhere. */
-const WHO_HAS = 'xnet-who-has';
 
 export type VxlanDeps = DriverDeps;
 
@@ -47,6 +47,9 @@ export class VxlanDriver implements RouterDriver {
   #probing = false;
   /** How many member addresses VXLAN is accepted from; undefined until the first membership sync. */
   #admitted: number | undefined;
+  /** The mesh-wide address table and the forwarding entries it drives; from launch to stop. */
+  #addresses: MeshAddresses | undefined;
+  #bridgeMac: string | undefined;
   readonly #mesh: SerfMembership;
 
   constructor(private readonly d: VxlanDeps) {
@@ -59,18 +62,21 @@ export class VxlanDriver implements RouterDriver {
         await this.#programFdb(members);
         this.#planProbes();
       },
-      answer: { query: WHO_HAS, reply: (address) => d.localOwner(address) ?? '' },
+      events: { name: ADDRESS_EVENT, on: (payload) => this.#addresses?.notice(payload) },
       launchHint: 'launch it first: xnet-tui launch',
     });
   }
 
-  /** The namespace the VXLAN device lives in: new readings of it ask here, so moving it is one change. */
-  get #tunnelNetns(): NetnsPath {
-    return this.d.netns;
-  }
-
   get #name(): string {
     return this.#underlay?.address ?? 'unlaunched';
+  }
+
+  /**
+   * The one place that says where the VXLAN device lives: every command on it (link, FDB, neighbours, its miss
+   * monitor) takes its namespace from here. The underlay side (UDP 4789 filter, serf) stays in d.netns.
+   */
+  #vxlan(): { netns: NetnsPath; dev: string } {
+    return { netns: this.d.netns, dev: VXLAN_DEV };
   }
 
   async launch(settings: LaunchSettings): Promise<void> {
@@ -84,6 +90,19 @@ export class VxlanDriver implements RouterDriver {
     await this.#ensureVxlan(underlay, mtu);
     await this.d.onMtu(mtu);
     this.#linkLocal = await this.#bridgeLinkLocal();
+    this.#bridgeMac = await this.#pinBridgeMac();
+    await this.#addresses?.stop();
+    this.#addresses = new MeshAddresses({
+      self: underlay.address,
+      keys: () => readKeyring(this.d.stateDir),
+      attachments: this.d.attachments,
+      members: () => this.#mesh.members,
+      tell: (name, payload) => this.#mesh.tell(name, payload),
+      vxlan: () => this.#vxlan(),
+      probeMac: () => this.#bridgeMac,
+      log: this.d.log,
+    });
+    await this.#addresses.start();
 
     const password = settings.passwordFile ? await readPasswordFile(settings.passwordFile) : undefined;
     await this.#mesh.start({
@@ -120,13 +139,22 @@ export class VxlanDriver implements RouterDriver {
     );
   }
 
+  /**
+   * `proxy`: the device answers ARP and ND from its neighbour table and never floods them across the underlay;
+   * `l3miss`: what it cannot answer is reported (the agent answers from the address table); `nolearning`: a
+   * MAC's VTEP comes from the table (its holder's gossip address), never from a packet's source.
+   */
   async #ensureVxlan(u: Underlay, mtu: number): Promise<void> {
-    const existing = await link(this.d.netns, VXLAN_DEV, true);
-    const data = existing?.linkinfo?.info_data as { local?: string; id?: number; port?: number } | undefined;
-    if (existing && data?.local === u.address && data.id === VNI && existing.mtu === mtu) return;
-    await ipBatch(this.d.netns, [
-      ...(existing ? [`link del ${VXLAN_DEV}`] : []),
-      `link add ${VXLAN_DEV} mtu ${mtu} type vxlan id ${VNI} dstport ${VXLAN_PORT} local ${u.address} dev ${u.dev}`,
+    const { netns, dev } = this.#vxlan();
+    const existing = await link(netns, dev, true);
+    const data = existing?.linkinfo?.info_data as
+      { local?: string; id?: number; proxy?: boolean; l3miss?: boolean; learning?: boolean } | undefined;
+    const same =
+      data?.local === u.address && data.id === VNI && data.proxy && data.l3miss && data.learning === false;
+    if (existing && same && existing.mtu === mtu) return;
+    await ipBatch(netns, [
+      ...(existing ? [`link del ${dev}`] : []),
+      `link add ${dev} mtu ${mtu} type vxlan id ${VNI} dstport ${VXLAN_PORT} local ${u.address} dev ${u.dev} proxy nolearning l3miss`,
       `link set ${VXLAN_DEV} master ${this.d.bridge}`,
       `link set ${VXLAN_DEV} up`,
     ]);
@@ -147,15 +175,27 @@ export class VxlanDriver implements RouterDriver {
   }
 
   /**
-   * Head-end replication: one all-zeros FDB entry per alive peer's VTEP, none for the rest. VXLAN is accepted
+   * A bridge takes the lowest MAC of its ports unless given one, so it changed as containers came and went, and
+   * peers answering ND for its probe address (proxy, from the table) would answer with a stale MAC. Pinned to
+   * the MAC its EUI-64 link-local address was made from, so a peer knows it from the address alone.
+   */
+  async #pinBridgeMac(): Promise<string | undefined> {
+    const mac = this.#linkLocal ? macOfLinkLocal(this.#linkLocal) : undefined;
+    const { netns } = this.#vxlan();
+    if (mac) await ipBatch(netns, [`link set ${this.d.bridge} address ${mac}`]);
+    return mac ?? (await link(netns, this.d.bridge))?.address;
+  }
+
+  /**
+   * The address table follows the membership and programs the device (static entries per remote attachment,
+   * head-end replication per alive peer for the rest). VXLAN is accepted
    * from members only: alive ones, and failed or leaving ones until Serf reaps them (a flapping member keeps
    * its traffic; one that left or was never let in does not).
    */
   async #programFdb(members: readonly SerfMember[]): Promise<void> {
     const others = members.filter((m) => m.name !== this.#name);
-    const vteps = others.filter((m) => m.status === 'alive').map((m) => m.addr);
-    const current = await fdbEntries(this.d.netns, VXLAN_DEV);
-    await fdbBatch(this.d.netns, fdbPlan(VXLAN_DEV, current, vteps));
+    this.#addresses?.membership(members);
+    await this.#addresses?.settle();
     const admitted = others
       .filter((m) => ['alive', 'failed', 'leaving'].includes(m.status))
       .map((m) => m.addr);
@@ -188,7 +228,13 @@ export class VxlanDriver implements RouterDriver {
   async tunnelCounters(): Promise<TunnelCounters | undefined> {
     if (!this.#underlay) return undefined;
     const [dev, rules] = await Promise.all([
-      ipJson<Parameters<typeof toCounters>[0][]>(this.#tunnelNetns, ['-s', 'link', 'show', 'dev', VXLAN_DEV]),
+      ipJson<Parameters<typeof toCounters>[0][]>(this.#vxlan().netns, [
+        '-s',
+        'link',
+        'show',
+        'dev',
+        VXLAN_DEV,
+      ]),
       ruleCounters(this.d.netns, VXLAN_PORT),
     ]);
     const vx = dev[0] && toCounters(dev[0]);
@@ -204,7 +250,8 @@ export class VxlanDriver implements RouterDriver {
 
   async stop(): Promise<void> {
     await this.#halt(true);
-    if (await link(this.d.netns, VXLAN_DEV)) await ipBatch(this.d.netns, [`link del ${VXLAN_DEV}`]);
+    const { netns, dev } = this.#vxlan();
+    if (await link(netns, dev)) await ipBatch(netns, [`link del ${dev}`]);
     await unrestrictVxlan(this.d.netns, VXLAN_PORT);
     this.#admitted = undefined;
   }
@@ -217,6 +264,8 @@ export class VxlanDriver implements RouterDriver {
   async #halt(graceful: boolean): Promise<void> {
     this.#probing = false;
     this.d.probes?.plan(undefined);
+    await this.#addresses?.stop();
+    this.#addresses = undefined;
     await this.#mesh.halt(graceful);
   }
 
@@ -231,28 +280,24 @@ export class VxlanDriver implements RouterDriver {
     return { bridge: this.d.bridge, mtu: this.#mtu ?? 1500 };
   }
 
-  /** Asks every alive peer whether it holds `address` (a Serf query); each agent answers from its own state. */
+  /** Who else in the mesh holds `address`, from the local table: no process, no round trip. */
   async addressOwner(address: string): Promise<{ peer: string; container: string } | undefined> {
-    const others = this.#mesh.members.filter((m) => m.status === 'alive' && m.name !== this.#name);
-    if (!this.#mesh.running || others.length === 0) return undefined;
-    // Through the serf CLI: the same query sent over our RPC client never reached the other members
-    // (answers and acks came only from this host), while the CLI's does; see the note in the README.
-    const { stdout } = await run(
-      'serf',
-      ['query', `-rpc-addr=${SERF_RPC}`, '-timeout=400ms', '-format=json', WHO_HAS, address],
-      { env: this.#mesh.cliEnv() },
-    ).catch((err: Error) => {
-      throw failed(
-        `could not ask the mesh who holds ${address}: ${err.message}`,
-        'try again; `xnet-tui status peers` shows the mesh',
-      );
-    });
-    const responses = (JSON.parse(stdout) as { Responses?: Record<string, string> }).Responses ?? {};
-    const answers = Object.entries(responses).map(([from, payload]) => ({ from, payload }));
-    const held = answers.find((a) => a.payload && a.from !== this.#name);
+    const held = this.#addresses?.owner(address);
     if (!held) return undefined;
-    const m = this.#mesh.members.find((x) => x.name === held.from);
-    return { peer: m?.tags.nick ? `${m.tags.nick} (${held.from})` : held.from, container: held.payload };
+    const m = this.#mesh.members.find((x) => x.name === held.host);
+    const peer = m?.tags.nick ? `${m.tags.nick} (${held.host})` : held.host;
+    const failed =
+      held.hostState === 'failed' ? ', failed in gossip; it keeps its addresses until it leaves' : '';
+    return { peer: peer + failed, container: held.container };
+  }
+
+  /** This host's attachments changed (attach, detach, a destroyed container): the mesh is told. */
+  attachmentsChanged(): void {
+    this.#addresses?.localChanged();
+  }
+
+  clashes(): AddressClash[] {
+    return this.#addresses ? clashView(this.#addresses.clashes(), this.#mesh.members, this.#name) : [];
   }
 
   /** A peer's data-plane state from the probe loops' small and full-size streams. */
@@ -306,6 +351,20 @@ export class VxlanDriver implements RouterDriver {
       underlayMtu: this.#underlay?.mtu ?? null,
       peers,
       connections: this.#mesh.connections,
+      ...(this.#addresses
+        ? {
+            details: {
+              driver: 'vxlan' as const,
+              addresses: tableStatus(
+                this.#addresses.clashes(),
+                this.#addresses.table.size,
+                this.#mesh.members,
+                this.#name,
+                Boolean(this.#settings?.passwordFile),
+              ),
+            },
+          }
+        : {}),
       warnings: [],
       dataPlanePolicy:
         this.#admitted === undefined

@@ -19,6 +19,8 @@ export interface ContainersPaneProps {
 }
 
 function stateOf(c: ContainerRow): string {
+  // Another host claimed an address of this one first: the mesh forwards it there.
+  if (c.attachment?.clash) return 'clash';
   if (c.attachment) return c.attachment.state === 'container-stopped' ? 'stopped' : c.attachment.state;
   return c.running ? 'running' : 'stopped';
 }
@@ -85,7 +87,7 @@ export function ContainersPane({
         ]);
         const isSel = start + i === selected;
         const color = a
-          ? a.state === 'attached'
+          ? a.state === 'attached' && !a.clash
             ? theme.color.ok
             : theme.color.warn
           : c.running

@@ -36,6 +36,7 @@ export function detailsFor(
                 ['addresses', a.cidrs.join(', ')],
                 ['in the kernel', a.live.join(', ') || 'none'],
                 ...(a.state === 'drift' ? driftWhy(a.cidrs, a.live) : []),
+                ...(a.clash ? [['clash', a.clash]] : []),
               ]
             : [['attachment', `none: ${keyFor(bindings, 'attach')} attaches it`]]) as [string, string][]),
         ],

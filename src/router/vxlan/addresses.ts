@@ -1,0 +1,304 @@
+import { createHash } from 'node:crypto';
+import type { Server } from 'node:http';
+import { fdbBatch, fdbEntries } from '../../net/fdb.js';
+import { ipBatch } from '../../net/ip.js';
+import { followMisses, neighEntries } from '../../net/neigh.js';
+import type { NetnsPath } from '../../net/netns.js';
+import { containerMac } from '../../net/veth.js';
+import type { Attachment } from '../../api/state.js';
+import type { SerfMember } from '../serf/rpc.js';
+import { forwardingPlan, linkLocalOfMac, macOfLinkLocal, type Forward } from './forwarding.js';
+import { pull, servePulls } from './pull.js';
+import { AddressTable, type AddressEntry, type Clash, type Holding } from './table.js';
+
+/** The user event that says "my list changed": `{"h": member, "v": version}`; receivers pull from the member. */
+export const ADDRESS_EVENT = 'xnet-addr';
+/** A backstop for a lost event: one member pulled every this often, in turn. */
+const ROUND_EVERY_MS = 10_000;
+/** An l3miss for an address the table does not know asks every member again, at most this often. */
+const MISS_REFRESH_MS = 3_000;
+
+export interface MeshAddressesDeps {
+  /** This member's name in Serf (its underlay address). */
+  self: string;
+  /** The mesh keys, primary first (Serf's keyring); empty without a mesh password. */
+  keys: () => Promise<string[]>;
+  attachments: () => readonly Attachment[];
+  members: () => readonly SerfMember[];
+  /** Gossips a user event to every member. */
+  tell: (name: string, payload: string) => Promise<boolean>;
+  /** Where the VXLAN device is: every command on it takes its namespace from here. */
+  vxlan: () => { netns: NetnsPath; dev: string };
+  /** This host's probe address's MAC (the bridge's), served with its list. */
+  probeMac: () => string | undefined;
+  log: (msg: string) => void;
+}
+
+/** This host's attachments as table entries. */
+export function localEntries(self: string, attachments: readonly Attachment[]): AddressEntry[] {
+  return attachments.flatMap((a) =>
+    a.cidrs.map((cidr) => ({
+      address: cidr.split('/')[0]!,
+      cidr,
+      mac: containerMac(a.containerId),
+      container: a.containerName,
+      since: a.since,
+      host: self,
+    })),
+  );
+}
+
+/** A version that names the list's content: the same list after an agent restart is the same version. */
+export function versionOf(entries: readonly AddressEntry[], probeMac: string | undefined): string {
+  return createHash('sha256')
+    .update(JSON.stringify([entries, probeMac ?? '']))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/**
+ * The address table kept in step with the mesh: this host's list served to members that pull it, a user
+ * event when it changes, members' lists pulled on their event, when they join or come back, and in turn as
+ * a backstop; the VXLAN device's FDB and neighbour entries follow the table, and its misses are answered from it.
+ */
+export class MeshAddresses {
+  readonly table: AddressTable;
+  #server: Server | undefined;
+  #stopMisses: (() => void) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #local: { version: string; entries: AddressEntry[] } = { version: '', entries: [] };
+  readonly #pulling = new Map<string, { again: boolean }>();
+  readonly #probeMacs = new Map<string, string>();
+  readonly #failing = new Set<string>();
+  #alive = new Set<string>();
+  #round = 0;
+  #lastMissRefresh = 0;
+  #sync: { running: Promise<void>; again: boolean } | undefined;
+  #telling: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(private readonly d: MeshAddressesDeps) {
+    this.table = new AddressTable(d.self);
+  }
+
+  async start(): Promise<void> {
+    this.#stopped = false;
+    this.#refreshLocal();
+    // Not serving (the port taken) costs the mesh this host's list, not this host its mesh: said, not fatal.
+    this.#server = await servePulls(this.d.self, {
+      keys: this.d.keys,
+      list: () => ({
+        host: this.d.self,
+        version: this.#local.version,
+        entries: this.#local.entries,
+        probeMac: this.d.probeMac(),
+      }),
+      log: this.d.log,
+    }).catch((err: Error) => {
+      this.d.log(
+        `address table: cannot serve this host's list: ${err.message}; peers will not see its attachments`,
+      );
+      return undefined;
+    });
+    const vx = this.d.vxlan();
+    this.#stopMisses = followMisses(vx.netns, vx.dev, (a) => this.#miss(a), this.d.log);
+    this.#timer = setInterval(() => this.#roundRobin(), ROUND_EVERY_MS);
+    // Members may have missed our changes while no agent ran here (serf outlives the agent): say so.
+    this.#tell();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    clearTimeout(this.#telling);
+    this.#stopMisses?.();
+    const server = this.#server;
+    this.#server = undefined;
+    if (server) await new Promise<void>((r) => server.close(() => r()));
+    await this.#sync?.running;
+  }
+
+  /** The desired state's attachments changed: a new list version, told to the mesh. */
+  localChanged(): void {
+    const before = this.#local.entries;
+    if (!this.#refreshLocal()) return;
+    this.#tell();
+    // Forwarding depends on this host's own claims only where another host claims the same address (which
+    // claim is kept): only then is the device reprogrammed, so a run of attaches costs no `ip` process each.
+    const was = new Set(before.map((e) => e.address));
+    const now = new Set(this.#local.entries.map((e) => e.address));
+    const changed = [...was].filter((a) => !now.has(a)).concat([...now].filter((a) => !was.has(a)));
+    if (changed.some((a) => this.table.owner(a))) this.#forward();
+  }
+
+  #refreshLocal(): boolean {
+    const entries = localEntries(this.d.self, this.d.attachments());
+    const version = versionOf(entries, this.d.probeMac());
+    if (version === this.#local.version) return false;
+    this.#local = { version, entries };
+    this.table.setLocal(version, entries);
+    return true;
+  }
+
+  /** One event for a burst of changes (200 attaches in a row tell the mesh a few times, not 200). */
+  #tell(): void {
+    if (this.#telling || this.#stopped) return;
+    this.#telling = setTimeout(() => {
+      this.#telling = undefined;
+      const payload = JSON.stringify({ h: this.d.self, v: this.#local.version });
+      void this.d
+        .tell(ADDRESS_EVENT, payload)
+        .catch((err: Error) => this.d.log(`address event: ${err.message}`));
+    }, 50);
+  }
+
+  /** A member says its list changed: pull it, unless that version is the one we have. */
+  notice(payload: string): void {
+    let n: { h?: unknown; v?: unknown };
+    try {
+      n = JSON.parse(payload) as typeof n;
+    } catch {
+      return;
+    }
+    if (typeof n.h !== 'string' || n.h === this.d.self || typeof n.v !== 'string') return;
+    // The event only names a member; its list comes from that member's gossip address, whoever sent the event.
+    if (this.table.version(n.h) !== n.v && this.#alive.has(n.h)) this.#pull(n.h);
+  }
+
+  /** Membership changed: failed hosts marked, departed ones removed, joined and returning ones pulled. */
+  membership(members: readonly SerfMember[]): void {
+    const states = new Map<string, 'alive' | 'failed' | 'gone'>();
+    const alive = new Set<string>();
+    for (const m of members) {
+      if (m.name === this.d.self) continue;
+      if (m.status === 'alive') alive.add(m.name);
+      states.set(m.name, m.status === 'alive' ? 'alive' : m.status === 'failed' ? 'failed' : 'gone');
+    }
+    for (const [host, s] of states) if (s === 'gone') this.#probeMacs.delete(host);
+    const returning = [...alive].filter((h) => !this.#alive.has(h));
+    this.#alive = alive;
+    this.table.members(states);
+    for (const h of returning) this.#pull(h);
+    this.#forward();
+  }
+
+  #pull(host: string): void {
+    const running = this.#pulling.get(host);
+    if (running) {
+      running.again = true;
+      return;
+    }
+    const state = { again: false };
+    this.#pulling.set(host, state);
+    void (async () => {
+      do {
+        state.again = false;
+        const member = this.d.members().find((m) => m.name === host);
+        if (!member || member.status !== 'alive' || this.#stopped) break;
+        try {
+          const raw = await pull(member.addr, { keys: this.d.keys }, 5_000);
+          this.#failing.delete(host);
+          const probeMac = (raw as { probeMac?: unknown } | null)?.probeMac;
+          if (typeof probeMac === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(probeMac))
+            this.#probeMacs.set(host, probeMac);
+          const r = this.table.accept(host, raw);
+          for (const why of r.refused) this.d.log(`address table: refused: ${why}`);
+          if (r.changed) this.#forward();
+        } catch (err) {
+          if (!this.#failing.has(host))
+            this.d.log(`address table: pull from ${host}: ${(err as Error).message}`);
+          this.#failing.add(host);
+        }
+      } while (state.again);
+      this.#pulling.delete(host);
+    })();
+  }
+
+  #roundRobin(): void {
+    const alive = [...this.#alive].sort();
+    if (alive.length === 0) return;
+    this.#pull(alive[this.#round++ % alive.length]!);
+  }
+
+  /** The kernel could not answer an ARP or ND: program it now if the table knows, else ask the mesh again. */
+  #miss(address: string): void {
+    if (this.table.owner(address)) {
+      this.#forward();
+      return;
+    }
+    // This host's own containers answer for themselves on the bridge; a peer's probe address is programmed
+    // from its tags, so a miss for one only means the entry is on its way.
+    if (this.table.holders(address).length > 0) return;
+    if (address.startsWith('fe80:')) {
+      this.#forward();
+      return;
+    }
+    const now = Date.now();
+    if (now - this.#lastMissRefresh < MISS_REFRESH_MS) return;
+    this.#lastMissRefresh = now;
+    for (const h of this.#alive) this.#pull(h);
+  }
+
+  owner(address: string): Holding | undefined {
+    return this.table.owner(address);
+  }
+
+  clashes(): Clash[] {
+    return this.table.clashes();
+  }
+
+  /** Brings the VXLAN device's entries in line with the table; one at a time, the last request always served. */
+  #forward(): void {
+    if (this.#stopped) return;
+    if (this.#sync) {
+      this.#sync.again = true;
+      return;
+    }
+    const sync = { running: Promise.resolve(), again: false };
+    this.#sync = sync;
+    sync.running = (async () => {
+      do {
+        sync.again = false;
+        await this.#program().catch((err: Error) => {
+          // Something changed under us (an entry gone already): read again and retry shortly.
+          this.d.log(`address table: forwarding: ${err.message}`);
+          setTimeout(() => this.#forward(), 1_000).unref();
+        });
+      } while (sync.again && !this.#stopped);
+      this.#sync = undefined;
+    })();
+  }
+
+  /** Programs the entries now (and waits): for the driver after membership changes it must see applied. */
+  async settle(): Promise<void> {
+    this.#forward();
+    await this.#sync?.running;
+  }
+
+  async #program(): Promise<void> {
+    const { netns, dev } = this.d.vxlan();
+    const members = this.d.members().filter((m) => m.name !== this.d.self);
+    const alive = members.filter((m) => m.status === 'alive');
+    const vtep = new Map(alive.map((m) => [m.name, m.addr]));
+    const forwards: Forward[] = [];
+    // Each remote container's MAC and its IPv6 link-local (the automatic checks' source, which the far bridge
+    // must resolve to answer), flagged or not: a MAC lives on one host only. Its IPv4 address only where kept.
+    for (const h of this.table.held()) {
+      const v = vtep.get(h.host);
+      if (v) forwards.push({ address: linkLocalOfMac(h.mac), mac: h.mac, vtep: v });
+    }
+    for (const h of this.table.remote()) {
+      const v = vtep.get(h.host);
+      if (v) forwards.push({ address: h.address, mac: h.mac, vtep: v });
+    }
+    for (const m of alive) {
+      const ll = m.tags.ll;
+      const mac = this.#probeMacs.get(m.name) ?? (ll ? macOfLinkLocal(ll) : undefined);
+      if (ll && mac) forwards.push({ address: ll, mac, vtep: m.addr });
+    }
+    const [fdb, neigh] = await Promise.all([fdbEntries(netns, dev), neighEntries(netns, dev)]);
+    const plan = forwardingPlan(dev, { fdb, neigh }, { vteps: alive.map((m) => m.addr), forwards });
+    await fdbBatch(netns, plan.fdb);
+    await ipBatch(netns, plan.neigh);
+  }
+}

@@ -1,0 +1,91 @@
+import ipaddr from 'ipaddr.js';
+import { FLOOD_MAC, type FdbEntry } from '../../net/fdb.js';
+import type { NeighEntry } from '../../net/neigh.js';
+
+/**
+ * What the VXLAN device should hold, pure: a static FDB entry (MAC -> the holder's VTEP) and a permanent
+ * neighbour entry (address -> MAC, which `proxy` answers ARP and ND from) for every remote attachment and every
+ * peer's probe address, and one all-zeros entry per alive peer for what the table does not know (head-end
+ * replication). The VTEP is always the member's gossip address, never something a member said.
+ */
+
+export interface Forward {
+  address: string;
+  mac: string;
+  vtep: string;
+}
+
+export interface ForwardingPlan {
+  /** `bridge -batch` lines (FDB). */
+  fdb: string[];
+  /** `ip -batch` lines (neighbours). */
+  neigh: string[];
+}
+
+/** One spelling per address: the kernel and we may write an IPv6 address differently. */
+const canonical = (a: string): string => (a.includes(':') ? ipaddr.parse(a).toNormalizedString() : a);
+
+export function forwardingPlan(
+  dev: string,
+  current: { fdb: readonly FdbEntry[]; neigh: readonly NeighEntry[] },
+  want: { vteps: readonly string[]; forwards: readonly Forward[] },
+): ForwardingPlan {
+  const vteps = new Set(want.vteps);
+  const macs = new Map<string, string>();
+  for (const f of want.forwards) if (vteps.has(f.vtep)) macs.set(f.mac, f.vtep);
+  const fdb: string[] = [];
+  const flooding = new Set(current.fdb.filter((e) => e.mac === FLOOD_MAC && e.dst).map((e) => e.dst!));
+  for (const v of vteps) if (!flooding.has(v)) fdb.push(`fdb append ${FLOOD_MAC} dev ${dev} dst ${v}`);
+  const have = new Map<string, string>();
+  for (const e of current.fdb) {
+    // Entries without a destination are the bridge's own (the device's MAC): not ours to touch.
+    if (!e.dst) continue;
+    if (e.mac === FLOOD_MAC) {
+      if (!vteps.has(e.dst)) fdb.push(`fdb del ${FLOOD_MAC} dev ${dev} dst ${e.dst}`);
+      continue;
+    }
+    if (macs.get(e.mac) === e.dst && !have.has(e.mac)) have.set(e.mac, e.dst);
+    else fdb.push(`fdb del ${e.mac} dev ${dev} dst ${e.dst}`);
+  }
+  for (const [mac, vtep] of macs)
+    if (!have.has(mac)) fdb.push(`fdb replace ${mac} dev ${dev} dst ${vtep} static`);
+
+  const addrs = new Map<string, { address: string; mac: string }>();
+  for (const f of want.forwards)
+    if (vteps.has(f.vtep)) addrs.set(canonical(f.address), { address: f.address, mac: f.mac });
+  const neigh: string[] = [];
+  const present = new Set<string>();
+  for (const n of current.neigh) {
+    const key = canonical(n.dst);
+    const mac = addrs.get(key)?.mac;
+    if (mac && n.lladdr === mac && n.state?.includes('PERMANENT')) present.add(key);
+    else if (!mac) neigh.push(`neigh del ${n.dst} dev ${dev}`);
+  }
+  for (const [key, { address, mac }] of addrs)
+    if (!present.has(key)) neigh.push(`neigh replace ${address} lladdr ${mac} dev ${dev} nud permanent`);
+  return { fdb, neigh };
+}
+
+/** The EUI-64 IPv6 link-local address the kernel gives an interface with this MAC (addr_gen_mode eui64). */
+export function linkLocalOfMac(mac: string): string {
+  const b = mac.split(':').map((x) => parseInt(x, 16));
+  const eui = [b[0]! ^ 0x02, b[1]!, b[2]!, 0xff, 0xfe, b[3]!, b[4]!, b[5]!];
+  const groups = [0, 2, 4, 6].map((i) => ((eui[i]! << 8) | eui[i + 1]!).toString(16));
+  return `fe80::${groups.join(':')}`;
+}
+
+/**
+ * The MAC an EUI-64 IPv6 link-local address was made from (fe80::XXYY:ZZff:feAA:BBCC), or undefined for one
+ * that was not (stable-privacy, random): a peer's probe address answered before its own list arrives.
+ */
+export function macOfLinkLocal(ll: string): string | undefined {
+  const m = /^fe80::([0-9a-f]{1,4}):([0-9a-f]{1,4}):([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(ll);
+  if (!m) return undefined;
+  const bytes = m.slice(1).flatMap((g) => {
+    const n = parseInt(g!, 16);
+    return [n >> 8, n & 0xff];
+  });
+  if (bytes[3] !== 0xff || bytes[4] !== 0xfe) return undefined;
+  const mac = [bytes[0]! ^ 0x02, bytes[1]!, bytes[2]!, bytes[5]!, bytes[6]!, bytes[7]!];
+  return mac.map((b) => b.toString(16).padStart(2, '0')).join(':');
+}

@@ -1,0 +1,244 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GATEWAY_NETNS, labHost } from '../../src/lab/layout.js';
+import { addressTableOf, type AddressTableStatus } from '../../src/router/driver.js';
+import type { Result } from '../../src/api/index.js';
+import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
+import { nsh, onTheWire, ping, router } from '../helpers/lab.js';
+
+// The mesh-wide address table on three real lab hosts with a mesh password: refusals from the table, proxy ARP
+// on the VXLAN device (tcpdump on the underlay), clashes, and hosts that fail, come back and leave.
+const [h1, h2, h3] = [1, 2, 3].map(labHost) as [
+  ReturnType<typeof labHost>,
+  ReturnType<typeof labHost>,
+  ReturnType<typeof labHost>,
+];
+
+async function table(host: string): Promise<AddressTableStatus | undefined> {
+  return addressTableOf(await router(host));
+}
+
+async function eventually<T>(what: string, get: () => Promise<T> | T, ok: (v: T) => boolean, ms: number) {
+  const start = Date.now();
+  let last: T | undefined;
+  while (Date.now() - start < ms) {
+    last = await get();
+    if (ok(last)) return { value: last, ms: Date.now() - start };
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what}: not within ${ms} ms; last seen ${JSON.stringify(last)}`);
+}
+
+/** The VXLAN device's neighbour entry for `address` on host `h` (what proxy ARP answers with), if any. */
+const neighbour = (h: typeof h1, address: string): string | undefined =>
+  nsh(h, ['ip', 'neigh', 'show', 'dev', 'xnet-vx'])
+    .split('\n')
+    .find((l) => l.startsWith(`${address} `));
+
+const macOf = (host: string, name: string): string =>
+  labSh(host, ['docker', 'exec', name, 'cat', '/sys/class/net/ethwe/address']).trim();
+
+/** Inner ARP frames in VXLAN on h's cable: UDP header (8) + VXLAN header (8) + the inner EtherType at 12. */
+const VXLAN_ARP = 'udp dst port 4789 and udp[28:2] = 0x0806';
+
+describe('the mesh-wide address table on three lab hosts', () => {
+  beforeAll(async () => {
+    expect((await xnet(['lab', 'up', '--hosts', '3'])).code).toBe(0);
+    const containers: Array<[string, string]> = [
+      ['h1', 'web'],
+      ['h1', 'x1'],
+      ['h2', 'api'],
+      ['h3', 'db'],
+      ['h3', 'x3'],
+    ];
+    for (const [h, name] of containers)
+      labSh(h, ['docker', 'run', '-d', '--name', name, 'xnet/busybox', 'sleep', '3600']);
+    const pw = join(h1.dataDir, 'mesh-password-test');
+    writeFileSync(pw, 'the-table-test-password\n', { mode: 0o600 });
+    await xnetJson(['--lab', 'h1', 'launch', '--nickname', 'one', '--password-file', pw]);
+    await xnetJson(['--lab', 'h2', 'launch', '--nickname', 'two', '--password-file', pw, '198.18.0.1']);
+    await xnetJson(['--lab', 'h3', 'launch', '--nickname', 'three', '--password-file', pw, '198.18.0.2']);
+    await xnetJson(['--lab', 'h1', 'attach', '172.25.11.23/24', 'web']);
+    await xnetJson(['--lab', 'h2', 'attach', '172.25.11.30/24', 'api']);
+    await xnetJson(['--lab', 'h3', 'attach', '172.25.11.50/24', 'db']);
+    await eventually(
+      'every host sees three attachments',
+      () => table('h1'),
+      (t) => t?.entries === 3,
+      15_000,
+    );
+  }, 240_000);
+
+  afterAll(async () => {
+    await xnet(['lab', 'down']);
+  });
+
+  it('refuses an address a peer holds from the local table, naming the holder, changing nothing', async () => {
+    const t = await table('h1');
+    expect(t?.sync).toMatch(/signed and sealed with the mesh key/);
+    const before = nsh(h1, ['ip', '-o', 'link', 'show']);
+    const r = await xnet(['--lab', 'h1', 'attach', '172.25.11.30/24', 'x1', '--json']);
+    expect(r.code).toBe(2);
+    const err = (JSON.parse(r.stdout) as { error: { field: string; message: string } }).error;
+    expect(err.field).toBe('cidr');
+    expect(err.message).toMatch(
+      /172\.25\.11\.30 is already used in the mesh by container api on peer two \(198\.18\.0\.2\)/,
+    );
+    expect(nsh(h1, ['ip', '-o', 'link', 'show'])).toBe(before);
+  });
+
+  it("answers a container's ARP for a remote container on the host: no ARP crosses, the first ping works", async () => {
+    // web has never talked to api: its ARP for 172.25.11.30 is answered by h1's VXLAN device (proxy).
+    let first = '';
+    const wire = await onTheWire(h1, VXLAN_ARP, () => {
+      first = labSh('h1', ['docker', 'exec', 'web', 'ping', '-c', '1', '-W', '3', '172.25.11.30']);
+    });
+    expect(first).toMatch(/1 packets received/);
+    expect(wire.trim()).toBe('');
+    expect(labSh('h1', ['docker', 'exec', 'web', 'cat', '/proc/net/arp'])).toContain(macOf('h2', 'api'));
+  });
+
+  it('answers a miss from the table: an entry taken away is put back and the address resolves', async () => {
+    nsh(h3, ['ip', 'neigh', 'del', '172.25.11.30', 'dev', 'xnet-vx']);
+    expect(neighbour(h3, '172.25.11.30')).toBeUndefined();
+    expect(labSh('h3', ['docker', 'exec', 'db', 'ping', '-c', '1', '-W', '4', '172.25.11.30'])).toMatch(
+      /1 packets received/,
+    );
+    expect(neighbour(h3, '172.25.11.30')).toContain(macOf('h2', 'api'));
+  });
+
+  it('detach removes the entry on every host, and the address is free again', async () => {
+    await xnetJson(['--lab', 'h2', 'detach', 'api']);
+    await eventually(
+      'h1 and h3 drop 172.25.11.30',
+      () => neighbour(h1, '172.25.11.30') ?? neighbour(h3, '172.25.11.30'),
+      (n) => n === undefined,
+      5_000,
+    );
+    await xnetJson(['--lab', 'h1', 'attach', '172.25.11.30/24', 'x1']);
+    await xnetJson(['--lab', 'h1', 'detach', 'x1']);
+    await xnetJson(['--lab', 'h2', 'attach', '172.25.11.30/24', 'api']);
+  });
+
+  it('flags a simultaneous claim on both hosts: the older keeps the forwarding entry', async () => {
+    await Promise.all([
+      xnetJson(['--lab', 'h1', 'attach', '172.25.11.40/24', 'x1']),
+      xnetJson(['--lab', 'h3', 'attach', '172.25.11.40/24', 'x3']),
+    ]);
+    const seen = await eventually(
+      'both claimants see the clash',
+      async () => [await table('h1'), await table('h3')] as const,
+      ([a, b]) => a?.clashes.length === 1 && b?.clashes.length === 1,
+      5_000,
+    );
+    console.log(
+      `a simultaneous claim seen as a clash on both hosts ${seen.ms} ms after both attaches returned`,
+    );
+    const [c1, c3] = seen.value.map((t) => t!.clashes[0]!);
+    // Both hosts decide alike: the same claim kept, the same flagged, and it is the newer one.
+    expect({ kept: c1!.kept.host, flagged: c1!.flagged.map((f) => f.host) }).toEqual({
+      kept: c3!.kept.host,
+      flagged: c3!.flagged.map((f) => f.host),
+    });
+    expect(Date.parse(c1!.kept.since)).toBeLessThanOrEqual(Date.parse(c1!.flagged[0]!.since));
+    const [kept, flagged] =
+      c1!.kept.host === '198.18.0.1' ? (['h1', 'h3'] as const) : (['h3', 'h1'] as const);
+    const keptName = kept === 'h1' ? 'x1' : 'x3';
+    // The third host forwards the address to the older claim.
+    await eventually(
+      'h2 forwards 172.25.11.40 to the older claim',
+      () => neighbour(h2, '172.25.11.40') ?? '',
+      (n) => n.includes(macOf(kept, keptName)),
+      5_000,
+    );
+    const ps = await xnetJson<Result<'ps'>>(['--lab', flagged, 'ps']);
+    expect(ps.attachments.find((a) => a.cidrs.includes('172.25.11.40/24'))?.clash).toMatch(
+      /172\.25\.11\.40 is also held by x[13] on peer/,
+    );
+    const human = await xnet(['--lab', kept, 'status']);
+    expect(human.stdout).toMatch(
+      /CLASH 172\.25\.11\.40: kept by x[13] on this host .*flagged \(newer\): x[13] on peer/,
+    );
+    for (const h of [kept, flagged]) {
+      const ev = await eventually(
+        `${h} has a clash event`,
+        () => xnetJson<{ events: Array<{ kind: string; text: string }> }>(['--lab', h, 'events']),
+        (e) => e.events.some((x) => x.kind === 'address_clash'),
+        5_000,
+      );
+      expect(ev.value.events.find((x) => x.kind === 'address_clash')!.text).toMatch(
+        /172\.25\.11\.40 kept by/,
+      );
+    }
+    await xnetJson(['--lab', flagged, 'detach', flagged === 'h1' ? 'x1' : 'x3']);
+    await eventually(
+      'the clash clears',
+      () => table(kept),
+      (t) => t?.clashes.length === 0,
+      5_000,
+    );
+    await xnetJson(['--lab', kept, 'detach', keptName]);
+  });
+
+  it("keeps a failed holder's entries marked, takes them back when it restarts, drops them when it leaves", async () => {
+    // h3 dies whole: its supervisor, agent and serf.
+    const serfPid = (JSON.parse(readFileSync(join(h3.agentStateDir, 'serf.pid'), 'utf8')) as { pid: number })
+      .pid;
+    for (const pid of [
+      Number(readFileSync(h3.supervisorPidfile, 'utf8')),
+      Number(readFileSync(h3.agentPidfile, 'utf8')),
+      serfPid,
+    ])
+      process.kill(pid, 'SIGKILL');
+    await eventually(
+      'h1 sees h3 failed',
+      () => router('h1'),
+      (r) => r.peers.some((p) => p.address === '198.18.0.3' && p.gossip === 'failed'),
+      15_000,
+    );
+    const refused = await xnet(['--lab', 'h1', 'attach', '172.25.11.50/24', 'x1']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/container db on peer three \(198\.18\.0\.3\), failed in gossip/);
+    await eventually(
+      'h1 stops forwarding to the failed host',
+      () => neighbour(h1, '172.25.11.50'),
+      (n) => n === undefined,
+      5_000,
+    );
+    // The holder comes back (lab up starts what is missing): its entries are forwarded again, pings cross.
+    expect((await xnet(['lab', 'up', '--hosts', '3'])).code).toBe(0);
+    await eventually(
+      'h1 forwards to db again',
+      () => neighbour(h1, '172.25.11.50') ?? '',
+      (n) => n.includes(macOf('h3', 'db')),
+      20_000,
+    );
+    expect(ping('h1', 'web', '172.25.11.50')).toBe(true);
+    // A host that leaves (stop) has its entries removed: the address is free on h1.
+    await xnetJson(['--lab', 'h3', 'stop']);
+    await eventually(
+      'h1 drops h3 entries',
+      () => table('h1'),
+      (t) => t?.entries === 2,
+      15_000,
+    );
+    await xnetJson(['--lab', 'h1', 'attach', '172.25.11.50/24', 'x1']);
+  });
+
+  it('serves a list only to a member that holds the mesh key', () => {
+    // From the lab's gateway namespace, a stranger on the underlay: refused.
+    const code = sh('nsenter', [
+      `--net=/run/netns/${GATEWAY_NETNS}`,
+      '--',
+      'curl',
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      'http://198.18.0.2:7947/xnet/addresses/v1',
+    ]);
+    expect(code).toBe('403');
+  });
+});
