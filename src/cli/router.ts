@@ -125,7 +125,7 @@ export function routerSummary(r: RouterStatus): string {
   const reachable = r.peers.filter((p) => !p.self && p.dataPlane.state === 'reachable').length;
   return [
     `router       ${r.driver} ${r.state}${r.nickname ? `, nickname ${r.nickname}` : ''}${r.encrypted ? ', encrypted' : ', not encrypted'}`,
-    `underlay     ${r.listen ?? '-'}${r.underlayMtu ? ` (mtu ${r.underlayMtu})` : ''}, bridge ${r.bridge.name} mtu ${r.bridge.mtu ?? '-'}, range ${r.range ?? '-'}`,
+    `underlay     ${r.listen ?? '-'}${r.underlayMtu ? ` (mtu ${r.underlayMtu})` : ''}, bridge ${r.bridge.name}${r.bridge.netns ? ` (netns ${r.bridge.netns})` : ''} mtu ${r.bridge.mtu ?? '-'}, range ${r.range ?? '-'}`,
     `peers        ${alive} alive in gossip, ${reachable} reachable on the data plane`,
     ...(r.dataPlanePolicy ? [`data plane   ${r.dataPlanePolicy}`] : []),
     ...(ipamOf(r) ? [`ipam         ${ipamOf(r)!.range}: ${ipamOf(r)!.status}`] : []),

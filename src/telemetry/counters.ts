@@ -28,6 +28,11 @@ export interface CountersInput {
   /** Why nothing should be counted now (the router is not running), or null. */
   stopped: string | null;
   links: Link[];
+  /**
+   * The containers' host-side veths, where they are not in `links`' namespace (the overlay namespace holds
+   * them): that namespace and its links. Absent: they are in `links`.
+   */
+  veths?: { netns: NetnsPath; links: Link[] };
   /** Attached containers and their host-side veth. */
   containers: { id: string; hostIfname: string }[];
   /** The tunnel whose UDP port is counted per outer peer address (the driver's), if any. */
@@ -48,8 +53,12 @@ export class KernelCounters {
   #bpf: 'unloaded' | 'loaded' | 'unavailable' = 'unloaded';
   #bpfError: string | null = null;
   #bpfTriedAt = 0;
-  /** Hooked interfaces: name -> ifindex (a veth made anew under the same name has a new ifindex). */
-  #hooked = new Map<string, { ifindex: number; role: 'container' | 'underlay' }>();
+  /**
+   * Hooked interfaces: name -> ifindex (a veth made anew under the same name has a new ifindex) and the
+   * namespace it is in. Two namespaces number their interfaces apart, so an ifindex may be in both: a veth's
+   * map entries have no peer, the underlay's always one, which keeps them apart.
+   */
+  #hooked = new Map<string, Hooked>();
   #port = 0;
   /** The last tunnel device seen, to take our hooks off it when the router stops. */
   #tunnelDev: string | undefined;
@@ -87,8 +96,11 @@ export class KernelCounters {
     if (input.tunnel) this.#tunnelDev = input.tunnel.device;
     await this.#ensureBpf(input);
     const links = new Map(input.links.map((l) => [l.name, l]));
+    const veths = input.veths ? new Map(input.veths.links.map((l) => [l.name, l])) : links;
     if (this.#bpf === 'loaded') {
-      await this.#hookAll(input, links).catch((err: Error) => this.log(`counters: hooking: ${err.message}`));
+      await this.#hookAll(input, links, veths).catch((err: Error) =>
+        this.log(`counters: hooking: ${err.message}`),
+      );
       const began = performance.now();
       let table: Table;
       try {
@@ -106,16 +118,17 @@ export class KernelCounters {
       this.#record.readMs = Math.round(performance.now() - began);
       // Entries are kept for what is hooked or wanted (a veth attach hooked whose batch here failed).
       const keep = new Set([...this.#hooked.values()].map((h) => h.ifindex));
-      for (const name of [...input.containers.map((c) => c.hostIfname), input.tunnel?.device])
-        if (name && links.has(name)) keep.add(links.get(name)!.ifindex);
+      for (const c of input.containers)
+        if (veths.has(c.hostIfname)) keep.add(veths.get(c.hostIfname)!.ifindex);
+      if (input.tunnel && links.has(input.tunnel.device)) keep.add(links.get(input.tunnel.device)!.ifindex);
       const gone = staleKeys(table, keep);
       if (gone.length > 0)
         await dropKeys(this.#pins, gone).catch((err: Error) =>
           this.log(`counters: dropping entries: ${err.message}`),
         );
-      this.#sample(input, links, table);
+      this.#sample(input, links, veths, table);
     } else {
-      this.#sample(input, links, null);
+      this.#sample(input, links, veths, null);
     }
     this.#record.lastOkAt = input.at;
     this.#record.lastError = null;
@@ -148,7 +161,7 @@ export class KernelCounters {
       this.#bpf = 'unavailable';
       this.#bpfError = why;
       // Hooks left from before run programs whose map is gone: take them off rather than let them count unseen.
-      for (const name of this.#hooked.keys()) await unhook(this.netns, name);
+      for (const [name, h] of this.#hooked) await unhook(h.netns, name);
       if (this.#tunnelDev) await unhook(this.netns, this.#tunnelDev);
       this.#hooked.clear();
       this.#record.source = 'interface-counters';
@@ -157,41 +170,59 @@ export class KernelCounters {
   }
 
   /** Hooks every attached container's veth and the tunnel's device that is not hooked yet (one tc batch). */
-  async #hookAll(input: CountersInput, links: Map<string, Link>): Promise<void> {
-    const want = new Map<string, { ifindex: number; role: 'container' | 'underlay' }>();
+  async #hookAll(input: CountersInput, links: Map<string, Link>, veths: Map<string, Link>): Promise<void> {
+    const vethNetns = input.veths ? input.veths.netns : this.netns;
+    const want = new Map<string, Hooked>();
     for (const c of input.containers) {
-      const l = links.get(c.hostIfname);
-      if (l) want.set(l.name, { ifindex: l.ifindex, role: 'container' });
+      const l = veths.get(c.hostIfname);
+      if (l) want.set(l.name, { ifindex: l.ifindex, role: 'container', netns: vethNetns });
     }
     const tunnel = input.tunnel && links.get(input.tunnel.device);
-    if (tunnel) want.set(tunnel.name, { ifindex: tunnel.ifindex, role: 'underlay' });
+    if (tunnel) want.set(tunnel.name, { ifindex: tunnel.ifindex, role: 'underlay', netns: this.netns });
     for (const [name, h] of this.#hooked) {
-      if (want.get(name)?.ifindex === h.ifindex) continue;
+      const w = want.get(name);
+      if (w?.ifindex === h.ifindex && w.netns === h.netns) continue;
       this.#hooked.delete(name);
       if (h.role === 'underlay' && links.get(name)?.ifindex === h.ifindex) await unhook(this.netns, name);
     }
-    const todo: Hook[] = [...want]
-      .filter(([name, h]) => this.#hooked.get(name)?.ifindex !== h.ifindex)
-      .map(([dev, h]) => ({ dev, kind: h.role === 'container' ? 'veth' : 'underlay' }));
-    await hook(this.netns, this.#pins, todo);
-    for (const t of todo) this.#hooked.set(t.dev, want.get(t.dev)!);
+    const todo = [...want].filter(([name, h]) => {
+      const had = this.#hooked.get(name);
+      return had?.ifindex !== h.ifindex || had.netns !== h.netns;
+    });
+    for (const netns of new Set(todo.map(([, h]) => h.netns))) {
+      const here = todo.filter(([, h]) => h.netns === netns);
+      const hooks: Hook[] = here.map(([dev, h]) => ({
+        dev,
+        kind: h.role === 'container' ? 'veth' : 'underlay',
+      }));
+      await hook(netns, this.#pins, hooks);
+      for (const [dev, h] of here) this.#hooked.set(dev, h);
+    }
   }
 
-  /** Hooks one new veth now, so a container is counted from its first packet (attach calls it). */
-  async hookVeth(dev: string): Promise<void> {
+  /**
+   * Hooks one new veth now, so a container is counted from its first packet (attach calls it). `netns` is
+   * where it is: tc is run there with nsenter, which (unlike `ip netns exec`) keeps /sys/fs/bpf and the pins.
+   */
+  async hookVeth(dev: string, netns: NetnsPath = this.netns): Promise<void> {
     if (this.#bpf !== 'loaded') return;
-    await hook(this.netns, this.#pins, [{ dev, kind: 'veth' }]);
+    await hook(netns, this.#pins, [{ dev, kind: 'veth' }]);
   }
 
-  #sample(input: CountersInput, links: Map<string, Link>, table: Table | null): void {
+  #sample(
+    input: CountersInput,
+    links: Map<string, Link>,
+    veths: Map<string, Link>,
+    table: Table | null,
+  ): void {
     const prev = this.#prev;
-    this.#prev = { at: input.at, table, links };
+    this.#prev = { at: input.at, table, links: veths };
     if (!prev || input.at - prev.at > STALE_AFTER_MS || (table === null) !== (prev.table === null)) return;
     const t = Math.floor(input.at / 1000) * 1000 - 1000;
     const d = table && prev.table ? delta(prev.table, table) : null;
     const seen: RateSample[] = [];
     for (const c of input.containers) {
-      const l = links.get(c.hostIfname);
+      const l = veths.get(c.hostIfname);
       if (!l) continue;
       // The host end's egress is what the container receives; its own counters say the same (tx = to it).
       const s = d
@@ -208,7 +239,9 @@ export class KernelCounters {
     const tunnel = input.tunnel && links.get(input.tunnel.device);
     if (d && tunnel) {
       const peers = new Set(
-        [...d.values()].filter((e) => e.key.ifindex === tunnel.ifindex).map((e) => e.key.peer),
+        [...d.values()]
+          .filter((e) => e.key.ifindex === tunnel.ifindex && e.key.peer !== '')
+          .map((e) => e.key.peer),
       );
       for (const p of new Set([...peers, ...this.#peers.keys()])) {
         const list = this.#peers.get(p) ?? [];
@@ -270,6 +303,12 @@ export class KernelCounters {
     if (this.#tunnelDev) await unhook(this.netns, this.#tunnelDev);
     this.#hooked.clear();
   }
+}
+
+interface Hooked {
+  ifindex: number;
+  role: 'container' | 'underlay';
+  netns: NetnsPath;
 }
 
 /** A host-side veth's counters from the container's side: what the host end sends, the container receives. */

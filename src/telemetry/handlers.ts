@@ -134,6 +134,14 @@ export function telemetryHandlers(d: TelemetryHandlerDeps): Pick<Handlers, Telem
     },
     pmtu: async () => t.pmtu(),
     capture: (p) =>
-      captureOnDemand({ store: d.store, router: () => t.router(), tunnel: () => t.tunnel() }, p),
+      captureOnDemand(
+        {
+          store: d.store,
+          router: () => t.router(),
+          tunnel: () => t.tunnel(),
+          vethNetns: async () => t.bridgeNetns(await t.router()),
+        },
+        p,
+      ),
   };
 }

@@ -9,6 +9,7 @@ import { findContainer } from '../docker/containers.js';
 import { linkCounters } from '../net/counters.js';
 import { netnsOfPid, type NetnsPath } from '../net/netns.js';
 import { enableLinkLocal } from '../net/sysctl.js';
+import { namedNetns } from '../net/overlay.js';
 import { containerMac, hostVethName } from '../net/veth.js';
 import type { PeerCounters, RouterStatus } from '../router/driver.js';
 import { findUnderlay } from '../router/underlay.js';
@@ -110,10 +111,17 @@ export class Telemetry {
     if (this.#underlay?.listen !== r.listen)
       this.#underlay = { listen: r.listen, dev: (await findUnderlay(this.d.netns, r.listen)).dev };
     const tunnel = driverTelemetry(r, this.#underlay.dev).tunnel;
+    // Veths in the bridge's namespace (the overlay's), the tunnel's underlay in the host's.
+    const vethNetns = this.bridgeNetns(r);
+    const [links, veths] = await Promise.all([
+      linkCounters(this.d.netns),
+      vethNetns !== this.d.netns ? linkCounters(vethNetns) : undefined,
+    ]);
     await this.counters.tick({
       at,
       stopped: null,
-      links: await linkCounters(this.d.netns),
+      links,
+      ...(veths ? { veths: { netns: vethNetns, links: veths } } : {}),
       containers: this.d.store.current.attachments.map((a) => ({
         id: a.containerId,
         hostIfname: hostVethName(a.containerId),
@@ -133,6 +141,11 @@ export class Telemetry {
 
   router(): Promise<RouterStatus> {
     return this.d.router();
+  }
+
+  /** Where the router's bridge and the containers' host-side veths are: its named namespace, or the host's. */
+  bridgeNetns(r: RouterStatus | undefined = this.#router): NetnsPath {
+    return r?.bridge.netns ? namedNetns(r.bridge.netns) : this.d.netns;
   }
 
   /** Drivers with a tunnel per peer: each second, a sample per peer from its counters. */
@@ -288,7 +301,7 @@ export class Telemetry {
             return;
           }
           const largest = await largestCrossing(
-            pingCrosses(this.d.netns, this.d.bridge, p.probeAddress),
+            pingCrosses(this.bridgeNetns(r), this.d.bridge, p.probeAddress),
             mtu,
           );
           const before = this.#pmtu.get(p.address);

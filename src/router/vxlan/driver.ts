@@ -1,6 +1,6 @@
 import { failed } from '../../errors.js';
 import { run } from '../../net/exec.js';
-import { ensureBridge } from '../../net/bridge.js';
+import { ensureOverlay, namedNetns, removeNamedNetns } from '../../net/overlay.js';
 import { addrs, ipBatch, link } from '../../net/ip.js';
 import { fdbBatch, fdbEntries, fdbPlan } from '../../net/fdb.js';
 import { restrictVxlan, unrestrictVxlan } from '../../net/vxlan-filter.js';
@@ -65,6 +65,11 @@ export class VxlanDriver implements RouterDriver {
     });
   }
 
+  /** The overlay namespace: bridge, VXLAN device and the containers' host-side veths live there. */
+  get #ns(): string {
+    return namedNetns(this.d.overlayNetns);
+  }
+
   get #name(): string {
     return this.#underlay?.address ?? 'unlaunched';
   }
@@ -76,7 +81,7 @@ export class VxlanDriver implements RouterDriver {
     // The operator's --mtu, never above what the underlay carries (it may have shrunk since launch).
     const mtu = Math.min(settings.mtu ?? Infinity, underlay.mtu - VXLAN_OVERHEAD);
     this.#mtu = mtu;
-    await ensureBridge(this.d.netns, this.d.bridge, mtu);
+    await ensureOverlay({ name: this.d.overlayNetns, hostNetns: this.d.netns, bridge: this.d.bridge, mtu });
     await this.#ensureVxlan(underlay, mtu);
     await this.d.onMtu(mtu);
     this.#linkLocal = await this.#bridgeLinkLocal();
@@ -96,22 +101,34 @@ export class VxlanDriver implements RouterDriver {
     );
   }
 
+  /**
+   * Made in the host's namespace, so its UDP socket stays on the underlay (behind the XNET-VXLAN chain), then
+   * moved beside the bridge, as moby's overlay driver does; one left in the host's namespace is made anew.
+   */
   async #ensureVxlan(u: Underlay, mtu: number): Promise<void> {
-    const existing = await link(this.d.netns, VXLAN_DEV, true);
+    const existing = await link(this.#ns, VXLAN_DEV, true);
     const data = existing?.linkinfo?.info_data as { local?: string; id?: number; port?: number } | undefined;
-    if (existing && data?.local === u.address && data.id === VNI && existing.mtu === mtu) return;
+    if (existing && data?.local === u.address && data.id === VNI && existing.mtu === mtu) {
+      if (existing.master !== this.d.bridge)
+        await ipBatch(this.#ns, [
+          `link set ${VXLAN_DEV} master ${this.d.bridge}`,
+          `link set ${VXLAN_DEV} up`,
+        ]);
+      return;
+    }
+    if (existing) await ipBatch(this.#ns, [`link del ${VXLAN_DEV}`]);
+    if (await link(this.d.netns, VXLAN_DEV)) await ipBatch(this.d.netns, [`link del ${VXLAN_DEV}`]);
     await ipBatch(this.d.netns, [
-      ...(existing ? [`link del ${VXLAN_DEV}`] : []),
       `link add ${VXLAN_DEV} mtu ${mtu} type vxlan id ${VNI} dstport ${VXLAN_PORT} local ${u.address} dev ${u.dev}`,
-      `link set ${VXLAN_DEV} master ${this.d.bridge}`,
-      `link set ${VXLAN_DEV} up`,
+      `link set ${VXLAN_DEV} netns ${this.d.overlayNetns}`,
     ]);
+    await ipBatch(this.#ns, [`link set ${VXLAN_DEV} master ${this.d.bridge}`, `link set ${VXLAN_DEV} up`]);
   }
 
   async #bridgeLinkLocal(): Promise<string | undefined> {
     const local = await poll(
       async () => {
-        const [br] = await addrs(this.d.netns, this.d.bridge);
+        const [br] = await addrs(this.#ns, this.d.bridge);
         const ll = br?.addr_info.find((a) => a.family === 'inet6' && a.local.startsWith('fe80:'));
         return ll && !(ll as { tentative?: boolean }).tentative ? ll.local : undefined;
       },
@@ -130,8 +147,8 @@ export class VxlanDriver implements RouterDriver {
   async #programFdb(members: readonly SerfMember[]): Promise<void> {
     const others = members.filter((m) => m.name !== this.#name);
     const vteps = others.filter((m) => m.status === 'alive').map((m) => m.addr);
-    const current = await fdbEntries(this.d.netns, VXLAN_DEV);
-    await fdbBatch(this.d.netns, fdbPlan(VXLAN_DEV, current, vteps));
+    const current = await fdbEntries(this.#ns, VXLAN_DEV);
+    await fdbBatch(this.#ns, fdbPlan(VXLAN_DEV, current, vteps));
     const admitted = others
       .filter((m) => ['alive', 'failed', 'leaving'].includes(m.status))
       .map((m) => m.addr);
@@ -156,8 +173,8 @@ export class VxlanDriver implements RouterDriver {
     const targets = peers.map((m) => m.tags.ll!);
     if (!this.#mtu || targets.length === 0) return;
     const [small, full] = await Promise.all([
-      probe(this.d.netns, this.d.bridge, targets, 56),
-      probe(this.d.netns, this.d.bridge, targets, this.#mtu - 48),
+      probe(this.#ns, this.d.bridge, targets, 56),
+      probe(this.#ns, this.d.bridge, targets, this.#mtu - 48),
     ]);
     const now = new Date().toISOString();
     for (const [i, m] of peers.entries()) {
@@ -177,6 +194,9 @@ export class VxlanDriver implements RouterDriver {
 
   async stop(): Promise<void> {
     await this.#halt(true);
+    // The bridge, the host pair and the containers' ports stay (attachments are kept); the tunnel goes.
+    if (await link(this.#ns, VXLAN_DEV).catch(() => undefined))
+      await ipBatch(this.#ns, [`link del ${VXLAN_DEV}`]);
     if (await link(this.d.netns, VXLAN_DEV)) await ipBatch(this.d.netns, [`link del ${VXLAN_DEV}`]);
     await unrestrictVxlan(this.d.netns, VXLAN_PORT);
     this.#admitted = undefined;
@@ -197,12 +217,14 @@ export class VxlanDriver implements RouterDriver {
   async reset(): Promise<void> {
     await this.stop();
     await this.#mesh.reset();
+    // The namespace goes with everything in it; the agent plugs attached containers into a fresh one.
+    await removeNamedNetns(this.d.overlayNetns);
     this.#settings = undefined;
     this.#mtu = undefined;
   }
 
   attachPoint(): AttachPoint {
-    return { bridge: this.d.bridge, mtu: this.#mtu ?? 1500 };
+    return { bridge: this.d.bridge, mtu: this.#mtu ?? 1500, netns: this.d.overlayNetns };
   }
 
   /** Asks every alive peer whether it holds `address` (a Serf query); each agent answers from its own state. */
@@ -258,7 +280,7 @@ export class VxlanDriver implements RouterDriver {
       listen: this.#underlay?.address ?? null,
       range: this.#settings?.range ?? null,
       encrypted: Boolean(this.#settings?.passwordFile),
-      bridge: { name: this.d.bridge, mtu: this.#mtu ?? null },
+      bridge: { name: this.d.bridge, mtu: this.#mtu ?? null, netns: this.d.overlayNetns },
       underlayMtu: this.#underlay?.mtu ?? null,
       peers,
       connections: this.#mesh.connections,
