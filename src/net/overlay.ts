@@ -81,11 +81,26 @@ export interface OverlayLayout {
   mtu?: number;
 }
 
+/** One change to a namespace's layout at a time: the relaunch and the reconcile at agent start race otherwise. */
+const queues = new Map<string, Promise<unknown>>();
+
 /**
  * Namespace, br_netfilter off, the bridge, and the veth pair from the host onto it: made where missing,
  * MTU followed; idempotent (attach before a launch and the launch both call it). Returns the bridge.
  */
-export async function ensureOverlay(o: OverlayLayout): Promise<IpLink> {
+export function ensureOverlay(o: OverlayLayout): Promise<IpLink> {
+  const next = (queues.get(o.name) ?? Promise.resolve()).then(
+    () => layOut(o),
+    () => layOut(o),
+  );
+  queues.set(
+    o.name,
+    next.catch(() => undefined),
+  );
+  return next;
+}
+
+async function layOut(o: OverlayLayout): Promise<IpLink> {
   const path = namedNetns(o.name);
   await ensureNamedNetns(o.name);
   await bridgeNetfilterOff(path);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_MAIN } from '../../src/agent/client.js';
 import { AgentConnection } from '../../src/agent/rpc.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
+import { osh } from '../helpers/lab.js';
 import {
   h1,
   h2,
@@ -411,9 +412,9 @@ describe('item 5: the data plane accepts VXLAN from members only', () => {
     if (existsSync(h3.supervisorPidfile ?? '')) process.kill(pidIn(h3.supervisorPidfile), 'SIGKILL');
     process.kill(pidIn(h3.agentPidfile), 'SIGTERM');
     await until('h3 has no agent', async () => (await agentStatus(h3)) === undefined, 10_000);
-    nsh(h3, ['bridge', 'fdb', 'append', '00:00:00:00:00:00', 'dev', 'xnet-vx', 'dst', h1.address]);
+    osh(h3, ['bridge', 'fdb', 'append', '00:00:00:00:00:00', 'dev', 'xnet-vx', 'dst', h1.address]);
     expect(nsh(h1, ['iptables', '-S', 'XNET-VXLAN'])).not.toContain(h3.address);
-    expect(nsh(h3, ['bridge', 'fdb', 'show', 'dev', 'xnet-vx'])).toContain(
+    expect(osh(h3, ['bridge', 'fdb', 'show', 'dev', 'xnet-vx'])).toContain(
       `dst ${h1.address} self permanent`,
     );
     let reached = true;
