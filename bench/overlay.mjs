@@ -3,12 +3,14 @@
 // path alike: the underlay (host to host); a bare kernel VXLAN device between the same two hosts (no bridge, no
 // agent: the ceiling of the encapsulation here); xnet's overlay container to container with its eBPF counters
 // on; and the same with them off (our tc filters taken off the veths and the underlay; the agent still reads).
+// The overlay is in each host's overlay namespace (bridge, VXLAN device, veths; br_netfilter off there).
 // Also the agents' CPU while the overlay carries traffic, and the time from `connect` to the first cross-host
 // ping for a 3-host and a 10-host mesh. Prints figures; never fails on time.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { hookLines, pinsFor } from '../dist/telemetry/bpf/kernel.js';
 import { hostVethName } from '../dist/net/veth.js';
+import { namedNetns, overlayNetnsName } from '../dist/net/overlay.js';
 import { benchMesh as mesh, call, cli, iperf, needEmptyLab } from './lab.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -70,21 +72,26 @@ function bareVxlan(hosts) {
   }
 }
 
-/** Our counters on or off on a host: its agent's own tc lines, or deleting our priority on each hook. */
+/**
+ * Our counters on or off on a host: its agent's own tc lines, or deleting our priority on each hook. The veth
+ * is in the host's overlay namespace, the underlay in the host's own.
+ */
 function counters(h, containerId, on) {
-  const devs = [hostVethName(containerId), 'eth0'];
-  const lines = on
-    ? hookLines(pinsFor(h.agentStateDir), [
-        { dev: devs[0], kind: 'veth' },
-        { dev: 'eth0', kind: 'underlay' },
-      ])
-    : devs.flatMap((d) => ['ingress', 'egress'].map((dir) => `filter del dev ${d} ${dir} pref 49`));
-  // Deleting what is already off fails harmlessly; hooking must work.
-  const r = spawnSync('nsenter', [`--net=${h.netnsPath}`, '--', 'tc', '-force', '-batch', '-'], {
-    input: lines.join('\n') + '\n',
-    encoding: 'utf8',
-  });
-  if (on && r.status !== 0) throw new Error(`hooking counters on ${h.name}: ${r.stderr}`);
+  const veth = hostVethName(containerId);
+  for (const [netns, dev, kind] of [
+    [namedNetns(overlayNetnsName(h.agentStateDir)), veth, 'veth'],
+    [h.netnsPath, 'eth0', 'underlay'],
+  ]) {
+    const lines = on
+      ? hookLines(pinsFor(h.agentStateDir), [{ dev, kind }])
+      : ['ingress', 'egress'].map((dir) => `filter del dev ${dev} ${dir} pref 49`);
+    // Deleting what is already off fails harmlessly; hooking must work.
+    const r = spawnSync('nsenter', [`--net=${netns}`, '--', 'tc', '-force', '-batch', '-'], {
+      input: lines.join('\n') + '\n',
+      encoding: 'utf8',
+    });
+    if (on && r.status !== 0) throw new Error(`hooking counters on ${h.name} ${dev}: ${r.stderr}`);
+  }
 }
 
 const cpuTicks = (pid) => {

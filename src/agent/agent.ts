@@ -202,7 +202,15 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     stop: () => mesh.stop(),
     reset: () => mesh.reset(),
     router: () => mesh.status(),
-    interfaces: async () => ({ at: Date.now(), interfaces: await interfaceCounters(undefined) }),
+    interfaces: async () => {
+      // The containers' host-side veths are in the overlay namespace (vxlan): its interfaces beside the host's.
+      const { netns } = mesh.bridgePoint();
+      const [host, overlay] = await Promise.all([
+        interfaceCounters(undefined),
+        netns ? interfaceCounters(namedNetns(netns)).catch(() => []) : [],
+      ]);
+      return { at: Date.now(), interfaces: [...host, ...overlay.filter((l) => l.name !== 'lo')] };
+    },
     ...telemetryHandlers({ telemetry, store, docker, netns: undefined }),
     ...dockerdHandlers(dockerd),
     events: async (p) => ({
