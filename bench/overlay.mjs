@@ -8,6 +8,7 @@
 // ping for a 3-host and a 10-host mesh. Prints figures; never fails on time.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { hookLines, pinsFor } from '../dist/telemetry/bpf/kernel.js';
 import { hostVethName } from '../dist/net/veth.js';
 import { namedNetns, overlayNetnsName } from '../dist/net/overlay.js';
@@ -94,6 +95,19 @@ function counters(h, containerId, on) {
   }
 }
 
+/**
+ * BENCH_OFFLOAD=1: the kernel's offloads the issue asks to try on the tunnel path: GRO on both ends of each
+ * container's veth, and rx-udp-gro-forwarding on the underlay device. The agent sets none of them.
+ */
+const OFFLOAD = process.env.BENCH_OFFLOAD === '1';
+function offloads(hosts, ids, pids) {
+  hosts.forEach((h, i) => {
+    nsh(namedNetns(overlayNetnsName(h.agentStateDir)), ['ethtool', '-K', hostVethName(ids[i]), 'gro', 'on']);
+    nsh(`/proc/${pids[i]}/ns/net`, ['ethtool', '-K', 'ethwe', 'gro', 'on']);
+    nsh(h.netnsPath, ['ethtool', '-K', 'eth0', 'gro', 'on', 'rx-udp-gro-forwarding', 'on']);
+  });
+}
+
 const cpuTicks = (pid) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(f[11]) + Number(f[12]); // utime + stime
@@ -114,6 +128,7 @@ if (only !== 'connect') {
   const ids = await Promise.all(hosts.map(async (h) => (await call(h, 'ps', {})).attachments[0].containerId));
   const agents = hosts.map((h) => Number(readFileSync(h.agentPidfile, 'utf8')));
   const c = (i) => `/proc/${pids[i]}/ns/net`;
+  if (OFFLOAD) offloads(hosts, ids, pids);
   let ticks = 0;
   let onSeconds = 0;
   for (let r = 0; r < ROUNDS; r++) {
@@ -161,7 +176,10 @@ if (only !== 'connect') {
   };
   const line = (name, xs) => `${name.padEnd(46)}${median(xs).toFixed(2).padStart(8)}   ${range(xs)}`;
   console.log(
-    `\nbench/overlay: iperf3 TCP ${SECONDS} s, ${ROUNDS} interleaved rounds, lab hosts h1 <- h2 (counters: ${res.source})\n`,
+    `\nbench/overlay: iperf3 TCP ${SECONDS} s, ${ROUNDS} interleaved rounds, lab hosts h1 <- h2 (counters: ${res.source}` +
+      `${OFFLOAD ? '; GRO on the veths, rx-udp-gro-forwarding on eth0' : ''}; load average ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')})\n`,
   );
   console.log(`${''.padEnd(46)}  median   range`);
   console.log(line('underlay, Gbit/s', res.underlay));

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ensureBridge } from './bridge.js';
 import { run } from './exec.js';
-import { ipBatch, link, type IpLink } from './ip.js';
+import { ipBatch, link, links, type IpLink } from './ip.js';
 import { inNetns, type NetnsPath } from './netns.js';
 import { enableLinkLocal } from './sysctl.js';
 
@@ -47,9 +47,17 @@ export async function ensureNamedNetns(name: string): Promise<boolean> {
   return true;
 }
 
-/** Removes the namespace and with it every device in it (a veth's peer elsewhere goes too); idempotent. */
+/**
+ * Removes the namespace and every device in it (a veth's peer elsewhere goes too); idempotent. The devices are
+ * deleted first, one by one: the kernel tears a namespace down later, in a worker, so a container's `ethwe` would
+ * still be there for the reconcile that follows and vanish after it.
+ */
 export async function removeNamedNetns(name: string): Promise<void> {
-  if (!existsSync(namedNetns(name))) return;
+  const path = namedNetns(name);
+  if (!existsSync(path)) return;
+  const devices = await links(path).catch(() => []);
+  for (const d of devices.filter((l) => l.ifname !== 'lo'))
+    await ipBatch(path, [`link del ${d.ifname}`]).catch(() => undefined); // a veth's peer may have gone with it
   await run('ip', ['netns', 'del', name]);
 }
 
