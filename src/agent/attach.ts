@@ -1,4 +1,4 @@
-// One piece (~320 lines): every change to a container's interface (attach, detach, reconcile, MTU, die) goes
+// One piece (~360 lines): every change to a container's interface (attach, detach, reconcile, MTU, die) goes
 // through this class's one queue, so no two of them interleave; the rules and the steps are in attach-*.ts.
 import type Docker from 'dockerode';
 import { badInput } from '../errors.js';

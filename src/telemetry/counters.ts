@@ -1,3 +1,5 @@
+// One piece (over 300 lines): reading, hooking and sampling share the hooked set and the previous reading; the
+// map and tc side is in bpf/kernel.ts, the arithmetic in bpf/table.ts.
 import type { InterfaceCounters } from '../api/interfaces.js';
 import type { CounterSource, CountersStatus, RateSample } from '../api/telemetry.js';
 import type { NetnsPath } from '../net/netns.js';
