@@ -3,12 +3,15 @@
 // path alike: the underlay (host to host); a bare kernel VXLAN device between the same two hosts (no bridge, no
 // agent: the ceiling of the encapsulation here); xnet's overlay container to container with its eBPF counters
 // on; and the same with them off (our tc filters taken off the veths and the underlay; the agent still reads).
+// The overlay is in each host's overlay namespace (bridge, VXLAN device, veths; br_netfilter off there).
 // Also the agents' CPU while the overlay carries traffic, and the time from `connect` to the first cross-host
 // ping for a 3-host and a 10-host mesh. Prints figures; never fails on time.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { hookLines, pinsFor } from '../dist/telemetry/bpf/kernel.js';
 import { hostVethName } from '../dist/net/veth.js';
+import { namedNetns, overlayNetnsName } from '../dist/net/overlay.js';
 import { benchMesh as mesh, call, cli, iperf, needEmptyLab } from './lab.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -70,21 +73,39 @@ function bareVxlan(hosts) {
   }
 }
 
-/** Our counters on or off on a host: its agent's own tc lines, or deleting our priority on each hook. */
+/**
+ * Our counters on or off on a host: its agent's own tc lines, or deleting our priority on each hook. The veth
+ * is in the host's overlay namespace, the underlay in the host's own.
+ */
 function counters(h, containerId, on) {
-  const devs = [hostVethName(containerId), 'eth0'];
-  const lines = on
-    ? hookLines(pinsFor(h.agentStateDir), [
-        { dev: devs[0], kind: 'veth' },
-        { dev: 'eth0', kind: 'underlay' },
-      ])
-    : devs.flatMap((d) => ['ingress', 'egress'].map((dir) => `filter del dev ${d} ${dir} pref 49`));
-  // Deleting what is already off fails harmlessly; hooking must work.
-  const r = spawnSync('nsenter', [`--net=${h.netnsPath}`, '--', 'tc', '-force', '-batch', '-'], {
-    input: lines.join('\n') + '\n',
-    encoding: 'utf8',
+  const veth = hostVethName(containerId);
+  for (const [netns, dev, kind] of [
+    [namedNetns(overlayNetnsName(h.agentStateDir)), veth, 'veth'],
+    [h.netnsPath, 'eth0', 'underlay'],
+  ]) {
+    const lines = on
+      ? hookLines(pinsFor(h.agentStateDir), [{ dev, kind }])
+      : ['ingress', 'egress'].map((dir) => `filter del dev ${dev} ${dir} pref 49`);
+    // Deleting what is already off fails harmlessly; hooking must work.
+    const r = spawnSync('nsenter', [`--net=${netns}`, '--', 'tc', '-force', '-batch', '-'], {
+      input: lines.join('\n') + '\n',
+      encoding: 'utf8',
+    });
+    if (on && r.status !== 0) throw new Error(`hooking counters on ${h.name} ${dev}: ${r.stderr}`);
+  }
+}
+
+/**
+ * BENCH_OFFLOAD=1: the kernel's offloads the issue asks to try on the tunnel path: GRO on both ends of each
+ * container's veth, and rx-udp-gro-forwarding on the underlay device. The agent sets none of them.
+ */
+const OFFLOAD = process.env.BENCH_OFFLOAD === '1';
+function offloads(hosts, ids, pids) {
+  hosts.forEach((h, i) => {
+    nsh(namedNetns(overlayNetnsName(h.agentStateDir)), ['ethtool', '-K', hostVethName(ids[i]), 'gro', 'on']);
+    nsh(`/proc/${pids[i]}/ns/net`, ['ethtool', '-K', 'ethwe', 'gro', 'on']);
+    nsh(h.netnsPath, ['ethtool', '-K', 'eth0', 'gro', 'on', 'rx-udp-gro-forwarding', 'on']);
   });
-  if (on && r.status !== 0) throw new Error(`hooking counters on ${h.name}: ${r.stderr}`);
 }
 
 const cpuTicks = (pid) => {
@@ -107,6 +128,7 @@ if (only !== 'connect') {
   const ids = await Promise.all(hosts.map(async (h) => (await call(h, 'ps', {})).attachments[0].containerId));
   const agents = hosts.map((h) => Number(readFileSync(h.agentPidfile, 'utf8')));
   const c = (i) => `/proc/${pids[i]}/ns/net`;
+  if (OFFLOAD) offloads(hosts, ids, pids);
   let ticks = 0;
   let onSeconds = 0;
   for (let r = 0; r < ROUNDS; r++) {
@@ -154,7 +176,10 @@ if (only !== 'connect') {
   };
   const line = (name, xs) => `${name.padEnd(46)}${median(xs).toFixed(2).padStart(8)}   ${range(xs)}`;
   console.log(
-    `\nbench/overlay: iperf3 TCP ${SECONDS} s, ${ROUNDS} interleaved rounds, lab hosts h1 <- h2 (counters: ${res.source})\n`,
+    `\nbench/overlay: iperf3 TCP ${SECONDS} s, ${ROUNDS} interleaved rounds, lab hosts h1 <- h2 (counters: ${res.source}` +
+      `${OFFLOAD ? '; GRO on the veths, rx-udp-gro-forwarding on eth0' : ''}; load average ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')})\n`,
   );
   console.log(`${''.padEnd(46)}  median   range`);
   console.log(line('underlay, Gbit/s', res.underlay));

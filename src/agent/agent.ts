@@ -21,6 +21,8 @@ import { HealthWatch } from './events/watch.js';
 import { gatherFacts } from '../doctor/facts.js';
 import { verdicts } from '../doctor/verdicts.js';
 import { BRIDGE, CONTAINER_IFNAME } from './paths.js';
+import { namedNetns, overlayNetnsName } from '../net/overlay.js';
+import { migrateLayout } from './migrate.js';
 import { VERSION } from '../version.js';
 
 export interface AgentOptions {
@@ -119,6 +121,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   await store.load();
   if (store.recovery) log(`WARNING: ${store.recovery}`);
   const docker = dockerClient(opts.dockerHost);
+  // Named after the state directory: /run/netns names are global, and one machine may run several agents.
+  const overlayNetns = overlayNetnsName(opts.stateDir);
   const startedAt = new Date().toISOString();
 
   const dockerd = dockerdConfig({
@@ -139,6 +143,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     attachments: () => store.current.attachments,
     netns: undefined,
     bridge: BRIDGE,
+    overlayNetns,
+    onBridgeGone: () => attacher.reconcileAll(),
     stateDir: opts.stateDir,
     log,
     docker,
@@ -150,6 +156,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     store,
     hostNetns: undefined,
     bridge: BRIDGE,
+    overlayNetns,
     ifname: CONTAINER_IFNAME,
     log,
     router: mesh.forAttach(),
@@ -167,7 +174,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     tunnelCounters: () => mesh.tunnelCounters(),
     log,
   });
-  attacher.usePlugged((dev) => telemetry.counters.hookVeth(dev));
+  attacher.usePlugged((dev, netns) => telemetry.counters.hookVeth(dev, netns));
 
   // What clients see of the router: the driver's status, with where a blocked peer's packets stop.
   const routerStatus = async () => telemetry.stops.annotate(await mesh.status());
@@ -189,12 +196,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 
   const handlers: Handlers = {
     status: async () => {
+      const point = mesh.bridgePoint();
       const [dockerVersion, bridge] = await Promise.all([
         docker.version().then(
           (v) => ({ reachable: true, version: v.Version, error: null }),
           (err: Error) => ({ reachable: false, version: null, error: err.message }),
         ),
-        link(undefined, BRIDGE),
+        link(point.netns ? namedNetns(point.netns) : undefined, point.name).catch(() => undefined),
       ]);
       return {
         version: VERSION,
@@ -203,7 +211,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         stateDir: opts.stateDir,
         dockerHost: opts.dockerHost,
         docker: dockerVersion,
-        bridge: { name: BRIDGE, present: Boolean(bridge), mtu: bridge?.mtu ?? null },
+        bridge: { name: point.name, present: Boolean(bridge), mtu: bridge?.mtu ?? null, netns: point.netns },
         attachments: store.current.attachments.length,
         reconcileFailures: attacher.reconcileFailures(),
         startedAt,
@@ -222,7 +230,15 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     stop: () => mesh.stop(),
     reset: () => mesh.reset(),
     router: routerStatus,
-    interfaces: async () => ({ at: Date.now(), interfaces: await interfaceCounters(undefined) }),
+    interfaces: async () => {
+      // The containers' host-side veths are in the overlay namespace (vxlan): its interfaces beside the host's.
+      const { netns } = mesh.bridgePoint();
+      const [host, overlay] = await Promise.all([
+        interfaceCounters(undefined),
+        netns ? interfaceCounters(namedNetns(netns)).catch(() => []) : [],
+      ]);
+      return { at: Date.now(), interfaces: [...host, ...overlay.filter((l) => l.name !== 'lo')] };
+    },
     ...telemetryHandlers({ telemetry, store, docker, netns: undefined }),
     ...dockerdHandlers(dockerd),
     events: async (p) => ({
@@ -287,6 +303,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     },
     log,
   );
+  // The layout before the overlay namespace (schema 1) is moved first: the relaunch and reconcile build the new one.
+  await migrateLayout({
+    store,
+    hostNetns: undefined,
+    bridge: BRIDGE,
+    point: () => mesh.bridgePoint(),
+    log,
+  }).catch((err: Error) => log(`migrating to the overlay namespace: ${err.message}`));
   void attacher.reconcileAll();
   void mesh.start();
   telemetry.start();

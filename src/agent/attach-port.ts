@@ -1,8 +1,15 @@
 import { ensureBridge } from '../net/bridge.js';
 import { ipBatch } from '../net/ip.js';
 import type { NetnsPath } from '../net/netns.js';
+import { ensureOverlay, namedNetns } from '../net/overlay.js';
 import { containerMac, hostVethName, plug } from '../net/veth.js';
 import type { ContainerInfo } from '../docker/containers.js';
+
+/** The bridge to plug into and the named namespace it is in (null: the agent's own). */
+export interface PortPoint {
+  bridge: string;
+  netns: string | null;
+}
 
 /**
  * Plugs containers into the bridge of the moment (the router's, or the agent's own) with the bridge's MTU,
@@ -10,21 +17,21 @@ import type { ContainerInfo } from '../docker/containers.js';
  */
 export class BridgePorts {
   #mtu: number | undefined;
-  /** The bridge #mtu was learned from: a router with another bridge means learning it again. */
+  /** The bridge (and namespace) #mtu was learned from: a router with another bridge means learning it again. */
   #learnedFrom: string;
 
   constructor(
     private readonly hostNetns: NetnsPath,
     private readonly ifname: string,
-    private readonly bridge: () => string,
+    private readonly point: () => PortPoint,
   ) {
-    this.#learnedFrom = bridge();
+    this.#learnedFrom = keyOf(point());
   }
 
   /** The router changed the bridge MTU; plugs from now on use it. */
   setMtu(mtu: number): void {
     this.#mtu = mtu;
-    this.#learnedFrom = this.bridge();
+    this.#learnedFrom = keyOf(this.point());
   }
 
   /** Plugs `c` in; if that fails (bridge deleted behind our back), looks the bridge up again and retries once. */
@@ -42,16 +49,22 @@ export class BridgePorts {
   }
 
   async #attempt(c: ContainerInfo): Promise<void> {
-    const bridge = this.bridge();
-    if (bridge !== this.#learnedFrom) {
-      this.#learnedFrom = bridge;
+    const point = this.point();
+    if (keyOf(point) !== this.#learnedFrom) {
+      this.#learnedFrom = keyOf(point);
       this.#mtu = undefined;
     }
-    this.#mtu ??= (await ensureBridge(this.hostNetns, bridge)).mtu;
+    // A bridge in a namespace of its own comes with that namespace and the host's pair onto it.
+    this.#mtu ??= (
+      point.netns
+        ? await ensureOverlay({ name: point.netns, hostNetns: this.hostNetns, bridge: point.bridge })
+        : await ensureBridge(this.hostNetns, point.bridge)
+    ).mtu;
+    const netns = point.netns ? namedNetns(point.netns) : this.hostNetns;
     try {
       await plug({
-        hostNetns: this.hostNetns,
-        bridge,
+        hostNetns: netns,
+        bridge: point.bridge,
         mtu: this.#mtu,
         pid: c.pid,
         hostIfname: hostVethName(c.id),
@@ -60,8 +73,10 @@ export class BridgePorts {
       });
     } catch (err) {
       // A batch that failed half-way (the pair made, `master` refused) would leave ethwe behind: remove it.
-      await ipBatch(this.hostNetns, [`link del ${hostVethName(c.id)}`]).catch(() => undefined);
+      await ipBatch(netns, [`link del ${hostVethName(c.id)}`]).catch(() => undefined);
       throw err;
     }
   }
 }
+
+const keyOf = (p: PortPoint): string => `${p.netns ?? ''}/${p.bridge}`;

@@ -12,8 +12,11 @@ import type { AddressClash } from '../api/router-status.js';
  * Weave), who in the mesh holds an address, and its IPAM when it has one (claim before use, release after).
  */
 export interface AttachRouter {
-  /** undefined: no router launched, containers go on the agent's own bridge. */
-  bridge(): string | undefined;
+  /**
+   * The bridge to plug into and the named namespace it is in (null: the agent's own); undefined: no router
+   * launched, containers go on the agent's own bridge.
+   */
+  point(): { bridge: string; netns: string | null } | undefined;
   owner(address: string): Promise<MeshOwner | undefined>;
   /** This host's attachments changed in the state (the router tells the mesh, when it has a table). */
   changed(): void;
@@ -24,7 +27,8 @@ export interface AttachRouter {
 }
 
 export interface StepDeps {
-  hostNetns: NetnsPath;
+  /** Where the bridge and the host-side veths are (the overlay namespace, or the host's). */
+  portNetns: NetnsPath;
   router: AttachRouter;
   /** Plugs the container into the bridge (the attacher remembers the bridge's MTU). */
   plug: (c: ContainerInfo) => Promise<void>;
@@ -53,7 +57,7 @@ export async function runSteps(
           break;
         case 'remove-stale-veth':
           // The host end of the pair from the container's previous namespace (something kept that alive).
-          await ipBatch(d.hostNetns, [`link del ${hostVethName(c.id)}`]);
+          await ipBatch(d.portNetns, [`link del ${hostVethName(c.id)}`]);
           d.log(`${c.name}: removed the stale ${hostVethName(c.id)} left from its previous namespace`);
           break;
         case 'plug':

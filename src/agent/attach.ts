@@ -1,10 +1,11 @@
-// One piece (~320 lines): every change to a container's interface (attach, detach, reconcile, MTU, die) goes
+// One piece (~360 lines): every change to a container's interface (attach, detach, reconcile, MTU, die) goes
 // through this class's one queue, so no two of them interleave; the rules and the steps are in attach-*.ts.
 import type Docker from 'dockerode';
 import { badInput } from '../errors.js';
 import { parseInterfaceCidr, type InterfaceCidr } from '../net/cidr.js';
 import { ipBatch, link, routes4 } from '../net/ip.js';
 import { netnsId, netnsOfPid, type NetnsPath } from '../net/netns.js';
+import { namedNetns } from '../net/overlay.js';
 import { containerInterface, hostVethName, removeAddresses, unplug } from '../net/veth.js';
 import { findContainer, listContainers, type ContainerInfo } from '../docker/containers.js';
 import type { StateStore, Attachment } from './state.js';
@@ -18,9 +19,11 @@ import { Retries } from './retries.js';
 export interface AttachDeps {
   docker: Docker;
   store: StateStore;
-  /** Namespace the agent manages (undefined: its own). */
+  /** Namespace the agent manages (undefined: its own): host routes, the host-network check. */
   hostNetns: NetnsPath;
   bridge: string;
+  /** The agent's overlay namespace (a name): where its own bridge is before any launch, as the vxlan driver's is. */
+  overlayNetns: string;
   ifname: string;
   log: (msg: string) => void;
   router: AttachRouter;
@@ -35,20 +38,33 @@ export class Attacher {
   readonly #ports: BridgePorts;
   /** Containers whose reconcile failed: tried again with back-off, the reason shown by ps and status. */
   readonly #retries = new Retries((id) => this.reconcileContainer(id));
-  #plugged: ((hostIfname: string) => Promise<void>) | undefined;
+  #plugged: ((hostIfname: string, netns: NetnsPath) => Promise<void>) | undefined;
 
   constructor(private readonly d: AttachDeps) {
-    this.#ports = new BridgePorts(d.hostNetns, d.ifname, () => this.#bridge());
+    this.#ports = new BridgePorts(d.hostNetns, d.ifname, () => this.#point());
   }
 
   /** Telemetry hooks its counters on a new host-side veth here, inside attach, so its first packet counts. */
-  usePlugged(fn: (hostIfname: string) => Promise<void>): void {
+  usePlugged(fn: (hostIfname: string, netns: NetnsPath) => Promise<void>): void {
     this.#plugged = fn;
   }
 
-  /** The bridge containers go on now: the router's, or ours when none is launched. */
+  /**
+   * The bridge containers go on now and the named namespace it is in: the router's, or (none launched) the
+   * agent's own bridge in the overlay namespace, where the default vxlan driver will use it as it is.
+   */
+  #point(): { bridge: string; netns: string | null } {
+    return this.d.router.point() ?? { bridge: this.d.bridge, netns: this.d.overlayNetns };
+  }
+
   #bridge(): string {
-    return this.d.router.bridge() ?? this.d.bridge;
+    return this.#point().bridge;
+  }
+
+  /** The namespace of the bridge and the host-side veths, as a path commands enter. */
+  #portNetns(): NetnsPath {
+    const name = this.#point().netns;
+    return name ? namedNetns(name) : this.d.hostNetns;
   }
 
   /** One change at a time: two attaches racing for the same address must not both pass validation. */
@@ -97,7 +113,8 @@ export class Attacher {
     const [routes, live, hostEnd] = await Promise.all([
       routes4(this.d.hostNetns),
       known ? this.#liveCidrs(c) : undefined,
-      known ? link(this.d.hostNetns, hostVethName(c.id)) : undefined,
+      // The namespace itself may be gone (reset removed it): then so is the host end.
+      known ? link(this.#portNetns(), hostVethName(c.id)).catch(() => undefined) : undefined,
     ]);
     const hostVeth = live === undefined && Boolean(hostEnd);
     const decision = planAttach({
@@ -117,11 +134,11 @@ export class Attacher {
 
   #run(steps: readonly AttachStep[], c: ContainerInfo, ifname: string): Promise<void> {
     return runSteps(steps, c, ifname, {
-      hostNetns: this.d.hostNetns,
+      portNetns: this.#portNetns(),
       router: this.d.router,
       plug: async (x) => {
         await this.#ports.plug(x);
-        await this.#plugged?.(hostVethName(x.id)).catch((err: Error) =>
+        await this.#plugged?.(hostVethName(x.id), this.#portNetns()).catch((err: Error) =>
           this.d.log(`counters on ${hostVethName(x.id)}: ${err.message}`),
         );
       },
@@ -204,7 +221,7 @@ export class Attacher {
       for (const a of this.d.store.current.attachments) {
         const c = await findContainer(this.d.docker, a.containerId);
         if (!c?.running) continue;
-        await ipBatch(this.d.hostNetns, [`link set ${hostVethName(a.containerId)} mtu ${mtu}`]).catch(
+        await ipBatch(this.#portNetns(), [`link set ${hostVethName(a.containerId)} mtu ${mtu}`]).catch(
           () => undefined,
         );
         await ipBatch(netnsOfPid(c.pid), [`link set ${a.ifname} mtu ${mtu}`]).catch(() => undefined);
@@ -269,7 +286,8 @@ export class Attacher {
     return this.#serial(async () => {
       if (!this.d.store.current.attachments.some((a) => a.containerId === containerId)) return;
       const name = hostVethName(containerId);
-      if (await link(this.d.hostNetns, name)) await ipBatch(this.d.hostNetns, [`link del ${name}`]);
+      const ns = this.#portNetns();
+      if (await link(ns, name).catch(() => undefined)) await ipBatch(ns, [`link del ${name}`]);
     });
   }
 

@@ -37,6 +37,10 @@ export interface MeshDeps {
   attachments: () => readonly Attachment[];
   netns: NetnsPath;
   bridge: string;
+  /** The name of this agent's overlay namespace (the vxlan driver's bridge, and the agent's own before a launch). */
+  overlayNetns: string;
+  /** The bridge went (reset removed the overlay namespace): attached containers are plugged in again. */
+  onBridgeGone?: () => Promise<void>;
   stateDir: string;
   log: (msg: string) => void;
   dockerd?: DriverDeps['dockerd'];
@@ -193,6 +197,7 @@ export class Mesh {
       netns: this.d.netns,
       docker: this.d.docker,
       bridge: this.d.bridge,
+      overlayNetns: this.d.overlayNetns,
       stateDir: this.d.stateDir,
       log: this.d.log,
       onMtu: live ? this.d.onMtu : async () => undefined,
@@ -290,6 +295,7 @@ export class Mesh {
     await driver.reset();
     this.#driver = undefined;
     await this.d.store.update(({ router: _gone, ...rest }) => rest);
+    await this.d.onBridgeGone?.().catch((err: Error) => this.d.log(`re-attach after reset: ${err.message}`));
     return { wasLaunched };
   }
 
@@ -322,7 +328,7 @@ export class Mesh {
       listen: settings?.listen ?? null,
       range: settings?.range ?? null,
       encrypted: Boolean(settings?.passwordFile),
-      bridge: { name: this.#forAttach()?.attachPoint().bridge ?? this.d.bridge, mtu: null },
+      bridge: { ...this.bridgePoint(), mtu: null },
       underlayMtu: null,
       peers: [],
       connections: [],
@@ -333,7 +339,10 @@ export class Mesh {
   /** What attach asks of the router: the bridge to plug into, who holds an address, its IPAM when it has one. */
   forAttach(): AttachRouter {
     return {
-      bridge: () => this.#forAttach()?.attachPoint().bridge,
+      point: () => {
+        const p = this.#forAttach()?.attachPoint();
+        return p && { bridge: p.bridge, netns: p.netns ?? null };
+      },
       owner: (address) => this.#driver?.addressOwner(address) ?? Promise.resolve(undefined),
       changed: () => this.#driver?.attachmentsChanged?.(),
       clashes: () => this.#driver?.clashes?.() ?? [],
@@ -346,6 +355,14 @@ export class Mesh {
           await this.#forAttach()?.release?.(containerId, cidrs);
         }),
     };
+  }
+
+  /** Where containers are plugged in now: the driver's bridge, or before any launch the agent's own in the overlay namespace. */
+  bridgePoint(): { name: string; netns: string | null } {
+    const p = this.#forAttach()?.attachPoint();
+    return p
+      ? { name: p.bridge, netns: p.netns ?? null }
+      : { name: this.d.bridge, netns: this.d.overlayNetns };
   }
 
   /** The running driver, else (router stopped) one for the saved settings: a stopped Weave host still attaches to weave. */

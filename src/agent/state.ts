@@ -7,6 +7,7 @@ import {
   AttachmentSchema,
   emptyState,
   PingCheckSchema,
+  STATE_VERSION,
   StateSchema,
   type DesiredState,
   type State,
@@ -26,7 +27,8 @@ function salvage(parsed: unknown): State {
   const router = LaunchSettings.safeParse(o.router);
   const pingChecks = each(o.pingChecks, PingCheckSchema);
   return {
-    version: 1,
+    // The layout the file says it had; unknown is taken as schema 1 (the migration finds nothing to move).
+    version: o.version === STATE_VERSION ? STATE_VERSION : 1,
     attachments: each(o.attachments, AttachmentSchema),
     ...(router.success ? { router: router.data } : {}),
     ...(pingChecks.length ? { pingChecks } : {}),

@@ -16,7 +16,13 @@ export const coreApi = {
         version: z.string().nullable(),
         error: z.string().nullable(),
       }),
-      bridge: z.object({ name: z.string(), present: z.boolean(), mtu: z.number().nullable() }),
+      // netns: the named namespace the bridge is in (the overlay's); null: the host's.
+      bridge: z.object({
+        name: z.string(),
+        present: z.boolean(),
+        mtu: z.number().nullable(),
+        netns: z.string().nullable().optional(),
+      }),
       attachments: z.number(),
       /** Containers whose reconcile failed and is retried with back-off (absent from older agents). */
       reconcileFailures: z.array(ReconcileFailure).optional(),

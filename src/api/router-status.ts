@@ -145,7 +145,8 @@ export const RouterStatus = z.object({
   listen: z.string().nullable(),
   range: z.string().nullable(),
   encrypted: z.boolean(),
-  bridge: z.object({ name: z.string(), mtu: z.number().nullable() }),
+  /** netns: the named namespace the bridge is in (`ip netns exec NAME tcpdump -i BRIDGE`); absent: the host's. */
+  bridge: z.object({ name: z.string(), mtu: z.number().nullable(), netns: z.string().nullable().optional() }),
   underlayMtu: z.number().nullable(),
   peers: z.array(PeerStatus),
   connections: z.array(ConnectionStatus),

@@ -21,8 +21,14 @@ export const PingCheckSchema = z.object({
 });
 export type StoredPingCheck = z.infer<typeof PingCheckSchema>;
 
+/**
+ * 2: the vxlan driver's bridge and the containers' host-side veths are in the overlay namespace; 1: they were
+ * in the host's (an agent finding 1 moves them, src/agent/migrate.ts).
+ */
+export const STATE_VERSION = 2;
+
 export const StateSchema = z.object({
-  version: z.literal(1),
+  version: z.union([z.literal(1), z.literal(STATE_VERSION)]),
   attachments: z.array(AttachmentSchema),
   /** The router as last launched; absent until the first launch and after a reset. */
   router: LaunchSettings.optional(),
@@ -31,7 +37,7 @@ export const StateSchema = z.object({
 });
 export type State = z.infer<typeof StateSchema>;
 
-export const emptyState = (): State => ({ version: 1, attachments: [] });
+export const emptyState = (): State => ({ version: STATE_VERSION, attachments: [] });
 
 /** What the agent's domains read and change of the desired state (the agent's StateStore is it). */
 export interface DesiredState {

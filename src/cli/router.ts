@@ -138,7 +138,7 @@ export function routerSummary(r: RouterStatus): string {
     return 'router       not launched (local bridge only; `xnet-tui launch` starts the mesh)';
   return [
     `router       ${r.driver} ${r.state}${r.nickname ? `, nickname ${r.nickname}` : ''}${r.encrypted ? ', encrypted' : ', not encrypted'}`,
-    `underlay     ${r.listen ?? '-'}${r.underlayMtu ? ` (mtu ${r.underlayMtu})` : ''}, bridge ${r.bridge.name} mtu ${r.bridge.mtu ?? '-'}, range ${r.range ?? '-'}`,
+    `underlay     ${r.listen ?? '-'}${r.underlayMtu ? ` (mtu ${r.underlayMtu})` : ''}, bridge ${r.bridge.name}${r.bridge.netns ? ` (netns ${r.bridge.netns})` : ''} mtu ${r.bridge.mtu ?? '-'}, range ${r.range ?? '-'}`,
     // Alive in gossip, reachable on the data plane: `status peers` lists them, trouble first.
     `peers        ${summaryLine(peerSummary(r.peers))}`,
     ...(r.dataPlanePolicy ? [`data plane   ${r.dataPlanePolicy}`] : []),

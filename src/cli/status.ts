@@ -56,7 +56,10 @@ export function registerStatus(program: Command): void {
           `socket       ${x.socket}`,
           `state        ${x.stateDir}`,
           `docker       ${x.dockerHost}: ${x.docker.reachable ? `dockerd ${x.docker.version}` : `unreachable (${x.docker.error})`}`,
-          `bridge       ${x.bridge.name}: ${x.bridge.present ? `up, mtu ${x.bridge.mtu}` : 'not created yet (first attach creates it)'}`,
+          `bridge       ${x.bridge.name}: ${x.bridge.present ? `up, mtu ${x.bridge.mtu}` : 'not created yet (first attach creates it)'}` +
+            (x.bridge.netns
+              ? `, in netns ${x.bridge.netns} (ip netns exec ${x.bridge.netns} tcpdump -i ${x.bridge.name})`
+              : ''),
           routerSummary(router),
           `attachments  ${x.attachments}`,
           ...(x.reconcileFailures ?? []).map((f) => `  ${reconcileLine(f)}`),

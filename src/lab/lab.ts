@@ -6,6 +6,7 @@ import Docker from 'dockerode';
 import { failed, badInput } from '../errors.js';
 import { run } from '../net/exec.js';
 import { ipBatch, link, addrs, routes4 } from '../net/ip.js';
+import { overlayNetnsName, removeNamedNetns } from '../net/overlay.js';
 import { CLI_MAIN } from '../agent/client.js';
 import { stopDriverDaemons } from '../router/registry.js';
 import { pinsFor, unloadCounters } from '../telemetry/bpf/kernel.js';
@@ -239,6 +240,8 @@ export async function labDown(onProgress: (msg: string) => void = () => undefine
       await stopDriverDaemons(h.agentStateDir);
       // The agent's pinned eBPF counters outlive it (and its namespace) until their pins go.
       await unloadCounters(pinsFor(h.agentStateDir)).catch(() => undefined);
+      // The agent's overlay namespace is pinned to outlive it; named after its state dir, so only this lab's goes.
+      await removeNamedNetns(overlayNetnsName(h.agentStateDir)).catch(() => undefined);
       onProgress(`${h.name}: stopped`);
     }),
   );

@@ -18,7 +18,7 @@ export function containerMac(containerId: string): string {
 }
 
 export interface Plug {
-  /** Host namespace holding the bridge (undefined: ours). */
+  /** Namespace holding the bridge and the host end (the overlay namespace, or undefined: ours). */
   hostNetns: NetnsPath;
   bridge: string;
   mtu: number;

@@ -25,6 +25,11 @@ export * from '../api/router-status.js';
 export interface AttachPoint {
   bridge: string;
   mtu: number;
+  /**
+   * The named network namespace (/run/netns/NAME) the bridge and the containers' host-side veths are in: the
+   * vxlan driver's overlay namespace. Absent: the agent's own (host) namespace (weave, ovs-gre, bridge).
+   */
+  netns?: string;
 }
 
 /** A tunnel's own counters for one peer since it was made: rx is what came from the peer, tx what went to it. */
@@ -107,6 +112,8 @@ export interface DriverDeps {
   bridge: string;
   /** The agent's state directory: drivers keep their files (keyrings, logs, pidfiles) under it. */
   stateDir: string;
+  /** The name of this agent's overlay namespace, for drivers whose bridge lives in one (vxlan). */
+  overlayNetns: string;
   log: (msg: string) => void;
   /** Called when the bridge MTU changes, so attached containers follow it. */
   onMtu: (mtu: number) => Promise<void>;

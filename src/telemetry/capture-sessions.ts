@@ -54,9 +54,9 @@ export class CaptureSessions {
         'in_use',
       );
     // The same checks as the capture command: the target exists, the filter compiles (exit 2, nothing opened).
-    const { dev, filter, target } = await resolveCapture(this.deps, p);
+    const { dev, filter, target, netns } = await resolveCapture(this.deps, p);
     const cfg: LiveConfig = { dev, filter };
-    const child = forkCapture('live-child', { XNET_LIVE_CAPTURE: JSON.stringify(cfg) });
+    const child = forkCapture('live-child', { XNET_LIVE_CAPTURE: JSON.stringify(cfg) }, netns);
     const id = randomBytes(6).toString('hex');
     const t = this.now();
     const s: Session = {

@@ -1,5 +1,6 @@
 // One piece (over 300 lines): the kernel counter reader's life (load, hook, read, fall back, stop) and the
-// per-second samples it keeps; the map arithmetic is bpf/table.ts, the LAN labels lan-table.ts.
+// per-second samples it keeps, which share the hooked set and the previous reading; the map and tc side is
+// in bpf/kernel.ts, the arithmetic in bpf/table.ts, the LAN labels in lan-table.ts.
 import type { InterfaceCounters } from '../api/interfaces.js';
 import type { CounterSource, CountersStatus, RateSample } from '../api/telemetry.js';
 import type { NetnsPath } from '../net/netns.js';
@@ -42,6 +43,11 @@ export interface CountersInput {
   stopped: string | null;
   links: Link[];
   /**
+   * The containers' host-side veths, where they are not in `links`' namespace (the overlay namespace holds
+   * them): that namespace and its links. Absent: they are in `links`.
+   */
+  veths?: { netns: NetnsPath; links: Link[] };
+  /**
    * Attached containers and their host-side veth; with `lan`, every port of the LAN bridge (a container may
    * have several; id '' where no container is known: counted in the bridge and per peer only).
    */
@@ -66,8 +72,12 @@ export class KernelCounters {
   #bpf: 'unloaded' | 'loaded' | 'unavailable' = 'unloaded';
   #bpfError: string | null = null;
   #bpfTriedAt = 0;
-  /** Hooked interfaces: name -> ifindex (a veth made anew under the same name has a new ifindex). */
-  #hooked = new Map<string, { ifindex: number; kind: Hook['kind'] }>();
+  /**
+   * Hooked interfaces: name -> ifindex (a veth made anew under the same name has a new ifindex), the program
+   * kind and the namespace it is in. Two namespaces number their interfaces apart, so an ifindex may be in
+   * both: a veth's map entries have no peer, the underlay's always one, which keeps them apart.
+   */
+  #hooked = new Map<string, Hooked>();
   /** The LAN table as last written to the trie (JSON), and whether the last tick counted LAN ports. */
   #lanWritten: string | undefined;
   #lan = false;
@@ -109,9 +119,12 @@ export class KernelCounters {
     this.#lan = input.lan !== undefined;
     await this.#ensureBpf(input);
     const links = new Map(input.links.map((l) => [l.name, l]));
+    const veths = input.veths ? new Map(input.veths.links.map((l) => [l.name, l])) : links;
     if (this.#bpf === 'loaded') {
       await this.#writeLan(input).catch((err: Error) => this.log(`counters: LAN table: ${err.message}`));
-      await this.#hookAll(input, links).catch((err: Error) => this.log(`counters: hooking: ${err.message}`));
+      await this.#hookAll(input, links, veths).catch((err: Error) =>
+        this.log(`counters: hooking: ${err.message}`),
+      );
       const began = performance.now();
       let table: Table;
       try {
@@ -129,16 +142,17 @@ export class KernelCounters {
       this.#record.readMs = Math.round(performance.now() - began);
       // Entries are kept for what is hooked or wanted (a veth attach hooked whose batch here failed).
       const keep = new Set([...this.#hooked.values()].map((h) => h.ifindex));
-      for (const name of [...input.containers.map((c) => c.hostIfname), input.tunnel?.device])
-        if (name && links.has(name)) keep.add(links.get(name)!.ifindex);
+      for (const c of input.containers)
+        if (veths.has(c.hostIfname)) keep.add(veths.get(c.hostIfname)!.ifindex);
+      if (input.tunnel && links.has(input.tunnel.device)) keep.add(links.get(input.tunnel.device)!.ifindex);
       const gone = staleKeys(table, keep);
       if (gone.length > 0)
         await dropKeys(this.#pins, gone).catch((err: Error) =>
           this.log(`counters: dropping entries: ${err.message}`),
         );
-      this.#sample(input, links, table);
+      this.#sample(input, links, veths, table);
     } else {
-      this.#sample(input, links, null);
+      this.#sample(input, links, veths, null);
     }
     this.#record.lastOkAt = input.at;
     this.#record.lastError = null;
@@ -174,7 +188,7 @@ export class KernelCounters {
       this.#bpf = 'unavailable';
       this.#bpfError = why;
       // Hooks left from before run programs whose map is gone: take them off rather than let them count unseen.
-      for (const name of this.#hooked.keys()) await unhook(this.netns, name);
+      for (const [name, h] of this.#hooked) await unhook(h.netns, name);
       if (this.#tunnelDev) await unhook(this.netns, this.#tunnelDev);
       this.#hooked.clear();
       this.#record.source = 'interface-counters';
@@ -191,28 +205,35 @@ export class KernelCounters {
     this.#lanWritten = text;
   }
 
-  /** Hooks every container's veth (or LAN port) and the tunnel's device that is not hooked yet (one tc batch). */
-  async #hookAll(input: CountersInput, links: Map<string, Link>): Promise<void> {
-    const want = new Map<string, { ifindex: number; kind: Hook['kind'] }>();
+  /** Hooks every container's veth (or LAN port) and the tunnel's device not hooked yet: a tc batch a namespace. */
+  async #hookAll(input: CountersInput, links: Map<string, Link>, veths: Map<string, Link>): Promise<void> {
+    const vethNetns = input.veths ? input.veths.netns : this.netns;
+    const want = new Map<string, Hooked>();
     for (const c of input.containers) {
-      const l = links.get(c.hostIfname);
-      if (l) want.set(l.name, { ifindex: l.ifindex, kind: this.#vethKind() });
+      const l = veths.get(c.hostIfname);
+      if (l) want.set(l.name, { ifindex: l.ifindex, kind: this.#vethKind(), netns: vethNetns });
     }
     const tunnel = input.tunnel && links.get(input.tunnel.device);
-    if (tunnel) want.set(tunnel.name, { ifindex: tunnel.ifindex, kind: 'underlay' });
+    if (tunnel) want.set(tunnel.name, { ifindex: tunnel.ifindex, kind: 'underlay', netns: this.netns });
     for (const [name, h] of this.#hooked) {
-      if (want.get(name)?.ifindex === h.ifindex) continue;
+      const w = want.get(name);
+      if (w?.ifindex === h.ifindex && w.netns === h.netns) continue;
       this.#hooked.delete(name);
       if (h.kind === 'underlay' && links.get(name)?.ifindex === h.ifindex) await unhook(this.netns, name);
     }
-    const todo: Hook[] = [...want]
-      .filter(([name, h]) => {
-        const have = this.#hooked.get(name);
-        return have?.ifindex !== h.ifindex || have.kind !== h.kind;
-      })
-      .map(([dev, h]) => ({ dev, kind: h.kind }));
-    await hook(this.netns, this.#pins, todo);
-    for (const t of todo) this.#hooked.set(t.dev, want.get(t.dev)!);
+    const todo = [...want].filter(([name, h]) => {
+      const had = this.#hooked.get(name);
+      return had?.ifindex !== h.ifindex || had.kind !== h.kind || had.netns !== h.netns;
+    });
+    for (const netns of new Set(todo.map(([, h]) => h.netns))) {
+      const here = todo.filter(([, h]) => h.netns === netns);
+      await hook(
+        netns,
+        this.#pins,
+        here.map(([dev, h]) => ({ dev, kind: h.kind })),
+      );
+      for (const [dev, h] of here) this.#hooked.set(dev, h);
+    }
   }
 
   #vethKind(): 'veth' | 'port' {
@@ -221,16 +242,22 @@ export class KernelCounters {
 
   /**
    * Hooks one new veth now, so a container is counted from its first packets (attach calls it, and a docker
-   * `start` under the bridge driver for dockerd's own port).
+   * `start` under the bridge driver for dockerd's own port). `netns` is where it is: tc is run there with
+   * nsenter, which (unlike `ip netns exec`) keeps /sys/fs/bpf and the pins.
    */
-  async hookVeth(dev: string): Promise<void> {
+  async hookVeth(dev: string, netns: NetnsPath = this.netns): Promise<void> {
     if (this.#bpf !== 'loaded') return;
-    await hook(this.netns, this.#pins, [{ dev, kind: this.#vethKind() }]);
+    await hook(netns, this.#pins, [{ dev, kind: this.#vethKind() }]);
   }
 
-  #sample(input: CountersInput, links: Map<string, Link>, table: Table | null): void {
+  #sample(
+    input: CountersInput,
+    links: Map<string, Link>,
+    veths: Map<string, Link>,
+    table: Table | null,
+  ): void {
     const prev = this.#prev;
-    this.#prev = { at: input.at, table, links };
+    this.#prev = { at: input.at, table, links: veths };
     if (!prev || input.at - prev.at > STALE_AFTER_MS || (table === null) !== (prev.table === null)) return;
     const t = Math.floor(input.at / 1000) * 1000 - 1000;
     const d = table && prev.table ? delta(prev.table, table) : null;
@@ -238,7 +265,7 @@ export class KernelCounters {
     const byId = new Map<string, RateSample[]>();
     const ports = new Set<number>();
     for (const c of input.containers) {
-      const l = links.get(c.hostIfname);
+      const l = veths.get(c.hostIfname);
       if (!l || ports.has(l.ifindex)) continue;
       ports.add(l.ifindex);
       // The host end's egress is what the container receives; its own counters say the same (tx = to it).
@@ -270,7 +297,9 @@ export class KernelCounters {
       }
     } else if (d && tunnel) {
       const peers = new Set(
-        [...d.values()].filter((e) => e.key.ifindex === tunnel.ifindex).map((e) => e.key.peer),
+        [...d.values()]
+          .filter((e) => e.key.ifindex === tunnel.ifindex && e.key.peer !== '')
+          .map((e) => e.key.peer),
       );
       for (const p of new Set([...peers, ...this.#peers.keys()])) {
         const list = this.#peers.get(p) ?? [];
@@ -338,6 +367,12 @@ export class KernelCounters {
     if (this.#tunnelDev) await unhook(this.netns, this.#tunnelDev);
     this.#hooked.clear();
   }
+}
+
+interface Hooked {
+  ifindex: number;
+  kind: Hook['kind'];
+  netns: NetnsPath;
 }
 
 /** A host-side veth's counters from the container's side: what the host end sends, the container receives. */

@@ -66,7 +66,12 @@ async function sourceNetns(
 
 export function telemetryHandlers(d: TelemetryHandlerDeps): Pick<Handlers, TelemetryMethod> {
   const t = d.telemetry;
-  const onDemand = { store: d.store, router: () => t.router(), tunnel: () => t.tunnel() };
+  const onDemand = {
+    store: d.store,
+    router: () => t.router(),
+    tunnel: () => t.tunnel(),
+    vethNetns: async () => t.bridgeNetns(await t.router()),
+  };
   // Their processes end with the agent too: each exits when its IPC channel to the agent closes.
   const live = new CaptureSessions(onDemand);
   return {

@@ -5,6 +5,7 @@ import type { DesiredState } from '../api/state.js';
 import { badInput, failed } from '../errors.js';
 import { run } from '../net/exec.js';
 import { hostVethName } from '../net/veth.js';
+import type { NetnsPath } from '../net/netns.js';
 import type { RouterStatus } from '../router/driver.js';
 import type { OnDemandConfig, OnDemandMessage } from './ondemand-child.js';
 
@@ -16,13 +17,15 @@ export interface OnDemandDeps {
   router: () => Promise<RouterStatus>;
   /** The tunnel (device, port) whose peers can be told apart, as telemetry counts it. */
   tunnel: () => Promise<{ device: string; port: number } | undefined>;
+  /** Where the containers' host-side veths are (the overlay namespace), as telemetry counts them. */
+  vethNetns: () => Promise<NetnsPath>;
 }
 
 /** Which port to open and the kernel filter for it; refuses unknown targets and bad filters (exit 2). */
 export async function resolveCapture(
   d: OnDemandDeps,
   p: Params<'capture'>,
-): Promise<{ dev: string; filter: string; target: string }> {
+): Promise<{ dev: string; filter: string; target: string; netns?: NetnsPath }> {
   const user = p.filter?.trim() ?? '';
   if (p.write !== undefined && !isAbsolute(p.write))
     throw badInput(
@@ -33,6 +36,7 @@ export async function resolveCapture(
   let dev: string;
   let base = '';
   let target: string;
+  let netns: NetnsPath;
   if (p.container !== undefined) {
     const a = d.store.current.attachments.find(
       (x) => x.containerName === p.container || x.containerId.startsWith(p.container!),
@@ -45,6 +49,7 @@ export async function resolveCapture(
       );
     dev = hostVethName(a.containerId);
     target = a.containerName;
+    netns = await d.vethNetns();
   } else {
     const r = await d.router();
     const peer = r.peers.find((x) => !x.self && [x.nickname, x.address, x.name].includes(p.peer!));
@@ -76,25 +81,28 @@ export async function resolveCapture(
     });
   }
   const filter = base && user ? `(${base}) and (${user})` : base || user || 'greater 0';
-  return { dev, filter, target };
+  return { dev, filter, target, ...(netns ? { netns } : {}) };
 }
 
 /**
- * The one place a capture process is started (the command's and the view's): forked in the agent's namespace,
- * where resolveCapture finds the port today; a port in another namespace changes only this.
+ * The one place a capture process is started (the command's and the view's): in the namespace resolveCapture
+ * found the port in. A veth in the overlay namespace is opened from inside it: node started through nsenter
+ * (net only, so /sys/fs/bpf and the agent's files stay as they are).
  */
 export function forkCapture(
   script: 'ondemand-child' | 'live-child',
   env: Record<string, string>,
+  netns?: string,
 ): ChildProcess {
   return fork(new URL(`./${script}.js`, import.meta.url), [], {
+    ...(netns ? { execPath: 'nsenter', execArgv: [`--net=${netns}`, '--', process.execPath] } : {}),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
 }
 
 export async function captureOnDemand(d: OnDemandDeps, p: Params<'capture'>): Promise<Result<'capture'>> {
-  const { dev, filter, target } = await resolveCapture(d, p);
+  const { dev, filter, target, netns } = await resolveCapture(d, p);
   const cfg: OnDemandConfig = {
     dev,
     filter,
@@ -103,7 +111,7 @@ export async function captureOnDemand(d: OnDemandDeps, p: Params<'capture'>): Pr
     write: p.write ?? null,
     snaplen: SNAPLEN,
   };
-  const child = forkCapture('ondemand-child', { XNET_ONDEMAND: JSON.stringify(cfg) });
+  const child = forkCapture('ondemand-child', { XNET_ONDEMAND: JSON.stringify(cfg) }, netns);
   const msg = await new Promise<OnDemandMessage>((resolve) => {
     child.on('message', (m: OnDemandMessage) => resolve(m));
     child.on('exit', (code, signal) =>

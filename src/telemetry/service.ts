@@ -8,6 +8,7 @@ import type { DesiredState } from '../api/state.js';
 import { findContainer } from '../docker/containers.js';
 import { linkCounters } from '../net/counters.js';
 import { netnsOfPid, type NetnsPath } from '../net/netns.js';
+import { namedNetns } from '../net/overlay.js';
 import { containerMac, hostVethName } from '../net/veth.js';
 import type { PeerCounters, RouterStatus, TunnelCounters } from '../router/driver.js';
 import { findUnderlay } from '../router/underlay.js';
@@ -148,7 +149,12 @@ export class Telemetry {
       this.#underlay = { listen: r.listen, dev: (await findUnderlay(this.d.netns, r.listen)).dev };
     const plan = driverTelemetry(r, this.#underlay.dev);
     const tunnel = plan.tunnel;
-    const links = await linkCounters(this.d.netns);
+    // Veths in the bridge's namespace (the overlay's), the tunnel's underlay in the host's.
+    const vethNetns = this.bridgeNetns(r);
+    const [links, veths] = await Promise.all([
+      linkCounters(this.d.netns),
+      vethNetns !== this.d.netns ? linkCounters(vethNetns) : undefined,
+    ]);
     const attached = this.d.store.current.attachments.map((a) => ({
       id: a.containerId,
       hostIfname: hostVethName(a.containerId),
@@ -158,6 +164,7 @@ export class Telemetry {
       at,
       stopped: null,
       links,
+      ...(veths ? { veths: { netns: vethNetns, links: veths } } : {}),
       containers: attached,
       ...(tunnel ? { tunnel: { device: tunnel.device, port: tunnel.port } } : {}),
       ...lan,
@@ -180,6 +187,11 @@ export class Telemetry {
 
   router(): Promise<RouterStatus> {
     return this.d.router();
+  }
+
+  /** Where the router's bridge and the containers' host-side veths are: its named namespace, or the host's. */
+  bridgeNetns(r: RouterStatus | undefined = this.#router): NetnsPath {
+    return r?.bridge.netns ? namedNetns(r.bridge.netns) : this.d.netns;
   }
 
   /** Drivers with a tunnel per peer: each second, a sample per peer from its counters. */

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { LAN_NETNS, type LabHost } from '../../src/lab/layout.js';
+import { namedNetns, overlayNetnsName } from '../../src/net/overlay.js';
 import type { RouterStatus } from '../../src/router/driver.js';
 import { labSh, sh, xnetJson } from './cli.js';
 
@@ -7,6 +8,13 @@ import { labSh, sh, xnetJson } from './cli.js';
 
 export const nsh = (h: LabHost, argv: string[]): string =>
   sh('nsenter', [`--net=${h.netnsPath}`, '--', ...argv]);
+
+/** The host's overlay namespace (vxlan: the bridge, the VXLAN device, the containers' host-side veths). */
+export const overlayOf = (h: LabHost): string => namedNetns(overlayNetnsName(h.agentStateDir));
+
+/** A command in `h`'s overlay namespace. */
+export const osh = (h: LabHost, argv: string[]): string =>
+  sh('nsenter', [`--net=${overlayOf(h)}`, '--', ...argv]);
 
 export async function router(host: string): Promise<RouterStatus> {
   return (await xnetJson<{ router: RouterStatus }>(['--lab', host, 'status'])).router;

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labHost } from '../../src/lab/layout.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
+import { osh, overlayOf } from '../helpers/lab.js';
+import { overlayNetnsName } from '../../src/net/overlay.js';
 import type { Result } from '../../src/api/index.js';
 
 // The real thing: a lab host namespace with its own dockerd, busybox containers, the agent, real pings.
@@ -42,8 +44,9 @@ function snapshot(container: string): string {
   const host = ['link', 'addr'].map((o) =>
     stable(sh('nsenter', [`--net=${h1.netnsPath}`, '--', 'ip', '-json', o, 'show'])),
   );
+  const overlay = ['link', 'addr'].map((o) => stable(osh(h1, ['ip', '-json', o, 'show'])));
   const ctr = ['link', 'addr'].map((o) => stable(inContainer(container, ['ip', '-json', o, 'show'])));
-  return JSON.stringify({ host, ctr, state: readFileSync(STATE, 'utf8') });
+  return JSON.stringify({ host, overlay, ctr, state: readFileSync(STATE, 'utf8') });
 }
 async function waitUntil(check: () => boolean, ms: number): Promise<number> {
   const start = Date.now();
@@ -92,6 +95,21 @@ describe('attach, detach and ps on a real lab host', () => {
     expect(ethweAddrs('web')).toEqual(['172.25.11.23/24']);
     expect(ping('web', '172.25.11.24')).toBe(true);
     expect(ping('db', '172.25.11.23')).toBe(true);
+    // Before any launch the agent's own bridge is in the overlay namespace, as the vxlan driver's will be.
+    const ports = osh(h1, ['ip', '-o', 'link', 'show', 'master', 'xnet']);
+    expect(ports.match(/: vx[0-9a-f]{12}@/g)).toHaveLength(2);
+    expect(ports).toMatch(/: xnet-hostport@/);
+    expect(osh(h1, ['sysctl', '-n', 'net.bridge.bridge-nf-call-iptables']).trim()).toBe('0');
+    expect(sh('nsenter', [`--net=${h1.netnsPath}`, '--', 'ip', '-o', 'link', 'show'])).not.toMatch(
+      /: (xnet|vx[0-9a-f]{12})[@:]/,
+    );
+    const status = await xnetJson<Result<'status'>>(['--lab', 'h1', 'status']);
+    const name = overlayNetnsName(h1.agentStateDir);
+    expect(status.bridge).toMatchObject({ name: 'xnet', present: true, netns: name });
+    expect(overlayOf(h1)).toBe(`/run/netns/${name}`);
+    expect((await xnet(['--lab', 'h1', 'status'])).stdout).toContain(
+      `in netns ${name} (ip netns exec ${name} tcpdump -i xnet)`,
+    );
   });
 
   it('lists attachments with interface, MAC and addresses', async () => {

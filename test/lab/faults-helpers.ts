@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { labHost } from '../../src/lab/layout.js';
 import { AgentConnection } from '../../src/agent/rpc.js';
 import { sh, xnetJson } from '../helpers/cli.js';
+import { osh, overlayOf } from '../helpers/lab.js';
 
 /** What faults.lab.test.ts reads and runs in the lab: hosts, serf, FDB, agent status and PIDs. */
 export const [h1, h2, h3] = [1, 2, 3].map(labHost) as [
@@ -27,6 +28,13 @@ export function snapshot(): string {
   return JSON.stringify([
     nsh(h1, ['ip', '-o', 'link', 'show']).replace(/\s+link\/\S+ \S+ brd \S+/g, ''),
     nsh(h1, ['ip', '-o', 'addr', 'show']).replace(/valid_lft.*$/gm, ''),
+    // The overlay namespace (bridge, VXLAN device, host-side veths), once there is one.
+    ...(existsSync(overlayOf(h1))
+      ? [
+          osh(h1, ['ip', '-o', 'link', 'show']).replace(/\s+link\/\S+ \S+ brd \S+/g, ''),
+          osh(h1, ['bridge', 'fdb', 'show']),
+        ]
+      : []),
     existsSync(state) ? readFileSync(state, 'utf8') : '',
   ]);
 }
@@ -57,7 +65,7 @@ export function serf(h: { netnsPath: string }, args: string[], env: NodeJS.Proce
 }
 /** h1's flood list: the VTEPs its VXLAN device sends unknown frames to. */
 export function floodList(): string[] {
-  return nsh(h1, ['bridge', 'fdb', 'show', 'dev', 'xnet-vx'])
+  return osh(h1, ['bridge', 'fdb', 'show', 'dev', 'xnet-vx'])
     .split('\n')
     .filter((l) => l.startsWith('00:00:00:00:00:00'))
     .map((l) => /dst (\S+)/.exec(l)?.[1] ?? '')

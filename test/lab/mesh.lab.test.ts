@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labHost } from '../../src/lab/layout.js';
 import type { RouterStatus, PeerStatus } from '../../src/router/driver.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
+import { osh, overlayOf } from '../helpers/lab.js';
 
 // Three real lab hosts, each with its own dockerd, agent, kernel VXLAN device and serf.
 const hosts = [1, 2, 3].map(labHost);
@@ -58,6 +59,8 @@ describe('the vxlan mesh on three lab hosts', () => {
 
   afterAll(async () => {
     await xnet(['lab', 'down']);
+    // Each agent's overlay namespace is pinned to outlive it: lab down removes this lab's, by name.
+    for (const h of hosts) expect(existsSync(overlayOf(h)), h.name).toBe(false);
   });
 
   it('refuses bad launch input, changing nothing', async () => {
@@ -114,9 +117,25 @@ describe('the vxlan mesh on three lab hosts', () => {
     });
     expect(ifindex()).toBe(before);
     expect(labSh('h1', ['docker', 'exec', 'c1', 'cat', '/sys/class/net/ethwe/mtu']).trim()).toBe('1450');
-    expect(nsh(h1, ['ip', '-d', 'link', 'show', 'xnet-vx'])).toMatch(
-      /vxlan id 30830 local 198\.18\.0\.1 dev eth0 .*dstport 4789/,
+    // The VXLAN device sits beside the bridge in the overlay namespace, its socket in the host's (link-netns).
+    expect(osh(h1, ['ip', '-d', 'link', 'show', 'xnet-vx'])).toMatch(
+      /link-netns xnet\d*-h1 [^]*vxlan id 30830 local 198\.18\.0\.1 .*dstport 4789/,
     );
+    const ports = osh(h1, ['ip', '-o', 'link', 'show', 'master', 'xnet']);
+    for (const port of ['xnet-vx', 'xnet-hostport', /vx[0-9a-f]{12}/])
+      expect(ports).toMatch(port instanceof RegExp ? port : new RegExp(`: ${port}[@:]`));
+    expect(
+      osh(h1, [
+        'sysctl',
+        'net.bridge.bridge-nf-call-iptables',
+        'net.bridge.bridge-nf-call-ip6tables',
+        'net.bridge.bridge-nf-call-arptables',
+      ]),
+    ).toMatch(/iptables = 0\n.*ip6tables = 0\n.*arptables = 0/);
+    // In the host's namespace only the host's end of the pair, no bridge, tunnel or container port.
+    const host = nsh(h1, ['ip', '-o', 'link', 'show']);
+    expect(host).toMatch(/: xnet-host@/);
+    expect(host).not.toMatch(/: (xnet|xnet-vx|vx[0-9a-f]{12})[@:]/);
   });
 
   it('joins transitively: h2 connects to h1, h3 only to h2, and h1 sees both', async () => {
@@ -247,6 +266,7 @@ describe('the vxlan mesh on three lab hosts', () => {
     const s = await xnetJson<{ wasRunning: boolean }>(['--lab', 'h2', 'stop']);
     expect(s.wasRunning).toBe(true);
     expect(nsh(h2, ['ip', '-o', 'link', 'show'])).not.toMatch(/xnet-vx/);
+    expect(osh(h2, ['ip', '-o', 'link', 'show'])).not.toMatch(/xnet-vx/);
     const ps = await xnetJson<{ attachments: Array<{ container: string; live: string[] }> }>([
       '--lab',
       'h2',
@@ -263,5 +283,17 @@ describe('the vxlan mesh on three lab hosts', () => {
     expect((await xnetJson<{ wasLaunched: boolean }>(['--lab', 'h2', 'reset'])).wasLaunched).toBe(true);
     expect((await router('h2')).state).toBe('not-launched');
     expect(readFileSync(join(h2.agentStateDir, 'state.json'), 'utf8')).not.toContain('"router"');
+    // Reset removed the overlay namespace; the attachment stays, plugged into a fresh one.
+    await eventually(
+      'c2 plugged in again',
+      () => xnetJson<{ attachments: Array<{ container: string; live: string[] }> }>(['--lab', 'h2', 'ps']),
+      (x) => x.attachments[0]?.live?.[0] === '172.25.11.112/24',
+      5_000,
+    );
+    expect(osh(h2, ['ip', '-o', 'link', 'show'])).not.toMatch(/xnet-vx/);
+    await xnetJson(['--lab', 'h2', 'detach', 'c2']);
+    await xnetJson(['--lab', 'h2', 'reset']);
+    expect(existsSync(overlayOf(h2))).toBe(false);
+    expect(nsh(h2, ['ip', '-o', 'link', 'show'])).not.toMatch(/: xnet/);
   });
 });

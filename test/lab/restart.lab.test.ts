@@ -7,6 +7,7 @@ import { hostVethName } from '../../src/net/veth.js';
 import type { Result } from '../../src/api/index.js';
 import type { State } from '../../src/agent/state.js';
 import { sh, xnet, xnetJson } from '../helpers/cli.js';
+import { osh } from '../helpers/lab.js';
 
 // Issue 14 items 1 and 2 on real lab hosts: a router launched on two hosts, ping checks running inside the
 // containers (their fping keeps a dying namespace alive, as in the report), real docker restarts.
@@ -206,15 +207,15 @@ describe('docker restart keeps the overlay address, and a failed attach changes 
     await sleep(500);
     expect(fpingsIn(ns)).toEqual([]);
     // The fault: the router's bridge name taken by a non-bridge link while web is down, so plugging fails.
-    const ports = nsh(h1, ['ip', '-o', 'link', 'show', 'master', 'xnet']);
+    const ports = osh(h1, ['ip', '-o', 'link', 'show', 'master', 'xnet']);
     expect(ports).toContain(hostVethName(idOf(h1, 'db')));
     const rename = (from: string, to: string): void => {
-      nsh(h1, ['ip', 'link', 'set', from, 'down']);
-      nsh(h1, ['ip', 'link', 'set', from, 'name', to]);
-      nsh(h1, ['ip', 'link', 'set', to, 'up']);
+      osh(h1, ['ip', 'link', 'set', from, 'down']);
+      osh(h1, ['ip', 'link', 'set', from, 'name', to]);
+      osh(h1, ['ip', 'link', 'set', to, 'up']);
     };
     rename('xnet', 'xnet-aside');
-    nsh(h1, ['ip', 'link', 'add', 'xnet', 'type', 'veth', 'peer', 'name', 'xnet-fake']);
+    osh(h1, ['ip', 'link', 'add', 'xnet', 'type', 'veth', 'peer', 'name', 'xnet-fake']);
     try {
       docker(h1, ['start', 'web']);
       await sleep(1_500);
@@ -229,7 +230,7 @@ describe('docker restart keeps the overlay address, and a failed attach changes 
       expect(human.stdout).toMatch(/web: re-attach failed \d+ time\(s\), next try in [\d.]+ s: /);
       expect(ethwe(pidOf(h1, 'web'))).toBeNull();
     } finally {
-      nsh(h1, ['ip', 'link', 'del', 'xnet']);
+      osh(h1, ['ip', 'link', 'del', 'xnet']);
       rename('xnet-aside', 'xnet');
     }
     const pid = pidOf(h1, 'web');
@@ -248,6 +249,7 @@ describe('docker restart keeps the overlay address, and a failed attach changes 
     const kernel = (): string =>
       JSON.stringify([
         nsh(h1, ['ip', '-o', 'link', 'show']).replace(/\s+link\/ether.*$/gm, ''),
+        osh(h1, ['ip', '-o', 'link', 'show']).replace(/\s+link\/ether.*$/gm, ''),
         sh('nsenter', [`--net=/proc/${pid}/ns/net`, '--', 'ip', '-o', '-4', 'addr', 'show']),
         sh('nsenter', [`--net=/proc/${pid}/ns/net`, '--', 'ip', '-o', 'link', 'show']),
       ]);
@@ -264,7 +266,7 @@ describe('docker restart keeps the overlay address, and a failed attach changes 
       );
       expect(err.error.hint).toMatch(/chattr -i/);
       expect(ethwe(pid)).toBeNull();
-      expect(nsh(h1, ['ip', '-o', 'link', 'show'])).not.toContain(hostVethName(idOf(h1, 'spare')));
+      expect(osh(h1, ['ip', '-o', 'link', 'show'])).not.toContain(hostVethName(idOf(h1, 'spare')));
       expect(kernel()).toBe(before);
       // Detach too: its unplug is undone, so the kernel keeps what the state (unchanged) says.
       const d = await xnet(['--lab', 'h1', 'detach', 'db']);
@@ -284,22 +286,24 @@ describe('docker restart keeps the overlay address, and a failed attach changes 
     run(h1, 'left');
     const pid = pidOf(h1, 'left');
     const vx = hostVethName(idOf(h1, 'left'));
-    nsh(h1, ['ip', 'link', 'add', vx, 'type', 'veth', 'peer', 'name', 'ethwe', 'netns', String(pid)]);
+    osh(h1, ['ip', 'link', 'add', vx, 'type', 'veth', 'peer', 'name', 'ethwe', 'netns', String(pid)]);
     const r = await xnetJson<Result<'attach'>>(['--lab', 'h1', 'attach', '172.25.11.61/24', 'left']);
     expect(r.added).toEqual(['172.25.11.61/24']);
     expect(ethwe(pid)).toEqual(['172.25.11.61/24']);
-    expect(nsh(h1, ['ip', '-o', 'link', 'show', 'master', 'xnet'])).toContain(vx);
+    expect(osh(h1, ['ip', '-o', 'link', 'show', 'master', 'xnet'])).toContain(vx);
   });
 
   it('leaves no veth, address or FDB entry that the state does not know', async () => {
     for (const h of [h1, h2]) {
       const s = state(h);
       const known = new Set(s.attachments.map((a) => hostVethName(a.containerId)));
-      const vxPorts = nsh(h, ['ip', '-o', 'link', 'show'])
+      const vxPorts = osh(h, ['ip', '-o', 'link', 'show'])
         .split('\n')
         .map((l) => /^\d+: (vx[0-9a-f]{12})[@:]/.exec(l)?.[1])
         .filter((x): x is string => Boolean(x));
       expect(vxPorts.sort(), h.name).toEqual([...known].sort());
+      // Every host-side veth is in the overlay namespace; none in the host's.
+      expect(nsh(h, ['ip', '-o', 'link', 'show'])).not.toMatch(/: vx[0-9a-f]{12}[@:]/);
       for (const id of docker(h, ['ps', '-q', '--no-trunc']).split('\n').filter(Boolean)) {
         const a = s.attachments.find((x) => x.containerId === id);
         const live = ethwe(pidOf(h, id));
@@ -312,7 +316,7 @@ describe('docker restart keeps the overlay address, and a failed attach changes 
     // up to the device's ageing time, 300 s): the agent neither makes nor keeps them, so they are not checked.
     const members = new Set([h1, h2].map((h) => h.address));
     for (const h of [h1, h2]) {
-      const fdb = JSON.parse(nsh(h, ['bridge', '-json', 'fdb', 'show', 'dev', 'xnet-vx'])) as Array<{
+      const fdb = JSON.parse(osh(h, ['bridge', '-json', 'fdb', 'show', 'dev', 'xnet-vx'])) as Array<{
         mac: string;
         dst?: string;
         state?: string;

@@ -20,6 +20,7 @@ import { pinsFor } from '../../src/telemetry/bpf/kernel.js';
 import { CLI_MAIN } from '../../src/agent/client.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
 import { readPcap } from '../helpers/pcapfile.js';
+import { overlayOf } from '../helpers/lab.js';
 
 // Two lab hosts in a mesh, a container on each; the agent's kernel counters held to tcpdump and the interface
 // counters on the same interfaces.
@@ -175,12 +176,13 @@ describe('telemetry on two lab hosts', () => {
       ].sort(),
     );
     for (const dir of ['ingress', 'egress'])
-      expect(nsh(h1.netnsPath, ['tc', 'filter', 'show', 'dev', veth, dir])).toMatch(
+      expect(nsh(overlayOf(h1), ['tc', 'filter', 'show', 'dev', veth, dir])).toMatch(
         new RegExp(`veth_${dir}.* direct-action`),
       );
     // Nothing captures: the bridge is not promiscuous and no process of ours holds a packet socket.
-    expect(nsh(h1.netnsPath, ['ip', '-d', 'link', 'show', 'xnet'])).toMatch(/promiscuity 0 /);
+    expect(nsh(overlayOf(h1), ['ip', '-d', 'link', 'show', 'xnet'])).toMatch(/promiscuity 0 /);
     expect(packetSockets(h1.netnsPath)).toEqual([]);
+    expect(packetSockets(overlayOf(h1))).toEqual([]);
     // No child process of the agent is a node process (the old capture child was one): fping and serf only.
     const agent = readFileSync(h1.agentPidfile, 'utf8').trim();
     const children = execFileSync('ps', ['-e', '-o', 'ppid=,comm='], { encoding: 'utf8' })
@@ -209,11 +211,11 @@ describe('telemetry on two lab hosts', () => {
     const vethFile = join(work, 'veth.pcap');
     const underFile = join(work, 'underlay.pcap');
     const dumps = [
-      tcpdump(h1.netnsPath, veth, '', vethFile),
+      tcpdump(overlayOf(h1), veth, '', vethFile),
       tcpdump(h1.netnsPath, 'eth0', `udp port 4789 and host ${h2.address}`, underFile),
     ];
     await sleep(1_500);
-    const before = linkStats(h1.netnsPath, [veth, 'xnet-vx']);
+    const before = linkStats(overlayOf(h1), [veth, 'xnet-vx']);
     const start = Date.now();
     const inC1 = ['nsenter', `--net=/proc/${p1}/ns/net`, '--'];
     // 5,000 pings at 1 ms, a 20 Mbit/s UDP stream and a 200 Mbit/s TCP stream, from c1 (h1) to c2 (h2), at once.
@@ -237,7 +239,7 @@ describe('telemetry on two lab hosts', () => {
     ]);
     const end = Date.now();
     await sleep(1_500);
-    const after = linkStats(h1.netnsPath, [veth, 'xnet-vx']);
+    const after = linkStats(overlayOf(h1), [veth, 'xnet-vx']);
     const dumped = await Promise.all(dumps.map((d) => d.stop()));
     for (const s of servers) s.kill();
     await sleep(1_200);
@@ -335,7 +337,7 @@ describe('telemetry on two lab hosts', () => {
       const file = join(work, 'c1.pcap');
       // A bridge port is promiscuous by the bridge's doing (1); the capture must add nothing to it.
       const promiscuity = (dev: string) =>
-        /promiscuity (\d+) /.exec(nsh(h1.netnsPath, ['ip', '-d', 'link', 'show', dev]))?.[1];
+        /promiscuity (\d+) /.exec(nsh(overlayOf(h1), ['ip', '-d', 'link', 'show', dev]))?.[1];
       const vethBefore = promiscuity(hostVeth());
       const running = xnet([
         '--lab',
@@ -353,7 +355,7 @@ describe('telemetry on two lab hosts', () => {
       // While it runs: one packet socket (ours, on c1's veth), and neither the veth nor the bridge promiscuous.
       await eventually(
         'capture open',
-        async () => packetSockets(h1.netnsPath),
+        async () => packetSockets(overlayOf(h1)),
         (l) => l.length === 1,
         3_000,
       );
@@ -396,6 +398,7 @@ describe('telemetry on two lab hosts', () => {
     }
     // Done: the socket went with the capture process.
     expect(packetSockets(h1.netnsPath)).toEqual([]);
+    expect(packetSockets(overlayOf(h1))).toEqual([]);
     // Bad input: exit 2, the field named, no file written.
     const badFile = join(work, 'bad.pcap');
     for (const [args, field] of [
@@ -581,7 +584,7 @@ describe('telemetry on two lab hosts', () => {
     await xnetJson(['--lab', 'h1', 'attach', '172.25.11.33/24', 'c3']);
     const veth = hostVethName(labSh('h1', ['docker', 'inspect', '-f', '{{.Id}}', 'c3']).trim());
     // Hooked inside attach: the filters are there when attach returns, before any tick of the agent.
-    expect(nsh(h1.netnsPath, ['tc', 'filter', 'show', 'dev', veth, 'ingress'])).toMatch(/veth_ingress/);
+    expect(nsh(overlayOf(h1), ['tc', 'filter', 'show', 'dev', veth, 'ingress'])).toMatch(/veth_ingress/);
     labSh('h1', ['docker', 'exec', 'c3', 'ping', '-q', '-c', '3', '-i', '0.2', C2]);
     const hooked = await eventually(
       'c3 hooked',
@@ -685,7 +688,7 @@ describe('telemetry on two lab hosts', () => {
     expect(nsh(h1.netnsPath, ['tc', 'filter', 'show', 'dev', 'eth0', 'ingress'])).not.toMatch(
       /underlay_ingress/,
     );
-    expect(nsh(h1.netnsPath, ['ip', '-d', 'link', 'show', 'xnet'])).toMatch(/promiscuity 0 /);
+    expect(nsh(overlayOf(h1), ['ip', '-d', 'link', 'show', 'xnet'])).toMatch(/promiscuity 0 /);
     expect((await xnet(['--lab', 'h1', 'launch'])).code).toBe(0);
     await eventually(
       'counting again',

@@ -1,4 +1,4 @@
-import { ensureBridge } from '../../net/bridge.js';
+import { ensureOverlay, namedNetns, removeNamedNetns } from '../../net/overlay.js';
 import { addrs, ipBatch, ipJson, link } from '../../net/ip.js';
 import { restrictVxlan, ruleCounters, unrestrictVxlan } from '../../net/vxlan-filter.js';
 import { toCounters } from '../../net/counters.js';
@@ -67,6 +67,11 @@ export class VxlanDriver implements RouterDriver {
     });
   }
 
+  /** The overlay namespace: bridge, VXLAN device and the containers' host-side veths live there. */
+  get #ns(): string {
+    return namedNetns(this.d.overlayNetns);
+  }
+
   get #name(): string {
     return this.#underlay?.address ?? 'unlaunched';
   }
@@ -76,7 +81,7 @@ export class VxlanDriver implements RouterDriver {
    * monitor) takes its namespace from here. The underlay side (UDP 4789 filter, serf) stays in d.netns.
    */
   #vxlan(): { netns: NetnsPath; dev: string } {
-    return { netns: this.d.netns, dev: VXLAN_DEV };
+    return { netns: this.#ns, dev: VXLAN_DEV };
   }
 
   async launch(settings: LaunchSettings): Promise<void> {
@@ -86,7 +91,7 @@ export class VxlanDriver implements RouterDriver {
     // The operator's --mtu, never above what the underlay carries (it may have shrunk since launch).
     const mtu = Math.min(settings.mtu ?? Infinity, underlay.mtu - VXLAN_OVERHEAD);
     this.#mtu = mtu;
-    await ensureBridge(this.d.netns, this.d.bridge, mtu);
+    await ensureOverlay({ name: this.d.overlayNetns, hostNetns: this.d.netns, bridge: this.d.bridge, mtu });
     await this.#ensureVxlan(underlay, mtu);
     await this.d.onMtu(mtu);
     this.#linkLocal = await this.#bridgeLinkLocal();
@@ -120,7 +125,7 @@ export class VxlanDriver implements RouterDriver {
    * (the probe loops and the path MTU probe both take it from here).
    */
   #probePoint(): ProbePoint {
-    return { netns: this.d.netns, dev: this.d.bridge };
+    return { netns: this.#ns, dev: this.d.bridge };
   }
 
   /**
@@ -140,6 +145,8 @@ export class VxlanDriver implements RouterDriver {
   }
 
   /**
+   * Made in the host's namespace, so its UDP socket stays on the underlay (behind the XNET-VXLAN chain), then
+   * moved beside the bridge, as moby's overlay driver does; one left in the host's namespace is made anew.
    * `proxy`: the device answers ARP and ND from its neighbour table and never floods them across the underlay;
    * `l3miss`: what it cannot answer is reported (the agent answers from the address table); `nolearning`: a
    * MAC's VTEP comes from the table (its holder's gossip address), never from a packet's source.
@@ -151,19 +158,24 @@ export class VxlanDriver implements RouterDriver {
       { local?: string; id?: number; proxy?: boolean; l3miss?: boolean; learning?: boolean } | undefined;
     const same =
       data?.local === u.address && data.id === VNI && data.proxy && data.l3miss && data.learning === false;
-    if (existing && same && existing.mtu === mtu) return;
-    await ipBatch(netns, [
-      ...(existing ? [`link del ${dev}`] : []),
+    if (existing && same && existing.mtu === mtu) {
+      if (existing.master !== this.d.bridge)
+        await ipBatch(netns, [`link set ${dev} master ${this.d.bridge}`, `link set ${dev} up`]);
+      return;
+    }
+    if (existing) await ipBatch(netns, [`link del ${dev}`]);
+    if (await link(this.d.netns, dev)) await ipBatch(this.d.netns, [`link del ${dev}`]);
+    await ipBatch(this.d.netns, [
       `link add ${dev} mtu ${mtu} type vxlan id ${VNI} dstport ${VXLAN_PORT} local ${u.address} dev ${u.dev} proxy nolearning l3miss`,
-      `link set ${VXLAN_DEV} master ${this.d.bridge}`,
-      `link set ${VXLAN_DEV} up`,
+      `link set ${dev} netns ${this.d.overlayNetns}`,
     ]);
+    await ipBatch(netns, [`link set ${dev} master ${this.d.bridge}`, `link set ${dev} up`]);
   }
 
   async #bridgeLinkLocal(): Promise<string | undefined> {
     const local = await poll(
       async () => {
-        const [br] = await addrs(this.d.netns, this.d.bridge);
+        const [br] = await addrs(this.#ns, this.d.bridge);
         const ll = br?.addr_info.find((a) => a.family === 'inet6' && a.local.startsWith('fe80:'));
         return ll && !(ll as { tentative?: boolean }).tentative ? ll.local : undefined;
       },
@@ -250,8 +262,10 @@ export class VxlanDriver implements RouterDriver {
 
   async stop(): Promise<void> {
     await this.#halt(true);
+    // The bridge, the host pair and the containers' ports stay (attachments are kept); the tunnel goes.
     const { netns, dev } = this.#vxlan();
-    if (await link(netns, dev)) await ipBatch(netns, [`link del ${dev}`]);
+    if (await link(netns, dev).catch(() => undefined)) await ipBatch(netns, [`link del ${dev}`]);
+    if (await link(this.d.netns, dev)) await ipBatch(this.d.netns, [`link del ${dev}`]);
     await unrestrictVxlan(this.d.netns, VXLAN_PORT);
     this.#admitted = undefined;
   }
@@ -272,12 +286,14 @@ export class VxlanDriver implements RouterDriver {
   async reset(): Promise<void> {
     await this.stop();
     await this.#mesh.reset();
+    // The namespace goes with everything in it; the agent plugs attached containers into a fresh one.
+    await removeNamedNetns(this.d.overlayNetns);
     this.#settings = undefined;
     this.#mtu = undefined;
   }
 
   attachPoint(): AttachPoint {
-    return { bridge: this.d.bridge, mtu: this.#mtu ?? 1500 };
+    return { bridge: this.d.bridge, mtu: this.#mtu ?? 1500, netns: this.d.overlayNetns };
   }
 
   /** Who else in the mesh holds `address`, from the local table: no process, no round trip. */
@@ -347,7 +363,7 @@ export class VxlanDriver implements RouterDriver {
       listen: this.#underlay?.address ?? null,
       range: this.#settings?.range ?? null,
       encrypted: Boolean(this.#settings?.passwordFile),
-      bridge: { name: this.d.bridge, mtu: this.#mtu ?? null },
+      bridge: { name: this.d.bridge, mtu: this.#mtu ?? null, netns: this.d.overlayNetns },
       underlayMtu: this.#underlay?.mtu ?? null,
       peers,
       connections: this.#mesh.connections,
