@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // bench/attach: attach N containers through the agent, beside the bare iproute2 commands that give the
 // same result, run from a shell script, in the same run on the same lab host. By default with the vxlan router
-// running on a 3-host mesh (BENCH_ROUTER=0: one host, no router), and 20 attaches at once. Prints figures, never
-// fails on time.
+// running on a 3-host mesh (BENCH_ROUTER=0: one host, no router; BENCH_HOSTS=10 for a bigger mesh), and 20
+// attaches at once. Then all N stay attached for a while, and it prints what they cost the host: probe
+// processes, neighbour entries, neighbour-table overflows, and the peers' data-plane states. Prints figures,
+// never fails on time.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -14,7 +16,7 @@ import { labHost } from '../dist/lab/layout.js';
 import { existingHosts } from '../dist/lab/lab.js';
 
 const ROUTER = process.env.BENCH_ROUTER !== '0';
-const HOSTS = ROUTER ? 3 : 1;
+const HOSTS = ROUTER ? Number(process.env.BENCH_HOSTS ?? 3) : 1;
 const N = Number(process.env.BENCH_CONTAINERS ?? (ROUTER ? 200 : 100));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENT = 20;
@@ -35,7 +37,7 @@ if (ROUTER) {
   for (let t = 0; ; t++) {
     const peers = JSON.parse(cli('--lab', 'h1', 'status', '--json')).router.peers;
     if (peers.filter((p) => !p.self && p.gossip === 'alive').length >= HOSTS - 1) break;
-    if (t > 100) throw new Error('the mesh did not form within 20 s');
+    if (t > 300) throw new Error('the mesh did not form within 60 s');
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -163,6 +165,43 @@ console.log(
     .map((x) => x.toFixed(1))
     .join(', ')} on this machine`,
 );
+
+// All N attached and left to run: what the host pays for them. The kernel's neighbour tables are machine-wide
+// (every namespace counts), and table_fulls counts each time one overflowed.
+const tableFulls = () =>
+  ['arp_cache', 'ndisc_cache']
+    .map((t) =>
+      readFileSync(`/proc/net/stat/${t}`, 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .reduce((sum, l) => sum + parseInt(l.trim().split(/\s+/).at(-1), 16), 0),
+    )
+    .reduce((a, b) => a + b, 0);
+const learned = (ns) =>
+  spawnSync('nsenter', [`--net=${ns}`, '--', 'ip', 'neigh', 'show'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter((l) => l && !l.includes('PERMANENT')).length;
+const fullsBefore = tableFulls();
+const agent2 = await AgentConnection.open(h.agentSocket);
+for (let i = 0; i < N; i++) await agent2.call('attach', { cidrs: [cidr(i)], container: names[i] });
+await new Promise((r) => setTimeout(r, 15_000));
+const fping = spawnSync('pgrep', ['-c', '-x', 'fping'], { encoding: 'utf8' }).stdout.trim() || '0';
+const overlay = JSON.parse(cli('--lab', 'h1', 'status', '--json')).router.bridge.netns;
+const inContainers = pids.reduce((sum, pid) => sum + learned(`/proc/${pid}/ns/net`), 0);
+const peers = JSON.parse(cli('--lab', 'h1', 'status', '--json')).router.peers.filter((p) => !p.self);
+const states = {};
+for (const p of peers) states[p.dataPlane.state] = (states[p.dataPlane.state] ?? 0) + 1;
+console.log(
+  `\nwith all ${N} attached for 15 s on ${h.name}${mesh}: fping processes on the machine ${fping}; ` +
+    `learned neighbour entries: host ${learned(h.netnsPath)}, overlay ${overlay ? learned(`/run/netns/${overlay}`) : '-'}, ` +
+    `all ${N} containers ${inContainers}; neighbour-table overflows during the run ${tableFulls() - fullsBefore}; ` +
+    `peers on h1: ${Object.entries(states)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ')} of ${peers.length}`,
+);
+for (const n of names) await agent2.call('detach', { cidrs: [], container: n });
+agent2.close();
 
 rmSync(dir, { recursive: true, force: true });
 await Promise.all(names.map((n) => docker.getContainer(n).remove({ force: true })));

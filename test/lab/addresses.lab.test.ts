@@ -5,7 +5,7 @@ import { GATEWAY_NETNS, labHost } from '../../src/lab/layout.js';
 import { addressTableOf, type AddressTableStatus } from '../../src/router/driver.js';
 import type { Result } from '../../src/api/index.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
-import { nsh, onTheWire, ping, router } from '../helpers/lab.js';
+import { nsh, onTheWire, osh, ping, router } from '../helpers/lab.js';
 
 // The mesh-wide address table on three real lab hosts with a mesh password: refusals from the table, proxy ARP
 // on the VXLAN device (tcpdump on the underlay), clashes, and hosts that fail, come back and leave.
@@ -32,7 +32,7 @@ async function eventually<T>(what: string, get: () => Promise<T> | T, ok: (v: T)
 
 /** The VXLAN device's neighbour entry for `address` on host `h` (what proxy ARP answers with), if any. */
 const neighbour = (h: typeof h1, address: string): string | undefined =>
-  nsh(h, ['ip', 'neigh', 'show', 'dev', 'xnet-vx'])
+  osh(h, ['ip', 'neigh', 'show', 'dev', 'xnet-vx'])
     .split('\n')
     .find((l) => l.startsWith(`${address} `));
 
@@ -100,7 +100,7 @@ describe('the mesh-wide address table on three lab hosts', () => {
   });
 
   it('answers a miss from the table: an entry taken away is put back and the address resolves', async () => {
-    nsh(h3, ['ip', 'neigh', 'del', '172.25.11.30', 'dev', 'xnet-vx']);
+    osh(h3, ['ip', 'neigh', 'del', '172.25.11.30', 'dev', 'xnet-vx']);
     expect(neighbour(h3, '172.25.11.30')).toBeUndefined();
     expect(labSh('h3', ['docker', 'exec', 'db', 'ping', '-c', '1', '-W', '4', '172.25.11.30'])).toMatch(
       /1 packets received/,

@@ -1,12 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../src/api/index.js';
 import { CLI_MAIN } from '../../src/agent/client.js';
 import { labHost, type LabHost } from '../../src/lab/layout.js';
 import { labSh, xnet, xnetJson } from '../helpers/cli.js';
-import { nsh, osh, router } from '../helpers/lab.js';
+import { nsh, osh, overlayOf, router } from '../helpers/lab.js';
 
 // Three lab hosts in a mesh. The automatic data-plane checks: one per peer, from the host, small and full-size,
 // two fping processes per host however many containers are attached; an MTU fault turns the check red with
@@ -277,9 +277,9 @@ describe('automatic data-plane checks per peer, on three lab hosts', () => {
     // Neighbours: the peers' bridges, not one per container per peer.
     expect(after.neigh1).toBeLessThanOrEqual(10);
     expect(after.neigh2).toBeLessThanOrEqual(10);
-    // Both run in the host's namespace (the probe point): none in a container's.
-    const hostNs = readlinkSync(`/proc/${readFileSync(h1.agentPidfile, 'utf8').trim()}/ns/net`);
-    expect(fpings().map((p) => readlinkSync(`/proc/${p.pid}/ns/net`))).toEqual([hostNs, hostNs]);
+    // Both run in the host's overlay namespace (the probe point, beside the bridge): none in a container's.
+    const overlayNs = `net:[${statSync(overlayOf(h1)).ino}]`;
+    expect(fpings().map((p) => readlinkSync(`/proc/${p.pid}/ns/net`))).toEqual([overlayNs, overlayNs]);
     const peers = (await router('h1')).peers.filter((p) => !p.self);
     expect(peers.map((p) => p.dataPlane.state)).toEqual(['reachable', 'reachable']);
   }, 600_000);

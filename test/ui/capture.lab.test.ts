@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_MAIN } from '../../src/agent/client.js';
 import { labHost } from '../../src/lab/layout.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
+import { overlayOf } from '../helpers/lab.js';
 
 // The capture view in a real terminal (tmux) against lab host h2 of a two-host mesh, while c1 on h1 pings c2 on
 // h2 across the overlay: the container's view and the peer's view show decoded ICMP lines and the talker row,
@@ -32,20 +33,25 @@ async function waitForScreen(re: RegExp, ms = 20_000): Promise<string> {
   throw new Error(`screen never matched ${re} within ${ms} ms; it shows:\n${last}`);
 }
 
-/** Packet sockets open in a namespace (/proc/net/packet: one line each after the header). */
-const packetSockets = (netns: string): string[] =>
-  sh('nsenter', [`--net=${netns}`, '--', 'cat', '/proc/net/packet'])
-    .trim()
-    .split('\n')
-    .slice(1);
+/**
+ * Packet sockets open on h2 (/proc/net/packet: one line each after the header), in its namespace (a peer's
+ * capture, on eth0) and its overlay namespace (a container's, on its veth's host end).
+ */
+const packetSockets = (): string[] =>
+  [h2.netnsPath, overlayOf(h2)].flatMap((netns) =>
+    sh('nsenter', [`--net=${netns}`, '--', 'cat', '/proc/net/packet'])
+      .trim()
+      .split('\n')
+      .slice(1),
+  );
 
-async function socketsBecome(netns: string, n: number, ms = 10_000): Promise<void> {
+async function socketsBecome(n: number, ms = 10_000): Promise<void> {
   const start = Date.now();
   while (Date.now() - start < ms) {
-    if (packetSockets(netns).length === n) return;
+    if (packetSockets().length === n) return;
     await sleep(150);
   }
-  throw new Error(`packet sockets in ${netns}: ${packetSockets(netns).length}, not ${n}, after ${ms} ms`);
+  throw new Error(`packet sockets on h2: ${packetSockets().length}, not ${n}, after ${ms} ms`);
 }
 
 const promiscuity = (netns: string, dev: string): string | undefined =>
@@ -103,7 +109,7 @@ describe('the capture view (w) on a lab host', () => {
   });
 
   it('shows decoded ICMP lines and the talker row for c2 while c1 on h1 pings it; Esc leaves no packet socket', async () => {
-    expect(packetSockets(h2.netnsPath)).toEqual([]);
+    expect(packetSockets()).toEqual([]);
     keys('w');
     const s = await waitForScreen(
       new RegExp(
@@ -114,8 +120,8 @@ describe('the capture view (w) on a lab host', () => {
     expect(s).toMatch(new RegExp(`ICMP\\s+${C2} > ${C1}\\s+98 echo reply`));
     expect(s).toMatch(/live \S \d+ packets, 0 dropped/);
     // One packet socket (the view's), and neither the bridge nor anything else made promiscuous by it.
-    await socketsBecome(h2.netnsPath, 1);
-    expect(promiscuity(h2.netnsPath, 'xnet')).toBe('0');
+    await socketsBecome(1);
+    expect(promiscuity(overlayOf(h2), 'xnet')).toBe('0');
 
     // A filter libpcap refuses: said in the view, and the old capture is gone, no new one opened.
     keys('/');
@@ -123,7 +129,7 @@ describe('the capture view (w) on a lab host', () => {
     typeText('icmp and (');
     keys('Enter');
     await waitForScreen(/filter refused: "icmp and \(" is not a filter libpcap compiles/);
-    await socketsBecome(h2.netnsPath, 0);
+    await socketsBecome(0);
 
     // A good one: only echo replies.
     // The prompt starts from the refused text.
@@ -134,11 +140,11 @@ describe('the capture view (w) on a lab host', () => {
     keys('Enter');
     const replies = await waitForScreen(new RegExp(`ICMP\\s+${C2} > ${C1}\\s+98 echo reply`));
     expect(replies).not.toMatch(/echo request/);
-    await socketsBecome(h2.netnsPath, 1);
+    await socketsBecome(1);
 
     keys('Escape');
     await waitForScreen(/^(?![\s\S]*Capture c2)[\s\S]*Containers/);
-    await socketsBecome(h2.netnsPath, 0);
+    await socketsBecome(0);
   });
 
   it('shows the peer one view: its tunnel packets, decoded inside; Esc leaves no packet socket', async () => {
@@ -155,22 +161,22 @@ describe('the capture view (w) on a lab host', () => {
     );
     expect(s).toMatch(/Capture peer one: \S+, filter "udp port 4789 and host 198\.18\.0\.1"/);
     expect(s).toMatch(/frames inside the tunnel/);
-    await socketsBecome(h2.netnsPath, 1);
+    await socketsBecome(1);
     keys('Escape');
     await waitForScreen(/^(?![\s\S]*Capture peer one)[\s\S]*Peers/);
-    await socketsBecome(h2.netnsPath, 0);
-    expect(promiscuity(h2.netnsPath, 'xnet')).toBe('0');
+    await socketsBecome(0);
+    expect(promiscuity(overlayOf(h2), 'xnet')).toBe('0');
   });
 
   it('a TUI killed with the view open leaves no capture behind: the agent ends one nobody reads', async () => {
     keys('w');
     await waitForScreen(/Capture peer one: \S+, filter/);
-    await socketsBecome(h2.netnsPath, 1);
+    await socketsBecome(1);
     // SIGKILL: no cleanup, no capture.close; only the agent's lease (15 s without a read) can end it.
     const tui = Number(tmux('list-panes', '-t', SESSION, '-F', '#{pane_pid}').trim());
     process.kill(tui, 'SIGKILL');
     const start = Date.now();
-    await socketsBecome(h2.netnsPath, 0, 25_000);
+    await socketsBecome(0, 25_000);
     expect(Date.now() - start).toBeGreaterThan(10_000);
   }, 60_000);
 });
