@@ -32,7 +32,11 @@ export function snapshot(): string {
     ...(existsSync(overlayOf(h1))
       ? [
           osh(h1, ['ip', '-o', 'link', 'show']).replace(/\s+link\/\S+ \S+ brd \S+/g, ''),
-          osh(h1, ['bridge', 'fdb', 'show']),
+          // What we program (permanent, static, the devices' own); not the MACs the bridge learns as frames pass.
+          osh(h1, ['bridge', 'fdb', 'show'])
+            .split('\n')
+            .filter((l) => /\b(permanent|static|self)\b/.test(l))
+            .join('\n'),
         ]
       : []),
     existsSync(state) ? readFileSync(state, 'utf8') : '',

@@ -658,8 +658,9 @@ describe('telemetry on two lab hosts', () => {
         6_000,
       );
       expect(fell.value.counters.reason).toMatch(/no BPF object/);
-      // Only the seconds counted after the fall: the ones before it were eBPF's, with their split.
-      const since = Math.ceil(Date.now() / 1000) * 1000;
+      // Only the seconds counted after the fall: the ones before it were eBPF's, with their split. A sample is
+      // labelled with the second it closes minus one, and the tick that fell back takes none.
+      const since = Math.floor(Date.now() / 1000) * 1000 - 1000;
       labSh('h1', ['docker', 'exec', 'c1', 'ping', '-q', '-c', '20', '-i', '0.05', C2]);
       await sleep(2_200);
       const r = await rates();
