@@ -14,6 +14,7 @@ import { AgentConnection } from '../dist/agent/rpc.js';
 import { CLI_MAIN } from '../dist/agent/client.js';
 import { labHost } from '../dist/lab/layout.js';
 import { existingHosts } from '../dist/lab/lab.js';
+import { namedNetns, overlayNetnsName } from '../dist/net/overlay.js';
 
 const ROUTER = process.env.BENCH_ROUTER !== '0';
 const HOSTS = ROUTER ? Number(process.env.BENCH_HOSTS ?? 3) : 1;
@@ -61,6 +62,7 @@ for (let i = 0; i < N; i += 10) {
 const pids = await Promise.all(names.map(async (n) => (await docker.getContainer(n).inspect()).State.Pid));
 
 const agent = await AgentConnection.open(h.agentSocket);
+const OVERLAY = namedNetns(overlayNetnsName(h.agentStateDir));
 // The bridge exists before either side is timed, so neither pays for creating it.
 await agent.call('attach', { cidrs: [cidr(0)], container: names[0] });
 await agent.call('detach', { cidrs: [], container: names[0] });
@@ -102,7 +104,8 @@ echo total $(( ($(date +%s%N) - start) / 1000 ))
 const input = names.map((_, i) => `${i} ${pids[i]} ${cidr(i)}`).join('\n') + '\n';
 
 function baselineRound() {
-  const r = spawnSync('nsenter', [`--net=${h.netnsPath}`, '--', 'bash', script], { input, encoding: 'utf8' });
+  // In the overlay namespace, where the agent keeps the bridge and the host-side ends (vxlan's layout).
+  const r = spawnSync('nsenter', [`--net=${OVERLAY}`, '--', 'bash', script], { input, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`baseline failed: ${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
   const total = Number(lines.pop().split(' ')[1]) / 1000;
@@ -187,14 +190,13 @@ const agent2 = await AgentConnection.open(h.agentSocket);
 for (let i = 0; i < N; i++) await agent2.call('attach', { cidrs: [cidr(i)], container: names[i] });
 await new Promise((r) => setTimeout(r, 15_000));
 const fping = spawnSync('pgrep', ['-c', '-x', 'fping'], { encoding: 'utf8' }).stdout.trim() || '0';
-const overlay = JSON.parse(cli('--lab', 'h1', 'status', '--json')).router.bridge.netns;
 const inContainers = pids.reduce((sum, pid) => sum + learned(`/proc/${pid}/ns/net`), 0);
 const peers = JSON.parse(cli('--lab', 'h1', 'status', '--json')).router.peers.filter((p) => !p.self);
 const states = {};
 for (const p of peers) states[p.dataPlane.state] = (states[p.dataPlane.state] ?? 0) + 1;
 console.log(
   `\nwith all ${N} attached for 15 s on ${h.name}${mesh}: fping processes on the machine ${fping}; ` +
-    `learned neighbour entries: host ${learned(h.netnsPath)}, overlay ${overlay ? learned(`/run/netns/${overlay}`) : '-'}, ` +
+    `learned neighbour entries: host ${learned(h.netnsPath)}, overlay ${learned(OVERLAY)}, ` +
     `all ${N} containers ${inContainers}; neighbour-table overflows during the run ${tableFulls() - fullsBefore}; ` +
     `peers on h1: ${Object.entries(states)
       .map(([k, v]) => `${v} ${k}`)
