@@ -189,13 +189,21 @@ const fullsBefore = tableFulls();
 const agent2 = await AgentConnection.open(h.agentSocket);
 for (let i = 0; i < N; i++) await agent2.call('attach', { cidrs: [cidr(i)], container: names[i] });
 await new Promise((r) => setTimeout(r, 15_000));
-const fping = spawnSync('pgrep', ['-c', '-x', 'fping'], { encoding: 'utf8' }).stdout.trim() || '0';
+// The lab's own: fping processes whose parent is one of its agents (nothing else on the machine counts).
+const agents = new Set(
+  Array.from({ length: HOSTS }, (_, i) => readFileSync(labHost(i + 1).agentPidfile, 'utf8').trim()),
+);
+const fping = (
+  spawnSync('pgrep', ['-x', 'fping'], { encoding: 'utf8' }).stdout.trim().split('\n') ?? []
+).filter(
+  (pid) => pid && agents.has(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]),
+).length;
 const inContainers = pids.reduce((sum, pid) => sum + learned(`/proc/${pid}/ns/net`), 0);
 const peers = JSON.parse(cli('--lab', 'h1', 'status', '--json')).router.peers.filter((p) => !p.self);
 const states = {};
 for (const p of peers) states[p.dataPlane.state] = (states[p.dataPlane.state] ?? 0) + 1;
 console.log(
-  `\nwith all ${N} attached for 15 s on ${h.name}${mesh}: fping processes on the machine ${fping}; ` +
+  `\nwith all ${N} attached for 15 s on ${h.name}${mesh}: fping processes of the lab's agents ${fping}; ` +
     `learned neighbour entries: host ${learned(h.netnsPath)}, overlay ${learned(OVERLAY)}, ` +
     `all ${N} containers ${inContainers}; neighbour-table overflows during the run ${tableFulls() - fullsBefore}; ` +
     `peers on h1: ${Object.entries(states)
