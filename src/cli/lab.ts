@@ -45,23 +45,27 @@ export function registerLab(program: Command): void {
     .description('create or complete the lab (idempotent)')
     .option('--hosts <n>', 'number of hosts', '3')
     .option('--no-docker', 'no dockerd per host: the mesh without containers (the 50-host scale bench)')
+    .option('--docker-on <hosts>', 'with --no-docker, a dockerd on these hosts all the same (h1,h50)')
     .option('--standby', `keep a standby agent beside each agent (default up to ${STANDBY_UP_TO} hosts)`)
     .option('--no-standby', 'no standby agents: an agent that exits is started anew (slower to answer)')
     .addHelpText(
       'after',
-      '\nExamples:\n  xnet-tui lab up --hosts 3\n  xnet-tui lab up --hosts 50 --no-docker\n\nEnds with the time it took and the memory the lab holds, by role.\n',
+      '\nExamples:\n  xnet-tui lab up --hosts 3\n  xnet-tui lab up --hosts 50 --no-docker\n  xnet-tui lab up --hosts 50 --no-docker --docker-on h1,h50\n\nEnds with the time it took and the memory the lab holds, by role.\n',
     )
-    .action(async (o: { hosts: string; docker: boolean; standby?: boolean }, cmd: Command) => {
-      const n = Number(o.hosts);
-      if (!/^\d+$/.test(o.hosts))
-        throw badInput('hosts', `--hosts "${o.hosts}" is not a number`, 'example: --hosts 3');
-      const g = globals(cmd);
-      const r = await labUp(n, (m) => (g.json ? undefined : process.stderr.write(`lab: ${m}\n`)), {
-        docker: o.docker,
-        ...(o.standby === undefined ? {} : { standby: o.standby }),
-      });
-      emit(g, r, (x) => `${statusTable(x.hosts)}\nlab: ${footprintLine(x.footprint)}`);
-    });
+    .action(
+      async (o: { hosts: string; docker: boolean; dockerOn?: string; standby?: boolean }, cmd: Command) => {
+        const n = Number(o.hosts);
+        if (!/^\d+$/.test(o.hosts))
+          throw badInput('hosts', `--hosts "${o.hosts}" is not a number`, 'example: --hosts 3');
+        const g = globals(cmd);
+        const r = await labUp(n, (m) => (g.json ? undefined : process.stderr.write(`lab: ${m}\n`)), {
+          docker: o.docker,
+          ...(o.dockerOn === undefined ? {} : { dockerOn: o.dockerOn.split(',').map((x) => x.trim()) }),
+          ...(o.standby === undefined ? {} : { standby: o.standby }),
+        });
+        emit(g, r, (x) => `${statusTable(x.hosts)}\nlab: ${footprintLine(x.footprint)}`);
+      },
+    );
 
   lab
     .command('down')

@@ -176,6 +176,22 @@ export interface LabUpOptions {
   docker?: boolean;
   /** A standby agent beside each agent; default: up to STANDBY_UP_TO hosts (at 50, 50 more Node processes). */
   standby?: boolean;
+  /** With `docker: false`, these hosts get a dockerd all the same: containers at the ends of a 50-host mesh. */
+  dockerOn?: readonly string[];
+}
+
+/** `--docker-on h1,h50`: host names within 1..hosts, checked before anything is made. */
+export function dockerHosts(names: readonly string[], hosts: number): Set<string> {
+  for (const name of names) {
+    const i = hostIndex(name);
+    if (i === undefined || i > hosts)
+      throw badInput(
+        'docker-on',
+        `--docker-on ${name} is not one of h1..h${hosts}`,
+        `give host names of this lab, comma-separated: --docker-on h1,h${hosts}`,
+      );
+  }
+  return new Set(names);
 }
 
 /** Above this many hosts `lab up` keeps no standby agents unless asked (`--standby`). */
@@ -194,6 +210,7 @@ export async function labUp(
   }
   const started = Date.now();
   const docker = opts.docker ?? true;
+  const dockerOn = dockerHosts(opts.dockerOn ?? [], hosts);
   const standby = opts.standby ?? hosts <= STANDBY_UP_TO;
   checkPrerequisites();
   mkdirSync(LAB_RUN, { recursive: true });
@@ -206,10 +223,11 @@ export async function labUp(
   const worker = async (): Promise<void> => {
     for (let h = queue.shift(); h; h = queue.shift()) {
       mkdirSync(h.runDir, { recursive: true });
-      if (docker) await ensureDockerd(h);
+      const withDocker = docker || dockerOn.has(h.name);
+      if (withDocker) await ensureDockerd(h);
       // A queue of hosts loading at once on a busy machine: give each agent time in proportion.
       await ensureSupervisedAgent(h, { standby, timeoutMs: Math.max(15_000, hosts * 1_500) });
-      onProgress(`${h.name}: ${docker ? 'dockerd and agent' : 'agent (no dockerd)'} up`);
+      onProgress(`${h.name}: ${withDocker ? 'dockerd and agent' : 'agent (no dockerd)'} up`);
     }
   };
   await Promise.all(Array.from({ length: Math.min(AT_ONCE, hosts) }, worker));

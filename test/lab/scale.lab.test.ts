@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { labHost } from '../../src/lab/layout.js';
+import { LAB_RUN, NETNS_PREFIX, labHost } from '../../src/lab/layout.js';
 import { readPid } from '../../src/lab/process.js';
 import type { LabHostStatus } from '../../src/lab/lab.js';
 import type { LabFootprint } from '../../src/lab/footprint.js';
-import { xnet, xnetJson } from '../helpers/cli.js';
+import { sh, xnet, xnetJson } from '../helpers/cli.js';
 
 // Issue 16 item 3: the lighter lab that reaches 50 hosts, checked at 2 (the 50-host run is bench/mesh's).
 const rssMb = (pid: number): number =>
@@ -15,6 +15,18 @@ const childrenOf = (pid: number): number[] =>
 describe('a lab for scale', () => {
   afterAll(async () => {
     await xnet(['lab', 'down']);
+  });
+
+  it('--docker-on a host outside the lab is bad input, and nothing is made', async () => {
+    const r = await xnet(['lab', 'up', '--hosts', '2', '--no-docker', '--docker-on', 'h1,h3', '--json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { kind: 'bad_input', field: 'docker-on' } });
+    expect(
+      sh('ip', ['netns', 'list'])
+        .split('\n')
+        .filter((l) => l.startsWith(NETNS_PREFIX)),
+    ).toEqual([]);
+    expect(existsSync(LAB_RUN)).toBe(false);
   });
 
   it('--no-docker --no-standby: hosts with an agent only, a lean supervisor, and a footprint that says so', async () => {
@@ -49,6 +61,26 @@ describe('a lab for scale', () => {
     // The human form ends with the time and memory line.
     const human = await xnet(['lab', 'up', '--hosts', '2', '--no-docker', '--no-standby']);
     expect(human.stdout).toMatch(/\nlab: 2 hosts up in [\d.]+ s; lab memory \d+ MB: 2 agents \d+ MB .*load /);
+  }, 120_000);
+
+  it('--docker-on gives the named hosts a dockerd all the same (containers at the ends of a big mesh)', async () => {
+    const r = await xnetJson<{ hosts: LabHostStatus[] }>([
+      'lab',
+      'up',
+      '--hosts',
+      '2',
+      '--no-docker',
+      '--no-standby',
+      '--docker-on',
+      'h2',
+    ]);
+    expect(r.hosts.map((h) => [h.name, h.dockerd.answering])).toEqual([
+      ['h1', false],
+      ['h2', true],
+    ]);
+    expect(
+      sh('nsenter', [`--net=${labHost(2).netnsPath}`, '--', 'docker', '-H', labHost(2).dockerHost, 'images']),
+    ).toMatch(/xnet\/busybox/);
   }, 120_000);
 
   it('an agent killed without a standby is started again by its supervisor', async () => {
