@@ -21,15 +21,23 @@ export function stateOf(history: readonly PingProbe[]): PingState {
 /** No probe newer than this (six probe intervals): the check has no current samples. */
 export const STALE_MS = 3_000;
 
+/** Stale after three periods of a slower loop (the peer probes' grows with the mesh), never sooner than STALE_MS. */
+export const staleAfter = (periodMs: number): number => Math.max(STALE_MS, 3 * periodMs);
+
 /**
  * The state at `now`: from current samples only. A check that cannot run (`error`) is unknown, with or
  * without samples; no probe yet is pending; probes that stopped coming are unknown, never the last state.
  */
-export function currentState(history: readonly PingProbe[], now: number, error: string | null): PingState {
+export function currentState(
+  history: readonly PingProbe[],
+  now: number,
+  error: string | null,
+  staleMs = STALE_MS,
+): PingState {
   const last = history[history.length - 1];
   if (error !== null) return 'unknown';
   if (!last) return 'pending';
-  if (now - last.t > STALE_MS) return 'unknown';
+  if (now - last.t > staleMs) return 'unknown';
   return stateOf(history);
 }
 

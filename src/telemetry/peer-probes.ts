@@ -1,6 +1,6 @@
 import type { PingProbe } from '../api/telemetry.js';
 import { fullSizePayload, type PeerProber, type PeerReading, type ProbePlan } from '../router/data-plane.js';
-import { currentState, record } from './check-state.js';
+import { currentState, record, staleAfter } from './check-state.js';
 import { FpingLoop, type FpingLine } from './fping.js';
 
 export type { ProbePlan, ProbePoint } from '../router/data-plane.js';
@@ -14,6 +14,19 @@ export type { ProbePlan, ProbePoint } from '../router/data-plane.js';
 
 export const PEER_PROBE_INTERVAL_MS = 500;
 const TIMEOUT_MS = 450;
+/**
+ * Probes a second one small loop sends at most; the full-size loop half that. fping's CPU, and the kernel's for
+ * the packets, follow the packet rate: at 49 peers every 500 ms, the two loops of 50 lab hosts were a third of
+ * the 2-core machine. A peer is reachable from its first answer, which a loop sends as it starts, so a slower
+ * period delays only the verdicts that need several probes (down after 3 lost).
+ */
+export const PEER_PROBES_PER_SECOND = 20;
+
+/** Each loop's period for `peers` targets: every 500 ms up to 10 peers, then slower so the rate stays put. */
+export function probePeriods(peers: number): Record<ProbeSize, number> {
+  const small = Math.max(PEER_PROBE_INTERVAL_MS, Math.ceil((peers * 1000) / PEER_PROBES_PER_SECOND));
+  return { small, full: 2 * small };
+}
 
 export type ProbeSize = 'small' | 'full';
 
@@ -61,13 +74,25 @@ export class PeerProbes implements PeerProber {
       this.#start(size, wanted, { fping: undefined, restarts: 0 });
   }
 
+  /** Each loop's period now (they grow with the number of peers). */
+  get periods(): Record<ProbeSize, number> {
+    return probePeriods(this.#plan?.targets.length ?? 0);
+  }
+
+  /** How long each stream's last probe stays current: three of its periods. */
+  get staleMs(): Record<ProbeSize, number> {
+    const p = this.periods;
+    return { small: staleAfter(p.small), full: staleAfter(p.full) };
+  }
+
   /** What the two streams say about one peer now (`target` unscoped). */
   reading(target: string, now = Date.now()): PeerReading {
     const h = this.#seen.get(target);
     const last = h?.small[h.small.length - 1];
+    const stale = this.staleMs;
     return {
-      small: currentState(h?.small ?? [], now, null),
-      full: currentState(h?.full ?? [], now, null),
+      small: currentState(h?.small ?? [], now, null, stale.small),
+      full: currentState(h?.full ?? [], now, null, stale.full),
       rttMs: last?.rttMs ?? null,
       checkedAt: last ? new Date(last.t).toISOString() : null,
     };
@@ -96,7 +121,7 @@ export class PeerProbes implements PeerProber {
       netns: plan.point.netns,
       iface: plan.point.dev,
       targets: plan.targets.map((t) => `${t}${suffix}`),
-      intervalMs: PEER_PROBE_INTERVAL_MS,
+      intervalMs: probePeriods(plan.targets.length)[size],
       timeoutMs: TIMEOUT_MS,
       ...(size === 'full' ? { size: fullSizePayload(plan.mtu) } : {}),
       onProbe: (p) => {

@@ -26,6 +26,8 @@ export interface CheckDef {
    * overlay MTU to set, read when shown (the path MTU probe's latest).
    */
   full?: { packetBytes: number; mtuToSet: () => number | null };
+  /** When fed probes stop being current, small and full-size (the peer loops slow down as the mesh grows). */
+  staleMs?: () => { small: number; full: number };
 }
 
 interface Live {
@@ -180,7 +182,7 @@ export class PingChecks {
 
   /** The full-size probes' state; stale ones (their loop stopped) say nothing. */
   #fullState(l: Live, now = Date.now()): PingState {
-    return currentState(l.full, now, null);
+    return currentState(l.full, now, null, l.def.staleMs?.().full);
   }
 
   /** Why a check with full-size probes is down when only those fail: the size and the MTU to set. */
@@ -222,7 +224,7 @@ export class PingChecks {
   checks(now = Date.now()): PingCheck[] {
     // Probes that stopped coming change a check's state too, not only a probe that arrives.
     for (const l of this.#live.values()) {
-      const current = currentState(l.history, now, l.error);
+      const current = currentState(l.history, now, l.error, l.def.staleMs?.().small);
       const next = current === 'unknown' || current === 'pending' ? current : this.#stateOf(l);
       if (next === 'unknown' || l.state === 'unknown') this.#become(l, next, now, l.lastRttMs);
     }
@@ -242,7 +244,7 @@ export class PingChecks {
       fullSize: l.def.full
         ? {
             packetBytes: l.def.full.packetBytes,
-            state: currentState(l.full, now, l.error),
+            state: currentState(l.full, now, l.error, l.def.staleMs?.().full),
             window: windowOf(l.full, now),
             mtuToSet: l.def.full.mtuToSet(),
           }

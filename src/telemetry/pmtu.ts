@@ -93,3 +93,12 @@ export function pathFromLoops(check: PingCheck | undefined, bridgeMtu: number): 
   if (full.state === 'down' && check.state === 'down' && !check.why) return null;
   return undefined;
 }
+
+/**
+ * The peer's probe loops have not said anything yet (a peer that just joined): no search now, the loops' first
+ * answers settle most peers without one. At 50 hosts forming a mesh, searching every new peer at once was
+ * thousands of `ping` processes on the machine.
+ */
+export function loopsStarting(check: PingCheck | undefined): boolean {
+  return check?.state === 'pending' || check?.fullSize?.state === 'pending';
+}

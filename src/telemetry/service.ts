@@ -16,7 +16,7 @@ import { HISTORY_SECONDS, KernelCounters } from './counters.js';
 import { PingChecks, type CheckDef } from './pings.js';
 import type { PeerProbes, ProbePoint } from './peer-probes.js';
 import pLimit from 'p-limit';
-import { largestCrossing, pathFromLoops, pingCrosses, verdict } from './pmtu.js';
+import { largestCrossing, loopsStarting, pathFromLoops, pingCrosses, verdict } from './pmtu.js';
 import { LanPorts } from './lan-ports.js';
 import { counterSample } from './rates.js';
 import { driverTelemetry } from './tunnel.js';
@@ -311,6 +311,7 @@ export class Telemetry {
           packetBytes: plan!.mtu,
           mtuToSet: () => this.#pmtu.get(p.address)?.suggestedMtu ?? null,
         },
+        staleMs: () => this.d.probes.staleMs,
       });
     }
     return defs;
@@ -346,6 +347,7 @@ export class Telemetry {
       const peers = r.peers.filter((p) => !p.self);
       for (const known of this.#pmtu.keys())
         if (!peers.some((p) => p.address === known)) this.#pmtu.delete(known);
+      const checks = this.pings.checks().filter((x) => x.kind === 'auto');
       await Promise.all(
         peers.map(async (p) => {
           const who = { peer: p.address, nickname: p.nickname || null, probeAddress: p.probeAddress ?? null };
@@ -360,10 +362,9 @@ export class Telemetry {
             });
             return;
           }
-          const known = pathFromLoops(
-            this.pings.checks().find((x) => x.kind === 'auto' && x.peer === p.address),
-            mtu,
-          );
+          const check = checks.find((x) => x.peer === p.address);
+          if (loopsStarting(check)) return;
+          const known = pathFromLoops(check, mtu);
           const point = this.#probePoint();
           const largest =
             known !== undefined

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dataPlaneOf, fullSizePayload, tooBig } from '../../src/router/data-plane.js';
-import { currentState } from '../../src/telemetry/check-state.js';
+import { STALE_MS, currentState, staleAfter } from '../../src/telemetry/check-state.js';
+import { PEER_PROBES_PER_SECOND, probePeriods } from '../../src/telemetry/peer-probes.js';
 import { fullSizeWhy, peerCheckState } from '../../src/telemetry/peer-verdict.js';
 import { PingChecks, type CheckDef } from '../../src/telemetry/pings.js';
 
@@ -35,6 +36,22 @@ describe('a peer from its small and full-size probes', () => {
 
   it('a check that cannot run is unknown even before its first probe', () => {
     expect(currentState([], 1_000, 'container web is not running')).toBe('unknown');
+  });
+
+  it('slows each peer loop as peers grow, so a host sends about the same probes a second', () => {
+    expect(probePeriods(1)).toEqual({ small: 500, full: 1_000 });
+    expect(probePeriods(10)).toEqual({ small: 500, full: 1_000 });
+    const at49 = probePeriods(49);
+    expect(at49).toEqual({ small: 2_450, full: 4_900 });
+    expect(49 / (at49.small / 1000)).toBeLessThanOrEqual(PEER_PROBES_PER_SECOND);
+  });
+
+  it('keeps a slow loop current for three of its periods, and a fast one for STALE_MS', () => {
+    const probe = [{ t: 0, rttMs: 0.2 }];
+    expect(staleAfter(500)).toBe(STALE_MS);
+    expect(currentState(probe, 4_000, null, staleAfter(2_450))).toBe('up');
+    expect(currentState(probe, 4_000, null)).toBe('unknown');
+    expect(currentState(probe, 7_400, null, staleAfter(2_450))).toBe('unknown');
   });
 });
 

@@ -8,7 +8,7 @@ import {
   stateOf,
   windowOf,
 } from '../../src/telemetry/check-state.js';
-import { largestCrossing, pathFromLoops, verdict } from '../../src/telemetry/pmtu.js';
+import { largestCrossing, loopsStarting, pathFromLoops, verdict } from '../../src/telemetry/pmtu.js';
 import { parseTarget } from '../../src/telemetry/handlers.js';
 import { XnetError } from '../../src/errors.js';
 import type { PingCheck, PingProbe, PingState } from '../../src/api/telemetry.js';
@@ -158,6 +158,13 @@ describe('path MTU from the probe loops', () => {
     expect(pathFromLoops(undefined, 1450)).toBeUndefined();
     // Loops still probing the old, smaller size say nothing about a larger bridge MTU.
     expect(pathFromLoops(check('up', 'up', null, 1400), 1450)).toBeUndefined();
+  });
+  it('searches no peer whose loops have not answered yet (a peer that just joined)', () => {
+    expect(loopsStarting(check('pending', 'pending'))).toBe(true);
+    expect(loopsStarting(check('up', 'pending'))).toBe(true);
+    expect(loopsStarting(check('up', 'down', '1450-byte packets do not cross'))).toBe(false);
+    expect(loopsStarting(check('down', 'down'))).toBe(false);
+    expect(loopsStarting(undefined)).toBe(false);
   });
 });
 
