@@ -16,6 +16,7 @@ import { startLabDockerd } from './dockerd.js';
 import { agentAnswers, ensureSupervisedAgent } from './supervisor.js';
 import { alive, pidsMentioning, readPid, terminate } from './process.js';
 import { measureFootprint, type LabFootprint } from './footprint.js';
+import { PIN_NEIGHBOURS_ABOVE, pinUnderlayNeighbours } from './neighbours.js';
 import {
   LAB_DATA,
   LAB_RUN,
@@ -218,6 +219,7 @@ export async function labUp(
   await ensureGateway();
   const wanted = Array.from({ length: hosts }, (_, i) => labHost(i + 1));
   for (const h of wanted) await ensureHostNetwork(h);
+  if (hosts > PIN_NEIGHBOURS_ABOVE) await pinUnderlayNeighbours(wanted);
   onProgress(`network: ${LAN_NETNS} + ${wanted.map((h) => h.netns).join(', ')}`);
   const queue = [...wanted];
   const worker = async (): Promise<void> => {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { AddressTable, type AddressEntry } from '../../src/router/vxlan/table.js';
-import { forwardingPlan, linkLocalOfMac, macOfLinkLocal } from '../../src/router/vxlan/forwarding.js';
+import {
+  forwardingPlan,
+  linkLocalOfMac,
+  macOfLinkLocal,
+  neighPlan,
+} from '../../src/router/vxlan/forwarding.js';
 import { localEntries, versionOf } from '../../src/router/vxlan/addresses.js';
 import { missOf } from '../../src/net/neigh.js';
 
@@ -160,6 +165,27 @@ describe('forwarding entries', () => {
       ],
       neigh: ['neigh replace 172.25.11.30 lladdr 0e:00:00:00:00:01 dev xnet-vx nud permanent'],
     });
+  });
+
+  it("pins the peers' probe addresses on the bridge, leaving the bridge's learned entries alone", () => {
+    const lines = neighPlan(
+      'xnet',
+      [
+        { dst: 'fe80::c00:ff:fe00:1', lladdr: '0e:00:00:00:00:01', state: ['PERMANENT'] },
+        { dst: 'fe80::c00:ff:fe00:2', lladdr: '0e:00:00:00:00:02', state: ['REACHABLE'] },
+        { dst: 'fe80::c00:ff:fe00:3', lladdr: '0e:00:00:00:00:03', state: ['PERMANENT'] },
+        { dst: 'fe80::c00:ff:fe00:9', lladdr: '0e:00:00:00:00:09', state: ['STALE'] },
+      ],
+      [
+        { address: 'fe80::c00:ff:fe00:1', mac: '0e:00:00:00:00:01' },
+        { address: 'fe80::c00:ff:fe00:2', mac: '0e:00:00:00:00:02' },
+      ],
+    );
+    expect(lines).toEqual([
+      // A peer gone: our permanent entry goes; a learned one (not ours) stays.
+      'neigh del fe80::c00:ff:fe00:3 dev xnet',
+      'neigh replace fe80::c00:ff:fe00:2 lladdr 0e:00:00:00:00:02 dev xnet nud permanent',
+    ]);
   });
 
   it('leaves what is right alone, moves a MAC to its new VTEP, removes what the table no longer has', () => {

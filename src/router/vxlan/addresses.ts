@@ -7,7 +7,7 @@ import type { NetnsPath } from '../../net/netns.js';
 import { containerMac } from '../../net/veth.js';
 import type { Attachment } from '../../api/state.js';
 import type { SerfMember } from '../serf/rpc.js';
-import { forwardingPlan, linkLocalOfMac, macOfLinkLocal, type Forward } from './forwarding.js';
+import { forwardingPlan, linkLocalOfMac, macOfLinkLocal, neighPlan, type Forward } from './forwarding.js';
 import { pull, servePulls } from './pull.js';
 import { AddressTable, type AddressEntry, type Clash, type Holding } from './table.js';
 
@@ -29,6 +29,8 @@ export interface MeshAddressesDeps {
   tell: (name: string, payload: string) => Promise<boolean>;
   /** Where the VXLAN device is: every command on it takes its namespace from here. */
   vxlan: () => { netns: NetnsPath; dev: string };
+  /** The bridge beside it, where the peer probes leave from. */
+  bridge: string;
   /** This host's probe address's MAC (the bridge's), served with its list. */
   probeMac: () => string | undefined;
   log: (msg: string) => void;
@@ -291,14 +293,23 @@ export class MeshAddresses {
       const v = vtep.get(h.host);
       if (v) forwards.push({ address: h.address, mac: h.mac, vtep: v });
     }
+    const probes: Forward[] = [];
     for (const m of alive) {
       const ll = m.tags.ll;
       const mac = this.#probeMacs.get(m.name) ?? (ll ? macOfLinkLocal(ll) : undefined);
-      if (ll && mac) forwards.push({ address: ll, mac, vtep: m.addr });
+      if (ll && mac) probes.push({ address: ll, mac, vtep: m.addr });
     }
-    const [fdb, neigh] = await Promise.all([fdbEntries(netns, dev), neighEntries(netns, dev)]);
+    forwards.push(...probes);
+    const [fdb, neigh, bridgeNeigh] = await Promise.all([
+      fdbEntries(netns, dev),
+      neighEntries(netns, dev),
+      neighEntries(netns, this.d.bridge),
+    ]);
     const plan = forwardingPlan(dev, { fdb, neigh }, { vteps: alive.map((m) => m.addr), forwards });
     await fdbBatch(netns, plan.fdb);
-    await ipBatch(netns, plan.neigh);
+    // The probes' own source resolves the peers' probe addresses from permanent entries too: no ND, and no
+    // dynamic entry per peer. The kernel's neighbour table is one per machine, not per namespace, with room
+    // for 1024 dynamic entries (gc_thresh3): a 50-host lab's probes alone made 2450 and overflowed it.
+    await ipBatch(netns, [...plan.neigh, ...neighPlan(this.d.bridge, bridgeNeigh, probes)]);
   }
 }

@@ -104,6 +104,7 @@ export class VxlanDriver implements RouterDriver {
       members: () => this.#mesh.members,
       tell: (name, payload) => this.#mesh.tell(name, payload),
       vxlan: () => this.#vxlan(),
+      bridge: this.d.bridge,
       probeMac: () => this.#bridgeMac,
       log: this.d.log,
     });

@@ -50,20 +50,40 @@ export function forwardingPlan(
   for (const [mac, vtep] of macs)
     if (!have.has(mac)) fdb.push(`fdb replace ${mac} dev ${dev} dst ${vtep} static`);
 
+  const neigh = neighPlan(
+    dev,
+    current.neigh,
+    want.forwards.filter((f) => vteps.has(f.vtep)),
+    () => true,
+  );
+  return { fdb, neigh };
+}
+
+const permanent = (n: NeighEntry): boolean => n.state?.includes('PERMANENT') ?? false;
+
+/**
+ * `ip -batch` lines that make `dev`'s permanent neighbour entries exactly `want`; of the entries there, only
+ * those `ours` says are ours are removed (all of them on the VXLAN device; on the bridge, the permanent ones).
+ */
+export function neighPlan(
+  dev: string,
+  current: readonly NeighEntry[],
+  want: readonly { address: string; mac: string }[],
+  ours: (n: NeighEntry) => boolean = permanent,
+): string[] {
   const addrs = new Map<string, { address: string; mac: string }>();
-  for (const f of want.forwards)
-    if (vteps.has(f.vtep)) addrs.set(canonical(f.address), { address: f.address, mac: f.mac });
+  for (const f of want) addrs.set(canonical(f.address), { address: f.address, mac: f.mac });
   const neigh: string[] = [];
   const present = new Set<string>();
-  for (const n of current.neigh) {
+  for (const n of current) {
     const key = canonical(n.dst);
     const mac = addrs.get(key)?.mac;
-    if (mac && n.lladdr === mac && n.state?.includes('PERMANENT')) present.add(key);
-    else if (!mac) neigh.push(`neigh del ${n.dst} dev ${dev}`);
+    if (mac && n.lladdr === mac && permanent(n)) present.add(key);
+    else if (!mac && ours(n)) neigh.push(`neigh del ${n.dst} dev ${dev}`);
   }
   for (const [key, { address, mac }] of addrs)
     if (!present.has(key)) neigh.push(`neigh replace ${address} lladdr ${mac} dev ${dev} nud permanent`);
-  return { fdb, neigh };
+  return neigh;
 }
 
 /** The EUI-64 IPv6 link-local address the kernel gives an interface with this MAC (addr_gen_mode eui64). */
