@@ -5,7 +5,8 @@
 // the data plane (the driver's probes); agent and serf RSS and CPU per host, gossip bytes per second per host,
 // the machine's load; then one host killed (its agent and serf, SIGKILL) and started again by its supervisor:
 // the time until every other host sees it failed, then alive again. Prints figures, never fails on time.
-// Hosts have no dockerd (`lab up --no-docker`): the mesh is what is measured.
+// Hosts have no dockerd (`lab up --no-docker`) but the chain's two ends: the mesh is what is measured, and on
+// the ends, that a container's ARP for a container across the mesh puts no ARP in VXLAN (bench/mesh-arp.mjs).
 //   BENCH_HOSTS=50 BENCH_BASELINE=10 BENCH_TIMEOUT_S=300 npm run bench:mesh
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { AgentConnection } from '../dist/agent/rpc.js';
 import { labHost } from '../dist/lab/layout.js';
 import { readPid } from '../dist/lab/process.js';
 import { cli, needEmptyLab } from './lab.mjs';
+import { arpCheck } from './mesh-arp.mjs';
 
 const N = Number(process.env.BENCH_HOSTS ?? 50);
 const BASELINE = Number(process.env.BENCH_BASELINE ?? 10);
@@ -127,9 +129,25 @@ async function until(conns, from, done, watch, everyMs) {
   }
 }
 
+/**
+ * The machine's neighbour tables' overflows so far (ARP and ND): one table per machine, shared by every lab host
+ * and every other lab on it; the count grows when an entry could not be made.
+ */
+function tableFulls() {
+  const of = (f) => {
+    const [head, row] = readFileSync(`/proc/net/stat/${f}`, 'utf8').split('\n');
+    return parseInt(row.trim().split(/\s+/)[head.trim().split(/\s+/).indexOf('table_fulls')], 16);
+  };
+  return { arp: of('arp_cache'), nd: of('ndisc_cache') };
+}
+
 async function runSize(n) {
+  const fulls0 = tableFulls();
   say(`${n} hosts: lab up --no-docker`);
-  const up = JSON.parse(cli('lab', 'up', '--hosts', String(n), '--no-docker', '--json'));
+  say(`${n} hosts: neighbour table overflows so far: ${JSON.stringify(fulls0)}`);
+  // A dockerd on the two ends of the chain only: the ARP check's containers.
+  const upArgs = ['lab', 'up', '--hosts', String(n), '--no-docker', '--docker-on', `h1,h${n}`];
+  const up = JSON.parse(cli(...upArgs, '--json'));
   const hosts = Array.from({ length: n }, (_, i) => labHost(i + 1));
   let conns = await openAll(hosts);
   // Polling 50 agents costs them too: every 500 ms at 50, 250 ms at 10.
@@ -144,6 +162,9 @@ async function runSize(n) {
   const connectSpan = lastConnect - firstConnect;
   const aliveMs = await until(conns, lastConnect, (v) => v.every((x) => x.alive === n - 1), undefined, every);
   say(`${n} hosts: all alive ${fmt(aliveMs / 1000, 2)} s after the last connect`);
+  say(
+    `${n} hosts: neighbour table overflows since lab up: ${JSON.stringify(tableFulls())} (from ${JSON.stringify(fulls0)})`,
+  );
   const reachableMs = await until(
     conns,
     lastConnect,
@@ -174,6 +195,10 @@ async function runSize(n) {
     load: loadavg(),
   };
 
+  say(`${n} hosts: ARP check, a container on h1 pinging one on h${n} for the first time`);
+  const arp = await arpCheck(hosts[0], hosts[n - 1]);
+  say(`${n} hosts: ARP check ${JSON.stringify(arp)}`);
+
   // One host killed outright (supervisor, standby, agent and serf: SIGKILL), then started again by `lab up`,
   // which brings its supervisor back; the agent relaunches the router from its state file and rejoins.
   const victim = hosts[Math.floor(n / 2)];
@@ -192,7 +217,7 @@ async function runSize(n) {
     every,
   );
   const restartAt = Date.now();
-  cli('lab', 'up', '--hosts', String(n), '--no-docker');
+  cli(...upArgs);
   const backMs = await until(
     others,
     restartAt,
@@ -217,6 +242,8 @@ async function runSize(n) {
     failedMs,
     backMs,
     victim: victim.name,
+    arp,
+    tableFulls: { arp: tableFulls().arp - fulls0.arp, nd: tableFulls().nd - fulls0.nd },
   };
 }
 
@@ -233,6 +260,8 @@ const COLUMNS = [
   'gossip/host',
   'kill: failed',
   'back',
+  'ARP/ICMP vxlan',
+  'first ping',
   'load (1m)',
 ];
 const rowOf = (r) => [
@@ -247,6 +276,8 @@ const rowOf = (r) => [
   `${fmt(r.steady.gossipBps / 1024)} KiB/s`,
   `${fmt(r.failedMs / 1000, 2)} s`,
   `${fmt(r.backMs / 1000, 2)} s`,
+  `${r.arp.arpFrames}/${r.arp.icmpFrames}`,
+  r.arp.firstPing ? 'ok' : 'LOST',
   r.steady.load.map((x) => x.toFixed(1)).join(' '),
 ];
 const line = (cells) => cells.map((x) => x.padEnd(15)).join('');
@@ -255,7 +286,10 @@ console.log('bench/mesh: vxlan router, hosts chained (hN connects to hN-1), no d
 console.log(
   'alive/reachable: from the last connect until every host sees N-1 peers so; agent CPU includes the fping, ip,',
 );
-console.log('bpftool it runs (median over hosts); back: from `lab up` restarting the killed host');
+console.log(
+  'bpftool it runs (median over hosts); back: from `lab up` restarting the killed host; ARP/ICMP vxlan:',
+);
+console.log('inner ARP / ICMP frames in VXLAN on h1 cable during its container first ping to one on hN');
 console.log(line(COLUMNS));
 const sizes = BASELINE > 0 && BASELINE !== N ? [BASELINE, N] : [N];
 // Each size's row as soon as it is measured: a 50-host run that has to be stopped keeps the baseline's.
