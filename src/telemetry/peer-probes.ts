@@ -22,10 +22,10 @@ const TIMEOUT_MS = 450;
  */
 export const PEER_PROBES_PER_SECOND = 20;
 
-/** Each loop's period for `peers` targets: every 500 ms up to 10 peers, then slower so the rate stays put. */
+/** Each loop's period for `peers` targets: both every 500 ms up to 10 peers, then slower so the rate stays put. */
 export function probePeriods(peers: number): Record<ProbeSize, number> {
   const small = Math.max(PEER_PROBE_INTERVAL_MS, Math.ceil((peers * 1000) / PEER_PROBES_PER_SECOND));
-  return { small, full: 2 * small };
+  return { small, full: small === PEER_PROBE_INTERVAL_MS ? small : 2 * small };
 }
 
 export type ProbeSize = 'small' | 'full';

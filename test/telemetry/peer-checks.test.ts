@@ -39,8 +39,9 @@ describe('a peer from its small and full-size probes', () => {
   });
 
   it('slows each peer loop as peers grow, so a host sends about the same probes a second', () => {
-    expect(probePeriods(1)).toEqual({ small: 500, full: 1_000 });
-    expect(probePeriods(10)).toEqual({ small: 500, full: 1_000 });
+    expect(probePeriods(1)).toEqual({ small: 500, full: 500 });
+    expect(probePeriods(10)).toEqual({ small: 500, full: 500 });
+    expect(probePeriods(11)).toEqual({ small: 550, full: 1_100 });
     const at49 = probePeriods(49);
     expect(at49).toEqual({ small: 2_450, full: 4_900 });
     expect(49 / (at49.small / 1000)).toBeLessThanOrEqual(PEER_PROBES_PER_SECOND);
