@@ -1,5 +1,6 @@
-// One piece (~360 lines): every change to a container's interface (attach, detach, reconcile, MTU, die) goes
-// through this class's one queue, so no two of them interleave; the rules and the steps are in attach-*.ts.
+// One piece (~400 lines): every change to a container's interface (attach, detach, reconcile, MTU, die) goes
+// through this class's one queue, so no two of them interleave; the rules, the steps and the state writes are
+// in attach-*.ts.
 import type Docker from 'dockerode';
 import { badInput } from '../errors.js';
 import { parseInterfaceCidr, type InterfaceCidr } from '../net/cidr.js';
