@@ -67,7 +67,36 @@ const OVERLAY = namedNetns(overlayNetnsName(h.agentStateDir));
 await agent.call('attach', { cidrs: [cidr(0)], container: names[0] });
 await agent.call('detach', { cidrs: [], container: names[0] });
 
+// With XNET_TRACE_ATTACH=1 in the lab's environment (lab up), the agent logs each attach's steps: their medians.
+const traceFrom = () => {
+  try {
+    return readFileSync(h.agentLog, 'utf8').length;
+  } catch {
+    return 0;
+  }
+};
+function traceMedians(offset) {
+  const steps = new Map();
+  let text = '';
+  try {
+    text = readFileSync(h.agentLog, 'utf8').slice(offset);
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    const m = /attach-trace [^:]+: (.*)$/.exec(line);
+    if (!m) continue;
+    for (const part of m[1].split(', ')) {
+      const [step, ms] = part.split(' ');
+      steps.set(step, [...(steps.get(step) ?? []), Number(ms)]);
+    }
+  }
+  if (steps.size === 0) return undefined;
+  return [...steps].map(([step, xs]) => `${step} ${median(xs).toFixed(1)}`).join(', ');
+}
+
 async function xnetRound() {
+  const traced = traceFrom();
   const times = [];
   const start = process.hrtime.bigint();
   for (let i = 0; i < N; i++) {
@@ -76,6 +105,8 @@ async function xnetRound() {
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   const total = Number(process.hrtime.bigint() - start) / 1e6;
+  const steps = traceMedians(traced);
+  if (steps) process.stderr.write(`bench: agent's steps, median ms: ${steps}\n`);
   for (const n of names) await agent.call('detach', { cidrs: [], container: n });
   return { times, total };
 }

@@ -32,22 +32,38 @@ export interface StepDeps {
   router: AttachRouter;
   /** Plugs the container into the bridge (the attacher remembers the bridge's MTU). */
   plug: (c: ContainerInfo) => Promise<void>;
+  /** Hooks the counters on the new host end; never rejects (a failure is logged). */
+  hook?: (c: ContainerInfo) => Promise<void>;
+  /** Applies the attachment to the state at once; settles when the state file holds it. */
   record: (a: Attachment) => Promise<void>;
   log: (msg: string) => void;
+  /** A step ended (the attach trace, when on). */
+  mark?: (step: string) => void;
 }
 
 /**
  * Runs a plan's steps in order. When one fails, what the earlier ones did is undone in reverse order
  * (unplug, remove the addresses, release the claim), so a failed attach leaves the kernel and the IPAM as
- * they were; the error is the failing step's, named.
+ * they were; the error is the failing step's, named. It returns once the kernel is programmed and the record
+ * applied to the state; `durable` settles when the state file holds it (a write shared with concurrent
+ * attaches), and if that write fails, the same undo runs before it rejects.
  */
 export async function runSteps(
   steps: readonly AttachStep[],
   c: ContainerInfo,
   ifname: string,
   d: StepDeps,
-): Promise<void> {
+): Promise<{ durable: Promise<void> }> {
   const undo: Array<{ what: string; run: () => Promise<void> }> = [];
+  const rollBack = async (err: unknown): Promise<never> => {
+    for (const u of [...undo].reverse())
+      await u.run().catch((e: Error) => d.log(`attach ${c.name}: undo (${u.what}) failed: ${e.message}`));
+    throw err instanceof XnetError ? err : failed(`attach ${c.name}: ${(err as Error).message}`);
+  };
+  let written: Promise<void> | undefined;
+  // The counters' hook (tc, in the bridge's namespace) runs beside the addresses (ip, in the container's):
+  // both are done before attach returns, and the container end is down until the addresses' batch ends.
+  let hooked: Promise<void> = Promise.resolve();
   try {
     for (const s of steps) {
       switch (s.kind) {
@@ -63,24 +79,29 @@ export async function runSteps(
         case 'plug':
           await d.plug(c);
           undo.push({ what: `unplug ${ifname}`, run: () => unplug(c.pid, ifname) });
+          hooked = d.hook?.(c) ?? hooked;
           break;
         case 'add-addresses':
           await addAddresses(c.pid, ifname, s.cidrs);
           undo.push({ what: `remove ${s.cidrs.join(' ')}`, run: () => removeEach(c.pid, ifname, s.cidrs) });
           break;
         case 'record':
-          await d.record(s.attachment);
+          // Applied now (the next attach decides on it), on disk with the next group write: not awaited here.
+          written = d.record(s.attachment);
           break;
         case 'announce':
           for (const a of s.addresses) setImmediate(() => announce(c.pid, ifname, a, d.log));
           break;
       }
+      d.mark?.(s.kind);
     }
+    await hooked;
+    d.mark?.('hook');
   } catch (err) {
-    for (const u of undo.reverse())
-      await u.run().catch((e: Error) => d.log(`attach ${c.name}: undo (${u.what}) failed: ${e.message}`));
-    throw err instanceof XnetError ? err : failed(`attach ${c.name}: ${(err as Error).message}`);
+    await hooked;
+    await rollBack(err);
   }
+  return { durable: written ? written.catch(rollBack) : Promise.resolve() };
 }
 
 /** One address at a time: `ip -batch` stops at the first line that fails, and a step may have added only some. */

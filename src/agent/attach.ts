@@ -1,9 +1,11 @@
-// One piece (~360 lines): every change to a container's interface (attach, detach, reconcile, MTU, die) goes
-// through this class's one queue, so no two of them interleave; the rules and the steps are in attach-*.ts.
+// One piece (~400 lines): every change to a container's interface (attach, detach, reconcile, MTU, die) goes
+// through this class's one queue, so no two of them interleave; the rules, the steps and the state writes are
+// in attach-*.ts.
 import type Docker from 'dockerode';
 import { badInput } from '../errors.js';
 import { parseInterfaceCidr, type InterfaceCidr } from '../net/cidr.js';
 import { ipBatch, link, routes4 } from '../net/ip.js';
+import { ownRoutes4 } from '../net/proc-route.js';
 import { netnsId, netnsOfPid, type NetnsPath } from '../net/netns.js';
 import { namedNetns } from '../net/overlay.js';
 import { containerInterface, hostVethName, removeAddresses, unplug } from '../net/veth.js';
@@ -15,6 +17,8 @@ import { runSteps, type AttachRouter } from './attach-steps.js';
 import { BridgePorts } from './attach-port.js';
 import { clashOf, failureView, liveCidrs, view } from './attach-view.js';
 import { Retries } from './retries.js';
+import { attachTrace, type AttachTrace } from './attach-trace.js';
+import { AttachWrites } from './attach-writes.js';
 
 export interface AttachDeps {
   docker: Docker;
@@ -35,6 +39,7 @@ export interface AttachDeps {
  */
 export class Attacher {
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #writes: AttachWrites;
   readonly #ports: BridgePorts;
   /** Containers whose reconcile failed: tried again with back-off, the reason shown by ps and status. */
   readonly #retries = new Retries((id) => this.reconcileContainer(id));
@@ -42,6 +47,8 @@ export class Attacher {
 
   constructor(private readonly d: AttachDeps) {
     this.#ports = new BridgePorts(d.hostNetns, d.ifname, () => this.#point());
+    // Once on disk the mesh is told (a crash before that is repaired at start: MeshAddresses.start tells it).
+    this.#writes = new AttachWrites(d.store, () => d.router.changed());
   }
 
   /** Telemetry hooks its counters on a new host-side veth here, inside attach, so its first packet counts. */
@@ -74,30 +81,50 @@ export class Attacher {
     return next;
   }
 
-  attach(cidrTexts: string[], ref: string): Promise<Result<'attach'>> {
-    return this.#serial(() => this.#attach(cidrTexts, ref));
+  /**
+   * The container is looked up outside the queue (a read, by name), so concurrent attaches inspect together;
+   * the queue holds only the decision and the kernel changes. The caller is answered once the state file holds
+   * the attachment (written together with whatever else was attached meanwhile), and the mesh is told after.
+   */
+  async attach(cidrTexts: string[], ref: string): Promise<Result<'attach'>> {
+    const trace = attachTrace();
+    const cidrs = parseRequest(cidrTexts);
+    const container = await this.#runningContainer(ref);
+    trace?.mark('inspect');
+    const { result, durable } = await this.#serial(() => this.#attach(cidrs, container, trace));
+    await durable;
+    trace?.mark('durable');
+    if (trace) this.d.log(trace.line(container.name));
+    return result;
   }
 
   detach(cidrTexts: string[], ref: string): Promise<Result<'detach'>> {
     return this.#serial(() => this.#detach(cidrTexts, ref));
   }
 
-  async #attach(cidrTexts: string[], ref: string): Promise<Result<'attach'>> {
-    const cidrs = parseRequest(cidrTexts);
-    const container = await this.#runningContainer(ref);
+  async #attach(
+    cidrs: InterfaceCidr[],
+    container: ContainerInfo,
+    trace: AttachTrace | undefined,
+  ): Promise<{ result: Result<'attach'>; durable: Promise<void> }> {
+    await this.#writes.settled(container.id);
     const { plan, live } = await this.#plan(container, cidrs);
+    trace?.mark('plan');
     // One question to the mesh per address, asked together: each waits out the mesh's answers.
     const owners = await Promise.all(plan.ask.map((a) => this.d.router.owner(a)));
     const owned = refuseOwned(plan, owners);
     if (owned) throw owned;
-    await this.#run(plan.steps, container, plan.attachment.ifname);
-    this.#retries.succeeded(container.id);
+    trace?.mark('owner');
+    const { durable } = await this.#run(plan.steps, container, plan.attachment.ifname, trace);
     const now = [...new Set([...(live ?? []), ...plan.attachment.cidrs])];
     return {
-      attachment: view(plan.attachment, container, now),
-      added: plan.added,
-      alreadyPresent: plan.alreadyPresent,
-      repaired: plan.repaired,
+      result: {
+        attachment: view(plan.attachment, container, now),
+        added: plan.added,
+        alreadyPresent: plan.alreadyPresent,
+        repaired: plan.repaired,
+      },
+      durable: durable.then(() => this.#retries.succeeded(container.id)),
     };
   }
 
@@ -111,7 +138,8 @@ export class Attacher {
     // BridgePorts removes it and plugs again, so the two reads are saved on the common path.
     const known = this.d.store.current.attachments.some((a) => a.containerId === c.id);
     const [routes, live, hostEnd] = await Promise.all([
-      routes4(this.d.hostNetns),
+      // Our own namespace's table is a file to read: no `ip` process on every attach.
+      this.d.hostNetns ? routes4(this.d.hostNetns) : ownRoutes4(),
       known ? this.#liveCidrs(c) : undefined,
       // The namespace itself may be gone (reset removed it): then so is the host end.
       known ? link(this.#portNetns(), hostVethName(c.id)).catch(() => undefined) : undefined,
@@ -132,23 +160,30 @@ export class Attacher {
     return { plan: decision.plan, live };
   }
 
-  #run(steps: readonly AttachStep[], c: ContainerInfo, ifname: string): Promise<void> {
+  #run(
+    steps: readonly AttachStep[],
+    c: ContainerInfo,
+    ifname: string,
+    trace?: AttachTrace,
+  ): Promise<{ durable: Promise<void> }> {
     return runSteps(steps, c, ifname, {
       portNetns: this.#portNetns(),
       router: this.d.router,
-      plug: async (x) => {
-        await this.#ports.plug(x);
+      plug: (x) => this.#ports.plug(x),
+      hook: async (x) => {
         await this.#plugged?.(hostVethName(x.id), this.#portNetns()).catch((err: Error) =>
           this.d.log(`counters on ${hostVethName(x.id)}: ${err.message}`),
         );
       },
-      record: (a) => this.#put(a),
+      ...(trace ? { mark: (step: string) => trace.mark(step) } : {}),
+      record: (a) => this.#writes.record(a),
       log: this.d.log,
     });
   }
 
   async #detach(cidrTexts: string[], ref: string): Promise<Result<'detach'>> {
     const cidrs = cidrTexts.map((t) => parseInterfaceCidr(t));
+    await this.#writes.allSettled();
     const container = await findContainer(this.d.docker, ref);
     const existing = this.d.store.current.attachments.find(
       (a) => a.containerId === container?.id || a.containerName === ref || a.containerId.startsWith(ref),
@@ -217,6 +252,7 @@ export class Attacher {
   /** The bridge MTU changed (router launched or stopped): every attached pair follows, without re-attaching. */
   setMtu(mtu: number): Promise<void> {
     return this.#serial(async () => {
+      await this.#writes.allSettled();
       this.#ports.setMtu(mtu);
       for (const a of this.d.store.current.attachments) {
         const c = await findContainer(this.d.docker, a.containerId);
@@ -259,6 +295,7 @@ export class Attacher {
   }
 
   async #reconcile(containerId: string): Promise<void> {
+    await this.#writes.allSettled();
     const a = this.d.store.current.attachments.find((x) => x.containerId === containerId);
     if (!a) return;
     const c = await findContainer(this.d.docker, containerId);
@@ -273,7 +310,8 @@ export class Attacher {
       a.cidrs.map((t) => parseInterfaceCidr(t)),
     );
     if (plan.repaired.length === 0) return;
-    await this.#run(plan.steps, c, a.ifname);
+    const { durable } = await this.#run(plan.steps, c, a.ifname);
+    await durable;
     this.d.log(`re-attached ${c.name}: ${plan.repaired.join(' ')}`);
   }
 
@@ -284,6 +322,7 @@ export class Attacher {
   containerDied(containerId: string): Promise<void> {
     this.#retries.cancel(containerId);
     return this.#serial(async () => {
+      await this.#writes.allSettled();
       if (!this.d.store.current.attachments.some((a) => a.containerId === containerId)) return;
       const name = hostVethName(containerId);
       const ns = this.#portNetns();
@@ -313,6 +352,7 @@ export class Attacher {
   /** docker `destroy`: the container will never come back, so neither will its attachment. */
   forgetContainer(containerId: string): Promise<void> {
     return this.#serial(async () => {
+      await this.#writes.allSettled();
       const a = this.d.store.current.attachments.find((x) => x.containerId === containerId);
       this.#retries.cancel(containerId);
       if (!a) return;

@@ -51,11 +51,27 @@ function writeFailed(file: string, err: NodeJS.ErrnoException): Error {
   );
 }
 
-/** The desired state on disk, written atomically; telemetry and attach see it as DesiredState. */
+interface Pending {
+  change: (s: Readonly<State>) => State;
+  resolve: (s: State) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * The desired state on disk, written atomically; telemetry and attach see it as DesiredState. Writes are a
+ * group commit: a change applies to `current` at once, and every change made while a write is under way goes
+ * to disk together in the next one (one fsync for many concurrent attaches); each caller is answered only
+ * when a write that includes its change is on disk.
+ */
 export class StateStore implements DesiredState {
   readonly file: string;
+  /** Every change applied, written or not: what attach decides on. */
   #state: State = emptyState();
-  #writes: Promise<unknown> = Promise.resolve();
+  /** What the file holds: where a failed write falls back to. */
+  #durable: State = this.#state;
+  /** Applied to #state, not yet in a write. */
+  #pending: Pending[] = [];
+  #writing = false;
   /** Set when load found the file damaged: what was kept aside and what was recovered. */
   recovery: string | null = null;
 
@@ -78,7 +94,7 @@ export class StateStore implements DesiredState {
     try {
       text = await readFile(this.file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return (this.#state = emptyState());
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return this.#loaded(emptyState());
       throw err;
     }
     let parsed: unknown;
@@ -88,9 +104,14 @@ export class StateStore implements DesiredState {
       return this.#recover(undefined, `not JSON: ${(err as Error).message}`);
     }
     const result = StateSchema.safeParse(parsed);
-    if (result.success) return (this.#state = result.data);
+    if (result.success) return this.#loaded(result.data);
     const issue = result.error.issues[0];
     return this.#recover(parsed, `invalid at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+  }
+
+  #loaded(s: State): State {
+    this.#durable = s;
+    return (this.#state = s);
   }
 
   async #recover(parsed: unknown, reason: string): Promise<State> {
@@ -100,25 +121,59 @@ export class StateStore implements DesiredState {
     const kept = `${state.attachments.length} attachment(s)${state.router ? ', the router settings' : ''}`;
     this.recovery = `state file was damaged (${reason}); kept aside as ${aside}; recovered ${kept}`;
     await writeFileAtomic(this.file, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
-    return (this.#state = state);
+    return this.#loaded(state);
   }
 
   /**
-   * Changes the state and writes it atomically (temp file, fsync, rename), readable by root only. Changes run
-   * one after another, each on the state its predecessor wrote: two RPCs that each add a ping check (or an
-   * attachment) both land, where reading `current` and saving it back would let the second write over the first.
+   * Changes the state and writes it atomically (temp file, fsync, rename), readable by root only. Changes
+   * apply one after another, each on the state its predecessor left: two RPCs that each add a ping check (or an
+   * attachment) both land, where reading `current` and saving it back would let the second write over the
+   * first. A change the schema refuses is rejected before anything is written, and blocks no other.
    */
   update(change: (s: Readonly<State>) => State): Promise<State> {
-    const done = this.#writes.then(async () => {
-      const valid = StateSchema.parse(change(this.#state));
-      await writeFileAtomic(this.file, JSON.stringify(valid, null, 2) + '\n', { mode: 0o600 }).catch(
-        (err: NodeJS.ErrnoException) => {
-          throw writeFailed(this.file, err);
-        },
-      );
-      return (this.#state = valid);
+    let next: State;
+    try {
+      next = StateSchema.parse(change(this.#state));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    this.#state = next;
+    return new Promise<State>((resolve, reject) => {
+      this.#pending.push({ change, resolve, reject });
+      this.#flush();
     });
-    this.#writes = done.catch(() => undefined);
-    return done;
+  }
+
+  /** Writes every pending change in one go, unless a write is under way (its end starts the next). */
+  #flush(): void {
+    if (this.#writing || this.#pending.length === 0) return;
+    this.#writing = true;
+    const batch = this.#pending.splice(0);
+    const state = this.#state;
+    void writeFileAtomic(this.file, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 })
+      .then(
+        () => {
+          this.#durable = state;
+          for (const p of batch) p.resolve(state);
+        },
+        (err: NodeJS.ErrnoException) => {
+          // None of the batch is on disk: back to what is, with the changes made since applied again on it.
+          this.#state = this.#durable;
+          for (const p of [...this.#pending]) {
+            try {
+              this.#state = StateSchema.parse(p.change(this.#state));
+            } catch (e) {
+              this.#pending.splice(this.#pending.indexOf(p), 1);
+              p.reject(e as Error);
+            }
+          }
+          const failure = writeFailed(this.file, err);
+          for (const p of batch) p.reject(failure);
+        },
+      )
+      .finally(() => {
+        this.#writing = false;
+        this.#flush();
+      });
   }
 }

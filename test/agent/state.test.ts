@@ -80,6 +80,38 @@ describe('StateStore', () => {
     );
   });
 
+  it('writes concurrent changes together, answering each only once a write that holds it is on disk', async () => {
+    const store = new StateStore(dir);
+    await store.load();
+    const id = (i: number) => `${i}`.padStart(64, '0');
+    const written = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store
+          .update((st) => ({
+            ...st,
+            attachments: [
+              ...st.attachments,
+              { ...attachment, containerId: id(i), cidrs: [`172.25.11.${i + 2}/24`] },
+            ],
+          }))
+          .then(async (s) => {
+            // Answered: the file already holds this change.
+            const onDisk = JSON.parse(await readFile(store.file, 'utf8')) as {
+              attachments: { containerId: string }[];
+            };
+            expect(onDisk.attachments.map((a) => a.containerId)).toContain(id(i));
+            return s;
+          }),
+      ),
+    );
+    // Twenty changes, fewer writes: the first goes alone, the rest wait for it and go together.
+    expect(new Set(written).size).toBeLessThan(20);
+    const again = new StateStore(dir);
+    expect((await again.load()).attachments.map((a) => a.containerId)).toEqual(
+      Array.from({ length: 20 }, (_, i) => id(i)),
+    );
+  });
+
   it('names the state file, not its temp file, when a write fails, and keeps the state it had', async () => {
     // A regular file where the directory should be: fails for root too (ENOTDIR), as chattr +i or ENOSPC do.
     const notDir = join(dir, 'not-a-dir');

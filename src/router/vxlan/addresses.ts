@@ -15,6 +15,12 @@ import { AddressTable, type AddressEntry, type Clash, type Holding } from './tab
 export const ADDRESS_EVENT = 'xnet-addr';
 /** A backstop for a lost event: one member pulled every this often, in turn. */
 const ROUND_EVERY_MS = 10_000;
+/**
+ * A change is told after this quiet time, and at most once per TELL_EVERY_MS: each event makes every peer pull
+ * the whole list and reprogram its device, so a run of attaches must not cost them one pull per attach.
+ */
+const TELL_AFTER_MS = 50;
+const TELL_EVERY_MS = 500;
 /** An l3miss for an address the table does not know asks every member again, at most this often. */
 const MISS_REFRESH_MS = 3_000;
 
@@ -77,6 +83,7 @@ export class MeshAddresses {
   #lastMissRefresh = 0;
   #sync: { running: Promise<void>; again: boolean } | undefined;
   #telling: NodeJS.Timeout | undefined;
+  #toldAt = 0;
   #stopped = false;
 
   constructor(private readonly d: MeshAddressesDeps) {
@@ -145,13 +152,15 @@ export class MeshAddresses {
   /** One event for a burst of changes (200 attaches in a row tell the mesh a few times, not 200). */
   #tell(): void {
     if (this.#telling || this.#stopped) return;
+    const wait = Math.max(TELL_AFTER_MS, this.#toldAt + TELL_EVERY_MS - Date.now());
     this.#telling = setTimeout(() => {
       this.#telling = undefined;
+      this.#toldAt = Date.now();
       const payload = JSON.stringify({ h: this.d.self, v: this.#local.version });
       void this.d
         .tell(ADDRESS_EVENT, payload)
         .catch((err: Error) => this.d.log(`address event: ${err.message}`));
-    }, 50);
+    }, wait);
   }
 
   /** A member says its list changed: pull it, unless that version is the one we have. */

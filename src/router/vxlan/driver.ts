@@ -1,7 +1,5 @@
 import { ensureOverlay, namedNetns, removeNamedNetns } from '../../net/overlay.js';
-import { addrs, ipBatch, ipJson, link } from '../../net/ip.js';
-import { restrictVxlan, ruleCounters, unrestrictVxlan } from '../../net/vxlan-filter.js';
-import { toCounters } from '../../net/counters.js';
+import { restrictVxlan, unrestrictVxlan } from '../../net/vxlan-filter.js';
 import type { NetnsPath } from '../../net/netns.js';
 import type { SerfMember } from '../serf/rpc.js';
 import { VERSION } from '../../version.js';
@@ -11,28 +9,32 @@ import type {
   AttachPoint,
   ConnectionStatus,
   LaunchSettings,
-  PeerStatus,
   RouterDriver,
   RouterStatus,
   DriverDeps,
   MeshClocks,
   TunnelCounters,
 } from '../driver.js';
-import { dataPlaneOf, type ProbePoint } from '../data-plane.js';
+import type { ProbePoint } from '../data-plane.js';
 import { SerfMembership } from '../serf/membership.js';
 import type { KeyRotation } from '../serf/rotate.js';
 import { readPasswordFile } from '../password.js';
 import { readKeyring } from '../serf/keyring.js';
 import { ADDRESS_EVENT, MeshAddresses } from './addresses.js';
-import { macOfLinkLocal } from './forwarding.js';
 import { clashView, tableStatus } from './table-status.js';
 import { VXLAN_DEV, VXLAN_PORT } from './description.js';
-import { poll } from '../../poll.js';
+import {
+  bridgeLinkLocal,
+  ensureVxlan,
+  pinBridgeMac,
+  removeVxlan,
+  tunnelCounters,
+  VXLAN_OVERHEAD,
+  type DevicePlace,
+} from './device.js';
+import { peerStatuses } from './peer-status.js';
 
-/** "xn" in ASCII: any VNI works as long as the whole mesh agrees. */
-export const VNI = 0x786e;
-/** Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14). */
-export const VXLAN_OVERHEAD = 50;
+export { VNI, VXLAN_OVERHEAD } from './device.js';
 
 export type VxlanDeps = DriverDeps;
 
@@ -76,6 +78,16 @@ export class VxlanDriver implements RouterDriver {
     return this.#underlay?.address ?? 'unlaunched';
   }
 
+  /** Where launch makes the devices: the host's namespace for the underlay, the overlay one for the rest. */
+  get #place(): DevicePlace {
+    return {
+      hostNetns: this.d.netns,
+      overlayNetns: this.d.overlayNetns,
+      ns: this.#ns,
+      bridge: this.d.bridge,
+    };
+  }
+
   /**
    * The one place that says where the VXLAN device lives: every command on it (link, FDB, neighbours, its miss
    * monitor) takes its namespace from here. The underlay side (UDP 4789 filter, serf) stays in d.netns.
@@ -92,10 +104,10 @@ export class VxlanDriver implements RouterDriver {
     const mtu = Math.min(settings.mtu ?? Infinity, underlay.mtu - VXLAN_OVERHEAD);
     this.#mtu = mtu;
     await ensureOverlay({ name: this.d.overlayNetns, hostNetns: this.d.netns, bridge: this.d.bridge, mtu });
-    await this.#ensureVxlan(underlay, mtu);
+    await ensureVxlan(this.#place, underlay, mtu);
     await this.d.onMtu(mtu);
-    this.#linkLocal = await this.#bridgeLinkLocal();
-    this.#bridgeMac = await this.#pinBridgeMac();
+    this.#linkLocal = await bridgeLinkLocal(this.#place, this.d.log);
+    this.#bridgeMac = await pinBridgeMac(this.#place, this.#linkLocal);
     await this.#addresses?.stop();
     this.#addresses = new MeshAddresses({
       self: underlay.address,
@@ -146,60 +158,6 @@ export class VxlanDriver implements RouterDriver {
   }
 
   /**
-   * Made in the host's namespace, so its UDP socket stays on the underlay (behind the XNET-VXLAN chain), then
-   * moved beside the bridge, as moby's overlay driver does; one left in the host's namespace is made anew.
-   * `proxy`: the device answers ARP and ND from its neighbour table and never floods them across the underlay;
-   * `l3miss`: what it cannot answer is reported (the agent answers from the address table); `nolearning`: a
-   * MAC's VTEP comes from the table (its holder's gossip address), never from a packet's source.
-   */
-  async #ensureVxlan(u: Underlay, mtu: number): Promise<void> {
-    const { netns, dev } = this.#vxlan();
-    const existing = await link(netns, dev, true);
-    const data = existing?.linkinfo?.info_data as
-      { local?: string; id?: number; proxy?: boolean; l3miss?: boolean; learning?: boolean } | undefined;
-    const same =
-      data?.local === u.address && data.id === VNI && data.proxy && data.l3miss && data.learning === false;
-    if (existing && same && existing.mtu === mtu) {
-      if (existing.master !== this.d.bridge)
-        await ipBatch(netns, [`link set ${dev} master ${this.d.bridge}`, `link set ${dev} up`]);
-      return;
-    }
-    if (existing) await ipBatch(netns, [`link del ${dev}`]);
-    if (await link(this.d.netns, dev)) await ipBatch(this.d.netns, [`link del ${dev}`]);
-    await ipBatch(this.d.netns, [
-      `link add ${dev} mtu ${mtu} type vxlan id ${VNI} dstport ${VXLAN_PORT} local ${u.address} dev ${u.dev} proxy nolearning l3miss`,
-      `link set ${dev} netns ${this.d.overlayNetns}`,
-    ]);
-    await ipBatch(netns, [`link set ${dev} master ${this.d.bridge}`, `link set ${dev} up`]);
-  }
-
-  async #bridgeLinkLocal(): Promise<string | undefined> {
-    const local = await poll(
-      async () => {
-        const [br] = await addrs(this.#ns, this.d.bridge);
-        const ll = br?.addr_info.find((a) => a.family === 'inet6' && a.local.startsWith('fe80:'));
-        return ll && !(ll as { tentative?: boolean }).tentative ? ll.local : undefined;
-      },
-      { everyMs: 100, withinMs: 4_000 },
-    );
-    if (local) return local;
-    this.d.log(`bridge ${this.d.bridge} has no IPv6 link-local address: data-plane probes are off`);
-    return undefined;
-  }
-
-  /**
-   * A bridge takes the lowest MAC of its ports unless given one, so it changed as containers came and went, and
-   * peers answering ND for its probe address (proxy, from the table) would answer with a stale MAC. Pinned to
-   * the MAC its EUI-64 link-local address was made from, so a peer knows it from the address alone.
-   */
-  async #pinBridgeMac(): Promise<string | undefined> {
-    const mac = this.#linkLocal ? macOfLinkLocal(this.#linkLocal) : undefined;
-    const { netns } = this.#vxlan();
-    if (mac) await ipBatch(netns, [`link set ${this.d.bridge} address ${mac}`]);
-    return mac ?? (await link(netns, this.d.bridge))?.address;
-  }
-
-  /**
    * The address table follows the membership and programs the device (static entries per remote attachment,
    * head-end replication per alive peer for the rest). VXLAN is accepted
    * from members only: alive ones, and failed or leaving ones until Serf reaps them (a flapping member keeps
@@ -239,34 +197,13 @@ export class VxlanDriver implements RouterDriver {
    * (ours and any other that drops UDP 4789). The UDP socket and the firewall stay in the host namespace.
    */
   async tunnelCounters(): Promise<TunnelCounters | undefined> {
-    if (!this.#underlay) return undefined;
-    const [dev, rules] = await Promise.all([
-      ipJson<Parameters<typeof toCounters>[0][]>(this.#vxlan().netns, [
-        '-s',
-        'link',
-        'show',
-        'dev',
-        VXLAN_DEV,
-      ]),
-      ruleCounters(this.d.netns, VXLAN_PORT),
-    ]);
-    const vx = dev[0] && toCounters(dev[0]);
-    if (!vx) return undefined;
-    return {
-      underlayDev: this.#underlay.dev,
-      port: VXLAN_PORT,
-      device: VXLAN_DEV,
-      deviceRx: vx.rxPackets,
-      rules,
-    };
+    return this.#underlay ? tunnelCounters(this.#place, this.#underlay) : undefined;
   }
 
   async stop(): Promise<void> {
     await this.#halt(true);
     // The bridge, the host pair and the containers' ports stay (attachments are kept); the tunnel goes.
-    const { netns, dev } = this.#vxlan();
-    if (await link(netns, dev).catch(() => undefined)) await ipBatch(netns, [`link del ${dev}`]);
-    if (await link(this.d.netns, dev)) await ipBatch(this.d.netns, [`link del ${dev}`]);
+    await removeVxlan(this.#place);
     await unrestrictVxlan(this.d.netns, VXLAN_PORT);
     this.#admitted = undefined;
   }
@@ -317,47 +254,8 @@ export class VxlanDriver implements RouterDriver {
     return this.#addresses ? clashView(this.#addresses.clashes(), this.#mesh.members, this.#name) : [];
   }
 
-  /** A peer's data-plane state from the probe loops' small and full-size streams. */
-  #dataPlane(addr: string, ll: string): PeerStatus['dataPlane'] | undefined {
-    const r = this.d.probes?.reading(ll);
-    if (!r || !this.#mtu) return undefined;
-    const state = dataPlaneOf(r.small, r.full);
-    const detail =
-      state === 'unreachable'
-        ? `no reply over VXLAN (UDP ${VXLAN_PORT}) from ${addr}`
-        : state === 'mtu-too-small'
-          ? `${this.#mtu}-byte packets do not cross; the path MTU to ${addr} is below ${this.#mtu + VXLAN_OVERHEAD}`
-          : state === 'unknown'
-            ? r.checkedAt
-              ? `no probe answer or timeout since ${r.checkedAt}`
-              : 'not probed yet'
-            : null;
-    return { state, rttMs: state === 'unknown' ? null : r.rttMs, detail, checkedAt: r.checkedAt };
-  }
-
   async status(): Promise<Omit<RouterStatus, 'driver' | 'state'>> {
-    const peers: PeerStatus[] = this.#mesh.members.map((m) => {
-      const self = m.name === this.#name;
-      const dp = m.tags.ll ? this.#dataPlane(m.addr, m.tags.ll) : undefined;
-      return {
-        name: m.name,
-        nickname: m.tags.nick ?? '',
-        address: m.addr,
-        gossip: m.status,
-        dataPlane: self
-          ? { state: 'reachable', rttMs: 0, detail: 'this host', checkedAt: null }
-          : m.status !== 'alive'
-            ? {
-                state: 'unknown',
-                rttMs: null,
-                detail: `gossip says ${m.status}`,
-                checkedAt: dp?.checkedAt ?? null,
-              }
-            : (dp ?? { state: 'unknown', rttMs: null, detail: 'not probed yet', checkedAt: null }),
-        self,
-        probeAddress: m.tags.ll || null,
-      };
-    });
+    const peers = peerStatuses(this.#mesh.members, this.#name, (ll) => this.d.probes?.reading(ll), this.#mtu);
     return {
       nickname: this.#settings?.nickname ?? null,
       name: this.#underlay?.address ?? null,
