@@ -4,15 +4,12 @@
 // per packet per hook is measured where it is spent. Traffic: iperf3 UDP with 64-byte datagrams, then an
 // iperf3 TCP stream, from a container on lab host h1 to one on h2 (inside lab namespaces only). Also the agent's
 // read of the map (bpftool map dump) and its event-loop delay meanwhile. Prints figures; never fails on time.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { pinsFor } from '../dist/telemetry/bpf/kernel.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { PROGS, progStats as statsOf, withBpfStats } from './bpfstats.mjs';
 import { benchMesh, call, cli, needEmptyLab } from './lab.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const PPS = Number(process.env.BENCH_PPS ?? 100_000);
-const STATS = '/proc/sys/kernel/bpf_stats_enabled';
-const PROGS = ['veth_ingress', 'veth_egress', 'underlay_ingress', 'underlay_egress'];
 needEmptyLab('bench/counters');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -29,21 +26,7 @@ for (const h of [h1, h2])
 const inC = (i, argv) => ['nsenter', `--net=/proc/${pids[i]}/ns/net`, '--', ...argv];
 const run = (argv) => spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
 
-/** Each program's runs and nanoseconds so far, on both hosts together. */
-function progStats() {
-  const out = Object.fromEntries(PROGS.map((p) => [p, { runs: 0, ns: 0 }]));
-  for (const h of [h1, h2])
-    for (const p of PROGS) {
-      const s = JSON.parse(
-        execFileSync('bpftool', ['-j', 'prog', 'show', 'pinned', `${pinsFor(h.agentStateDir).progs}/${p}`], {
-          encoding: 'utf8',
-        }),
-      );
-      out[p].runs += s.run_cnt ?? 0;
-      out[p].ns += s.run_time_ns ?? 0;
-    }
-  return out;
-}
+const progStats = () => statsOf([h1, h2]);
 
 async function load(name, argv) {
   const server = spawn(...(([f, ...a]) => [f, a])(inC(1, ['iperf3', '-s', '-1'])), { stdio: 'ignore' });
@@ -68,26 +51,25 @@ async function load(name, argv) {
   };
 }
 
-const was = readFileSync(STATS, 'utf8').trim();
 const rows = [];
 try {
-  writeFileSync(STATS, '1');
-  const udp = [
-    'iperf3',
-    '-c',
-    '172.25.11.11',
-    '-u',
-    '-l',
-    '64',
-    '-b',
-    String(PPS * 64 * 8),
-    '-t',
-    String(SECONDS),
-  ];
-  rows.push(await load(`UDP 64 B at ${PPS} p/s`, udp));
-  rows.push(await load('TCP stream', ['iperf3', '-c', '172.25.11.11', '-t', String(SECONDS)]));
+  await withBpfStats(async () => {
+    const udp = [
+      'iperf3',
+      '-c',
+      '172.25.11.11',
+      '-u',
+      '-l',
+      '64',
+      '-b',
+      String(PPS * 64 * 8),
+      '-t',
+      String(SECONDS),
+    ];
+    rows.push(await load(`UDP 64 B at ${PPS} p/s`, udp));
+    rows.push(await load('TCP stream', ['iperf3', '-c', '172.25.11.11', '-t', String(SECONDS)]));
+  });
 } finally {
-  writeFileSync(STATS, was);
   cli('lab', 'down');
 }
 

@@ -59,16 +59,16 @@ export async function launchMesh(hosts, { join = false } = {}) {
 
 /**
  * iperf3 TCP for `seconds` from the client namespace to a server started in the other (paths: /run/netns/NAME
- * or /proc/PID/ns/net); the receiver's Gbit/s.
+ * or /proc/PID/ns/net); the receiver's Gbit/s. `omit` seconds before them are left out (TCP's slow start).
  */
-export function iperf(serverNetns, clientNetns, address, seconds) {
+export function iperf(serverNetns, clientNetns, address, seconds, { omit = 0 } = {}) {
   const server = spawn('nsenter', [`--net=${serverNetns}`, '--', 'iperf3', '-s', '-1', '-B', address], {
     stdio: 'ignore',
   });
   spawnSync('sleep', ['0.3']);
   const r = spawnSync(
     'nsenter',
-    [`--net=${clientNetns}`, '--', 'iperf3', '-c', address, '-t', String(seconds), '-J'],
+    [`--net=${clientNetns}`, '--', 'iperf3', '-c', address, '-t', String(seconds), '-O', String(omit), '-J'],
     { encoding: 'utf8' },
   );
   server.kill();

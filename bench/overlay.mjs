@@ -4,22 +4,27 @@
 // agent: the ceiling of the encapsulation here); xnet's overlay container to container with its eBPF counters
 // on; and the same with them off (our tc filters taken off the veths and the underlay; the agent still reads).
 // The overlay is in each host's overlay namespace (bridge, VXLAN device, veths; br_netfilter off there).
+// Each per-round ratio gets its median, a 95 % bootstrap interval of that median, and its range; the counters'
+// own cost is read from the kernel's BPF statistics, on during the counters-on rounds only.
 // Also the agents' CPU while the overlay carries traffic, and the time from `connect` to the first cross-host
 // ping for a 3-host and a 10-host mesh. Prints figures; never fails on time.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { hookLines, pinsFor } from '../dist/telemetry/bpf/kernel.js';
 import { hostVethName } from '../dist/net/veth.js';
 import { namedNetns, overlayNetnsName } from '../dist/net/overlay.js';
+import { PROGS, progStats, statsDelta, withBpfStats } from './bpfstats.mjs';
 import { benchMesh as mesh, call, cli, iperf, needEmptyLab } from './lab.mjs';
+import { bootstrapMedianCI, median, range } from './stats.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
+/** TCP's slow start, left out of every iperf3 run (`-O`). */
+const OMIT = 1;
+const CONNECT_ROUNDS = Number(process.env.BENCH_CONNECT_ROUNDS ?? 15);
 needEmptyLab('bench/overlay');
-const sorted = (xs) => [...xs].filter(Number.isFinite).sort((a, b) => a - b);
-const median = (xs) => sorted(xs)[Math.floor(sorted(xs).length / 2)];
-const range = (xs) => `${sorted(xs)[0].toFixed(2)}-${sorted(xs).at(-1).toFixed(2)}`;
+const span = (lo, hi) => `${lo.toFixed(2)}-${hi.toFixed(2)}`;
 const nsh = (netns, argv, input) =>
   execFileSync('nsenter', [`--net=${netns}`, '--', ...argv], { encoding: 'utf8', input });
 
@@ -96,16 +101,27 @@ function counters(h, containerId, on) {
 }
 
 /**
- * BENCH_OFFLOAD=1: the kernel's offloads the issue asks to try on the tunnel path: GRO on both ends of each
- * container's veth, and rx-udp-gro-forwarding on the underlay device. The agent sets none of them.
+ * BENCH_OFFLOAD=1: the kernel's offloads the issue asks to try on the tunnel path, GRO on both ends of each
+ * container's veth and rx-udp-gro-forwarding on the underlay device, as a fifth path in every round: the
+ * overlay with counters on and the offloads on for that run only, then put back as they were. The agent sets
+ * none of them.
  */
 const OFFLOAD = process.env.BENCH_OFFLOAD === '1';
-function offloads(hosts, ids, pids) {
-  hosts.forEach((h, i) => {
-    nsh(namedNetns(overlayNetnsName(h.agentStateDir)), ['ethtool', '-K', hostVethName(ids[i]), 'gro', 'on']);
-    nsh(`/proc/${pids[i]}/ns/net`, ['ethtool', '-K', 'ethwe', 'gro', 'on']);
-    nsh(h.netnsPath, ['ethtool', '-K', 'eth0', 'gro', 'on', 'rx-udp-gro-forwarding', 'on']);
-  });
+const feature = (netns, dev, name) =>
+  new RegExp(`^${name}: (on|off)`, 'm').exec(nsh(netns, ['ethtool', '-k', dev]))?.[1] ?? 'off';
+function offloadPorts(hosts, ids, pids) {
+  return hosts.flatMap((h, i) => [
+    [namedNetns(overlayNetnsName(h.agentStateDir)), hostVethName(ids[i]), ['gro']],
+    [`/proc/${pids[i]}/ns/net`, 'ethwe', ['gro']],
+    [h.netnsPath, 'eth0', ['gro', 'rx-udp-gro-forwarding']],
+  ]);
+}
+const LONG = { gro: 'generic-receive-offload', 'rx-udp-gro-forwarding': 'rx-udp-gro-forwarding' };
+/** Each port's settings now, to put back. */
+const offloadsNow = (ports) =>
+  ports.map(([netns, dev, names]) => names.map((n) => [n, feature(netns, dev, LONG[n])]));
+function setOffloads(ports, values) {
+  ports.forEach(([netns, dev], i) => nsh(netns, ['ethtool', '-K', dev, ...values[i].flat()]));
 }
 
 const cpuTicks = (pid) => {
@@ -115,7 +131,7 @@ const cpuTicks = (pid) => {
 const TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 
 const only = process.env.BENCH_ONLY; // "throughput" or "connect"
-const res = { underlay: [], vxlan: [], on: [], off: [] };
+const res = { underlay: [], vxlan: [], on: [], off: [], offload: [] };
 let agentCpu = NaN;
 if (only !== 'connect') {
   process.stderr.write('bench: throughput on a 2-host mesh\n');
@@ -128,29 +144,59 @@ if (only !== 'connect') {
   const ids = await Promise.all(hosts.map(async (h) => (await call(h, 'ps', {})).attachments[0].containerId));
   const agents = hosts.map((h) => Number(readFileSync(h.agentPidfile, 'utf8')));
   const c = (i) => `/proc/${pids[i]}/ns/net`;
-  if (OFFLOAD) offloads(hosts, ids, pids);
+  const ports = OFFLOAD ? offloadPorts(hosts, ids, pids) : [];
+  const asWas = offloadsNow(ports);
+  const offloadsOn = asWas.map((names) => names.map(([n]) => [n, 'on']));
+  const opt = { omit: OMIT };
   let ticks = 0;
   let onSeconds = 0;
+  const cost = Object.fromEntries(PROGS.map((p) => [p, { runs: 0, ns: 0 }]));
+  const overlay = () => iperf(c(0), c(1), '172.25.11.10', SECONDS, opt);
   for (let r = 0; r < ROUNDS; r++) {
     hosts.forEach((h, i) => counters(h, ids[i], false)); // no hook of ours on the underlay or ceiling rounds
-    res.underlay.push(iperf(hosts[0].netnsPath, hosts[1].netnsPath, '198.18.0.1', SECONDS));
-    res.vxlan.push(iperf(hosts[0].netnsPath, hosts[1].netnsPath, '10.242.0.1', SECONDS));
-    // On and off in alternating order, so neither always follows the other.
-    for (const on of r % 2 ? [true, false] : [false, true]) {
-      hosts.forEach((h, i) => counters(h, ids[i], on));
-      const before = agents.map(cpuTicks);
-      const t0 = Date.now();
-      res[on ? 'on' : 'off'].push(iperf(c(0), c(1), '172.25.11.10', SECONDS));
-      if (on) {
+    res.underlay.push(iperf(hosts[0].netnsPath, hosts[1].netnsPath, '198.18.0.1', SECONDS, opt));
+    res.vxlan.push(iperf(hosts[0].netnsPath, hosts[1].netnsPath, '10.242.0.1', SECONDS, opt));
+    // The overlay paths in turn, in an order that rotates, so none always follows another.
+    const paths = OFFLOAD ? ['off', 'on', 'offload'] : ['off', 'on'];
+    const order = paths.map((_, k) => paths[(k + r) % paths.length]);
+    for (const path of order) {
+      hosts.forEach((h, i) => counters(h, ids[i], path !== 'off'));
+      if (path === 'off') {
+        res.off.push(overlay());
+        continue;
+      }
+      if (path === 'offload') {
+        setOffloads(ports, offloadsOn);
+        try {
+          res.offload.push(await withBpfStats(() => overlay())); // as the on rounds run, statistics included
+        } finally {
+          setOffloads(ports, asWas);
+        }
+        continue;
+      }
+      // The on rounds: the kernel's statistics of our programs on for them only, put back after each; the
+      // clock and the agents' CPU ticks taken just around the run, inside the statistics' window.
+      const d = await withBpfStats(() => {
+        const s0 = progStats(hosts);
+        const cpu0 = agents.map(cpuTicks);
+        const t0 = Date.now();
+        res.on.push(overlay());
         onSeconds += (Date.now() - t0) / 1000;
-        ticks += agents.map(cpuTicks).reduce((n, t, i) => n + t - before[i], 0);
+        ticks += agents.map(cpuTicks).reduce((n, t, i) => n + t - cpu0[i], 0);
+        return statsDelta(s0, progStats(hosts));
+      });
+      for (const p of PROGS) {
+        cost[p].runs += d[p].runs;
+        cost[p].ns += d[p].ns;
       }
     }
     process.stderr.write(
       `bench: round ${r + 1}/${ROUNDS}: underlay ${res.underlay.at(-1).toFixed(2)}, bare vxlan ${res.vxlan.at(-1).toFixed(2)}, ` +
-        `overlay on ${res.on.at(-1).toFixed(2)}, off ${res.off.at(-1).toFixed(2)} Gbit/s\n`,
+        `overlay on ${res.on.at(-1).toFixed(2)}, off ${res.off.at(-1).toFixed(2)}` +
+        `${OFFLOAD ? `, on with offloads ${res.offload.at(-1).toFixed(2)}` : ''} Gbit/s\n`,
     );
   }
+  res.cost = { progs: cost, seconds: onSeconds };
   hosts.forEach((h, i) => counters(h, ids[i], true));
   agentCpu = (ticks / TCK / onSeconds / 2) * 100; // per agent, % of one core
   res.source = source;
@@ -160,7 +206,7 @@ const c3 = [],
   c10 = [];
 if (only !== 'throughput') {
   process.stderr.write('bench: connect -> first ping, 3 hosts\n');
-  for (let r = 0; r < ROUNDS; r++) c3.push(await connectToPing(3));
+  for (let r = 0; r < CONNECT_ROUNDS; r++) c3.push(await connectToPing(3));
   process.stderr.write('bench: connect -> first ping, 10 hosts\n');
   c10.push(await connectToPing(10));
 }
@@ -173,28 +219,56 @@ if (only !== 'connect') {
     onV: ratio(res.on, res.vxlan),
     onOff: ratio(res.on, res.off),
     offV: ratio(res.off, res.vxlan),
+    offloadOn: ratio(res.offload, res.on),
   };
-  const line = (name, xs) => `${name.padEnd(46)}${median(xs).toFixed(2).padStart(8)}   ${range(xs)}`;
+  const line = (name, xs) => {
+    const ci = bootstrapMedianCI(xs);
+    const { min, max } = range(xs);
+    return `${name.padEnd(46)}${median(xs).toFixed(2).padStart(8)}   ${span(ci.low, ci.high).padEnd(11)}  ${span(min, max)}`;
+  };
+  /** Met, not met, or not resolved: whether the median's 95 % interval lies wholly on one side of the target. */
+  const verdict = (xs, target) => {
+    const ci = bootstrapMedianCI(xs);
+    const m = median(xs) >= target ? 'met' : 'NOT met';
+    return ci.low >= target || ci.high < target
+      ? `${m} (95 % CI ${span(ci.low, ci.high)})`
+      : `${m} by the median, not resolved (95 % CI ${span(ci.low, ci.high)} holds ${target})`;
+  };
   console.log(
-    `\nbench/overlay: iperf3 TCP ${SECONDS} s, ${ROUNDS} interleaved rounds, lab hosts h1 <- h2 (counters: ${res.source}` +
-      `${OFFLOAD ? '; GRO on the veths, rx-udp-gro-forwarding on eth0' : ''}; load average ${loadavg()
+    `\nbench/overlay: iperf3 TCP ${SECONDS} s after ${OMIT} s left out, ${ROUNDS} interleaved rounds, lab hosts h1 <- h2 ` +
+      `(counters: ${res.source}; load average ${loadavg()
         .map((x) => x.toFixed(1))
         .join(' ')})\n`,
   );
-  console.log(`${''.padEnd(46)}  median   range`);
+  console.log(`${''.padEnd(46)}  median   95 % CI      range`);
   console.log(line('underlay, Gbit/s', res.underlay));
   console.log(line('bare kernel VXLAN, Gbit/s', res.vxlan));
   console.log(line('overlay, counters on, Gbit/s', res.on));
   console.log(line('overlay, counters off, Gbit/s', res.off));
+  if (OFFLOAD) console.log(line('overlay, counters on, offloads on, Gbit/s', res.offload));
   console.log('per-round ratios:');
   console.log(line('  bare VXLAN / underlay', r.vxlanU));
   console.log(line('  overlay on / underlay', r.onU));
   console.log(line('  overlay on / bare VXLAN (target >= 0.97)', r.onV));
   console.log(line('  overlay on / overlay off (target >= 0.98)', r.onOff));
   console.log(line('  overlay off / bare VXLAN', r.offV));
+  if (OFFLOAD) console.log(line('  on with offloads / on without', r.offloadOn));
+  console.log(`targets: on/ceiling ${verdict(r.onV, 0.97)}; on/off ${verdict(r.onOff, 0.98)}`);
+  // Where the counters' cost goes: our programs' own time over the on rounds' wall time, both hosts.
+  const { progs, seconds } = res.cost;
+  const ns = PROGS.reduce((n, p) => n + progs[p].ns, 0);
+  const runs = PROGS.reduce((n, p) => n + progs[p].runs, 0);
+  const core = (ns / 1e9 / seconds) * 100;
   console.log(
-    `targets: on/ceiling ${median(r.onV) >= 0.97 ? 'met' : 'NOT met'}, on/off ${median(r.onOff) >= 0.98 ? 'met' : 'NOT met'}`,
+    `counters' own time in the on rounds (kernel BPF statistics, both hosts, ${seconds.toFixed(0)} s): ` +
+      `${core.toFixed(2)} % of a core (${(core / availableParallelism()).toFixed(2)} % of the machine's ` +
+      `${availableParallelism()}), ${(runs / seconds / 1000).toFixed(1)} k runs/s, ${(ns / runs).toFixed(0)} ns per run`,
   );
+  for (const p of PROGS)
+    console.log(
+      `  ${p.padEnd(17)} ${(progs[p].runs / seconds / 1000).toFixed(1).padStart(7)} k packets/s  ` +
+        `${(progs[p].ns / Math.max(1, progs[p].runs)).toFixed(0).padStart(5)} ns per run`,
+    );
   console.log(
     `agent CPU while the overlay carries traffic (counters on): ${agentCpu.toFixed(1)} % of a core per agent`,
   );

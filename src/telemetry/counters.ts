@@ -1,6 +1,6 @@
-// One piece (over 300 lines): the kernel counter reader's life (load, hook, read, fall back, stop) and the
-// per-second samples it keeps, which share the hooked set and the previous reading; the map and tc side is
-// in bpf/kernel.ts, the arithmetic in bpf/table.ts, the LAN labels in lan-table.ts.
+// The kernel counter reader's life: load, hook, read, fall back, stop. The per-second samples it makes of
+// each reading are counter-samples.ts; the map and tc side is bpf/kernel.ts, the arithmetic bpf/table.ts, the
+// LAN labels lan-table.ts.
 import type { InterfaceCounters } from '../api/interfaces.js';
 import type { CounterSource, CountersStatus, RateSample } from '../api/telemetry.js';
 import type { NetnsPath } from '../net/netns.js';
@@ -16,22 +16,12 @@ import {
   type Hook,
   type Pins,
 } from './bpf/kernel.js';
-import {
-  delta,
-  EGRESS,
-  INGRESS,
-  sampleOf,
-  sampleWhere,
-  staleKeys,
-  sumSamples,
-  type Table,
-} from './bpf/table.js';
+import { staleKeys, type Table } from './bpf/table.js';
+import { CounterSamples } from './counter-samples.js';
 import type { LanEntry } from './lan-table.js';
-import { readerHealth, STALE_AFTER_MS, type ReaderRecord } from './health.js';
-import { counterSample } from './rates.js';
+import { readerHealth, type ReaderRecord } from './health.js';
 
-/** A minute of history, as the issue asks. */
-export const HISTORY_SECONDS = 60;
+export { HISTORY_SECONDS } from './counter-samples.js';
 /** After BPF failed to load, how long the agent counts from interface counters before it tries again. */
 const RETRY_BPF_MS = 30_000;
 
@@ -58,11 +48,6 @@ export interface CountersInput {
   tunnel?: { device: string; port: number };
 }
 
-const push = (list: RateSample[], s: RateSample): void => {
-  list.push(s);
-  if (list.length > HISTORY_SECONDS) list.shift();
-};
-
 /**
  * Per-container and per-peer rates from the kernel's counters, read once a second: the eBPF counter map
  * where it loads, else each veth's own interface counters (and the screen says which). Node never sees a packet.
@@ -84,10 +69,7 @@ export class KernelCounters {
   #port = 0;
   /** The last tunnel device seen, to take our hooks off it when the router stops. */
   #tunnelDev: string | undefined;
-  #prev: { at: number; table: Table | null; links: Map<string, Link> } | undefined;
-  #containers = new Map<string, RateSample[]>();
-  #peers = new Map<string, RateSample[]>();
-  #bridge: RateSample[] = [];
+  readonly #samples = new CounterSamples();
   #record: ReaderRecord = {
     source: 'none',
     stopped: 'the router is not running',
@@ -136,7 +118,7 @@ export class KernelCounters {
         };
         // A map that is gone (bpffs unmounted, pins removed) is loaded anew on the next tick.
         if (!(await pinned(this.#pins.counters))) this.#bpf = 'unloaded';
-        this.#prev = undefined;
+        this.#samples.forget();
         return;
       }
       this.#record.readMs = Math.round(performance.now() - began);
@@ -150,9 +132,9 @@ export class KernelCounters {
         await dropKeys(this.#pins, gone).catch((err: Error) =>
           this.log(`counters: dropping entries: ${err.message}`),
         );
-      this.#sample(input, links, veths, table);
+      this.#samples.take(input, links, veths, table);
     } else {
-      this.#sample(input, links, veths, null);
+      this.#samples.take(input, links, veths, null);
     }
     this.#record.lastOkAt = input.at;
     this.#record.lastError = null;
@@ -193,7 +175,7 @@ export class KernelCounters {
       this.#hooked.clear();
       this.#record.source = 'interface-counters';
     }
-    this.#prev = undefined;
+    this.#samples.forget();
   }
 
   /** The LAN trie as the driver's members say, written when it changed (a member came, went, or took a slice). */
@@ -250,79 +232,17 @@ export class KernelCounters {
     await hook(netns, this.#pins, [{ dev, kind: this.#vethKind() }]);
   }
 
-  #sample(
-    input: CountersInput,
-    links: Map<string, Link>,
-    veths: Map<string, Link>,
-    table: Table | null,
-  ): void {
-    const prev = this.#prev;
-    this.#prev = { at: input.at, table, links: veths };
-    if (!prev || input.at - prev.at > STALE_AFTER_MS || (table === null) !== (prev.table === null)) return;
-    const t = Math.floor(input.at / 1000) * 1000 - 1000;
-    const d = table && prev.table ? delta(prev.table, table) : null;
-    const seen: RateSample[] = [];
-    const byId = new Map<string, RateSample[]>();
-    const ports = new Set<number>();
-    for (const c of input.containers) {
-      const l = veths.get(c.hostIfname);
-      if (!l || ports.has(l.ifindex)) continue;
-      ports.add(l.ifindex);
-      // The host end's egress is what the container receives; its own counters say the same (tx = to it).
-      const s = d
-        ? sampleOf(d, t, l.ifindex, input.lan ? null : '', EGRESS)
-        : counterSample(t, swap(prev.links.get(c.hostIfname)), swap(l)!);
-      if (c.id) byId.set(c.id, [...(byId.get(c.id) ?? []), s]);
-      seen.push(s);
-    }
-    for (const [id, samples] of byId) {
-      const list = this.#containers.get(id) ?? [];
-      push(list, samples.length === 1 ? samples[0]! : sumSamples(t, samples));
-      this.#containers.set(id, list);
-    }
-    const wanted = new Set(input.containers.map((c) => c.id));
-    for (const id of [...this.#containers.keys()]) if (!wanted.has(id)) this.#containers.delete(id);
-    push(this.#bridge, sumSamples(t, seen));
-    const tunnel = input.tunnel && links.get(input.tunnel.device);
-    if (d && input.lan) {
-      // Per peer on a LAN: each label (lan-table.ts) over every port; a peer's rx is what reached containers.
-      const labels = new Set([...d.values()].filter((e) => ports.has(e.key.ifindex)).map((e) => e.key.peer));
-      for (const p of new Set([...labels, ...this.#peers.keys()])) {
-        const list = this.#peers.get(p) ?? [];
-        push(
-          list,
-          sampleWhere(d, t, (k) => ports.has(k.ifindex) && k.peer === p, EGRESS),
-        );
-        this.#peers.set(p, list);
-      }
-    } else if (d && tunnel) {
-      const peers = new Set(
-        [...d.values()]
-          .filter((e) => e.key.ifindex === tunnel.ifindex && e.key.peer !== '')
-          .map((e) => e.key.peer),
-      );
-      for (const p of new Set([...peers, ...this.#peers.keys()])) {
-        const list = this.#peers.get(p) ?? [];
-        push(list, sampleOf(d, t, tunnel.ifindex, p, INGRESS));
-        this.#peers.set(p, list);
-      }
-    } else this.#peers.clear();
-  }
-
   async #stop(reason: string): Promise<void> {
     if (this.#record.stopped === reason) return;
     Object.assign(this.#record, { stopped: reason, source: 'none', startedAt: Date.now() });
-    this.#prev = undefined;
-    this.#containers.clear();
-    this.#peers.clear();
-    this.#bridge = [];
+    this.#samples.clear();
     // The underlay stays when the router stops: ours come off it, whatever this run hooked or not.
     if (this.#tunnelDev) await unhook(this.netns, this.#tunnelDev);
     for (const [name, h] of this.#hooked) if (h.kind === 'underlay') this.#hooked.delete(name);
   }
 
   containerSeries(id: string, seconds: number): RateSample[] {
-    return (this.#containers.get(id) ?? []).slice(-seconds);
+    return this.#samples.containerSeries(id, seconds);
   }
 
   /**
@@ -332,11 +252,11 @@ export class KernelCounters {
   peerSeries(address: string, seconds: number): RateSample[] | undefined {
     if (this.#bpf !== 'loaded' || (!this.#port && !this.#lan) || this.#record.stopped !== null)
       return undefined;
-    return (this.#peers.get(address) ?? []).slice(-seconds);
+    return this.#samples.peerSeries(address, seconds);
   }
 
   bridgeSeries(seconds: number): RateSample[] {
-    return this.#bridge.slice(-seconds);
+    return this.#samples.bridgeSeries(seconds);
   }
 
   status(now: number): CountersStatus {
@@ -373,19 +293,4 @@ interface Hooked {
   ifindex: number;
   kind: Hook['kind'];
   netns: NetnsPath;
-}
-
-/** A host-side veth's counters from the container's side: what the host end sends, the container receives. */
-function swap(
-  l: Link | undefined,
-):
-  | { address: string; rx: { packets: number; bytes: number }; tx: { packets: number; bytes: number } }
-  | undefined {
-  return (
-    l && {
-      address: l.name,
-      rx: { packets: l.txPackets, bytes: l.txBytes },
-      tx: { packets: l.rxPackets, bytes: l.rxBytes },
-    }
-  );
 }

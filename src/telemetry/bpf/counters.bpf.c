@@ -33,13 +33,10 @@ struct {
 	__type(value, struct value);
 } xnet_counters SEC(".maps");
 
-// [0]: the tunnel's UDP port (host order), written by the agent; 0 counts nothing on the underlay.
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} xnet_config SEC(".maps");
+// The tunnel's UDP port (host order), written by the agent through the pinned `counters_bss` map; 0 counts
+// nothing on the underlay. A global rather than an array map: the program reads it with one load, no lookup.
+// (Not `const volatile` in .rodata: libbpf freezes that at load, and bpftool's loadall cannot set it first.)
+volatile __u32 xnet_tunnel_port;
 
 // A LAN port's other end: the prefix its IPv4 address falls in (a member's slice or address, the gateway, the
 // LAN, ...) -> the label counted as the key's peer, so the key space grows with members, not with addresses.
@@ -71,28 +68,50 @@ static __always_inline __u8 l3_proto(__u16 eth_proto, __u8 ip_proto, int v6)
 	return P_OTHER;
 }
 
-// The protocol of the Ethernet frame at `off` (one VLAN tag skipped), read with skb_load_bytes so a
-// non-linear skb (GSO, GRO) is read as well as a linear one.
+// Deepest offset a header is read at: outer Ethernet, IPv4 with options, UDP, VXLAN, inner Ethernet and a tag.
+#define MAX_OFF 192
+
+// `len` bytes of the frame at `off`: in place when the linear head holds them (the normal case: a veth's
+// frame, and the outer and inner headers of a VXLAN frame, GSO or not), else copied into `buf` with
+// bpf_skb_load_bytes (a non-linear head), NULL past the frame's end. The same bytes either way, so the two
+// paths count alike. Never bpf_skb_pull_data: counting must not change the skb it counts.
+static __always_inline void *at(struct __sk_buff *skb, __u32 off, __u32 len, void *buf)
+{
+#ifndef XNET_COPY_ONLY // a lab test builds the object with it, to hold the fallback to the same frames
+	void *end = (void *)(long)skb->data_end;
+	__u8 *p = (__u8 *)(long)skb->data + off;
+
+	if (off <= MAX_OFF && (void *)(p + len) <= end)
+		return p;
+#endif
+	return bpf_skb_load_bytes(skb, off, buf, len) < 0 ? NULL : buf;
+}
+
+// The protocol of the Ethernet frame at `off` (one VLAN tag skipped).
 static __always_inline __u8 frame_proto(struct __sk_buff *skb, __u32 off)
 {
-	__u16 type;
-	__u8 ip_proto = 0;
+	__u16 tbuf, *type;
+	__u8 pbuf, *ip_proto;
+	__u16 t;
 
-	if (bpf_skb_load_bytes(skb, off + 12, &type, 2) < 0)
+	type = at(skb, off + 12, 2, &tbuf);
+	if (!type)
 		return P_OTHER;
-	type = bpf_ntohs(type);
+	t = bpf_ntohs(*type);
 	off += 14;
-	if (type == ETH_P_8021Q || type == ETH_P_8021AD) {
-		if (bpf_skb_load_bytes(skb, off + 2, &type, 2) < 0)
+	if (t == ETH_P_8021Q || t == ETH_P_8021AD) {
+		type = at(skb, off + 2, 2, &tbuf);
+		if (!type)
 			return P_OTHER;
-		type = bpf_ntohs(type);
+		t = bpf_ntohs(*type);
 		off += 4;
 	}
-	if (type == ETH_P_IP && bpf_skb_load_bytes(skb, off + 9, &ip_proto, 1) < 0)
+	if (t != ETH_P_IP && t != ETH_P_IPV6)
+		return l3_proto(t, 0, 0);
+	ip_proto = at(skb, off + (t == ETH_P_IP ? 9 : 6), 1, &pbuf);
+	if (!ip_proto)
 		return P_OTHER;
-	if (type == ETH_P_IPV6 && bpf_skb_load_bytes(skb, off + 6, &ip_proto, 1) < 0)
-		return P_OTHER;
-	return l3_proto(type, ip_proto, type == ETH_P_IPV6);
+	return l3_proto(t, *ip_proto, t == ETH_P_IPV6);
 }
 
 static __always_inline void count(struct __sk_buff *skb, __u32 peer, __u8 dir, __u8 proto)
@@ -123,30 +142,28 @@ static __always_inline int veth(struct __sk_buff *skb, __u8 dir)
 // IPv4 UDP to or from the tunnel port: counted per outer peer address, by the inner frame's protocol.
 static __always_inline int underlay(struct __sk_buff *skb, __u8 dir)
 {
-	__u32 zero = 0;
-	__u32 *port = bpf_map_lookup_elem(&xnet_config, &zero);
-	struct iphdr ip;
-	__u16 ports[2];
-	__u16 type;
-	__u32 l4;
-	__u8 proto = P_OTHER;
+	__u32 port = xnet_tunnel_port;
+	struct iphdr ipbuf, *ip;
+	__u16 buf[2], *type, *ports;
+	__u32 l4, peer;
 
-	if (!port || !*port)
+	if (!port)
 		return TC_ACT_OK;
-	if (bpf_skb_load_bytes(skb, 12, &type, 2) < 0 || type != bpf_htons(ETH_P_IP))
+	type = at(skb, 12, 2, buf);
+	if (!type || *type != bpf_htons(ETH_P_IP))
 		return TC_ACT_OK;
-	if (bpf_skb_load_bytes(skb, 14, &ip, sizeof(ip)) < 0 || ip.protocol != 17)
+	ip = at(skb, 14, sizeof(*ip), &ipbuf);
+	if (!ip || ip->protocol != 17)
 		return TC_ACT_OK;
 	// A non-first fragment has no UDP header; tcpdump's "udp port N" does not match it either.
-	if (ip.frag_off & bpf_htons(0x1fff))
+	if (ip->frag_off & bpf_htons(0x1fff))
 		return TC_ACT_OK;
-	l4 = 14 + ip.ihl * 4;
-	if (bpf_skb_load_bytes(skb, l4, ports, 4) < 0)
+	peer = dir == DIR_INGRESS ? ip->saddr : ip->daddr;
+	l4 = 14 + ip->ihl * 4;
+	ports = at(skb, l4, 4, buf);
+	if (!ports || (bpf_ntohs(ports[0]) != port && bpf_ntohs(ports[1]) != port))
 		return TC_ACT_OK;
-	if (bpf_ntohs(ports[0]) != *port && bpf_ntohs(ports[1]) != *port)
-		return TC_ACT_OK;
-	proto = frame_proto(skb, l4 + 8 + 8);
-	count(skb, dir == DIR_INGRESS ? ip.saddr : ip.daddr, dir, proto);
+	count(skb, peer, dir, frame_proto(skb, l4 + 8 + 8));
 	return TC_ACT_OK;
 }
 
@@ -155,15 +172,16 @@ static __always_inline int underlay(struct __sk_buff *skb, __u8 dir)
 static __always_inline int port(struct __sk_buff *skb, __u8 dir)
 {
 	struct lan_key k = { .prefixlen = 32, .addr = 0 };
-	__u32 *label;
-	__u16 type;
+	__u32 abuf, *addr = NULL, *label;
+	__u16 tbuf, *type;
 
-	if (bpf_skb_load_bytes(skb, 12, &type, 2) == 0) {
-		if (type == bpf_htons(ETH_P_IP))
-			bpf_skb_load_bytes(skb, dir == DIR_INGRESS ? 14 + 16 : 14 + 12, &k.addr, 4);
-		else if (type == bpf_htons(ETH_P_ARP)) // IPv4 over Ethernet: sender at 14, target at 24
-			bpf_skb_load_bytes(skb, dir == DIR_INGRESS ? 14 + 24 : 14 + 14, &k.addr, 4);
-	}
+	type = at(skb, 12, 2, &tbuf);
+	if (type && *type == bpf_htons(ETH_P_IP))
+		addr = at(skb, dir == DIR_INGRESS ? 14 + 16 : 14 + 12, 4, &abuf);
+	else if (type && *type == bpf_htons(ETH_P_ARP)) // IPv4 over Ethernet: sender at 14, target at 24
+		addr = at(skb, dir == DIR_INGRESS ? 14 + 24 : 14 + 14, 4, &abuf);
+	if (addr)
+		k.addr = *addr;
 	label = k.addr ? bpf_map_lookup_elem(&xnet_lan, &k) : 0;
 	count(skb, label ? *label : 0, dir, frame_proto(skb, 0));
 	return TC_ACT_OK;

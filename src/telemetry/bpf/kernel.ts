@@ -25,6 +25,7 @@ export interface Pins {
   root: string;
   progs: string;
   counters: string;
+  /** The object's .bss: its global `xnet_tunnel_port` (libbpf names the map after the object file). */
   config: string;
   /** The LPM trie a LAN port's other end is looked up in (lan-table.ts). */
   lan: string;
@@ -36,7 +37,7 @@ export function pinsFor(stateDir: string): Pins {
     root,
     progs: `${root}/progs`,
     counters: `${root}/maps/xnet_counters`,
-    config: `${root}/maps/xnet_config`,
+    config: `${root}/maps/counters_bss`,
     lan: `${root}/maps/xnet_lan`,
   };
 }
@@ -59,8 +60,9 @@ export const pinned = async (path: string): Promise<boolean> =>
  */
 export async function loadCounters(p: Pins, tunnelPort: number): Promise<boolean> {
   let fresh = false;
-  // Pins of an older object (no port programs, no LAN trie) are replaced, not kept.
-  if (!(await pinned(p.counters)) || !(await pinned(p.lan)) || !(await pinned(`${p.progs}/port_ingress`))) {
+  // Pins of an older object (no port programs, no LAN trie, the port in an array map) are replaced, not kept.
+  const current = await Promise.all([p.counters, p.lan, p.config, `${p.progs}/port_ingress`].map(pinned));
+  if (!current.every(Boolean)) {
     if (!existsSync(OBJECT))
       throw new Error(
         `no BPF object at ${OBJECT} (clang was not there at build time: run scripts/setup-host.sh)`,
