@@ -191,7 +191,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         () => ({ reachable: true, error: null }),
         (err: Error) => ({ reachable: false, error: err.message }),
       ),
-    ps: () => attacher.ps(),
+    ps: () => attacher.psCheap(),
     log,
   });
 
