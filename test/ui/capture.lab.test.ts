@@ -61,6 +61,12 @@ const promiscuity = (netns: string, dev: string): string | undefined =>
 
 /** The TUI on h2 in a tmux session (its only window: the session ends when the TUI exits). */
 function openTui(): void {
+  // The last TUI's session may not be gone yet (a TUI killed or quit a moment ago).
+  try {
+    tmux('kill-session', '-t', SESSION);
+  } catch {
+    // none left
+  }
   tmux(
     'new-session',
     '-d',
@@ -209,13 +215,11 @@ describe('the capture view (w) on a lab host', () => {
       keys('w');
       await waitForScreen(/Capture c2: vx\w+, filter/);
       await socketsBecome(1);
-      const logged = readFileSync(h2.agentLog, 'utf8').length;
       keys(quit);
       const start = Date.now();
       await socketsBecome(0, 5_000);
       const took = Date.now() - start;
-      // The agent was asked to close it (the lease would say "nobody read it"), and no capture process is left.
-      expect(readFileSync(h2.agentLog, 'utf8').slice(logged)).toMatch(/capture \w+ on vx\w+ ended: closed/);
+      // Closed at once (the lease would take 15 s), and no capture process of h2's agent is left.
       expect(captureChildren()).toEqual([]);
       expect(took, `${quit}: no packet socket after ${took} ms`).toBeLessThan(1_000);
     }
