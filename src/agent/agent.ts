@@ -8,6 +8,7 @@ import { dockerClient } from '../docker/client.js';
 import { followContainerEvents } from '../docker/events.js';
 import { link } from '../net/ip.js';
 import { interfaceCounters } from '../net/counters.js';
+import { readingOf } from '../telemetry/link-readings.js';
 import { Attacher } from './attach.js';
 import { dockerdConfig, dockerdHandlers, type DockerdAgentOptions } from '../docker/config/handlers.js';
 import { Mesh } from './mesh.js';
@@ -190,7 +191,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         () => ({ reachable: true, error: null }),
         (err: Error) => ({ reachable: false, error: err.message }),
       ),
-    ps: () => attacher.ps(),
+    ps: () => attacher.psCheap(),
     log,
   });
 
@@ -230,15 +231,18 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     stop: () => mesh.stop(),
     reset: () => mesh.reset(),
     router: routerStatus,
-    interfaces: async () => {
-      // The containers' host-side veths are in the overlay namespace (vxlan): its interfaces beside the host's.
-      const { netns } = mesh.bridgePoint();
-      const [host, overlay] = await Promise.all([
-        interfaceCounters(undefined),
-        netns ? interfaceCounters(namedNetns(netns)).catch(() => []) : [],
-      ]);
-      return { at: Date.now(), interfaces: [...host, ...overlay.filter((l) => l.name !== 'lo')] };
-    },
+    // Telemetry's last reading while it reads (router running); else one reading shared by every caller.
+    interfaces: () =>
+      telemetry.links.latest(async () => {
+        // The containers' host-side veths are in the overlay namespace (vxlan): its interfaces beside the host's.
+        const { netns } = mesh.bridgePoint();
+        const at = Date.now();
+        const [host, overlay] = await Promise.all([
+          interfaceCounters(undefined),
+          netns ? interfaceCounters(namedNetns(netns)).catch(() => []) : [],
+        ]);
+        return readingOf(at, host, overlay);
+      }),
     ...telemetryHandlers({ telemetry, store, docker, netns: undefined }),
     ...dockerdHandlers(dockerd),
     events: async (p) => ({

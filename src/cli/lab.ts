@@ -22,7 +22,11 @@ function statusTable(hosts: LabHostStatus[]): string {
       h.name,
       h.netns,
       h.address,
-      h.dockerd.answering ? `up (pid ${h.dockerd.pid})` : 'down',
+      h.dockerd.answering
+        ? `up (pid ${h.dockerd.pid})`
+        : h.dockerd.wanted
+          ? 'down'
+          : 'no dockerd (by choice)',
       String(h.dockerd.containers ?? '-'),
       h.agent.answering ? `up (pid ${h.agent.pid})` : 'down',
     ]),

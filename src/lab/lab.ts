@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import Docker from 'dockerode';
@@ -39,7 +39,8 @@ export interface LabHostStatus {
   netns: string;
   address: string;
   netnsUp: boolean;
-  dockerd: { pid: number | null; answering: boolean; containers: number | null };
+  /** `wanted`: false for a host brought up with `--no-docker`, whose dockerd is absent by choice. */
+  dockerd: { pid: number | null; answering: boolean; containers: number | null; wanted: boolean };
   agent: { pid: number | null; answering: boolean; socket: string };
 }
 
@@ -226,7 +227,10 @@ export async function labUp(
     for (let h = queue.shift(); h; h = queue.shift()) {
       mkdirSync(h.runDir, { recursive: true });
       const withDocker = docker || dockerOn.has(h.name);
-      if (withDocker) await ensureDockerd(h);
+      if (withDocker) {
+        rmSync(h.noDockerdMark, { force: true });
+        await ensureDockerd(h);
+      } else writeFileSync(h.noDockerdMark, '');
       // A queue of hosts loading at once on a busy machine: give each agent time in proportion.
       await ensureSupervisedAgent(h, { standby, timeoutMs: Math.max(15_000, hosts * 1_500) });
       onProgress(`${h.name}: ${withDocker ? 'dockerd and agent' : 'agent (no dockerd)'} up`);
@@ -302,7 +306,12 @@ export async function labStatus(): Promise<LabHostStatus[]> {
         netns: h.netns,
         address: h.address,
         netnsUp: present.has(h.netns),
-        dockerd: { pid: alive(dockerPid) ? dockerPid! : null, answering: containers !== null, containers },
+        dockerd: {
+          pid: alive(dockerPid) ? dockerPid! : null,
+          answering: containers !== null,
+          containers,
+          wanted: !existsSync(h.noDockerdMark),
+        },
         agent: {
           pid: alive(agentPid) ? agentPid! : null,
           answering: await agentAnswers(h),

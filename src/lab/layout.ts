@@ -32,6 +32,8 @@ export interface LabHost {
   dockerExecRoot: string;
   dockerDataRoot: string;
   dockerLog: string;
+  /** Present while the host was brought up without a dockerd (`lab up --no-docker`): its absence is no fault. */
+  noDockerdMark: string;
   agentSocket: string;
   agentStateDir: string;
   agentLog: string;
@@ -60,6 +62,7 @@ export function labHost(index: number): LabHost {
     dockerExecRoot: join(runDir, 'docker'),
     dockerDataRoot: join(dataDir, 'docker'),
     dockerLog: join(runDir, 'dockerd.log'),
+    noDockerdMark: join(runDir, 'no-dockerd'),
     agentSocket: join(runDir, 'agent.sock'),
     agentStateDir: join(dataDir, 'xnet'),
     agentLog: join(runDir, 'agent.log'),

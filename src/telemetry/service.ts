@@ -21,6 +21,7 @@ import { LanPorts } from './lan-ports.js';
 import { counterSample } from './rates.js';
 import { driverTelemetry } from './tunnel.js';
 import { PacketStops } from './stops.js';
+import { LinkReadings, readingOf } from './link-readings.js';
 
 export const PMTU_EVERY_MS = 10_000;
 /** A full-size check down while the path MTU still reads ok: probe again this soon, for the number to set. */
@@ -56,6 +57,8 @@ export class Telemetry {
   readonly counters: KernelCounters;
   readonly pings: PingChecks;
   readonly stops: PacketStops;
+  /** The interface counters of the last tick, for the `interfaces` method (no `ip` of its own per TUI). */
+  readonly links = new LinkReadings();
   #router: RouterStatus | undefined;
   #underlay: { listen: string; dev: string } | undefined;
   #peerCounters: { at: number; byAddress: Map<string, PeerCounters> } | undefined;
@@ -155,6 +158,7 @@ export class Telemetry {
       linkCounters(this.d.netns),
       vethNetns !== this.d.netns ? linkCounters(vethNetns) : undefined,
     ]);
+    this.links.record(readingOf(at, links, veths));
     const attached = this.d.store.current.attachments.map((a) => ({
       id: a.containerId,
       hostIfname: hostVethName(a.containerId),

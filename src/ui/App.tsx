@@ -10,6 +10,7 @@ import type { KeyBindings } from './keys/keyBindings.js';
 import { initialState } from './state/model.js';
 import { reducer } from './state/reducer.js';
 import type { Theme } from './theme/tokens.js';
+import { BeforeExit } from './before-exit.js';
 
 export interface AppProps {
   connect: Connect;
@@ -19,16 +20,20 @@ export interface AppProps {
   bindings: KeyBindings;
   /** A config file problem to show on the event line at start. */
   notice?: string | undefined;
+  /** Run before the UI exits (q here; signals in runTui): what must still reach the agent. */
+  beforeExit?: BeforeExit;
 }
 
+const noTasks = new BeforeExit();
+
 /** Wiring only: state, the agent, the clock and the keyboard feed one Screen drawn from state and size. */
-export function App({ connect, socket, host, theme, bindings, notice }: AppProps) {
+export function App({ connect, socket, host, theme, bindings, notice, beforeExit = noTasks }: AppProps) {
   const [state, dispatch] = useReducer(reducer, undefined, () => initialState(host, socket));
   const actions = useAgent(connect, dispatch, { socket, bindings });
   useClock(dispatch);
-  useKeyboard(state, dispatch, actions, bindings);
+  useKeyboard(state, dispatch, actions, bindings, beforeExit);
   useDockerdCheck(state.dialog, actions);
-  useCapture(state.dialog, actions, dispatch);
+  useCapture(state.dialog, actions, dispatch, beforeExit);
   useEffect(() => {
     if (notice) dispatch({ type: 'event', event: { at: Date.now(), level: 'error', text: notice } });
   }, [notice]);

@@ -5,6 +5,7 @@ import type { Connect } from './hooks/useAgent.js';
 import { pickTheme } from './theme/tokens.js';
 import { DiffTerminal } from './terminal.js';
 import { ENTER_ALT, LEAVE_ALT } from '../cli/splash.js';
+import { BeforeExit } from './before-exit.js';
 
 export interface RunOptions {
   connect: Connect;
@@ -31,6 +32,7 @@ export async function runTui(opts: RunOptions): Promise<void> {
   if (!opts.painted) out.write(ENTER_ALT);
   process.once('exit', restore);
   const terminal = new DiffTerminal(out, opts.painted);
+  const beforeExit = new BeforeExit();
   const instance = render(
     <App
       connect={opts.connect}
@@ -39,6 +41,7 @@ export async function runTui(opts: RunOptions): Promise<void> {
       theme={theme}
       bindings={config.bindings}
       notice={config.problem}
+      beforeExit={beforeExit}
     />,
     {
       stdout: terminal as unknown as NodeJS.WriteStream,
@@ -48,9 +51,12 @@ export async function runTui(opts: RunOptions): Promise<void> {
     },
   );
   const onSignal = (signal: NodeJS.Signals): void => {
-    instance.unmount();
-    restore();
-    process.exit(128 + (signal === 'SIGHUP' ? 1 : signal === 'SIGINT' ? 2 : 15));
+    // An open capture is closed on the agent first (at most a second), while the connection is still up.
+    void beforeExit.run().finally(() => {
+      instance.unmount();
+      restore();
+      process.exit(128 + (signal === 'SIGHUP' ? 1 : signal === 'SIGINT' ? 2 : 15));
+    });
   };
   const onCrash = (err: unknown): void => {
     try {

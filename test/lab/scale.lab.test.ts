@@ -61,6 +61,17 @@ describe('a lab for scale', () => {
     // The human form ends with the time and memory line.
     const human = await xnet(['lab', 'up', '--hosts', '2', '--no-docker', '--no-standby']);
     expect(human.stdout).toMatch(/\nlab: 2 hosts up in [\d.]+ s; lab memory \d+ MB: 2 agents \d+ MB .*load /);
+    // No dockerd by choice is not a dockerd that is down.
+    const status = await xnet(['lab', 'status']);
+    expect(status.code, status.stderr).toBe(0);
+    for (const h of ['h1', 'h2'])
+      expect(status.stdout).toMatch(new RegExp(`^${h} .* no dockerd \\(by choice\\) `, 'm'));
+    expect(status.stdout).not.toMatch(/\bdown\b/);
+    const json = await xnetJson<{ hosts: LabHostStatus[] }>(['lab', 'status']);
+    expect(json.hosts.map((h) => [h.name, h.dockerd.answering, h.dockerd.wanted])).toEqual([
+      ['h1', false, false],
+      ['h2', false, false],
+    ]);
   }, 120_000);
 
   it('--docker-on gives the named hosts a dockerd all the same (containers at the ends of a big mesh)', async () => {

@@ -1,7 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_MAIN } from '../../src/agent/client.js';
 import { labHost } from '../../src/lab/layout.js';
+import { readPid } from '../../src/lab/process.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
 import { overlayOf } from '../helpers/lab.js';
 
@@ -57,6 +59,52 @@ async function socketsBecome(n: number, ms = 10_000): Promise<void> {
 const promiscuity = (netns: string, dev: string): string | undefined =>
   /promiscuity (\d+) /.exec(sh('nsenter', [`--net=${netns}`, '--', 'ip', '-d', 'link', 'show', dev]))?.[1];
 
+/** The TUI on h2 in a tmux session (its only window: the session ends when the TUI exits). */
+function openTui(): void {
+  // The last TUI's session may not be gone yet (a TUI killed or quit a moment ago).
+  try {
+    tmux('kill-session', '-t', SESSION);
+  } catch {
+    // none left
+  }
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    SESSION,
+    '-x',
+    '100',
+    '-y',
+    '30',
+    // Ink renders nothing but the last frame when CI is set.
+    'env',
+    '-u',
+    'CI',
+    'LANG=C.UTF-8',
+    `XNET_LAB_ID=${process.env.XNET_LAB_ID ?? ''}`,
+    'XDG_CONFIG_HOME=/nonexistent',
+    process.execPath,
+    CLI_MAIN,
+    '--lab',
+    'h2',
+  );
+}
+
+/** h2's agent's capture processes (its children running live-child, through nsenter or not). */
+function captureChildren(): number[] {
+  const agent = readPid(h2.agentPidfile)!;
+  const kids = readdirSync(`/proc/${agent}/task`).flatMap((t) =>
+    readFileSync(`/proc/${agent}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+  );
+  return kids.filter((k) => {
+    try {
+      return readFileSync(`/proc/${k}/cmdline`, 'utf8').includes('live-child');
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
+
 let pinger: ChildProcess | undefined;
 
 describe('the capture view (w) on a lab host', () => {
@@ -74,27 +122,7 @@ describe('the capture view (w) on a lab host', () => {
     pinger = spawn('nsenter', [`--net=/proc/${pid}/ns/net`, '--', 'ping', '-q', '-i', '0.2', C2], {
       stdio: 'ignore',
     });
-    tmux(
-      'new-session',
-      '-d',
-      '-s',
-      SESSION,
-      '-x',
-      '100',
-      '-y',
-      '30',
-      // Ink renders nothing but the last frame when CI is set.
-      'env',
-      '-u',
-      'CI',
-      'LANG=C.UTF-8',
-      `XNET_LAB_ID=${process.env.XNET_LAB_ID ?? ''}`,
-      'XDG_CONFIG_HOME=/nonexistent',
-      process.execPath,
-      CLI_MAIN,
-      '--lab',
-      'h2',
-    );
+    openTui();
     await waitForScreen(/c2\s+attached/);
   });
 
@@ -179,4 +207,21 @@ describe('the capture view (w) on a lab host', () => {
     await socketsBecome(0, 25_000);
     expect(Date.now() - start).toBeGreaterThan(10_000);
   }, 60_000);
+
+  it('q or Ctrl-C with the view open closes its capture at once, not after the 15 s lease', async () => {
+    for (const quit of ['q', 'C-c']) {
+      openTui();
+      await waitForScreen(/c2\s+attached/);
+      keys('w');
+      await waitForScreen(/Capture c2: vx\w+, filter/);
+      await socketsBecome(1);
+      keys(quit);
+      const start = Date.now();
+      await socketsBecome(0, 5_000);
+      const took = Date.now() - start;
+      // Closed at once (the lease would take 15 s), and no capture process of h2's agent is left.
+      expect(captureChildren()).toEqual([]);
+      expect(took, `${quit}: no packet socket after ${took} ms`).toBeLessThan(1_000);
+    }
+  }, 120_000);
 });

@@ -235,6 +235,18 @@ describe('capture view keys', () => {
     expect(view(two)).toMatchObject({ target: { peer: 'two' }, label: 'peer two' });
   });
 
+  it('q and Ctrl-C quit from the view (useCapture closes the capture first); q typed into a filter is text', () => {
+    const live = answered(opened(), read());
+    const effect = (s: UIState, name: string, input: string) =>
+      handleKey(s, name, input, defaultKeyBindings).effect;
+    expect(effect(live, 'q', 'q')).toEqual({ kind: 'quit' });
+    expect(effect(live, 'ctrl+c', 'c')).toEqual({ kind: 'quit' });
+    const typing = press(live, '/', 'icm');
+    expect(effect(typing, 'q', 'q')).toBeUndefined();
+    expect(view(press(typing, 'q')).editing).toBe('icmq');
+    expect(effect(typing, 'ctrl+c', 'c')).toEqual({ kind: 'quit' });
+  });
+
   it('a new filter is a new capture; Esc in the prompt keeps the old one', () => {
     const live = answered(opened(), read());
     const typed = press(live, '/', 'icmp');

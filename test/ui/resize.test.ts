@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type Method } from '../../src/api/index.js';
 import { CLI_MAIN } from '../../src/agent/client.js';
@@ -23,13 +24,42 @@ const CLOCK = fileURLToPath(new URL('./shifted-clock.mjs', import.meta.url));
 function tmux(...args: string[]): string {
   return execFileSync('tmux', [...TMUX, ...args], { encoding: 'utf8' });
 }
-/** The pane's cells with their colours and attributes (-e), one line per row. */
-function capture(session: string): string {
-  return tmux('capture-pane', '-e', '-p', '-t', session);
+const execFileAsync = promisify(execFile);
+/**
+ * The pane's cells with their colours and attributes (-e), one line per row. Not execFileSync: the fake agent
+ * answers on this process's event loop, and a loaded machine makes each tmux call slow.
+ */
+async function capture(session: string): Promise<string> {
+  const r = await execFileAsync('tmux', [...TMUX, 'capture-pane', '-e', '-p', '-t', session], {
+    encoding: 'utf8',
+  });
+  return r.stdout;
 }
 const plain = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, ''); // eslint-disable-line no-control-regex
 /**
- * Each row as the cells one sees, a character and the style it is drawn in; trailing default blanks dropped.
+ * The text one sees, each row without its trailing blanks: tmux keeps a blank the UI wrote over an earlier
+ * frame's text but not one it never wrote, and which it is depends on the frames before the last one (a fresh
+ * UI draws an answer's frame or not depending on when the answer comes), not on the screen.
+ */
+const seen = (s: string): string =>
+  plain(s)
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .join('\n');
+/**
+ * A blank cell whose style shows nothing on it: a foreground colour, bold or dim, but no background, reverse,
+ * underline, strike-through or overline. Whether a row ends in such blanks or in none depends on what the frames
+ * before the last one wrote there, not on what one sees.
+ */
+function invisibleBlank(cell: string): boolean {
+  const m = /^(?:\x1b\[([0-9;]*)m)? $/.exec(cell); // eslint-disable-line no-control-regex
+  if (!m) return false;
+  const shown = (n: number): boolean =>
+    [4, 7, 9, 53].includes(n) || (n >= 40 && n <= 48) || (n >= 100 && n <= 107);
+  return !(m[1] ?? '').split(';').map(Number).some(shown);
+}
+/**
+ * Each row as the cells one sees, a character and the style it is drawn in; trailing invisible blanks dropped.
  * tmux writes a style change only where it differs from the cell before, across rows too, and whether a cleared
  * cell or a never-written one ends a row shows in that encoding but not on the screen.
  */
@@ -42,25 +72,44 @@ function cells(capture: string): string[] {
     else rows[rows.length - 1]!.push(`${c.sgr}${c.ch}`);
   }
   return rows.map((r) => {
-    while (r[r.length - 1] === ' ') r.pop();
+    while (r.length > 0 && invisibleBlank(r[r.length - 1]!)) r.pop();
     return r.join('');
   });
 }
 
-/** Waits until the screen shows `re` and has not changed for a second (a poll or two went by). */
-async function settled(session: string, re: RegExp, ms = 20_000): Promise<string> {
+/**
+ * A frame the UI drew whole at cols x rows with every answer in: the header's clock in the last column, the
+ * footer at the bottom (neither is where tmux's crop of an older frame puts them), the mesh's peers, and
+ * no question to the agent still on screen. Quiet alone is no sign: a UI starved by a loaded machine is quiet too.
+ */
+function lastFrame(screen: string, cols: number, rows: number): boolean {
+  const lines = plain(screen).split('\n');
+  const header = (lines[0] ?? '').trimEnd();
+  return (
+    header.length === cols &&
+    /\d\d:\d\d$/.test(header) &&
+    lines.slice(rows - 2, rows).some((l) => /q quit/.test(l)) &&
+    /Peers[\s\S]*three/.test(plain(screen)) &&
+    !/asking the agent/.test(plain(screen))
+  );
+}
+
+/** Waits until the screen is the UI's last frame at cols x rows and has not changed for a second. */
+async function settled(session: string, cols: number, rows: number, ms = 120_000): Promise<string> {
   const start = Date.now();
   let last = '';
   let since = Date.now();
   while (Date.now() - start < ms) {
-    const now = capture(session);
+    const now = await capture(session);
     if (now !== last) {
       last = now;
       since = Date.now();
-    } else if (re.test(plain(now)) && Date.now() - since >= 1_200) return now;
+    } else if (lastFrame(now, cols, rows) && Date.now() - since >= 1_200) return now;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`screen of ${session} never settled on ${re} within ${ms} ms; it shows:\n${plain(last)}`);
+  throw new Error(
+    `screen of ${session} never showed a whole ${cols}x${rows} frame within ${ms} ms; it shows:\n${plain(last)}`,
+  );
 }
 
 /** A fake agent: the fixtures' mesh host, with no counters or captured rates (they would move). */
@@ -99,7 +148,6 @@ describe('the TUI in tmux, resized', () => {
   const resize = (session: string, cols: number, rows: number): void => {
     tmux('resize-window', '-t', session, '-x', String(cols), '-y', String(rows));
   };
-  const ready = /Peers[\s\S]*three/;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'xnet-resize-'));
@@ -109,8 +157,8 @@ describe('the TUI in tmux, resized', () => {
       rpcServer(fakeAgent(), () => undefined),
     );
     start('live', 100, 30);
-    await settled('live', ready);
-  });
+    await settled('live', 100, 30);
+  }, 180_000);
 
   afterAll(() => {
     try {
@@ -127,17 +175,23 @@ describe('the TUI in tmux, resized', () => {
     [160, 48],
   ] as const) {
     it(`after 100x30 -> ... -> ${cols}x${rows} the screen is the one a fresh start draws`, async () => {
+      // The live UI is stopped from the resize until 3 s into the wait for its screen, as a loaded machine may
+      // stop it: what it shows meanwhile (tmux's crop of its old frame, unchanged) is no answer; its new frame is.
+      const pid = Number(tmux('list-panes', '-t', 'live', '-F', '#{pane_pid}').trim());
+      process.kill(pid, 'SIGSTOP');
       resize('live', cols, rows);
       const fresh = `fresh${cols}`;
       start(fresh, cols, rows);
       try {
-        const want = await settled(fresh, ready);
-        const got = await settled('live', ready);
-        expect(plain(got)).toBe(plain(want));
+        const want = await settled(fresh, cols, rows);
+        setTimeout(() => process.kill(pid, 'SIGCONT'), 3_000);
+        const got = await settled('live', cols, rows);
+        expect(seen(got)).toBe(seen(want));
         expect(cells(got)).toEqual(cells(want));
       } finally {
+        process.kill(pid, 'SIGCONT');
         tmux('kill-session', '-t', fresh);
       }
-    });
+    }, 300_000);
   }
 });

@@ -5,16 +5,19 @@ import type { Dialog } from '../state/model.js';
 import type { Action } from '../state/reducer.js';
 import { messageOf, withTimeout } from './actions/run.js';
 import type { AgentActions } from './agentActions.js';
+import type { BeforeExit } from '../before-exit.js';
 
 /**
  * The capture view's capture: opened on the agent when the view opens (or its filter changes), read every
- * `everyMs` (the agent hands out at most MAX_LINES lines a read), closed when the view closes. A TUI that dies
- * with the view open cannot close it: the agent ends a capture nobody reads (LEASE_MS).
+ * `everyMs` (the agent hands out at most MAX_LINES lines a read), closed when the view closes, and on quit
+ * (q, Ctrl-C, a signal) through `beforeExit`, while the connection is still open. A TUI that dies with the view
+ * open cannot close it: the agent ends a capture nobody reads (LEASE_MS).
  */
 export function useCapture(
   dialog: Dialog | undefined,
   actions: AgentActions,
   dispatch: Dispatch<Action>,
+  beforeExit: BeforeExit,
   everyMs = 500,
 ): void {
   const v = dialog?.kind === 'capture' ? dialog : undefined;
@@ -27,6 +30,15 @@ export function useCapture(
     let after = 0;
     let busy = false;
     let timer: NodeJS.Timeout | undefined;
+    /** Ends the capture on the agent, once: the view closing or the UI quitting, whichever comes first. */
+    const close = async (): Promise<void> => {
+      stopped = true;
+      clearInterval(timer);
+      const open = id;
+      id = undefined;
+      if (open) await actions.captureCall('capture.close', { id: open }).catch(() => undefined);
+    };
+    const leave = beforeExit.add(close);
     const fail = (err: unknown): void => {
       // Decided on the error's kind and field, never its words: a filter libpcap refuses is the operator's to fix.
       const refused = err instanceof XnetError && err.kind === 'bad_input' && err.field === 'filter';
@@ -68,11 +80,10 @@ export function useCapture(
       }
     })();
     return () => {
-      stopped = true;
-      clearInterval(timer);
-      if (id) void actions.captureCall('capture.close', { id }).catch(() => undefined);
+      leave();
+      void close();
     };
     // By key: a new answer merged into the same view must not reopen the capture.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [key, actions, dispatch, everyMs]);
+  }, [key, actions, dispatch, beforeExit, everyMs]);
 }

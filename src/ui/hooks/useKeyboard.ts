@@ -5,6 +5,7 @@ import { splitInput, type KeyBindings } from '../keys/keyBindings.js';
 import type { UIState } from '../state/model.js';
 import { reducer, type Action } from '../state/reducer.js';
 import type { AgentActions } from './agentActions.js';
+import type { BeforeExit } from '../before-exit.js';
 
 /** Feeds each key press through the pure handler and runs what it asks for. */
 export function useKeyboard(
@@ -12,6 +13,7 @@ export function useKeyboard(
   dispatch: Dispatch<Action>,
   actions: AgentActions,
   bindings: KeyBindings,
+  beforeExit: BeforeExit,
 ): void {
   const { exit } = useApp();
   const { stdout } = useStdout();
@@ -29,7 +31,8 @@ export function useKeyboard(
       }
       const e = outcome.effect;
       if (!e) continue;
-      if (e.kind === 'quit') exit();
+      // What must reach the agent first (an open capture's close), then the exit that closes the connection.
+      if (e.kind === 'quit') void beforeExit.run().finally(() => exit());
       // The terminal writer (DiffTerminal) repaints what it last drew; another stdout has nothing to redraw.
       else if (e.kind === 'redraw') (stdout as { redraw?: () => void }).redraw?.();
       else void actions.perform(e);

@@ -79,6 +79,8 @@ export function reducer(s: UIState, a: Action): UIState {
       return { ...s, containers: a.containers };
     case 'counters': {
       const prev = s.traffic.last;
+      // The agent hands out its last reading: asked twice within one, it answers the same one again.
+      if (prev && a.sample.at <= prev.at) return s;
       const rates = prev ? ratesBetween(prev, a.sample) : new Map();
       return {
         ...s,
