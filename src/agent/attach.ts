@@ -287,9 +287,12 @@ export class Attacher {
     });
   }
 
-  /** Every container on the host, attached or not, for the UI's Containers pane. */
+  /**
+   * Every container on the host, attached or not, for the UI's Containers pane: each TUI asks every second, so
+   * addresses come from /proc (psCheap), not from an `ip` process per container per TUI.
+   */
   async containers(): Promise<Result<'containers'>> {
-    const [list, { attachments }] = await Promise.all([listContainers(this.d.docker), this.ps()]);
+    const [list, { attachments }] = await Promise.all([listContainers(this.d.docker), this.psCheap()]);
     const byId = new Map(attachments.map((a) => [a.containerId, a]));
     return {
       containers: list.map((c) => ({ ...c, attachment: byId.get(c.id) ?? null })),

@@ -52,6 +52,9 @@ export interface CountersInput {
  * Per-container and per-peer rates from the kernel's counters, read once a second: the eBPF counter map
  * where it loads, else each veth's own interface counters (and the screen says which). Node never sees a packet.
  */
+/** A veth hooked by name (attach's hookVeth); the next tick reads its ifindex. */
+const HOOKED_BY_NAME = -1;
+
 export class KernelCounters {
   readonly #pins: Pins;
   #bpf: 'unloaded' | 'loaded' | 'unavailable' = 'unloaded';
@@ -199,6 +202,10 @@ export class KernelCounters {
     if (tunnel) want.set(tunnel.name, { ifindex: tunnel.ifindex, kind: 'underlay', netns: this.netns });
     for (const [name, h] of this.#hooked) {
       const w = want.get(name);
+      if (w && h.ifindex === HOOKED_BY_NAME && w.netns === h.netns) {
+        this.#hooked.set(name, w); // hooked by hookVeth a moment ago: its ifindex is known now
+        continue;
+      }
       if (w?.ifindex === h.ifindex && w.netns === h.netns) continue;
       this.#hooked.delete(name);
       if (h.kind === 'underlay' && links.get(name)?.ifindex === h.ifindex) await unhook(this.netns, name);
@@ -229,7 +236,10 @@ export class KernelCounters {
    */
   async hookVeth(dev: string, netns: NetnsPath = this.netns): Promise<void> {
     if (this.#bpf !== 'loaded') return;
-    await hook(netns, this.#pins, [{ dev, kind: this.#vethKind() }]);
+    const kind = this.#vethKind();
+    await hook(netns, this.#pins, [{ dev, kind }]);
+    // Recorded, so the next tick does not hook it again with a second tc process.
+    this.#hooked.set(dev, { ifindex: HOOKED_BY_NAME, kind, netns });
   }
 
   async #stop(reason: string): Promise<void> {
