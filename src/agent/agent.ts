@@ -164,7 +164,6 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   // Counting follows the router (hooks while it runs, none when it stops); pings and MTU probes too.
   const telemetry = new Telemetry({
     netns: undefined,
-    bridge: BRIDGE,
     probes,
     store,
     stateDir: opts.stateDir,

@@ -5,10 +5,11 @@ import { labDockerdFiles } from '../../src/lab/dockerd.js';
 import { labHost, type LabHost } from '../../src/lab/layout.js';
 import { pidsMentioning, readPid } from '../../src/lab/process.js';
 import type { Result } from '../../src/api/index.js';
-import { ovsOf, type RouterStatus } from '../../src/router/driver.js';
+import { ovsOf, type PeerStatus, type RouterStatus } from '../../src/router/driver.js';
 import type { OvsStatus } from '../../src/api/ovs-status.js';
 import { nsh, onTheWire, router } from '../helpers/lab.js';
 import { labSh, xnet, xnetJson } from '../helpers/cli.js';
+import { agentFpings, autoChecks } from '../helpers/probes.js';
 
 // Two real lab hosts, each with its own dockerd, agent, and its own ovsdb-server + ovs-vswitchd (userspace
 // datapath here: this machine has no OVS kernel module and no kernel GRE).
@@ -225,6 +226,28 @@ describe('the ovs-gre mesh on two lab hosts', () => {
       15_000,
     );
     expect(ping('h2', 'c2', ip1)).toBe(true);
+  });
+
+  it("gives each peer one automatic check from docker0 to the peer's docker bridge, across its GRE port", async () => {
+    const checks = await autoChecks('h1', (c) => c.some((x) => x.peer === h2.address && x.state === 'up'));
+    expect(checks).toEqual([
+      expect.objectContaining({
+        label: `host -> peer two (${h2.address})`,
+        target: '172.25.2.1',
+        peer: h2.address,
+        state: 'up',
+        // The GRE overlay's MTU: 1500 - 38.
+        fullSize: expect.objectContaining({ packetBytes: 1462, state: 'up' }),
+      }),
+    ]);
+    expect(agentFpings(h1)).toEqual([
+      expect.stringMatching(/^fping -l .*-I docker0 -b 1434 -M 172\.25\.2\.1$/),
+      expect.stringMatching(/^fping -l .*-I docker0 172\.25\.2\.1$/),
+    ]);
+    const peer = (await xnetJson<{ peers: PeerStatus[] }>(['--lab', 'h1', 'status', 'peers'])).peers.find(
+      (p) => p.address === h2.address,
+    );
+    expect(peer?.probeAddress).toBe('172.25.2.1');
   });
 
   it('rates each peer from its GRE port counters, second by second', async () => {
