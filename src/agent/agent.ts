@@ -253,10 +253,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
           docker,
           listen: r.listen ?? store.current.router?.listen,
           routerRunning: r.state === 'running',
+          driver: r.driver,
           clocks: () => mesh.clocks(),
         }),
       );
-      return { checks, ok: checks.every((c) => c.state !== 'fail') };
+      return { checks, ok: checks.every((c) => c.state !== 'fail'), driver: r.driver };
     },
   };
 
