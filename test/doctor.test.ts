@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { boundPorts, vxlanDrops } from '../src/doctor/facts.js';
-import { verdicts, type DoctorFacts } from '../src/doctor/verdicts.js';
+import { meshPorts, verdicts, type DoctorFacts } from '../src/doctor/verdicts.js';
+import { doctorApi } from '../src/api/doctor.js';
 
 const healthy = (over: Partial<DoctorFacts> = {}): DoctorFacts => ({
   vxlanModule: true,
@@ -12,7 +13,9 @@ const healthy = (over: Partial<DoctorFacts> = {}): DoctorFacts => ({
     { port: 7946, proto: 'tcp', bound: true },
     { port: 7946, proto: 'udp', bound: true },
     { port: 7373, proto: 'tcp', bound: true },
+    { port: 7947, proto: 'tcp', bound: true },
   ],
+  driver: 'vxlan',
   vxlanDrops: [],
   routerRunning: true,
   underlay: { dev: 'eth0', mtu: 1500 },
@@ -74,6 +77,63 @@ describe('doctor verdicts', () => {
     const free = healthy({ routerRunning: false, ports: [] });
     expect(byId(free).get('port-4789-udp')).toMatchObject({ state: 'ok', detail: 'free' });
     expect(byId(healthy({ ports: [] })).get('port-4789-udp')!.state).toBe('fail');
+  });
+
+  it("checks the running driver's ports, from its description: vxlan's address table pull (TCP 7947) too", () => {
+    const ids = (f: DoctorFacts) => verdicts(f).flatMap((c) => (c.id.startsWith('port-') ? [c.id] : []));
+    expect(ids(healthy())).toEqual([
+      'port-4789-udp',
+      'port-7946-tcp',
+      'port-7946-udp',
+      'port-7373-tcp',
+      'port-7947-tcp',
+    ]);
+    const noPull = healthy({ ports: healthy().ports.filter((p) => p.port !== 7947) });
+    expect(byId(noPull).get('port-7947-tcp')).toMatchObject({
+      state: 'fail',
+      title: 'TCP 7947 (address table pull)',
+      detail: 'the router runs but nothing listens there',
+    });
+    // ovs-gre and the bridge driver have no VXLAN socket and no pull: not bound is not a failure there.
+    const ovs = healthy({
+      driver: 'ovs-gre',
+      ports: healthy().ports.filter((p) => p.port === 7946 || p.port === 7373),
+    });
+    expect(ids(ovs)).toEqual(['port-7946-tcp', 'port-7946-udp', 'port-7373-tcp']);
+    expect(verdicts(ovs).filter((c) => c.state === 'fail')).toEqual([]);
+    expect(ids(healthy({ driver: 'weave', ports: [] }))).toEqual([
+      'port-6783-tcp',
+      'port-6783-udp',
+      'port-6784-udp',
+      'port-6784-tcp',
+      'port-6782-tcp',
+    ]);
+  });
+
+  it("before any launch, every driver's ports, each labelled with the drivers that need it", () => {
+    const v = byId(
+      healthy({ driver: null, routerRunning: false, ports: [{ port: 6783, proto: 'tcp', bound: true }] }),
+    );
+    expect([...v.keys()].filter((id) => id.startsWith('port-'))).toHaveLength(10);
+    expect(v.get('port-7946-tcp')).toMatchObject({
+      title: 'TCP 7946 (serf gossip; vxlan, bridge, ovs-gre)',
+      state: 'ok',
+      detail: 'free',
+    });
+    expect(v.get('port-4789-udp')!.title).toBe('UDP 4789 (VXLAN; vxlan)');
+    expect(v.get('port-6783-tcp')).toMatchObject({
+      title: 'TCP 6783 (Weave control; weave)',
+      state: 'fail',
+      detail: 'another process holds it: launching weave would fail',
+    });
+    expect(meshPorts(null).find((p) => p.port === 7373)!.drivers).toEqual(['vxlan', 'bridge', 'ovs-gre']);
+  });
+
+  it("the --json result stays compatible: an older agent's answer (no driver) still parses", () => {
+    const checks = verdicts(healthy());
+    expect(doctorApi.doctor.result.parse({ checks, ok: false })).toEqual({ checks, ok: false });
+    expect(doctorApi.doctor.result.parse({ checks, ok: true, driver: null }).driver).toBeNull();
+    expect(() => doctorApi.doctor.result.parse({ checks, ok: true, driver: 'wireguard' })).toThrow();
   });
 
   it('warns on live-restore off, a small underlay, no bpffs; fails on no dockerd or no serf', () => {

@@ -165,7 +165,6 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   // Counting follows the router (hooks while it runs, none when it stops); pings and MTU probes too.
   const telemetry = new Telemetry({
     netns: undefined,
-    bridge: BRIDGE,
     probes,
     store,
     stateDir: opts.stateDir,
@@ -258,10 +257,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
           docker,
           listen: r.listen ?? store.current.router?.listen,
           routerRunning: r.state === 'running',
+          driver: r.driver,
           clocks: () => mesh.clocks(),
         }),
       );
-      return { checks, ok: checks.every((c) => c.state !== 'fail') };
+      return { checks, ok: checks.every((c) => c.state !== 'fail'), driver: r.driver };
     },
   };
 

@@ -1,7 +1,7 @@
 import { ensureBridge } from '../net/bridge.js';
 import { ipBatch } from '../net/ip.js';
 import type { NetnsPath } from '../net/netns.js';
-import { ensureOverlay, namedNetns } from '../net/overlay.js';
+import { bridgeNetns, ensureOverlay } from '../net/overlay.js';
 import { containerMac, hostVethName, plug } from '../net/veth.js';
 import type { ContainerInfo } from '../docker/containers.js';
 
@@ -60,7 +60,7 @@ export class BridgePorts {
         ? await ensureOverlay({ name: point.netns, hostNetns: this.hostNetns, bridge: point.bridge })
         : await ensureBridge(this.hostNetns, point.bridge)
     ).mtu;
-    const netns = point.netns ? namedNetns(point.netns) : this.hostNetns;
+    const netns = bridgeNetns(point.netns, this.hostNetns);
     try {
       await plug({
         hostNetns: netns,

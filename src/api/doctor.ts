@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DriverName } from './router-status.js';
 
 /** One preflight finding: what was checked, whether it works, and what to do when it does not. */
 export const DoctorCheck = z.object({
@@ -15,6 +16,11 @@ export type DoctorCheck = z.infer<typeof DoctorCheck>;
 export const doctorApi = {
   doctor: {
     params: z.object({}).strict(),
-    result: z.object({ checks: z.array(DoctorCheck), ok: z.boolean() }),
+    result: z.object({
+      checks: z.array(DoctorCheck),
+      ok: z.boolean(),
+      /** Added later (optional, so older agents still parse): whose ports were checked; null: every driver's. */
+      driver: DriverName.nullable().optional(),
+    }),
   },
 } as const;

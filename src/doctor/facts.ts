@@ -4,8 +4,8 @@ import type Docker from 'dockerode';
 import { run } from '../net/exec.js';
 import { inNetns, type NetnsPath } from '../net/netns.js';
 import { findUnderlay } from '../router/underlay.js';
-import type { MeshClocks } from '../router/driver.js';
-import { MESH_PORTS, type DoctorFacts } from './verdicts.js';
+import type { DriverName, MeshClocks } from '../router/driver.js';
+import { meshPorts, type DoctorFacts } from './verdicts.js';
 
 /** Reading this host for the preflight: files under /proc and /sys, PATH, iptables -S, dockerd. Changes nothing. */
 
@@ -59,6 +59,8 @@ export async function gatherFacts(d: {
   docker: Docker;
   listen: string | undefined;
   routerRunning: boolean;
+  /** The driver in use (running, or launched before): its ports are checked; null: every driver's. */
+  driver: DriverName | null;
   /** The running router's clock exchange with its peers; undefined when it has none. */
   clocks: () => Promise<MeshClocks | undefined>;
 }): Promise<DoctorFacts> {
@@ -105,7 +107,8 @@ export async function gatherFacts(d: {
     brNetfilter: nf === '' ? null : Number(nf),
     bpffs: /\sbpf\s/.test(await read('/proc/self/mounts')),
     tools: Object.fromEntries(tools.map((t, i) => [t, found[i]!])) as DoctorFacts['tools'],
-    ports: MESH_PORTS.map((p) => ({
+    driver: d.driver,
+    ports: meshPorts(d.driver).map((p) => ({
       port: p.port,
       proto: p.proto,
       bound: bound.has(`${p.proto}/${p.port}`),

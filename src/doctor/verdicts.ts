@@ -1,5 +1,7 @@
 import type { DoctorCheck } from '../api/doctor.js';
-import type { MeshClocks } from '../router/driver.js';
+import type { DriverPort } from '../router/description.js';
+import { describeDriver, describeDrivers } from '../router/descriptions.js';
+import type { DriverName, MeshClocks } from '../router/driver.js';
 
 /** What the agent found on this host, before any judgement; the effects in facts.ts fill it in. */
 export interface DoctorFacts {
@@ -9,7 +11,9 @@ export interface DoctorFacts {
   brNetfilter: number | null;
   bpffs: boolean;
   tools: Record<'clang' | 'bpftool' | 'tc' | 'serf' | 'fping' | 'iptables', boolean>;
-  /** Sockets bound to the ports the mesh uses, in this namespace. */
+  /** The driver whose ports are checked (running, or launched before); null: none yet, so every driver's. */
+  driver: DriverName | null;
+  /** Sockets bound to the ports the mesh uses (meshPorts), in this namespace. */
   ports: { port: number; proto: 'udp' | 'tcp'; bound: boolean }[];
   /** Firewall rules in this namespace that drop or reject UDP 4789, as `iptables -S` prints them. */
   vxlanDrops: string[];
@@ -23,12 +27,25 @@ export interface DoctorFacts {
 /** Beyond this (past the measurement's own uncertainty), events and logs of two hosts no longer line up. */
 export const CLOCK_SKEW_WARN_MS = 500;
 
-export const MESH_PORTS = [
-  { port: 4789, proto: 'udp', what: 'VXLAN' },
-  { port: 7946, proto: 'tcp', what: 'serf gossip' },
-  { port: 7946, proto: 'udp', what: 'serf gossip' },
-  { port: 7373, proto: 'tcp', what: 'serf RPC (loopback)' },
-] as const;
+export interface MeshPort extends DriverPort {
+  /** The drivers that use it. */
+  drivers: DriverName[];
+}
+
+/**
+ * The ports to check, from the drivers' descriptions: the given driver's, or with none every built driver's,
+ * a port that several use listed once with all of them. Pure.
+ */
+export function meshPorts(driver: DriverName | null): MeshPort[] {
+  const out: MeshPort[] = [];
+  for (const d of driver ? [describeDriver(driver)] : describeDrivers().filter((x) => x.built))
+    for (const p of d.ports) {
+      const seen = out.find((x) => x.port === p.port && x.proto === p.proto);
+      if (seen) seen.drivers.push(d.name);
+      else out.push({ ...p, drivers: [d.name] });
+    }
+  return out;
+}
 
 const ok = (id: string, title: string, detail: string): DoctorCheck => ({
   id,
@@ -101,10 +118,11 @@ export function verdicts(f: DoctorFacts): DoctorCheck[] {
           fix: `apt-get install ${needed.join(' ')}`,
         },
   );
-  for (const p of MESH_PORTS) {
+  for (const p of meshPorts(f.driver)) {
     const bound = f.ports.some((x) => x.port === p.port && x.proto === p.proto && x.bound);
     const id = `port-${p.port}-${p.proto}`;
-    const title = `${p.proto.toUpperCase()} ${p.port} (${p.what})`;
+    // With no driver chosen yet, each port says which drivers need it.
+    const title = `${p.proto.toUpperCase()} ${p.port} (${p.what}${f.driver ? '' : `; ${p.drivers.join(', ')}`})`;
     if (!bound)
       out.push(
         f.routerRunning
@@ -125,7 +143,7 @@ export function verdicts(f: DoctorFacts): DoctorCheck[] {
               id,
               title,
               state: 'fail',
-              detail: 'another process holds it: launch would fail',
+              detail: `another process holds it: launching ${p.drivers.join(' or ')} would fail`,
               fix: `find it: ss -lpn 'sport = :${p.port}'`,
             },
       );

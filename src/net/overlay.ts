@@ -34,6 +34,15 @@ export function overlayNetnsName(stateDir: string): string {
 /** The path commands enter a named namespace by (`nsenter --net=`). */
 export const namedNetns = (name: string): string => `/run/netns/${name}`;
 
+/**
+ * Where a driver's bridge and the containers' host-side veths are: the named namespace its attach point gives
+ * (`AttachPoint.netns`, which status repeats as `bridge.netns`), else the host's. Attach, counting and capture
+ * all ask here.
+ */
+export function bridgeNetns(netns: string | null | undefined, host: NetnsPath): NetnsPath {
+  return netns ? namedNetns(netns) : host;
+}
+
 /** A named namespace, made (loopback up) if it is not there; true when it was made now. */
 export async function ensureNamedNetns(name: string): Promise<boolean> {
   if (existsSync(namedNetns(name))) return false;

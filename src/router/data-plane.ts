@@ -13,7 +13,11 @@ export interface ProbePoint {
   dev: string;
 }
 
-/** What to probe: peers' probe addresses (link-local, without scope), and the MTU full-size probes fill. */
+/**
+ * What to probe: peers' probe addresses (a link-local one without its scope, or IPv4), and the MTU full-size
+ * probes fill. Every driver plans one (vxlan, weave: peers' bridge link-locals; ovs-gre: peers' docker bridge
+ * addresses; bridge: peers' LAN addresses), so every driver gets one automatic check per peer.
+ */
 export interface ProbePlan {
   point: ProbePoint;
   mtu: number;
@@ -36,12 +40,34 @@ export interface PeerProber {
   reading(target: string): PeerReading;
 }
 
-/** IPv6 (40) + ICMPv6 echo (8) around the payload: probes go to the peer's bridge link-local address. */
+/** IPv6 (40) + ICMPv6 echo (8) around the payload: vxlan and weave probe a peer's bridge link-local address. */
 export const ICMP6_OVERHEAD = 48;
+/** IPv4 (20) + ICMP echo (8): the bridge driver probes LAN addresses, ovs-gre the peers' docker bridges. */
+export const ICMP4_OVERHEAD = 28;
 
-/** The ICMPv6 payload that makes a packet of exactly `mtu` bytes, the largest the overlay should carry. */
-export function fullSizePayload(mtu: number): number {
-  return mtu - ICMP6_OVERHEAD;
+const isIpv6 = (target: string): boolean => target.includes(':');
+
+/** The ICMP payload that makes a packet of exactly `mtu` bytes to `target`, the largest the path should carry. */
+export function fullSizePayload(mtu: number, target = '::'): number {
+  return mtu - (isIpv6(target) ? ICMP6_OVERHEAD : ICMP4_OVERHEAD);
+}
+
+/** A plan's full-size payload: one `-b` per fping, so a plan mixing families sizes for IPv6 (never over the MTU). */
+export function planPayload(plan: Pick<ProbePlan, 'mtu' | 'targets'>): number {
+  return fullSizePayload(plan.mtu, plan.targets.some(isIpv6) ? '::' : '0.0.0.0');
+}
+
+/** A target as fping and ping take it: a link-local address needs the probe point's device as its scope. */
+export function scopedTarget(target: string, dev: string): string {
+  return /^fe80:/i.test(target) ? `${target}%${dev}` : target;
+}
+
+/** The EUI-64 IPv6 link-local address the kernel gives an interface with this MAC (addr_gen_mode eui64). */
+export function linkLocalOfMac(mac: string): string {
+  const b = mac.split(':').map((x) => parseInt(x, 16));
+  const eui = [b[0]! ^ 0x02, b[1]!, b[2]!, 0xff, 0xfe, b[3]!, b[4]!, b[5]!];
+  const groups = [0, 2, 4, 6].map((i) => ((eui[i]! << 8) | eui[i + 1]!).toString(16));
+  return `fe80::${groups.join(':')}`;
 }
 
 /** Small probes answer (or mostly) while every recent full-size one is lost: the path is narrower than the MTU. */

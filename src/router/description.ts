@@ -17,6 +17,11 @@ export interface DriverDescription {
   launching?: string;
   /** What `reset` removes, in words, for its confirmation and the CLI's help. */
   resetRemoves: string;
+  /**
+   * The ports it listens on, which must be free before launch and bound while it runs, and the peers must reach
+   * (doctor checks the running driver's; before any launch, every driver's, each labelled with who needs it).
+   */
+  ports: readonly DriverPort[];
   telemetry: {
     /** The tunnel device to count on the underlay; the outer address names the peer. */
     tunnel?: { device: string; protocol: 'udp'; port: number };
@@ -29,6 +34,20 @@ export interface DriverDescription {
     bridgePorts?: boolean;
   };
 }
+
+export interface DriverPort {
+  port: number;
+  proto: 'tcp' | 'udp';
+  /** What uses it, in a few words: `serf gossip`, `VXLAN`. */
+  what: string;
+}
+
+/** Serf's ports (gossip, and its RPC on loopback), for the drivers whose membership is Serf's. */
+export const SERF_PORTS: readonly DriverPort[] = [
+  { port: 7946, proto: 'tcp', what: 'serf gossip' },
+  { port: 7946, proto: 'udp', what: 'serf gossip' },
+  { port: 7373, proto: 'tcp', what: 'serf RPC (loopback)' },
+];
 
 /** The launch settings an operator types (the driver is chosen apart). */
 export type LaunchFieldKey = 'nickname' | 'range' | 'subnet' | 'peers' | 'passwordFile' | 'mtu';

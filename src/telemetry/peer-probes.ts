@@ -1,5 +1,11 @@
 import type { PingProbe } from '../api/telemetry.js';
-import { fullSizePayload, type PeerProber, type PeerReading, type ProbePlan } from '../router/data-plane.js';
+import {
+  planPayload,
+  scopedTarget,
+  type PeerProber,
+  type PeerReading,
+  type ProbePlan,
+} from '../router/data-plane.js';
 import { currentState, record, staleAfter } from './check-state.js';
 import { FpingLoop, type FpingLine } from './fping.js';
 
@@ -7,7 +13,8 @@ export type { ProbePlan, ProbePoint } from '../router/data-plane.js';
 
 /**
  * The data-plane probes of one host: two persistent `fping -l` loops from the driver's probe point to every
- * peer's probe address, one small and one full-size with don't-fragment. However many containers are attached,
+ * peer's probe address, one small and one full-size with don't-fragment. Every driver plans them (vxlan, weave,
+ * ovs-gre, bridge), so no driver runs probes of its own. However many containers are attached,
  * these are the only automatic probe processes. The driver reads its Peers data-plane state here and telemetry
  * its automatic checks, from the same lines.
  */
@@ -51,9 +58,9 @@ export class PeerProbes implements PeerProber {
     return this.#plan;
   }
 
-  /** A target as fping names it in its lines: scoped to the probe point's device. */
+  /** A target as fping names it in its lines: a link-local one scoped to the probe point's device. */
   scoped(target: string): string {
-    return `${target}%${this.#plan?.point.dev ?? ''}`;
+    return scopedTarget(target, this.#plan?.point.dev ?? '');
   }
 
   /** Every probe line, small or full-size, as it comes (telemetry's automatic checks). */
@@ -116,17 +123,17 @@ export class PeerProbes implements PeerProber {
 
   #start(size: ProbeSize, plan: ProbePlan, loop: Loop): void {
     this.#loops.set(size, loop);
-    const suffix = `%${plan.point.dev}`;
+    const byScoped = new Map(plan.targets.map((t) => [scopedTarget(t, plan.point.dev), t]));
     loop.fping = new FpingLoop({
       netns: plan.point.netns,
       iface: plan.point.dev,
-      targets: plan.targets.map((t) => `${t}${suffix}`),
+      targets: [...byScoped.keys()],
       intervalMs: probePeriods(plan.targets.length)[size],
       timeoutMs: TIMEOUT_MS,
-      ...(size === 'full' ? { size: fullSizePayload(plan.mtu) } : {}),
+      ...(size === 'full' ? { size: planPayload(plan) } : {}),
       onProbe: (p) => {
         if (this.#loops.get(size) !== loop) return;
-        const target = p.target.endsWith(suffix) ? p.target.slice(0, -suffix.length) : p.target;
+        const target = byScoped.get(p.target) ?? p.target;
         const h = this.#seen.get(target) ?? { small: [], full: [] };
         this.#seen.set(target, h);
         record(h[size], { t: p.t, rttMs: p.rttMs });

@@ -1,18 +1,17 @@
 import { run } from '../net/exec.js';
 import { inNetns, type NetnsPath } from '../net/netns.js';
 import type { PingCheck, PmtuPeer } from '../api/telemetry.js';
+import { fullSizePayload, scopedTarget } from '../router/data-plane.js';
 
-/** IPv6 (40) + ICMPv6 echo (8) around ping's payload. */
-const ICMP6_OVERHEAD = 48;
 const SMALLEST = 104;
 
-/** Whether one don't-fragment echo of `size` bytes (whole IPv6 packet) to `target` on `dev` is answered. */
+/** Whether one don't-fragment echo of `size` bytes (whole IP packet) to `target` on `dev` is answered. */
 export type Crosses = (size: number) => Promise<boolean>;
 
 export function pingCrosses(netns: NetnsPath, dev: string, target: string, timeoutS = 0.5): Crosses {
   return async (size) => {
     const [file, args] = inNetns(netns, 'ping', [
-      '-6',
+      target.includes(':') ? '-6' : '-4',
       '-n',
       '-q',
       '-M',
@@ -22,10 +21,10 @@ export function pingCrosses(netns: NetnsPath, dev: string, target: string, timeo
       '-W',
       String(timeoutS),
       '-s',
-      String(size - ICMP6_OVERHEAD),
+      String(fullSizePayload(size, target)),
       '-I',
       dev,
-      `${target}%${dev}`,
+      scopedTarget(target, dev),
     ]);
     return run(file, args, { timeoutMs: (timeoutS + 5) * 1000 }).then(
       () => true,

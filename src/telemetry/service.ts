@@ -1,40 +1,30 @@
-// One piece (over 300 lines): the one-second tick that reads the kernel counters and runs the probes in step,
-// and the rates built from them; each part needs the tick's timing. The counters, ping checks, PMTU probes and
-// the rate arithmetic already live in their own files.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type Docker from 'dockerode';
-import type { ContainerRates, PmtuPeer, RateSample, RatesResult } from '../api/telemetry.js';
+import type { ContainerRates, PmtuPeer, RatesResult } from '../api/telemetry.js';
 import type { DesiredState } from '../api/state.js';
 import { findContainer } from '../docker/containers.js';
 import { linkCounters } from '../net/counters.js';
 import { netnsOfPid, type NetnsPath } from '../net/netns.js';
-import { namedNetns } from '../net/overlay.js';
+import { bridgeNetns } from '../net/overlay.js';
 import { containerMac, hostVethName } from '../net/veth.js';
 import type { PeerCounters, RouterStatus, TunnelCounters } from '../router/driver.js';
 import { findUnderlay } from '../router/underlay.js';
 import { HISTORY_SECONDS, KernelCounters } from './counters.js';
 import { PingChecks, type CheckDef } from './pings.js';
-import type { PeerProbes, ProbePoint } from './peer-probes.js';
-import pLimit from 'p-limit';
-import { largestCrossing, loopsStarting, pathFromLoops, pingCrosses, verdict } from './pmtu.js';
+import type { PeerProbes } from './peer-probes.js';
+import { PathMtu } from './path-mtu.js';
+import { PeerSeries } from './peer-series.js';
 import { LanPorts } from './lan-ports.js';
-import { counterSample } from './rates.js';
 import { driverTelemetry } from './tunnel.js';
 import { PacketStops } from './stops.js';
 import { LinkReadings, readingOf } from './link-readings.js';
 
-export const PMTU_EVERY_MS = 10_000;
-/** A full-size check down while the path MTU still reads ok: probe again this soon, for the number to set. */
-const PMTU_SOON_MS = 2_000;
-/** Path MTU searches at once: each is a run of single pings. */
-const PMTU_SEARCHES = 4;
 const PINGS_EVERY_TICKS = 2;
 /** The source key of the automatic checks: lines fed from the host's peer probes, no fping of their own. */
 const PEERS = 'peers';
 
 export interface TelemetryDeps {
   netns: NetnsPath;
-  bridge: string;
   /** The host's peer probes (planned by the driver): automatic checks and the path MTU probe start from them. */
   probes: PeerProbes;
   store: DesiredState;
@@ -61,14 +51,10 @@ export class Telemetry {
   readonly links = new LinkReadings();
   #router: RouterStatus | undefined;
   #underlay: { listen: string; dev: string } | undefined;
-  #peerCounters: { at: number; byAddress: Map<string, PeerCounters> } | undefined;
-  #peerSeries = new Map<string, RateSample[]>();
+  readonly #peerSeries: PeerSeries;
+  readonly #pmtu: PathMtu;
   #timer: NodeJS.Timeout | undefined;
   #ticks = 0;
-  #pmtu = new Map<string, PmtuPeer>();
-  #pmtuBusy = false;
-  #pmtuLast = 0;
-  readonly #searching = pLimit(PMTU_SEARCHES);
   #closed = false;
   // Its timer wakes the agent every `resolution` ms: at 5 ms that was 200 wake-ups a second, a third of an idle
   // agent's CPU; a stall still shows whole in maxMs at 20 ms, since it delays the sampling timer by its length.
@@ -83,6 +69,8 @@ export class Telemetry {
     d.probes.listen((size, p) => this.pings.feed(PEERS, p, size === 'full'));
     this.#lan = new LanPorts(d.docker, d.netns, d.log);
     this.stops = new PacketStops(d.tunnelCounters ?? (async () => undefined), d.log);
+    this.#peerSeries = new PeerSeries(d.peerCounters, d.log);
+    this.#pmtu = new PathMtu(d.log);
   }
 
   start(): void {
@@ -116,27 +104,10 @@ export class Telemetry {
     this.#router ??= await this.d.router();
     await this.#readCounters(this.#router);
     this.#router = await this.d.router();
-    await this.#readPeerCounters(this.#router);
+    await this.#peerSeries.tick(this.#router);
     void this.stops.tick(this.#router, this.counters);
     if (this.#ticks % PINGS_EVERY_TICKS === 1) await this.syncChecks();
-    const since = Date.now() - this.#pmtuLast;
-    if (!this.#pmtuBusy && (since >= PMTU_EVERY_MS || (since >= PMTU_SOON_MS && this.#wantsMtu())))
-      void this.probeMtu();
-  }
-
-  /** A peer's full-size probes are lost while its path MTU reads ok: the number to set is wanted now. */
-  #wantsMtu(): boolean {
-    return this.pings
-      .checks()
-      .some(
-        (c) =>
-          c.fullSize?.state === 'down' && c.peer !== null && this.#pmtu.get(c.peer)?.state !== 'mismatch',
-      );
-  }
-
-  /** Where data-plane probes leave from: the driver's probe point, or the host's bridge before it plans one. */
-  #probePoint(): ProbePoint {
-    return this.d.probes.current?.point ?? { netns: this.d.netns, dev: this.d.bridge };
+    if (this.#pmtu.due(this.pings.checks())) void this.probeMtu();
   }
 
   /** One reading of the kernel's counters, which closes the second that just ended. */
@@ -193,39 +164,9 @@ export class Telemetry {
     return this.d.router();
   }
 
-  /** Where the router's bridge and the containers' host-side veths are: its named namespace, or the host's. */
+  /** Where the router's bridge and the containers' host-side veths are (its attach point's namespace). */
   bridgeNetns(r: RouterStatus | undefined = this.#router): NetnsPath {
-    return r?.bridge.netns ? namedNetns(r.bridge.netns) : this.d.netns;
-  }
-
-  /** Drivers with a tunnel per peer: each second, a sample per peer from its counters. */
-  async #readPeerCounters(r: RouterStatus): Promise<void> {
-    let now: PeerCounters[] | undefined;
-    try {
-      now = r.state === 'running' ? await this.d.peerCounters?.() : undefined;
-    } catch (err) {
-      // One failed read (a busy ovs-vswitchd) costs that second, not the minute of history.
-      this.d.log(`telemetry: peer counters: ${(err as Error).message}`);
-      return;
-    }
-    const prev = this.#peerCounters;
-    if (!now) {
-      this.#peerCounters = undefined;
-      this.#peerSeries.clear();
-      return;
-    }
-    const at = Date.now();
-    this.#peerCounters = { at, byAddress: new Map(now.map((c) => [c.address, c])) };
-    for (const gone of [...this.#peerSeries.keys()].filter((a) => !this.#peerCounters!.byAddress.has(a)))
-      this.#peerSeries.delete(gone);
-    if (!prev || at - prev.at > 2_500) return;
-    const t = Math.floor(at / 1000) * 1000 - 1000;
-    for (const c of now) {
-      const series = this.#peerSeries.get(c.address) ?? [];
-      series.push(counterSample(t, prev.byAddress.get(c.address), c));
-      if (series.length > HISTORY_SECONDS) series.shift();
-      this.#peerSeries.set(c.address, series);
-    }
+    return bridgeNetns(r?.bridge.netns, this.d.netns);
   }
 
   rates(seconds = HISTORY_SECONDS): RatesResult {
@@ -245,8 +186,8 @@ export class Telemetry {
         return {
           address: p.address,
           nickname: p.nickname || null,
-          source: this.#peerCounters ? 'counters' : ebpf ? 'ebpf' : 'none',
-          series: this.#peerCounters ? (this.#peerSeries.get(p.address) ?? []).slice(-seconds) : (ebpf ?? []),
+          source: this.#peerSeries.active ? 'counters' : ebpf ? 'ebpf' : 'none',
+          series: this.#peerSeries.active ? this.#peerSeries.series(p.address, seconds) : (ebpf ?? []),
         };
       }),
       ...(others ? { others } : {}),
@@ -313,7 +254,7 @@ export class Telemetry {
         label: `host -> ${p.nickname ? `peer ${p.nickname}` : 'peer'} (${p.address})`,
         full: {
           packetBytes: plan!.mtu,
-          mtuToSet: () => this.#pmtu.get(p.address)?.suggestedMtu ?? null,
+          mtuToSet: () => this.#pmtu.suggested(p.address),
         },
         staleMs: () => this.d.probes.staleMs,
       });
@@ -334,81 +275,13 @@ export class Telemetry {
     this.pings.sync(await this.checkDefs());
   }
 
-  /**
-   * The largest DF packet to every peer: from the probe loops where they tell, else by binary search with ping,
-   * a few peers at a time (at 50 hosts, searching every peer at once was hundreds of pings on the machine).
-   */
-  async probeMtu(): Promise<void> {
-    const r = this.#router;
-    const mtu = r?.bridge.mtu;
-    this.#pmtuLast = Date.now();
-    if (!r || r.state !== 'running' || !mtu) {
-      this.#pmtu.clear();
-      return;
-    }
-    this.#pmtuBusy = true;
-    try {
-      const peers = r.peers.filter((p) => !p.self);
-      for (const known of this.#pmtu.keys())
-        if (!peers.some((p) => p.address === known)) this.#pmtu.delete(known);
-      const checks = this.pings.checks().filter((x) => x.kind === 'auto');
-      await Promise.all(
-        peers.map(async (p) => {
-          const who = { peer: p.address, nickname: p.nickname || null, probeAddress: p.probeAddress ?? null };
-          if (!p.probeAddress) {
-            this.#pmtu.set(p.address, {
-              ...who,
-              pathMtu: null,
-              state: 'pending',
-              suggestedMtu: null,
-              detail: 'the peer publishes no probe address',
-              checkedAt: null,
-            });
-            return;
-          }
-          const check = checks.find((x) => x.peer === p.address);
-          if (loopsStarting(check)) return;
-          const known = pathFromLoops(check, mtu);
-          const point = this.#probePoint();
-          const largest =
-            known !== undefined
-              ? known
-              : await this.#searching(() =>
-                  largestCrossing(pingCrosses(point.netns, point.dev, p.probeAddress!), mtu),
-                );
-          const before = this.#pmtu.get(p.address);
-          const v = verdict(who, mtu, largest, new Date().toISOString());
-          if (before && before.state !== v.state)
-            this.d.log(
-              `path MTU to ${p.address}: ${before.state} -> ${v.state}${v.detail ? ` (${v.detail})` : ''}`,
-            );
-          this.#pmtu.set(p.address, v);
-        }),
-      );
-    } finally {
-      this.#pmtuBusy = false;
-    }
+  /** The largest DF packet to every peer, from the driver's probe point (see PathMtu). */
+  probeMtu(): Promise<void> {
+    return this.#pmtu.probe(this.#router, this.d.probes.current, this.pings.checks());
   }
 
   pmtu(): { bridgeMtu: number | null; intervalMs: number; peers: PmtuPeer[] } {
-    const peers = (this.#router?.peers ?? []).filter((p) => !p.self);
-    return {
-      bridgeMtu: this.#router?.bridge.mtu ?? null,
-      intervalMs: PMTU_EVERY_MS,
-      peers: peers.map(
-        (p) =>
-          this.#pmtu.get(p.address) ?? {
-            peer: p.address,
-            nickname: p.nickname || null,
-            probeAddress: p.probeAddress ?? null,
-            pathMtu: null,
-            state: 'pending',
-            suggestedMtu: null,
-            detail: 'not probed yet',
-            checkedAt: null,
-          },
-      ),
-    };
+    return this.#pmtu.view(this.#router);
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,7 @@ import { readPid } from '../../src/lab/process.js';
 import { poll } from '../../src/poll.js';
 import { dumpTo, nsh, onTheWire, ping, router } from '../helpers/lab.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
+import { agentFpings, autoChecks } from '../helpers/probes.js';
 import { readPcap } from '../helpers/pcapfile.js';
 import type { RateSample, Result } from '../../src/api/index.js';
 import { routeContains } from '../../src/net/cidr.js';
@@ -344,6 +345,36 @@ describe('the bridge driver on two lab hosts', () => {
       address: '198.18.0.2',
       gossip: 'alive',
       dataPlane: { state: 'reachable' },
+    });
+  });
+
+  it("gives h2 one automatic check from br0, fed by the host's two probe loops: no fping of the driver's own", async () => {
+    const checks = await autoChecks('h1', (c) => c.some((x) => x.peer === h2.address && x.state === 'up'));
+    expect(checks).toEqual([
+      expect.objectContaining({
+        id: `a-host-${h2.address}`,
+        label: `host -> peer two (${h2.address})`,
+        target: h2.address,
+        peer: h2.address,
+        state: 'up',
+        fullSize: expect.objectContaining({ packetBytes: 1500, state: 'up' }),
+      }),
+    ]);
+    // Sampled for 3 s: the same two loops (small, and full-size with DF: 1500 - 28), never a `fping -C` one-shot.
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      for (const a of agentFpings(h1)) seen.add(a);
+      await sleep(500);
+    }
+    expect([...seen].join('\n')).not.toMatch(/ -C /);
+    expect([...seen].sort()).toEqual([
+      expect.stringMatching(new RegExp(`^fping -l .*-I br0 -b 1472 -M ${h2.address.replace(/\./g, '\\.')}$`)),
+      expect.stringMatching(new RegExp(`^fping -l .*-I br0 ${h2.address.replace(/\./g, '\\.')}$`)),
+    ]);
+    // The Peers pane reads the same loops.
+    expect((await router('h1')).peers.find((p) => !p.self)?.dataPlane).toMatchObject({
+      state: 'reachable',
+      rttMs: expect.any(Number),
     });
   });
 

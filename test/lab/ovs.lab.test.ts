@@ -5,10 +5,11 @@ import { labDockerdFiles } from '../../src/lab/dockerd.js';
 import { labHost, type LabHost } from '../../src/lab/layout.js';
 import { pidsMentioning, readPid } from '../../src/lab/process.js';
 import type { Result } from '../../src/api/index.js';
-import { ovsOf, type RouterStatus } from '../../src/router/driver.js';
+import { ovsOf, type PeerStatus, type RouterStatus } from '../../src/router/driver.js';
 import type { OvsStatus } from '../../src/api/ovs-status.js';
 import { nsh, onTheWire, router } from '../helpers/lab.js';
 import { labSh, xnet, xnetJson } from '../helpers/cli.js';
+import { agentFpings, autoChecks } from '../helpers/probes.js';
 
 // Two real lab hosts, each with its own dockerd, agent, and its own ovsdb-server + ovs-vswitchd (userspace
 // datapath here: this machine has no OVS kernel module and no kernel GRE).
@@ -227,6 +228,28 @@ describe('the ovs-gre mesh on two lab hosts', () => {
     expect(ping('h2', 'c2', ip1)).toBe(true);
   });
 
+  it("gives each peer one automatic check from docker0 to the peer's docker bridge, across its GRE port", async () => {
+    const checks = await autoChecks('h1', (c) => c.some((x) => x.peer === h2.address && x.state === 'up'));
+    expect(checks).toEqual([
+      expect.objectContaining({
+        label: `host -> peer two (${h2.address})`,
+        target: '172.25.2.1',
+        peer: h2.address,
+        state: 'up',
+        // The GRE overlay's MTU: 1500 - 38.
+        fullSize: expect.objectContaining({ packetBytes: 1462, state: 'up' }),
+      }),
+    ]);
+    expect(agentFpings(h1)).toEqual([
+      expect.stringMatching(/^fping -l .*-I docker0 -b 1434 -M 172\.25\.2\.1$/),
+      expect.stringMatching(/^fping -l .*-I docker0 172\.25\.2\.1$/),
+    ]);
+    const peer = (await xnetJson<{ peers: PeerStatus[] }>(['--lab', 'h1', 'status', 'peers'])).peers.find(
+      (p) => p.address === h2.address,
+    );
+    expect(peer?.probeAddress).toBe('172.25.2.1');
+  });
+
   it('rates each peer from its GRE port counters, second by second', async () => {
     const ip2 = containerIp('h2', 'c2');
     const start = Math.floor(Date.now() / 1000) * 1000;
@@ -237,20 +260,24 @@ describe('the ovs-gre mesh on two lab hosts', () => {
     expect(peer.source).toBe('counters');
     const window = peer.series.filter((s) => s.t >= start);
     const sum = (k: 'rx' | 'tx') => window.reduce((n, s) => n + s[k].packets, 0);
-    // 50 echo requests out and 50 replies back; besides them only BFD (about one a second each way) and ARP.
+    // 50 echo requests out and 50 replies back; besides them BFD (about one a second each way), ARP, and both
+    // hosts' automatic checks, which cross the same GRE port: each host sends the other a small and a full-size
+    // echo every 500 ms, so 4 requests and 4 replies go each way a second, half of them 1476-byte frames.
+    const seconds = window.length + 1;
+    const probes = { packets: 8 * seconds, bytes: (4 * 98 + 4 * 1476) * seconds };
     const slack = 3 * window.length + 6;
     expect(window.length).toBeGreaterThanOrEqual(2);
     expect(sum('tx')).toBeGreaterThanOrEqual(50);
-    expect(sum('tx')).toBeLessThanOrEqual(50 + slack);
+    expect(sum('tx')).toBeLessThanOrEqual(50 + probes.packets + slack);
     expect(sum('rx')).toBeGreaterThanOrEqual(50);
-    expect(sum('rx')).toBeLessThanOrEqual(50 + slack);
+    expect(sum('rx')).toBeLessThanOrEqual(50 + probes.packets + slack);
     // Bytes are the inner frames: 98 bytes each way per ping (84 of IP, 14 of Ethernet), BFD frames 66.
     const bytes = (k: 'rx' | 'tx') => window.reduce((n, s) => n + s[k].bytes, 0);
     for (const k of ['rx', 'tx'] as const) {
       expect(bytes(k)).toBeGreaterThanOrEqual(50 * 98);
-      expect(bytes(k)).toBeLessThanOrEqual(50 * 98 + slack * 70);
+      expect(bytes(k)).toBeLessThanOrEqual(50 * 98 + probes.bytes + slack * 70);
     }
-    // Spread over the seconds the pings ran (20 a second), not lumped as the 5-second statistics column is.
+    // Spread over the seconds the pings ran (20 a second, 8 of the probes), not lumped as the 5-second statistics column is.
     // (lumped, one second would hold all 50 and more)
     expect(Math.max(...window.map((s) => s.tx.packets))).toBeLessThanOrEqual(40);
     const text = await xnet(['--lab', 'h1', 'status', 'rates']);

@@ -8,6 +8,7 @@ import { rootfsTar } from '../../src/lab/image.js';
 import { labHost } from '../../src/lab/layout.js';
 import type { ConnectionStatus, IpamStatus, PeerStatus, RouterStatus } from '../../src/router/driver.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
+import { agentFpings, autoChecks } from '../helpers/probes.js';
 
 // One real lab host with its own dockerd. No registry is reachable, so Weave's router cannot run here; two
 // STAND-INS take its place, named as such:
@@ -289,6 +290,27 @@ describe('the weave driver on a lab host (stand-in image and stand-in Weave API)
     expect(requests().map((r) => `${r.method} ${r.path}`)).toContain(`DELETE /ip/${id}/10.32.0.5`);
   });
 
+  it("gives each Weave peer one automatic check from the weave bridge to its bridge's link-local", async () => {
+    // The probes need the bridge, which attach makes; the stand-in's peers exist nowhere, so nothing answers.
+    await xnetJson(['--lab', 'h1', 'attach', '10.32.0.7/12', 'c1']);
+    try {
+      const checks = await autoChecks('h1', (c) => c.length === 3 && c.every((x) => x.state === 'down'));
+      // Weave names a router by its bridge's MAC, so a peer's probe address is the EUI-64 link-local of its name.
+      expect(checks.map((c) => [c.label, c.target, c.state])).toEqual([
+        ['host -> peer two (198.18.0.2)', 'fe80::78bb:ff:fe00:2%weave', 'down'],
+        ['host -> peer three (198.18.0.3)', 'fe80::78cc:ff:fe00:3%weave', 'down'],
+        ['host -> peer four (198.18.0.4)', 'fe80::78dd:ff:fe00:4%weave', 'down'],
+      ]);
+      const targets = 'fe80::78bb:ff:fe00:2%weave fe80::78cc:ff:fe00:3%weave fe80::78dd:ff:fe00:4%weave';
+      expect(agentFpings(h1)).toEqual([
+        expect.stringMatching(new RegExp(`^fping -l .*-I weave -b \\d+ -M ${targets}$`)),
+        expect.stringMatching(new RegExp(`^fping -l .*-I weave ${targets}$`)),
+      ]);
+    } finally {
+      await xnetJson(['--lab', 'h1', 'detach', '10.32.0.7/12', 'c1']);
+    }
+  });
+
   it('switching drivers needs a reset, and says so', async () => {
     const r = await xnet(['--lab', 'h1', 'launch', '--driver', 'vxlan', '--json']);
     expect(r.code).toBe(2);
@@ -305,6 +327,9 @@ describe('the weave driver on a lab host (stand-in image and stand-in Weave API)
     expect(c.HostConfig.RestartPolicy?.Name).toBe('no');
     const s = await xnetJson<{ router: RouterStatus }>(['--lab', 'h1', 'status']);
     expect(s.router).toMatchObject({ driver: 'weave', state: 'stopped', bridge: { name: 'weave' } });
+    // Our probe loops stop with it (each fping is sent SIGTERM; give it a moment to go).
+    for (let i = 0; i < 20 && agentFpings(h1).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(agentFpings(h1)).toEqual([]);
   });
 
   it('reset hands the ranges over (DELETE /peer) and removes the router, its data and its bridge', async () => {

@@ -11,6 +11,13 @@ import { OvsGreDriver } from '../../src/router/ovs-gre/driver.js';
 import { builtDrivers } from '../../src/router/registry.js';
 import { VxlanDriver } from '../../src/router/vxlan/driver.js';
 import { WeaveDriver } from '../../src/router/weave/driver.js';
+import { SERF_RPC } from '../../src/router/serf/membership.js';
+import { SERF_PORT } from '../../src/router/serf/process.js';
+import { PULL_PORT } from '../../src/router/vxlan/pull.js';
+import { VXLAN_PORT } from '../../src/router/vxlan/description.js';
+import { FASTDP_PORT, WEAVE_PORT } from '../../src/router/weave/status.js';
+import { WEAVE_HTTP_ADDR } from '../../src/router/weave/api.js';
+import { STATUS_ADDR } from '../../src/router/weave/container.js';
 import { launchFields } from '../../src/ui/state/model.js';
 
 const CLASSES = {
@@ -49,6 +56,21 @@ describe('driver descriptions', () => {
         .map((d) => d.name)
         .sort(),
     ).toEqual(builtDrivers().sort());
+  });
+
+  it('say the ports each driver listens on, the same numbers the code binds', () => {
+    const ports = (n: DriverName) => describeDriver(n).ports.map((p) => `${p.proto}/${p.port}`);
+    const serf = [`tcp/${SERF_PORT}`, `udp/${SERF_PORT}`, `tcp/${SERF_RPC.split(':')[1]}`];
+    expect(ports('vxlan')).toEqual([`udp/${VXLAN_PORT}`, ...serf, `tcp/${PULL_PORT}`]);
+    expect(ports('ovs-gre')).toEqual(serf);
+    expect(ports('bridge')).toEqual(serf);
+    expect(ports('weave')).toEqual([
+      `tcp/${WEAVE_PORT}`,
+      `udp/${WEAVE_PORT}`,
+      `udp/${FASTDP_PORT}`,
+      `tcp/${WEAVE_HTTP_ADDR.split(':')[1]}`,
+      `tcp/${STATUS_ADDR.split(':')[1]}`,
+    ]);
   });
 
   it('say peerCounters for exactly the drivers that implement peerCounters()', () => {

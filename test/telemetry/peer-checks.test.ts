@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { dataPlaneOf, fullSizePayload, tooBig } from '../../src/router/data-plane.js';
+import {
+  dataPlaneOf,
+  fullSizePayload,
+  linkLocalOfMac,
+  planPayload,
+  scopedTarget,
+  tooBig,
+} from '../../src/router/data-plane.js';
+import { lanProbePlan, peersOf } from '../../src/router/bridge/status.js';
+import { probeAddressOf } from '../../src/router/weave/status.js';
 import { STALE_MS, currentState, staleAfter } from '../../src/telemetry/check-state.js';
 import { PEER_PROBES_PER_SECOND, probePeriods } from '../../src/telemetry/peer-probes.js';
 import { fullSizeWhy, peerCheckState } from '../../src/telemetry/peer-verdict.js';
@@ -8,6 +17,63 @@ import { PingChecks, type CheckDef } from '../../src/telemetry/pings.js';
 describe('a peer from its small and full-size probes', () => {
   it('fills a packet of exactly the overlay MTU (IPv6 40 + ICMPv6 8 around the payload)', () => {
     expect(fullSizePayload(1450)).toBe(1402);
+  });
+
+  it('fills it for IPv4 targets too (IPv4 20 + ICMP 8), one size per plan, IPv6 when a plan mixes them', () => {
+    expect(fullSizePayload(1500, '198.18.0.2')).toBe(1472);
+    expect(fullSizePayload(1462, '172.25.2.1')).toBe(1434);
+    expect(planPayload({ mtu: 1500, targets: ['198.18.0.2', '198.18.0.3'] })).toBe(1472);
+    expect(planPayload({ mtu: 1450, targets: ['fe80::1'] })).toBe(1402);
+    expect(planPayload({ mtu: 1500, targets: ['198.18.0.2', 'fe80::1'] })).toBe(1452);
+  });
+
+  it('scopes only link-local targets to the probe point', () => {
+    expect(scopedTarget('fe80::78bb:ff:fe00:2', 'weave')).toBe('fe80::78bb:ff:fe00:2%weave');
+    expect(scopedTarget('198.18.0.2', 'br0')).toBe('198.18.0.2');
+    expect(scopedTarget('fd00::2', 'xnet')).toBe('fd00::2');
+  });
+
+  it("finds a Weave peer's probe address from its name, the MAC weaver gives its bridge", () => {
+    expect(linkLocalOfMac('7a:bb:00:00:00:02')).toBe('fe80::78bb:ff:fe00:2');
+    expect(probeAddressOf('7a:bb:00:00:00:02', false)).toBe('fe80::78bb:ff:fe00:2');
+    expect(probeAddressOf('7a:aa:00:00:00:01', true)).toBeNull();
+    expect(probeAddressOf('not-a-mac', false)).toBeNull();
+  });
+
+  it("plans the bridge driver's probes from br0 to every other alive member, and reads its peers from them", () => {
+    const m = (address: string, status: 'alive' | 'failed' = 'alive') => ({
+      name: address,
+      address,
+      nickname: '',
+      subnet: null,
+      status,
+    });
+    const members = [m('198.18.0.1'), m('198.18.0.2'), m('198.18.0.3', 'failed')];
+    expect(lanProbePlan('br0', undefined, 1500, members, '198.18.0.1')).toEqual({
+      point: { netns: undefined, dev: 'br0' },
+      mtu: 1500,
+      targets: ['198.18.0.2'],
+    });
+    const reading = (a: string) =>
+      a === '198.18.0.2'
+        ? { small: 'up' as const, full: 'up' as const, rttMs: 0.2, checkedAt: '2026-11-30T04:00:00.000Z' }
+        : {
+            small: 'down' as const,
+            full: 'down' as const,
+            rttMs: null,
+            checkedAt: '2026-11-30T04:00:00.000Z',
+          };
+    expect(
+      peersOf(members, '198.18.0.1', reading).map((p) => [p.dataPlane.state, p.dataPlane.rttMs]),
+    ).toEqual([
+      ['reachable', 0],
+      ['reachable', 0.2],
+      ['unreachable', null],
+    ]);
+    expect(peersOf(members, '198.18.0.1', undefined)[1]!.dataPlane).toMatchObject({
+      state: 'unknown',
+      detail: 'not probed yet',
+    });
   });
 
   it('is mtu-too-small, and its check down, only when small probes answer and full-size ones do not', () => {

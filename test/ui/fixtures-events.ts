@@ -71,7 +71,9 @@ export const doctorChecks = verdicts({
     { port: 7946, proto: 'tcp', bound: true },
     { port: 7946, proto: 'udp', bound: true },
     { port: 7373, proto: 'tcp', bound: true },
+    { port: 7947, proto: 'tcp', bound: true },
   ],
+  driver: 'vxlan',
   vxlanDrops: ['-A INPUT -p udp -m udp --dport 4789 -j DROP'],
   clocks: {
     asked: ['198.18.0.2', '198.18.0.3'],

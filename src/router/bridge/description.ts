@@ -1,4 +1,4 @@
-import { FIELD, type DriverDescription } from '../description.js';
+import { FIELD, SERF_PORTS, type DriverDescription } from '../description.js';
 
 /** DESIGN.md's first way: the NIC in a bridge, dockerd's containers on the host LAN, a slice per host. */
 export const bridge: DriverDescription = {
@@ -20,6 +20,8 @@ export const bridge: DriverDescription = {
   launching:
     'the NIC moves into br0; unless the default gateway and the peers answer within 10 s, everything is put back by itself',
   resetRemoves: 'the bridge (the NIC gets its addresses and routes back) and the dockerd options it set',
+  // No tunnel: members' gossip only.
+  ports: SERF_PORTS,
   // No tunnel per peer to count: every port of br0 (plain `docker run` containers too) by the LAN address.
   telemetry: { peerCounters: false, bridgePorts: true },
 };

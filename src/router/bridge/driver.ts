@@ -1,4 +1,4 @@
-// One piece (just over 300 lines): the bridge RouterDriver, its launch (NIC into the bridge, with the check and
+// One piece (over 300 lines): the bridge RouterDriver, its launch (NIC into the bridge, with the check and
 // the revert) and reset written side by side; the record, slices and dockerd options have their own files.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,7 +29,7 @@ import {
 import { DEFAULT_BRIDGE, attachRefusal, checkSlice, parseSlice, proposeSlice, type Lan } from './plan.js';
 import { giveDockerdItsOptionsBack, giveDockerdTheBridge } from './dockerd.js';
 import { loadRecord, SAVED_FILE, saveRecord, type Saved } from './record.js';
-import { LanProbes, peersOf, toMember, type Member } from './status.js';
+import { lanProbePlan, peersOf, toMember, type Member } from './status.js';
 
 const CHECK_TIMEOUT_S = 10;
 
@@ -47,8 +47,9 @@ export class BridgeDriver implements RouterDriver {
   #bridge = DEFAULT_BRIDGE;
   #slice: string | undefined;
   #members: Member[] = [];
+  /** From launch to stop/close: membership changes re-plan the probes only then. */
+  #probing = false;
   readonly #mesh: SerfMembership;
-  readonly #probes: LanProbes;
 
   constructor(private readonly d: DriverDeps) {
     this.#mesh = new SerfMembership({
@@ -57,11 +58,21 @@ export class BridgeDriver implements RouterDriver {
       addressOf: (m) => m.tags.addr ?? m.addr,
       onChange: async (members) => {
         this.#members = members.map(toMember);
+        this.#planProbes();
       },
       transport: 'lan',
       launchHint: 'launch it first: xnet-tui launch --driver bridge',
     });
-    this.#probes = new LanProbes(d.netns);
+  }
+
+  /** The host's probe loops, from br0 to every alive member's LAN address (no `fping` of this driver's own). */
+  #planProbes(): void {
+    const lan = this.#lan;
+    this.d.probes?.plan(
+      this.#probing && lan && this.#nic
+        ? lanProbePlan(this.#bridge, this.d.netns, this.#nic.mtu, this.#members, lan.address)
+        : undefined,
+    );
   }
 
   async launch(settings: LaunchSettings): Promise<void> {
@@ -173,7 +184,8 @@ export class BridgeDriver implements RouterDriver {
       if (!moved) await this.#rollBack(nic, fresh, (err as Error).message);
       throw err;
     }
-    this.#probes.start(() => this.#members.filter((m) => m.address !== lan.address).map((m) => m.address));
+    this.#probing = true;
+    this.#planProbes();
   }
 
   /** A failed move or check: the NIC back as recorded, serf down; throws what happened. */
@@ -209,14 +221,19 @@ export class BridgeDriver implements RouterDriver {
 
   /** Leaves the mesh; the bridge and dockerd's options stay (containers keep their LAN). */
   async stop(): Promise<void> {
-    this.#probes.stop();
+    this.#stopProbes();
     await this.#mesh.halt(true);
     this.#members = [];
   }
 
   async close(): Promise<void> {
-    this.#probes.stop();
+    this.#stopProbes();
     await this.#mesh.halt(false);
+  }
+
+  #stopProbes(): void {
+    this.#probing = false;
+    this.d.probes?.plan(undefined);
   }
 
   /** dockerd's options back first (it lets go of the bridge), then the NIC, then the record. */
@@ -283,7 +300,7 @@ export class BridgeDriver implements RouterDriver {
       encrypted: Boolean(this.#settings?.passwordFile),
       bridge: { name: this.#bridge, mtu: this.#nic?.mtu ?? null },
       underlayMtu: this.#nic?.mtu ?? null,
-      peers: peersOf(this.#members, lan?.address ?? '', this.#probes),
+      peers: peersOf(this.#members, lan?.address ?? '', this.d.probes && ((a) => this.d.probes!.reading(a))),
       connections: this.#mesh.connections,
       warnings: [],
       ...(lan && this.#nic

@@ -1,10 +1,7 @@
-import { run } from '../../net/exec.js';
-import { inNetns, type NetnsPath } from '../../net/netns.js';
+import type { NetnsPath } from '../../net/netns.js';
+import { dataPlaneOf, type PeerReading, type ProbePlan } from '../data-plane.js';
 import type { PeerStatus } from '../driver.js';
 import type { SerfMember } from '../serf/rpc.js';
-import { parseFpingC } from '../vxlan/probe.js';
-
-const PROBE_EVERY_MS = 3_000;
 
 export interface Member {
   name: string;
@@ -25,69 +22,53 @@ export function toMember(m: SerfMember): Member {
   };
 }
 
-interface Probe {
-  rttMs: number | null;
-  at: string;
-}
-
 /**
- * Data-plane truth on a flat LAN: an echo straight to each member's LAN address, the path containers take too
- * (no tunnel in between). One fping for all members every few seconds; status reads the last answers.
+ * Data-plane truth on a flat LAN: an echo straight to each member's LAN address from br0, the path containers
+ * take too (no tunnel in between). The host's probe loops run it (the driver plans them); this reads them.
  */
-export class LanProbes {
-  #timer: NodeJS.Timeout | undefined;
-  #last = new Map<string, Probe>();
-
-  constructor(private readonly netns: NetnsPath) {}
-
-  start(targets: () => string[]): void {
-    this.stop();
-    const tick = async (): Promise<void> => {
-      const list = targets();
-      if (list.length === 0) return;
-      const [file, argv] = inNetns(this.netns, 'fping', ['-4', '-q', '-C', '1', '-t', '700', ...list]);
-      // fping exits non-zero when any target is silent; its per-target lines (stderr) are what count.
-      const out = await run(file, argv, { timeoutMs: 8_000 }).catch((e: { stderr?: string }) => ({
-        stdout: '',
-        stderr: e.stderr ?? '',
-      }));
-      const at = new Date().toISOString();
-      for (const r of parseFpingC(out.stderr)) this.#last.set(r.target, { rttMs: r.rttMs, at });
-    };
-    void tick();
-    this.#timer = setInterval(() => void tick(), PROBE_EVERY_MS);
-  }
-
-  stop(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-
-  get(address: string): Probe | undefined {
-    return this.#last.get(address);
-  }
+export function lanProbePlan(
+  bridge: string,
+  netns: NetnsPath,
+  mtu: number,
+  members: readonly Member[],
+  self: string,
+): ProbePlan {
+  return {
+    point: { netns, dev: bridge },
+    mtu,
+    targets: members.filter((m) => m.address !== self && m.status === 'alive').map((m) => m.address),
+  };
 }
 
-export function peersOf(members: readonly Member[], self: string, probes: LanProbes): PeerStatus[] {
+export function peersOf(
+  members: readonly Member[],
+  self: string,
+  reading: ((address: string) => PeerReading) | undefined,
+): PeerStatus[] {
   return members.map((m) => {
     const isSelf = m.address === self;
-    const p = probes.get(m.address);
+    const r = isSelf ? undefined : reading?.(m.address);
+    const state = r ? dataPlaneOf(r.small, r.full) : 'unknown';
     return {
       name: m.name,
       nickname: m.nickname,
       address: m.address,
       gossip: m.status,
       dataPlane: {
-        state: isSelf ? 'reachable' : !p ? 'unknown' : p.rttMs !== null ? 'reachable' : 'unreachable',
-        rttMs: isSelf ? 0 : (p?.rttMs ?? null),
+        state: isSelf ? 'reachable' : state,
+        rttMs: isSelf ? 0 : state === 'unknown' ? null : (r?.rttMs ?? null),
         detail: isSelf
           ? 'this host'
-          : !p
-            ? 'not probed yet'
-            : p.rttMs !== null
-              ? `echo across the LAN${m.subnet ? `; its slice ${m.subnet}` : ''}`
-              : `no echo reply from ${m.address} on the LAN`,
-        checkedAt: p?.at ?? null,
+          : state === 'reachable'
+            ? `echo across the LAN${m.subnet ? `; its slice ${m.subnet}` : ''}`
+            : state === 'unreachable'
+              ? `no echo reply from ${m.address} on the LAN`
+              : state === 'mtu-too-small'
+                ? `full-size echoes to ${m.address} are lost on the LAN while small ones answer`
+                : r?.checkedAt
+                  ? `no probe answer or timeout since ${r.checkedAt}`
+                  : 'not probed yet',
+        checkedAt: r?.checkedAt ?? null,
       },
       self: isSelf,
       probeAddress: m.address,

@@ -1,4 +1,4 @@
-import { FIELD, type DriverDescription } from '../description.js';
+import { FIELD, SERF_PORTS, type DriverDescription } from '../description.js';
 
 export const ovsGre: DriverDescription = {
   name: 'ovs-gre',
@@ -17,6 +17,8 @@ export const ovsGre: DriverDescription = {
     FIELD.passwordFile,
   ],
   resetRemoves: 'OVS bridges, GRE ports, routes and the dockerd options ovs-gre set',
+  // GRE is IP protocol 47, no port: the gossip's are what listens.
+  ports: SERF_PORTS,
   // Per-peer figures from each GRE port's counters.
   telemetry: { peerCounters: true },
 };

@@ -104,6 +104,8 @@ export class OvsGreDriver implements RouterDriver {
   #dockerBridge = 'docker0';
   #mtu: number | undefined;
   #members: Member[] = [];
+  /** Each routed peer's probe address: its docker bridge's (the gateway of its subnet), by its underlay address. */
+  #probeAddresses = new Map<string, string>();
   #forgotten = new Set<string>();
   #skipped: string[] = [];
   #resync: NodeJS.Timeout | undefined;
@@ -276,6 +278,29 @@ export class OvsGreDriver implements RouterDriver {
     this.#skipped = plan.skipped;
     await this.#syncPorts(sw.ovs, plan.ports);
     await this.#syncRoutes(plan.routes);
+    this.#planProbes(plan.routes);
+  }
+
+  /**
+   * The host's probe loops, from docker's bridge to each routed peer's docker bridge address: the echo takes the
+   * containers' path (route via the peer's gateway, OVS, its GRE port) and the reply comes back the same way.
+   */
+  #planProbes(routes: ReturnType<typeof meshPlan>['routes']): void {
+    this.#probeAddresses = new Map(
+      this.#members.flatMap((m) => {
+        const r = routes.find((x) => x.dst === m.subnet);
+        return r ? [[m.address, r.via] as const] : [];
+      }),
+    );
+    this.d.probes?.plan(
+      this.#mtu && routes.length > 0
+        ? {
+            point: { netns: this.d.netns, dev: this.#dockerBridge },
+            mtu: this.#mtu,
+            targets: [...this.#probeAddresses.values()],
+          }
+        : undefined,
+    );
   }
 
   async #syncPorts(ovs: Ovs, wanted: ReturnType<typeof meshPlan>['ports']): Promise<void> {
@@ -375,6 +400,8 @@ export class OvsGreDriver implements RouterDriver {
   async #halt(graceful: boolean): Promise<void> {
     clearInterval(this.#resync);
     this.#resync = undefined;
+    this.#probeAddresses.clear();
+    this.d.probes?.plan(undefined);
     await this.#mesh.halt(graceful);
     this.#members = [];
   }
@@ -513,6 +540,7 @@ export class OvsGreDriver implements RouterDriver {
           checkedAt: null,
         },
         self,
+        probeAddress: this.#probeAddresses.get(m.address) ?? null,
       };
     });
     const tunnels: ConnectionStatus[] = (ovs?.ports ?? []).map((p) => {

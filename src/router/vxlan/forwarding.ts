@@ -86,13 +86,8 @@ export function neighPlan(
   return neigh;
 }
 
-/** The EUI-64 IPv6 link-local address the kernel gives an interface with this MAC (addr_gen_mode eui64). */
-export function linkLocalOfMac(mac: string): string {
-  const b = mac.split(':').map((x) => parseInt(x, 16));
-  const eui = [b[0]! ^ 0x02, b[1]!, b[2]!, 0xff, 0xfe, b[3]!, b[4]!, b[5]!];
-  const groups = [0, 2, 4, 6].map((i) => ((eui[i]! << 8) | eui[i + 1]!).toString(16));
-  return `fe80::${groups.join(':')}`;
-}
+// Weave's probe addresses are made the same way, so the function lives with the probe plan.
+export { linkLocalOfMac } from '../data-plane.js';
 
 /**
  * The MAC an EUI-64 IPv6 link-local address was made from (fe80::XXYY:ZZff:feAA:BBCC), or undefined for one

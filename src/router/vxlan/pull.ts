@@ -1,3 +1,4 @@
+import { PULL_PORT } from './description.js';
 import { createServer, request, type Server } from 'node:http';
 import {
   createCipheriv,
@@ -20,7 +21,8 @@ import {
  * password the gossip is open, and so is this.
  */
 
-export const PULL_PORT = 7947;
+// PULL_PORT is said in the driver's description, which doctor reads too.
+export { PULL_PORT };
 const PATH = '/xnet/addresses/v1';
 const MAX_BODY = 16 * 1024 * 1024;
 

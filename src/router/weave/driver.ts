@@ -12,6 +12,7 @@ import type {
   ConnectionStatus,
   DriverDeps,
   LaunchSettings,
+  PeerStatus,
   RouterDriver,
   RouterStatus,
 } from '../driver.js';
@@ -217,6 +218,7 @@ export class WeaveDriver implements RouterDriver {
 
   /** `weave stop`: the router container stops and stays stopped (restart policy off); its data stays. */
   async stop(): Promise<void> {
+    this.d.probes?.plan(undefined);
     const c = await this.#inspect(ROUTER_CONTAINER);
     if (c && this.#mine(c)) {
       await this.#docker.getContainer(ROUTER_CONTAINER).update({ RestartPolicy: { Name: 'no' } });
@@ -230,6 +232,7 @@ export class WeaveDriver implements RouterDriver {
    * data-only containers go, with the bridge, the datapath and their veths.
    */
   async reset(): Promise<void> {
+    this.d.probes?.plan(undefined);
     await this.#api.leave().catch(() => undefined);
     for (const name of [ROUTER_CONTAINER, DB_CONTAINER, VOLUMES_CONTAINER]) {
       const c = await this.#inspect(name);
@@ -277,8 +280,21 @@ export class WeaveDriver implements RouterDriver {
     for (const cidr of cidrs) await this.#api.release(containerId, cidr.split('/')[0]!);
   }
 
+  /** Only our probe loops stop: the router is a container that outlives the agent. */
   async close(): Promise<void> {
-    /* nothing of ours runs: the router is a container that outlives the agent */
+    this.d.probes?.plan(undefined);
+  }
+
+  /**
+   * The host's probe loops, from the weave bridge (host namespace) to every peer's bridge link-local, across
+   * Weave's data plane. Weave tells nobody of membership changes; its report, which status reads every second,
+   * is where they show, so the plan follows it there (an unchanged plan keeps the loops running).
+   */
+  #planProbes(mtu: number | undefined, peers: readonly PeerStatus[]): void {
+    const targets = peers.flatMap((p) => (p.probeAddress ? [p.probeAddress] : []));
+    this.d.probes?.plan(
+      mtu ? { point: { netns: this.d.netns, dev: WEAVE_BRIDGE }, mtu, targets } : undefined,
+    );
   }
 
   #context(report: WeaveReport, log: string[]) {
@@ -318,6 +334,8 @@ export class WeaveDriver implements RouterDriver {
     const ctx = this.#context(report, log);
     const bridge = await link(this.d.netns, WEAVE_BRIDGE);
     if (bridge) this.#mtu = bridge.mtu;
+    const peers = peerStatuses(report, ctx);
+    this.#planProbes(bridge?.mtu, peers);
     return {
       ...base,
       nickname: report.Router.NickName,
@@ -325,7 +343,7 @@ export class WeaveDriver implements RouterDriver {
       range: report.IPAM?.Range ?? base.range,
       encrypted: report.Router.Encryption,
       bridge: { name: WEAVE_BRIDGE, mtu: bridge?.mtu ?? null },
-      peers: peerStatuses(report, ctx),
+      peers,
       connections: report.Router.Connections.map((c) => connectionStatus(c, report, ctx)),
       warnings: [
         ...this.#warnings,

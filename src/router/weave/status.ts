@@ -1,3 +1,4 @@
+import { linkLocalOfMac } from '../data-plane.js';
 import type { ConnectionStatus, IpamStatus, PeerStatus } from '../driver.js';
 import type { WeaveConnection, WeaveIpam, WeaveReport } from './report.js';
 
@@ -214,8 +215,24 @@ export function peerStatuses(report: WeaveReport, ctx: Context): PeerStatus[] {
               detail: connectionStatus(c, report, ctx).reason ?? null,
               checkedAt: null,
             };
-    return { name: p.Name, nickname: p.NickName, address, gossip: 'alive', dataPlane, self };
+    return {
+      name: p.Name,
+      nickname: p.NickName,
+      address,
+      gossip: 'alive',
+      dataPlane,
+      self,
+      probeAddress: probeAddressOf(p.Name, self),
+    };
   });
+}
+
+/**
+ * A peer's probe address: Weave names a router by its bridge's MAC (weaver gives the bridge the peer name as its
+ * MAC), so the peer's weave bridge has the EUI-64 link-local of its name. Null for self or a name that is no MAC.
+ */
+export function probeAddressOf(name: string, self: boolean): string | null {
+  return !self && /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(name) ? linkLocalOfMac(name) : null;
 }
 
 /** IPAM as `weave status ipam` summarises it: who owns how much of the range, and whether it is ready. */
