@@ -38,8 +38,9 @@ export function tmuxTui(
     open(host, { cols, rows }, env = []) {
       tmux(
         'new-session', '-d', '-s', session, '-x', String(cols), '-y', String(rows),
-        // Ink renders nothing but the last frame when CI is set, and CI runs the lab suites with CI=true.
-        'env', '-u', 'CI', 'LANG=C.UTF-8', ...env, `XNET_LAB_ID=${process.env.XNET_LAB_ID ?? ''}`,
+        // Ink renders nothing but the last frame when CI is set, and CI runs the lab suites with CI=true; a
+        // NO_COLOR in the runner's environment would draw the plain theme's ASCII frames the tests do not match.
+        'env', '-u', 'CI', '-u', 'NO_COLOR', 'LANG=C.UTF-8', ...env, `XNET_LAB_ID=${process.env.XNET_LAB_ID ?? ''}`,
         'XDG_CONFIG_HOME=/nonexistent', process.execPath, CLI_MAIN, '--lab', host,
       ); // prettier-ignore
     },
