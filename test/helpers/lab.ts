@@ -62,13 +62,19 @@ export async function onTheWire(h: LabHost, filter: string, during: () => void):
  * tcpdump writing every frame on `dev` in `h`'s namespace to `file` (128 bytes of each), from when it listens
  * until `stop`, which resolves with the frames the kernel dropped (0 for a witness to count against).
  */
-export async function dumpTo(
-  h: LabHost,
+export function dumpTo(h: LabHost, dev: string, file: string): Promise<{ stop: () => Promise<number> }> {
+  return dumpIn(h.netnsPath, dev, file);
+}
+
+/** As dumpTo, in the namespace at `netns` (a host's overlay, a container's), of the frames matching `filter`. */
+export async function dumpIn(
+  netns: string,
   dev: string,
   file: string,
+  filter?: string,
 ): Promise<{ stop: () => Promise<number> }> {
   const child = spawn('nsenter', [
-    `--net=${h.netnsPath}`,
+    `--net=${netns}`,
     '--',
     'tcpdump',
     '-i',
@@ -79,6 +85,7 @@ export async function dumpTo(
     '65536',
     '-w',
     file,
+    ...(filter ? [filter] : []),
   ]);
   let err = '';
   const exited = new Promise<number>((resolve) =>

@@ -1,33 +1,32 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GATEWAY_NETNS, labHost } from '../../src/lab/layout.js';
+import { GATEWAY_NETNS } from '../../src/lab/layout.js';
 import { addressTableOf, type AddressTableStatus } from '../../src/router/driver.js';
 import type { Result } from '../../src/api/index.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
 import { nsh, onTheWire, osh, ping, router } from '../helpers/lab.js';
+import { labMesh } from '../helpers/mesh.js';
+import { eventually } from '../helpers/wait.js';
 
 // The mesh-wide address table on three real lab hosts with a mesh password: refusals from the table, proxy ARP
 // on the VXLAN device (tcpdump on the underlay), clashes, and hosts that fail, come back and leave.
-const [h1, h2, h3] = [1, 2, 3].map(labHost) as [
-  ReturnType<typeof labHost>,
-  ReturnType<typeof labHost>,
-  ReturnType<typeof labHost>,
-];
+const mesh = labMesh({
+  hosts: 3,
+  containers: [
+    { host: 'h1', name: 'web', cidr: '172.25.11.23/24' },
+    { host: 'h1', name: 'x1' },
+    { host: 'h2', name: 'api', cidr: '172.25.11.30/24' },
+    { host: 'h3', name: 'db', cidr: '172.25.11.50/24' },
+    { host: 'h3', name: 'x3' },
+  ],
+  password: 'the-table-test-password',
+  join: 'previous',
+});
+const [h1, h2, h3] = mesh.hosts;
 
 async function table(host: string): Promise<AddressTableStatus | undefined> {
   return addressTableOf(await router(host));
-}
-
-async function eventually<T>(what: string, get: () => Promise<T> | T, ok: (v: T) => boolean, ms: number) {
-  const start = Date.now();
-  let last: T | undefined;
-  while (Date.now() - start < ms) {
-    last = await get();
-    if (ok(last)) return { value: last, ms: Date.now() - start };
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what}: not within ${ms} ms; last seen ${JSON.stringify(last)}`);
 }
 
 /** The VXLAN device's neighbour entry for `address` on host `h` (what proxy ARP answers with), if any. */
@@ -50,24 +49,7 @@ const inner = (wire: string, what: RegExp): number => wire.split('\n').filter((l
 
 describe('the mesh-wide address table on three lab hosts', () => {
   beforeAll(async () => {
-    expect((await xnet(['lab', 'up', '--hosts', '3'])).code).toBe(0);
-    const containers: Array<[string, string]> = [
-      ['h1', 'web'],
-      ['h1', 'x1'],
-      ['h2', 'api'],
-      ['h3', 'db'],
-      ['h3', 'x3'],
-    ];
-    for (const [h, name] of containers)
-      labSh(h, ['docker', 'run', '-d', '--name', name, 'xnet/busybox', 'sleep', '3600']);
-    const pw = join(h1.dataDir, 'mesh-password-test');
-    writeFileSync(pw, 'the-table-test-password\n', { mode: 0o600 });
-    await xnetJson(['--lab', 'h1', 'launch', '--nickname', 'one', '--password-file', pw]);
-    await xnetJson(['--lab', 'h2', 'launch', '--nickname', 'two', '--password-file', pw, '198.18.0.1']);
-    await xnetJson(['--lab', 'h3', 'launch', '--nickname', 'three', '--password-file', pw, '198.18.0.2']);
-    await xnetJson(['--lab', 'h1', 'attach', '172.25.11.23/24', 'web']);
-    await xnetJson(['--lab', 'h2', 'attach', '172.25.11.30/24', 'api']);
-    await xnetJson(['--lab', 'h3', 'attach', '172.25.11.50/24', 'db']);
+    await mesh.up();
     await eventually(
       'every host sees three attachments',
       () => table('h1'),
@@ -76,9 +58,7 @@ describe('the mesh-wide address table on three lab hosts', () => {
     );
   }, 240_000);
 
-  afterAll(async () => {
-    await xnet(['lab', 'down']);
-  });
+  afterAll(() => mesh.down());
 
   it('refuses an address a peer holds from the local table, naming the holder, changing nothing', async () => {
     const t = await table('h1');

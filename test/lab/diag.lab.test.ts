@@ -4,43 +4,29 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PeerStatus } from '../../src/api/router-status.js';
 import { CLI_MAIN } from '../../src/agent/client.js';
-import { labHost } from '../../src/lab/layout.js';
 import { xnet, xnetJson } from '../helpers/cli.js';
 import { nsh } from '../helpers/lab.js';
+import { labMesh } from '../helpers/mesh.js';
+import { tmuxTui } from '../helpers/tmux.js';
+import { eventually, until } from '../helpers/wait.js';
 import { labAgentDockerdArgs } from '../../src/lab/dockerd.js';
 import type { DoctorCheck } from '../../src/api/doctor.js';
-import { agentStatus, pidIn, until } from './faults-helpers.js';
+import { agentStatus, pidIn } from './faults-helpers.js';
 
 // Issue 15 on two real lab hosts, one TUI in tmux on h1: a blocked tunnel says where its packets stop (in
 // `status peers --json` and the TUI's details, from the kernel's counters), and the event line names the peer.
-const [h1, h2] = [1, 2].map(labHost) as [ReturnType<typeof labHost>, ReturnType<typeof labHost>];
+const mesh = labMesh({ hosts: 2, reachableWithinMs: 30_000 });
+const [h1, h2] = mesh.hosts;
 const DROP = ['INPUT', '-p', 'udp', '--dport', '4789', '-j', 'DROP'];
-const TMUX = ['-L', `xnet-tui-diag-${process.pid}`];
-const SESSION = 'diag';
+const { screen, keys, kill, open } = tmuxTui('xnet-tui-diag', { session: 'diag', capture: ['-J'] });
 
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', [...TMUX, ...args], { encoding: 'utf8' });
-}
 /** The UI tests' clock fake: this machine has one clock for every lab host, so a skewed peer is shifted in Node. */
 const CLOCK = fileURLToPath(new URL('../ui/shifted-clock.mjs', import.meta.url));
 const clockCheck = async (host: string): Promise<DoctorCheck> =>
   (await xnetJson<{ checks: DoctorCheck[] }>(['--lab', host, 'doctor'])).checks.find(
     (c) => c.id === 'clock',
   )!;
-const screen = (): string => tmux('capture-pane', '-p', '-J', '-t', SESSION);
 
-async function eventually<T>(what: string, get: () => Promise<T> | T, ok: (v: T) => boolean, ms: number) {
-  const start = Date.now();
-  let last: T | undefined;
-  while (Date.now() - start < ms) {
-    last = await get();
-    if (ok(last)) return { value: last, ms: Date.now() - start };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(
-    `${what}: not within ${ms} ms; last seen ${typeof last === 'string' ? last : JSON.stringify(last)}`,
-  );
-}
 const peer = async (host: string, address: string): Promise<PeerStatus | undefined> =>
   (await xnetJson<{ peers: PeerStatus[] }>(['--lab', host, 'status', 'peers'])).peers.find(
     (p) => p.address === address,
@@ -48,22 +34,8 @@ const peer = async (host: string, address: string): Promise<PeerStatus | undefin
 
 describe('where a blocked tunnel stops, on two lab hosts', () => {
   beforeAll(async () => {
-    const up = await xnet(['lab', 'up', '--hosts', '2']);
-    expect(up.code, up.stderr).toBe(0);
-    await xnetJson(['--lab', 'h1', 'launch', '--nickname', 'one']);
-    await xnetJson(['--lab', 'h2', 'launch', '--nickname', 'two', h1.address]);
-    await eventually(
-      'h2 reachable from h1',
-      () => peer('h1', h2.address),
-      (p) => p?.gossip === 'alive' && p.dataPlane.state === 'reachable',
-      30_000,
-    );
-    tmux(
-      'new-session', '-d', '-s', SESSION, '-x', '160', '-y', '48',
-      // Ink renders nothing but the last frame when CI is set, and CI runs this suite with CI=true.
-      'env', '-u', 'CI', 'LANG=C.UTF-8', `XNET_LAB_ID=${process.env.XNET_LAB_ID ?? ''}`,
-      'XDG_CONFIG_HOME=/nonexistent', process.execPath, CLI_MAIN, '--lab', 'h1',
-    ); // prettier-ignore
+    await mesh.up();
+    open('h1', { cols: 160, rows: 48 });
     await eventually(
       'the TUI shows peer two',
       screen,
@@ -80,12 +52,8 @@ describe('where a blocked tunnel stops, on two lab hosts', () => {
     } catch {
       // not there
     }
-    try {
-      tmux('kill-server');
-    } catch {
-      // no session left
-    }
-    await xnet(['lab', 'down']);
+    kill();
+    await mesh.down();
   }, 120_000);
 
   it('UDP 4789 dropped on h2: the event line names it within 5 s; each side says where packets stop', async () => {
@@ -130,12 +98,12 @@ describe('where a blocked tunnel stops, on two lab hosts', () => {
 
     // The TUI's details of peer two say it too (Tab to Peers, down to two, Enter).
     for (let i = 0; i < 6 && !/━━ Peers/.test(screen()); i++) {
-      tmux('send-keys', '-t', SESSION, 'Tab');
+      keys('Tab');
       await new Promise((r) => setTimeout(r, 300));
     }
-    tmux('send-keys', '-t', SESSION, 'j');
+    keys('j');
     await new Promise((r) => setTimeout(r, 300));
-    tmux('send-keys', '-t', SESSION, 'Enter');
+    keys('Enter');
     const details = await eventually(
       'the details of peer two',
       screen,
@@ -143,7 +111,7 @@ describe('where a blocked tunnel stops, on two lab hosts', () => {
       10_000,
     );
     expect(details.value).toMatch(/why/);
-    tmux('send-keys', '-t', SESSION, 'Escape');
+    keys('Escape');
 
     nsh(h2, ['iptables', '-D', ...DROP]);
     const back = await eventually(
@@ -166,14 +134,14 @@ describe('where a blocked tunnel stops, on two lab hosts', () => {
     expect(Number(m![2])).toBeLessThanOrEqual(Number(m![3]) + 2);
 
     // The D view shows the same finding.
-    tmux('send-keys', '-t', SESSION, 'D');
+    keys('D');
     await eventually(
       'the D view with the clock',
       screen,
       (s) => /clock skew with peers: within 500 ms/.test(s),
       15_000,
     );
-    tmux('send-keys', '-t', SESSION, 'Escape');
+    keys('Escape');
 
     // h2's agent replaced by one whose clock runs 5 s ahead (serf and the mesh stay; the agent adopts serf).
     if (h2.supervisorPidfile && existsSync(h2.supervisorPidfile))

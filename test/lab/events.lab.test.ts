@@ -4,56 +4,37 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthEvent } from '../../src/api/events.js';
 import { CLI_MAIN } from '../../src/agent/client.js';
-import { labHost } from '../../src/lab/layout.js';
 import type { RouterStatus } from '../../src/router/driver.js';
-import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
+import { labSh, xnet, xnetJson } from '../helpers/cli.js';
+import { nsh } from '../helpers/lab.js';
+import { labMesh } from '../helpers/mesh.js';
+import { eventually } from '../helpers/wait.js';
 
 // Issue 15.5 on two real lab hosts: the agent turns a blocked tunnel and a small underlay MTU into events
 // naming the peer, serves them to `events --json` and `--follow`, and keeps them across its own restart.
-const [h1, h2] = [1, 2].map(labHost) as [ReturnType<typeof labHost>, ReturnType<typeof labHost>];
-const nsh = (h: { netnsPath: string }, argv: string[]): string =>
-  sh('nsenter', [`--net=${h.netnsPath}`, '--', ...argv]);
+const mesh = labMesh({
+  hosts: 2,
+  containers: [
+    { host: 'h1', name: 'c1', cidr: '10.32.0.11/12' },
+    { host: 'h2', name: 'c2', cidr: '10.32.0.12/12' },
+  ],
+  reachableWithinMs: 15_000,
+});
+const [h1, h2] = mesh.hosts;
 
 type Events = { events: HealthEvent[]; latest: number };
 const events = (host: string, since = 0) =>
   xnetJson<Events>(['--lab', host, 'events', '--since', String(since)]);
 
-async function eventually<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms: number) {
-  const start = Date.now();
-  let last: T | undefined;
-  while (Date.now() - start < ms) {
-    last = await get();
-    if (ok(last)) return { value: last, ms: Date.now() - start };
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what}: not within ${ms} ms; last seen ${JSON.stringify(last)}`);
-}
 const reachable = async () =>
   (await xnetJson<{ router: RouterStatus }>(['--lab', 'h1', 'status'])).router.peers.find(
     (p) => p.address === '198.18.0.2',
   );
 
 describe('health events on two lab hosts', () => {
-  beforeAll(async () => {
-    const up = await xnet(['lab', 'up', '--hosts', '2']);
-    expect(up.code, up.stderr).toBe(0);
-    labSh('h1', ['docker', 'run', '-d', '--name', 'c1', 'xnet/busybox', 'sleep', '3600']);
-    labSh('h2', ['docker', 'run', '-d', '--name', 'c2', 'xnet/busybox', 'sleep', '3600']);
-    await xnetJson(['--lab', 'h1', 'launch', '--nickname', 'one']);
-    await xnetJson(['--lab', 'h2', 'launch', '--nickname', 'two', '198.18.0.1']);
-    await xnetJson(['--lab', 'h1', 'attach', '10.32.0.11/12', 'c1']);
-    await xnetJson(['--lab', 'h2', 'attach', '10.32.0.12/12', 'c2']);
-    await eventually(
-      'h2 reachable from h1',
-      reachable,
-      (p) => p?.gossip === 'alive' && p.dataPlane.state === 'reachable',
-      15_000,
-    );
-  }, 180_000);
+  beforeAll(() => mesh.up(), 180_000);
 
-  afterAll(async () => {
-    await xnet(['lab', 'down']);
-  }, 120_000);
+  afterAll(() => mesh.down(), 120_000);
 
   it('names a peer whose UDP 4789 is dropped within 5 s, in events --json and --follow, and its return', async () => {
     const { latest } = await events('h1');

@@ -1,64 +1,36 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labHost } from '../../src/lab/layout.js';
 import type { RouterStatus, PeerStatus } from '../../src/router/driver.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
-import { osh, overlayOf } from '../helpers/lab.js';
+import { nsh, osh, overlayOf, ping, router } from '../helpers/lab.js';
+import { labMesh } from '../helpers/mesh.js';
+import { eventually } from '../helpers/wait.js';
 
 // Three real lab hosts, each with its own dockerd, agent, kernel VXLAN device and serf.
-const hosts = [1, 2, 3].map(labHost);
-const [h1, h2, h3] = hosts as [
-  ReturnType<typeof labHost>,
-  ReturnType<typeof labHost>,
-  ReturnType<typeof labHost>,
-];
-const nsh = (h: { netnsPath: string }, argv: string[]): string =>
-  sh('nsenter', [`--net=${h.netnsPath}`, '--', ...argv]);
-
-async function router(host: string): Promise<RouterStatus> {
-  return (await xnetJson<{ router: RouterStatus }>(['--lab', host, 'status'])).router;
-}
+const lab = labMesh({
+  hosts: 3,
+  containers: [
+    { host: 'h1', name: 'c1' },
+    { host: 'h2', name: 'c2' },
+    { host: 'h3', name: 'c3' },
+    { host: 'h3', name: 'dup' },
+  ],
+  launch: false,
+});
+const hosts = lab.hosts;
+const [h1, h2, h3] = hosts;
 async function peer(host: string, address: string): Promise<PeerStatus | undefined> {
   return (await router(host)).peers.find((p) => p.address === address);
-}
-async function eventually<T>(
-  what: string,
-  get: () => Promise<T>,
-  ok: (v: T) => boolean,
-  ms: number,
-): Promise<{ value: T; ms: number }> {
-  const start = Date.now();
-  let last: T | undefined;
-  while (Date.now() - start < ms) {
-    last = await get();
-    if (ok(last)) return { value: last, ms: Date.now() - start };
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what}: not within ${ms} ms; last seen ${JSON.stringify(last)}`);
-}
-function ping(host: string, from: string, to: string): boolean {
-  try {
-    labSh(host, ['docker', 'exec', from, 'ping', '-c', '2', '-W', '2', to]);
-    return true;
-  } catch {
-    return false;
-  }
 }
 const alive = (p: PeerStatus | undefined): boolean =>
   p?.gossip === 'alive' && p.dataPlane.state === 'reachable';
 
 describe('the vxlan mesh on three lab hosts', () => {
-  beforeAll(async () => {
-    const up = await xnet(['lab', 'up', '--hosts', '3']);
-    expect(up.code, up.stderr).toBe(0);
-    for (const [i, h] of hosts.entries())
-      labSh(h.name, ['docker', 'run', '-d', '--name', `c${i + 1}`, 'xnet/busybox', 'sleep', '3600']);
-    labSh('h3', ['docker', 'run', '-d', '--name', 'dup', 'xnet/busybox', 'sleep', '3600']);
-  });
+  beforeAll(() => lab.up());
 
   afterAll(async () => {
-    await xnet(['lab', 'down']);
+    await lab.down();
     // Each agent's overlay namespace is pinned to outlive it: lab down removes this lab's, by name.
     for (const h of hosts) expect(existsSync(overlayOf(h)), h.name).toBe(false);
   });

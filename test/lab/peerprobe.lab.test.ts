@@ -1,31 +1,27 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../src/api/index.js';
-import { CLI_MAIN } from '../../src/agent/client.js';
-import { labHost, type LabHost } from '../../src/lab/layout.js';
+import type { LabHost } from '../../src/lab/layout.js';
 import { labSh, xnet, xnetJson } from '../helpers/cli.js';
 import { nsh, osh, overlayOf, router } from '../helpers/lab.js';
+import { labMesh } from '../helpers/mesh.js';
+import { tmuxTui } from '../helpers/tmux.js';
+import { eventually } from '../helpers/wait.js';
 
 // Three lab hosts in a mesh. The automatic data-plane checks: one per peer, from the host, small and full-size,
 // two fping processes per host however many containers are attached; an MTU fault turns the check red with
 // the MTU to set, in --json and in the TUI.
-const h1 = labHost(1);
-const h2 = labHost(2);
-const h3 = labHost(3);
+const mesh = labMesh({
+  hosts: 3,
+  containers: [
+    { host: 'h1', name: 'c1', cidr: '172.25.11.1/24' },
+    { host: 'h1', name: 'c2', cidr: '172.25.11.2/24' },
+  ],
+});
+const [h1, h2, h3] = mesh.hosts;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms: number) {
-  const start = Date.now();
-  let last: T | undefined;
-  while (Date.now() - start < ms) {
-    last = await get();
-    if (ok(last)) return { value: last, ms: Date.now() - start };
-    await sleep(200);
-  }
-  throw new Error(`${what}: not within ${ms} ms; last seen ${JSON.stringify(last)?.slice(0, 3000)}`);
-}
 
 type Pings = Result<'pings'> & { pmtu: Result<'pmtu'> };
 const pings = () => xnetJson<Pings>(['--lab', 'h1', 'status', 'pings']);
@@ -66,29 +62,17 @@ const neighCount = (h: LabHost) =>
     .filter((l) => l && !l.includes('PERMANENT')).length;
 
 // The real UI in tmux on lab h1, to see what an operator sees.
-const TMUX = ['-L', `xnet-peerprobe-${process.pid}`];
-const tmux = (...args: string[]) => execFileSync('tmux', [...TMUX, ...args], { encoding: 'utf8' });
-const screen = () => tmux('capture-pane', '-e', '-p', '-t', 'ui');
+const ui = tmuxTui('xnet-peerprobe', { capture: ['-e'] });
+const { tmux, screen } = ui;
 
 describe('automatic data-plane checks per peer, on three lab hosts', () => {
-  beforeAll(async () => {
-    await xnet(['lab', 'down']);
-    const up = await xnet(['lab', 'up', '--hosts', '3']);
-    expect(up.code, up.stderr).toBe(0);
-    await xnetJson(['--lab', 'h1', 'launch', '--nickname', 'one']);
-    await xnetJson(['--lab', 'h2', 'launch', '--nickname', 'two', h1.address]);
-    await xnetJson(['--lab', 'h3', 'launch', '--nickname', 'three', h1.address]);
-    for (const n of [1, 2])
-      labSh('h1', ['docker', 'run', '-d', '--name', `c${n}`, 'xnet/busybox', 'sleep', '1d']);
-    await xnetJson(['--lab', 'h1', 'attach', '172.25.11.1/24', 'c1']);
-    await xnetJson(['--lab', 'h1', 'attach', '172.25.11.2/24', 'c2']);
-  }, 300_000);
+  beforeAll(() => mesh.up(), 300_000);
 
   afterAll(async () => {
     // The TUI test ends its session; a server left by a failed run goes here (none: nothing to do).
-    spawnSync('tmux', [...TMUX, 'kill-server'], { stdio: 'ignore' });
+    ui.kill();
     for (const h of [h2, h3]) nsh(h, ['ip', 'link', 'set', 'eth0', 'mtu', '1500']);
-    await xnet(['lab', 'down']);
+    await mesh.down();
   });
 
   it('probes each peer from the host with one small and one full-size fping, and nothing else', async () => {
@@ -187,28 +171,7 @@ describe('automatic data-plane checks per peer, on three lab hosts', () => {
   }, 120_000);
 
   it('the TUI shows that check red with the MTU to set (tmux, 80x24)', async () => {
-    tmux(
-      'new-session',
-      '-d',
-      '-s',
-      'ui',
-      '-x',
-      '80',
-      '-y',
-      '24',
-      // Ink renders nothing but the last frame when CI is set.
-      'env',
-      '-u',
-      'CI',
-      'LANG=C.UTF-8',
-      'TERM=xterm-256color',
-      `XNET_LAB_ID=${process.env.XNET_LAB_ID ?? ''}`,
-      'XDG_CONFIG_HOME=/nonexistent',
-      process.execPath,
-      CLI_MAIN,
-      '--lab',
-      'h1',
-    );
+    ui.open('h1', { cols: 80, rows: 24 }, ['TERM=xterm-256color']);
     const row = () =>
       screen()
         .split('\n')

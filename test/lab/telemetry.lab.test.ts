@@ -1,4 +1,4 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -13,21 +13,20 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../src/api/index.js';
-import { labHost } from '../../src/lab/layout.js';
 import { hostVethName } from '../../src/net/veth.js';
 import { PROTOCOLS, protocolAt } from '../../src/telemetry/frame.js';
 import { pinsFor } from '../../src/telemetry/bpf/kernel.js';
 import { CLI_MAIN } from '../../src/agent/client.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
 import { readPcap } from '../helpers/pcapfile.js';
-import { overlayOf } from '../helpers/lab.js';
+import { dumpIn, overlayOf } from '../helpers/lab.js';
+import { C1, C2, labPair } from '../helpers/mesh.js';
+import { eventually } from '../helpers/wait.js';
 
 // Two lab hosts in a mesh, a container on each; the agent's kernel counters held to tcpdump and the interface
 // counters on the same interfaces.
-const h1 = labHost(1);
-const h2 = labHost(2);
-const C1 = '172.25.11.23';
-const C2 = '172.25.11.24';
+const mesh = labPair();
+const [h1, h2] = mesh.hosts;
 const work = mkdtempSync(join(tmpdir(), 'xnet-telemetry-'));
 
 const nsh = (netns: string, argv: string[]): string => sh('nsenter', [`--net=${netns}`, '--', ...argv]);
@@ -35,53 +34,9 @@ const pidOf = (host: string, name: string): number =>
   Number(labSh(host, ['docker', 'inspect', '-f', '{{.State.Pid}}', name]).trim());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function eventually<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms: number) {
-  const start = Date.now();
-  let last: T | undefined;
-  while (Date.now() - start < ms) {
-    last = await get();
-    if (ok(last)) return { value: last, ms: Date.now() - start };
-    await sleep(150);
-  }
-  throw new Error(`${what}: not within ${ms} ms; last seen ${JSON.stringify(last)?.slice(0, 2000)}`);
-}
-
 type Pings = Result<'pings'> & { pmtu: Result<'pmtu'> };
 const pings = (host = 'h1') => xnetJson<Pings>(['--lab', host, 'status', 'pings']);
 const rates = (host = 'h1') => xnetJson<Result<'rates'>>(['--lab', host, 'status', 'rates']);
-
-/** tcpdump writing the frames matching `filter` on `dev` in `netns` to a file, until stopped (then: its drops). */
-function tcpdump(netns: string, dev: string, filter: string, file: string): { stop: () => Promise<number> } {
-  const child: ChildProcess = spawn(
-    'nsenter',
-    [
-      `--net=${netns}`,
-      '--',
-      'tcpdump',
-      '-i',
-      dev,
-      '-s',
-      '128',
-      '-B',
-      '65536',
-      '-w',
-      file,
-      ...(filter ? [filter] : []),
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number>((resolve) =>
-    child.on('exit', () => resolve(Number(/(\d+) packets dropped by kernel/.exec(err)?.[1] ?? NaN))),
-  );
-  return {
-    stop: () => {
-      child.kill('SIGINT');
-      return exited;
-    },
-  };
-}
 
 /** Packet sockets open in a namespace (/proc/net/packet: one line each after the header). */
 const packetSockets = (netns: string): string[] =>
@@ -143,20 +98,10 @@ function runFor(argv: string[], ms: number): Promise<string> {
 }
 
 describe('telemetry on two lab hosts', () => {
-  beforeAll(async () => {
-    await xnet(['lab', 'down']);
-    const up = await xnet(['lab', 'up', '--hosts', '2']);
-    expect(up.code, up.stderr).toBe(0);
-    labSh('h1', ['docker', 'run', '-d', '--name', 'c1', 'xnet/busybox', 'sleep', '3600']);
-    labSh('h2', ['docker', 'run', '-d', '--name', 'c2', 'xnet/busybox', 'sleep', '3600']);
-    await xnetJson(['--lab', 'h1', 'launch', '--nickname', 'one']);
-    await xnetJson(['--lab', 'h2', 'launch', '--nickname', 'two', h1.address]);
-    await xnetJson(['--lab', 'h1', 'attach', `${C1}/24`, 'c1']);
-    await xnetJson(['--lab', 'h2', 'attach', `${C2}/24`, 'c2']);
-  });
+  beforeAll(() => mesh.up());
 
   afterAll(async () => {
-    await xnet(['lab', 'down']);
+    await mesh.down();
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -210,10 +155,10 @@ describe('telemetry on two lab hosts', () => {
     const veth = hostVeth();
     const vethFile = join(work, 'veth.pcap');
     const underFile = join(work, 'underlay.pcap');
-    const dumps = [
-      tcpdump(overlayOf(h1), veth, '', vethFile),
-      tcpdump(h1.netnsPath, 'eth0', `udp port 4789 and host ${h2.address}`, underFile),
-    ];
+    const dumps = await Promise.all([
+      dumpIn(overlayOf(h1), veth, vethFile),
+      dumpIn(h1.netnsPath, 'eth0', underFile, `udp port 4789 and host ${h2.address}`),
+    ]);
     await sleep(1_500);
     const before = linkStats(overlayOf(h1), [veth, 'xnet-vx']);
     const start = Date.now();

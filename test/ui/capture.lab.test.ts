@@ -1,39 +1,24 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_MAIN } from '../../src/agent/client.js';
-import { labHost } from '../../src/lab/layout.js';
 import { readPid } from '../../src/lab/process.js';
-import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
+import { labSh, sh } from '../helpers/cli.js';
 import { overlayOf } from '../helpers/lab.js';
+import { C1, C2, labPair } from '../helpers/mesh.js';
+import { tmuxTui } from '../helpers/tmux.js';
+import { eventually } from '../helpers/wait.js';
 
 // The capture view in a real terminal (tmux) against lab host h2 of a two-host mesh, while c1 on h1 pings c2 on
 // h2 across the overlay: the container's view and the peer's view show decoded ICMP lines and the talker row,
 // the kernel holds one packet socket while a view is open and none once it is closed, and the bridge is never
 // made promiscuous.
-const h1 = labHost(1);
-const h2 = labHost(2);
-const C1 = '172.25.11.23';
-const C2 = '172.25.11.24';
-const TMUX = ['-L', `xnet-capture-test-${process.pid}`];
+const mesh = labPair();
+const [, h2] = mesh.hosts;
 const SESSION = 'ui';
-
-const tmux = (...args: string[]): string => execFileSync('tmux', [...TMUX, ...args], { encoding: 'utf8' });
-const screen = (): string => tmux('capture-pane', '-p', '-t', SESSION);
-const keys = (...k: string[]): void => void tmux('send-keys', '-t', SESSION, ...k);
-const typeText = (text: string): void => void tmux('send-keys', '-t', SESSION, '-l', text);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitForScreen(re: RegExp, ms = 20_000): Promise<string> {
-  const start = Date.now();
-  let last = '';
-  while (Date.now() - start < ms) {
-    last = screen();
-    if (re.test(last)) return last;
-    await sleep(150);
-  }
-  throw new Error(`screen never matched ${re} within ${ms} ms; it shows:\n${last}`);
-}
+const { tmux, keys, typeText, waitForScreen, kill, open } = tmuxTui('xnet-capture-test', {
+  session: SESSION,
+  waitMs: 20_000,
+});
 
 /**
  * Packet sockets open on h2 (/proc/net/packet: one line each after the header), in its namespace (a peer's
@@ -48,12 +33,7 @@ const packetSockets = (): string[] =>
   );
 
 async function socketsBecome(n: number, ms = 10_000): Promise<void> {
-  const start = Date.now();
-  while (Date.now() - start < ms) {
-    if (packetSockets().length === n) return;
-    await sleep(150);
-  }
-  throw new Error(`packet sockets on h2: ${packetSockets().length}, not ${n}, after ${ms} ms`);
+  await eventually(`packet sockets on h2 becoming ${n}`, packetSockets, (l) => l.length === n, ms);
 }
 
 const promiscuity = (netns: string, dev: string): string | undefined =>
@@ -67,27 +47,7 @@ function openTui(): void {
   } catch {
     // none left
   }
-  tmux(
-    'new-session',
-    '-d',
-    '-s',
-    SESSION,
-    '-x',
-    '100',
-    '-y',
-    '30',
-    // Ink renders nothing but the last frame when CI is set.
-    'env',
-    '-u',
-    'CI',
-    'LANG=C.UTF-8',
-    `XNET_LAB_ID=${process.env.XNET_LAB_ID ?? ''}`,
-    'XDG_CONFIG_HOME=/nonexistent',
-    process.execPath,
-    CLI_MAIN,
-    '--lab',
-    'h2',
-  );
+  open('h2', { cols: 100, rows: 30 });
 }
 
 /** h2's agent's capture processes (its children running live-child, through nsenter or not). */
@@ -109,15 +69,7 @@ let pinger: ChildProcess | undefined;
 
 describe('the capture view (w) on a lab host', () => {
   beforeAll(async () => {
-    await xnet(['lab', 'down']);
-    const up = await xnet(['lab', 'up', '--hosts', '2']);
-    expect(up.code, up.stderr).toBe(0);
-    labSh('h1', ['docker', 'run', '-d', '--name', 'c1', 'xnet/busybox', 'sleep', '3600']);
-    labSh('h2', ['docker', 'run', '-d', '--name', 'c2', 'xnet/busybox', 'sleep', '3600']);
-    await xnetJson(['--lab', 'h1', 'launch', '--nickname', 'one']);
-    await xnetJson(['--lab', 'h2', 'launch', '--nickname', 'two', h1.address]);
-    await xnetJson(['--lab', 'h1', 'attach', `${C1}/24`, 'c1']);
-    await xnetJson(['--lab', 'h2', 'attach', `${C2}/24`, 'c2']);
+    await mesh.up();
     const pid = labSh('h1', ['docker', 'inspect', '-f', '{{.State.Pid}}', 'c1']).trim();
     pinger = spawn('nsenter', [`--net=/proc/${pid}/ns/net`, '--', 'ping', '-q', '-i', '0.2', C2], {
       stdio: 'ignore',
@@ -128,12 +80,8 @@ describe('the capture view (w) on a lab host', () => {
 
   afterAll(async () => {
     pinger?.kill();
-    try {
-      tmux('kill-server');
-    } catch {
-      // already gone
-    }
-    await xnet(['lab', 'down']);
+    kill();
+    await mesh.down();
   });
 
   it('shows decoded ICMP lines and the talker row for c2 while c1 on h1 pings it; Esc leaves no packet socket', async () => {

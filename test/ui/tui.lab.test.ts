@@ -1,34 +1,13 @@
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_MAIN } from '../../src/agent/client.js';
-import { labSh, sh, xnet } from '../helpers/cli.js';
+import { labSh, sh } from '../helpers/cli.js';
+import { labMesh } from '../helpers/mesh.js';
+import { tmuxTui } from '../helpers/tmux.js';
 
 // The real UI in a real terminal (tmux) against a real lab host: keys in, screen text out, kernel checked.
-const TMUX = ['-L', `xnet-tui-test-${process.pid}`];
+const lab = labMesh({ hosts: 1, containers: [{ host: 'h1', name: 'web' }], launch: false });
 const SESSION = 'ui';
+const { tmux, keys, typeText, waitForScreen, kill, open } = tmuxTui('xnet-tui-test', { session: SESSION });
 
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', [...TMUX, ...args], { encoding: 'utf8' });
-}
-function screen(): string {
-  return tmux('capture-pane', '-p', '-t', SESSION);
-}
-function keys(...k: string[]): void {
-  tmux('send-keys', '-t', SESSION, ...k);
-}
-function typeText(text: string): void {
-  tmux('send-keys', '-t', SESSION, '-l', text);
-}
-async function waitForScreen(re: RegExp, ms = 15_000): Promise<string> {
-  const start = Date.now();
-  let last = '';
-  while (Date.now() - start < ms) {
-    last = screen();
-    if (re.test(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`screen never matched ${re} within ${ms} ms; it shows:\n${last}`);
-}
 function ethweAddrs(name: string): string[] {
   const pid = labSh('h1', ['docker', 'inspect', '-f', '{{.State.Pid}}', name]).trim();
   const out = JSON.parse(
@@ -47,42 +26,13 @@ function ethweAddrs(name: string): string[] {
 
 describe('the TUI in tmux on a lab host', () => {
   beforeAll(async () => {
-    const up = await xnet(['lab', 'up', '--hosts', '1']);
-    expect(up.code, up.stderr).toBe(0);
-    labSh('h1', ['docker', 'run', '-d', '--name', 'web', 'xnet/busybox', 'sleep', '3600']);
-    const env = [
-      `LANG=C.UTF-8`,
-      `XNET_LAB_ID=${process.env.XNET_LAB_ID ?? ''}`,
-      `XDG_CONFIG_HOME=/nonexistent`,
-    ];
-    tmux(
-      'new-session',
-      '-d',
-      '-s',
-      SESSION,
-      '-x',
-      '100',
-      '-y',
-      '30',
-      // Ink renders nothing but the last frame when CI is set, and CI runs this suite with CI=true.
-      'env',
-      '-u',
-      'CI',
-      ...env,
-      process.execPath,
-      CLI_MAIN,
-      '--lab',
-      'h1',
-    );
+    await lab.up();
+    open('h1', { cols: 100, rows: 30 });
   });
 
   afterAll(async () => {
-    try {
-      tmux('kill-server');
-    } catch {
-      // already gone: the UI quit and its session with it
-    }
-    await xnet(['lab', 'down']);
+    kill();
+    await lab.down();
   });
 
   it('opens on the lab host and lists its containers', async () => {

@@ -1,0 +1,28 @@
+/** The lab tests' one wait loop: what they wait for is named, and a timeout says what was last seen. */
+
+/**
+ * Asks `get` (at once, then every `everyMs`) until `ok` holds of what it gives, and returns that and how long it
+ * took; after `ms`, throws naming `what` and the last value seen (a screen as it is, anything else as JSON).
+ */
+export async function eventually<T>(
+  what: string,
+  get: () => T | Promise<T>,
+  ok: (v: T) => boolean,
+  ms: number,
+  everyMs = 100,
+): Promise<{ value: T; ms: number }> {
+  const start = Date.now();
+  let last: T | undefined;
+  while (Date.now() - start < ms) {
+    last = await get();
+    if (ok(last)) return { value: last, ms: Date.now() - start };
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  const seen = typeof last === 'string' ? `\n${last}` : JSON.stringify(last)?.slice(0, 3000);
+  throw new Error(`${what}: not within ${ms} ms; last seen ${seen}`);
+}
+
+/** Waits until `ok` holds; the milliseconds it took. */
+export async function until(what: string, ok: () => boolean | Promise<boolean>, ms: number): Promise<number> {
+  return (await eventually(what, ok, (v) => v, ms)).ms;
+}
