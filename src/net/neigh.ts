@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { ipJson } from './ip.js';
-import { inNetns, type NetnsPath } from './netns.js';
+import { diesWithParent, inNetns, type NetnsPath } from './netns.js';
 
 /** A device's neighbour table (ARP and ND), as `ip -json neigh show dev` gives it. */
 export interface NeighEntry {
@@ -37,7 +37,7 @@ export function followMisses(
   let child: ReturnType<typeof spawn> | undefined;
   let timer: NodeJS.Timeout | undefined;
   const start = (): void => {
-    const [file, args] = inNetns(netns, 'ip', ['monitor', 'neigh', 'dev', dev]);
+    const [file, args] = diesWithParent(inNetns(netns, 'ip', ['monitor', 'neigh', 'dev', dev]));
     const c = spawn(file, args, { stdio: ['ignore', 'pipe', 'ignore'] });
     child = c;
     createInterface({ input: c.stdout }).on('line', (line) => {

@@ -13,6 +13,16 @@ export function inNetns(netns: NetnsPath, file: string, args: readonly string[])
   return ['nsenter', [`--net=${netns}`, '--', file, ...args]];
 }
 
+/**
+ * A long-lived child (a probe loop, a monitor) that dies with the agent: the kernel sends it SIGKILL when the
+ * agent's thread that started it ends, however the agent ends (SIGKILL included). Without it, a loop whose
+ * targets had gone silent (a torn-down namespace) printed nothing, never met SIGPIPE, and ran on forever.
+ * setpriv sets the signal and execs; nsenter execs too, so the signal stays on the process that runs.
+ */
+export function diesWithParent([file, args]: [string, string[]]): [string, string[]] {
+  return ['setpriv', ['--pdeathsig', 'KILL', file, ...args]];
+}
+
 export function netnsOfPid(pid: number): string {
   return `/proc/${pid}/ns/net`;
 }

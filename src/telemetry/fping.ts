@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { inNetns, type NetnsPath } from '../net/netns.js';
+import { diesWithParent, inNetns, type NetnsPath } from '../net/netns.js';
 
 /** fping, the one module that runs it for ping checks: one long-lived `fping -l` per source namespace. */
 
@@ -47,18 +47,20 @@ export class FpingLoop {
   readonly #exited: Promise<void>;
 
   constructor(readonly o: LoopOptions) {
-    const [file, args] = inNetns(o.netns, 'fping', [
-      '-l',
-      '-D',
-      '-e',
-      '-p',
-      String(o.intervalMs),
-      '-t',
-      String(o.timeoutMs),
-      ...(o.iface !== undefined ? ['-I', o.iface] : []),
-      ...(o.size !== undefined ? ['-b', String(o.size), '-M'] : []),
-      ...o.targets,
-    ]);
+    const [file, args] = diesWithParent(
+      inNetns(o.netns, 'fping', [
+        '-l',
+        '-D',
+        '-e',
+        '-p',
+        String(o.intervalMs),
+        '-t',
+        String(o.timeoutMs),
+        ...(o.iface !== undefined ? ['-I', o.iface] : []),
+        ...(o.size !== undefined ? ['-b', String(o.size), '-M'] : []),
+        ...o.targets,
+      ]),
+    );
     this.#child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const lines = createInterface({ input: this.#child.stdout! });
     lines.on('line', (l) => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_MAIN } from '../../src/agent/client.js';
 import { AgentConnection } from '../../src/agent/rpc.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
-import { osh } from '../helpers/lab.js';
+import { osh, overlayOf } from '../helpers/lab.js';
 import {
   h1,
   h2,
@@ -144,6 +144,33 @@ describe('item 3: serf RPC needs its token, and a tag cannot redirect the data p
   }, 30_000);
 });
 
+/**
+ * Probe loops and monitors (fping, ip) left behind in h1's namespaces by an agent that is gone: reparented to
+ * init (PPid 1) and still running (a zombie has no namespace link to read).
+ */
+function orphansOnH1(): string[] {
+  const nsOf = (path: string): string => {
+    try {
+      return `${statSync(path).ino}`;
+    } catch {
+      return '';
+    }
+  };
+  const ours = new Set([nsOf(h1.netnsPath), nsOf(overlayOf(h1))].filter(Boolean));
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((pid) => {
+      try {
+        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+        const name = /^Name:\s+(\S+)/m.exec(status)?.[1] ?? '';
+        if (!['fping', 'ip'].includes(name) || /^PPid:\s+(\d+)/m.exec(status)?.[1] !== '1') return [];
+        return ours.has(nsOf(`/proc/${pid}/ns/net`)) ? [`${pid} ${name}`] : [];
+      } catch {
+        return []; // gone meanwhile
+      }
+    });
+}
+
 describe('item 6: an agent restart does not disturb the mesh', () => {
   it("SIGKILL and SIGTERM of h1's agent: zero pings lost h2 -> h1, h1 never failed on h2, back within 2 s", async () => {
     expect((await xnet(['--lab', 'h1', 'attach', '10.40.0.1/24', 'f1'])).code).toBe(0);
@@ -220,6 +247,8 @@ describe('item 6: an agent restart does not disturb the mesh', () => {
     expect([...seen]).toEqual(['alive']);
     expect(afterKill).toBeLessThan(2_000);
     expect(afterTerm).toBeLessThan(2_000);
+    // The killed agent's probe loops and neighbour monitor died with it (parent-death signal), not left to run.
+    expect(orphansOnH1()).toEqual([]);
     // The same serf throughout: adopted, never restarted.
     expect(serfPid(h1)).toBe(serfBefore);
   }, 60_000);
