@@ -4,8 +4,8 @@ import type { Result } from '../../src/api/index.js';
 import type { LabHost } from '../../src/lab/layout.js';
 import { xnetJson } from './cli.js';
 
-/** The command lines of the fping processes a lab host's agent runs (its children and theirs). */
-export function agentFpings(h: LabHost): string[] {
+/** Every process descended from a lab host's agent, with its command line (fping runs as its child). */
+export function agentProcesses(h: LabHost): { pid: number; args: string }[] {
   const agent = Number(readFileSync(h.agentPidfile, 'utf8').trim());
   const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,args='], { encoding: 'utf8' })
     .split('\n')
@@ -21,8 +21,13 @@ export function agentFpings(h: LabHost): string[] {
         grew = true;
       }
   }
-  return rows
-    .filter((r) => r.pid !== agent && ours.has(r.pid) && /(^|\/)fping\s/.test(r.args))
+  return rows.filter((r) => r.pid !== agent && ours.has(r.pid));
+}
+
+/** The command lines of the fping processes a lab host's agent runs (its children and theirs). */
+export function agentFpings(h: LabHost): string[] {
+  return agentProcesses(h)
+    .filter((r) => /(^|\/)fping\s/.test(r.args))
     .map((r) => r.args.replace(/^.*?\bfping /, 'fping '))
     .sort();
 }

@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readlinkSync, statSync } from 'node:fs';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../src/api/index.js';
@@ -7,6 +6,7 @@ import type { LabHost } from '../../src/lab/layout.js';
 import { labSh, xnet, xnetJson } from '../helpers/cli.js';
 import { nsh, osh, overlayOf, router } from '../helpers/lab.js';
 import { labMesh } from '../helpers/mesh.js';
+import { agentProcesses } from '../helpers/probes.js';
 import { tmuxTui } from '../helpers/tmux.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -29,26 +29,7 @@ const checkOf = async (peer: string) => (await pings()).checks.find((c) => c.pee
 const AUTO2 = `a-host-${h2.address}`;
 const AUTO3 = `a-host-${h3.address}`;
 
-/** Every process descended from h1's agent, with its command line (fping runs as its child). */
-function agentProcesses(): { pid: number; args: string }[] {
-  const agent = Number(readFileSync(h1.agentPidfile, 'utf8').trim());
-  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,args='], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3]! }));
-  const ours = new Set([agent]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const r of rows)
-      if (ours.has(r.ppid) && !ours.has(r.pid)) {
-        ours.add(r.pid);
-        grew = true;
-      }
-  }
-  return rows.filter((r) => r.pid !== agent && ours.has(r.pid));
-}
-const fpings = () => agentProcesses().filter((p) => /(^|\/)fping\s/.test(p.args));
+const fpings = () => agentProcesses(h1).filter((p) => /(^|\/)fping\s/.test(p.args));
 /**
  * Entries of the IPv6 neighbour table a host's probes can grow, in its namespace and its overlay namespace:
  * the address table's static entries (PERMANENT, one per remote container) are left out, because the kernel
