@@ -21,6 +21,8 @@ const ROUND_EVERY_MS = 10_000;
  */
 const TELL_AFTER_MS = 50;
 const TELL_EVERY_MS = 500;
+/** How long a refusal waits for the holder's own list before it trusts the table. */
+const CONFIRM_TIMEOUT_MS = 1_000;
 /** An l3miss for an address the table does not know asks every member again, at most this often. */
 const MISS_REFRESH_MS = 3_000;
 
@@ -204,25 +206,30 @@ export class MeshAddresses {
     void (async () => {
       do {
         state.again = false;
-        const member = this.d.members().find((m) => m.name === host);
-        if (!member || member.status !== 'alive' || this.#stopped) break;
-        try {
-          const raw = await pull(member.addr, { keys: this.d.keys }, 5_000);
-          this.#failing.delete(host);
-          const probeMac = (raw as { probeMac?: unknown } | null)?.probeMac;
-          if (typeof probeMac === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(probeMac))
-            this.#probeMacs.set(host, probeMac);
-          const r = this.table.accept(host, raw);
-          for (const why of r.refused) this.d.log(`address table: refused: ${why}`);
-          if (r.changed) this.#forward();
-        } catch (err) {
-          if (!this.#failing.has(host))
-            this.d.log(`address table: pull from ${host}: ${(err as Error).message}`);
-          this.#failing.add(host);
-        }
+        if (!(await this.#pullOnce(host, 5_000))) break;
       } while (state.again);
       this.#pulling.delete(host);
     })();
+  }
+
+  /** One pull of `host`'s list into the table; false when the host is not an alive member (or we stopped). */
+  async #pullOnce(host: string, timeoutMs: number): Promise<boolean> {
+    const member = this.d.members().find((m) => m.name === host);
+    if (!member || member.status !== 'alive' || this.#stopped) return false;
+    try {
+      const raw = await pull(member.addr, { keys: this.d.keys }, timeoutMs);
+      this.#failing.delete(host);
+      const probeMac = (raw as { probeMac?: unknown } | null)?.probeMac;
+      if (typeof probeMac === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(probeMac))
+        this.#probeMacs.set(host, probeMac);
+      const r = this.table.accept(host, raw);
+      for (const why of r.refused) this.d.log(`address table: refused: ${why}`);
+      if (r.changed) this.#forward();
+    } catch (err) {
+      if (!this.#failing.has(host)) this.d.log(`address table: pull from ${host}: ${(err as Error).message}`);
+      this.#failing.add(host);
+    }
+    return true;
   }
 
   #roundRobin(): void {
@@ -251,6 +258,19 @@ export class MeshAddresses {
   }
 
   owner(address: string): Holding | undefined {
+    return this.table.owner(address);
+  }
+
+  /**
+   * The holder of `address` as its host says now, for a refusal: the table may be a moment behind a release
+   * (a detach on the holder is told within TELL_EVERY_MS), so before attach refuses, the one host the table
+   * names is asked for its list (one TCP round trip, only on the refusal path; no process). A host that does
+   * not answer in time keeps its claim.
+   */
+  async confirmedOwner(address: string): Promise<Holding | undefined> {
+    const held = this.table.owner(address);
+    if (!held || held.hostState !== 'alive') return held;
+    await this.#pullOnce(held.host, CONFIRM_TIMEOUT_MS);
     return this.table.owner(address);
   }
 

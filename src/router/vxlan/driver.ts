@@ -234,9 +234,12 @@ export class VxlanDriver implements RouterDriver {
     return { bridge: this.d.bridge, mtu: this.#mtu ?? 1500, netns: this.d.overlayNetns };
   }
 
-  /** Who else in the mesh holds `address`, from the local table: no process, no round trip. */
+  /**
+   * Who else in the mesh holds `address`: the local table (no process, no round trip for a free address), and
+   * for a held one the holder's own list, so a release still on its way does not refuse an attach.
+   */
   async addressOwner(address: string): Promise<{ peer: string; container: string } | undefined> {
-    const held = this.#addresses?.owner(address);
+    const held = await this.#addresses?.confirmedOwner(address);
     if (!held) return undefined;
     const m = this.#mesh.members.find((x) => x.name === held.host);
     const peer = m?.tags.nick ? `${m.tags.nick} (${held.host})` : held.host;
