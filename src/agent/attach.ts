@@ -238,34 +238,31 @@ export class Attacher {
   }
 
   async ps(): Promise<Result<'ps'>> {
-    const clashes = this.d.router.clashes();
-    const rows = await Promise.all(
-      this.d.store.current.attachments.map(async (a) => {
-        const c = await findContainer(this.d.docker, a.containerId);
-        const failure = this.#retries.get(a.containerId);
-        const live = c?.running ? await this.#liveCidrs(c) : undefined;
-        return view(a, c, live, failure, clashOf(a, clashes));
-      }),
-    );
-    return { attachments: rows };
+    return this.#rows((_a, c) => this.#liveCidrs(c));
   }
 
   /**
-   * ps for the health watch, every few seconds: each running container's addresses from /proc (no process per
-   * container); only one that seems to lack an address is asked with `ip`, so what it reports is ps's.
+   * ps for the health watch and the Containers pane, every few seconds or every second per TUI: each running
+   * container's addresses from /proc (no process per container); only one that seems to lack an address is
+   * asked with `ip`, so what it reports is ps's.
    */
   async psCheap(): Promise<Result<'ps'>> {
+    return this.#rows(async (a, c) => {
+      const seen = await procCidrs(c.pid, a.ifname);
+      return seen && a.cidrs.every((x) => seen.includes(x)) ? seen : this.#liveCidrs(c);
+    });
+  }
+
+  /** One row per attachment; `live` reads a running container's addresses. */
+  async #rows(
+    live: (a: Attachment, c: ContainerInfo) => Promise<string[] | undefined>,
+  ): Promise<Result<'ps'>> {
     const clashes = this.d.router.clashes();
     const rows = await Promise.all(
       this.d.store.current.attachments.map(async (a) => {
         const c = await findContainer(this.d.docker, a.containerId);
         const failure = this.#retries.get(a.containerId);
-        let live: string[] | undefined;
-        if (c?.running) {
-          const seen = await procCidrs(c.pid, a.ifname);
-          live = seen && a.cidrs.every((x) => seen.includes(x)) ? seen : await this.#liveCidrs(c);
-        }
-        return view(a, c, live, failure, clashOf(a, clashes));
+        return view(a, c, c?.running ? await live(a, c) : undefined, failure, clashOf(a, clashes));
       }),
     );
     return { attachments: rows };

@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { ipv4ToInt } from './cidr.js';
+import { parseProcRoute } from './proc-route.js';
 
 /**
  * An interface's IPv4 addresses read from a process's network namespace through /proc (no `ip`, no nsenter):
@@ -7,22 +9,17 @@ import { readFile } from 'node:fs/promises';
  * connected route, a link that is down has none), so a caller treats "missing" as "ask `ip`", never as proof.
  */
 
-const ipOf = (hexLe: string): number => {
-  const n = parseInt(hexLe, 16);
-  // /proc/net/route prints the address as the kernel holds it: network order read as a little-endian word.
-  return (((n & 0xff) << 24) | ((n & 0xff00) << 8) | ((n >>> 8) & 0xff00) | (n >>> 24)) >>> 0;
-};
-const toInt = (ip: string): number => ip.split('.').reduce((a, o) => ((a << 8) | Number(o)) >>> 0, 0);
 const prefixOf = (mask: number): number => mask.toString(2).replace(/0+$/, '').length;
 
-/** Connected routes (no gateway) on `ifname`: network and mask. */
+/** Connected routes (no gateway, a prefix shorter than /32) on `ifname`: network and mask. */
 export function connectedRoutes(route: string, ifname: string): { net: number; mask: number }[] {
-  return route
-    .split('\n')
-    .slice(1)
-    .map((l) => l.trim().split(/\s+/))
-    .filter((f) => f[0] === ifname && f[2] === '00000000' && f.length >= 8)
-    .map((f) => ({ net: ipOf(f[1]!), mask: ipOf(f[7]!) }));
+  return parseProcRoute(route)
+    .filter((r) => r.dev === ifname && !r.gateway && r.dst.includes('/'))
+    .map((r) => {
+      const [net, len] = r.dst.split('/') as [string, string];
+      const bits = Number(len);
+      return { net: ipv4ToInt(net), mask: bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0 };
+    });
 }
 
 /** Every address the namespace holds as its own (`/32 host LOCAL` in fib_trie). */
@@ -42,8 +39,8 @@ export function cidrsOn(fibTrie: string, route: string, ifname: string): string[
   const routes = connectedRoutes(route, ifname);
   const out: string[] = [];
   for (const a of localAddresses(fibTrie)) {
-    const n = toInt(a);
-    const r = routes.find((x) => (n & x.mask) >>> 0 === x.net && x.mask !== 0xffffffff);
+    const n = ipv4ToInt(a);
+    const r = routes.find((x) => (n & x.mask) >>> 0 === x.net);
     if (r) out.push(`${a}/${prefixOf(r.mask)}`);
   }
   return out;
