@@ -2,6 +2,7 @@ import ipaddr from 'ipaddr.js';
 import { badInput } from '../../errors.js';
 import { cidrsOverlap, intToIpv4, ipv4ToInt, nthHost } from '../../net/cidr.js';
 import type { IpRoute } from '../../net/ip.js';
+import type { SerfMember } from '../serf/rpc.js';
 
 /** The ovs-gre mesh on paper: names, this host's subnet, and from the membership the ports and routes it needs. Pure. */
 
@@ -83,6 +84,16 @@ export interface Member {
   nickname: string;
   subnet: string | null;
   status: 'alive' | 'leaving' | 'left' | 'failed' | 'none';
+}
+
+export function toMember(m: SerfMember): Member {
+  return {
+    name: m.name,
+    address: m.addr,
+    nickname: m.tags.nick ?? '',
+    subnet: m.tags.subnet ?? null,
+    status: m.status,
+  };
 }
 
 export function describeMember(m: Member): string {
