@@ -1,22 +1,15 @@
-// One piece (over 300 lines): apply and rollback are one transaction (back up, write, restart, wait for
-// health, restore on failure) serialized by one queue; splitting it would split the undo from the do.
+// show / stage / diff / apply / rollback of dockerd's network options, serialized by one queue. What staged
+// changes would do is in staging.ts (pure); the write-restart-restore transaction is in transaction.ts.
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import type { z } from 'zod';
-import { badInput, failed, XnetError } from '../../errors.js';
+import { badInput, failed } from '../../errors.js';
 import type { DockerdChanges, Result } from '../../api/index.js';
-import { OPTION_KEYS, OPTIONS, isOptionKey, type OptionKey } from './options.js';
-import { mergeStaged, plan, stageChange, type Plan, type Sources, type StagedChange } from './plan.js';
+import { OPTION_KEYS, OPTIONS } from './options.js';
+import { mergeStaged, plan, stageChange, type Sources, type StagedChange } from './plan.js';
 import { effectiveOptions } from './sources.js';
-import { containersAfter, restartImpact, startContainers, stoppedBy } from './impact.js';
-import {
-  blocking,
-  introducedErrors,
-  validate,
-  type Candidate,
-  type Finding,
-  type HostFacts,
-} from './validate.js';
+import { restartImpact, startContainers } from './impact.js';
+import { blocking, introducedErrors, validate, type HostFacts } from './validate.js';
 import {
   backup,
   listBackups,
@@ -25,18 +18,11 @@ import {
   readSources,
   restore,
   saveStaged,
-  writeAtomic,
-  type Backup,
   type Locations,
 } from './files.js';
-import {
-  describeRestart,
-  logSince,
-  markLog,
-  restartDockerd,
-  waitHealthy,
-  type RestartMethod,
-} from './restart.js';
+import { describeRestart, type RestartMethod } from './restart.js';
+import { candidate, diffResult, fileFinding, planFiles, stageAll } from './staging.js';
+import { runRestart, writePlan, type ApplyResult, type TransactionContext } from './transaction.js';
 
 export interface DockerdConfigDeps {
   locations: Locations;
@@ -51,13 +37,6 @@ export interface DockerdConfigDeps {
 }
 
 type Changes = z.infer<typeof DockerdChanges>;
-type ApplyResult = Result<'dockerd.apply'>;
-type Step = ApplyResult['steps'][number];
-/** How long dockerd may take to be healthy, and whether to start again what the restart stopped. */
-interface RunOptions {
-  timeoutSeconds: number;
-  restartContainers: boolean;
-}
 
 /** show / stage / diff / apply / rollback of dockerd's network options: the effects around the pure core. */
 export class DockerdConfig {
@@ -157,38 +136,7 @@ export class DockerdConfig {
 
   async #diff(src: Sources, staged: StagedChange[], known?: HostFacts): Promise<Result<'dockerd.diff'>> {
     const [facts, impact] = await Promise.all([known ?? this.d.facts(), restartImpact(this.d.docker)]);
-    let p: Plan;
-    try {
-      p = plan(src, staged);
-    } catch (err) {
-      if (!(err instanceof XnetError)) throw err;
-      const finding: Finding = {
-        severity: 'error',
-        rule: 'cannot-write',
-        key: err.field ?? 'files',
-        message: err.message,
-        hint: err.hint ?? null,
-      };
-      return {
-        staged,
-        files: [],
-        notes: [],
-        findings: [finding],
-        blocked: true,
-        refused: err.message,
-        impact,
-      };
-    }
-    const findings = validate(candidate(src, p), facts);
-    return {
-      staged,
-      files: planFiles(p),
-      notes: p.notes,
-      findings,
-      blocked: blocking(findings, { insecureTcp: false }).length > 0 || planFiles(p).length === 0,
-      refused: null,
-      impact,
-    };
+    return diffResult(src, staged, facts, impact);
   }
 
   apply(p: {
@@ -220,7 +168,9 @@ export class DockerdConfig {
           'xnet-tui dockerd show',
         );
       const run = { timeoutSeconds: p.timeoutSeconds, restartContainers: p.restartContainers ?? false };
-      return this.#write(pl, run, findings, files, async () => saveStaged(this.#stagedFile, []));
+      return writePlan(this.#context(), pl, run, findings, files, async () =>
+        saveStaged(this.#stagedFile, []),
+      );
     });
   }
 
@@ -263,7 +213,7 @@ export class DockerdConfig {
         };
       // As before: the driver decides what to do with the containers the result says were stopped.
       const run = { timeoutSeconds, restartContainers: false };
-      return this.#write(pl, run, findings, files, async () => undefined);
+      return writePlan(this.#context(), pl, run, findings, files, async () => undefined);
     });
   }
 
@@ -280,7 +230,8 @@ export class DockerdConfig {
         this.#backupDir,
         last.files.map((f) => f.path),
       );
-      const res = await this.#run(
+      const res = await runRestart(
+        this.#context(),
         current,
         () => restore(last),
         last.files.some((f) => f.path.endsWith('.conf')),
@@ -303,181 +254,13 @@ export class DockerdConfig {
     return { containers: r };
   }
 
-  /** Backs up the files the plan changes, writes them atomically, then restarts as #run does. */
-  async #write(
-    pl: Plan,
-    run: RunOptions,
-    findings: Finding[],
-    files: ApplyResult['files'],
-    onSuccess: () => Promise<void>,
-  ): Promise<ApplyResult> {
-    const written = [pl.daemonJson, pl.dropIn].filter((f) => f !== null);
-    const b = await backup(
-      this.#backupDir,
-      written.map((f) => f.path),
-    );
-    return this.#run(
-      b,
-      async () => {
-        for (const f of written) await writeAtomic(f.path, f.after);
+  #context(): TransactionContext {
+    return {
+      d: this.d,
+      backupDir: this.#backupDir,
+      setApplying: (a) => {
+        this.#applying = a;
       },
-      pl.dropIn !== null,
-      run,
-      findings,
-      files,
-      onSuccess,
-    );
-  }
-
-  /** Writes, restarts, waits; on failure puts `b` back, restarts again, and says why with dockerd's log. */
-  async #run(
-    b: Backup,
-    write: () => Promise<void>,
-    reload: boolean,
-    run: RunOptions,
-    findings: Finding[],
-    files: ApplyResult['files'],
-    onSuccess: () => Promise<void>,
-  ): Promise<ApplyResult> {
-    const steps: Step[] = [];
-    const { timeoutSeconds } = run;
-    const timeoutMs = timeoutSeconds * 1000;
-    const startedAt = new Date().toISOString();
-    const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-      this.#applying = { phase: name, since: new Date().toISOString(), startedAt, timeoutSeconds };
-      const t0 = Date.now();
-      try {
-        const v = await fn();
-        steps.push({ step: name, ok: true, ms: Date.now() - t0, detail: null });
-        return v;
-      } catch (err) {
-        steps.push({ step: name, ok: false, ms: Date.now() - t0, detail: (err as Error).message });
-        throw err;
-      }
     };
-    const healthy = async (): Promise<boolean> => {
-      if (!(await waitHealthy(this.d.docker, timeoutMs)))
-        throw new Error(`dockerd did not answer and list containers within ${timeoutSeconds} s`);
-      return true;
-    };
-    const base = { backup: b.id, files, findings, containers: [], restarted: [] };
-    // Asked before anything changes: afterwards the stopped containers look like any other stopped one.
-    const before = await restartImpact(this.d.docker);
-    /** After dockerd is healthy again: start what it stopped (if asked), re-attach, then every one's state. */
-    const settle = async (): Promise<Pick<ApplyResult, 'reattached' | 'containers' | 'restarted'>> => {
-      let restarted: string[] = [];
-      if (run.restartContainers) {
-        const stopped = stoppedBy(await containersAfter(this.d.docker, before));
-        if (stopped.length > 0)
-          restarted = await step('start containers', async () => {
-            const r = await startContainers(
-              this.d.docker,
-              stopped.map((c) => c.id),
-            );
-            const failed = r.filter((x) => !x.running);
-            if (failed.length) throw new Error(failed.map((x) => `${x.name}: ${x.error}`).join('; '));
-            return stopped.map((c) => c.name);
-          }).catch(() => []);
-      }
-      const reattached = await step('re-attach', () => this.d.reattach());
-      return { reattached, containers: await containersAfter(this.d.docker, before), restarted };
-    };
-    try {
-      await step('write', write);
-      const mark = await markLog(this.d.restart);
-      let reason: string | null = null;
-      let restartWords: string[] = [];
-      try {
-        await step('restart', () => restartDockerd(this.d.restart, reload, timeoutMs));
-        await step('wait healthy', healthy);
-      } catch (err) {
-        // The first line; dockerd's own words follow in daemonLog.
-        const [first, ...rest] = (err as Error).message.split('\n');
-        reason = first!.replace(/:$/, '');
-        restartWords = rest
-          .map((l) => l.trim())
-          .filter((l) => l && !/level=(warning|info|debug)/.test(l) && !/^hint:/.test(l));
-      }
-      if (reason === null) {
-        const after = await settle();
-        await onSuccess();
-        this.d.log(`dockerd options applied (backup ${b.id})`);
-        return { ...base, outcome: 'applied', reason: null, daemonLog: [], steps, ...after };
-      }
-      // A restart command (the lab's) quotes the words of this start alone. The log since the mark also holds
-      // what the old daemon said as it stopped ("Failed to get event ... transport is closing"), and can lag.
-      // systemctl quotes only itself, so under systemd the journal is dockerd's voice.
-      const quoted = this.d.restart.command !== 'systemd' && restartWords.length > 0;
-      const fromLog = quoted ? [] : await logSince(this.d.restart, mark);
-      const daemonLog = fromLog.length > 0 ? fromLog : restartWords;
-      this.d.log(`dockerd did not come back (${reason}); restoring backup ${b.id}`);
-      try {
-        await step('restore backup', () => restore(b));
-        await step('restart with the old options', () => restartDockerd(this.d.restart, reload, timeoutMs));
-        await step('wait healthy', healthy);
-        const after = await settle();
-        // What is on disk is the backup again: it is no longer "the last change" to roll back.
-        await markRestored(this.#backupDir, b);
-        return { ...base, outcome: 'rolled-back', reason, daemonLog, steps, ...after };
-      } catch (err) {
-        const again = await logSince(this.d.restart, mark);
-        return {
-          ...base,
-          outcome: 'rollback-failed',
-          reason: `${reason}; and after restoring the backup: ${(err as Error).message}`,
-          daemonLog: again,
-          steps,
-          reattached: 0,
-        };
-      }
-    } finally {
-      this.#applying = null;
-    }
   }
-}
-
-function stageAll(src: Sources, base: StagedChange[], p: Changes): StagedChange[] {
-  let staged = base;
-  for (const s of p.set) staged = mergeStaged(staged, stageChange(src.daemon, s.key, s.value, p.to));
-  for (const key of p.unset) staged = mergeStaged(staged, stageChange(src.daemon, key, null));
-  for (const m of p.move) {
-    if (!isOptionKey(m.key))
-      throw badInput(m.key, `"${m.key}" is not a dockerd network option xnet-tui manages`);
-    const value = src.daemon.values[m.key as OptionKey] ?? src.flags.settings[m.key as OptionKey]?.value;
-    if (value === undefined)
-      throw badInput(
-        m.key,
-        `${m.key} is set neither in daemon.json nor as a flag; there is nothing to move`,
-        `xnet-tui dockerd set ${m.key}=VALUE`,
-      );
-    staged = mergeStaged(staged, { key: m.key, value, to: m.to });
-  }
-  return staged;
-}
-
-function candidate(src: Sources, p: Plan | null): Candidate {
-  return {
-    fileRaw: p ? p.fileRaw : src.daemon.raw,
-    filePath: src.daemon.path,
-    fileNonStandard: p?.daemonJson ? null : src.daemon.nonStandard,
-    flags: p ? p.flags : src.flags,
-    flagsFile: p?.dropIn ? p.dropIn.path : (src.exec?.file ?? null),
-    argv: p ? p.argv : (src.exec?.argv ?? []),
-  };
-}
-
-function planFiles(p: Plan): ApplyResult['files'] {
-  return [p.daemonJson, p.dropIn]
-    .filter((f) => f !== null)
-    .map((f) => ({ path: f.path, created: f.before === null, diff: f.diff }));
-}
-
-function fileFinding(src: Sources): Finding {
-  return {
-    severity: 'error',
-    rule: 'file-unusable',
-    key: 'daemon.json',
-    message: `${src.daemon.path} is ${src.daemon.state}: ${src.daemon.error}; dockerd will not start with it, and xnet-tui will not overwrite it`,
-    hint: 'fix it by hand (or move it aside), then `xnet-tui dockerd show` again',
-  };
 }
