@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { Command, Option } from 'commander';
 import { badInput, failed } from '../errors.js';
-import { formatValue } from '../docker/config/options.js';
+import { formatValue } from '../docker/config/values.js';
 import type { DockerdFinding, Result } from '../api/index.js';
 import { impactText, progressText, stoppedAfter } from '../docker/config/impact-text.js';
 import type { AgentConnection } from '../agent/rpc.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkValue } from '../../src/docker/config/options.js';
+import { checkValue } from '../../src/docker/config/values.js';
 import {
   effectiveExecStart,
   effectiveOptions,

@@ -2,15 +2,8 @@ import { applyEdits, modify, parse as parseJsonc } from 'jsonc-parser';
 import { StagedChange } from '../../api/dockerd-values.js';
 import { badInput, failed } from '../../errors.js';
 import { unifiedDiff } from './diff.js';
-import {
-  OPTION_KEYS,
-  OPTIONS,
-  OptionValue,
-  checkValue,
-  flagArgs,
-  isOptionKey,
-  type OptionKey,
-} from './options.js';
+import { OPTION_KEYS, OPTIONS, OptionValue, isOptionKey, type OptionKey } from './options.js';
+import { checkValue, flagArgs } from './values.js';
 import { parseDockerdFlags, type DaemonJson, type ExecStart, type ParsedFlags } from './sources.js';
 
 /**

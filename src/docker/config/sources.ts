@@ -7,12 +7,11 @@ import {
   DOCKERD_FILE_KEYS,
   OPTION_KEYS,
   OPTIONS,
-  checkValue,
   optionForFlag,
-  parsePoolFlag,
   type OptionKey,
   type OptionValue,
 } from './options.js';
+import { checkValue, parsePoolFlag } from './values.js';
 import { XnetError } from '../../errors.js';
 
 /**

@@ -1,14 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { cidrsOverlap } from '../../net/cidr.js';
-import {
-  DOCKERD_FILE_KEYS,
-  OPTION_KEYS,
-  OPTIONS,
-  checkValue,
-  formatValue,
-  type OptionKey,
-  type OptionValue,
-} from './options.js';
+import { DOCKERD_FILE_KEYS, OPTION_KEYS, OPTIONS, type OptionKey, type OptionValue } from './options.js';
+import { checkValue, formatValue } from './values.js';
 import type { ParsedFlags } from './sources.js';
 
 /**

@@ -1,5 +1,6 @@
 import type { DockerdFinding } from '../../api/index.js';
-import { formatValue, type OptionValue } from '../../docker/config/options.js';
+import { type OptionValue } from '../../docker/config/options.js';
+import { formatValue } from '../../docker/config/values.js';
 import { hostNameOf } from '../keys/dialogKeys.js';
 import { fit, scrollOffset } from '../compute/layout.js';
 import { changesOf, effective, impactText, stoppedAfter, type DockerdEditor } from '../state/dockerd.js';

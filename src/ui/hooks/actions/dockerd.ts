@@ -1,4 +1,5 @@
-import { formatValue, type OptionValue } from '../../../docker/config/options.js';
+import { type OptionValue } from '../../../docker/config/options.js';
+import { formatValue } from '../../../docker/config/values.js';
 import { changesOf, editsFromStaged, progressText, type DockerdCheck } from '../../state/dockerd.js';
 import { keyFor } from '../../keys/keyBindings.js';
 import type { AgentLink } from '../useAgent.js';
