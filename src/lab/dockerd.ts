@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { failed } from '../errors.js';
 import { CLI_MAIN } from '../agent/client.js';
-import { effectiveExecStart } from '../docker/config/sources.js';
+import { effectiveExecStart } from '../docker/config/systemd.js';
 import { unitFiles } from '../docker/config/files.js';
 import { alive, readPid, spawnDetached, terminate } from './process.js';
 import type { LabHost } from './layout.js';

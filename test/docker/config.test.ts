@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkValue } from '../../src/docker/config/values.js';
-import {
-  effectiveExecStart,
-  effectiveOptions,
-  parseDaemonJson,
-  parseDockerdFlags,
-} from '../../src/docker/config/sources.js';
+import { effectiveExecStart } from '../../src/docker/config/systemd.js';
+import { effectiveOptions, parseDaemonJson, parseDockerdFlags } from '../../src/docker/config/sources.js';
 import { plan, stageChange, type Sources } from '../../src/docker/config/plan.js';
 import { validate, type Candidate, type HostFacts } from '../../src/docker/config/validate.js';
 import { unifiedDiff } from '../../src/docker/config/diff.js';

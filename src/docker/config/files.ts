@@ -4,14 +4,8 @@ import { dirname, join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
 import { DROP_IN_NAME, StagedChange, type Sources } from './plan.js';
-import {
-  effectiveExecStart,
-  orderDropIns,
-  parseDaemonJson,
-  parseDockerdFlags,
-  type DaemonJson,
-  type UnitFile,
-} from './sources.js';
+import { parseDaemonJson, parseDockerdFlags, type DaemonJson } from './sources.js';
+import { effectiveExecStart, orderDropIns, type UnitFile } from './systemd.js';
 
 /** The file side of dockerd options: reading daemon.json and the unit, staged changes, backups. */
 

@@ -4,7 +4,8 @@ import { badInput, failed } from '../../errors.js';
 import { unifiedDiff } from './diff.js';
 import { OPTION_KEYS, OPTIONS, OptionValue, isOptionKey, type OptionKey } from './options.js';
 import { checkValue, flagArgs } from './values.js';
-import { parseDockerdFlags, type DaemonJson, type ExecStart, type ParsedFlags } from './sources.js';
+import { parseDockerdFlags, type DaemonJson, type ParsedFlags } from './sources.js';
+import type { ExecStart } from './systemd.js';
 
 /**
  * From what is on disk and what the operator staged, the files `apply` would write. Pure.
