@@ -1,6 +1,7 @@
-// One piece (over 300 lines): the keymap is one table (command -> keys, label, help, scope) so that `?`, the
-// footer, remapping and conflict checks read the same rows; most of the length is that table.
+// The keymap is one table (command -> keys, label, help, scope) so that `?`, the footer, remapping and
+// conflict checks read the same rows; most of the length is that table. Key names are in keyNames.ts.
 import type { PaneId } from '../compute/panes.js';
+import { displayKey } from './keyNames.js';
 
 /**
  * Every key the UI answers to, as one table: command -> keys, with the words the footer and the help overlay
@@ -215,40 +216,7 @@ export const defaultKeyBindings: KeyBindings = {
   },
 };
 
-/** What Ink's useInput reports, reduced to the fields that name a key. */
-export interface KeyEvent {
-  upArrow?: boolean;
-  downArrow?: boolean;
-  leftArrow?: boolean;
-  rightArrow?: boolean;
-  return?: boolean;
-  escape?: boolean;
-  tab?: boolean;
-  shift?: boolean;
-  ctrl?: boolean;
-  meta?: boolean;
-  backspace?: boolean;
-  delete?: boolean;
-  pageUp?: boolean;
-  pageDown?: boolean;
-}
-
-/** The table's name for a key press: `up`, `shift+tab`, `ctrl+c`, `return`, or the character typed. */
-export function keyName(input: string, key: KeyEvent): string {
-  if (key.upArrow) return 'up';
-  if (key.downArrow) return 'down';
-  if (key.leftArrow) return 'left';
-  if (key.rightArrow) return 'right';
-  if (key.return) return 'return';
-  if (key.escape) return 'escape';
-  if (key.tab) return key.shift ? 'shift+tab' : 'tab';
-  if (key.backspace || key.delete) return 'backspace';
-  if (key.pageUp) return 'pageup';
-  if (key.pageDown) return 'pagedown';
-  if (key.ctrl && input) return `ctrl+${input.toLowerCase()}`;
-  if (key.meta && input) return `meta+${input}`;
-  return input;
-}
+export { displayKey, keyName, splitInput, type KeyEvent } from './keyNames.js';
 
 export type Scope = 'main' | 'dockerd' | 'dialog';
 const scopeOf = (b: Binding): Scope => b.scope ?? 'main';
@@ -280,24 +248,6 @@ export function keyFor(bindings: KeyBindings, c: Command, arrows = true): string
   return displayKey(bindings[c].keys[0] ?? '?', arrows);
 }
 
-/** How a key is written in the footer and help: `Tab`, `S-Tab`, `Enter`, `↑`, `^C`. */
-export function displayKey(k: string, arrows = true): string {
-  const named: Record<string, string> = {
-    return: 'Enter',
-    escape: 'Esc',
-    tab: 'Tab',
-    'shift+tab': 'S-Tab',
-    up: arrows ? '↑' : 'Up',
-    down: arrows ? '↓' : 'Down',
-    left: arrows ? '←' : 'Left',
-    right: arrows ? '→' : 'Right',
-    backspace: 'Bksp',
-  };
-  if (named[k]) return named[k];
-  if (k.startsWith('ctrl+')) return `^${k.slice(5).toUpperCase()}`;
-  return k;
-}
-
 /** The footer's commands for the focused pane: the pane's own first, then the global ones, in table order. */
 export function footerCommands(bindings: KeyBindings, pane: PaneId): Command[] {
   const shown = COMMANDS.filter((c) => bindings[c].footer && scopeOf(bindings[c]) === 'main');
@@ -305,21 +255,4 @@ export function footerCommands(bindings: KeyBindings, pane: PaneId): Command[] {
     ...shown.filter((c) => bindings[c].panes?.includes(pane)),
     ...shown.filter((c) => !bindings[c].panes),
   ];
-}
-
-/**
- * Key names in one chunk of input: a paste or fast typing (`3/24` then Enter, as tmux send-keys delivers it)
- * arrives as one string; each character is a key, with CR, tab and DEL named as the table names them.
- */
-export function splitInput(input: string, key: KeyEvent): { name: string; input: string }[] {
-  const named = keyName(input, key);
-  if (input.length <= 1 || named !== input || input.includes('\x1b')) return [{ name: named, input }];
-  const special: Record<string, string> = {
-    '\r': 'return',
-    '\n': 'return',
-    '\t': 'tab',
-    '\x7f': 'backspace',
-    '\b': 'backspace',
-  };
-  return [...input].map((ch) => ({ name: special[ch] ?? ch, input: ch }));
 }
