@@ -1,9 +1,8 @@
-// One piece (over 300 lines): the weave RouterDriver, launch/reset and connect/forget side by side; the
-// router's HTTP API, its report, status mapping and container plumbing are in their own files.
-import { existsSync } from 'node:fs';
+// The weave RouterDriver, launch/reset and connect/forget side by side; the router's container in Docker
+// (runner.ts), its HTTP API, its report, status mapping and container specs are in their own files.
 import type Docker from 'dockerode';
 import ipaddr from 'ipaddr.js';
-import { badInput, failed } from '../../errors.js';
+import { badInput } from '../../errors.js';
 import { ensurePulled, logTail } from '../../docker/images.js';
 import { removeBridge } from '../../net/bridge.js';
 import { ipBatch, link } from '../../net/ip.js';
@@ -19,24 +18,13 @@ import type {
 import { findUnderlay } from '../underlay.js';
 import { readPasswordFile } from '../password.js';
 import { WeaveApi } from './api.js';
-import {
-  DATAPATH,
-  DB_CONTAINER,
-  LABEL,
-  ROUTER_CONTAINER,
-  VOLUMES_CONTAINER,
-  WEAVE_BRIDGE,
-  WEAVE_IMAGE,
-  routerContainer,
-  volumeContainers,
-} from './container.js';
+import { DATAPATH, ROUTER_CONTAINER, WEAVE_BRIDGE, WEAVE_IMAGE } from './container.js';
 import type { WeaveReport } from './report.js';
+import { removeRouter, startRouter, stopRouter } from './runner.js';
 import { connectionStatus, ipamStatus, peerStatuses, WEAVE_PORT } from './status.js';
-import { poll } from '../../poll.js';
 
 /** Weave's default MTU for fastdp (its bridge has this until the router says otherwise). */
 const WEAVE_MTU = 1376;
-const READY_WITHIN_MS = 30_000;
 /** Devices Weave's router creates beside its bridge; `weave reset` removes them all. */
 const WEAVE_LINKS = [WEAVE_BRIDGE, DATAPATH, 'vethwe-bridge', 'vethwe-datapath', 'vxlan-6784'];
 
@@ -90,57 +78,7 @@ export class WeaveDriver implements RouterDriver {
     this.#settings = settings;
     this.#warnings = [];
     const password = settings.passwordFile ? await readPasswordFile(settings.passwordFile) : undefined;
-    await ensurePulled(this.#docker, WEAVE_IMAGE);
-    for (const spec of volumeContainers()) {
-      if (!(await this.#inspect(spec.name!))) await this.#docker.createContainer(spec);
-    }
-    const socket = (this.#docker.modem as { socketPath?: string }).socketPath;
-    const spec = routerContainer({
-      nickname: settings.nickname,
-      range: settings.range,
-      peers: settings.peers,
-      ...(password !== undefined ? { password } : {}),
-      ...(typeof socket === 'string' ? { dockerSocket: socket } : {}),
-      exists: existsSync,
-    });
-    const current = await this.#inspect(ROUTER_CONTAINER);
-    let keep = false;
-    if (current) {
-      const ours = current.Config.Labels?.[LABEL] === 'weave';
-      const weaveImage = /^weaveworks\/weave(:|$)/.test(current.Config.Image);
-      if (!ours && !weaveImage)
-        throw failed(
-          `a container named ${ROUTER_CONTAINER} exists and is not Weave's router (image ${current.Config.Image})`,
-          `rename or remove it (docker rm ${ROUTER_CONTAINER}), then launch again`,
-        );
-      const same =
-        JSON.stringify(current.Config.Cmd) === JSON.stringify(spec.Cmd) &&
-        envPassword(current.Config.Env) === password;
-      if (current.State.Running && (same || !ours)) {
-        keep = true;
-        if (!ours)
-          this.#warnings.push(
-            'a Weave router not launched by xnet-tui runs here; it is used as it is (its own range, nickname and ' +
-              'password stay; `xnet-tui reset` then launch replaces it)',
-          );
-      } else {
-        await this.#docker.getContainer(ROUTER_CONTAINER).remove({ force: true });
-      }
-    }
-    if (!keep) {
-      const created = await this.#docker.createContainer(spec);
-      await created.start().catch((err: Error) => {
-        const why = ((err as { json?: { message?: string } }).json?.message ?? err.message).trim();
-        throw failed(
-          `dockerd created the router container ${ROUTER_CONTAINER} but could not start it: ${why}`,
-          /apply caps|operation not permitted/.test(why)
-            ? "Weave's router runs privileged and this host cannot grant every capability (is it itself a " +
-                'container?); `xnet-tui reset` removes what launch created'
-            : `\`docker logs ${ROUTER_CONTAINER}\` says why; \`xnet-tui reset\` removes what launch created`,
-        );
-      });
-    }
-    await this.#waitReady();
+    const keep = await startRouter(this.#docker, this.#api, settings, password, this.#warnings);
     // A router that was kept has its own peer list: tell it ours (Weave ignores targets it already has).
     if (keep && settings.peers.length > 0) await this.#api.connect(settings.peers);
     this.#underlayMtu = await findUnderlay(this.d.netns, settings.listen).then(
@@ -151,45 +89,6 @@ export class WeaveDriver implements RouterDriver {
     if (bridge) {
       this.#mtu = bridge.mtu;
       await this.d.onMtu(bridge.mtu);
-    }
-  }
-
-  /** `weave launch` waits until the router answers; so do we, and say why when it dies instead. */
-  async #waitReady(): Promise<void> {
-    let last: Error | undefined;
-    const ready = await poll(
-      async () => {
-        try {
-          await this.#api.report();
-          return true;
-        } catch (err) {
-          last = err as Error;
-        }
-        const c = await this.#inspect(ROUTER_CONTAINER);
-        if (c && !c.State.Running && !c.State.Restarting) {
-          const tail = await logTail(this.#docker, ROUTER_CONTAINER, 5);
-          throw failed(
-            `Weave's router exited (code ${c.State.ExitCode}) before it answered${tail.length ? `: ${tail.join(' | ')}` : ''}`,
-            `\`docker logs ${ROUTER_CONTAINER}\` has the whole story`,
-          );
-        }
-        return undefined;
-      },
-      { everyMs: 250, withinMs: READY_WITHIN_MS },
-    );
-    if (ready) return;
-    throw failed(
-      `Weave's router did not answer within ${READY_WITHIN_MS / 1000} s: ${last?.message ?? ''}`,
-      `\`docker logs ${ROUTER_CONTAINER}\` says what it is doing`,
-    );
-  }
-
-  async #inspect(name: string): Promise<Docker.ContainerInspectInfo | undefined> {
-    try {
-      return await this.#docker.getContainer(name).inspect();
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
-      throw err;
     }
   }
 
@@ -219,11 +118,7 @@ export class WeaveDriver implements RouterDriver {
   /** `weave stop`: the router container stops and stays stopped (restart policy off); its data stays. */
   async stop(): Promise<void> {
     this.d.probes?.plan(undefined);
-    const c = await this.#inspect(ROUTER_CONTAINER);
-    if (c && this.#mine(c)) {
-      await this.#docker.getContainer(ROUTER_CONTAINER).update({ RestartPolicy: { Name: 'no' } });
-      if (c.State.Running) await this.#docker.getContainer(ROUTER_CONTAINER).stop({ t: 10 });
-    }
+    await stopRouter(this.#docker);
     this.#pendingSince.clear();
   }
 
@@ -234,10 +129,7 @@ export class WeaveDriver implements RouterDriver {
   async reset(): Promise<void> {
     this.d.probes?.plan(undefined);
     await this.#api.leave().catch(() => undefined);
-    for (const name of [ROUTER_CONTAINER, DB_CONTAINER, VOLUMES_CONTAINER]) {
-      const c = await this.#inspect(name);
-      if (c && this.#mine(c)) await this.#docker.getContainer(name).remove({ force: true, v: true });
-    }
+    await removeRouter(this.#docker);
     for (const dev of WEAVE_LINKS.filter((l) => l !== WEAVE_BRIDGE))
       if (await link(this.d.netns, dev))
         await ipBatch(this.d.netns, [`link del ${dev}`]).catch(() => undefined);
@@ -246,11 +138,6 @@ export class WeaveDriver implements RouterDriver {
     this.#settings = undefined;
     this.#mtu = undefined;
     this.#pendingSince.clear();
-  }
-
-  /** Ours to stop or remove: created by xnet-tui, or made from Weave's image (as `weave reset` removes them). */
-  #mine(c: Docker.ContainerInspectInfo): boolean {
-    return c.Config.Labels?.[LABEL] === 'weave' || /^weaveworks\/weave/.test(c.Config.Image);
   }
 
   attachPoint(): AttachPoint {
@@ -352,9 +239,4 @@ export class WeaveDriver implements RouterDriver {
       ...(report.IPAM ? { details: { driver: this.name, ipam: ipamStatus(report.IPAM) } } : {}),
     };
   }
-}
-
-function envPassword(env: string[] | null | undefined): string | undefined {
-  const entry = env?.find((e) => e.startsWith('WEAVE_PASSWORD='));
-  return entry?.slice('WEAVE_PASSWORD='.length);
 }
