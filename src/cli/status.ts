@@ -4,7 +4,7 @@ import { ipamOf } from '../router/driver.js';
 import { peerMatches, peerSummary } from '../router/peer-summary.js';
 import { emit } from './output.js';
 import { reconcileLine } from './ps.js';
-import { connectionsTable, ipamTable, peersTable, routerSummary } from './router.js';
+import { connectionsTable, ipamTable, peersTable, routerSummary } from './router-text.js';
 import { globals, withAgent } from './target.js';
 import { showPings, showRates } from './telemetry.js';
 

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { peerMatches, peerSummary, sortPeers, summaryLine } from '../../src/router/peer-summary.js';
-import { peersTable } from '../../src/cli/router.js';
+import { peersTable } from '../../src/cli/router-text.js';
 import { registerStatus } from '../../src/cli/status.js';
 import type { XnetError } from '../../src/errors.js';
 import { router } from '../ui/fixtures.js';
