@@ -189,7 +189,3 @@ export function flagArgs(key: OptionKey, value: OptionValue): string[] {
     return value.map((v) => `--${spec.flag}=${typeof v === 'string' ? v : `base=${v.base},size=${v.size}`}`);
   return [`--${spec.flag}=${String(value)}`];
 }
-
-export function sameValue(a: OptionValue | undefined, b: OptionValue | undefined): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}

@@ -211,11 +211,11 @@ export class OvsGreDriver implements RouterDriver {
     return results;
   }
 
-  /** This host stops tunnelling to PEER: its GRE port and route go, until `connect PEER` again. */
   rotateKey(key: string): Promise<KeyRotation> {
     return this.#mesh.rotateKey(key);
   }
 
+  /** This host stops tunnelling to PEER: its GRE port and route go, until `connect PEER` again. */
   async forget(peers: string[]): Promise<string[]> {
     const members = peers.filter((p) => this.#mesh.memberAt(p) !== undefined);
     this.#mesh.forget(peers);
