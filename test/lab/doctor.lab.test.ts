@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labHost } from '../../src/lab/layout.js';
 import type { Result } from '../../src/api/index.js';
-import { nsh } from '../helpers/lab.js';
+import { labUp, nsh } from '../helpers/lab.js';
 import { xnet, xnetJson } from '../helpers/cli.js';
 
 // Doctor under a driver other than vxlan (ovs-gre: one lab host, its own userspace OVS): what only vxlan needs
@@ -12,8 +12,7 @@ const DROP = ['INPUT', '-p', 'udp', '-m', 'udp', '--dport', '4789', '-j', 'DROP'
 
 describe('doctor under ovs-gre', () => {
   beforeAll(async () => {
-    const up = await xnet(['lab', 'up', '--hosts', '1']);
-    expect(up.code, up.stderr).toBe(0);
+    await labUp({ hosts: 1 });
     const l = await xnet([
       '--lab',
       'h1',
