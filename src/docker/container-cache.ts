@@ -56,6 +56,8 @@ export class ContainerCache {
   #failure: Error | undefined;
   #stop: (() => void) | undefined;
   readonly #limit = pLimit(4);
+  /** Containers with an inspect under way: what the cache holds for them may be older than dockerd's. */
+  readonly #inFlight = new Set<string>();
   /** Docker API calls made, by kind (the stream itself not counted): for tests and the log. */
   readonly calls = { list: 0, inspect: 0 };
 
@@ -120,11 +122,27 @@ export class ContainerCache {
     };
   }
 
+  /**
+   * The hook for attach (src/agent/attach*.ts, left as they are here): a container by name, full or short ID,
+   * as `findContainer` finds it, without a docker call. Undefined when the cache cannot say (unknown, not
+   * inspected yet, or an event for it still being read): the caller then asks dockerd as it does today. A
+   * container whose `start` event is in flight reads as before it, so attach should still ask dockerd for
+   * one the cache shows stopped.
+   */
+  find(ref: string): ContainerInfo | undefined {
+    const byId =
+      this.#byId.get(ref) ?? [...this.#byId.values()].find((e) => ref.length >= 12 && e.id.startsWith(ref));
+    const e = byId ?? [...this.#byId.values()].find((x) => x.name === ref);
+    if (!e || this.#inFlight.has(e.id)) return undefined;
+    return this.info(e.id);
+  }
+
   #onEvent(e: ContainerEvent): void {
     this.#touched?.add(e.id);
     if (e.action === 'destroy') {
       this.#asked.set(e.id, (this.#asked.get(e.id) ?? 0) + 1);
       this.#byId.delete(e.id);
+      this.#inFlight.delete(e.id);
       return;
     }
     void this.#inspect(e.id);
@@ -134,6 +152,7 @@ export class ContainerCache {
     const n = (this.#asked.get(id) ?? 0) + 1;
     this.#asked.set(id, n);
     this.calls.inspect++;
+    this.#inFlight.add(id);
     try {
       const c = (await this.d.docker.getContainer(id).inspect()) as unknown as Inspected;
       if (this.#asked.get(id) !== n) return;
@@ -161,6 +180,8 @@ export class ContainerCache {
       // Gone between the event and the inspect: as good as destroyed.
       if ((err as { statusCode?: number }).statusCode === 404) this.#byId.delete(id);
       else this.d.log(`container cache: inspect ${id.slice(0, 12)}: ${(err as Error).message}`);
+    } finally {
+      if (this.#asked.get(id) === n) this.#inFlight.delete(id);
     }
   }
 
