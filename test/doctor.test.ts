@@ -4,7 +4,7 @@ import { meshPorts, verdicts, type DoctorFacts } from '../src/doctor/verdicts.js
 import { doctorApi } from '../src/api/doctor.js';
 
 const healthy = (over: Partial<DoctorFacts> = {}): DoctorFacts => ({
-  vxlanModule: true,
+  modules: { vxlan: true },
   brNetfilter: 1,
   bpffs: true,
   tools: { clang: true, bpftool: true, tc: true, serf: true, fping: true, iptables: true },
@@ -16,7 +16,7 @@ const healthy = (over: Partial<DoctorFacts> = {}): DoctorFacts => ({
     { port: 7947, proto: 'tcp', bound: true },
   ],
   driver: 'vxlan',
-  vxlanDrops: [],
+  drops: [],
   routerRunning: true,
   underlay: { dev: 'eth0', mtu: 1500 },
   docker: { reachable: true, liveRestore: true, version: 'dockerd 20.10.24' },
@@ -66,7 +66,11 @@ describe('doctor verdicts', () => {
   });
 
   it('a firewall rule dropping VXLAN fails, with the command that removes it', () => {
-    const c = byId(healthy({ vxlanDrops: ['-A INPUT -p udp -m udp --dport 4789 -j DROP'] })).get('firewall')!;
+    const c = byId(
+      healthy({
+        drops: [{ port: 4789, proto: 'udp', rules: ['-A INPUT -p udp -m udp --dport 4789 -j DROP'] }],
+      }),
+    ).get('firewall')!;
     expect(c.state).toBe('fail');
     expect(c.fix).toBe('iptables -D INPUT -p udp -m udp --dport 4789 -j DROP');
   });

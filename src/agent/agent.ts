@@ -25,6 +25,8 @@ import { BRIDGE, CONTAINER_IFNAME } from './paths.js';
 import { namedNetns, overlayNetnsName } from '../net/overlay.js';
 import { migrateLayout } from './migrate.js';
 import { VERSION } from '../version.js';
+import { ContainerCache } from '../docker/container-cache.js';
+import { containerRows } from './containers.js';
 
 export interface AgentOptions {
   socket: string;
@@ -162,6 +164,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     log,
     router: mesh.forAttach(),
   });
+  // Every container, kept from docker's events, so the Containers pane's read asks dockerd nothing.
+  const cache = new ContainerCache({ docker, log });
+  cache.start();
   // Counting follows the router (hooks while it runs, none when it stops); pings and MTU probes too.
   const telemetry = new Telemetry({
     netns: undefined,
@@ -221,7 +226,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     attach: (p) => attacher.attach(p.cidrs, p.container),
     detach: (p) => attacher.detach(p.cidrs, p.container),
     ps: () => attacher.ps(),
-    containers: () => attacher.containers(),
+    containers: () =>
+      containerRows({
+        cache,
+        store,
+        clashes: () => mesh.forAttach().clashes(),
+        failures: () => attacher.reconcileFailures(),
+      }),
     launch: (p) => mesh.launch(p),
     connect: (p) => mesh.connect(p),
     forget: (p) => mesh.forget(p),
@@ -333,6 +344,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       await mesh.close();
       probes.close();
       stopEvents();
+      cache.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await unlink(opts.socket).catch(() => undefined);
       lock.close();

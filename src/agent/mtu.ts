@@ -1,10 +1,9 @@
 import { badInput } from '../errors.js';
 import type { DriverName } from '../router/driver.js';
 import { describeDriver, describeDrivers } from '../router/descriptions.js';
+import { overheadOf } from '../router/mtu-advice.js';
 import type { Underlay } from '../router/underlay.js';
 
-/** What VXLAN adds to every frame (outer Ethernet, IPv4, UDP, VXLAN headers). */
-const OVERHEAD = 50;
 /** IPv6 needs 1280; the data-plane probes are ICMPv6 to link-local addresses. */
 const MIN_MTU = 1280;
 
@@ -26,12 +25,14 @@ export function checkMtu(
       `only ${taking.map((d) => d.name).join(', ')} does; leave --mtu out`,
     );
   }
-  const most = underlay.mtu - OVERHEAD;
+  // What the driver's encapsulation adds (its description): the overlay gets the rest of the underlay's MTU.
+  const overhead = overheadOf(describeDriver(driver));
+  const most = underlay.mtu - overhead.bytes;
   if (!Number.isInteger(mtu) || mtu > most || mtu < MIN_MTU)
     throw badInput(
       'mtu',
       mtu > most
-        ? `--mtu ${mtu} is above what the underlay ${underlay.dev} (mtu ${underlay.mtu}) carries inside VXLAN: at most ${most}`
+        ? `--mtu ${mtu} is above what the underlay ${underlay.dev} (mtu ${underlay.mtu}) carries inside ${overhead.path}: at most ${most}`
         : `--mtu ${mtu} is below ${MIN_MTU}, the least IPv6 (and the data-plane probes) need`,
       `give ${MIN_MTU}-${most}; to go above ${most}, raise the underlay MTU first`,
     );

@@ -6,6 +6,23 @@ export interface ContainerEvent {
   id: string;
 }
 
+/** One line of docker's event stream, as much of it as we read. */
+interface RawEvent {
+  Type?: string;
+  Action?: string;
+  id?: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+}
+
+/**
+ * The container an event is about: a container event's own ID; a network event's (`connect`, `disconnect`)
+ * is the network's, and the container is in its attributes.
+ */
+export function containerOf(ev: RawEvent): string | undefined {
+  if (ev.Type === 'network') return ev.Actor?.Attributes?.container;
+  return ev.id ?? ev.Actor?.ID;
+}
+
 /**
  * Follows docker's container events and calls `onEvent` for each; reconnects with backoff when dockerd
  * goes away (a restart for new bridge options, say) and calls `onReconnect` so callers can catch up.
@@ -18,6 +35,21 @@ export function followContainerEvents(
   onReconnect: () => void,
   log: (msg: string) => void,
 ): () => void {
+  return followEvents(docker, { type: ['container'], event: [...actions] }, onEvent, onReconnect, log);
+}
+
+/**
+ * The same for any filter (the container cache also wants the network's `connect` and `disconnect`): each
+ * event with the container it is about; `onConnect` after every (re)connection, the first too.
+ */
+export function followEvents(
+  docker: Docker,
+  filters: { type: ('container' | 'network')[]; event: string[] },
+  onEvent: (e: ContainerEvent) => void,
+  onReconnect: () => void,
+  log: (msg: string) => void,
+  onConnect: () => void = () => undefined,
+): () => void {
   let stopped = false;
   let current: NodeJS.ReadableStream | undefined;
   let delay = 250;
@@ -26,18 +58,17 @@ export function followContainerEvents(
   const connect = async (): Promise<void> => {
     if (stopped) return;
     try {
-      const stream = (await docker.getEvents({
-        filters: { type: ['container'], event: [...actions] },
-      })) as NodeJS.ReadableStream;
+      const stream = (await docker.getEvents({ filters })) as NodeJS.ReadableStream;
       current = stream;
       delay = 250;
+      onConnect();
       if (!first) onReconnect();
       first = false;
       const lines = createInterface({ input: stream as NodeJS.ReadableStream & AsyncIterable<string> });
       lines.on('line', (line) => {
         try {
-          const ev = JSON.parse(line) as { Action?: string; id?: string; Actor?: { ID?: string } };
-          const id = ev.id ?? ev.Actor?.ID;
+          const ev = JSON.parse(line) as RawEvent;
+          const id = containerOf(ev);
           if (ev.Action && id) onEvent({ action: ev.Action, id });
         } catch {
           log(`docker events: unreadable line ${line.slice(0, 80)}`);

@@ -6,6 +6,7 @@ import { inNetns, type NetnsPath } from '../net/netns.js';
 import { findUnderlay } from '../router/underlay.js';
 import type { DriverName, MeshClocks } from '../router/driver.js';
 import { meshPorts, type DoctorFacts } from './verdicts.js';
+import { dataPlanePorts, hostModules } from './needs.js';
 
 /** Reading this host for the preflight: files under /proc and /sys, PATH, iptables -S, dockerd. Changes nothing. */
 
@@ -45,14 +46,18 @@ export function boundPorts(tables: { proto: 'tcp' | 'udp'; text: string }[]): Se
   return out;
 }
 
-/** Rules that drop or reject UDP 4789, from `iptables -S` output. Pure. */
-export function vxlanDrops(rules: string): string[] {
+/** Rules that drop or reject a protocol's port, from `iptables -S` output. Pure. */
+export function portDrops(rules: string, p: { port: number; proto: 'udp' | 'tcp' }): string[] {
+  const dport = new RegExp(`--dport ${p.port}\\b`);
   return rules
     .split('\n')
     .filter(
-      (r) => /^-A /.test(r) && /-p udp/.test(r) && /--dport 4789\b/.test(r) && /-j (DROP|REJECT)\b/.test(r),
+      (r) => /^-A /.test(r) && r.includes(`-p ${p.proto}`) && dport.test(r) && /-j (DROP|REJECT)\b/.test(r),
     );
 }
+
+/** Rules that drop or reject UDP 4789 (VXLAN). Pure. */
+export const vxlanDrops = (rules: string): string[] => portDrops(rules, { port: 4789, proto: 'udp' });
 
 export async function gatherFacts(d: {
   netns: NetnsPath;
@@ -103,7 +108,10 @@ export async function gatherFacts(d: {
     : null;
   return {
     clocks,
-    vxlanModule: await exists('/sys/module/vxlan'),
+    // Every built driver's modules and data-plane ports are read; the verdicts skip what the driver in use lacks.
+    modules: Object.fromEntries(
+      await Promise.all(hostModules(null).map(async (m) => [m.name, await exists(`/sys/module/${m.name}`)])),
+    ) as Record<string, boolean>,
     brNetfilter: nf === '' ? null : Number(nf),
     bpffs: /\sbpf\s/.test(await read('/proc/self/mounts')),
     tools: Object.fromEntries(tools.map((t, i) => [t, found[i]!])) as DoctorFacts['tools'],
@@ -113,7 +121,7 @@ export async function gatherFacts(d: {
       proto: p.proto,
       bound: bound.has(`${p.proto}/${p.port}`),
     })),
-    vxlanDrops: vxlanDrops(rules),
+    drops: dataPlanePorts(null).map((p) => ({ port: p.port, proto: p.proto, rules: portDrops(rules, p) })),
     routerRunning: d.routerRunning,
     underlay,
     docker,

@@ -1,12 +1,12 @@
 import type { DoctorCheck } from '../api/doctor.js';
-import type { DriverPort } from '../router/description.js';
-import { describeDriver, describeDrivers } from '../router/descriptions.js';
+import { describeDriver } from '../router/descriptions.js';
+import { clockDrivers, firewallCheck, meshPorts, moduleChecks, notNeeded, underlayCheck } from './needs.js';
 import type { DriverName, MeshClocks } from '../router/driver.js';
 
 /** What the agent found on this host, before any judgement; the effects in facts.ts fill it in. */
 export interface DoctorFacts {
-  /** The vxlan module is loaded (or built in): /sys/module/vxlan. */
-  vxlanModule: boolean;
+  /** Each kernel module a built driver needs (description `host.modules`): loaded or built in, /sys/module/NAME. */
+  modules: Record<string, boolean>;
   /** null: br_netfilter not loaded; else bridge-nf-call-iptables in this namespace. */
   brNetfilter: number | null;
   bpffs: boolean;
@@ -15,8 +15,8 @@ export interface DoctorFacts {
   driver: DriverName | null;
   /** Sockets bound to the ports the mesh uses (meshPorts), in this namespace. */
   ports: { port: number; proto: 'udp' | 'tcp'; bound: boolean }[];
-  /** Firewall rules in this namespace that drop or reject UDP 4789, as `iptables -S` prints them. */
-  vxlanDrops: string[];
+  /** Per data-plane port of a built driver, the firewall rules here that drop or reject it (`iptables -S`). */
+  drops: { port: number; proto: 'udp' | 'tcp'; rules: string[] }[];
   routerRunning: boolean;
   underlay: { dev: string; mtu: number } | { error: string };
   docker: { reachable: true; liveRestore: boolean; version: string } | { reachable: false; error: string };
@@ -27,25 +27,7 @@ export interface DoctorFacts {
 /** Beyond this (past the measurement's own uncertainty), events and logs of two hosts no longer line up. */
 export const CLOCK_SKEW_WARN_MS = 500;
 
-export interface MeshPort extends DriverPort {
-  /** The drivers that use it. */
-  drivers: DriverName[];
-}
-
-/**
- * The ports to check, from the drivers' descriptions: the given driver's, or with none every built driver's,
- * a port that several use listed once with all of them. Pure.
- */
-export function meshPorts(driver: DriverName | null): MeshPort[] {
-  const out: MeshPort[] = [];
-  for (const d of driver ? [describeDriver(driver)] : describeDrivers().filter((x) => x.built))
-    for (const p of d.ports) {
-      const seen = out.find((x) => x.port === p.port && x.proto === p.proto);
-      if (seen) seen.drivers.push(d.name);
-      else out.push({ ...p, drivers: [d.name] });
-    }
-  return out;
-}
+export { meshPorts } from './needs.js';
 
 const ok = (id: string, title: string, detail: string): DoctorCheck => ({
   id,
@@ -58,17 +40,7 @@ const ok = (id: string, title: string, detail: string): DoctorCheck => ({
 /** The findings in words, from the facts; pure. A warn still works; only a fail makes `doctor` exit 1. */
 export function verdicts(f: DoctorFacts): DoctorCheck[] {
   const out: DoctorCheck[] = [];
-  out.push(
-    f.vxlanModule
-      ? ok('vxlan', 'VXLAN', 'the vxlan module is loaded')
-      : {
-          id: 'vxlan',
-          title: 'VXLAN',
-          state: 'warn',
-          detail: 'the vxlan module is not loaded yet (the kernel loads it on first use if it can)',
-          fix: 'modprobe vxlan',
-        },
-  );
+  out.push(...moduleChecks(f.driver, f.modules));
   out.push(
     f.brNetfilter === null
       ? ok('br_netfilter', 'br_netfilter', 'not loaded: bridged frames skip iptables')
@@ -148,41 +120,8 @@ export function verdicts(f: DoctorFacts): DoctorCheck[] {
             },
       );
   }
-  out.push(
-    f.vxlanDrops.length === 0
-      ? ok('firewall', 'firewall and UDP 4789', 'no rule here drops UDP 4789')
-      : {
-          id: 'firewall',
-          title: 'firewall and UDP 4789',
-          state: 'fail',
-          detail: `a firewall rule drops VXLAN: ${f.vxlanDrops.join('; ')}`,
-          fix: `iptables ${f.vxlanDrops[0]!.replace(/^-A /, '-D ')}`,
-        },
-  );
-  if ('error' in f.underlay)
-    out.push({
-      id: 'underlay',
-      title: 'underlay MTU',
-      state: 'fail',
-      detail: f.underlay.error,
-      fix: 'xnet-tui launch --listen ADDRESS',
-    });
-  else
-    out.push(
-      f.underlay.mtu >= 1500
-        ? ok(
-            'underlay',
-            'underlay MTU',
-            `${f.underlay.dev} mtu ${f.underlay.mtu}: the overlay gets ${f.underlay.mtu - 50}`,
-          )
-        : {
-            id: 'underlay',
-            title: 'underlay MTU',
-            state: 'warn',
-            detail: `${f.underlay.dev} mtu ${f.underlay.mtu}: the overlay gets ${f.underlay.mtu - 50}, below the usual 1450`,
-            fix: `ip link set ${f.underlay.dev} mtu 1500 (on every host), if the network carries it`,
-          },
-    );
+  out.push(firewallCheck(f.driver, f.drops));
+  out.push(underlayCheck(f.driver, f.underlay));
   if (!f.docker.reachable)
     out.push({
       id: 'dockerd',
@@ -203,15 +142,18 @@ export function verdicts(f: DoctorFacts): DoctorCheck[] {
             fix: 'xnet-tui dockerd set live-restore=true && xnet-tui dockerd apply',
           },
     );
-  out.push(clockVerdict(f.clocks));
+  const clockless = f.driver && !describeDriver(f.driver).host.clocks;
+  out.push(clockless ? notNeeded(CLOCK, f.driver!, clockDrivers()) : clockVerdict(f.clocks));
   return out;
 }
 
 const signed = (ms: number): string =>
   `${ms >= 0 ? '+' : '-'}${Math.abs(ms) >= 1000 ? `${(Math.abs(ms) / 1000).toFixed(1)} s` : `${Math.abs(ms)} ms`}`;
 
+const CLOCK = { id: 'clock', title: 'clock skew with peers' };
+
 function clockVerdict(c: DoctorFacts['clocks']): DoctorCheck {
-  const base = { id: 'clock', title: 'clock skew with peers' };
+  const base = CLOCK;
   if (c === null)
     return { ...base, state: 'skip', detail: 'no router runs whose peers could be asked', fix: null };
   if ('error' in c)

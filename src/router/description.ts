@@ -22,6 +22,10 @@ export interface DriverDescription {
    * (doctor checks the running driver's; before any launch, every driver's, each labelled with who needs it).
    */
   ports: readonly DriverPort[];
+  /** What doctor checks on the host for it beyond its ports; what only other drivers need is "not needed by" it. */
+  host: DriverHostNeeds;
+  /** What its encapsulation costs a frame, and what to do when a path carries less than its bridge MTU. */
+  mtu: DriverMtu;
   telemetry: {
     /** The tunnel device to count on the underlay; the outer address names the peer. */
     tunnel?: { device: string; protocol: 'udp'; port: number };
@@ -40,6 +44,29 @@ export interface DriverPort {
   proto: 'tcp' | 'udp';
   /** What uses it, in a few words: `serf gossip`, `VXLAN`. */
   what: string;
+}
+
+export interface DriverHostNeeds {
+  /** Kernel modules it needs loaded (or loadable on first use): /sys/module/<name>, titled by what uses it. */
+  modules: readonly { name: string; what: string }[];
+  /** Its data plane's ports on the underlay: a firewall rule that drops one cuts the peers off. */
+  dataPlane: readonly DriverPort[];
+  /** It can ask its peers' clocks (the Serf query `xnet-clock`). */
+  clocks: boolean;
+}
+
+/**
+ * The MTU as a driver sees it: the bytes each way of carrying a frame adds on the underlay, and how the operator
+ * makes the overlay fit a smaller path (the full-size check's and the path MTU probe's advice come from here).
+ */
+export interface DriverMtu {
+  /** Bytes a frame grows by on the underlay, per data path (weave: fastdp and sleeve); the first is the usual one. */
+  overhead: readonly { path: string; bytes: number }[];
+  /**
+   * launch-mtu: `launch --mtu N` sets it; underlay: the driver takes the underlay's MTU less its overhead at
+   * launch, so the underlay's MTU is what to lower; path: nothing here sets it, the path must carry it.
+   */
+  fit: 'launch-mtu' | 'underlay' | 'path';
 }
 
 /** Serf's ports (gossip, and its RPC on loopback), for the drivers whose membership is Serf's. */

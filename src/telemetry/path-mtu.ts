@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import type { PingCheck, PmtuPeer } from '../api/telemetry.js';
 import type { ProbePlan } from '../router/data-plane.js';
 import type { RouterStatus } from '../router/driver.js';
+import { describeDriver } from '../router/descriptions.js';
 import { largestCrossing, loopsStarting, pathFromLoops, pingCrosses, verdict } from './pmtu.js';
 
 /**
@@ -60,7 +61,7 @@ export class PathMtu {
   ): Promise<void> {
     const mtu = r?.bridge.mtu;
     this.#last = Date.now();
-    if (!r || r.state !== 'running' || !mtu) {
+    if (!r || r.state !== 'running' || !mtu || !r.driver) {
       this.#peers.clear();
       return;
     }
@@ -89,7 +90,7 @@ export class PathMtu {
               ? known
               : await this.#searching(() => largestCrossing(pingCrosses(netns, dev, p.probeAddress!), mtu));
           const before = this.#peers.get(p.address);
-          const v = verdict(who, mtu, largest, new Date().toISOString());
+          const v = verdict(who, mtu, largest, new Date().toISOString(), describeDriver(r.driver!));
           if (before && before.state !== v.state)
             this.log(
               `path MTU to ${p.address}: ${before.state} -> ${v.state}${v.detail ? ` (${v.detail})` : ''}`,

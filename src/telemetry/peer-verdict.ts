@@ -1,5 +1,7 @@
 import type { PingState } from '../api/telemetry.js';
 import { tooBig } from '../router/data-plane.js';
+import type { DriverDescription } from '../router/description.js';
+import { mtuAdvice } from '../router/mtu-advice.js';
 
 /**
  * The automatic check `host -> peer` from its two probe streams (small, and full-size with don't-fragment);
@@ -11,11 +13,10 @@ export function peerCheckState(small: PingState, full: PingState): PingState {
   return tooBig(small, full) ? 'down' : small;
 }
 
-/** Why a check is down when only full-size packets fail, with the overlay MTU to set when it is measured. */
-export function fullSizeWhy(packetBytes: number, mtuToSet: number | null): string {
-  const fix =
-    mtuToSet !== null
-      ? `set the overlay MTU to ${mtuToSet}: xnet-tui launch --mtu ${mtuToSet}`
-      : 'set a smaller overlay MTU (the path MTU probe is measuring which): xnet-tui launch --mtu N';
-  return `${packetBytes}-byte packets do not cross; ${fix}`;
+/**
+ * Why a check is down when only full-size packets fail, with the driver's fix (the overlay MTU to set where it
+ * takes one, when measured). Short: it is the Peers and Pings panes' WHY column.
+ */
+export function fullSizeWhy(packetBytes: number, mtuToSet: number | null, driver: DriverDescription): string {
+  return `${packetBytes}-byte packets do not cross; ${mtuAdvice(driver, { fits: mtuToSet, bridgeMtu: null })}`;
 }

@@ -3,6 +3,7 @@ import type { PingCheck, PingEvent, PingProbe, PingState } from '../api/telemetr
 import { currentState, record, stateOf, windowOf } from './check-state.js';
 import { FpingLoop, type FpingLine } from './fping.js';
 import { tooBig } from '../router/data-plane.js';
+import type { DriverDescription } from '../router/description.js';
 import { fullSizeWhy, peerCheckState } from './peer-verdict.js';
 
 export const INTERVAL_MS = 500;
@@ -25,7 +26,7 @@ export interface CheckDef {
    * Full-size probes fed beside the small ones (automatic peer checks): the packet size they fill, and the
    * overlay MTU to set, read when shown (the path MTU probe's latest).
    */
-  full?: { packetBytes: number; mtuToSet: () => number | null };
+  full?: { packetBytes: number; mtuToSet: () => number | null; driver: DriverDescription };
   /** When fed probes stop being current, small and full-size (the peer loops slow down as the mesh grows). */
   staleMs?: () => { small: number; full: number };
 }
@@ -189,7 +190,7 @@ export class PingChecks {
   #why(l: Live): string | null {
     const f = l.def.full;
     if (!f || !tooBig(stateOf(l.history), this.#fullState(l))) return null;
-    return fullSizeWhy(f.packetBytes, f.mtuToSet());
+    return fullSizeWhy(f.packetBytes, f.mtuToSet(), f.driver);
   }
 
   /** Moves a check to `next` at `t`, as an event; nothing when it is there already. */

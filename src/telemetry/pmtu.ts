@@ -2,6 +2,8 @@ import { run } from '../net/exec.js';
 import { inNetns, type NetnsPath } from '../net/netns.js';
 import type { PingCheck, PmtuPeer } from '../api/telemetry.js';
 import { fullSizePayload, scopedTarget } from '../router/data-plane.js';
+import type { DriverDescription } from '../router/description.js';
+import { mtuAdvice } from '../router/mtu-advice.js';
 
 const SMALLEST = 104;
 
@@ -51,12 +53,13 @@ export async function largestCrossing(crosses: Crosses, upTo: number): Promise<n
   return lo;
 }
 
-/** The API's view of one probe's outcome. */
+/** The API's view of one probe's outcome; the fix is the driver's (its description's MTU). */
 export function verdict(
   peer: { peer: string; nickname: string | null; probeAddress: string | null },
   bridgeMtu: number,
   pathMtu: number | null,
   checkedAt: string,
+  driver: DriverDescription,
 ): PmtuPeer {
   const name = peer.nickname ? `${peer.nickname} (${peer.peer})` : peer.peer;
   if (pathMtu === null)
@@ -75,7 +78,7 @@ export function verdict(
     pathMtu,
     state: 'mismatch',
     suggestedMtu: pathMtu,
-    detail: `packets over ${pathMtu} bytes do not reach ${name}, but the bridge MTU is ${bridgeMtu}: set the overlay MTU to ${pathMtu}, or raise the underlay MTU on the path to ${bridgeMtu + 50}`,
+    detail: `packets over ${pathMtu} bytes do not reach ${name}, but the bridge MTU is ${bridgeMtu}: ${mtuAdvice(driver, { fits: pathMtu, bridgeMtu })}`,
     checkedAt,
   };
 }

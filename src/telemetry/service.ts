@@ -9,6 +9,7 @@ import { bridgeNetns } from '../net/overlay.js';
 import { containerMac, hostVethName } from '../net/veth.js';
 import type { PeerCounters, RouterStatus, TunnelCounters } from '../router/driver.js';
 import { findUnderlay } from '../router/underlay.js';
+import { describeDriver } from '../router/descriptions.js';
 import { HISTORY_SECONDS, KernelCounters } from './counters.js';
 import { PingChecks, type CheckDef } from './pings.js';
 import type { PeerProbes } from './peer-probes.js';
@@ -241,7 +242,8 @@ export class Telemetry {
     }
     // One automatic check per peer, from the host's peer probes (small and full-size): never per container.
     const plan = this.d.probes.current;
-    const peers = (this.#router?.state === 'running' ? this.#router.peers : []).filter(
+    const driver = this.#router?.driver;
+    const peers = (this.#router?.state === 'running' && driver ? this.#router.peers : []).filter(
       (p) => !p.self && p.probeAddress && plan?.targets.includes(p.probeAddress),
     );
     for (const p of plan ? peers : []) {
@@ -255,6 +257,7 @@ export class Telemetry {
         full: {
           packetBytes: plan!.mtu,
           mtuToSet: () => this.#pmtu.suggested(p.address),
+          driver: describeDriver(driver!),
         },
         staleMs: () => this.d.probes.staleMs,
       });

@@ -9,7 +9,8 @@ const look = (clashes: HealthSnapshot['clashes']): HealthSnapshot => ({
   mtu: [],
   counters: { failed: false, reason: null },
   docker: { reachable: true, error: null },
-  underlayMtu: 1500,
+  driver: 'vxlan',
+  bridgeMtu: 1450,
   ...(clashes ? { clashes } : {}),
 });
 

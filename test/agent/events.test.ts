@@ -2,12 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  deriveEvents,
-  carryAttachments,
-  mtuAdvice,
-  type HealthSnapshot,
-} from '../../src/agent/events/derive.js';
+import { deriveEvents, carryAttachments, type HealthSnapshot } from '../../src/agent/events/derive.js';
 import { EventRing } from '../../src/agent/events/ring.js';
 
 const quiet = (over: Partial<HealthSnapshot> = {}): HealthSnapshot => ({
@@ -17,7 +12,8 @@ const quiet = (over: Partial<HealthSnapshot> = {}): HealthSnapshot => ({
   counters: { failed: false, reason: null },
   docker: { reachable: true, error: null },
   attachments: [{ container: 'web', state: 'attached', cidrs: ['10.32.0.5/12'], live: ['10.32.0.5/12'] }],
-  underlayMtu: 1500,
+  driver: 'vxlan',
+  bridgeMtu: 1450,
   ...over,
 });
 
@@ -98,9 +94,19 @@ describe('deriveEvents', () => {
     expect(kept.attachments).toEqual(drift.attachments);
   });
 
-  it('mtuAdvice leaves out the underlay when it is unknown', () => {
-    expect(mtuAdvice(1354, null)).toBe('set the overlay MTU to 1354: xnet-tui launch --mtu 1354');
-    expect(mtuAdvice(null, 1500)).toBe('');
+  it("MTU trouble under another driver gives that driver's fix, never --mtu", () => {
+    const small = (driver: HealthSnapshot['driver'], bridgeMtu: number) =>
+      quiet({
+        driver,
+        bridgeMtu,
+        mtu: [{ peer: '198.18.0.2', nickname: 'two', state: 'mismatch', pathMtu: 1354, suggestedMtu: 1354 }],
+      });
+    const [gre] = deriveEvents(quiet(), small('ovs-gre', 1462));
+    expect(gre!.text).toBe(
+      'path MTU to peer two (198.18.0.2) is 1354; lower the underlay MTU to 1392 on every host and launch again (ovs-gre gives its bridge the underlay MTU less 38 (GRE) and takes no --mtu), or raise the MTU on the path to 1500',
+    );
+    const [none] = deriveEvents(quiet(), small(null, 1450));
+    expect(none!.text).toBe('path MTU to peer two (198.18.0.2) is 1354');
   });
 });
 

@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { LAN_NETNS, type LabHost } from '../../src/lab/layout.js';
 import { namedNetns, overlayNetnsName } from '../../src/net/overlay.js';
 import type { RouterStatus } from '../../src/router/driver.js';
-import { labSh, sh, xnetJson } from './cli.js';
+import type { LabHostStatus } from '../../src/lab/lab.js';
+import type { LabFootprint } from '../../src/lab/footprint.js';
+import { labSh, sh, xnet, xnetJson, type CliResult } from './cli.js';
 
 /** Lab-test helpers the driver suites share: a command in a host's namespace, its router, a ping, the wire. */
 
@@ -15,6 +17,34 @@ export const overlayOf = (h: LabHost): string => namedNetns(overlayNetnsName(h.a
 /** A command in `h`'s overlay namespace. */
 export const osh = (h: LabHost, argv: string[]): string =>
   sh('nsenter', [`--net=${overlayOf(h)}`, '--', ...argv]);
+
+/** How a suite wants its lab: `lab up`'s options, as flags. */
+export interface LabUp {
+  hosts: number;
+  /** false: no dockerd on any host (`--no-docker`), but those in `dockerOn`. */
+  docker?: false;
+  dockerOn?: string[];
+  /** false: no standby agent (`--no-standby`). */
+  standby?: false;
+}
+
+export const labUpArgs = (o: LabUp): string[] => [
+  'lab',
+  'up',
+  '--hosts',
+  String(o.hosts),
+  ...(o.docker === false ? ['--no-docker'] : []),
+  ...(o.standby === false ? ['--no-standby'] : []),
+  ...(o.dockerOn ? ['--docker-on', o.dockerOn.join(',')] : []),
+];
+
+/** `lab up` with `--json`: its hosts and footprint (throws, with the output, when it fails). */
+export const labUp = (o: LabUp): Promise<{ hosts: LabHostStatus[]; footprint: LabFootprint }> =>
+  xnetJson(labUpArgs(o));
+
+/** `lab up` run as the CLI: its exit code and output (the human form; an error with `--json`). */
+export const labUpCli = (o: LabUp, more: string[] = []): Promise<CliResult> =>
+  xnet([...labUpArgs(o), ...more]);
 
 export async function router(host: string): Promise<RouterStatus> {
   return (await xnetJson<{ router: RouterStatus }>(['--lab', host, 'status'])).router;

@@ -3,8 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LAB_RUN, NETNS_PREFIX, labHost } from '../../src/lab/layout.js';
 import { readPid } from '../../src/lab/process.js';
 import type { LabHostStatus } from '../../src/lab/lab.js';
-import type { LabFootprint } from '../../src/lab/footprint.js';
 import { sh, xnet, xnetJson } from '../helpers/cli.js';
+import { labUp, labUpCli, type LabUp } from '../helpers/lab.js';
 
 // Issue 16 item 3: the lighter lab that reaches 50 hosts, checked at 2 (the 50-host run is bench/mesh's).
 const rssMb = (pid: number): number =>
@@ -12,13 +12,16 @@ const rssMb = (pid: number): number =>
 const childrenOf = (pid: number): number[] =>
   readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 
+/** Two hosts with an agent only, no standby: the lab bench/mesh grows to 50. */
+const LEAN: LabUp = { hosts: 2, docker: false, standby: false };
+
 describe('a lab for scale', () => {
   afterAll(async () => {
     await xnet(['lab', 'down']);
   });
 
   it('--docker-on a host outside the lab is bad input, and nothing is made', async () => {
-    const r = await xnet(['lab', 'up', '--hosts', '2', '--no-docker', '--docker-on', 'h1,h3', '--json']);
+    const r = await labUpCli({ hosts: 2, docker: false, dockerOn: ['h1', 'h3'] }, ['--json']);
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout)).toMatchObject({ error: { kind: 'bad_input', field: 'docker-on' } });
     expect(
@@ -30,14 +33,7 @@ describe('a lab for scale', () => {
   });
 
   it('--no-docker --no-standby: hosts with an agent only, a lean supervisor, and a footprint that says so', async () => {
-    const r = await xnetJson<{ hosts: LabHostStatus[]; footprint: LabFootprint }>([
-      'lab',
-      'up',
-      '--hosts',
-      '2',
-      '--no-docker',
-      '--no-standby',
-    ]);
+    const r = await labUp(LEAN);
     expect(r.hosts.map((h) => [h.name, h.dockerd.pid, h.agent.answering])).toEqual([
       ['h1', null, true],
       ['h2', null, true],
@@ -59,7 +55,7 @@ describe('a lab for scale', () => {
       expect(rssMb(supervisor)).toBeLessThan(60);
     }
     // The human form ends with the time and memory line.
-    const human = await xnet(['lab', 'up', '--hosts', '2', '--no-docker', '--no-standby']);
+    const human = await labUpCli(LEAN);
     expect(human.stdout).toMatch(/\nlab: 2 hosts up in [\d.]+ s; lab memory \d+ MB: 2 agents \d+ MB .*load /);
     // No dockerd by choice is not a dockerd that is down.
     const status = await xnet(['lab', 'status']);
@@ -75,16 +71,7 @@ describe('a lab for scale', () => {
   }, 120_000);
 
   it('--docker-on gives the named hosts a dockerd all the same (containers at the ends of a big mesh)', async () => {
-    const r = await xnetJson<{ hosts: LabHostStatus[] }>([
-      'lab',
-      'up',
-      '--hosts',
-      '2',
-      '--no-docker',
-      '--no-standby',
-      '--docker-on',
-      'h2',
-    ]);
+    const r = await labUp({ ...LEAN, dockerOn: ['h2'] });
     expect(r.hosts.map((h) => [h.name, h.dockerd.answering])).toEqual([
       ['h1', false],
       ['h2', true],

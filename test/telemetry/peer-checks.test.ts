@@ -12,6 +12,9 @@ import { probeAddressOf } from '../../src/router/weave/status.js';
 import { STALE_MS, currentState, staleAfter } from '../../src/telemetry/check-state.js';
 import { PEER_PROBES_PER_SECOND, probePeriods } from '../../src/telemetry/peer-probes.js';
 import { fullSizeWhy, peerCheckState } from '../../src/telemetry/peer-verdict.js';
+import { describeDriver } from '../../src/router/descriptions.js';
+
+const vxlan = describeDriver('vxlan');
 import { PingChecks, type CheckDef } from '../../src/telemetry/pings.js';
 
 describe('a peer from its small and full-size probes', () => {
@@ -94,10 +97,12 @@ describe('a peer from its small and full-size probes', () => {
   });
 
   it('says the size that fails and the overlay MTU to set, or that it is being measured', () => {
-    expect(fullSizeWhy(1450, 1354)).toBe(
+    expect(fullSizeWhy(1450, 1354, vxlan)).toBe(
       '1450-byte packets do not cross; set the overlay MTU to 1354: xnet-tui launch --mtu 1354',
     );
-    expect(fullSizeWhy(1450, null)).toMatch(/^1450-byte packets do not cross; .*xnet-tui launch --mtu N$/);
+    expect(fullSizeWhy(1450, null, vxlan)).toMatch(
+      /^1450-byte packets do not cross; .*xnet-tui launch --mtu N$/,
+    );
   });
 
   it('a check that cannot run is unknown even before its first probe', () => {
@@ -132,7 +137,7 @@ describe('automatic checks fed from the host peer probes', () => {
     target: 'fe80::1%xnet',
     peer: '198.18.0.2',
     label: 'host -> peer two (198.18.0.2)',
-    full: { packetBytes: 1450, mtuToSet: () => mtuToSet },
+    full: { packetBytes: 1450, mtuToSet: () => mtuToSet, driver: vxlan },
   };
   const line = (i: number, rttMs: number | null) => ({ t: T0 + i * 500, target: def.target, seq: i, rttMs });
 

@@ -11,6 +11,7 @@ import {
 import { largestCrossing, loopsStarting, pathFromLoops, verdict } from '../../src/telemetry/pmtu.js';
 import { parseTarget } from '../../src/telemetry/handlers.js';
 import { XnetError } from '../../src/errors.js';
+import { describeDriver } from '../../src/router/descriptions.js';
 import type { PingCheck, PingProbe, PingState } from '../../src/api/telemetry.js';
 
 describe('fping output', () => {
@@ -115,11 +116,11 @@ describe('path MTU search', () => {
   });
   it('names the number to set when the path is smaller than the bridge', () => {
     const who = { peer: '198.18.0.2', nickname: 'two', probeAddress: 'fe80::1' };
-    expect(verdict(who, 1450, 1450, 'now').state).toBe('ok');
-    const v = verdict(who, 1450, 1350, 'now');
+    expect(verdict(who, 1450, 1450, 'now', describeDriver('vxlan')).state).toBe('ok');
+    const v = verdict(who, 1450, 1350, 'now', describeDriver('vxlan'));
     expect(v).toMatchObject({ state: 'mismatch', suggestedMtu: 1350 });
-    expect(v.detail).toMatch(/set the overlay MTU to 1350.*underlay MTU on the path to 1500/);
-    expect(verdict(who, 1450, null, 'now').state).toBe('unreachable');
+    expect(v.detail).toMatch(/set the overlay MTU to 1350.*raise the underlay MTU to 1500$/);
+    expect(verdict(who, 1450, null, 'now', describeDriver('vxlan')).state).toBe('unreachable');
   });
 });
 

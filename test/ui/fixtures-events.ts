@@ -62,7 +62,7 @@ export const manyHealthEvents: HealthEvent[] = [0, 1, 2].flatMap((round) =>
 
 /** The preflight's findings for a host with a firewall rule dropping VXLAN and live-restore off (real verdicts). */
 export const doctorChecks = verdicts({
-  vxlanModule: true,
+  modules: { vxlan: true },
   brNetfilter: 1,
   bpffs: true,
   tools: { clang: true, bpftool: true, tc: true, serf: true, fping: true, iptables: true },
@@ -74,7 +74,7 @@ export const doctorChecks = verdicts({
     { port: 7947, proto: 'tcp', bound: true },
   ],
   driver: 'vxlan',
-  vxlanDrops: ['-A INPUT -p udp -m udp --dport 4789 -j DROP'],
+  drops: [{ port: 4789, proto: 'udp', rules: ['-A INPUT -p udp -m udp --dport 4789 -j DROP'] }],
   clocks: {
     asked: ['198.18.0.2', '198.18.0.3'],
     clocks: [

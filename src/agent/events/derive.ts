@@ -1,7 +1,7 @@
 import type { HealthEventKind, HealthLevel } from '../../api/events.js';
-import { mtuAdvice } from './advice.js';
-
-export { mtuAdvice };
+import { mtuAdvice } from '../../router/mtu-advice.js';
+import { describeDriver } from '../../router/descriptions.js';
+import type { DriverName } from '../../api/router-status.js';
 
 /**
  * Health events from two successive looks at this host; pure. A thing first seen (or seen again after the
@@ -51,8 +51,9 @@ export interface HealthSnapshot {
   docker: { reachable: boolean; error: string | null };
   /** Absent when this look did not read attachments (they are read less often). */
   attachments?: AttachmentHealth[];
-  /** The underlay MTU, for the advice on MTU trouble. */
-  underlayMtu: number | null;
+  /** The driver and its bridge MTU, for the advice on MTU trouble (each driver fixes it its own way). */
+  driver: DriverName | null;
+  bridgeMtu: number | null;
   /** Addresses two hosts claim (the mesh-wide table), each with its words; absent where the router has no table. */
   clashes?: ClashHealth[];
 }
@@ -144,11 +145,19 @@ function checkEvents(prev: CheckHealth | undefined, c: CheckHealth): EventDraft[
   return [];
 }
 
-function mtuEvents(prev: MtuHealth | undefined, m: MtuHealth, underlayMtu: number | null): EventDraft[] {
+function mtuEvents(
+  prev: MtuHealth | undefined,
+  m: MtuHealth,
+  driver: DriverName | null,
+  bridgeMtu: number | null,
+): EventDraft[] {
   if (m.state === prev?.state) return [];
   const who = peerName({ nickname: m.nickname, address: m.peer });
   if (m.state === 'mismatch') {
-    const advice = mtuAdvice(m.suggestedMtu, underlayMtu);
+    const advice =
+      m.suggestedMtu !== null && driver
+        ? mtuAdvice(describeDriver(driver), { fits: m.suggestedMtu, bridgeMtu })
+        : '';
     return [
       {
         level: 'error',
@@ -218,7 +227,7 @@ export function deriveEvents(prev: HealthSnapshot | undefined, next: HealthSnaps
   for (const p of next.peers) out.push(...peerEvents(peers.get(p.address), p));
   const mtu = byKey(prev?.mtu, (m) => m.peer);
   // The data plane's own full-size probe says mtu-too-small first; the path MTU probe adds the number to set.
-  for (const m of next.mtu) out.push(...mtuEvents(mtu.get(m.peer), m, next.underlayMtu));
+  for (const m of next.mtu) out.push(...mtuEvents(mtu.get(m.peer), m, next.driver, next.bridgeMtu));
   const checks = byKey(prev?.checks, (c) => c.id);
   for (const c of next.checks) out.push(...checkEvents(checks.get(c.id), c));
   if (next.counters.failed && !prev?.counters.failed)

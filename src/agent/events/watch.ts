@@ -93,7 +93,8 @@ export class HealthWatch {
             })),
           }
         : {}),
-      underlayMtu: r.underlayMtu,
+      driver: r.driver,
+      bridgeMtu: r.bridge.mtu,
       clashes: (running ? (addressTableOf(r)?.clashes ?? []) : []).map((c) => ({
         address: c.address,
         text: clashText(c),

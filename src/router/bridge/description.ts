@@ -22,6 +22,9 @@ export const bridge: DriverDescription = {
   resetRemoves: 'the bridge (the NIC gets its addresses and routes back) and the dockerd options it set',
   // No tunnel: members' gossip only.
   ports: SERF_PORTS,
+  host: { modules: [], dataPlane: [], clocks: false },
+  // No encapsulation: containers get the LAN's own MTU, so a smaller path is the LAN's to fix.
+  mtu: { overhead: [{ path: 'the LAN', bytes: 0 }], fit: 'path' },
   // No tunnel per peer to count: every port of br0 (plain `docker run` containers too) by the LAN address.
   telemetry: { peerCounters: false, bridgePorts: true },
 };

@@ -19,8 +19,11 @@ export interface PeerClock {
 
 /**
  * Offsets from the `serf query` CLI's lines with the time each arrived (`Response from 'NAME': MS`). The round
- * trip starts when the CLI says the query went out (`Query ... dispatched`, printed once serf has broadcast it),
- * else at `startedAt` (before the CLI started, whose start-up would skew the middle late). `self` is left out. Pure.
+ * trip starts at `startedAt`, taken before the CLI was spawned: the one moment surely before the query left.
+ * (The CLI's `Query ... dispatched` line is not: Node reads it when it gets to it, and on a loaded machine it
+ * came in the same read as the answers, a round trip of 0 ms with the peer's reading outside it.) The answer's
+ * arrival is surely after the peer read its clock, so the true offset always lies within offsetMs ± uncertaintyMs.
+ * `self` is left out. Pure.
  */
 export function clockReadings(
   startedAt: number,
@@ -28,14 +31,13 @@ export function clockReadings(
   self: string,
 ): PeerClock[] {
   const out: PeerClock[] = [];
-  const sentAt = lines.find((l) => /^Query '.*' dispatched/.test(l.text.trim()))?.at ?? startedAt;
   for (const { at, text } of lines) {
     const m = /^Response from '([^']+)': (\d{12,})\s*$/.exec(text.trim());
     if (!m || m[1] === self || out.some((c) => c.name === m[1])) continue;
-    const half = (at - sentAt) / 2;
+    const half = (at - startedAt) / 2;
     out.push({
       name: m[1]!,
-      offsetMs: Math.round(Number(m[2]) - (sentAt + half)),
+      offsetMs: Math.round(Number(m[2]) - (startedAt + half)),
       uncertaintyMs: Math.ceil(half),
     });
   }

@@ -16,8 +16,7 @@ import { macOfLinkLocal } from './forwarding.js';
 
 /** "xn" in ASCII: any VNI works as long as the whole mesh agrees. */
 export const VNI = 0x786e;
-/** Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14). */
-export const VXLAN_OVERHEAD = 50;
+export { VXLAN_OVERHEAD } from './description.js';
 
 export interface DevicePlace {
   /** The host's namespace (the underlay, serf, the UDP socket). */

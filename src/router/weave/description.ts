@@ -14,5 +14,23 @@ export const weave: DriverDescription = {
     { port: 6784, proto: 'tcp', what: 'Weave HTTP API (loopback)' },
     { port: 6782, proto: 'tcp', what: 'Weave status (loopback)' },
   ],
+  // fastdp needs openvswitch but falls back to sleeve without it, so no module is required.
+  host: {
+    modules: [],
+    dataPlane: [
+      { port: 6783, proto: 'udp', what: 'Weave sleeve' },
+      { port: 6784, proto: 'udp', what: 'Weave fastdp' },
+    ],
+    clocks: false,
+  },
+  // fastdp is VXLAN (50); sleeve is Weave's own UDP framing, for which its default MTU (1376) leaves 124 of 1500.
+  // The router chooses its MTU itself (WEAVE_MTU at its launch): the driver takes no --mtu.
+  mtu: {
+    overhead: [
+      { path: 'fastdp', bytes: 50 },
+      { path: 'sleeve', bytes: 124 },
+    ],
+    fit: 'path',
+  },
   telemetry: { peerCounters: false },
 };

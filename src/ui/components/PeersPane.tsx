@@ -111,7 +111,7 @@ export function PeersPane({
       ) : (
         rows.slice(start, start + peerLines).map((p, i) => (
           <Text key={p.name} wrap="truncate" inverse={focused && start + i === selected} color={color(p)}>
-            {line([p.nickname, p.address, p.gossip, dataPlaneText(p, wide), peerWhy(p, pmtu, r.underlayMtu)])}
+            {line([p.nickname, p.address, p.gossip, dataPlaneText(p, wide), peerWhy(p, pmtu, r)])}
           </Text>
         ))
       )}

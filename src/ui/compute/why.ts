@@ -1,20 +1,24 @@
 import type { PmtuPeer } from '../../api/telemetry.js';
-import { mtuAdvice } from '../../agent/events/advice.js';
-import type { PeerStatus } from '../../router/driver.js';
+import type { PeerStatus, RouterStatus } from '../../router/driver.js';
+import { describeDriver } from '../../router/descriptions.js';
+import { mtuAdvice } from '../../router/mtu-advice.js';
 
 /**
- * Why a peer is not ok, and what to do, in one line: MTU trouble says the measured path MTU and the MTU to set
- * with its command; otherwise the data plane's own words. Pure.
+ * Why a peer is not ok, and what to do, in one line: MTU trouble says the measured path MTU and the driver's
+ * fix (the MTU to set and its command where it takes one); otherwise the data plane's own words. Pure.
  */
-export function peerWhy(p: PeerStatus, pmtu: readonly PmtuPeer[], underlayMtu: number | null): string {
+export function peerWhy(
+  p: PeerStatus,
+  pmtu: readonly PmtuPeer[],
+  r: Pick<RouterStatus, 'driver' | 'bridge'>,
+): string {
   if (p.self) return '';
   const m = pmtu.find((x) => x.peer === p.address);
-  if (m?.state === 'mismatch' && m.suggestedMtu !== null) {
-    // Short enough for the WHY column at 140 columns: the measured figure, the command, the other way out.
-    const raise = underlayMtu !== null ? `, or raise the underlay MTU to ${underlayMtu}` : '';
-    return m.pathMtu === m.suggestedMtu
-      ? `path MTU ${m.pathMtu}: xnet-tui launch --mtu ${m.suggestedMtu}${raise}`
-      : `path MTU ${m.pathMtu ?? '?'}: ${mtuAdvice(m.suggestedMtu, underlayMtu)}`;
+  if (m?.state === 'mismatch' && m.suggestedMtu !== null && r.driver) {
+    // Short enough for the WHY column at 140 columns: the measured figure, then the driver's way out.
+    const terse = m.pathMtu === m.suggestedMtu;
+    const fit = { fits: m.suggestedMtu, bridgeMtu: r.bridge.mtu, terse };
+    return `path MTU ${m.pathMtu ?? '?'}: ${mtuAdvice(describeDriver(r.driver), fit)}`;
   }
   return p.dataPlane.detail ?? '';
 }

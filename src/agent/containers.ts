@@ -1,0 +1,51 @@
+import type { Result } from '../api/index.js';
+import type { AddressClash } from '../api/router-status.js';
+import type { ReconcileFailure } from '../api/attach.js';
+import type { ContainerCache } from '../docker/container-cache.js';
+import { procCidrs } from '../net/proc-addrs.js';
+import { containerInterface } from '../net/veth.js';
+import { clashOf, liveCidrs, view } from './attach-view.js';
+import type { StateStore } from './state.js';
+
+/**
+ * The `containers` method (the TUI's Containers pane, every second per TUI): every container from the
+ * agent's container cache, each attachment beside it with its addresses from /proc. No docker call: the
+ * cache follows docker's events. (Attach itself still inspects; it could take `cache.info(id)` for a container
+ * the cache has, once attach's own work settles: src/agent/attach.ts `findContainer` calls.)
+ */
+export interface ContainerRowsDeps {
+  cache: ContainerCache;
+  store: StateStore;
+  clashes: () => AddressClash[];
+  failures: () => ReconcileFailure[];
+}
+
+export async function containerRows(d: ContainerRowsDeps): Promise<Result<'containers'>> {
+  await d.cache.ready();
+  const clashes = d.clashes();
+  const failures = d.failures();
+  const attachments = await Promise.all(
+    d.store.current.attachments.map(async (a) => {
+      const c = d.cache.info(a.containerId);
+      let live: string[] | undefined;
+      if (c?.running) {
+        // As psCheap: /proc first; only a container that seems to lack an address is asked with `ip`.
+        const seen = await procCidrs(c.pid, a.ifname);
+        live =
+          seen && a.cidrs.every((x) => seen.includes(x))
+            ? seen
+            : await containerInterface(c.pid, a.ifname).then(
+                (l) => l && liveCidrs(l),
+                () => undefined,
+              );
+      }
+      const row = view(a, c, live, undefined, clashOf(a, clashes));
+      const failure = failures.find((f) => f.containerId === a.containerId);
+      return failure ? { ...row, reconcile: failure } : row;
+    }),
+  );
+  const byId = new Map(attachments.map((a) => [a.containerId, a]));
+  return {
+    containers: d.cache.summaries().map((c) => ({ ...c, attachment: byId.get(c.id) ?? null })),
+  };
+}
