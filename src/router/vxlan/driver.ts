@@ -169,11 +169,12 @@ export class VxlanDriver implements RouterDriver {
   async #programFdb(members: readonly SerfMember[]): Promise<void> {
     const others = members.filter((m) => m.name !== this.#name);
     this.#addresses?.membership(members);
-    await this.#addresses?.settle();
     const admitted = others
       .filter((m) => ['alive', 'failed', 'leaving'].includes(m.status))
       .map((m) => m.addr);
-    await this.#filter.admit(admitted);
+    // Side by side: the device's entries and the firewall are apart, and a new peer's probes need both (the
+    // way out, and its answers let in); one after the other they were two chains of processes per join.
+    await Promise.all([this.#addresses?.settle(), this.#filter.admit(admitted)]);
     this.#admitted = admitted.length;
   }
 
