@@ -151,7 +151,9 @@ export class PeerProbes implements PeerProber {
   /** A main-loop peer that timed out and has never answered: it goes to the fast lane (past 10 peers). */
   #unanswered(target: string): void {
     if (!this.#main || probePeriods(this.#main.targets.length).small <= PEER_PROBE_INTERVAL_MS) return;
-    if (this.#fastTargets.includes(target) || this.#answered(target)) return;
+    // Only a peer new to the plan that has not answered yet: one that answered before and went silent (a
+    // killed host) is the main loops' to call down, and one the lane gave up on stays with them.
+    if (this.#fastTargets.includes(target) || !this.#plannedAt.has(target)) return;
     clearTimeout(this.#fastRestart);
     // Debounced: a round of timeouts (a peer set that joined together) makes one fast-lane start.
     const pending = [...(this.#pendingFast ?? []), target];
@@ -167,10 +169,6 @@ export class PeerProbes implements PeerProber {
   /** When each target came into the plan, until its first answer (logged: join -> reachable, on this side). */
   #plannedAt = new Map<string, number>();
 
-  #answered(target: string): boolean {
-    return this.#seen.get(target)?.small.some((p) => p.rttMs !== null) ?? false;
-  }
-
   /**
    * Folds the fast lane in: when every one of its peers answered and the plan has been quiet, or after
    * FAST_LANE_MAX_MS. Peers the main loops probe already just leave the lane; new ones restart the main loops,
@@ -180,7 +178,7 @@ export class PeerProbes implements PeerProber {
     const plan = this.#plan;
     const main = this.#main;
     const now = Date.now();
-    const allAnswered = this.#fastTargets.every((t) => this.#answered(t));
+    const allAnswered = this.#fastTargets.every((t) => !this.#plannedAt.has(t));
     const quiet = now - this.#changedAt >= MERGE_QUIET_MS;
     const overdue = now - this.#fastSince >= FAST_LANE_MAX_MS && this.#fastTargets.length > 0;
     if (!plan || !main) return this.#endLane();
@@ -195,6 +193,8 @@ export class PeerProbes implements PeerProber {
   }
 
   #endLane(): void {
+    // Given up on (FAST_LANE_MAX_MS without an answer): not taken into the lane again.
+    for (const t of this.#fastTargets) this.#plannedAt.delete(t);
     this.#stopFast();
     this.#fastTargets = [];
     clearInterval(this.#mergeTimer);
@@ -276,7 +276,7 @@ export class PeerProbes implements PeerProber {
         if (!this.#plan?.targets.includes(target)) return;
         const h = this.#seen.get(target) ?? { small: [], full: [] };
         this.#seen.set(target, h);
-        if (main && size === 'small' && p.rttMs === null && !this.#answered(target)) this.#unanswered(target);
+        if (main && size === 'small' && p.rttMs === null) this.#unanswered(target);
         const planned = this.#plannedAt.get(target);
         if (planned !== undefined && size === 'small' && p.rttMs !== null) {
           this.#plannedAt.delete(target);
