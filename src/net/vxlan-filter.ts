@@ -39,9 +39,11 @@ export async function restrictVxlan(
   netns: NetnsPath,
   port: number,
   members: readonly string[],
+  jumpKnown = false,
 ): Promise<void> {
   const [file, argv] = inNetns(netns, 'iptables-restore', ['-w', '5', '--noflush']);
   await run(file, argv, { input: vxlanChain(members) });
+  if (jumpKnown) return;
   if (!(await iptables(netns, ['-C', ...jump(port)]))) await iptables(netns, ['-I', ...jump(port)]);
 }
 
@@ -81,8 +83,10 @@ export class VxlanFilter {
     const want = vxlanChain(members);
     if (this.#written === undefined) this.#written = await this.#installed();
     if (want === this.#written) return false;
+    // Known written (by us, or found at launch with its jump): the jump is there, no `iptables -C` after.
+    const jumpKnown = this.#written !== undefined;
     this.#written = undefined;
-    await restrictVxlan(this.netns, this.port, members);
+    await restrictVxlan(this.netns, this.port, members, jumpKnown);
     this.#written = want;
     return true;
   }

@@ -351,10 +351,13 @@ export class MeshAddresses {
       neighEntries(netns, this.d.bridge),
     ]);
     const plan = forwardingPlan(dev, { fdb, neigh }, { vteps: alive.map((m) => m.addr), forwards });
-    await fdbBatch(netns, plan.fdb);
     // The probes' own source resolves the peers' probe addresses from permanent entries too: no ND, and no
     // dynamic entry per peer. The kernel's neighbour table is one per machine, not per namespace, with room
     // for 1024 dynamic entries (gc_thresh3): a 50-host lab's probes alone made 2450 and overflowed it.
-    await ipBatch(netns, [...plan.neigh, ...neighPlan(this.d.bridge, bridgeNeigh, probes)]);
+    // FDB and neighbours are apart in the kernel: both batches at once (a join waits for this pass).
+    await Promise.all([
+      fdbBatch(netns, plan.fdb),
+      ipBatch(netns, [...plan.neigh, ...neighPlan(this.d.bridge, bridgeNeigh, probes)]),
+    ]);
   }
 }
