@@ -111,6 +111,12 @@ export function linkReaderPids(): number[] {
   return [...readers.values()].flatMap((r) => (r.alive && r.pid ? [r.pid] : []));
 }
 
+/** Ends the reader of one namespace (it is being removed: the reader must not keep it alive). */
+export function closeLinkReader(netns: NetnsPath): void {
+  readers.get(netns ?? '')?.close();
+  readers.delete(netns ?? '');
+}
+
 /** Ends every reader (the agent closes). */
 export function closeLinkReaders(): void {
   for (const r of readers.values()) r.close();

@@ -1,5 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeLinkReaders, linkReaderPids, readLinkStats } from '../../src/net/link-stats.js';
+import {
+  closeLinkReader,
+  closeLinkReaders,
+  linkReaderPids,
+  readLinkStats,
+} from '../../src/net/link-stats.js';
 import { toCounters } from '../../src/net/counters.js';
 import type { IpLink } from '../../src/net/ip.js';
 
@@ -30,6 +35,15 @@ describe('readLinkStats: one long-lived ip -batch per namespace', () => {
     expect((await readLinkStats<Stats>(undefined)).some((l) => l.ifname === 'lo')).toBe(true);
     expect(linkReaderPids()).toHaveLength(1);
     expect(linkReaderPids()[0]).not.toBe(pid);
+  });
+
+  it('ends the reader of a namespace being removed, so it does not keep the namespace alive', async () => {
+    await readLinkStats<Stats>(undefined);
+    const [pid] = linkReaderPids();
+    closeLinkReader(undefined);
+    expect(linkReaderPids()).toEqual([]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(() => process.kill(pid!, 0)).toThrow();
   });
 
   it('fails a reading in a namespace that does not exist instead of waiting', async () => {
