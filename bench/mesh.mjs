@@ -8,10 +8,11 @@
 // Hosts have no dockerd (`lab up --no-docker`) but the chain's two ends: the mesh is what is measured, and on
 // the ends, that a container's ARP for a container across the mesh puts no ARP in VXLAN (bench/mesh-arp.mjs).
 //   BENCH_HOSTS=50 BENCH_BASELINE=10 BENCH_TIMEOUT_S=300 npm run bench:mesh
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { AgentConnection } from '../dist/agent/rpc.js';
+import { CLI_MAIN } from '../dist/agent/client.js';
 import { labHost } from '../dist/lab/layout.js';
 import { readPid } from '../dist/lab/process.js';
 import { cli, needEmptyLab } from './lab.mjs';
@@ -217,7 +218,23 @@ async function runSize(n) {
     every,
   );
   const restartAt = Date.now();
-  cli(...upArgs);
+  // `lab up` in the background: when its own agent answers again and when `lab up` returns are timed apart
+  // from when the others see it back (serf's rejoin from its snapshot), so the figure says where the time goes.
+  const upDone = new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI_MAIN, ...upArgs], { stdio: 'ignore' });
+    child.on('exit', () => resolve(Date.now() - restartAt));
+  });
+  let agentMs = NaN;
+  void (async () => {
+    while (Number.isNaN(agentMs) && Date.now() - restartAt < TIMEOUT_MS) {
+      try {
+        (await AgentConnection.open(victim.agentSocket, 1_000)).close();
+        agentMs = Date.now() - restartAt;
+      } catch {
+        await sleep(100);
+      }
+    }
+  })();
   const backMs = await until(
     others,
     restartAt,
@@ -225,8 +242,9 @@ async function runSize(n) {
     victim.address,
     every,
   );
+  const labUpMs = await upDone;
   say(
-    `${n} hosts: ${victim.name} seen failed by all after ${fmt(failedMs / 1000, 2)} s; alive again for all ${fmt(backMs / 1000, 2)} s after lab up started it again`,
+    `${n} hosts: ${victim.name} seen failed by all after ${fmt(failedMs / 1000, 2)} s; alive again for all ${fmt(backMs / 1000, 2)} s after lab up started it again (its agent answered after ${fmt(agentMs / 1000, 2)} s, lab up returned after ${fmt(labUpMs / 1000, 2)} s)`,
   );
   for (const c of conns) c.close();
   conns = [];
@@ -241,6 +259,8 @@ async function runSize(n) {
     steady,
     failedMs,
     backMs,
+    agentMs,
+    labUpMs,
     victim: victim.name,
     arp,
     tableFulls: { arp: tableFulls().arp - fulls0.arp, nd: tableFulls().nd - fulls0.nd },

@@ -8,6 +8,7 @@ import { dockerClient } from '../docker/client.js';
 import { followContainerEvents } from '../docker/events.js';
 import { link } from '../net/ip.js';
 import { interfaceCounters } from '../net/counters.js';
+import { closeLinkReaders } from '../net/link-stats.js';
 import { readingOf } from '../telemetry/link-readings.js';
 import { Attacher } from './attach.js';
 import { dockerdConfig, dockerdHandlers, type DockerdAgentOptions } from '../docker/config/handlers.js';
@@ -340,6 +341,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       watch.close();
       stopRotating();
       await telemetry.close();
+      closeLinkReaders();
       attacher.close();
       await mesh.close();
       probes.close();

@@ -121,10 +121,14 @@ async function ensureGateway(): Promise<void> {
   }
 }
 
-/** A host namespace cabled to the LAN: `eth0` at 198.18.0.N/24, its peer `hN` in the LAN bridge. */
-async function ensureHostNetwork(h: LabHost): Promise<void> {
+/**
+ * A host namespace cabled to the LAN: `eth0` at 198.18.0.N/24, its peer `hN` in the LAN bridge. True when it
+ * cabled the host now (its underlay neighbours must be pinned again).
+ */
+async function ensureHostNetwork(h: LabHost): Promise<boolean> {
   await ensureNetns(h.netns);
-  if (!(await link(h.netnsPath, 'eth0'))) {
+  const eth0 = await link(h.netnsPath, 'eth0');
+  if (!eth0) {
     await run('ip', [
       '-n',
       LAN_NETNS,
@@ -149,11 +153,15 @@ async function ensureHostNetwork(h: LabHost): Promise<void> {
   const has = current.some((l) => l.addr_info.some((a) => a.local === h.address));
   // A default route only where there is none: the bridge driver moves it onto its bridge.
   const hasDefault = (await routes4(h.netnsPath)).some((r) => r.dst === 'default');
+  // A host already up (a `lab up` to bring back one host of 50) costs no batch: on a loaded machine each
+  // process a host costs is seconds at 50.
+  if (has && hasDefault && eth0?.flags.includes('UP')) return false;
   await ipBatch(h.netnsPath, [
     ...(has ? [] : [`addr add ${h.address}/${UNDERLAY_PREFIX} dev eth0`]),
     'link set eth0 up',
     ...(hasDefault ? [] : [`route add default via ${GATEWAY} dev eth0`]),
   ]);
+  return !eth0;
 }
 
 function dockerOf(h: LabHost): Docker {
@@ -201,6 +209,17 @@ export const STANDBY_UP_TO = 10;
 /** Hosts brought up at once: loading an agent is ~0.4 s of CPU, so 50 at once only queue on 2 cores. */
 const AT_ONCE = 6;
 
+/** `fn` over `items`, at most `n` at once, results in order. */
+async function inTurns<T, R>(items: readonly T[], n: number, fn: (x: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  return out;
+}
+
 /** Builds (or completes) an N-host lab; running it twice changes nothing the second time. */
 export async function labUp(
   hosts: number,
@@ -219,8 +238,10 @@ export async function labUp(
   await ensureLan();
   await ensureGateway();
   const wanted = Array.from({ length: hosts }, (_, i) => labHost(i + 1));
-  for (const h of wanted) await ensureHostNetwork(h);
-  if (hosts > PIN_NEIGHBOURS_ABOVE) await pinUnderlayNeighbours(wanted);
+  const cabled = await inTurns(wanted, AT_ONCE, ensureHostNetwork);
+  // Pinned again only when a host was cabled now (a new host, or one whose namespace went): the others' entries
+  // stay in their namespaces, and re-pinning 50 hosts was 100 more processes for a `lab up` that restarts one.
+  if (hosts > PIN_NEIGHBOURS_ABOVE && cabled.some(Boolean)) await pinUnderlayNeighbours(wanted);
   onProgress(`network: ${LAN_NETNS} + ${wanted.map((h) => h.netns).join(', ')}`);
   const queue = [...wanted];
   const worker = async (): Promise<void> => {

@@ -1,5 +1,6 @@
 import type { InterfaceCounters } from '../api/interfaces.js';
-import { ipJson, type IpLink } from './ip.js';
+import type { IpLink } from './ip.js';
+import { readLinkStats } from './link-stats.js';
 import type { NetnsPath } from './netns.js';
 
 interface Stats {
@@ -35,15 +36,16 @@ export function toCounters(l: IpLinkStats): InterfaceCounters {
 
 /**
  * Counters of every interface in a namespace, read over netlink by `ip` (not /sys/class/net, which shows the
- * namespace /sys was mounted in: wrong for an agent entered with `nsenter --net`).
+ * namespace /sys was mounted in: wrong for an agent entered with `nsenter --net`), from the namespace's
+ * long-lived `ip -batch` (link-stats.ts): no process per reading.
  */
 export async function interfaceCounters(netns: NetnsPath): Promise<InterfaceCounters[]> {
-  const found = await ipJson<IpLinkStats[]>(netns, ['-s', '-details', 'link', 'show']);
+  const found = await readLinkStats<IpLinkStats>(netns);
   return found.map(toCounters);
 }
 
 /** The same, each with its ifindex (what tc hooks and the eBPF counters key on). */
 export async function linkCounters(netns: NetnsPath): Promise<(InterfaceCounters & { ifindex: number })[]> {
-  const found = await ipJson<IpLinkStats[]>(netns, ['-s', '-details', 'link', 'show']);
+  const found = await readLinkStats<IpLinkStats>(netns);
   return found.map((l) => ({ ...toCounters(l), ifindex: l.ifindex }));
 }

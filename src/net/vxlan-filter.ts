@@ -39,10 +39,74 @@ export async function restrictVxlan(
   netns: NetnsPath,
   port: number,
   members: readonly string[],
+  jumpKnown = false,
 ): Promise<void> {
   const [file, argv] = inNetns(netns, 'iptables-restore', ['-w', '5', '--noflush']);
   await run(file, argv, { input: vxlanChain(members) });
+  if (jumpKnown) return;
   if (!(await iptables(netns, ['-C', ...jump(port)]))) await iptables(netns, ['-I', ...jump(port)]);
+}
+
+/** The members the chain as `iptables -S CHAIN` prints it lets through, or undefined when it is not ours as written. Pure. */
+export function installedMembers(text: string): string[] | undefined {
+  const members: string[] = [];
+  let drop = false;
+  for (const line of text.split('\n').map((l) => l.trim())) {
+    if (!line.startsWith(`-A ${VXLAN_CHAIN} `)) continue;
+    if (drop) return undefined; // a rule after our DROP: not the chain we write
+    const m = new RegExp(`^-A ${VXLAN_CHAIN} -s (\\S+)/32 -j RETURN$`).exec(line);
+    if (m) members.push(m[1]!);
+    else if (/ -j DROP$/.test(line) && line.includes('xnet: VXLAN only from mesh members')) drop = true;
+    else return undefined;
+  }
+  return drop ? members : undefined;
+}
+
+/**
+ * restrictVxlan, run only when the rules must change: `iptables-restore` takes the machine-wide xtables lock
+ * and a process pair, and a mesh of 50 forming sent every host ~49 membership changes, most of them (a tag, a
+ * member's state between failed and alive) leaving the admitted addresses as they were. What is installed is
+ * read once (an agent restarted under a running serf finds its predecessor's chain); after that, what we
+ * wrote is what is there.
+ */
+export class VxlanFilter {
+  /** The chain's text as last written or found, with the jump in place; undefined: not known. */
+  #written: string | undefined;
+
+  constructor(
+    private readonly netns: NetnsPath,
+    private readonly port: number,
+  ) {}
+
+  /** Whether the call changed the firewall (false: it already held exactly these members). */
+  async admit(members: readonly string[]): Promise<boolean> {
+    const want = vxlanChain(members);
+    if (this.#written === undefined) this.#written = await this.#installed();
+    if (want === this.#written) return false;
+    // Known written (by us, or found at launch with its jump): the jump is there, no `iptables -C` after.
+    const jumpKnown = this.#written !== undefined;
+    this.#written = undefined;
+    await restrictVxlan(this.netns, this.port, members, jumpKnown);
+    this.#written = want;
+    return true;
+  }
+
+  async #installed(): Promise<string | undefined> {
+    if (!(await iptables(this.netns, ['-C', ...jump(this.port)]))) return undefined;
+    const [file, argv] = inNetns(this.netns, 'iptables', ['-w', '5', '-S', VXLAN_CHAIN]);
+    const text = await run(file, argv).then(
+      (r) => r.stdout,
+      () => undefined,
+    );
+    const members = text === undefined ? undefined : installedMembers(text);
+    return members && vxlanChain(members);
+  }
+
+  /** Removes the jump and the chain (stop): the next admit writes them anew. */
+  async remove(): Promise<void> {
+    this.#written = undefined;
+    await unrestrictVxlan(this.netns, this.port);
+  }
 }
 
 /** Removes the jump and the chain; idempotent. */

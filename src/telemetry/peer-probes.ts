@@ -30,9 +30,36 @@ const TIMEOUT_MS = 450;
 export const PEER_PROBES_PER_SECOND = 20;
 
 /** Each loop's period for `peers` targets: both every 500 ms up to 10 peers, then slower so the rate stays put. */
-export function probePeriods(peers: number): Record<ProbeSize, number> {
-  const small = Math.max(PEER_PROBE_INTERVAL_MS, Math.ceil((peers * 1000) / PEER_PROBES_PER_SECOND));
+export function probePeriods(peers: number, perSecond = PEER_PROBES_PER_SECOND): Record<ProbeSize, number> {
+  const small = Math.max(PEER_PROBE_INTERVAL_MS, Math.ceil((peers * 1000) / perSecond));
   return { small, full: small === PEER_PROBE_INTERVAL_MS ? small : 2 * small };
+}
+
+/**
+ * The fast lane's rate cap: peers that joined while the loops ran, and peers that have not answered yet, are
+ * probed by a loop of their own at up to this many probes a second, until they answer and the mesh is quiet.
+ * At 49 peers the main loop comes back to a peer every 2.45 s: a new peer whose first probe went out before it
+ * had programmed its way back waited that long for the next, and restarting both loops for every join restarted
+ * every other peer's probes too.
+ */
+export const FAST_PROBES_PER_SECOND = 40;
+/** The fast lane folds into the main loops when every one of its peers answered and no plan came for this long. */
+export const MERGE_QUIET_MS = 3_000;
+/** ... or after this long whatever answered: a peer that never answers goes back to the main loops' rate. */
+export const FAST_LANE_MAX_MS = 30_000;
+
+/**
+ * Whether a plan change is taken by the fast lane rather than by restarting the loops: only past 10 peers (up to
+ * 10 both loops probe every 500 ms anyway, and a change restarts them as before), with the same probe point and
+ * MTU, while the main loops run. Pure.
+ */
+export function usesFastLane(running: ProbePlan | undefined, next: ProbePlan): boolean {
+  return (
+    running !== undefined &&
+    running.mtu === next.mtu &&
+    JSON.stringify(running.point) === JSON.stringify(next.point) &&
+    probePeriods(next.targets.length).small > PEER_PROBE_INTERVAL_MS
+  );
 }
 
 export type ProbeSize = 'small' | 'full';
@@ -47,7 +74,16 @@ const same = (a: ProbePlan | undefined, b: ProbePlan | undefined): boolean =>
 
 export class PeerProbes implements PeerProber {
   #plan: ProbePlan | undefined;
+  /** The plan the main loops run (its targets may lag #plan's: the fast lane has the new ones). */
+  #main: ProbePlan | undefined;
   #loops = new Map<ProbeSize, Loop>();
+  /** The fast lane: its loops, its targets, since when it runs; the last plan change, for the merge. */
+  #fast = new Map<ProbeSize, Loop>();
+  #fastTargets: string[] = [];
+  #fastSince = 0;
+  #changedAt = 0;
+  #mergeTimer: NodeJS.Timeout | undefined;
+  #fastRestart: NodeJS.Timeout | undefined;
   #seen = new Map<string, Record<ProbeSize, PingProbe[]>>();
   #listeners: ((size: ProbeSize, p: FpingLine) => void)[] = [];
 
@@ -73,12 +109,96 @@ export class PeerProbes implements PeerProber {
     const wanted =
       next && next.targets.length > 0 ? { ...next, targets: [...next.targets].sort() } : undefined;
     if (same(wanted, this.#plan)) return;
+    for (const t of this.#seen.keys()) if (!wanted?.targets.includes(t)) this.#seen.delete(t);
+    const now = Date.now();
+    for (const t of wanted?.targets ?? []) if (!this.#plan?.targets.includes(t)) this.#plannedAt.set(t, now);
+    for (const t of this.#plannedAt.keys()) if (!wanted?.targets.includes(t)) this.#plannedAt.delete(t);
+    if (wanted && usesFastLane(this.#main, wanted)) {
+      this.#plan = wanted;
+      this.#changedAt = Date.now();
+      this.#laneFor(wanted.targets.filter((t) => !this.#main!.targets.includes(t)));
+      return;
+    }
     this.#stopLoops();
     this.#plan = wanted;
-    for (const t of this.#seen.keys()) if (!wanted?.targets.includes(t)) this.#seen.delete(t);
+    this.#main = wanted;
     if (!wanted) return;
     for (const size of ['small', 'full'] as const)
-      this.#start(size, wanted, { fping: undefined, restarts: 0 });
+      this.#start(this.#loops, size, wanted, { fping: undefined, restarts: 0 });
+  }
+
+  /** Adds `targets` to the fast lane (restarting only its loops); the merge timer folds it in later. */
+  #laneFor(targets: string[]): void {
+    const plan = this.#plan;
+    if (!plan) return;
+    const next = [...new Set([...this.#fastTargets, ...targets])]
+      .filter((t) => plan.targets.includes(t))
+      .sort();
+    if (next.join() !== this.#fastTargets.join()) {
+      if (this.#fastTargets.length === 0) this.#fastSince = Date.now();
+      this.#fastTargets = next;
+      this.#stopFast();
+      const lane = { ...plan, targets: next };
+      const periods = probePeriods(next.length, FAST_PROBES_PER_SECOND);
+      if (next.length > 0)
+        for (const size of ['small', 'full'] as const)
+          this.#start(this.#fast, size, lane, { fping: undefined, restarts: 0 }, periods[size]);
+    }
+    this.#mergeTimer ??= setInterval(() => this.#maybeMerge(), 500);
+    this.#mergeTimer.unref();
+  }
+
+  /** A main-loop peer that timed out and has never answered: it goes to the fast lane (past 10 peers). */
+  #unanswered(target: string): void {
+    if (!this.#main || probePeriods(this.#main.targets.length).small <= PEER_PROBE_INTERVAL_MS) return;
+    // Only a peer new to the plan that has not answered yet: one that answered before and went silent (a
+    // killed host) is the main loops' to call down, and one the lane gave up on stays with them.
+    if (this.#fastTargets.includes(target) || !this.#plannedAt.has(target)) return;
+    clearTimeout(this.#fastRestart);
+    // Debounced: a round of timeouts (a peer set that joined together) makes one fast-lane start.
+    const pending = [...(this.#pendingFast ?? []), target];
+    this.#pendingFast = pending;
+    this.#fastRestart = setTimeout(() => {
+      this.#pendingFast = undefined;
+      this.#laneFor(pending);
+    }, 100);
+    this.#fastRestart.unref();
+  }
+
+  #pendingFast: string[] | undefined;
+  /** When each target came into the plan, until its first answer (logged: join -> reachable, on this side). */
+  #plannedAt = new Map<string, number>();
+
+  /**
+   * Folds the fast lane in: when every one of its peers answered and the plan has been quiet, or after
+   * FAST_LANE_MAX_MS. Peers the main loops probe already just leave the lane; new ones restart the main loops,
+   * once for a whole burst of joins.
+   */
+  #maybeMerge(): void {
+    const plan = this.#plan;
+    const main = this.#main;
+    const now = Date.now();
+    const allAnswered = this.#fastTargets.every((t) => !this.#plannedAt.has(t));
+    const quiet = now - this.#changedAt >= MERGE_QUIET_MS;
+    const overdue = now - this.#fastSince >= FAST_LANE_MAX_MS && this.#fastTargets.length > 0;
+    if (!plan || !main) return this.#endLane();
+    const inMain = same(plan, main);
+    if (inMain && (allAnswered || overdue)) return this.#endLane();
+    if (!inMain && quiet && (allAnswered || overdue)) {
+      this.#stopLoops();
+      this.#main = plan;
+      for (const size of ['small', 'full'] as const)
+        this.#start(this.#loops, size, plan, { fping: undefined, restarts: 0 });
+    }
+  }
+
+  #endLane(): void {
+    // Given up on (FAST_LANE_MAX_MS without an answer): not taken into the lane again.
+    for (const t of this.#fastTargets) this.#plannedAt.delete(t);
+    this.#stopFast();
+    this.#fastTargets = [];
+    clearInterval(this.#mergeTimer);
+    this.#mergeTimer = undefined;
   }
 
   /** Each loop's period now (they grow with the number of peers). */
@@ -105,49 +225,77 @@ export class PeerProbes implements PeerProber {
     };
   }
 
-  /** The fping processes running now (tests count them). */
+  /** The fping processes running now (tests count them): the two loops, and the fast lane's while it runs. */
   pids(): number[] {
-    return [...this.#loops.values()].flatMap((l) => (l.fping?.pid ? [l.fping.pid] : []));
+    return [...this.#loops.values(), ...this.#fast.values()].flatMap((l) =>
+      l.fping?.pid ? [l.fping.pid] : [],
+    );
   }
 
   close(): void {
     this.#stopLoops();
     this.#plan = undefined;
+    this.#main = undefined;
     this.#seen.clear();
   }
 
   #stopLoops(): void {
     for (const l of this.#loops.values()) void l.fping?.stop();
     this.#loops.clear();
+    this.#endLane();
+    clearTimeout(this.#fastRestart);
+    this.#pendingFast = undefined;
   }
 
-  #start(size: ProbeSize, plan: ProbePlan, loop: Loop): void {
-    this.#loops.set(size, loop);
+  #stopFast(): void {
+    for (const l of this.#fast.values()) void l.fping?.stop();
+    this.#fast.clear();
+  }
+
+  #start(
+    loops: Map<ProbeSize, Loop>,
+    size: ProbeSize,
+    plan: ProbePlan,
+    loop: Loop,
+    intervalMs = probePeriods(plan.targets.length)[size],
+  ): void {
+    loops.set(size, loop);
     const byScoped = new Map(plan.targets.map((t) => [scopedTarget(t, plan.point.dev), t]));
+    const main = loops === this.#loops;
     loop.fping = new FpingLoop({
       netns: plan.point.netns,
       iface: plan.point.dev,
       targets: [...byScoped.keys()],
-      intervalMs: probePeriods(plan.targets.length)[size],
+      intervalMs,
       timeoutMs: TIMEOUT_MS,
       ...(size === 'full' ? { size: planPayload(plan) } : {}),
       onProbe: (p) => {
-        if (this.#loops.get(size) !== loop) return;
+        if (loops.get(size) !== loop) return;
         const target = byScoped.get(p.target) ?? p.target;
+        // A peer gone from the plan is still probed by the main loops until they next restart: not recorded.
+        if (!this.#plan?.targets.includes(target)) return;
         const h = this.#seen.get(target) ?? { small: [], full: [] };
         this.#seen.set(target, h);
+        if (main && size === 'small' && p.rttMs === null) this.#unanswered(target);
+        const planned = this.#plannedAt.get(target);
+        if (planned !== undefined && size === 'small' && p.rttMs !== null) {
+          this.#plannedAt.delete(target);
+          this.log(
+            `peer probes: ${target} answered ${p.t - planned} ms after it was planned (${main ? 'main loop' : 'fast lane'})`,
+          );
+        }
         record(h[size], { t: p.t, rttMs: p.rttMs });
         for (const fn of this.#listeners) fn(size, p);
       },
       onExit: (code, stderr) => {
-        if (this.#loops.get(size) !== loop) return;
+        if (loops.get(size) !== loop) return;
         loop.fping = undefined;
         loop.restarts++;
         this.log(`peer probes (${size}) exited (${stderr.split('\n').pop() || `exit ${code}`}); restarting`);
         // Back off a little when it keeps failing; a new plan in between replaces this loop.
         setTimeout(
           () => {
-            if (this.#loops.get(size) === loop && this.#plan === plan) this.#start(size, plan, loop);
+            if (loops.get(size) === loop) this.#start(loops, size, plan, loop, intervalMs);
           },
           Math.min(10_000, 500 * loop.restarts),
         ).unref();

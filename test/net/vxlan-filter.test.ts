@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRuleCounters, vxlanChain } from '../../src/net/vxlan-filter.js';
+import { installedMembers, parseRuleCounters, vxlanChain } from '../../src/net/vxlan-filter.js';
 
 describe('vxlanChain', () => {
   it('lets each member through once, in order, and drops the rest, in one iptables-restore commit', () => {
@@ -16,6 +16,29 @@ describe('vxlanChain', () => {
 
   it('drops all VXLAN when no one else is a member', () => {
     expect(vxlanChain([])).not.toContain('RETURN');
+  });
+});
+
+describe('installedMembers', () => {
+  // What `iptables -S XNET-VXLAN` printed in a lab host after a write of two members.
+  const listed = [
+    '-N XNET-VXLAN',
+    '-A XNET-VXLAN -s 198.18.0.2/32 -j RETURN',
+    '-A XNET-VXLAN -s 198.18.0.3/32 -j RETURN',
+    '-A XNET-VXLAN -m comment --comment "xnet: VXLAN only from mesh members" -j DROP',
+    '',
+  ].join('\n');
+
+  it('reads back the members a chain we wrote lets through, so an unchanged mesh writes nothing', () => {
+    expect(installedMembers(listed)).toEqual(['198.18.0.2', '198.18.0.3']);
+    expect(vxlanChain(installedMembers(listed)!)).toBe(vxlanChain(['198.18.0.3', '198.18.0.2']));
+  });
+
+  it('does not take a chain someone changed, or one without our DROP, for ours', () => {
+    expect(installedMembers('-N XNET-VXLAN\n-A XNET-VXLAN -s 198.18.0.2/32 -j RETURN\n')).toBeUndefined();
+    expect(installedMembers(listed.replace('-j RETURN', '-j ACCEPT'))).toBeUndefined();
+    expect(installedMembers(`${listed}-A XNET-VXLAN -s 10.0.0.1/32 -j RETURN\n`)).toBeUndefined();
+    expect(installedMembers('')).toBeUndefined();
   });
 });
 

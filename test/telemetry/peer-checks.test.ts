@@ -10,7 +10,12 @@ import {
 import { lanProbePlan, peersOf } from '../../src/router/bridge/status.js';
 import { probeAddressOf } from '../../src/router/weave/status.js';
 import { STALE_MS, currentState, staleAfter } from '../../src/telemetry/check-state.js';
-import { PEER_PROBES_PER_SECOND, probePeriods } from '../../src/telemetry/peer-probes.js';
+import {
+  FAST_PROBES_PER_SECOND,
+  PEER_PROBES_PER_SECOND,
+  probePeriods,
+  usesFastLane,
+} from '../../src/telemetry/peer-probes.js';
 import { fullSizeWhy, peerCheckState } from '../../src/telemetry/peer-verdict.js';
 import { describeDriver } from '../../src/router/descriptions.js';
 
@@ -116,6 +121,22 @@ describe('a peer from its small and full-size probes', () => {
     const at49 = probePeriods(49);
     expect(at49).toEqual({ small: 2_450, full: 4_900 });
     expect(49 / (at49.small / 1000)).toBeLessThanOrEqual(PEER_PROBES_PER_SECOND);
+  });
+
+  it('takes joins past 10 peers in a fast lane of their own, and restarts the loops up to 10 as before', () => {
+    const point = { netns: '/run/netns/ov', dev: 'xnet' };
+    const plan = (n: number, mtu = 1450) => ({
+      point,
+      mtu,
+      targets: Array.from({ length: n }, (_, i) => `fe80::${i + 1}`),
+    });
+    expect(usesFastLane(undefined, plan(49))).toBe(false);
+    expect(usesFastLane(plan(48), plan(49))).toBe(true);
+    expect(usesFastLane(plan(9), plan(10))).toBe(false);
+    expect(usesFastLane(plan(48), plan(49, 1400))).toBe(false);
+    expect(usesFastLane(plan(48), { ...plan(49), point: { ...point, dev: 'weave' } })).toBe(false);
+    // 48 peers joining at once are probed every 1.2 s until they answer, not every 2.45 s.
+    expect(probePeriods(48, FAST_PROBES_PER_SECOND).small).toBe(1_200);
   });
 
   it('keeps a slow loop current for three of its periods, and a fast one for STALE_MS', () => {

@@ -143,8 +143,16 @@ export class SerfMembership {
       const rpc = this.#rpc;
       if (!rpc) return;
       try {
+        const began = Date.now();
+        const before = this.#members.filter((m) => m.status === 'alive').length;
         this.#members = await rpc.members();
         await this.o.onChange(this.#members);
+        const alive = this.#members.filter((m) => m.status === 'alive').length;
+        // The membership's way to the kernel, timed: what a join costs before the probes see the peer.
+        if (alive !== before)
+          this.o.log(
+            `membership: ${alive}/${this.#members.length} alive (was ${before}), synced in ${Date.now() - began} ms`,
+          );
         for (const [target, c] of this.#connections)
           if (this.memberAt(target)?.status === 'alive')
             this.#connections.set(target, { ...c, state: 'established', error: null });

@@ -280,7 +280,10 @@ export class MeshAddresses {
 
   /** Brings the VXLAN device's entries in line with the table; one at a time, the last request always served. */
   #forward(): void {
-    if (this.#stopped) return;
+    if (this.#stopped) {
+      for (const done of this.#settling.splice(0)) done();
+      return;
+    }
     if (this.#sync) {
       this.#sync.again = true;
       return;
@@ -290,20 +293,33 @@ export class MeshAddresses {
     sync.running = (async () => {
       do {
         sync.again = false;
+        const settled = this.#settling.splice(0);
         await this.#program().catch((err: Error) => {
           // Something changed under us (an entry gone already): read again and retry shortly.
           this.d.log(`address table: forwarding: ${err.message}`);
           setTimeout(() => this.#forward(), 1_000).unref();
         });
+        for (const done of settled) done();
       } while (sync.again && !this.#stopped);
       this.#sync = undefined;
+      for (const done of this.#settling.splice(0)) done();
     })();
   }
 
-  /** Programs the entries now (and waits): for the driver after membership changes it must see applied. */
-  async settle(): Promise<void> {
-    this.#forward();
-    await this.#sync?.running;
+  /** Who waits in settle(): each is released by the end of the first pass that began after it asked. */
+  #settling: (() => void)[] = [];
+
+  /**
+   * Programs the entries now (and waits): for the driver after membership changes it must see applied. Only
+   * for one pass that began after the call: the pulls a join starts reprogram the device again when their
+   * lists arrive, and the probes of the new peer waited for those too (a second pass, seconds on a loaded
+   * machine).
+   */
+  settle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#settling.push(resolve);
+      this.#forward();
+    });
   }
 
   async #program(): Promise<void> {
@@ -335,10 +351,13 @@ export class MeshAddresses {
       neighEntries(netns, this.d.bridge),
     ]);
     const plan = forwardingPlan(dev, { fdb, neigh }, { vteps: alive.map((m) => m.addr), forwards });
-    await fdbBatch(netns, plan.fdb);
     // The probes' own source resolves the peers' probe addresses from permanent entries too: no ND, and no
     // dynamic entry per peer. The kernel's neighbour table is one per machine, not per namespace, with room
     // for 1024 dynamic entries (gc_thresh3): a 50-host lab's probes alone made 2450 and overflowed it.
-    await ipBatch(netns, [...plan.neigh, ...neighPlan(this.d.bridge, bridgeNeigh, probes)]);
+    // FDB and neighbours are apart in the kernel: both batches at once (a join waits for this pass).
+    await Promise.all([
+      fdbBatch(netns, plan.fdb),
+      ipBatch(netns, [...plan.neigh, ...neighPlan(this.d.bridge, bridgeNeigh, probes)]),
+    ]);
   }
 }

@@ -1,5 +1,5 @@
 import { ensureOverlay, namedNetns, removeNamedNetns } from '../../net/overlay.js';
-import { restrictVxlan, unrestrictVxlan } from '../../net/vxlan-filter.js';
+import { VxlanFilter } from '../../net/vxlan-filter.js';
 import type { NetnsPath } from '../../net/netns.js';
 import type { SerfMember } from '../serf/rpc.js';
 import { VERSION } from '../../version.js';
@@ -53,8 +53,11 @@ export class VxlanDriver implements RouterDriver {
   #addresses: MeshAddresses | undefined;
   #bridgeMac: string | undefined;
   readonly #mesh: SerfMembership;
+  /** UDP 4789 from members only; rewritten only when the admitted addresses change. */
+  readonly #filter: VxlanFilter;
 
   constructor(private readonly d: VxlanDeps) {
+    this.#filter = new VxlanFilter(d.netns, VXLAN_PORT);
     this.#mesh = new SerfMembership({
       stateDir: d.stateDir,
       log: d.log,
@@ -166,11 +169,12 @@ export class VxlanDriver implements RouterDriver {
   async #programFdb(members: readonly SerfMember[]): Promise<void> {
     const others = members.filter((m) => m.name !== this.#name);
     this.#addresses?.membership(members);
-    await this.#addresses?.settle();
     const admitted = others
       .filter((m) => ['alive', 'failed', 'leaving'].includes(m.status))
       .map((m) => m.addr);
-    await restrictVxlan(this.d.netns, VXLAN_PORT, admitted);
+    // Side by side: the device's entries and the firewall are apart, and a new peer's probes need both (the
+    // way out, and its answers let in); one after the other they were two chains of processes per join.
+    await Promise.all([this.#addresses?.settle(), this.#filter.admit(admitted)]);
     this.#admitted = admitted.length;
   }
 
@@ -204,7 +208,7 @@ export class VxlanDriver implements RouterDriver {
     await this.#halt(true);
     // The bridge, the host pair and the containers' ports stay (attachments are kept); the tunnel goes.
     await removeVxlan(this.#place);
-    await unrestrictVxlan(this.d.netns, VXLAN_PORT);
+    await this.#filter.remove();
     this.#admitted = undefined;
   }
 
