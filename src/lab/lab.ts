@@ -5,7 +5,6 @@ import { rm } from 'node:fs/promises';
 import Docker from 'dockerode';
 import { failed, badInput } from '../errors.js';
 import { run } from '../net/exec.js';
-import { ipBatch, link, addrs, routes4 } from '../net/ip.js';
 import { overlayNetnsName, removeNamedNetns } from '../net/overlay.js';
 import { CLI_MAIN } from '../agent/client.js';
 import { stopDriverDaemons } from '../router/registry.js';
@@ -17,16 +16,13 @@ import { agentAnswers, ensureSupervisedAgent } from './supervisor.js';
 import { alive, pidsMentioning, readPid, terminate } from './process.js';
 import { measureFootprint, type LabFootprint } from './footprint.js';
 import { PIN_NEIGHBOURS_ABOVE, pinUnderlayNeighbours } from './neighbours.js';
+import { ensureGateway, ensureHostNetwork, ensureLan, netnsList } from './cabling.js';
 import {
   LAB_DATA,
   LAB_RUN,
-  GATEWAY,
-  GATEWAY_NETNS,
-  LAN_BRIDGE,
   LAN_NETNS,
   MAX_HOSTS,
   NETNS_PREFIX,
-  UNDERLAY_PREFIX,
   hostIndex,
   labHost,
   type LabHost,
@@ -42,14 +38,6 @@ export interface LabHostStatus {
   /** `wanted`: false for a host brought up with `--no-docker`, whose dockerd is absent by choice. */
   dockerd: { pid: number | null; answering: boolean; containers: number | null; wanted: boolean };
   agent: { pid: number | null; answering: boolean; socket: string };
-}
-
-function netnsList(): string[] {
-  const out = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  return out.stdout
-    .split('\n')
-    .map((l) => l.split(' ')[0]!)
-    .filter((n) => n.startsWith(NETNS_PREFIX));
 }
 
 /** Lab hosts that exist now, from the namespaces themselves (so `down` works even if runtime files are gone). */
@@ -81,87 +69,6 @@ function checkPrerequisites(): void {
     );
   }
   if (!existsSync(CLI_MAIN)) throw failed(`${CLI_MAIN} is not built`, 'run `npm run build`');
-}
-
-async function ensureNetns(name: string): Promise<void> {
-  if (!netnsList().includes(name)) await run('ip', ['netns', 'add', name]);
-  await run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
-}
-
-/** The LAN: one namespace holding a bridge, so no lab traffic touches the root namespace or eth0. */
-async function ensureLan(): Promise<void> {
-  await ensureNetns(LAN_NETNS);
-  const lan = `/run/netns/${LAN_NETNS}`;
-  if (!(await link(lan, LAN_BRIDGE))) {
-    await ipBatch(lan, [`link add ${LAN_BRIDGE} type bridge`, `link set ${LAN_BRIDGE} up`]);
-  }
-}
-
-/** The LAN's gateway: a namespace at GATEWAY that answers and routes nowhere (nothing leaves the lab). */
-async function ensureGateway(): Promise<void> {
-  await ensureNetns(GATEWAY_NETNS);
-  const gw = `/run/netns/${GATEWAY_NETNS}`;
-  if (!(await link(gw, 'eth0'))) {
-    await run('ip', [
-      '-n',
-      LAN_NETNS,
-      'link',
-      'add',
-      'gw',
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'eth0',
-      'netns',
-      GATEWAY_NETNS,
-    ]);
-    await ipBatch(`/run/netns/${LAN_NETNS}`, [`link set gw master ${LAN_BRIDGE}`, 'link set gw up']);
-    await ipBatch(gw, [`addr add ${GATEWAY}/${UNDERLAY_PREFIX} dev eth0`, 'link set eth0 up']);
-  }
-}
-
-/**
- * A host namespace cabled to the LAN: `eth0` at 198.18.0.N/24, its peer `hN` in the LAN bridge. True when it
- * cabled the host now (its underlay neighbours must be pinned again).
- */
-async function ensureHostNetwork(h: LabHost): Promise<boolean> {
-  await ensureNetns(h.netns);
-  const eth0 = await link(h.netnsPath, 'eth0');
-  if (!eth0) {
-    await run('ip', [
-      '-n',
-      LAN_NETNS,
-      'link',
-      'add',
-      h.name,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'eth0',
-      'netns',
-      h.netns,
-    ]);
-    await ipBatch(`/run/netns/${LAN_NETNS}`, [
-      `link set ${h.name} master ${LAN_BRIDGE}`,
-      `link set ${h.name} up`,
-    ]);
-  }
-  // Anywhere in the host: the ovs-gre driver moves the underlay address from eth0 onto an OVS bridge.
-  const current = await addrs(h.netnsPath);
-  const has = current.some((l) => l.addr_info.some((a) => a.local === h.address));
-  // A default route only where there is none: the bridge driver moves it onto its bridge.
-  const hasDefault = (await routes4(h.netnsPath)).some((r) => r.dst === 'default');
-  // A host already up (a `lab up` to bring back one host of 50) costs no batch: on a loaded machine each
-  // process a host costs is seconds at 50.
-  if (has && hasDefault && eth0?.flags.includes('UP')) return false;
-  await ipBatch(h.netnsPath, [
-    ...(has ? [] : [`addr add ${h.address}/${UNDERLAY_PREFIX} dev eth0`]),
-    'link set eth0 up',
-    ...(hasDefault ? [] : [`route add default via ${GATEWAY} dev eth0`]),
-  ]);
-  return !eth0;
 }
 
 function dockerOf(h: LabHost): Docker {
