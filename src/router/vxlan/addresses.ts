@@ -7,8 +7,9 @@ import type { NetnsPath } from '../../net/netns.js';
 import { containerMac } from '../../net/veth.js';
 import type { Attachment } from '../../api/state.js';
 import type { SerfMember } from '../serf/rpc.js';
-import { forwardingPlan, linkLocalOfMac, macOfLinkLocal, neighPlan, type Forward } from './forwarding.js';
+import { forwardingPlan, neighPlan, wantedForwards } from './forwarding.js';
 import { pull, servePulls } from './pull.js';
+import { SerialPasses } from '../../passes.js';
 import { AddressTable, type AddressEntry, type Clash, type Holding } from './table.js';
 
 /** The user event that says "my list changed": `{"h": member, "v": version}`; receivers pull from the member. */
@@ -83,7 +84,14 @@ export class MeshAddresses {
   #alive = new Set<string>();
   #round = 0;
   #lastMissRefresh = 0;
-  #sync: { running: Promise<void>; again: boolean } | undefined;
+  readonly #passes = new SerialPasses(
+    () => this.#program(),
+    (err) => {
+      // Something changed under us (an entry gone already): read again and retry shortly.
+      this.d.log(`address table: forwarding: ${err.message}`);
+      setTimeout(() => this.#forward(), 1_000).unref();
+    },
+  );
   #telling: NodeJS.Timeout | undefined;
   #toldAt = 0;
   #stopped = false;
@@ -94,6 +102,7 @@ export class MeshAddresses {
 
   async start(): Promise<void> {
     this.#stopped = false;
+    this.#passes.restart();
     this.#refreshLocal();
     // Not serving (the port taken) costs the mesh this host's list, not this host its mesh: said, not fatal.
     this.#server = await servePulls(this.d.self, {
@@ -126,7 +135,7 @@ export class MeshAddresses {
     const server = this.#server;
     this.#server = undefined;
     if (server) await new Promise<void>((r) => server.close(() => r()));
-    await this.#sync?.running;
+    await this.#passes.stop();
   }
 
   /** The desired state's attachments changed: a new list version, told to the mesh. */
@@ -278,37 +287,6 @@ export class MeshAddresses {
     return this.table.clashes();
   }
 
-  /** Brings the VXLAN device's entries in line with the table; one at a time, the last request always served. */
-  #forward(): void {
-    if (this.#stopped) {
-      for (const done of this.#settling.splice(0)) done();
-      return;
-    }
-    if (this.#sync) {
-      this.#sync.again = true;
-      return;
-    }
-    const sync = { running: Promise.resolve(), again: false };
-    this.#sync = sync;
-    sync.running = (async () => {
-      do {
-        sync.again = false;
-        const settled = this.#settling.splice(0);
-        await this.#program().catch((err: Error) => {
-          // Something changed under us (an entry gone already): read again and retry shortly.
-          this.d.log(`address table: forwarding: ${err.message}`);
-          setTimeout(() => this.#forward(), 1_000).unref();
-        });
-        for (const done of settled) done();
-      } while (sync.again && !this.#stopped);
-      this.#sync = undefined;
-      for (const done of this.#settling.splice(0)) done();
-    })();
-  }
-
-  /** Who waits in settle(): each is released by the end of the first pass that began after it asked. */
-  #settling: (() => void)[] = [];
-
   /**
    * Programs the entries now (and waits): for the driver after membership changes it must see applied. Only
    * for one pass that began after the call: the pulls a join starts reprogram the device again when their
@@ -316,35 +294,21 @@ export class MeshAddresses {
    * machine).
    */
   settle(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#settling.push(resolve);
-      this.#forward();
-    });
+    return this.#passes.settle();
+  }
+
+  /** Brings the VXLAN device's entries in line with the table; one pass at a time, the last request served. */
+  #forward(): void {
+    this.#passes.request();
   }
 
   async #program(): Promise<void> {
     const { netns, dev } = this.d.vxlan();
     const members = this.d.members().filter((m) => m.name !== this.d.self);
     const alive = members.filter((m) => m.status === 'alive');
-    const vtep = new Map(alive.map((m) => [m.name, m.addr]));
-    const forwards: Forward[] = [];
-    // Each remote container's MAC and its IPv6 link-local (the automatic checks' source, which the far bridge
-    // must resolve to answer), flagged or not: a MAC lives on one host only. Its IPv4 address only where kept.
-    for (const h of this.table.held()) {
-      const v = vtep.get(h.host);
-      if (v) forwards.push({ address: linkLocalOfMac(h.mac), mac: h.mac, vtep: v });
-    }
-    for (const h of this.table.remote()) {
-      const v = vtep.get(h.host);
-      if (v) forwards.push({ address: h.address, mac: h.mac, vtep: v });
-    }
-    const probes: Forward[] = [];
-    for (const m of alive) {
-      const ll = m.tags.ll;
-      const mac = this.#probeMacs.get(m.name) ?? (ll ? macOfLinkLocal(ll) : undefined);
-      if (ll && mac) probes.push({ address: ll, mac, vtep: m.addr });
-    }
-    forwards.push(...probes);
+    const { forwards, probes } = wantedForwards(alive, this.table.held(), this.table.remote(), (m) =>
+      this.#probeMacs.get(m),
+    );
     const [fdb, neigh, bridgeNeigh] = await Promise.all([
       fdbEntries(netns, dev),
       neighEntries(netns, dev),

@@ -1,6 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { FLOOD_MAC, type FdbEntry } from '../../net/fdb.js';
 import type { NeighEntry } from '../../net/neigh.js';
+import { linkLocalOfMac } from '../data-plane.js';
 
 /**
  * What the VXLAN device should hold, pure: a static FDB entry (MAC -> the holder's VTEP) and a permanent
@@ -88,6 +89,38 @@ export function neighPlan(
 
 // Weave's probe addresses are made the same way, so the function lives with the probe plan.
 export { linkLocalOfMac } from '../data-plane.js';
+
+/**
+ * What the device should forward, from the table and the alive members: each remote container's MAC and its
+ * IPv6 link-local (the automatic checks' source, which the far bridge must resolve to answer), flagged or not,
+ * since a MAC lives on one host only; its IPv4 address only where kept; and every alive peer's probe address
+ * (`probes`, which the bridge needs permanent entries for as well).
+ */
+export function wantedForwards(
+  alive: readonly { name: string; addr: string; tags: Readonly<Record<string, string>> }[],
+  held: readonly { host: string; mac: string }[],
+  remote: readonly { host: string; mac: string; address: string }[],
+  probeMac: (member: string) => string | undefined,
+): { forwards: Forward[]; probes: Forward[] } {
+  const vtep = new Map(alive.map((m) => [m.name, m.addr]));
+  const forwards: Forward[] = [];
+  for (const h of held) {
+    const v = vtep.get(h.host);
+    if (v) forwards.push({ address: linkLocalOfMac(h.mac), mac: h.mac, vtep: v });
+  }
+  for (const h of remote) {
+    const v = vtep.get(h.host);
+    if (v) forwards.push({ address: h.address, mac: h.mac, vtep: v });
+  }
+  const probes: Forward[] = [];
+  for (const m of alive) {
+    const ll = m.tags.ll;
+    const mac = probeMac(m.name) ?? (ll ? macOfLinkLocal(ll) : undefined);
+    if (ll && mac) probes.push({ address: ll, mac, vtep: m.addr });
+  }
+  forwards.push(...probes);
+  return { forwards, probes };
+}
 
 /**
  * The MAC an EUI-64 IPv6 link-local address was made from (fe80::XXYY:ZZff:feAA:BBCC), or undefined for one

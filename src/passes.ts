@@ -1,0 +1,58 @@
+/**
+ * One job at a time, run again after itself when asked while it ran: any number of requests during a pass fold
+ * into one more pass, so the last request is always served and no two passes overlap (two passes programming
+ * the same device at once would race each other's reads). `settle()` waits for the end of a pass that began
+ * after it was called: the caller sees the world as it was when it asked, or newer.
+ */
+export class SerialPasses {
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+  /** Who waits in settle(): each is released by the end of the first pass that began after it asked. */
+  #waiting: (() => void)[] = [];
+
+  constructor(
+    private readonly pass: () => Promise<void>,
+    /** A pass that failed; the next request runs it again. */
+    private readonly onError: (err: Error) => void,
+  ) {}
+
+  request(): void {
+    if (this.#stopped) {
+      for (const done of this.#waiting.splice(0)) done();
+      return;
+    }
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = (async () => {
+      do {
+        this.#again = false;
+        const settled = this.#waiting.splice(0);
+        await this.pass().catch(this.onError);
+        for (const done of settled) done();
+      } while (this.#again && !this.#stopped);
+      this.#running = undefined;
+      for (const done of this.#waiting.splice(0)) done();
+    })();
+  }
+
+  settle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#waiting.push(resolve);
+      this.request();
+    });
+  }
+
+  /** No pass starts after this; resolves when the one under way has ended. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#running;
+  }
+
+  /** For a start after stop(). */
+  restart(): void {
+    this.#stopped = false;
+  }
+}
