@@ -214,11 +214,14 @@ export class KernelCounters {
         continue;
       }
       if (w?.ifindex === h.ifindex && w.netns === h.netns) continue;
+      // A veth not wanted (any more, or not yet: attach hooks it before its state is written) that is still
+      // there keeps its filter, so it keeps its slot: a slot a filter still carries is never given again.
+      const link = veths.get(name);
+      if (h.kind === 'veth' && !w && link && (h.ifindex === HOOKED_BY_NAME || link.ifindex === h.ifindex))
+        continue;
       this.#hooked.delete(name);
       if (h.kind === 'underlay' && links.get(name)?.ifindex === h.ifindex) await unhook(this.netns, name);
-      // A veth that stays but is no longer counted must not count on into a slot given to another.
-      if (h.kind === 'veth' && !w && veths.get(name)?.ifindex === h.ifindex) await unhook(h.netns, name);
-      this.#slots.free(name);
+      this.#slots.free(name); // the veth of that name is gone (or another one now): zeroed before reuse
     }
     const todo = [...want].filter(([name, h]) => {
       const had = this.#hooked.get(name);
