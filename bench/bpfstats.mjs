@@ -1,7 +1,10 @@
 // The kernel's own statistics of our counter programs (kernel.bpf_stats_enabled: each program's runs and
 // nanoseconds), for bench/counters and bench/overlay. The switch is global: it is put back as it was.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pinsFor } from '../dist/telemetry/bpf/kernel.js';
 
 const STATS = '/proc/sys/kernel/bpf_stats_enabled';
@@ -39,4 +42,33 @@ export async function withBpfStats(fn) {
   } finally {
     writeFileSync(STATS, was);
   }
+}
+
+/**
+ * The floor (bench/empty.bpf.c): built with clang and pinned under a directory of this lab's own (lab ids
+ * keep labs apart; tc's default pin directory would be shared). Returns its pin directory; `dropEmpty` removes it.
+ */
+export function loadEmpty() {
+  const dir = `/sys/fs/bpf/xnet-bench-empty-${process.env.XNET_LAB_ID ?? '0'}`;
+  const obj = join(tmpdir(), `xnet-bench-empty-${process.pid}.o`);
+  const src = fileURLToPath(new URL('./empty.bpf.c', import.meta.url));
+  execFileSync('clang', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${archDir()}`, '-c', src, '-o', obj]);
+  rmSync(dir, { recursive: true, force: true });
+  execFileSync('bpftool', ['prog', 'loadall', obj, dir, 'type', 'classifier']);
+  rmSync(obj, { force: true });
+  return dir;
+}
+export const dropEmpty = (dir) => rmSync(dir, { recursive: true, force: true });
+const archDir = () => `${execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim()}-linux-gnu`;
+
+/** The empty programs' runs and nanoseconds, by the hook they stand beside (every host: one copy each). */
+export function emptyStats(dir) {
+  return Object.fromEntries(
+    PROGS.map((p) => {
+      const s = JSON.parse(
+        execFileSync('bpftool', ['-j', 'prog', 'show', 'pinned', `${dir}/pass_${p}`], { encoding: 'utf8' }),
+      );
+      return [p, { runs: s.run_cnt ?? 0, ns: s.run_time_ns ?? 0 }];
+    }),
+  );
 }

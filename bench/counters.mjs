@@ -5,7 +5,9 @@
 // iperf3 TCP stream, from a container on lab host h1 to one on h2 (inside lab namespaces only). Also the agent's
 // read of the map (bpftool map dump) and its event-loop delay meanwhile. Prints figures; never fails on time.
 import { spawn, spawnSync } from 'node:child_process';
-import { PROGS, progStats as statsOf, withBpfStats } from './bpfstats.mjs';
+import { hostVethName } from '../dist/net/veth.js';
+import { namedNetns, overlayNetnsName } from '../dist/net/overlay.js';
+import { dropEmpty, emptyStats, loadEmpty, PROGS, progStats as statsOf, withBpfStats } from './bpfstats.mjs';
 import { benchMesh, call, cli, needEmptyLab } from './lab.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -26,7 +28,37 @@ for (const h of [h1, h2])
 const inC = (i, argv) => ['nsenter', `--net=/proc/${pids[i]}/ns/net`, '--', ...argv];
 const run = (argv) => spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
 
-const progStats = () => statsOf([h1, h2]);
+/**
+ * The floor, side by side (BENCH_EMPTY=0 leaves it out): an empty program before ours on each of the four
+ * hooks (priority 48, handing the packet on), so the same packets give both figures.
+ */
+const EMPTY = process.env.BENCH_EMPTY !== '0';
+const emptyDir = EMPTY ? loadEmpty() : null;
+if (emptyDir)
+  for (const h of [h1, h2]) {
+    const id = (await call(h, 'ps', {})).attachments[0].containerId;
+    for (const [netns, dev, kind] of [
+      [namedNetns(overlayNetnsName(h.agentStateDir)), hostVethName(id), 'veth'],
+      [h.netnsPath, 'eth0', 'underlay'],
+    ]) {
+      const lines = ['ingress', 'egress'].map(
+        (dir) =>
+          `filter replace dev ${dev} ${dir} pref 48 handle 1 bpf da object-pinned ${emptyDir}/pass_${kind}_${dir}`,
+      );
+      const r = spawnSync('nsenter', [`--net=${netns}`, '--', 'tc', '-batch', '-'], {
+        input: lines.join('\n') + '\n',
+        encoding: 'utf8',
+      });
+      if (r.status !== 0) throw new Error(`hooking the empty program on ${h.name} ${dev}: ${r.stderr}`);
+    }
+  }
+const progStats = () => {
+  const ours = statsOf([h1, h2]);
+  if (!emptyDir) return ours;
+  const e = emptyStats(emptyDir);
+  return Object.fromEntries([...PROGS.map((p) => [p, ours[p]]), ...PROGS.map((p) => [`empty ${p}`, e[p]])]);
+};
+const NAMES = emptyDir ? [...PROGS, ...PROGS.map((p) => `empty ${p}`)] : PROGS;
 
 async function load(name, argv) {
   const server = spawn(...(([f, ...a]) => [f, a])(inC(1, ['iperf3', '-s', '-1'])), { stdio: 'ignore' });
@@ -42,7 +74,7 @@ async function load(name, argv) {
   const loop = (r.eventLoopDelay ?? []).filter((s) => s.t >= start - 1000 && s.t <= end);
   return {
     name,
-    progs: PROGS.map((p) => {
+    progs: NAMES.map((p) => {
       const runs = after[p].runs - before[p].runs;
       return { p, runs, nsPerRun: runs ? (after[p].ns - before[p].ns) / runs : NaN };
     }),
@@ -71,15 +103,19 @@ try {
   });
 } finally {
   cli('lab', 'down');
+  if (emptyDir) dropEmpty(emptyDir);
 }
 
 console.log(`\nbench/counters: lab hosts h1 -> h2, ${SECONDS} s per load; kernel BPF statistics, both hosts`);
 for (const r of rows) {
   console.log(`\n${r.name}: agent's map read ${r.readMs} ms, event-loop max ${r.loopMax} ms`);
-  console.log('program            runs        ns per run');
+  console.log('program                  runs        ns per run');
   for (const p of r.progs)
-    console.log(`${p.p.padEnd(17)}  ${String(p.runs).padStart(10)}  ${p.nsPerRun.toFixed(1).padStart(10)}`);
+    console.log(`${p.p.padEnd(23)}  ${String(p.runs).padStart(10)}  ${p.nsPerRun.toFixed(1).padStart(10)}`);
 }
 console.log(
-  '\n(a packet from one container to another crosses four hooks: veth ingress on h1, underlay egress on h1,\n underlay ingress on h2, veth egress on h2; each hook is one run)',
+  '\n(a packet from one container to another crosses four hooks: veth ingress on h1, underlay egress on h1,\n underlay ingress on h2, veth egress on h2; each hook is one run' +
+    (emptyDir
+      ? ';\n "empty": a program that does nothing, on the same hook just before ours: the floor)'
+      : ')'),
 );

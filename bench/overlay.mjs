@@ -15,7 +15,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { hookLines, pinsFor } from '../dist/telemetry/bpf/kernel.js';
 import { hostVethName } from '../dist/net/veth.js';
 import { namedNetns, overlayNetnsName } from '../dist/net/overlay.js';
-import { PROGS, progStats, statsDelta, withBpfStats } from './bpfstats.mjs';
+import { dropEmpty, loadEmpty, PROGS, progStats, statsDelta, withBpfStats } from './bpfstats.mjs';
 import { benchMesh as mesh, call, cli, iperf, needEmptyLab } from './lab.mjs';
 import { bootstrapMedianCI, median, range } from './stats.mjs';
 
@@ -80,6 +80,21 @@ function bareVxlan(hosts) {
 }
 
 /**
+ * The slot the agent gave a hooked interface (the minor of our filter's classid, counters.bpf.c), read once
+ * before the bench first takes the filters off, so putting them back keeps the agent's slot; 0 where none.
+ */
+const slots = new Map();
+function slotOf(netns, dev) {
+  const k = `${netns} ${dev}`;
+  if (!slots.has(k)) {
+    const filters = JSON.parse(nsh(netns, ['tc', '-j', 'filter', 'show', 'dev', dev, 'ingress']));
+    const ours = filters.find((f) => f.pref === 49 && f.options?.flowid);
+    slots.set(k, ours ? parseInt(ours.options.flowid.split(':')[1], 16) : 0);
+  }
+  return slots.get(k);
+}
+
+/**
  * Our counters on or off on a host: its agent's own tc lines, or deleting our priority on each hook. The veth
  * is in the host's overlay namespace, the underlay in the host's own.
  */
@@ -89,9 +104,15 @@ function counters(h, containerId, on) {
     [namedNetns(overlayNetnsName(h.agentStateDir)), veth, 'veth'],
     [h.netnsPath, 'eth0', 'underlay'],
   ]) {
-    const lines = on
-      ? hookLines(pinsFor(h.agentStateDir), [{ dev, kind }])
-      : ['ingress', 'egress'].map((dir) => `filter del dev ${dev} ${dir} pref 49`);
+    const lines =
+      on === 'empty'
+        ? ['ingress', 'egress'].map(
+            (dir) =>
+              `filter replace dev ${dev} ${dir} pref 49 handle 1 bpf da object-pinned ${emptyDir}/empty_ok`,
+          )
+        : on
+          ? hookLines(pinsFor(h.agentStateDir), [{ dev, kind, slot: slotOf(netns, dev) }])
+          : ['ingress', 'egress'].map((dir) => `filter del dev ${dev} ${dir} pref 49`);
     // Deleting what is already off fails harmlessly; hooking must work.
     const r = spawnSync('nsenter', [`--net=${netns}`, '--', 'tc', '-force', '-batch', '-'], {
       input: lines.join('\n') + '\n',
@@ -108,6 +129,13 @@ function counters(h, containerId, on) {
  * none of them.
  */
 const OFFLOAD = process.env.BENCH_OFFLOAD === '1';
+/**
+ * BENCH_EMPTY=1: the floor of a hook, as a path of its own in every round: a program that does nothing
+ * (bench/empty.bpf.c, returns TC_ACT_OK) in place of ours on the same four hooks. On/empty is what our
+ * programs' work costs; empty/off what the hooks and the classifier around a program cost.
+ */
+const EMPTY = process.env.BENCH_EMPTY === '1';
+const emptyDir = EMPTY ? loadEmpty() : null;
 const feature = (netns, dev, name) =>
   new RegExp(`^${name}: (on|off)`, 'm').exec(nsh(netns, ['ethtool', '-k', dev]))?.[1] ?? 'off';
 function offloadPorts(hosts, ids, pids) {
@@ -132,7 +160,7 @@ const cpuTicks = (pid) => {
 const TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 
 const only = process.env.BENCH_ONLY; // "throughput" or "connect"
-const res = { underlay: [], vxlan: [], on: [], off: [], measured: [], offload: [] };
+const res = { underlay: [], vxlan: [], on: [], off: [], measured: [], offload: [], empty: [] };
 let agentCpu = NaN;
 if (only !== 'connect') {
   process.stderr.write('bench: throughput on a 2-host mesh\n');
@@ -154,17 +182,21 @@ if (only !== 'connect') {
   let costSeconds = 0;
   const cost = Object.fromEntries(PROGS.map((p) => [p, { runs: 0, ns: 0 }]));
   const overlay = () => iperf(c(0), c(1), '172.25.11.10', SECONDS, opt);
+  hosts.forEach((h, i) => {
+    slotOf(namedNetns(overlayNetnsName(h.agentStateDir)), hostVethName(ids[i]));
+    slotOf(h.netnsPath, 'eth0');
+  });
   for (let r = 0; r < ROUNDS; r++) {
     hosts.forEach((h, i) => counters(h, ids[i], false)); // no hook of ours on the underlay or ceiling rounds
     res.underlay.push(iperf(hosts[0].netnsPath, hosts[1].netnsPath, '198.18.0.1', SECONDS, opt));
     res.vxlan.push(iperf(hosts[0].netnsPath, hosts[1].netnsPath, '10.242.0.1', SECONDS, opt));
     // The overlay paths in turn, in an order that rotates, so none always follows another.
-    const paths = OFFLOAD ? ['off', 'on', 'measured', 'offload'] : ['off', 'on', 'measured'];
+    const paths = ['off', 'on', 'measured', ...(OFFLOAD ? ['offload'] : []), ...(EMPTY ? ['empty'] : [])];
     const order = paths.map((_, k) => paths[(k + r) % paths.length]);
     for (const path of order) {
-      hosts.forEach((h, i) => counters(h, ids[i], path !== 'off'));
-      if (path === 'off') {
-        res.off.push(overlay());
+      hosts.forEach((h, i) => counters(h, ids[i], path === 'empty' ? 'empty' : path !== 'off'));
+      if (path === 'off' || path === 'empty') {
+        res[path].push(overlay());
         continue;
       }
       if (path === 'offload') {
@@ -202,7 +234,8 @@ if (only !== 'connect') {
     process.stderr.write(
       `bench: round ${r + 1}/${ROUNDS}: underlay ${res.underlay.at(-1).toFixed(2)}, bare vxlan ${res.vxlan.at(-1).toFixed(2)}, ` +
         `overlay on ${res.on.at(-1).toFixed(2)}, off ${res.off.at(-1).toFixed(2)}` +
-        `${OFFLOAD ? `, on with offloads ${res.offload.at(-1).toFixed(2)}` : ''} Gbit/s\n`,
+        `${OFFLOAD ? `, on with offloads ${res.offload.at(-1).toFixed(2)}` : ''}` +
+        `${EMPTY ? `, empty hooks ${res.empty.at(-1).toFixed(2)}` : ''} Gbit/s\n`,
     );
   }
   res.cost = { progs: cost, seconds: costSeconds };
@@ -210,6 +243,7 @@ if (only !== 'connect') {
   agentCpu = (ticks / TCK / onSeconds / 2) * 100; // per agent, % of one core
   res.source = source;
   cli('lab', 'down');
+  if (emptyDir) dropEmpty(emptyDir);
 }
 const c3 = [],
   c10 = [];
@@ -230,6 +264,8 @@ if (only !== 'connect') {
     offV: ratio(res.off, res.vxlan),
     offloadOn: ratio(res.offload, res.on),
     measuredOn: ratio(res.measured, res.on),
+    onEmpty: ratio(res.on, res.empty),
+    emptyOff: ratio(res.empty, res.off),
   };
   const line = (name, xs) => {
     const ci = bootstrapMedianCI(xs);
@@ -257,6 +293,7 @@ if (only !== 'connect') {
   console.log(line('overlay, counters off, Gbit/s', res.off));
   console.log(line('overlay, counters on, BPF statistics on, Gbit/s', res.measured));
   if (OFFLOAD) console.log(line('overlay, counters on, offloads on, Gbit/s', res.offload));
+  if (EMPTY) console.log(line('overlay, empty programs on the hooks, Gbit/s', res.empty));
   console.log('per-round ratios:');
   console.log(line('  bare VXLAN / underlay', r.vxlanU));
   console.log(line('  overlay on / underlay', r.onU));
@@ -265,6 +302,8 @@ if (only !== 'connect') {
   console.log(line('  overlay off / bare VXLAN', r.offV));
   console.log(line('  on with BPF statistics / on without', r.measuredOn));
   if (OFFLOAD) console.log(line('  on with offloads / on without', r.offloadOn));
+  if (EMPTY) console.log(line('  empty programs / off (the hooks)', r.emptyOff));
+  if (EMPTY) console.log(line('  on / empty programs (our work)', r.onEmpty));
   console.log(`targets: on/ceiling ${verdict(r.onV, 0.97)}; on/off ${verdict(r.onOff, 0.98)}`);
   // Where the counters' cost goes: our programs' own time over the on rounds' wall time, both hosts.
   const { progs, seconds } = res.cost;

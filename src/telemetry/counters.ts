@@ -1,10 +1,10 @@
 // The kernel counter reader's life: load, hook, read, fall back, stop. The per-second samples it makes of
 // each reading are counter-samples.ts; the map and tc side is bpf/kernel.ts, the arithmetic bpf/table.ts, the
 // LAN labels lan-table.ts.
-import type { InterfaceCounters } from '../api/interfaces.js';
 import type { CounterSource, CountersStatus, RateSample } from '../api/telemetry.js';
 import type { NetnsPath } from '../net/netns.js';
 import {
+  adoptSlots,
   dropKeys,
   hook,
   loadCounters,
@@ -13,40 +13,21 @@ import {
   readCounters,
   unhook,
   writeLanTable,
+  zeroFreed,
   type Hook,
   type Pins,
 } from './bpf/kernel.js';
+import { Slots } from './bpf/slots.js';
 import { staleKeys, type Table } from './bpf/table.js';
 import { CounterSamples } from './counter-samples.js';
-import type { LanEntry } from './lan-table.js';
+import type { CountersInput, Link } from './counters-input.js';
 import { readerHealth, type ReaderRecord } from './health.js';
 
 export { HISTORY_SECONDS } from './counter-samples.js';
 /** After BPF failed to load, how long the agent counts from interface counters before it tries again. */
 const RETRY_BPF_MS = 30_000;
 
-export type Link = InterfaceCounters & { ifindex: number };
-
-export interface CountersInput {
-  at: number;
-  /** Why nothing should be counted now (the router is not running), or null. */
-  stopped: string | null;
-  links: Link[];
-  /**
-   * The containers' host-side veths, where they are not in `links`' namespace (the overlay namespace holds
-   * them): that namespace and its links. Absent: they are in `links`.
-   */
-  veths?: { netns: NetnsPath; links: Link[] };
-  /**
-   * Attached containers and their host-side veth; with `lan`, every port of the LAN bridge (a container may
-   * have several; id '' where no container is known: counted in the bridge and per peer only).
-   */
-  containers: { id: string; hostIfname: string }[];
-  /** The bridge driver: the ports are counted by the other end's LAN address, looked up in this table. */
-  lan?: { table: LanEntry[] };
-  /** The tunnel whose UDP port is counted per outer peer address (the driver's), if any. */
-  tunnel?: { device: string; port: number };
-}
+export type { CountersInput, Link } from './counters-input.js';
 
 /**
  * Per-container and per-peer rates from the kernel's counters, read once a second: the eBPF counter map
@@ -66,6 +47,8 @@ export class KernelCounters {
    * both: a veth's map entries have no peer, the underlay's always one, which keeps them apart.
    */
   #hooked = new Map<string, Hooked>();
+  /** The veths' slots in the counters' array, by veth name (bpf/slots.ts). */
+  readonly #slots = new Slots();
   /** The LAN table as last written to the trie (JSON), and whether the last tick counted LAN ports. */
   #lanWritten: string | undefined;
   #lan = false;
@@ -110,10 +93,13 @@ export class KernelCounters {
       await this.#hookAll(input, links, veths).catch((err: Error) =>
         this.log(`counters: hooking: ${err.message}`),
       );
+      await zeroFreed(this.#pins, this.#slots).catch((err: Error) =>
+        this.log(`counters: zeroing freed slots: ${err.message}`),
+      );
       const began = performance.now();
       let table: Table;
       try {
-        table = await readCounters(this.#pins);
+        table = await readCounters(this.#pins, this.#slotsRead());
       } catch (err) {
         this.#record.lastError = {
           at: Date.now(),
@@ -158,8 +144,9 @@ export class KernelCounters {
       const fresh = await loadCounters(this.#pins, port);
       if (fresh) {
         this.#hooked.clear();
+        this.#slots.clear();
         this.#lanWritten = undefined;
-      }
+      } else if (this.#bpf !== 'loaded') await this.#adoptSlots(input);
       this.#port = port;
       if (this.#bpf !== 'loaded')
         this.log(`counters: eBPF ${fresh ? 'loaded' : 'kept'} at ${this.#pins.root}`);
@@ -176,9 +163,29 @@ export class KernelCounters {
       for (const [name, h] of this.#hooked) await unhook(h.netns, name);
       if (this.#tunnelDev) await unhook(this.netns, this.#tunnelDev);
       this.#hooked.clear();
+      this.#slots.clear();
       this.#record.source = 'interface-counters';
     }
     this.#samples.forget();
+  }
+
+  /** The map was kept from an earlier run of this agent (a restart): the veths it hooked keep their slots. */
+  async #adoptSlots(input: CountersInput): Promise<void> {
+    const links = new Set((input.veths?.links ?? input.links).map((l) => l.name));
+    const devs = input.lan ? [] : input.containers.map((c) => c.hostIfname).filter((d) => links.has(d));
+    await adoptSlots(this.#slots, input.veths?.netns ?? this.netns, [...new Set(devs)]).catch((err: Error) =>
+      this.log(`counters: reading the veths' slots back: ${err.message}`),
+    );
+  }
+
+  /** The slots to read: slot -> its veth's ifindex, for the veths hooked with one whose ifindex is known. */
+  #slotsRead(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const [name, slot] of this.#slots.entries()) {
+      const h = this.#hooked.get(name);
+      if (h && h.kind === 'veth' && h.ifindex !== HOOKED_BY_NAME) out.set(slot, h.ifindex);
+    }
+    return out;
   }
 
   /** The LAN trie as the driver's members say, written when it changed (a member came, went, or took a slice). */
@@ -207,8 +214,14 @@ export class KernelCounters {
         continue;
       }
       if (w?.ifindex === h.ifindex && w.netns === h.netns) continue;
+      // A veth not wanted (any more, or not yet: attach hooks it before its state is written) that is still
+      // there keeps its filter, so it keeps its slot: a slot a filter still carries is never given again.
+      const link = veths.get(name);
+      if (h.kind === 'veth' && !w && link && (h.ifindex === HOOKED_BY_NAME || link.ifindex === h.ifindex))
+        continue;
       this.#hooked.delete(name);
       if (h.kind === 'underlay' && links.get(name)?.ifindex === h.ifindex) await unhook(this.netns, name);
+      this.#slots.free(name); // the veth of that name is gone (or another one now): zeroed before reuse
     }
     const todo = [...want].filter(([name, h]) => {
       const had = this.#hooked.get(name);
@@ -219,10 +232,15 @@ export class KernelCounters {
       await hook(
         netns,
         this.#pins,
-        here.map(([dev, h]) => ({ dev, kind: h.kind })),
+        here.map(([dev, h]) => ({ dev, kind: h.kind, slot: h.kind === 'veth' ? this.#slotFor(dev) : 0 })),
       );
       for (const [dev, h] of here) this.#hooked.set(dev, h);
     }
+  }
+
+  /** The slot a veth keeps (given by hookVeth, or read back after a restart), else a new one. */
+  #slotFor(dev: string): number {
+    return this.#slots.get(dev) || this.#slots.take(dev);
   }
 
   #vethKind(): 'veth' | 'port' {
@@ -237,7 +255,9 @@ export class KernelCounters {
   async hookVeth(dev: string, netns: NetnsPath = this.netns): Promise<void> {
     if (this.#bpf !== 'loaded') return;
     const kind = this.#vethKind();
-    await hook(netns, this.#pins, [{ dev, kind }]);
+    // A new veth (or one made anew under the name): a slot of its own, zeroed, never the last one's.
+    const slot = kind === 'veth' ? this.#slots.take(dev) : 0;
+    await hook(netns, this.#pins, [{ dev, kind, slot }]);
     // Recorded, so the next tick does not hook it again with a second tc process.
     this.#hooked.set(dev, { ifindex: HOOKED_BY_NAME, kind, netns });
   }
@@ -284,12 +304,17 @@ export class KernelCounters {
         ifindex: x.ifindex,
         what:
           x.kind === 'veth'
-            ? "ingress+egress of the container's host-side veth"
+            ? `ingress+egress of the container's host-side veth (${this.#slotText(name)})`
             : x.kind === 'port'
               ? "ingress+egress of a container's port on the LAN bridge, by the other end's LAN address"
               : `ingress+egress, UDP port ${this.#port}, by outer peer address`,
       })),
     };
+  }
+
+  #slotText(name: string): string {
+    const slot = this.#slots.get(name);
+    return slot ? `slot ${slot} of the counters' array` : "in the counters' hash: no slot was free";
   }
 
   /** The agent stops: the underlay is left as it was; veth hooks go with their veths. */

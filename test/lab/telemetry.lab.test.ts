@@ -15,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../src/api/index.js';
 import { hostVethName } from '../../src/net/veth.js';
 import { PROTOCOLS, protocolAt } from '../../src/telemetry/frame.js';
-import { pinsFor } from '../../src/telemetry/bpf/kernel.js';
+import { hookLines, pinsFor } from '../../src/telemetry/bpf/kernel.js';
+import { slotOfFlowid } from '../../src/telemetry/bpf/slots.js';
 import { CLI_MAIN } from '../../src/agent/client.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
 import { readPcap } from '../helpers/pcapfile.js';
@@ -41,6 +42,23 @@ const rates = (host = 'h1') => xnetJson<Result<'rates'>>(['--lab', host, 'status
 /** Packet sockets open in a namespace (/proc/net/packet: one line each after the header). */
 const packetSockets = (netns: string): string[] =>
   nsh(netns, ['cat', '/proc/net/packet']).trim().split('\n').slice(1);
+
+/** A slot's packets in the veths' array (every CPU, both directions): all of them, and ICMP's. */
+function slotCounts(slot: number): { all: number; icmp: number } {
+  const key = [slot & 255, slot >> 8, 0, 0].map(String);
+  const v = JSON.parse(sh('bpftool', ['-j', 'map', 'lookup', 'pinned', h1Pins().veths, 'key', ...key])) as {
+    formatted: { values: { value: { c: { packets: number }[][] } }[] };
+  };
+  let all = 0;
+  let icmp = 0;
+  for (const cpu of v.formatted.values)
+    for (const dir of cpu.value.c)
+      dir.forEach((c, proto) => {
+        all += c.packets;
+        if (PROTOCOLS[proto] === 'icmp') icmp += c.packets;
+      });
+  return { all, icmp };
+}
 
 const hostVeth = (): string => hostVethName(labSh('h1', ['docker', 'inspect', '-f', '{{.Id}}', 'c1']).trim());
 const h1Pins = () => pinsFor(h1.agentStateDir);
@@ -524,7 +542,7 @@ describe('telemetry on two lab hosts', () => {
     expect(lost.stdout).toMatch(/0\/2 answered, 100% loss/);
   });
 
-  it('hooks a newly attached container from its first packets, and drops its entries when it is detached', async () => {
+  it('hooks a newly attached container from its first packets in a slot of its own, zeroed when it is detached', async () => {
     labSh('h1', ['docker', 'run', '-d', '--name', 'c3', 'xnet/busybox', 'sleep', '3600']);
     await xnetJson(['--lab', 'h1', 'attach', '172.25.11.33/24', 'c3']);
     const veth = hostVethName(labSh('h1', ['docker', 'inspect', '-f', '{{.Id}}', 'c3']).trim());
@@ -538,22 +556,99 @@ describe('telemetry on two lab hosts', () => {
       4_000,
     );
     const ifindex = hooked.value.counters.hooks.find((h) => h.name === veth)!.ifindex;
-    const keys = () =>
+    // Its slot, as the filter carries it (classid 1:<slot in hex>), and that slot's counts in the array.
+    const slot = slotOfFlowid(
+      /flowid (\S+)/.exec(nsh(overlayOf(h1), ['tc', 'filter', 'show', 'dev', veth, 'ingress']))?.[1],
+    );
+    expect(slot).toBeGreaterThan(0);
+    const inSlot = () => slotCounts(slot);
+    expect(inSlot().icmp).toBeGreaterThanOrEqual(6); // its 3 requests and 3 replies
+    // Nothing of it in the hash: the slot is where a veth counts.
+    const hashKeys = () =>
       (
         JSON.parse(sh('bpftool', ['-j', 'map', 'dump', 'pinned', h1Pins().counters])) as {
-          formatted: { key: { ifindex: number; proto: number } };
+          formatted: { key: { ifindex: number; peer: number } };
         }[]
-      ).filter((e) => e.formatted.key.ifindex === ifindex);
-    expect(keys().some((e) => e.formatted.key.proto === 2)).toBe(true); // its ICMP
+      ).filter((e) => e.formatted.key.ifindex === ifindex && e.formatted.key.peer === 0);
+    expect(hashKeys()).toEqual([]);
     await xnetJson(['--lab', 'h1', 'detach', 'c3']);
+    // Freed and zeroed, so the next veth given it starts from zero.
     await eventually(
-      'entries dropped',
-      async () => keys(),
-      (k) => k.length === 0,
+      'slot zeroed',
+      async () => inSlot(),
+      (c) => c.all === 0,
       4_000,
     );
     expect((await rates()).counters.hooks.map((h) => h.name)).not.toContain(veth);
     labSh('h1', ['docker', 'rm', '-f', 'c3']);
+  });
+
+  it("keeps each veth's slot and its counts across an agent restart, and counts on from there", async () => {
+    const veth = hostVeth();
+    const slotNow = () =>
+      slotOfFlowid(
+        /flowid (\S+)/.exec(nsh(overlayOf(h1), ['tc', 'filter', 'show', 'dev', veth, 'ingress']))?.[1],
+      );
+    const first = slotNow();
+    expect(first).toBeGreaterThan(0);
+    // No agent for a while: its supervisor first (it would start the agent again at once), then the agent.
+    process.kill(Number(readFileSync(h1.supervisorPidfile, 'utf8')), 'SIGKILL');
+    const pid = Number(readFileSync(h1.agentPidfile, 'utf8'));
+    process.kill(pid, 'SIGTERM');
+    await eventually(
+      'the agent gone',
+      async () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      (gone) => gone,
+      5_000,
+    );
+    // As if the run before had given c1's veth another slot: the new run must read it back from the filter
+    // (not give slot numbers anew), and zero the one left behind.
+    const slot = first + 6;
+    const lines = hookLines(h1Pins(), [{ dev: veth, kind: 'veth', slot }]);
+    execFileSync('nsenter', [`--net=${overlayOf(h1)}`, '--', 'tc', '-batch', '-'], {
+      input: lines.join('\n') + '\n',
+    });
+    labSh('h1', ['docker', 'exec', 'c1', 'ping', '-q', '-c', '3', '-i', '0.2', C2]);
+    const before = slotCounts(slot).all;
+    expect(before).toBeGreaterThanOrEqual(6);
+    expect(slotCounts(first).all).toBeGreaterThan(0);
+    const up = await xnet(['lab', 'up', '--hosts', '2']);
+    expect(up.code, up.stderr).toBe(0);
+    expect(Number(readFileSync(h1.agentPidfile, 'utf8'))).not.toBe(pid);
+    const back = await eventually(
+      'counting again',
+      () => rates(),
+      (x) => x.counters.state === 'running' && x.source === 'ebpf' && x.counters.hooks.length === 2,
+      20_000,
+    );
+    // Read back from its filter, not given anew: the same slot, its counts not zeroed (the map was kept);
+    // the slot no filter carries any more zeroed, so no veth given it later starts from a gone one's counts.
+    expect(slotNow()).toBe(slot);
+    expect(slotCounts(slot).all).toBeGreaterThanOrEqual(before);
+    expect(slotCounts(first).all).toBe(0);
+    expect(back.value.counters.hooks.find((h) => h.name === veth)!.what).toContain(`slot ${slot} `);
+    // And c1's series goes on: a known load after the restart is in it.
+    const start = Date.now();
+    labSh('h1', ['docker', 'exec', 'c1', 'ping', '-q', '-c', '10', '-i', '0.1', C2]);
+    const end = Date.now();
+    const r = await eventually(
+      'the load in c1 series',
+      () => rates(),
+      (x) => (x.containers.find((c) => c.container === 'c1')?.series.at(-1)?.t ?? 0) > end + 1000,
+      6_000,
+    );
+    const icmp = r.value.containers
+      .find((c) => c.container === 'c1')!
+      .series.filter((s) => s.t >= Math.floor(start / 1000) * 1000 - 1000)
+      .reduce((n, s) => n + s.protocols.icmp.packets, 0);
+    expect(icmp).toBeGreaterThanOrEqual(20); // 10 requests and 10 replies (and any check's probes)
   });
 
   it('shows a counter reader that fails as failed with the age of its last read, and recovers', async () => {

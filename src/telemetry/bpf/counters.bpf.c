@@ -33,6 +33,25 @@ struct {
 	__type(value, struct value);
 } xnet_counters SEC(".maps");
 
+// A container's veth counts in a slot of its own: an array entry the agent gives each hooked veth and tells
+// the program through the tc filter's classid (cls_bpf sets skb->tc_classid to its minor before the program
+// runs). One array lookup, which the verifier inlines for a per-CPU array (6.10+), against a jhash of the
+// 12-byte key and a bucket walk. Slot 0 is none (a veth hooked without one: the hash, by ifindex, as before).
+// The agent zeroes a slot before it gives it again; `VETH_SLOTS` keeps the map small on many-CPU hosts
+// (240 bytes a slot a CPU): beyond it, veths count in the hash.
+#define VETH_SLOTS 1024
+
+struct slot {
+	struct value c[2][5]; // [dir][proto]
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VETH_SLOTS);
+	__type(key, __u32);
+	__type(value, struct slot);
+} xnet_veths SEC(".maps");
+
 // The tunnel's UDP port (host order), written by the agent through the pinned `counters_bss` map; 0 counts
 // nothing on the underlay. A global rather than an array map: the program reads it with one load, no lookup.
 // (Not `const volatile` in .rodata: libbpf freezes that at load, and bpftool's loadall cannot set it first.)
@@ -114,11 +133,18 @@ static __always_inline __u8 frame_proto(struct __sk_buff *skb, __u32 off)
 	return l3_proto(t, *ip_proto, t == ETH_P_IPV6);
 }
 
+// Per-CPU values: no other CPU writes this copy, so plain adds are exact.
+static __always_inline void add(struct value *v, struct __sk_buff *skb)
+{
+	v->packets += 1;
+	v->bytes += skb->len;
+	v->segments += skb->gso_segs ? skb->gso_segs : 1;
+}
+
 static __always_inline void count(struct __sk_buff *skb, __u32 peer, __u8 dir, __u8 proto)
 {
 	struct key k = { .ifindex = skb->ifindex, .peer = peer, .dir = dir, .proto = proto };
 	struct value *v = bpf_map_lookup_elem(&xnet_counters, &k);
-	__u32 segs = skb->gso_segs ? skb->gso_segs : 1;
 
 	if (!v) {
 		struct value zero = {};
@@ -127,15 +153,23 @@ static __always_inline void count(struct __sk_buff *skb, __u32 peer, __u8 dir, _
 		if (!v)
 			return; // the map is full: the agent sees it in its own entry count
 	}
-	// Per-CPU values: no other CPU writes this copy, so plain adds are exact.
-	v->packets += 1;
-	v->bytes += skb->len;
-	v->segments += segs;
+	add(v, skb);
 }
 
 static __always_inline int veth(struct __sk_buff *skb, __u8 dir)
 {
-	count(skb, 0, dir, frame_proto(skb, 0));
+	__u32 slot = skb->tc_classid;
+	__u8 proto = frame_proto(skb, 0);
+	struct slot *s;
+
+	if (slot != 0 && slot < VETH_SLOTS) {
+		s = bpf_map_lookup_elem(&xnet_veths, &slot);
+		if (s && proto <= P_OTHER) {
+			add(&s->c[dir][proto], skb);
+			return TC_ACT_OK;
+		}
+	}
+	count(skb, 0, dir, proto);
 	return TC_ACT_OK;
 }
 

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { run } from '../../net/exec.js';
 import { inNetns, type NetnsPath } from '../../net/netns.js';
 import { labelBytes, lanKeyBytes } from '../lan-table.js';
-import { keyBytes, parseDump, type CounterKey, type Table } from './table.js';
+import { classidOf, slotOfFlowid, type Slots } from './slots.js';
+import { keyBytes, parseBatch, SLOT_BYTES, type CounterKey, type Table } from './table.js';
 
 /**
  * The counters' kernel side: bpffs, the pinned programs and map of one agent, tc hooks, map reads.
@@ -25,6 +26,8 @@ export interface Pins {
   root: string;
   progs: string;
   counters: string;
+  /** The per-CPU array the veths count in, a slot each (slots.ts). */
+  veths: string;
   /** The object's .bss: its global `xnet_tunnel_port` (libbpf names the map after the object file). */
   config: string;
   /** The LPM trie a LAN port's other end is looked up in (lan-table.ts). */
@@ -37,6 +40,7 @@ export function pinsFor(stateDir: string): Pins {
     root,
     progs: `${root}/progs`,
     counters: `${root}/maps/xnet_counters`,
+    veths: `${root}/maps/xnet_veths`,
     config: `${root}/maps/counters_bss`,
     lan: `${root}/maps/xnet_lan`,
   };
@@ -60,8 +64,11 @@ export const pinned = async (path: string): Promise<boolean> =>
  */
 export async function loadCounters(p: Pins, tunnelPort: number): Promise<boolean> {
   let fresh = false;
-  // Pins of an older object (no port programs, no LAN trie, the port in an array map) are replaced, not kept.
-  const current = await Promise.all([p.counters, p.lan, p.config, `${p.progs}/port_ingress`].map(pinned));
+  // Pins of an older object (no port programs, no LAN trie, the port in an array map, no veth slots) are
+  // replaced, not kept.
+  const current = await Promise.all(
+    [p.counters, p.veths, p.lan, p.config, `${p.progs}/port_ingress`].map(pinned),
+  );
   if (!current.every(Boolean)) {
     if (!existsSync(OBJECT))
       throw new Error(
@@ -108,6 +115,8 @@ export interface Hook {
   dev: string;
   /** veth: a container's veth, all peers as one; port: a LAN bridge's port, by the other end's address. */
   kind: 'veth' | 'port' | 'underlay';
+  /** A veth's slot in the array (slots.ts), carried to the program as the filter's classid; 0 or absent: none. */
+  slot?: number;
 }
 
 /** tc batch lines that hook (or re-hook, idempotently) each interface on ingress and egress. */
@@ -116,7 +125,8 @@ export function hookLines(p: Pins, hooks: Hook[]): string[] {
     `qdisc replace dev ${h.dev} clsact`,
     ...(['ingress', 'egress'] as const).map(
       (dir) =>
-        `filter replace dev ${h.dev} ${dir} pref ${PREF} handle 1 bpf da object-pinned ${p.progs}/${h.kind}_${dir}`,
+        `filter replace dev ${h.dev} ${dir} pref ${PREF} handle 1 bpf da object-pinned ${p.progs}/${h.kind}_${dir}` +
+        (h.slot ? ` classid ${classidOf(h.slot)}` : ''),
     ),
   ]);
 }
@@ -135,10 +145,81 @@ export async function unhook(netns: NetnsPath, dev: string): Promise<void> {
   await run(file, args, { input: lines.join('\n') + '\n', timeoutMs: 5_000 }).catch(() => undefined);
 }
 
-/** bpftool reads the pinned map (a few ms); a read that hangs is ended, and the caller reports it. */
-export async function readCounters(p: Pins): Promise<Table> {
-  const { stdout } = await run('bpftool', ['-j', 'map', 'dump', 'pinned', p.counters], { timeoutMs: 2_000 });
-  return parseDump(stdout);
+/**
+ * One bpftool reads the hash and the slots in use (`slots`: slot -> the ifindex of its veth), as one table
+ * keyed as the hash is; a few ms. A read that hangs is ended, and the caller reports it.
+ */
+export async function readCounters(p: Pins, slots: Map<number, number>): Promise<Table> {
+  const lines = [
+    `map dump pinned ${p.counters}`,
+    ...[...slots.keys()].map((s) => `map lookup pinned ${p.veths} key ${u32Bytes(s).join(' ')}`),
+  ];
+  const { stdout } = await run('bpftool', ['-j', 'batch', 'file', '-'], {
+    input: lines.join('\n') + '\n',
+    timeoutMs: 2_000,
+  });
+  return parseBatch(stdout, slots);
+}
+
+const u32Bytes = (n: number): number[] => [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24];
+
+/**
+ * Writes zeros to the freed slots (bpftool writes one value to every CPU's copy), which may then be given
+ * again. One bpftool batch, only when a veth went (or after a restart).
+ */
+export async function zeroFreed(p: Pins, slots: Slots): Promise<void> {
+  const dirty = slots.dirty();
+  if (dirty.length === 0) return;
+  const zero = new Array<string>(SLOT_BYTES).fill('0').join(' ');
+  const lines = dirty.map((s) => `map update pinned ${p.veths} key ${u32Bytes(s).join(' ')} value ${zero}`);
+  await run('bpftool', ['batch', 'file', '-'], { input: lines.join('\n') + '\n', timeoutMs: 10_000 });
+  slots.zeroed(dirty);
+}
+
+/**
+ * After a restart that kept the map: the veths the last run hooked keep their slots, read back from their
+ * filters' classids; every other slot may hold a gone veth's counts, so it waits to be zeroed (by
+ * zeroFreed, on the same tick, before any is given again).
+ */
+export async function adoptSlots(slots: Slots, netns: NetnsPath, devs: string[]): Promise<void> {
+  slots.clear();
+  try {
+    for (const [dev, slot] of await filterSlots(netns, devs)) slots.adopt(dev, slot);
+  } finally {
+    slots.dirtyAllFree();
+  }
+}
+
+/**
+ * The slots our filters carry on these veths (an agent that restarts finds its veths hooked by the run
+ * before): one `tc -batch` in their namespace; where a veth went meanwhile (tc then prints nothing for it),
+ * one tc per veth. Veths without our filter, or with one without a slot, are left out.
+ */
+export async function filterSlots(netns: NetnsPath, devs: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (devs.length === 0) return out;
+  /** One JSON list a line, per veth in order; null when tc failed (a veth not there: it prints nothing). */
+  const show = async (names: string[]): Promise<string[] | null> => {
+    const [file, args] = inNetns(netns, 'tc', ['-j', '-batch', '-']);
+    const lines = names.map((d) => `filter show dev ${d} ingress`);
+    return run(file, args, { input: lines.join('\n') + '\n', timeoutMs: 10_000 }).then(
+      (r) => r.stdout.split('\n').filter((l) => l.trim().startsWith('[')),
+      () => null,
+    );
+  };
+  const take = (dev: string, json: string) => {
+    const filters = JSON.parse(json) as { pref?: number; options?: { flowid?: string } }[];
+    const slot = slotOfFlowid(filters.find((f) => f.pref === Number(PREF) && f.options)?.options?.flowid);
+    if (slot) out.set(dev, slot);
+  };
+  const all = await show(devs);
+  if (all?.length === devs.length) devs.forEach((d, i) => take(d, all[i]!));
+  else
+    for (const d of devs) {
+      const one = (await show([d]))?.[0];
+      if (one) take(d, one);
+    }
+  return out;
 }
 
 export async function dropKeys(p: Pins, keys: CounterKey[]): Promise<void> {

@@ -66,6 +66,54 @@ export function parseDump(json: string): Table {
   return table;
 }
 
+/** counters.bpf.c's `struct slot`: [2 directions][5 protocols] of struct value (3 u64). */
+export const SLOT_BYTES = 2 * 5 * 3 * 8;
+
+interface SlotLookup {
+  formatted?: { key: number; values: { cpu: number; value: { c: CounterValue[][] } }[] };
+}
+
+/**
+ * Parses `bpftool -j batch` of kernel.ts's readCounters: the hash's dump, then one lookup per slot in use.
+ * A slot's counts join the table under its veth's key (ifindex, no peer, direction, protocol), added to what
+ * the hash holds for it (a veth hooked before without a slot); counters that are still zero are left out, as
+ * the hash has no entry for what never counted.
+ */
+export function parseBatch(json: string, slots: Map<number, number>): Table {
+  const out = JSON.parse(json) as { output?: unknown }[];
+  if (!Array.isArray(out) || out.length !== slots.size + 1)
+    throw new Error(
+      `bpftool batch: ${Array.isArray(out) ? out.length : 'no'} results for ${slots.size + 1} commands`,
+    );
+  const table = parseDump(JSON.stringify(out[0]!.output ?? []));
+  for (const r of out.slice(1)) {
+    const f = (r.output as SlotLookup | undefined)?.formatted;
+    if (!f) throw new Error('bpftool map lookup: no formatted value (the object has no BTF)');
+    const ifindex = slots.get(f.key);
+    if (ifindex === undefined) continue;
+    for (let dir = 0; dir < 2; dir++)
+      for (let proto = 0; proto < 5; proto++) {
+        const value = { packets: 0, bytes: 0, segments: 0 };
+        for (const v of f.values) {
+          const c = v.value.c[dir]![proto]!;
+          value.packets += c.packets;
+          value.bytes += c.bytes;
+          value.segments += c.segments;
+        }
+        if (value.packets === 0) continue;
+        const key: CounterKey = { ifindex, peer: '', dir, proto };
+        const had = table.get(keyText(key))?.value;
+        if (had) {
+          value.packets += had.packets;
+          value.bytes += had.bytes;
+          value.segments += had.segments;
+        }
+        table.set(keyText(key), { key, value });
+      }
+  }
+  return table;
+}
+
 /** What moved between two readings, per key (a key new since `before` counts from zero; one that went back, i.e. was dropped and made anew, too). */
 export function delta(before: Table, after: Table): Table {
   const out: Table = new Map();
