@@ -1,5 +1,6 @@
 import { ensureBridge } from '../net/bridge.js';
 import { ipBatch } from '../net/ip.js';
+import { IpShell } from '../net/ip-shell.js';
 import type { NetnsPath } from '../net/netns.js';
 import { bridgeNetns, ensureOverlay } from '../net/overlay.js';
 import { containerMac, hostVethName, plug } from '../net/veth.js';
@@ -19,6 +20,8 @@ export class BridgePorts {
   #mtu: number | undefined;
   /** The bridge (and namespace) #mtu was learned from: a router with another bridge means learning it again. */
   #learnedFrom: string;
+  /** A long-lived `ip -batch` per namespace the host ends go in: no process per plug in a burst of attaches. */
+  readonly #shells = new Map<string, IpShell>();
 
   constructor(
     private readonly hostNetns: NetnsPath,
@@ -62,20 +65,34 @@ export class BridgePorts {
     ).mtu;
     const netns = bridgeNetns(point.netns, this.hostNetns);
     try {
-      await plug({
-        hostNetns: netns,
-        bridge: point.bridge,
-        mtu: this.#mtu,
-        pid: c.pid,
-        hostIfname: hostVethName(c.id),
-        ifname: this.ifname,
-        mac: containerMac(c.id),
-      });
+      await plug(
+        {
+          hostNetns: netns,
+          bridge: point.bridge,
+          mtu: this.#mtu,
+          pid: c.pid,
+          hostIfname: hostVethName(c.id),
+          ifname: this.ifname,
+          mac: containerMac(c.id),
+        },
+        (lines) => this.#shell(netns).run(lines),
+      );
     } catch (err) {
       // A batch that failed half-way (the pair made, `master` refused) would leave ethwe behind: remove it.
       await ipBatch(netns, [`link del ${hostVethName(c.id)}`]).catch(() => undefined);
       throw err;
     }
+  }
+
+  #shell(netns: string | undefined): IpShell {
+    let shell = this.#shells.get(netns ?? '');
+    if (!shell) this.#shells.set(netns ?? '', (shell = new IpShell(netns)));
+    return shell;
+  }
+
+  /** The agent stops: the long-lived processes end. */
+  close(): void {
+    for (const s of this.#shells.values()) s.close();
   }
 }
 

@@ -359,6 +359,7 @@ export class Attacher {
 
   close(): void {
     this.#retries.close();
+    this.#ports.close();
   }
 
   /** IPv4 addresses on the container's interface, or undefined when it has none. */
