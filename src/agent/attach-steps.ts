@@ -35,6 +35,8 @@ export interface StepDeps {
   plug: (c: ContainerInfo) => Promise<void>;
   /** Hooks the counters on the new host end; never rejects (a failure is logged). */
   hook?: (c: ContainerInfo) => Promise<void>;
+  /** Runs `ip` lines in the container's namespace (a process started ahead); unset: a one-off `ip -batch`. */
+  inContainer?: (lines: string[]) => Promise<void>;
   /** Applies the attachment to the state at once: on disk when `durable` settles; `undo` puts back the old. */
   record: (a: Attachment) => Recorded;
   log: (msg: string) => void;
@@ -64,6 +66,7 @@ export async function runSteps(
     throw err instanceof XnetError ? err : failed(`attach ${c.name}: ${(err as Error).message}`);
   };
   let written: Promise<void> | undefined;
+  const announced: string[] = [];
   // The counters' hook (tc, in the bridge's namespace) runs beside the addresses (ip, in the container's):
   // both are done before attach returns, and the container end is down until the addresses' batch ends.
   let hooked: Promise<void> = Promise.resolve();
@@ -85,7 +88,7 @@ export async function runSteps(
           hooked = d.hook?.(c) ?? hooked;
           break;
         case 'add-addresses':
-          await addAddresses(c.pid, ifname, s.cidrs);
+          await addAddresses(c.pid, ifname, s.cidrs, d.inContainer);
           undo.push({ what: `remove ${s.cidrs.join(' ')}`, run: () => removeEach(c.pid, ifname, s.cidrs) });
           break;
         case 'record': {
@@ -97,7 +100,7 @@ export async function runSteps(
           break;
         }
         case 'announce':
-          for (const a of s.addresses) setImmediate(() => announce(c.pid, ifname, a, d.log));
+          announced.push(...s.addresses);
           break;
       }
       d.mark?.(s.kind);
@@ -108,7 +111,14 @@ export async function runSteps(
     await hooked;
     await rollBack(err);
   }
-  return { durable: written ? written.catch((err) => rollBack(err, false)) : Promise.resolve() };
+  const durable = written ? written.catch((err) => rollBack(err, false)) : Promise.resolve();
+  // The gratuitous ARP's process starts after the caller's answer is sent (the answer is written from the
+  // promise chain, before setImmediate's turn): a spawn blocks the agent's thread for a few ms.
+  return {
+    durable: durable.then(() => {
+      for (const a of announced) setImmediate(() => announce(c.pid, ifname, a, d.log));
+    }),
+  };
 }
 
 /** One address at a time: `ip -batch` stops at the first line that fails, and a step may have added only some. */

@@ -23,14 +23,17 @@ export class AttachWrites {
   /** Applies the attachment now; `durable` settles when the state file holds it. */
   record(a: Attachment): Recorded {
     const before = this.store.current.attachments.find((x) => x.containerId === a.containerId);
-    const durable = this.#put(a.containerId, a);
+    const durable = this.put(a.containerId, a);
     // The caller awaits it once the kernel is done; until then a failed write must not be an unhandled rejection.
     durable.catch(() => undefined);
-    return { durable, undo: () => this.#put(a.containerId, before) };
+    return { durable, undo: () => this.put(a.containerId, before) };
   }
 
-  /** The container's attachment becomes `a` (none: removed); settles when the state file holds it. */
-  #put(containerId: string, a: Attachment | undefined): Promise<void> {
+  /**
+   * The container's attachment becomes `a` (none: removed; detach and repairs use it too); settles when the
+   * state file holds it.
+   */
+  put(containerId: string, a: Attachment | undefined): Promise<void> {
     const durable = this.store
       .update((s) => ({
         ...s,

@@ -3,10 +3,10 @@ import { failed } from '../errors.js';
 import { diesWithParent, inNetns, netnsId, type NetnsPath } from './netns.js';
 
 /**
- * Ends every request: a command that always fails without asking the kernel (a device name longer than the
- * kernel's 15 characters), so its "Command failed -:N" on stderr says the lines before it are done.
+ * Ends every request: a command that always fails without asking the kernel (an object neither ip nor tc
+ * knows), so its "Command failed -:N" on stderr says the lines before it are done.
  */
-const END = 'link show dev xnet-end-of-request';
+const END = 'xnet-end-of-request';
 const FAILED = /^Command failed -:(\d+)$/;
 const IDLE_MS = 5_000;
 const TIMEOUT_MS = 10_000;
@@ -23,8 +23,9 @@ interface Request {
 }
 
 /**
- * One long-lived `ip -force -batch -` in a namespace, fed through stdin: a burst of attaches plugs veths with
- * no process per attach (a spawn from the agent costs more than the netlink work it does). ip reports a failed
+ * One long-lived `ip -force -batch -` (or `tc`) in a namespace, fed through stdin: a burst of attaches plugs and
+ * hooks veths with no process per attach (a spawn blocks the agent's thread for a few ms, more than the netlink
+ * work it does). ip and tc report a failed
  * line on stderr as the error's text and then "Command failed -:N", N counting every line it has read; with
  * -force it goes on to the next line, so each request ends with END and its errors are the lines in its range.
  * Unlike a one-off `ip -batch`, a request's lines after a failing one still run. The process is ended after
@@ -40,7 +41,10 @@ export class IpShell {
   #text: string[] = [];
   #idle: NodeJS.Timeout | undefined;
 
-  constructor(private readonly netns: NetnsPath) {}
+  constructor(
+    private readonly netns: NetnsPath,
+    private readonly tool: 'ip' | 'tc' = 'ip',
+  ) {}
 
   /** Runs the lines in order; rejects with the first failing line's error once all have run. */
   run(lines: readonly string[]): Promise<void> {
@@ -68,7 +72,7 @@ export class IpShell {
     const ns = this.netns ? netnsId(this.netns) : '';
     if (this.#child && ns !== this.#ns) this.#fail(this.#child, 'its namespace was replaced');
     if (this.#child) return this.#child;
-    const [file, args] = diesWithParent(inNetns(this.netns, 'ip', ['-force', '-batch', '-']));
+    const [file, args] = diesWithParent(inNetns(this.netns, this.tool, ['-force', '-batch', '-']));
     const child = spawn(file, args, { stdio: 'pipe' });
     this.#child = child;
     this.#ns = ns;
@@ -79,7 +83,7 @@ export class IpShell {
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => this.#read(child, chunk));
     child.on('error', (err) => this.#fail(child, err.message));
-    child.on('exit', (code, signal) => this.#fail(child, `ip exited (${signal ?? code})`));
+    child.on('exit', (code, signal) => this.#fail(child, `${this.tool} exited (${signal ?? code})`));
     child.stdin.on('error', () => undefined); // a closed pipe: the exit handler reports it
     return child;
   }
@@ -107,7 +111,7 @@ export class IpShell {
       }
       this.#queue.shift();
       clearTimeout(r.timer);
-      if (r.errors.length) r.reject(failed(`ip: ${r.errors.join('; ')}`));
+      if (r.errors.length) r.reject(failed(`${this.tool}: ${r.errors.join('; ')}`));
       else r.resolve();
       if (this.#queue.length === 0) this.#idle = setTimeout(() => this.close(), IDLE_MS).unref();
     }
@@ -121,7 +125,7 @@ export class IpShell {
     child.kill();
     for (const r of this.#queue.splice(0)) {
       clearTimeout(r.timer);
-      r.reject(failed(`ip -batch in ${this.netns ?? 'this namespace'}: ${why}`));
+      r.reject(failed(`${this.tool} -batch in ${this.netns ?? 'this namespace'}: ${why}`));
     }
   }
 }

@@ -58,11 +58,14 @@ export async function unplug(pid: number, ifname: string): Promise<void> {
   await ipBatch(netnsOfPid(pid), [`link del ${ifname}`]);
 }
 
-export async function addAddresses(pid: number, ifname: string, cidrs: readonly string[]): Promise<void> {
-  await ipBatch(netnsOfPid(pid), [
-    ...cidrs.map((c) => `addr add ${c} dev ${ifname}`),
-    `link set ${ifname} up`,
-  ]);
+/** `batch` runs the lines in the container's namespace (a one-off `ip -batch` there unless given). */
+export async function addAddresses(
+  pid: number,
+  ifname: string,
+  cidrs: readonly string[],
+  batch: (lines: string[]) => Promise<void> = (lines) => ipBatch(netnsOfPid(pid), lines),
+): Promise<void> {
+  await batch([...cidrs.map((c) => `addr add ${c} dev ${ifname}`), `link set ${ifname} up`]);
 }
 
 export async function removeAddresses(pid: number, ifname: string, cidrs: readonly string[]): Promise<void> {

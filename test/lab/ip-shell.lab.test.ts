@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { NETNS_PREFIX } from '../../src/lab/layout.js';
 import { IpShell } from '../../src/net/ip-shell.js';
+import { NetnsRunner } from '../../src/net/netns-runner.js';
 import { namedNetns } from '../../src/net/overlay.js';
 
 // A real `ip` in a scratch namespace of this lab's prefix (lab down removes it if a run is cut short).
@@ -60,11 +61,54 @@ describe('IpShell: one long-lived ip -batch in a namespace', () => {
     await expect(shell.run(['link add za type veth peer name zb'])).rejects.toThrow(/File exists/);
   });
 
+  it('runs tc the same way', async () => {
+    const tc = new IpShell(namedNetns(NAME), 'tc');
+    try {
+      await tc.run(['qdisc add dev lo clsact']);
+      expect(execFileSync('tc', ['-n', NAME, 'qdisc', 'show', 'dev', 'lo'], { encoding: 'utf8' })).toMatch(
+        /clsact/,
+      );
+      await expect(tc.run(['qdisc show dev lo', 'qdisc add dev nosuch clsact'])).rejects.toThrow(
+        /tc: qdisc add dev nosuch clsact: Cannot find device "nosuch"/,
+      );
+    } finally {
+      tc.close();
+    }
+  });
+
   it('follows the namespace when the path is removed and made again', async () => {
     await shell.run(['link add qa type veth peer name qb']);
     fresh(); // a reset: the same name, a new namespace
     await shell.run(['link add ra type veth peer name rb']);
     expect(devices()).toEqual(expect.arrayContaining(['ra', 'rb']));
     expect(devices()).not.toContain('qa');
+  });
+});
+
+describe('NetnsRunner: ip -batch in any namespace, started by a long-lived shell', () => {
+  it('runs each request in the namespace it names, stops at the first failing line and says why', async () => {
+    fresh();
+    const runner = new NetnsRunner();
+    try {
+      await runner.ipBatch(namedNetns(NAME), ['link add sa type veth peer name sb', 'link set sa up']);
+      expect(devices()).toEqual(expect.arrayContaining(['sa', 'sb']));
+      await expect(
+        runner.ipBatch(namedNetns(NAME), ['link set nosuch up', 'link add tb type veth peer name tc']),
+      ).rejects.toThrow(/Cannot find device "nosuch"/);
+      expect(devices()).not.toContain('tb');
+      // A value with shell syntax in it is an argument, never evaluated.
+      await expect(
+        runner.ipBatch('/run/netns/$(touch /tmp/xnet-runner-pwned)', ['link show']),
+      ).rejects.toThrow(/ip -batch in/);
+      expect(() => execFileSync('test', ['-e', '/tmp/xnet-runner-pwned'])).toThrow();
+      await Promise.all([
+        runner.ipBatch(namedNetns(NAME), ['link add ua type veth peer name ub']),
+        runner.ipBatch(namedNetns(NAME), ['link add va type veth peer name vb']),
+      ]);
+      expect(devices()).toEqual(expect.arrayContaining(['ua', 'va']));
+    } finally {
+      runner.close();
+      ip('netns', 'del', NAME);
+    }
   });
 });
