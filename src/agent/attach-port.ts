@@ -1,6 +1,6 @@
 import { ensureBridge } from '../net/bridge.js';
 import { ipBatch } from '../net/ip.js';
-import { IpShell } from '../net/ip-shell.js';
+import type { NetnsRunner } from '../net/netns-runner.js';
 import type { NetnsPath } from '../net/netns.js';
 import { bridgeNetns, ensureOverlay } from '../net/overlay.js';
 import { containerMac, hostVethName, plug } from '../net/veth.js';
@@ -20,13 +20,13 @@ export class BridgePorts {
   #mtu: number | undefined;
   /** The bridge (and namespace) #mtu was learned from: a router with another bridge means learning it again. */
   #learnedFrom: string;
-  /** A long-lived `ip -batch` per namespace the host ends go in: no process per plug in a burst of attaches. */
-  readonly #shells = new Map<string, IpShell>();
 
   constructor(
     private readonly hostNetns: NetnsPath,
     private readonly ifname: string,
     private readonly point: () => PortPoint,
+    /** Runs the plug's `ip -batch` from a long-lived shell: no spawn from the agent per plug. */
+    private readonly runner: NetnsRunner,
   ) {
     this.#learnedFrom = keyOf(point());
   }
@@ -75,24 +75,13 @@ export class BridgePorts {
           ifname: this.ifname,
           mac: containerMac(c.id),
         },
-        (lines) => this.#shell(netns).run(lines),
+        (lines) => this.runner.ipBatch(netns, lines),
       );
     } catch (err) {
       // A batch that failed half-way (the pair made, `master` refused) would leave ethwe behind: remove it.
       await ipBatch(netns, [`link del ${hostVethName(c.id)}`]).catch(() => undefined);
       throw err;
     }
-  }
-
-  #shell(netns: string | undefined): IpShell {
-    let shell = this.#shells.get(netns ?? '');
-    if (!shell) this.#shells.set(netns ?? '', (shell = new IpShell(netns)));
-    return shell;
-  }
-
-  /** The agent stops: the long-lived processes end. */
-  close(): void {
-    for (const s of this.#shells.values()) s.close();
   }
 }
 

@@ -49,7 +49,7 @@ export class Attacher {
   #plugged: ((hostIfname: string, netns: NetnsPath) => Promise<void>) | undefined;
 
   constructor(private readonly d: AttachDeps) {
-    this.#ports = new BridgePorts(d.hostNetns, d.ifname, () => this.#point());
+    this.#ports = new BridgePorts(d.hostNetns, d.ifname, () => this.#point(), this.#runner);
     // Once on disk the mesh is told (a crash before that is repaired at start: MeshAddresses.start tells it).
     this.#writes = new AttachWrites(d.store, () => d.router.changed());
     this.#repairs = new Repairs({
@@ -280,7 +280,6 @@ export class Attacher {
 
   close(): void {
     this.#repairs.retries.close();
-    this.#ports.close();
     this.#runner.close();
   }
 

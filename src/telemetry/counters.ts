@@ -4,7 +4,7 @@
 import type { InterfaceCounters } from '../api/interfaces.js';
 import type { CounterSource, CountersStatus, RateSample } from '../api/telemetry.js';
 import type { NetnsPath } from '../net/netns.js';
-import { IpShell } from '../net/ip-shell.js';
+import { NetnsRunner } from '../net/netns-runner.js';
 import {
   dropKeys,
   hook,
@@ -67,8 +67,8 @@ export class KernelCounters {
    * both: a veth's map entries have no peer, the underlay's always one, which keeps them apart.
    */
   #hooked = new Map<string, Hooked>();
-  /** attach's hooks go through a long-lived `tc -batch` per namespace (IpShell): no process per attach. */
-  readonly #tc = new Map<string, IpShell>();
+  /** attach's hooks: `tc -batch` started by a long-lived shell (NetnsRunner), no spawn from the agent. */
+  readonly #tc = new NetnsRunner();
   /** The LAN table as last written to the trie (JSON), and whether the last tick counted LAN ports. */
   #lanWritten: string | undefined;
   #lan = false;
@@ -240,9 +240,7 @@ export class KernelCounters {
   async hookVeth(dev: string, netns: NetnsPath = this.netns): Promise<void> {
     if (this.#bpf !== 'loaded') return;
     const kind = this.#vethKind();
-    let tc = this.#tc.get(netns ?? '');
-    if (!tc) this.#tc.set(netns ?? '', (tc = new IpShell(netns, 'tc')));
-    await hook(netns, this.#pins, [{ dev, kind }], (lines) => tc.run(lines));
+    await hook(netns, this.#pins, [{ dev, kind }], (lines) => this.#tc.tcBatch(netns, lines));
     // Recorded, so the next tick does not hook it again with a second tc process.
     this.#hooked.set(dev, { ifindex: HOOKED_BY_NAME, kind, netns });
   }
@@ -299,7 +297,7 @@ export class KernelCounters {
 
   /** The agent stops: the underlay is left as it was; veth hooks go with their veths. */
   async close(): Promise<void> {
-    for (const tc of this.#tc.values()) tc.close();
+    this.#tc.close();
     if (this.#tunnelDev) await unhook(this.netns, this.#tunnelDev);
     this.#hooked.clear();
   }
