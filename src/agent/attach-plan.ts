@@ -69,8 +69,8 @@ export function parseRequest(texts: readonly string[]): InterfaceCidr[] {
 
 /**
  * The `weave attach` rules, and what to change: refuse an address held by another container here, a prefix
- * change, or one inside a host route; otherwise plug when the container has no interface (removing a host
- * end left from its previous namespace first), add what the kernel lacks (new addresses and drift), record.
+ * change, or one inside a host route; otherwise record, plug when the container has no interface (removing a
+ * host end left from its previous namespace first), and add what the kernel lacks (new addresses and drift).
  */
 export function planAttach(input: AttachInput): AttachDecision {
   const { container } = input;
@@ -130,12 +130,14 @@ export function planAttach(input: AttachInput): AttachDecision {
   const steps: AttachStep[] = [];
   // The router's IPAM (Weave) has the last word on an address, anywhere in the mesh: claim before any change.
   if (added.length > 0) steps.push({ kind: 'claim', cidrs: added });
+  // Recorded before the kernel changes (its write overlaps them; undone if one fails): a crash in between
+  // leaves a state that the agent's start reconciles the kernel to, never a kernel change the state lacks.
+  if (added.length > 0 || !existing) steps.push({ kind: 'record', attachment });
   if (input.live === undefined && missing.length > 0) {
     if (input.hostVeth) steps.push({ kind: 'remove-stale-veth' });
     steps.push({ kind: 'plug' });
   }
   if (missing.length > 0) steps.push({ kind: 'add-addresses', cidrs: missing });
-  if (added.length > 0 || !existing) steps.push({ kind: 'record', attachment });
   if (missing.length > 0) steps.push({ kind: 'announce', addresses: missing.map((c) => c.split('/')[0]!) });
   return { plan: { added, alreadyPresent, repaired, ask: toAdd.map((c) => c.address), steps, attachment } };
 }

@@ -1,5 +1,6 @@
 import { ensureBridge } from '../net/bridge.js';
 import { ipBatch } from '../net/ip.js';
+import type { NetnsRunner } from '../net/netns-runner.js';
 import type { NetnsPath } from '../net/netns.js';
 import { bridgeNetns, ensureOverlay } from '../net/overlay.js';
 import { containerMac, hostVethName, plug } from '../net/veth.js';
@@ -24,6 +25,8 @@ export class BridgePorts {
     private readonly hostNetns: NetnsPath,
     private readonly ifname: string,
     private readonly point: () => PortPoint,
+    /** Runs the plug's `ip -batch` from a long-lived shell: no spawn from the agent per plug. */
+    private readonly runner: NetnsRunner,
   ) {
     this.#learnedFrom = keyOf(point());
   }
@@ -62,15 +65,18 @@ export class BridgePorts {
     ).mtu;
     const netns = bridgeNetns(point.netns, this.hostNetns);
     try {
-      await plug({
-        hostNetns: netns,
-        bridge: point.bridge,
-        mtu: this.#mtu,
-        pid: c.pid,
-        hostIfname: hostVethName(c.id),
-        ifname: this.ifname,
-        mac: containerMac(c.id),
-      });
+      await plug(
+        {
+          hostNetns: netns,
+          bridge: point.bridge,
+          mtu: this.#mtu,
+          pid: c.pid,
+          hostIfname: hostVethName(c.id),
+          ifname: this.ifname,
+          mac: containerMac(c.id),
+        },
+        (lines) => this.runner.ipBatch(netns, lines),
+      );
     } catch (err) {
       // A batch that failed half-way (the pair made, `master` refused) would leave ethwe behind: remove it.
       await ipBatch(netns, [`link del ${hostVethName(c.id)}`]).catch(() => undefined);

@@ -5,6 +5,7 @@ import { addAddresses, announce, hostVethName, unplug } from '../net/veth.js';
 import type { ContainerInfo } from '../docker/containers.js';
 import type { AttachStep, MeshOwner } from './attach-plan.js';
 import type { Attachment } from './state.js';
+import type { Recorded } from './attach-writes.js';
 import type { AddressClash } from '../api/router-status.js';
 
 /**
@@ -34,8 +35,10 @@ export interface StepDeps {
   plug: (c: ContainerInfo) => Promise<void>;
   /** Hooks the counters on the new host end; never rejects (a failure is logged). */
   hook?: (c: ContainerInfo) => Promise<void>;
-  /** Applies the attachment to the state at once; settles when the state file holds it. */
-  record: (a: Attachment) => Promise<void>;
+  /** Runs `ip` lines in the container's namespace (a process started ahead); unset: a one-off `ip -batch`. */
+  inContainer?: (lines: string[]) => Promise<void>;
+  /** Applies the attachment to the state at once: on disk when `durable` settles; `undo` puts back the old. */
+  record: (a: Attachment) => Recorded;
   log: (msg: string) => void;
   /** A step ended (the attach trace, when on). */
   mark?: (step: string) => void;
@@ -43,10 +46,11 @@ export interface StepDeps {
 
 /**
  * Runs a plan's steps in order. When one fails, what the earlier ones did is undone in reverse order
- * (unplug, remove the addresses, release the claim), so a failed attach leaves the kernel and the IPAM as
- * they were; the error is the failing step's, named. It returns once the kernel is programmed and the record
- * applied to the state; `durable` settles when the state file holds it (a write shared with concurrent
- * attaches), and if that write fails, the same undo runs before it rejects.
+ * (unplug, remove the addresses, put the record back and wait for that write, release the claim), so a
+ * failed attach leaves the kernel, the state and the IPAM as they were; the error is the failing step's,
+ * named. It returns once the kernel is programmed; `durable` settles when the state file also holds the record
+ * (a write started before the kernel steps and shared with concurrent attaches), and if that write fails, the
+ * kernel's undo runs before it rejects.
  */
 export async function runSteps(
   steps: readonly AttachStep[],
@@ -54,13 +58,15 @@ export async function runSteps(
   ifname: string,
   d: StepDeps,
 ): Promise<{ durable: Promise<void> }> {
-  const undo: Array<{ what: string; run: () => Promise<void> }> = [];
-  const rollBack = async (err: unknown): Promise<never> => {
-    for (const u of [...undo].reverse())
+  const undo: Array<{ what: string; run: () => Promise<void>; state?: true }> = [];
+  // A failed state write has already put the state back (the store does): then only the rest is undone.
+  const rollBack = async (err: unknown, written = true): Promise<never> => {
+    for (const u of [...undo].reverse().filter((x) => written || !x.state))
       await u.run().catch((e: Error) => d.log(`attach ${c.name}: undo (${u.what}) failed: ${e.message}`));
     throw err instanceof XnetError ? err : failed(`attach ${c.name}: ${(err as Error).message}`);
   };
   let written: Promise<void> | undefined;
+  const announced: string[] = [];
   // The counters' hook (tc, in the bridge's namespace) runs beside the addresses (ip, in the container's):
   // both are done before attach returns, and the container end is down until the addresses' batch ends.
   let hooked: Promise<void> = Promise.resolve();
@@ -82,15 +88,19 @@ export async function runSteps(
           hooked = d.hook?.(c) ?? hooked;
           break;
         case 'add-addresses':
-          await addAddresses(c.pid, ifname, s.cidrs);
+          await addAddresses(c.pid, ifname, s.cidrs, d.inContainer);
           undo.push({ what: `remove ${s.cidrs.join(' ')}`, run: () => removeEach(c.pid, ifname, s.cidrs) });
           break;
-        case 'record':
-          // Applied now (the next attach decides on it), on disk with the next group write: not awaited here.
-          written = d.record(s.attachment);
+        case 'record': {
+          // Applied now (the next attach decides on it), on disk with the next group write while the kernel
+          // steps run: awaited after them, so the fsync and the processes overlap.
+          const r = d.record(s.attachment);
+          written = r.durable;
+          undo.push({ what: 'put the record back', run: r.undo, state: true });
           break;
+        }
         case 'announce':
-          for (const a of s.addresses) setImmediate(() => announce(c.pid, ifname, a, d.log));
+          announced.push(...s.addresses);
           break;
       }
       d.mark?.(s.kind);
@@ -101,7 +111,14 @@ export async function runSteps(
     await hooked;
     await rollBack(err);
   }
-  return { durable: written ? written.catch(rollBack) : Promise.resolve() };
+  const durable = written ? written.catch((err) => rollBack(err, false)) : Promise.resolve();
+  // The gratuitous ARP's process starts after the caller's answer is sent (the answer is written from the
+  // promise chain, before setImmediate's turn): a spawn blocks the agent's thread for a few ms.
+  return {
+    durable: durable.then(() => {
+      for (const a of announced) setImmediate(() => announce(c.pid, ifname, a, d.log));
+    }),
+  };
 }
 
 /** One address at a time: `ip -batch` stops at the first line that fails, and a step may have added only some. */

@@ -1,5 +1,11 @@
 import type { StateStore, Attachment } from './state.js';
 
+/** A record applied to the state: on disk when `durable` settles; `undo` puts back what was there before. */
+export interface Recorded {
+  durable: Promise<void>;
+  undo: () => Promise<void>;
+}
+
 /**
  * Attach's records in the state file: applied at once (the next attach decides on them) and written with
  * whatever else was attached meanwhile (the store's group commit). Until a container's record is on disk,
@@ -10,25 +16,37 @@ export class AttachWrites {
 
   constructor(
     private readonly store: StateStore,
-    /** Told once a record is on disk, after the caller has had its answer (the mesh hears of it then). */
+    /** Told once a record is on disk (the mesh hears of it then, at most every 500 ms). */
     private readonly written: () => void,
   ) {}
 
-  /** Applies the attachment now; settles when the state file holds it. */
-  record(a: Attachment): Promise<void> {
+  /** Applies the attachment now; `durable` settles when the state file holds it. */
+  record(a: Attachment): Recorded {
+    const before = this.store.current.attachments.find((x) => x.containerId === a.containerId);
+    const durable = this.put(a.containerId, a);
+    // The caller awaits it once the kernel is done; until then a failed write must not be an unhandled rejection.
+    durable.catch(() => undefined);
+    return { durable, undo: () => this.put(a.containerId, before) };
+  }
+
+  /**
+   * The container's attachment becomes `a` (none: removed; detach and repairs use it too); settles when the
+   * state file holds it.
+   */
+  put(containerId: string, a: Attachment | undefined): Promise<void> {
     const durable = this.store
       .update((s) => ({
         ...s,
-        attachments: [...s.attachments.filter((x) => x.containerId !== a.containerId), a],
+        attachments: [...s.attachments.filter((x) => x.containerId !== containerId), ...(a ? [a] : [])],
       }))
       .then(() => {
         setImmediate(this.written);
       });
-    this.#writing.set(a.containerId, durable);
+    this.#writing.set(containerId, durable);
     void durable
       .catch(() => undefined)
       .finally(() => {
-        if (this.#writing.get(a.containerId) === durable) this.#writing.delete(a.containerId);
+        if (this.#writing.get(containerId) === durable) this.#writing.delete(containerId);
       });
     return durable;
   }

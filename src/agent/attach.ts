@@ -1,23 +1,25 @@
-// One piece (~400 lines): every change to a container's interface (attach, detach, reconcile, MTU, die) goes
-// through this class's one queue, so no two of them interleave; the rules, the steps and the state writes are
-// in attach-*.ts.
+// Every change to a container's interface (attach, detach, reconcile, MTU, die) goes through this class's one
+// queue, so no two of them interleave; the rules, the steps, detach, the repairs and the state writes are in
+// attach-*.ts.
 import type Docker from 'dockerode';
-import { badInput } from '../errors.js';
-import { parseInterfaceCidr, type InterfaceCidr } from '../net/cidr.js';
-import { ipBatch, link, routes4 } from '../net/ip.js';
+import type { InterfaceCidr } from '../net/cidr.js';
+import { link, routes4 } from '../net/ip.js';
 import { ownRoutes4 } from '../net/proc-route.js';
-import { netnsId, netnsOfPid, type NetnsPath } from '../net/netns.js';
+import { netnsOfPid, type NetnsPath } from '../net/netns.js';
 import { namedNetns } from '../net/overlay.js';
-import { containerInterface, hostVethName, removeAddresses, unplug } from '../net/veth.js';
+import { containerInterface, hostVethName } from '../net/veth.js';
 import { procCidrs } from '../net/proc-addrs.js';
 import { findContainer, listContainers, type ContainerInfo } from '../docker/containers.js';
 import type { StateStore, Attachment } from './state.js';
 import type { ReconcileFailure, Result } from '../api/index.js';
 import { parseRequest, planAttach, refuseOwned, type AttachPlan, type AttachStep } from './attach-plan.js';
-import { runSteps, type AttachRouter } from './attach-steps.js';
+import { runSteps, type AttachRouter, type StepDeps } from './attach-steps.js';
 import { BridgePorts } from './attach-port.js';
-import { clashOf, failureView, liveCidrs, view } from './attach-view.js';
-import { Retries } from './retries.js';
+import { clashOf, liveCidrs, view } from './attach-view.js';
+import { Repairs } from './attach-repair.js';
+import { detachContainer } from './attach-detach.js';
+import { runningContainer } from './attach-lookup.js';
+import { NetnsRunner } from '../net/netns-runner.js';
 import { attachTrace, type AttachTrace } from './attach-trace.js';
 import { AttachWrites } from './attach-writes.js';
 
@@ -42,14 +44,26 @@ export class Attacher {
   #queue: Promise<unknown> = Promise.resolve();
   readonly #writes: AttachWrites;
   readonly #ports: BridgePorts;
-  /** Containers whose reconcile failed: tried again with back-off, the reason shown by ps and status. */
-  readonly #retries = new Retries((id) => this.reconcileContainer(id));
+  readonly #repairs: Repairs;
+  readonly #runner = new NetnsRunner();
   #plugged: ((hostIfname: string, netns: NetnsPath) => Promise<void>) | undefined;
 
   constructor(private readonly d: AttachDeps) {
-    this.#ports = new BridgePorts(d.hostNetns, d.ifname, () => this.#point());
+    this.#ports = new BridgePorts(d.hostNetns, d.ifname, () => this.#point(), this.#runner);
     // Once on disk the mesh is told (a crash before that is repaired at start: MeshAddresses.start tells it).
     this.#writes = new AttachWrites(d.store, () => d.router.changed());
+    this.#repairs = new Repairs({
+      docker: d.docker,
+      store: d.store,
+      log: d.log,
+      serial: (fn) => this.#serial(fn),
+      allSettled: () => this.#writes.allSettled(),
+      plan: (c, cidrs) => this.#plan(c, cidrs),
+      run: (steps, c, ifname) => this.#run(steps, c, ifname),
+      drop: (id) => this.#writes.put(id, undefined),
+      portNetns: () => this.#portNetns(),
+      setPortMtu: (mtu) => this.#ports.setMtu(mtu),
+    });
   }
 
   /** Telemetry hooks its counters on a new host-side veth here, inside attach, so its first packet counts. */
@@ -90,7 +104,7 @@ export class Attacher {
   async attach(cidrTexts: string[], ref: string): Promise<Result<'attach'>> {
     const trace = attachTrace();
     const cidrs = parseRequest(cidrTexts);
-    const container = await this.#runningContainer(ref);
+    const container = await runningContainer(this.d.docker, ref, this.d.hostNetns);
     trace?.mark('inspect');
     const { result, durable } = await this.#serial(() => this.#attach(cidrs, container, trace));
     await durable;
@@ -100,7 +114,20 @@ export class Attacher {
   }
 
   detach(cidrTexts: string[], ref: string): Promise<Result<'detach'>> {
-    return this.#serial(() => this.#detach(cidrTexts, ref));
+    return this.#serial(() =>
+      detachContainer(cidrTexts, ref, {
+        docker: this.d.docker,
+        store: this.d.store,
+        ifname: this.d.ifname,
+        router: this.d.router,
+        log: this.d.log,
+        allSettled: () => this.#writes.allSettled(),
+        cancelRetries: (id) => this.#repairs.retries.cancel(id),
+        reconcile: (id) => this.#repairs.reconcileNow(id),
+        put: (a) => this.#writes.put(a.containerId, a),
+        drop: (id) => this.#writes.put(id, undefined),
+      }),
+    );
   }
 
   async #attach(
@@ -116,7 +143,11 @@ export class Attacher {
     const owned = refuseOwned(plan, owners);
     if (owned) throw owned;
     trace?.mark('owner');
-    const { durable } = await this.#run(plan.steps, container, plan.attachment.ifname, trace);
+    const { durable } = await this.#run(plan.steps, container, plan.attachment.ifname, {
+      // The container's `ip` is started by the runner's shell: no spawn from the agent on attach's path.
+      inContainer: (lines) => this.#runner.ipBatch(netnsOfPid(container.pid), lines),
+      ...(trace ? { mark: (step: string) => trace.mark(step) } : {}),
+    });
     const now = [...new Set([...(live ?? []), ...plan.attachment.cidrs])];
     return {
       result: {
@@ -125,7 +156,7 @@ export class Attacher {
         alreadyPresent: plan.alreadyPresent,
         repaired: plan.repaired,
       },
-      durable: durable.then(() => this.#retries.succeeded(container.id)),
+      durable: durable.then(() => this.#repairs.retries.succeeded(container.id)),
     };
   }
 
@@ -165,7 +196,7 @@ export class Attacher {
     steps: readonly AttachStep[],
     c: ContainerInfo,
     ifname: string,
-    trace?: AttachTrace,
+    extra: Partial<Pick<StepDeps, 'inContainer' | 'mark'>> = {},
   ): Promise<{ durable: Promise<void> }> {
     return runSteps(steps, c, ifname, {
       portNetns: this.#portNetns(),
@@ -176,65 +207,10 @@ export class Attacher {
           this.d.log(`counters on ${hostVethName(x.id)}: ${err.message}`),
         );
       },
-      ...(trace ? { mark: (step: string) => trace.mark(step) } : {}),
+      ...extra,
       record: (a) => this.#writes.record(a),
       log: this.d.log,
     });
-  }
-
-  async #detach(cidrTexts: string[], ref: string): Promise<Result<'detach'>> {
-    const cidrs = cidrTexts.map((t) => parseInterfaceCidr(t));
-    await this.#writes.allSettled();
-    const container = await findContainer(this.d.docker, ref);
-    const existing = this.d.store.current.attachments.find(
-      (a) => a.containerId === container?.id || a.containerName === ref || a.containerId.startsWith(ref),
-    );
-    if (!container && !existing) {
-      throw badInput(
-        'container',
-        `no container named "${ref}"`,
-        '`docker ps -a` lists containers; `xnet-tui ps` lists attachments',
-      );
-    }
-    const name = container?.name ?? existing!.containerName;
-    const held = existing?.cidrs ?? [];
-    const removing = cidrs.length === 0 ? held : held.filter((h) => cidrs.some((c) => c.cidr === h));
-    const notAttached = cidrs.map((c) => c.cidr).filter((c) => !held.includes(c));
-    const remaining = held.filter((h) => !removing.includes(h));
-    let interfaceRemoved = false;
-    if (container?.running && removing.length > 0) {
-      const live = await containerInterface(container.pid, this.d.ifname);
-      if (live) {
-        if (remaining.length === 0) {
-          await unplug(container.pid, this.d.ifname);
-          interfaceRemoved = true;
-        } else {
-          const present = removing.filter((c) =>
-            live.addr_info.some((a) => `${a.local}/${a.prefixlen}` === c),
-          );
-          await removeAddresses(container.pid, this.d.ifname, present);
-        }
-      }
-    }
-    if (existing && removing.length > 0) {
-      if (remaining.length === 0) this.#retries.cancel(existing.containerId);
-      try {
-        if (remaining.length === 0) await this.#drop(existing.containerId);
-        else await this.#put({ ...existing, cidrs: remaining });
-      } catch (err) {
-        // The state still holds them: put the kernel back to it rather than leave it half-detached.
-        await this.#reconcile(existing.containerId).catch((e: Error) =>
-          this.d.log(`detach undo: ${e.message}`),
-        );
-        throw err;
-      }
-      // Detach undoes attach: the addresses go back to the router's IPAM. The kernel is already clean, so a
-      // router that does not answer is logged, not an error (Weave frees a removed container's addresses itself).
-      await this.d.router
-        .release(existing.containerId, removing)
-        .catch((err: Error) => this.d.log(`release ${removing.join(' ')}: ${err.message}`));
-    }
-    return { container: name, removed: removing, notAttached, interfaceRemoved };
   }
 
   async ps(): Promise<Result<'ps'>> {
@@ -261,7 +237,7 @@ export class Attacher {
     const rows = await Promise.all(
       this.d.store.current.attachments.map(async (a) => {
         const c = await findContainer(this.d.docker, a.containerId);
-        const failure = this.#retries.get(a.containerId);
+        const failure = this.#repairs.retries.get(a.containerId);
         return view(a, c, c?.running ? await live(a, c) : undefined, failure, clashOf(a, clashes));
       }),
     );
@@ -270,18 +246,7 @@ export class Attacher {
 
   /** The bridge MTU changed (router launched or stopped): every attached pair follows, without re-attaching. */
   setMtu(mtu: number): Promise<void> {
-    return this.#serial(async () => {
-      await this.#writes.allSettled();
-      this.#ports.setMtu(mtu);
-      for (const a of this.d.store.current.attachments) {
-        const c = await findContainer(this.d.docker, a.containerId);
-        if (!c?.running) continue;
-        await ipBatch(this.#portNetns(), [`link set ${hostVethName(a.containerId)} mtu ${mtu}`]).catch(
-          () => undefined,
-        );
-        await ipBatch(netnsOfPid(c.pid), [`link set ${a.ifname} mtu ${mtu}`]).catch(() => undefined);
-      }
-    });
+    return this.#repairs.setMtu(mtu);
   }
 
   /**
@@ -296,127 +261,31 @@ export class Attacher {
     };
   }
 
-  /**
-   * Brings one container's interface back to its desired state (after `docker start`, or at agent start).
-   * A failure is logged and retried with back-off (ps and status show why) until it works or the container
-   * stops; it never rejects.
-   */
+  // Repairs (repair.ts), here for the agent: at start, on docker events, and the failed reconciles' status.
   reconcileContainer(containerId: string): Promise<void> {
-    return this.#serial(() => this.#reconcile(containerId)).then(
-      () => this.#retries.succeeded(containerId),
-      (err: Error) => {
-        const name =
-          this.d.store.current.attachments.find((a) => a.containerId === containerId)?.containerName ??
-          containerId.slice(0, 12);
-        const f = this.#retries.failed(containerId, err.message);
-        this.d.log(
-          `reconcile ${name}: ${err.message}; attempt ${f.attempts} failed, next in ${f.retryAt - Date.now()} ms`,
-        );
-      },
-    );
+    return this.#repairs.reconcileContainer(containerId);
   }
-
-  async #reconcile(containerId: string): Promise<void> {
-    await this.#writes.allSettled();
-    const a = this.d.store.current.attachments.find((x) => x.containerId === containerId);
-    if (!a) return;
-    const c = await findContainer(this.d.docker, containerId);
-    if (!c) {
-      this.d.log(`container ${a.containerName} is gone; dropping its attachment ${a.cidrs.join(' ')}`);
-      await this.#drop(containerId);
-      return;
-    }
-    if (!c.running) return;
-    const { plan } = await this.#plan(
-      c,
-      a.cidrs.map((t) => parseInterfaceCidr(t)),
-    );
-    if (plan.repaired.length === 0) return;
-    const { durable } = await this.#run(plan.steps, c, a.ifname);
-    await durable;
-    this.d.log(`re-attached ${c.name}: ${plan.repaired.join(' ')}`);
+  reconcileAll(): Promise<void> {
+    return this.#repairs.reconcileAll();
   }
-
-  /**
-   * docker `die`: the container's namespace should go, and its veth pair with it; something else of ours or
-   * an operator's may keep it alive, so the host end goes now, before `start` plugs the new namespace.
-   */
   containerDied(containerId: string): Promise<void> {
-    this.#retries.cancel(containerId);
-    return this.#serial(async () => {
-      await this.#writes.allSettled();
-      if (!this.d.store.current.attachments.some((a) => a.containerId === containerId)) return;
-      const name = hostVethName(containerId);
-      const ns = this.#portNetns();
-      if (await link(ns, name).catch(() => undefined)) await ipBatch(ns, [`link del ${name}`]);
-    });
+    return this.#repairs.containerDied(containerId);
   }
-
-  /** Reconciles that failed and are being retried, for the agent's status. */
+  forgetContainer(containerId: string): Promise<void> {
+    return this.#repairs.forgetContainer(containerId);
+  }
   reconcileFailures(): ReconcileFailure[] {
-    return this.#retries.list().map((f) => failureView(f, this.d.store.current.attachments));
+    return this.#repairs.failures();
   }
 
   close(): void {
-    this.#retries.close();
+    this.#repairs.retries.close();
+    this.#runner.close();
   }
 
   /** IPv4 addresses on the container's interface, or undefined when it has none. */
   async #liveCidrs(c: ContainerInfo): Promise<string[] | undefined> {
     const live = await containerInterface(c.pid, this.d.ifname);
     return live && liveCidrs(live);
-  }
-
-  async reconcileAll(): Promise<void> {
-    for (const a of [...this.d.store.current.attachments]) await this.reconcileContainer(a.containerId);
-  }
-
-  /** docker `destroy`: the container will never come back, so neither will its attachment. */
-  forgetContainer(containerId: string): Promise<void> {
-    return this.#serial(async () => {
-      await this.#writes.allSettled();
-      const a = this.d.store.current.attachments.find((x) => x.containerId === containerId);
-      this.#retries.cancel(containerId);
-      if (!a) return;
-      this.d.log(`container ${a.containerName} destroyed; dropping its attachment ${a.cidrs.join(' ')}`);
-      await this.#drop(containerId);
-    });
-  }
-
-  async #runningContainer(ref: string): Promise<ContainerInfo> {
-    const c = await findContainer(this.d.docker, ref);
-    if (!c)
-      throw badInput('container', `no container named "${ref}"`, '`docker ps` lists running containers');
-    if (!c.running)
-      throw badInput(
-        'container',
-        `container ${c.name} is ${c.status}, not running`,
-        `start it first: docker start ${c.name}`,
-      );
-    const hostNs = this.d.hostNetns ?? '/proc/self/ns/net';
-    if (c.networkMode === 'host' || netnsId(netnsOfPid(c.pid)) === netnsId(hostNs)) {
-      throw badInput(
-        'container',
-        `container ${c.name} uses the host's network namespace`,
-        'attach gives a container its own interface; run it without --network host',
-      );
-    }
-    return c;
-  }
-
-  async #put(a: Attachment): Promise<void> {
-    await this.d.store.update((s) => ({
-      ...s,
-      attachments: [...s.attachments.filter((x) => x.containerId !== a.containerId), a],
-    }));
-    this.d.router.changed();
-  }
-
-  async #drop(containerId: string): Promise<void> {
-    await this.d.store.update((s) => ({
-      ...s,
-      attachments: s.attachments.filter((x) => x.containerId !== containerId),
-    }));
-    this.d.router.changed();
   }
 }

@@ -1,4 +1,5 @@
 import { readFile, mkdir, rename } from 'node:fs/promises';
+import { writeDurably } from './state-file.js';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
@@ -125,7 +126,8 @@ export class StateStore implements DesiredState {
   }
 
   /**
-   * Changes the state and writes it atomically (temp file, fsync, rename), readable by root only. Changes
+   * Changes the state and writes it atomically (temp file, fdatasync, rename, the directory's fsync: see
+   * writeDurably), readable by root only. Changes
    * apply one after another, each on the state its predecessor left: two RPCs that each add a ping check (or an
    * attachment) both land, where reading `current` and saving it back would let the second write over the
    * first. A change the schema refuses is rejected before anything is written, and blocks no other.
@@ -150,7 +152,7 @@ export class StateStore implements DesiredState {
     this.#writing = true;
     const batch = this.#pending.splice(0);
     const state = this.#state;
-    void writeFileAtomic(this.file, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 })
+    void writeDurably(this.file, JSON.stringify(state, null, 2) + '\n')
       .then(
         () => {
           this.#durable = state;

@@ -37,10 +37,14 @@ export async function containerInterface(pid: number, ifname: string): Promise<I
 /**
  * A veth pair: host end in the bridge with hairpin on, container end created directly in the container. The
  * host end, a bridge port, gets no IPv6 link-local address: with one it sent the container router
- * solicitations for ever (with back-off), which the screen showed as traffic on an idle host.
+ * solicitations for ever (with back-off), which the screen showed as traffic on an idle host. `batch` runs
+ * the lines in the host end's namespace (a one-off `ip -batch` there unless given, e.g. an IpShell's run).
  */
-export async function plug(p: Plug): Promise<void> {
-  await ipBatch(p.hostNetns, [
+export async function plug(
+  p: Plug,
+  batch: (lines: string[]) => Promise<void> = (lines) => ipBatch(p.hostNetns, lines),
+): Promise<void> {
+  await batch([
     `link add ${p.hostIfname} mtu ${p.mtu} type veth peer name ${p.ifname} address ${p.mac} mtu ${p.mtu} netns ${p.pid}`,
     `link set dev ${p.hostIfname} addrgenmode none`,
     `link set ${p.hostIfname} master ${p.bridge}`,
@@ -54,11 +58,14 @@ export async function unplug(pid: number, ifname: string): Promise<void> {
   await ipBatch(netnsOfPid(pid), [`link del ${ifname}`]);
 }
 
-export async function addAddresses(pid: number, ifname: string, cidrs: readonly string[]): Promise<void> {
-  await ipBatch(netnsOfPid(pid), [
-    ...cidrs.map((c) => `addr add ${c} dev ${ifname}`),
-    `link set ${ifname} up`,
-  ]);
+/** `batch` runs the lines in the container's namespace (a one-off `ip -batch` there unless given). */
+export async function addAddresses(
+  pid: number,
+  ifname: string,
+  cidrs: readonly string[],
+  batch: (lines: string[]) => Promise<void> = (lines) => ipBatch(netnsOfPid(pid), lines),
+): Promise<void> {
+  await batch([...cidrs.map((c) => `addr add ${c} dev ${ifname}`), `link set ${ifname} up`]);
 }
 
 export async function removeAddresses(pid: number, ifname: string, cidrs: readonly string[]): Promise<void> {

@@ -3,6 +3,7 @@
 // LAN labels lan-table.ts.
 import type { CounterSource, CountersStatus, RateSample } from '../api/telemetry.js';
 import type { NetnsPath } from '../net/netns.js';
+import { NetnsRunner } from '../net/netns-runner.js';
 import {
   adoptSlots,
   dropKeys,
@@ -49,6 +50,8 @@ export class KernelCounters {
   #hooked = new Map<string, Hooked>();
   /** The veths' slots in the counters' array, by veth name (bpf/slots.ts). */
   readonly #slots = new Slots();
+  /** attach's hooks: `tc -batch` started by a long-lived shell (NetnsRunner), no spawn from the agent. */
+  readonly #tc = new NetnsRunner();
   /** The LAN table as last written to the trie (JSON), and whether the last tick counted LAN ports. */
   #lanWritten: string | undefined;
   #lan = false;
@@ -257,7 +260,7 @@ export class KernelCounters {
     const kind = this.#vethKind();
     // A new veth (or one made anew under the name): a slot of its own, zeroed, never the last one's.
     const slot = kind === 'veth' ? this.#slots.take(dev) : 0;
-    await hook(netns, this.#pins, [{ dev, kind, slot }]);
+    await hook(netns, this.#pins, [{ dev, kind, slot }], (lines) => this.#tc.tcBatch(netns, lines));
     // Recorded, so the next tick does not hook it again with a second tc process.
     this.#hooked.set(dev, { ifindex: HOOKED_BY_NAME, kind, netns });
   }
@@ -319,6 +322,7 @@ export class KernelCounters {
 
   /** The agent stops: the underlay is left as it was; veth hooks go with their veths. */
   async close(): Promise<void> {
+    this.#tc.close();
     if (this.#tunnelDev) await unhook(this.netns, this.#tunnelDev);
     this.#hooked.clear();
   }

@@ -63,9 +63,9 @@ describe('parseRequest', () => {
 });
 
 describe('planAttach', () => {
-  it('plugs a new container, adds the address, records and announces it, claiming it first', () => {
+  it('records a new container, plugs it, adds the address and announces it, claiming it first', () => {
     const p = plan(input({}));
-    expect(p.steps.map((s) => s.kind)).toEqual(['claim', 'plug', 'add-addresses', 'record', 'announce']);
+    expect(p.steps.map((s) => s.kind)).toEqual(['claim', 'record', 'plug', 'add-addresses', 'announce']);
     expect(p.added).toEqual(['172.25.11.23/24']);
     expect(p.ask).toEqual(['172.25.11.23']);
     expect(p.attachment).toEqual({ ...webAttached, since: NOW });
@@ -114,8 +114,8 @@ describe('planAttach', () => {
     );
     expect(p.steps).toEqual([
       { kind: 'claim', cidrs: ['192.168.99.5/16'] },
-      { kind: 'add-addresses', cidrs: ['192.168.99.5/16'] },
       { kind: 'record', attachment: { ...webAttached, cidrs: ['172.25.11.23/24', '192.168.99.5/16'] } },
+      { kind: 'add-addresses', cidrs: ['192.168.99.5/16'] },
       { kind: 'announce', addresses: ['192.168.99.5'] },
     ]);
   });

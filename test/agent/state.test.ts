@@ -112,6 +112,21 @@ describe('StateStore', () => {
     );
   });
 
+  it('leaves only the state file behind: each temp file is renamed over it', async () => {
+    const store = new StateStore(dir);
+    await store.load();
+    await Promise.all(
+      [1, 2, 3].map((n) =>
+        store.update((s) => ({ ...s, attachments: [{ ...attachment, cidrs: [`10.9.0.${n}/24`] }] })),
+      ),
+    );
+    expect(await readdir(dir)).toEqual(['state.json']);
+    expect(JSON.parse(await readFile(store.file, 'utf8'))).toMatchObject({
+      attachments: [{ cidrs: ['10.9.0.3/24'] }],
+    });
+    expect((await stat(store.file)).mode & 0o777).toBe(0o600);
+  });
+
   it('names the state file, not its temp file, when a write fails, and keeps the state it had', async () => {
     // A regular file where the directory should be: fails for root too (ENOTDIR), as chattr +i or ENOSPC do.
     const notDir = join(dir, 'not-a-dir');

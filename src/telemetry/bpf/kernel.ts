@@ -131,9 +131,18 @@ export function hookLines(p: Pins, hooks: Hook[]): string[] {
   ]);
 }
 
-/** One `tc -batch` for all of them, so hooking a new veth costs one process, not three. */
-export async function hook(netns: NetnsPath, p: Pins, hooks: Hook[]): Promise<void> {
+/**
+ * One `tc -batch` for all of them, so hooking a new veth costs one process, not three; `batch` runs the lines
+ * in `netns` instead (attach's long-lived tc: no process at all).
+ */
+export async function hook(
+  netns: NetnsPath,
+  p: Pins,
+  hooks: Hook[],
+  batch?: (lines: string[]) => Promise<void>,
+): Promise<void> {
   if (hooks.length === 0) return;
+  if (batch) return batch(hookLines(p, hooks));
   const [file, args] = inNetns(netns, 'tc', ['-batch', '-']);
   await run(file, args, { input: hookLines(p, hooks).join('\n') + '\n', timeoutMs: 5_000 });
 }

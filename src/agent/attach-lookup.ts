@@ -1,0 +1,32 @@
+import type Docker from 'dockerode';
+import { badInput } from '../errors.js';
+import { netnsId, netnsOfPid, type NetnsPath } from '../net/netns.js';
+import { findContainer, type ContainerInfo } from '../docker/containers.js';
+
+/**
+ * The container an attach names, running and in a namespace of its own; anything else is bad input (exit 2,
+ * the field named, nothing changed). Read outside attach's queue, so concurrent attaches look up together.
+ */
+export async function runningContainer(
+  docker: Docker,
+  ref: string,
+  hostNetns: NetnsPath,
+): Promise<ContainerInfo> {
+  const c = await findContainer(docker, ref);
+  if (!c) throw badInput('container', `no container named "${ref}"`, '`docker ps` lists running containers');
+  if (!c.running)
+    throw badInput(
+      'container',
+      `container ${c.name} is ${c.status}, not running`,
+      `start it first: docker start ${c.name}`,
+    );
+  const hostNs = hostNetns ?? '/proc/self/ns/net';
+  if (c.networkMode === 'host' || netnsId(netnsOfPid(c.pid)) === netnsId(hostNs)) {
+    throw badInput(
+      'container',
+      `container ${c.name} uses the host's network namespace`,
+      'attach gives a container its own interface; run it without --network host',
+    );
+  }
+  return c;
+}
