@@ -19,6 +19,7 @@ import {
   type Pins,
 } from './bpf/kernel.js';
 import { Slots } from './bpf/slots.js';
+import { SlotReads } from './bpf/slot-reads.js';
 import { staleKeys, type Table } from './bpf/table.js';
 import { CounterSamples } from './counter-samples.js';
 import type { CountersInput, Link } from './counters-input.js';
@@ -50,6 +51,8 @@ export class KernelCounters {
   #hooked = new Map<string, Hooked>();
   /** The veths' slots in the counters' array, by veth name (bpf/slots.ts). */
   readonly #slots = new Slots();
+  /** Which slots each read looks up, and the rows of the idle ones (bpf/slot-reads.ts). */
+  readonly #slotReads = new SlotReads();
   /** attach's hooks: `tc -batch` started by a long-lived shell (NetnsRunner), no spawn from the agent. */
   readonly #tc = new NetnsRunner();
   /** The LAN table as last written to the trie (JSON), and whether the last tick counted LAN ports. */
@@ -102,7 +105,12 @@ export class KernelCounters {
       const began = performance.now();
       let table: Table;
       try {
-        table = await readCounters(this.#pins, this.#slotsRead());
+        const inUse = this.#slotsRead();
+        const marks = new Map([...veths.values()].map((l) => [l.ifindex, linkMark(l)]));
+        const mark = (ifindex: number) => marks.get(ifindex);
+        const asked = this.#slotReads.ask(inUse, mark);
+        const { hash, slotRows } = await readCounters(this.#pins, asked);
+        table = this.#slotReads.merge(hash, inUse, asked, slotRows, mark);
       } catch (err) {
         this.#record.lastError = {
           at: Date.now(),
@@ -111,6 +119,7 @@ export class KernelCounters {
         // A map that is gone (bpffs unmounted, pins removed) is loaded anew on the next tick.
         if (!(await pinned(this.#pins.counters))) this.#bpf = 'unloaded';
         this.#samples.forget();
+        this.#slotReads.forget();
         return;
       }
       this.#record.readMs = Math.round(performance.now() - began);
@@ -170,6 +179,7 @@ export class KernelCounters {
       this.#record.source = 'interface-counters';
     }
     this.#samples.forget();
+    this.#slotReads.forget();
   }
 
   /** The map was kept from an earlier run of this agent (a restart): the veths it hooked keep their slots. */
@@ -332,4 +342,9 @@ interface Hooked {
   ifindex: number;
   kind: Hook['kind'];
   netns: NetnsPath;
+}
+
+/** What a veth's interface counters say now: any frame its hooks count moves one of these. */
+function linkMark(l: Link): string {
+  return [l.rxPackets, l.txPackets, l.rxDropped, l.txDropped, l.rxErrors, l.txErrors].join(':');
 }

@@ -7,7 +7,14 @@ import { run } from '../../net/exec.js';
 import { inNetns, type NetnsPath } from '../../net/netns.js';
 import { labelBytes, lanKeyBytes } from '../lan-table.js';
 import { classidOf, slotOfFlowid, type Slots } from './slots.js';
-import { keyBytes, parseBatch, SLOT_BYTES, type CounterKey, type Table } from './table.js';
+import {
+  keyBytes,
+  parseBatchParts,
+  SLOT_BYTES,
+  type CounterKey,
+  type SlotRows,
+  type Table,
+} from './table.js';
 
 /**
  * The counters' kernel side: bpffs, the pinned programs and map of one agent, tc hooks, map reads.
@@ -155,10 +162,13 @@ export async function unhook(netns: NetnsPath, dev: string): Promise<void> {
 }
 
 /**
- * One bpftool reads the hash and the slots in use (`slots`: slot -> the ifindex of its veth), as one table
- * keyed as the hash is; a few ms. A read that hangs is ended, and the caller reports it.
+ * One bpftool reads the hash and the slots asked (`slots`: slot -> the ifindex of its veth): the hash as a
+ * table, each slot as its rows; a few ms. A read that hangs is ended, and the caller reports it.
  */
-export async function readCounters(p: Pins, slots: Map<number, number>): Promise<Table> {
+export async function readCounters(
+  p: Pins,
+  slots: Map<number, number>,
+): Promise<{ hash: Table; slotRows: Map<number, SlotRows> }> {
   const lines = [
     `map dump pinned ${p.counters}`,
     ...[...slots.keys()].map((s) => `map lookup pinned ${p.veths} key ${u32Bytes(s).join(' ')}`),
@@ -167,7 +177,7 @@ export async function readCounters(p: Pins, slots: Map<number, number>): Promise
     input: lines.join('\n') + '\n',
     timeoutMs: 2_000,
   });
-  return parseBatch(stdout, slots);
+  return parseBatchParts(stdout, slots);
 }
 
 const u32Bytes = (n: number): number[] => [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24];

@@ -80,17 +80,32 @@ interface SlotLookup {
  * the hash has no entry for what never counted.
  */
 export function parseBatch(json: string, slots: Map<number, number>): Table {
+  const { hash, slotRows } = parseBatchParts(json, slots);
+  for (const rows of slotRows.values()) addRows(hash, rows);
+  return hash;
+}
+
+/** One slot's counters as table rows (its veth's key per direction and protocol), zeros left out. */
+export type SlotRows = { key: CounterKey; value: CounterValue }[];
+
+/** parseBatch's two parts, apart: the hash, and each slot's rows (so a reader may keep a slot it did not ask). */
+export function parseBatchParts(
+  json: string,
+  slots: Map<number, number>,
+): { hash: Table; slotRows: Map<number, SlotRows> } {
   const out = JSON.parse(json) as { output?: unknown }[];
   if (!Array.isArray(out) || out.length !== slots.size + 1)
     throw new Error(
       `bpftool batch: ${Array.isArray(out) ? out.length : 'no'} results for ${slots.size + 1} commands`,
     );
-  const table = parseDump(JSON.stringify(out[0]!.output ?? []));
+  const hash = parseDump(JSON.stringify(out[0]!.output ?? []));
+  const slotRows = new Map<number, SlotRows>();
   for (const r of out.slice(1)) {
     const f = (r.output as SlotLookup | undefined)?.formatted;
     if (!f) throw new Error('bpftool map lookup: no formatted value (the object has no BTF)');
     const ifindex = slots.get(f.key);
     if (ifindex === undefined) continue;
+    const rows: SlotRows = [];
     for (let dir = 0; dir < 2; dir++)
       for (let proto = 0; proto < 5; proto++) {
         const value = { packets: 0, bytes: 0, segments: 0 };
@@ -100,18 +115,28 @@ export function parseBatch(json: string, slots: Map<number, number>): Table {
           value.bytes += c.bytes;
           value.segments += c.segments;
         }
-        if (value.packets === 0) continue;
-        const key: CounterKey = { ifindex, peer: '', dir, proto };
-        const had = table.get(keyText(key))?.value;
-        if (had) {
-          value.packets += had.packets;
-          value.bytes += had.bytes;
-          value.segments += had.segments;
-        }
-        table.set(keyText(key), { key, value });
+        if (value.packets > 0) rows.push({ key: { ifindex, peer: '', dir, proto }, value });
       }
+    slotRows.set(f.key, rows);
   }
-  return table;
+  return { hash, slotRows };
+}
+
+/** Adds rows into the table, summed with what it holds under the same key. */
+export function addRows(table: Table, rows: SlotRows): void {
+  for (const { key, value } of rows) {
+    const had = table.get(keyText(key))?.value;
+    table.set(keyText(key), {
+      key,
+      value: had
+        ? {
+            packets: value.packets + had.packets,
+            bytes: value.bytes + had.bytes,
+            segments: value.segments + had.segments,
+          }
+        : { ...value },
+    });
+  }
 }
 
 /** What moved between two readings, per key (a key new since `before` counts from zero; one that went back, i.e. was dropped and made anew, too). */
