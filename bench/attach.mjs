@@ -22,7 +22,8 @@ const N = Number(process.env.BENCH_CONTAINERS ?? (ROUTER ? 200 : 100));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENT = 20;
 const h = labHost(1);
-const cli = (...args) => execFileSync(process.execPath, [CLI_MAIN, ...args], { encoding: 'utf8' });
+const cli = (...args) =>
+  execFileSync(process.execPath, [CLI_MAIN, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
 
 const ownLab = existingHosts().length === 0;
 if (ownLab || existingHosts().length < HOSTS) cli('lab', 'up', '--hosts', String(HOSTS));
@@ -229,6 +230,17 @@ const fping = (
 ).filter(
   (pid) => pid && agents.has(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]),
 ).length;
+// The agent's own CPU with all N attached and idle, children it reaped included (bpftool, ip, tc), over 10 s,
+// and how long its last counter read took: what N idle containers cost each second.
+const agentPid = readFileSync(h.agentPidfile, 'utf8').trim();
+const cpuTicks = () => {
+  const f = readFileSync(`/proc/${agentPid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return [11, 12, 13, 14].reduce((sum, i) => sum + Number(f[i]), 0); // utime stime cutime cstime
+};
+const ticks0 = cpuTicks();
+await new Promise((r) => setTimeout(r, 10_000));
+const agentCpu = (cpuTicks() - ticks0) / 10; // clock ticks of 10 ms over 10 s = % of a core
+const readMs = JSON.parse(cli('--lab', 'h1', 'status', 'rates', '--json')).counters.readMs;
 const inContainers = pids.reduce((sum, pid) => sum + learned(`/proc/${pid}/ns/net`), 0);
 const peers = JSON.parse(cli('--lab', 'h1', 'status', '--json')).router.peers.filter((p) => !p.self);
 const states = {};
@@ -239,7 +251,8 @@ console.log(
     `all ${N} containers ${inContainers}; neighbour-table overflows during the run ${tableFulls() - fullsBefore}; ` +
     `peers on h1: ${Object.entries(states)
       .map(([k, v]) => `${v} ${k}`)
-      .join(', ')} of ${peers.length}`,
+      .join(', ')} of ${peers.length}; ` +
+    `agent CPU ${agentCpu.toFixed(1)} % of a core (children included), last counter read ${readMs} ms`,
 );
 for (const n of names) await agent2.call('detach', { cidrs: [], container: n });
 agent2.close();
