@@ -36,26 +36,34 @@ export async function ensureLan(): Promise<void> {
   }
 }
 
+/** A veth from the LAN bridge (its end there named `lanEnd`) to `eth0` in the namespace `netns`. */
+async function cable(lanEnd: string, netns: string): Promise<void> {
+  await run('ip', [
+    '-n',
+    LAN_NETNS,
+    'link',
+    'add',
+    lanEnd,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'eth0',
+    'netns',
+    netns,
+  ]);
+  await ipBatch(`/run/netns/${LAN_NETNS}`, [
+    `link set ${lanEnd} master ${LAN_BRIDGE}`,
+    `link set ${lanEnd} up`,
+  ]);
+}
+
 /** The LAN's gateway: a namespace at GATEWAY that answers and routes nowhere (nothing leaves the lab). */
 export async function ensureGateway(): Promise<void> {
   await ensureNetns(GATEWAY_NETNS);
   const gw = `/run/netns/${GATEWAY_NETNS}`;
   if (!(await link(gw, 'eth0'))) {
-    await run('ip', [
-      '-n',
-      LAN_NETNS,
-      'link',
-      'add',
-      'gw',
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'eth0',
-      'netns',
-      GATEWAY_NETNS,
-    ]);
-    await ipBatch(`/run/netns/${LAN_NETNS}`, [`link set gw master ${LAN_BRIDGE}`, 'link set gw up']);
+    await cable('gw', GATEWAY_NETNS);
     await ipBatch(gw, [`addr add ${GATEWAY}/${UNDERLAY_PREFIX} dev eth0`, 'link set eth0 up']);
   }
 }
@@ -67,26 +75,7 @@ export async function ensureGateway(): Promise<void> {
 export async function ensureHostNetwork(h: LabHost): Promise<boolean> {
   await ensureNetns(h.netns);
   const eth0 = await link(h.netnsPath, 'eth0');
-  if (!eth0) {
-    await run('ip', [
-      '-n',
-      LAN_NETNS,
-      'link',
-      'add',
-      h.name,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'eth0',
-      'netns',
-      h.netns,
-    ]);
-    await ipBatch(`/run/netns/${LAN_NETNS}`, [
-      `link set ${h.name} master ${LAN_BRIDGE}`,
-      `link set ${h.name} up`,
-    ]);
-  }
+  if (!eth0) await cable(h.name, h.netns);
   // Anywhere in the host: the ovs-gre driver moves the underlay address from eth0 onto an OVS bridge.
   const current = await addrs(h.netnsPath);
   const has = current.some((l) => l.addr_info.some((a) => a.local === h.address));
