@@ -27,7 +27,7 @@ import { namedNetns, overlayNetnsName } from '../net/overlay.js';
 import { migrateLayout } from './migrate.js';
 import { VERSION } from '../version.js';
 import { ContainerCache } from '../docker/container-cache.js';
-import { containerRows } from './containers.js';
+import { attachmentRows, containerRows } from './containers.js';
 
 export interface AgentOptions {
   socket: string;
@@ -181,6 +181,12 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     log,
   });
   attacher.usePlugged((dev, netns) => telemetry.counters.hookVeth(dev, netns));
+  const rowsDeps = {
+    cache,
+    store,
+    clashes: () => mesh.forAttach().clashes(),
+    failures: () => attacher.reconcileFailures(),
+  };
 
   // What clients see of the router: the driver's status, with where a blocked peer's packets stop.
   const routerStatus = async () => telemetry.stops.annotate(await mesh.status());
@@ -196,7 +202,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         () => ({ reachable: true, error: null }),
         (err: Error) => ({ reachable: false, error: err.message }),
       ),
-    ps: () => attacher.psCheap(),
+    // From the container cache and /proc: no docker inspect per attachment every 5 s.
+    ps: () => attachmentRows(rowsDeps, true),
     log,
   });
 
@@ -227,13 +234,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     attach: (p) => attacher.attach(p.cidrs, p.container),
     detach: (p) => attacher.detach(p.cidrs, p.container),
     ps: () => attacher.ps(),
-    containers: () =>
-      containerRows({
-        cache,
-        store,
-        clashes: () => mesh.forAttach().clashes(),
-        failures: () => attacher.reconcileFailures(),
-      }),
+    containers: () => containerRows(rowsDeps),
     launch: (p) => mesh.launch(p),
     connect: (p) => mesh.connect(p),
     forget: (p) => mesh.forget(p),

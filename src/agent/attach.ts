@@ -8,9 +8,8 @@ import { ownRoutes4 } from '../net/proc-route.js';
 import { netnsOfPid, type NetnsPath } from '../net/netns.js';
 import { namedNetns } from '../net/overlay.js';
 import { containerInterface, hostVethName } from '../net/veth.js';
-import { procCidrs } from '../net/proc-addrs.js';
-import { findContainer, listContainers, type ContainerInfo } from '../docker/containers.js';
-import type { StateStore, Attachment } from './state.js';
+import { findContainer, type ContainerInfo } from '../docker/containers.js';
+import type { StateStore } from './state.js';
 import type { ReconcileFailure, Result } from '../api/index.js';
 import { parseRequest, planAttach, refuseOwned, type AttachPlan, type AttachStep } from './attach-plan.js';
 import { runSteps, type AttachRouter, type StepDeps } from './attach-steps.js';
@@ -213,32 +212,19 @@ export class Attacher {
     });
   }
 
-  async ps(): Promise<Result<'ps'>> {
-    return this.#rows((_a, c) => this.#liveCidrs(c));
-  }
-
   /**
-   * ps for the health watch and the Containers pane, every few seconds or every second per TUI: each running
-   * container's addresses from /proc (no process per container); only one that seems to lack an address is
-   * asked with `ip`, so what it reports is ps's.
+   * `ps`: each attachment as docker and the kernel say it the moment it is asked (an inspect and an `ip` per
+   * container). What asks every few seconds (the health watch, the Containers pane) takes containers.ts's rows
+   * from the container cache and /proc instead.
    */
-  async psCheap(): Promise<Result<'ps'>> {
-    return this.#rows(async (a, c) => {
-      const seen = await procCidrs(c.pid, a.ifname);
-      return seen && a.cidrs.every((x) => seen.includes(x)) ? seen : this.#liveCidrs(c);
-    });
-  }
-
-  /** One row per attachment; `live` reads a running container's addresses. */
-  async #rows(
-    live: (a: Attachment, c: ContainerInfo) => Promise<string[] | undefined>,
-  ): Promise<Result<'ps'>> {
+  async ps(): Promise<Result<'ps'>> {
     const clashes = this.d.router.clashes();
     const rows = await Promise.all(
       this.d.store.current.attachments.map(async (a) => {
         const c = await findContainer(this.d.docker, a.containerId);
         const failure = this.#repairs.retries.get(a.containerId);
-        return view(a, c, c?.running ? await live(a, c) : undefined, failure, clashOf(a, clashes));
+        const live = c?.running ? await this.#liveCidrs(c) : undefined;
+        return view(a, c, live, failure, clashOf(a, clashes));
       }),
     );
     return { attachments: rows };
@@ -247,18 +233,6 @@ export class Attacher {
   /** The bridge MTU changed (router launched or stopped): every attached pair follows, without re-attaching. */
   setMtu(mtu: number): Promise<void> {
     return this.#repairs.setMtu(mtu);
-  }
-
-  /**
-   * Every container on the host, attached or not, for the UI's Containers pane: each TUI asks every second, so
-   * addresses come from /proc (psCheap), not from an `ip` process per container per TUI.
-   */
-  async containers(): Promise<Result<'containers'>> {
-    const [list, { attachments }] = await Promise.all([listContainers(this.d.docker), this.psCheap()]);
-    const byId = new Map(attachments.map((a) => [a.containerId, a]));
-    return {
-      containers: list.map((c) => ({ ...c, attachment: byId.get(c.id) ?? null })),
-    };
   }
 
   // Repairs (repair.ts), here for the agent: at start, on docker events, and the failed reconciles' status.

@@ -20,16 +20,21 @@ export interface ContainerRowsDeps {
   failures: () => ReconcileFailure[];
 }
 
-export async function containerRows(d: ContainerRowsDeps): Promise<Result<'containers'>> {
+/**
+ * One row per attachment, from the cache and /proc: the Containers pane's, and the health watch's every 5 s
+ * (`settled`: a container whose event is still being read counts as unknown, i.e. stopped, so a PID the cache
+ * is about to replace never reads as drift). No docker call either way.
+ */
+export async function attachmentRows(d: ContainerRowsDeps, settled = false): Promise<Result<'ps'>> {
   await d.cache.ready();
   const clashes = d.clashes();
   const failures = d.failures();
   const attachments = await Promise.all(
     d.store.current.attachments.map(async (a) => {
-      const c = d.cache.info(a.containerId);
+      const c = settled ? d.cache.find(a.containerId) : d.cache.info(a.containerId);
       let live: string[] | undefined;
       if (c?.running) {
-        // As psCheap: /proc first; only a container that seems to lack an address is asked with `ip`.
+        // As ps: /proc first; only a container that seems to lack an address is asked with `ip`.
         const seen = await procCidrs(c.pid, a.ifname);
         live =
           seen && a.cidrs.every((x) => seen.includes(x))
@@ -44,6 +49,11 @@ export async function containerRows(d: ContainerRowsDeps): Promise<Result<'conta
       return failure ? { ...row, reconcile: failure } : row;
     }),
   );
+  return { attachments };
+}
+
+export async function containerRows(d: ContainerRowsDeps): Promise<Result<'containers'>> {
+  const { attachments } = await attachmentRows(d);
   const byId = new Map(attachments.map((a) => [a.containerId, a]));
   return {
     containers: d.cache.summaries().map((c) => ({ ...c, attachment: byId.get(c.id) ?? null })),

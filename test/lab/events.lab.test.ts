@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthEvent } from '../../src/api/events.js';
 import { CLI_MAIN } from '../../src/agent/client.js';
 import type { RouterStatus } from '../../src/router/driver.js';
-import { labSh, xnet, xnetJson } from '../helpers/cli.js';
+import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
 import { nsh } from '../helpers/lab.js';
 import { labMesh } from '../helpers/mesh.js';
 import { eventually } from '../helpers/wait.js';
@@ -151,6 +151,27 @@ describe('health events on two lab hosts', () => {
     expect(r.stdout).toMatch(/^ok {4}UDP 4789 \(VXLAN\): in use by the router$/m);
     expect(r.stdout).toMatch(/^ok {4}underlay MTU: eth0 mtu 1500/m);
   }, 30_000);
+
+  it('names a container that lost its address (drift) within 12 s, and its repair', async () => {
+    // The health watch reads attachments from the container cache and /proc every 5 s, no docker inspect.
+    const { latest } = await events('h1');
+    const pid = labSh('h1', ['docker', 'inspect', '-f', '{{.State.Pid}}', 'c1']).trim();
+    sh('nsenter', [`--net=/proc/${pid}/ns/net`, '--', 'ip', 'addr', 'del', '10.32.0.11/12', 'dev', 'ethwe']);
+    const { value: drifted } = await eventually(
+      'a drift event for c1',
+      () => events('h1', latest),
+      (r) => r.events.some((e) => e.kind === 'drift' && e.subject === 'c1'),
+      12_000,
+    );
+    expect(drifted.events.find((e) => e.kind === 'drift')!.text).toContain('lacks 10.32.0.11/12');
+    await xnetJson(['--lab', 'h1', 'attach', '10.32.0.11/12', 'c1']);
+    await eventually(
+      'c1 repaired',
+      () => events('h1', drifted.latest),
+      (r) => r.events.some((e) => e.kind === 'drift_repaired' && e.subject === 'c1'),
+      12_000,
+    );
+  }, 40_000);
 
   it('keeps the events across an agent restart, numbering on', async () => {
     const before = await events('h1');
