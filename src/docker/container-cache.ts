@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import pLimit from 'p-limit';
+import { failed } from '../errors.js';
 import type { ContainerInfo, ContainerSummary } from './containers.js';
 import { statusText, type StateTimes } from './container-status.js';
 import { followEvents, type ContainerEvent } from './events.js';
@@ -77,7 +78,13 @@ export class ContainerCache {
       new Promise((resolve) => (timer = setTimeout(resolve, this.#failure ? 0 : waitMs))),
     ]);
     clearTimeout(timer);
-    if (!this.#isSynced) throw this.#failure ?? new Error('dockerd has not listed its containers yet');
+    if (!this.#isSynced)
+      throw failed(
+        this.#failure
+          ? `dockerd did not list its containers: ${this.#failure.message}`
+          : 'dockerd has not listed its containers yet',
+        'check that dockerd runs and answers (`xnet-tui status`); the agent lists again as soon as it does',
+      );
   }
 
   start(): void {
