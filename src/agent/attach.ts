@@ -7,14 +7,15 @@ import { link, routes4 } from '../net/ip.js';
 import { ownRoutes4 } from '../net/proc-route.js';
 import { netnsOfPid, type NetnsPath } from '../net/netns.js';
 import { namedNetns } from '../net/overlay.js';
-import { containerInterface, hostVethName } from '../net/veth.js';
+import { hostVethName } from '../net/veth.js';
 import { findContainer, type ContainerInfo } from '../docker/containers.js';
 import type { StateStore } from './state.js';
 import type { ReconcileFailure, Result } from '../api/index.js';
 import { parseRequest, planAttach, refuseOwned, type AttachPlan, type AttachStep } from './attach-plan.js';
 import { runSteps, type AttachRouter, type StepDeps } from './attach-steps.js';
 import { BridgePorts } from './attach-port.js';
-import { clashOf, liveCidrs, view } from './attach-view.js';
+import { clashOf, view } from './attach-view.js';
+import { liveCidrsOf } from './live-cidrs.js';
 import { Repairs } from './attach-repair.js';
 import { detachContainer } from './attach-detach.js';
 import { runningContainer } from './attach-lookup.js';
@@ -171,7 +172,7 @@ export class Attacher {
     const [routes, live, hostEnd] = await Promise.all([
       // Our own namespace's table is a file to read: no `ip` process on every attach.
       this.d.hostNetns ? routes4(this.d.hostNetns) : ownRoutes4(),
-      known ? this.#liveCidrs(c) : undefined,
+      known ? liveCidrsOf(c.pid, this.d.ifname) : undefined,
       // The namespace itself may be gone (reset removed it): then so is the host end.
       known ? link(this.#portNetns(), hostVethName(c.id)).catch(() => undefined) : undefined,
     ]);
@@ -223,7 +224,7 @@ export class Attacher {
       this.d.store.current.attachments.map(async (a) => {
         const c = await findContainer(this.d.docker, a.containerId);
         const failure = this.#repairs.retries.get(a.containerId);
-        const live = c?.running ? await this.#liveCidrs(c) : undefined;
+        const live = c?.running ? await liveCidrsOf(c.pid, this.d.ifname) : undefined;
         return view(a, c, live, failure, clashOf(a, clashes));
       }),
     );
@@ -255,11 +256,5 @@ export class Attacher {
   close(): void {
     this.#repairs.retries.close();
     this.#runner.close();
-  }
-
-  /** IPv4 addresses on the container's interface, or undefined when it has none. */
-  async #liveCidrs(c: ContainerInfo): Promise<string[] | undefined> {
-    const live = await containerInterface(c.pid, this.d.ifname);
-    return live && liveCidrs(live);
   }
 }

@@ -2,9 +2,8 @@ import type { Result } from '../api/index.js';
 import type { AddressClash } from '../api/router-status.js';
 import type { ReconcileFailure } from '../api/attach.js';
 import type { ContainerCache } from '../docker/container-cache.js';
-import { procCidrs } from '../net/proc-addrs.js';
-import { containerInterface } from '../net/veth.js';
-import { clashOf, liveCidrs, view } from './attach-view.js';
+import { clashOf, view } from './attach-view.js';
+import { liveCidrsOf } from './live-cidrs.js';
 import type { StateStore } from './state.js';
 
 /**
@@ -32,18 +31,10 @@ export async function attachmentRows(d: ContainerRowsDeps, settled = false): Pro
   const attachments = await Promise.all(
     d.store.current.attachments.map(async (a) => {
       const c = settled ? d.cache.find(a.containerId) : d.cache.info(a.containerId);
-      let live: string[] | undefined;
-      if (c?.running) {
-        // As ps: /proc first; only a container that seems to lack an address is asked with `ip`.
-        const seen = await procCidrs(c.pid, a.ifname);
-        live =
-          seen && a.cidrs.every((x) => seen.includes(x))
-            ? seen
-            : await containerInterface(c.pid, a.ifname).then(
-                (l) => l && liveCidrs(l),
-                () => undefined,
-              );
-      }
+      // /proc first, `ip` only for a container that seems to lack an address; a failed read is no address.
+      const live = c?.running
+        ? await liveCidrsOf(c.pid, a.ifname, a.cidrs).catch(() => undefined)
+        : undefined;
       const row = view(a, c, live, undefined, clashOf(a, clashes));
       const failure = failures.find((f) => f.containerId === a.containerId);
       return failure ? { ...row, reconcile: failure } : row;
