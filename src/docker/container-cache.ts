@@ -53,6 +53,8 @@ export class ContainerCache {
   #synced: Promise<void>;
   #markSynced!: () => void;
   #isSynced = false;
+  /** The first list is in (its inspects may still be under way). */
+  #listed = false;
   /** Why the last list failed, while none has worked yet. */
   #failure: Error | undefined;
   #stop: (() => void) | undefined;
@@ -67,18 +69,20 @@ export class ContainerCache {
   }
 
   /**
-   * Resolves once the first list is in (a caller before it waits, at most `waitMs`); rejects with dockerd's
-   * error when it has not answered, as a list would have.
+   * Resolves once the first list is in and every container it showed is inspected (PID, network mode, status
+   * times), so a read right after start sees attached containers as they are, not as unknown. A caller before
+   * that waits at most `waitMs`: past it, a list that is in is enough (the rows not inspected yet read as
+   * listed); with no list it rejects with dockerd's error, as a list would have.
    */
   async ready(waitMs = 2_000): Promise<void> {
     if (this.#isSynced) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.#synced,
-      new Promise((resolve) => (timer = setTimeout(resolve, this.#failure ? 0 : waitMs))),
+      new Promise((resolve) => (timer = setTimeout(resolve, this.#failure && !this.#listed ? 0 : waitMs))),
     ]);
     clearTimeout(timer);
-    if (!this.#isSynced)
+    if (!this.#isSynced && !this.#listed)
       throw failed(
         this.#failure
           ? `dockerd did not list its containers: ${this.#failure.message}`
@@ -219,10 +223,11 @@ export class ContainerCache {
         });
         changed.push(c.Id);
       }
-      this.#isSynced = true;
+      this.#listed = true;
       this.#failure = undefined;
-      this.#markSynced();
       await Promise.all(changed.map((id) => this.#limit(() => this.#inspect(id))));
+      this.#isSynced = true;
+      this.#markSynced();
     } catch (err) {
       // dockerd went away again: the stream's reconnect lists once more.
       this.#failure = err as Error;

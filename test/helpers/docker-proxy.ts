@@ -4,7 +4,8 @@ import { rmSync } from 'node:fs';
 /**
  * A unix-socket pass-through to a real dockerd that notes every HTTP request's method and path on the way:
  * how a test counts the docker API calls an agent makes. `cut()` drops every connection (as dockerd going
- * away would), so the agent's event stream has to come back.
+ * away would), so the agent's event stream has to come back. `slow()` holds back the requests whose line
+ * matches for a while before passing them on, as a loaded dockerd answers late (the real one still answers).
  */
 export interface DockerProxy {
   /** `unix://...`, for the agent's --docker-host. */
@@ -12,6 +13,8 @@ export interface DockerProxy {
   /** Each request so far: "GET /v1.41/containers/json?all=1". */
   requests: string[];
   cut(): void;
+  /** Requests matching `line` ("GET /v1.41/containers/ab.../json") wait `ms` first; none: no delay. */
+  slow(line?: RegExp, ms?: number): void;
   close(): Promise<void>;
 }
 
@@ -21,14 +24,23 @@ export async function dockerProxy(path: string, dockerHost: string): Promise<Doc
   const target = dockerHost.replace(/^unix:\/\//, '');
   const requests: string[] = [];
   const open = new Set<Socket>();
+  let delay: { line: RegExp; ms: number } | undefined;
   rmSync(path, { force: true });
   const server: Server = createServer((client) => {
     const up = createConnection(target);
     open.add(client).add(up);
+    // Written in order, each chunk after the delay of the one before it.
+    let queue = Promise.resolve();
     client.on('data', (d: Buffer) => {
-      for (const m of d.toString('latin1').matchAll(REQUEST_LINE)) requests.push(`${m[1]} ${m[2]}`);
+      const lines = [...d.toString('latin1').matchAll(REQUEST_LINE)].map((m) => `${m[1]} ${m[2]}`);
+      requests.push(...lines);
+      const wait = delay && lines.some((l) => delay!.line.test(l)) ? delay.ms : 0;
+      queue = queue
+        .then(() => (wait ? new Promise((r) => setTimeout(r, wait)) : undefined))
+        .then(() => void (up.destroyed || up.write(d)));
     });
-    client.pipe(up).pipe(client);
+    client.on('end', () => void queue.then(() => up.end()));
+    up.pipe(client);
     const end = () => {
       client.destroy();
       up.destroy();
@@ -42,6 +54,9 @@ export async function dockerProxy(path: string, dockerHost: string): Promise<Doc
   return {
     host: `unix://${path}`,
     requests,
+    slow: (line, ms = 0) => {
+      delay = line && ms > 0 ? { line, ms } : undefined;
+    },
     cut: () => {
       for (const s of open) s.destroy();
     },

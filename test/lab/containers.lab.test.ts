@@ -9,7 +9,7 @@ import { labHost } from '../../src/lab/layout.js';
 import { labSh, xnet } from '../helpers/cli.js';
 import { dockerProxy, type DockerProxy } from '../helpers/docker-proxy.js';
 import { labUp } from '../helpers/lab.js';
-import { until } from '../helpers/wait.js';
+import { eventually, until } from '../helpers/wait.js';
 import { agentStatus } from './faults-helpers.js';
 
 // The `containers` method (each TUI's Containers pane, once a second) costs no docker call: the agent keeps
@@ -50,6 +50,15 @@ const row = async (name: string) => {
   }
 };
 
+/** h1's agent, run here against its dockerd through the proxy. */
+const agentBehindProxy = (): ChildProcess =>
+  spawn(
+    'nsenter',
+    [`--net=${h1.netnsPath}`, '--', process.execPath, AGENT_MAIN, 'agent', '--socket', h1.agentSocket,
+      '--state-dir', h1.agentStateDir, '--docker-host', proxy.host, ...labAgentDockerdArgs(h1)],
+    { stdio: 'ignore' },
+  ); // prettier-ignore
+
 /** How long after `act` returns the `containers` answer satisfies `ok` (polled every 50 ms). */
 async function shows(act: () => void, ok: () => Promise<boolean>, ms: number): Promise<number> {
   act();
@@ -69,12 +78,7 @@ describe('containers from a cache fed by docker events', () => {
     process.kill(Number(readFileSync(h1.agentPidfile, 'utf8')), 'SIGTERM');
     await until('h1 has no agent', async () => (await agentStatus(h1)) === undefined, 15_000);
     proxy = await dockerProxy(`/run/xnet-test-${process.env.XNET_LAB_ID ?? 0}-docker.sock`, h1.dockerHost);
-    agent = spawn(
-      'nsenter',
-      [`--net=${h1.netnsPath}`, '--', process.execPath, AGENT_MAIN, 'agent', '--socket', h1.agentSocket,
-        '--state-dir', h1.agentStateDir, '--docker-host', proxy.host, ...labAgentDockerdArgs(h1)],
-      { stdio: 'ignore' },
-    ); // prettier-ignore
+    agent = agentBehindProxy();
     await until(
       'the agent behind the proxy answers',
       async () => (await agentStatus(h1)) !== undefined,
@@ -153,5 +157,38 @@ describe('containers from a cache fed by docker events', () => {
     // Read again: still that one list, the reads cost none.
     for (let i = 0; i < 3; i++) expect((await row('c4'))?.running).toBe(true);
     expect(lists()).toBe(before + 1);
+  }, 60_000);
+
+  it('the first answer after a start has the attached containers inspected, not unknown', async () => {
+    // Inspects answered 300 ms late (a loaded dockerd): before, the cache was "ready" at the list, and the
+    // first read showed c1 stopped with no addresses until its inspect came in.
+    proxy.slow(/^GET \S*\/containers\/[0-9a-f]{64}\/json/, 300);
+    try {
+      agent.kill('SIGTERM');
+      await until('the test agent is gone', async () => (await agentStatus(h1)) === undefined, 15_000);
+      agent = agentBehindProxy();
+      // The first answer the new agent gives (asked every 20 ms until its socket takes it) is the one judged.
+      const { value: first } = await eventually(
+        'the new agent answers containers',
+        async () => {
+          const c = await AgentConnection.open(h1.agentSocket, 200).catch(() => undefined);
+          try {
+            return await c?.call('containers', {});
+          } finally {
+            c?.close();
+          }
+        },
+        (r) => r !== undefined,
+        30_000,
+        20,
+      );
+      expect(first!.containers.find((c) => c.name === 'c1')).toMatchObject({
+        running: true,
+        status: expect.stringMatching(/^Up /),
+        attachment: { state: 'attached', live: ['10.32.0.5/12'] },
+      });
+    } finally {
+      proxy.slow();
+    }
   }, 60_000);
 });
