@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * Packet rates counted by the kernel on the overlay: the `rates` method's answer (the TUI's Traffic pane and
- * `status rates`).
+ * Packet rates counted by the kernel on the overlay: the `rates` method's answer (the TUI's Traffic pane), and
+ * what `status rates --json` prints of it (the last second per row; the series behind --series).
  */
 
 export const Protocol = z.enum(['tcp', 'udp', 'icmp', 'arp', 'other']);
@@ -130,3 +130,22 @@ export const RatesResult = z.object({
   eventLoopDelay: z.array(z.object({ t: z.number(), p99Ms: z.number(), maxMs: z.number() })).optional(),
 });
 export type RatesResult = z.infer<typeof RatesResult>;
+
+/** A row's last complete second; null while nothing has been counted for it (or nothing counts it). */
+const LastSample = RateSample.nullable();
+
+/**
+ * What `status rates --json` prints: per container, peer and non-member (and the bridge) the last complete
+ * second's figures, one row each, as the human table shows them. The minute of history per row (the `rates`
+ * answer itself, what the TUI draws) comes with `--series`: 60 samples a row made it 9 MB at 200 containers.
+ */
+export const RatesNow = z.object({
+  at: z.number(),
+  source: CounterSource,
+  counters: CountersStatus,
+  bridge: LastSample,
+  containers: z.array(ContainerRates.omit({ series: true }).extend({ last: LastSample })),
+  peers: z.array(PeerRates.omit({ series: true }).extend({ last: LastSample })),
+  others: z.array(OtherRates.omit({ series: true }).extend({ last: LastSample })).optional(),
+});
+export type RatesNow = z.infer<typeof RatesNow>;

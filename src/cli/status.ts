@@ -21,11 +21,12 @@ export function registerStatus(program: Command): void {
       '--filter <text>',
       'peers: only those whose name, nickname, address or state contains TEXT (as / in the TUI)',
     )
+    .option('--series', 'rates --json: each row with its last minute, second by second (what the TUI draws)')
     .addHelpText(
       'after',
-      "\nExamples:\n  xnet-tui status\n  xnet-tui status peers\n  xnet-tui status peers --filter unreachable\n  xnet-tui --lab h2 status connections --json\n  xnet-tui status ipam       addresses the weave router's IPAM holds\n  xnet-tui status rates      packets and bytes per second per container, per peer, by protocol\n  xnet-tui status pings      ping checks, their state and loss; path MTU per peer\n",
+      "\nExamples:\n  xnet-tui status\n  xnet-tui status peers\n  xnet-tui status peers --filter unreachable\n  xnet-tui --lab h2 status connections --json\n  xnet-tui status ipam       addresses the weave router's IPAM holds\n  xnet-tui status rates      packets and bytes per second per container, per peer, by protocol\n  xnet-tui status rates --json | jq '.containers[] | {container, rx: .last.rx.bytes}'\n  xnet-tui status rates --json --series   the last minute per row too (large: 60 samples a row)\n  xnet-tui status pings      ping checks, their state and loss; path MTU per peer\n",
     )
-    .action(async (view: string | undefined, o: { filter?: string }, cmd: Command) => {
+    .action(async (view: string | undefined, o: { filter?: string; series?: boolean }, cmd: Command) => {
       if (view !== undefined && !(VIEWS as readonly string[]).includes(view)) {
         throw badInput('view', `unknown status view "${view}"`, `one of: ${VIEWS.join(', ')}`);
       }
@@ -35,7 +36,13 @@ export function registerStatus(program: Command): void {
           `--filter applies to \`status peers\` only${view ? `, not ${view}` : ''}`,
           'example: xnet-tui status peers --filter mtu',
         );
-      if (view === 'rates') return showRates(cmd);
+      if (o.series && (view !== 'rates' || !globals(cmd).json))
+        throw badInput(
+          'series',
+          `--series applies to \`status rates --json\` only${view === 'rates' ? ', with --json' : ''}`,
+          'example: xnet-tui status rates --json --series',
+        );
+      if (view === 'rates') return showRates(cmd, o.series);
       if (view === 'pings') return showPings(cmd);
       const [s, router] = await withAgent(cmd, (a) =>
         Promise.all([a.call('status', {}), a.call('router', {})]),

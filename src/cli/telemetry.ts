@@ -4,6 +4,7 @@ import type { Count, PmtuPeer, RateSample } from '../api/telemetry.js';
 import { badInput, ExitCode } from '../errors.js';
 import { formatRate, formatRtt } from '../format.js';
 import { emit, table } from './output.js';
+import { ratesNow } from './rates-json.js';
 import { globals, withAgent } from './target.js';
 
 /** Human figures for `status rates`, `status pings` and `ping`. */
@@ -124,9 +125,15 @@ export function pingsText(r: Result<'pings'>, pmtu: Result<'pmtu'>): string {
   return lines.join('\n');
 }
 
-export async function showRates(cmd: Command): Promise<void> {
-  const r = await withAgent(cmd, (a) => a.call('rates', {}));
-  emit(globals(cmd), r, ratesText);
+/**
+ * The text and --json show each row's last second, so only that second is asked for; `series` (--json
+ * --series) prints the agent's whole answer, a minute of samples per row.
+ */
+export async function showRates(cmd: Command, series = false): Promise<void> {
+  const g = globals(cmd);
+  const r = await withAgent(cmd, (a) => a.call('rates', series ? {} : { seconds: 1 }));
+  if (g.json && !series) return emit(g, ratesNow(r), () => '');
+  emit(g, r, ratesText);
 }
 
 export async function showPings(cmd: Command): Promise<void> {

@@ -40,7 +40,7 @@ function snapshot(h: LabHost): Record<string, string> {
 
 const work = mkdtempSync(join(tmpdir(), 'xnet-bridge-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const rates = (host: string) => xnetJson<Result<'rates'>>(['--lab', host, 'status', 'rates']);
+const rates = (host: string) => xnetJson<Result<'rates'>>(['--lab', host, 'status', 'rates', '--series']);
 
 /** The IPv4 addresses of a frame: source and destination of IPv4, sender and target of ARP. */
 function endsOf(f: Buffer): string[] {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDockerdFiles } from '../../src/lab/dockerd.js';
 import { labHost, type LabHost } from '../../src/lab/layout.js';
 import { pidsMentioning, readPid } from '../../src/lab/process.js';
-import type { Result } from '../../src/api/index.js';
+import type { RatesNow, Result } from '../../src/api/index.js';
 import { ovsOf, type PeerStatus, type RouterStatus } from '../../src/router/driver.js';
 import type { OvsStatus } from '../../src/api/ovs-status.js';
 import { nsh, onTheWire, router } from '../helpers/lab.js';
@@ -255,7 +255,7 @@ describe('the ovs-gre mesh on two lab hosts', () => {
     const start = Math.floor(Date.now() / 1000) * 1000;
     labSh('h1', ['docker', 'exec', 'c1', 'ping', '-q', '-c', '50', '-i', '0.05', ip2]);
     await new Promise((r) => setTimeout(r, 2_500)); // the tick that closes the last second
-    const r = await xnetJson<Result<'rates'>>(['--lab', 'h1', 'status', 'rates']);
+    const r = await xnetJson<Result<'rates'>>(['--lab', 'h1', 'status', 'rates', '--series']);
     const peer = r.peers.find((p) => p.address === '198.18.0.2')!;
     expect(peer.source).toBe('counters');
     const window = peer.series.filter((s) => s.t >= start);
@@ -282,6 +282,12 @@ describe('the ovs-gre mesh on two lab hosts', () => {
     expect(Math.max(...window.map((s) => s.tx.packets))).toBeLessThanOrEqual(40);
     const text = await xnet(['--lab', 'h1', 'status', 'rates']);
     expect(text.stdout).toMatch(/peer .*\(198\.18\.0\.2\).*no split \(GRE port counters\)/);
+    // Without --series, --json is each row's last second: what a script reads, no minute of samples.
+    const now = await xnetJson<RatesNow>(['--lab', 'h1', 'status', 'rates']);
+    const row = now.peers.find((p) => p.address === '198.18.0.2')!;
+    expect(row).toMatchObject({ source: 'counters', last: { rx: { packets: expect.any(Number) } } });
+    expect(row).not.toHaveProperty('series');
+    expect(row.last!.t).toBeGreaterThanOrEqual(window.at(-1)!.t);
   });
 
   it("keeps carrying after h1's agent is killed and `lab up` starts it again", async () => {

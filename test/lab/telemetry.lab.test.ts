@@ -37,7 +37,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Pings = Result<'pings'> & { pmtu: Result<'pmtu'> };
 const pings = (host = 'h1') => xnetJson<Pings>(['--lab', host, 'status', 'pings']);
-const rates = (host = 'h1') => xnetJson<Result<'rates'>>(['--lab', host, 'status', 'rates']);
+const rates = (host = 'h1') => xnetJson<Result<'rates'>>(['--lab', host, 'status', 'rates', '--series']);
 
 /** Packet sockets open in a namespace (/proc/net/packet: one line each after the header). */
 const packetSockets = (netns: string): string[] =>
