@@ -2,7 +2,7 @@
 // its do, and the membership that drives them. What it plans with lives beside it: layout (the plan), daemons
 // (the switch), underlay, plumbing (ports and routes), dockerd (bip/mtu), record (the file reset reads back),
 // status and report (what status says).
-import { badInput, failed, XnetError } from '../../errors.js';
+import { failed, XnetError } from '../../errors.js';
 import { routes4 } from '../../net/ip.js';
 import { VERSION } from '../../version.js';
 import type {
@@ -23,21 +23,20 @@ import { detectDatapath, existingSwitch, openSwitch, type OvsSwitch } from './da
 import { dockerBridgeName, giveDockerdSubnet, restoreDockerd } from './dockerd.js';
 import {
   GRE_OVERHEAD,
-  OVS_BRIDGE,
-  describeMember,
-  greRemote,
   meshPlan,
   parseSubnet,
-  routeClash,
-  subnetHolder,
+  probeAddresses,
+  probePlan,
+  refuseHeldSubnet,
+  refuseRouteClash,
   toMember,
   type HostSubnet,
   type Member,
 } from './layout.js';
 import { ensureBridge, removeBridges, syncPorts, syncRoutes } from './plumbing.js';
 import { loadSaved, removeSaved, writeSaved, type Saved } from './record.js';
-import { peerRows, tunnelRows, userspaceGreTx } from './report.js';
-import { parsePortStats, readOvsStatus } from './status.js';
+import { statusReport } from './report.js';
+import { greCounters, readOvsStatus } from './status.js';
 import { checksumOffloadOff, ethtoolTx, giveBackUnderlay, takeUnderlay } from './underlay.js';
 
 export { userspaceGreTx } from './report.js';
@@ -89,13 +88,7 @@ export class OvsGreDriver implements RouterDriver {
     if (!this.d.dockerd)
       throw failed('ovs-gre needs dockerd options support in the agent', 'run a current xnet-tui agent');
     this.#dockerBridge = await dockerBridgeName(this.d.docker);
-    const clash = routeClash(subnet.subnet, await routes4(this.d.netns), this.#dockerBridge);
-    if (clash)
-      throw badInput(
-        'subnet',
-        `${subnet.subnet} overlaps the host route ${clash.dst}${clash.dev ? ` dev ${clash.dev}` : ''}`,
-        'choose a subnet no route on this host covers (`ip route`)',
-      );
+    refuseRouteClash(subnet.subnet, await routes4(this.d.netns), this.#dockerBridge);
     const password = settings.passwordFile ? await readPasswordFile(settings.passwordFile) : undefined;
     const underlay = await findUnderlay(this.d.netns, settings.listen);
     this.#underlay = underlay;
@@ -123,13 +116,7 @@ export class OvsGreDriver implements RouterDriver {
     try {
       if (settings.peers.length > 0) await this.#join(settings.peers);
       await this.#mesh.sync();
-      const holder = subnetHolder(subnet.subnet, this.#name, this.#members);
-      if (holder)
-        throw badInput(
-          'subnet',
-          `${subnet.subnet} overlaps ${holder.subnet}, the container subnet of ${describeMember(holder)}`,
-          'give this host a subnet no other host holds (`xnet-tui status` on a peer shows its subnet)',
-        );
+      refuseHeldSubnet(subnet.subnet, this.#name, this.#members);
       // 2. docker's bridge gets this host's subnet, through the dockerd options (validated, rolled back on failure).
       await giveDockerdSubnet({
         dockerd: this.d.dockerd,
@@ -172,29 +159,8 @@ export class OvsGreDriver implements RouterDriver {
     this.#skipped = plan.skipped;
     await syncPorts(sw.ovs, plan.ports, this.d.log);
     await syncRoutes(this.d.netns, this.#dockerBridge, plan.routes);
-    this.#planProbes(plan.routes);
-  }
-
-  /**
-   * The host's probe loops, from docker's bridge to each routed peer's docker bridge address: the echo takes the
-   * containers' path (route via the peer's gateway, OVS, its GRE port) and the reply comes back the same way.
-   */
-  #planProbes(routes: ReturnType<typeof meshPlan>['routes']): void {
-    this.#probeAddresses = new Map(
-      this.#members.flatMap((m) => {
-        const r = routes.find((x) => x.dst === m.subnet);
-        return r ? [[m.address, r.via] as const] : [];
-      }),
-    );
-    this.d.probes?.plan(
-      this.#mtu && routes.length > 0
-        ? {
-            point: { netns: this.d.netns, dev: this.#dockerBridge },
-            mtu: this.#mtu,
-            targets: [...this.#probeAddresses.values()],
-          }
-        : undefined,
-    );
+    this.#probeAddresses = probeAddresses(this.#members, plan.routes);
+    this.d.probes?.plan(probePlan(this.d.netns, this.#dockerBridge, this.#mtu, this.#probeAddresses));
   }
 
   async #join(peers: string[]): Promise<ConnectionStatus[]> {
@@ -296,14 +262,7 @@ export class OvsGreDriver implements RouterDriver {
 
   /** Each GRE port's live counters (OpenFlow port stats), by the peer its name encodes; inner frames. */
   async peerCounters(): Promise<PeerCounters[]> {
-    const sw = this.#switch;
-    if (!sw) return [];
-    const { stdout } = await sw.ovs.ofctl(['--names', 'dump-ports', OVS_BRIDGE]);
-    return parsePortStats(stdout).flatMap((p) => {
-      const address = greRemote(p.name);
-      if (!address) return [];
-      return [{ address, rx: p.rx, tx: sw.datapath === 'netdev' ? userspaceGreTx(p.tx) : p.tx }];
-    });
+    return this.#switch ? greCounters(this.#switch) : [];
   }
 
   async status(): Promise<Omit<RouterStatus, 'driver' | 'state'>> {
@@ -317,25 +276,19 @@ export class OvsGreDriver implements RouterDriver {
           members: this.#members,
         })
       : undefined;
-    const ports = ovs?.ports ?? [];
-    return {
-      nickname: this.#settings?.nickname ?? null,
-      name: this.#underlay?.address ?? null,
-      listen: this.#underlay?.address ?? null,
-      range: this.#subnet?.subnet ?? null,
-      encrypted: Boolean(this.#settings?.passwordFile),
-      bridge: { name: this.#dockerBridge, mtu: this.#mtu ?? null },
-      underlayMtu: this.#underlay?.mtu ?? null,
-      peers: peerRows({
-        self: this.#name,
-        members: this.#members,
-        ports,
-        forgotten: this.#forgotten,
-        probeAddresses: this.#probeAddresses,
-      }),
-      connections: tunnelRows(this.#members, ports, this.#mesh.connections),
-      warnings: this.#skipped,
-      ...(ovs ? { details: { driver: this.name, ovs } } : {}),
-    };
+    return statusReport({
+      settings: this.#settings,
+      underlay: this.#underlay,
+      subnet: this.#subnet?.subnet ?? null,
+      dockerBridge: this.#dockerBridge,
+      mtu: this.#mtu,
+      self: this.#name,
+      members: this.#members,
+      forgotten: this.#forgotten,
+      probeAddresses: this.#probeAddresses,
+      joins: this.#mesh.connections,
+      skipped: this.#skipped,
+      ovs,
+    });
   }
 }

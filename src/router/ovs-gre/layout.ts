@@ -2,6 +2,8 @@ import ipaddr from 'ipaddr.js';
 import { badInput } from '../../errors.js';
 import { cidrsOverlap, intToIpv4, ipv4ToInt, nthHost } from '../../net/cidr.js';
 import type { IpRoute } from '../../net/ip.js';
+import type { NetnsPath } from '../../net/netns.js';
+import type { ProbePlan } from '../data-plane.js';
 import type { SerfMember } from '../serf/rpc.js';
 
 /** The ovs-gre mesh on paper: names, this host's subnet, and from the membership the ports and routes it needs. Pure. */
@@ -78,6 +80,17 @@ export function routeClash(
   );
 }
 
+/** Launch refuses a subnet a host route covers: the driver's routes would shadow it, or it theirs. */
+export function refuseRouteClash(subnet: string, routes: readonly IpRoute[], dockerBridge: string): void {
+  const clash = routeClash(subnet, routes, dockerBridge);
+  if (clash)
+    throw badInput(
+      'subnet',
+      `${subnet} overlaps the host route ${clash.dst}${clash.dev ? ` dev ${clash.dev}` : ''}`,
+      'choose a subnet no route on this host covers (`ip route`)',
+    );
+}
+
 export interface Member {
   name: string;
   address: string;
@@ -110,6 +123,17 @@ export function subnetHolder(subnet: string, self: string, members: readonly Mem
       m.status !== 'none' &&
       safeOverlap(m.subnet, subnet),
   );
+}
+
+/** Launch refuses a subnet another member holds. */
+export function refuseHeldSubnet(subnet: string, self: string, members: readonly Member[]): void {
+  const holder = subnetHolder(subnet, self, members);
+  if (holder)
+    throw badInput(
+      'subnet',
+      `${subnet} overlaps ${holder.subnet}, the container subnet of ${describeMember(holder)}`,
+      'give this host a subnet no other host holds (`xnet-tui status` on a peer shows its subnet)',
+    );
 }
 
 function safeOverlap(a: string, b: string): boolean {
@@ -180,4 +204,35 @@ export function meshPlan(
     routes.push({ dst: m.subnet, via, peer: describeMember(m) });
   }
   return { ports, routes, skipped };
+}
+
+/**
+ * Each routed member's probe address by its underlay address: its docker bridge's (the gateway of its subnet,
+ * the route's via), so a probe takes the containers' path there and back.
+ */
+export function probeAddresses(
+  members: readonly Member[],
+  routes: readonly WantedRoute[],
+): Map<string, string> {
+  return new Map(
+    members.flatMap((m) => {
+      const r = routes.find((x) => x.dst === m.subnet);
+      return r ? [[m.address, r.via] as const] : [];
+    }),
+  );
+}
+
+/**
+ * The host's probe loops, from docker's bridge to each routed peer's docker bridge address: the echo takes the
+ * containers' path (route via the peer's gateway, OVS, its GRE port) and the reply comes back the same way.
+ */
+export function probePlan(
+  netns: NetnsPath,
+  dockerBridge: string,
+  mtu: number | undefined,
+  addresses: ReadonlyMap<string, string>,
+): ProbePlan | undefined {
+  return mtu && addresses.size > 0
+    ? { point: { netns, dev: dockerBridge }, mtu, targets: [...addresses.values()] }
+    : undefined;
 }

@@ -1,7 +1,9 @@
 // What status and the counters say about each peer, from the members and OVS's ports: the peer rows, the
-// tunnel rows and the userspace datapath's tx correction. Pure; split from driver.ts, which reads the inputs.
-import type { GrePortStatus } from '../../api/ovs-status.js';
-import type { ConnectionStatus, PeerStatus } from '../driver.js';
+// tunnel rows, the userspace datapath's tx correction and the status they make up. Pure; split from
+// driver.ts, which reads the inputs.
+import type { GrePortStatus, OvsStatus } from '../../api/ovs-status.js';
+import type { ConnectionStatus, LaunchSettings, PeerStatus, RouterStatus } from '../driver.js';
+import type { Underlay } from '../underlay.js';
 import { GRE_OVERHEAD, type Member } from './layout.js';
 
 /**
@@ -82,4 +84,35 @@ export function tunnelRows(
   });
   const joinsOnly = joins.filter((c) => !tunnels.some((t) => t.target === c.target.split(':')[0]));
   return [...tunnels, ...joinsOnly];
+}
+
+/** What `status` says of the router, from what the driver holds and OVS's own status (when the switch is up). */
+export function statusReport(o: {
+  settings: LaunchSettings | undefined;
+  underlay: Underlay | undefined;
+  subnet: string | null;
+  dockerBridge: string;
+  mtu: number | undefined;
+  self: string;
+  members: readonly Member[];
+  forgotten: ReadonlySet<string>;
+  probeAddresses: ReadonlyMap<string, string>;
+  joins: readonly ConnectionStatus[];
+  skipped: string[];
+  ovs: OvsStatus | undefined;
+}): Omit<RouterStatus, 'driver' | 'state'> {
+  const ports = o.ovs?.ports ?? [];
+  return {
+    nickname: o.settings?.nickname ?? null,
+    name: o.underlay?.address ?? null,
+    listen: o.underlay?.address ?? null,
+    range: o.subnet,
+    encrypted: Boolean(o.settings?.passwordFile),
+    bridge: { name: o.dockerBridge, mtu: o.mtu ?? null },
+    underlayMtu: o.underlay?.mtu ?? null,
+    peers: peerRows({ ...o, ports }),
+    connections: tunnelRows(o.members, ports, o.joins),
+    warnings: o.skipped,
+    ...(o.ovs ? { details: { driver: 'ovs-gre' as const, ovs: o.ovs } } : {}),
+  };
 }

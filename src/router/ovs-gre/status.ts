@@ -1,7 +1,16 @@
 import { addrs, ipJson, link, type IpRoute } from '../../net/ip.js';
 import type { NetnsPath } from '../../net/netns.js';
 import type { OvsSwitch } from './daemons.js';
-import { OVS_BRIDGE, ROUTE_PROTO, UNDERLAY_BRIDGE, describeMember, type Member } from './layout.js';
+import type { PeerCounters } from '../driver.js';
+import {
+  OVS_BRIDGE,
+  ROUTE_PROTO,
+  UNDERLAY_BRIDGE,
+  describeMember,
+  greRemote,
+  type Member,
+} from './layout.js';
+import { userspaceGreTx } from './report.js';
 import { mapCell, scalar, type OvsCell } from './ovs.js';
 import type { GrePortStatus, OvsStatus } from '../../api/ovs-status.js';
 
@@ -121,4 +130,14 @@ export function parsePortStats(
       tx: { packets: Number(m[4]), bytes: Number(m[5]) },
     });
   return out;
+}
+
+/** Each GRE port's live counters (OpenFlow port stats), by the peer its name encodes; inner frames. */
+export async function greCounters(sw: OvsSwitch): Promise<PeerCounters[]> {
+  const { stdout } = await sw.ovs.ofctl(['--names', 'dump-ports', OVS_BRIDGE]);
+  return parsePortStats(stdout).flatMap((p) => {
+    const address = greRemote(p.name);
+    if (!address) return [];
+    return [{ address, rx: p.rx, tx: sw.datapath === 'netdev' ? userspaceGreTx(p.tx) : p.tx }];
+  });
 }
