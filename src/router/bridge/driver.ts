@@ -1,5 +1,5 @@
-// One piece (over 300 lines): the bridge RouterDriver, its launch (NIC into the bridge, with the check and
-// the revert) and reset written side by side; the record, slices and dockerd options have their own files.
+// The bridge RouterDriver: its launch (NIC into the bridge, with the check and the revert) and reset written
+// side by side; the record, slices, dockerd options and what status says (status.ts) have their own files.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { badInput, failed, XnetError } from '../../errors.js';
@@ -29,7 +29,7 @@ import {
 import { DEFAULT_BRIDGE, attachRefusal, checkSlice, parseSlice, proposeSlice, type Lan } from './plan.js';
 import { giveDockerdItsOptionsBack, giveDockerdTheBridge } from './dockerd.js';
 import { loadRecord, SAVED_FILE, saveRecord, type Saved } from './record.js';
-import { lanProbePlan, peersOf, toMember, type Member } from './status.js';
+import { lanProbePlan, slicesOf, statusOf, toMember, type Member } from './status.js';
 
 const CHECK_TIMEOUT_S = 10;
 
@@ -120,7 +120,7 @@ export class BridgeDriver implements RouterDriver {
     // 1. Membership and the slice, before anything changes: a clash or a LAN host in the slice is refused.
     try {
       await start(chosen ? parseSlice(chosen, lan) : undefined);
-      const others = this.#slices().filter((s) => s.name !== lan.address);
+      const others = slicesOf(this.#members).filter((s) => s.name !== lan.address);
       const hosts = [
         lan.address,
         ...(gateway ? [gateway] : []),
@@ -200,17 +200,6 @@ export class BridgeDriver implements RouterDriver {
     );
   }
 
-  /** Every host's slice as Serf tags carry it, this host's included. */
-  #slices(): { name: string; host: string; slice: string }[] {
-    return this.#members
-      .filter((m) => m.subnet && m.status !== 'left' && m.status !== 'none')
-      .map((m) => ({
-        name: m.name,
-        host: m.nickname ? `${m.nickname} (${m.address})` : m.address,
-        slice: m.subnet!,
-      }));
-  }
-
   async connect(peers: string[]): Promise<ConnectionStatus[]> {
     return this.#mesh.connect(peers);
   }
@@ -279,7 +268,7 @@ export class BridgeDriver implements RouterDriver {
       ...(await neighbours(this.d.netns)).map((a) => ({ address: a, what: 'a neighbour (ip neigh)' })),
     ];
     for (const cidr of cidrs) {
-      const why = attachRefusal(cidr.split('/')[0]!, lan, this.#slices(), known);
+      const why = attachRefusal(cidr.split('/')[0]!, lan, slicesOf(this.#members), known);
       if (why)
         throw badInput(
           'cidr',
@@ -291,33 +280,15 @@ export class BridgeDriver implements RouterDriver {
   }
 
   async status(): Promise<Omit<RouterStatus, 'driver' | 'state'>> {
-    const lan = this.#lan;
-    return {
-      nickname: this.#settings?.nickname ?? null,
-      name: lan?.address ?? null,
-      listen: lan?.address ?? null,
-      range: this.#slice ?? null,
-      encrypted: Boolean(this.#settings?.passwordFile),
-      bridge: { name: this.#bridge, mtu: this.#nic?.mtu ?? null },
-      underlayMtu: this.#nic?.mtu ?? null,
-      peers: peersOf(this.#members, lan?.address ?? '', this.d.probes && ((a) => this.d.probes!.reading(a))),
-      connections: this.#mesh.connections,
-      warnings: [],
-      ...(lan && this.#nic
-        ? {
-            details: {
-              driver: this.name,
-              lan: {
-                nic: this.#nic.dev,
-                bridge: this.#bridge,
-                lan: lan.cidr,
-                slice: this.#slice ?? null,
-                gateway: defaultGateway(this.#nic) ?? null,
-                slices: this.#slices().map(({ host, slice }) => ({ host, slice })),
-              },
-            },
-          }
-        : {}),
-    };
+    return statusOf({
+      settings: this.#settings,
+      nic: this.#nic,
+      lan: this.#lan,
+      bridge: this.#bridge,
+      slice: this.#slice,
+      members: this.#members,
+      joins: this.#mesh.connections,
+      reading: this.d.probes && ((a) => this.d.probes!.reading(a)),
+    });
   }
 }

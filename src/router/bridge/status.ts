@@ -1,6 +1,8 @@
 import type { NetnsPath } from '../../net/netns.js';
 import { dataPlaneOf, type PeerReading, type ProbePlan } from '../data-plane.js';
-import type { PeerStatus } from '../driver.js';
+import type { ConnectionStatus, LaunchSettings, PeerStatus, RouterStatus } from '../driver.js';
+import { defaultGateway, type NicRecord } from './nic.js';
+import type { Lan } from './plan.js';
 import type { SerfMember } from '../serf/rpc.js';
 
 export interface Member {
@@ -75,4 +77,56 @@ export function peersOf(
       subnet: m.subnet,
     };
   });
+}
+
+/** Every host's slice as Serf tags carry it, this host's included. */
+export function slicesOf(members: readonly Member[]): { name: string; host: string; slice: string }[] {
+  return members
+    .filter((m) => m.subnet && m.status !== 'left' && m.status !== 'none')
+    .map((m) => ({
+      name: m.name,
+      host: m.nickname ? `${m.nickname} (${m.address})` : m.address,
+      slice: m.subnet!,
+    }));
+}
+
+/** What `status` says of the router, from what the driver holds (the NIC and LAN once launched). */
+export function statusOf(o: {
+  settings: LaunchSettings | undefined;
+  nic: NicRecord | undefined;
+  lan: Lan | undefined;
+  bridge: string;
+  slice: string | undefined;
+  members: readonly Member[];
+  joins: ConnectionStatus[];
+  reading: ((address: string) => PeerReading) | undefined;
+}): Omit<RouterStatus, 'driver' | 'state'> {
+  const { lan, nic } = o;
+  return {
+    nickname: o.settings?.nickname ?? null,
+    name: lan?.address ?? null,
+    listen: lan?.address ?? null,
+    range: o.slice ?? null,
+    encrypted: Boolean(o.settings?.passwordFile),
+    bridge: { name: o.bridge, mtu: nic?.mtu ?? null },
+    underlayMtu: nic?.mtu ?? null,
+    peers: peersOf(o.members, lan?.address ?? '', o.reading),
+    connections: o.joins,
+    warnings: [],
+    ...(lan && nic
+      ? {
+          details: {
+            driver: 'bridge' as const,
+            lan: {
+              nic: nic.dev,
+              bridge: o.bridge,
+              lan: lan.cidr,
+              slice: o.slice ?? null,
+              gateway: defaultGateway(nic) ?? null,
+              slices: slicesOf(o.members).map(({ host, slice }) => ({ host, slice })),
+            },
+          },
+        }
+      : {}),
+  };
 }
