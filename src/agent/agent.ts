@@ -1,11 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createConnection, createServer, type Server } from 'node:net';
+import { type Server } from 'node:net';
 import { unlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { XnetError } from '../errors.js';
+import { join } from 'node:path';
 import { rotateLogs, stderrFile } from '../log.js';
 import { dockerClient } from '../docker/client.js';
-import { followContainerEvents } from '../docker/events.js';
 import { link } from '../net/ip.js';
 import { interfaceCounters } from '../net/counters.js';
 import { closeLinkReaders } from '../net/link-stats.js';
@@ -28,6 +25,8 @@ import { migrateLayout } from './migrate.js';
 import { VERSION } from '../version.js';
 import { ContainerCache } from '../docker/container-cache.js';
 import { attachmentRows, containerRows } from './containers.js';
+import { lockStateDir } from './state-lock.js';
+import { followContainerLife } from './container-life.js';
 
 export interface AgentOptions {
   socket: string;
@@ -62,65 +61,10 @@ function keepRunning(): void {
   });
 }
 
-/**
- * One agent per state directory: an abstract unix socket named after the directory, which the kernel frees
- * when the process dies however it dies (no stale lock file to judge). Abstract names are per network
- * namespace, as our agents are (a lab host's agent runs in that host's namespace).
- */
-async function lockStateDir(stateDir: string, standby: boolean): Promise<Server> {
-  const name = `\0xnet-agent-${createHash('sha256').update(resolve(stateDir)).digest('hex').slice(0, 32)}`;
-  const parent = process.ppid;
-  for (let said = false; ; said = true) {
-    // A standby serves its supervisor only: with it gone, so is the standby (the agent itself stays).
-    if (standby && process.ppid !== parent) process.exit(0);
-    const lock = createServer();
-    const taken = await new Promise<boolean>((done, fail) => {
-      lock.once('error', (err: NodeJS.ErrnoException) =>
-        err.code === 'EADDRINUSE' ? done(false) : fail(err),
-      );
-      lock.listen(name, () => done(true));
-    });
-    if (taken) {
-      // A standby's connection (below) must not keep this process alive.
-      lock.on('connection', (s) => s.unref());
-      lock.unref();
-      return lock;
-    }
-    const busy = `another agent already runs for ${stateDir}`;
-    if (!standby)
-      throw new XnetError({
-        kind: 'failed',
-        message: busy,
-        hint: 'use that one (its socket), or stop it first',
-      });
-    if (!said) log(`standby: ${busy}; taking over the moment it exits`);
-    await lockFreed(name);
-  }
-}
-
-/**
- * Resolves when the lock's holder has probably gone: a connection to its lock socket closes when that process
- * exits, so a standby waits on an event instead of polling (polling every 20 ms cost 2 % of a core per
- * standby, most of a core at 50 lab hosts); a slow fallback covers a missed close and the supervisor check.
- */
-function lockFreed(name: string): Promise<void> {
-  return new Promise((done) => {
-    const s = createConnection(name);
-    const finish = (): void => {
-      clearTimeout(fallback);
-      s.destroy();
-      done();
-    };
-    const fallback = setTimeout(finish, 5_000);
-    s.once('close', finish);
-    s.once('error', finish);
-  });
-}
-
 /** The long-lived process that owns every privileged change on this host. */
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   keepRunning();
-  const lock = await lockStateDir(opts.stateDir, opts.standby ?? false);
+  const lock = await lockStateDir(opts.stateDir, opts.standby ?? false, log);
   const store = new StateStore(opts.stateDir);
   await store.load();
   if (store.recovery) log(`WARNING: ${store.recovery}`);
@@ -281,45 +225,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const server: Server = await listen(opts.socket, rpcServer(handlers, log));
   log(`listening on ${opts.socket} (state ${store.file}, docker ${opts.dockerHost})`);
 
-  const dying = new Map<string, Promise<void>>();
-  const stopEvents = followContainerEvents(
-    docker,
-    ['die', 'start', 'destroy'],
-    (e) => {
-      // On `die`, our processes in the old namespace (ping checks) end first, so nothing of ours keeps it
-      // alive; a `start` (re-attach) waits until they are gone.
-      if (e.action === 'die') dying.set(e.id, telemetry.containerDied(e.id));
-      const ended = dying.get(e.id) ?? Promise.resolve();
-      if (e.action !== 'die') dying.delete(e.id);
-      // dockerd's own port of a started container is counted from now (bridge driver), not from the next reading.
-      if (e.action === 'start')
-        telemetry
-          .containerStarted(e.id)
-          .catch((err: Error) => log(`counting ${e.id.slice(0, 12)}: ${err.message}`));
-      const work =
-        e.action === 'destroy'
-          ? attacher.forgetContainer(e.id)
-          : e.action === 'die'
-            ? ended.then(() => attacher.containerDied(e.id))
-            : ended.then(() => attacher.reconcileContainer(e.id));
-      work.catch((err: Error) => log(`${e.action} ${e.id.slice(0, 12)}: ${err.message}`));
-    },
-    () => {
-      // The events stream came back: dockerd went away (a restart, for new options) and returned.
-      void ring
-        .push([
-          {
-            level: 'warn',
-            kind: 'dockerd_restarted',
-            subject: 'dockerd',
-            text: 'dockerd restarted (its event stream came back); attachments re-applied',
-          },
-        ])
-        .catch(() => undefined);
-      void attacher.reconcileAll();
-    },
-    log,
-  );
+  const stopEvents = followContainerLife({ docker, telemetry, attacher, ring, log });
   // The layout before the overlay namespace (schema 1) is moved first: the relaunch and reconcile build the new one.
   await migrateLayout({
     store,
