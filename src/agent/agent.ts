@@ -99,6 +99,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     dockerd,
     probes,
   });
+  // Every container, kept from docker's events, so the Containers pane's read asks dockerd nothing (nor
+  // attach's lookup of a container it holds fresh).
+  const cache = new ContainerCache({ docker, log });
   const attacher: Attacher = new Attacher({
     docker,
     store,
@@ -108,9 +111,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     ifname: CONTAINER_IFNAME,
     log,
     router: mesh.forAttach(),
+    cached: (ref) => cache.findFresh(ref),
   });
-  // Every container, kept from docker's events, so the Containers pane's read asks dockerd nothing.
-  const cache = new ContainerCache({ docker, log });
   cache.start();
   // Counting follows the router (hooks while it runs, none when it stops); pings and MTU probes too.
   const telemetry = new Telemetry({

@@ -34,6 +34,8 @@ export interface AttachDeps {
   ifname: string;
   log: (msg: string) => void;
   router: AttachRouter;
+  /** A container the agent's container cache holds fresh (no inspect); undefined: ask dockerd. */
+  cached?: (ref: string) => ContainerInfo | undefined;
 }
 
 /**
@@ -104,7 +106,7 @@ export class Attacher {
   async attach(cidrTexts: string[], ref: string): Promise<Result<'attach'>> {
     const trace = attachTrace();
     const cidrs = parseRequest(cidrTexts);
-    const container = await runningContainer(this.d.docker, ref, this.d.hostNetns);
+    const container = await runningContainer(this.d.docker, ref, this.d.hostNetns, this.d.cached);
     trace?.mark('inspect');
     const { result, durable } = await this.#serial(() => this.#attach(cidrs, container, trace));
     await durable;

@@ -9,8 +9,7 @@ import type { StateStore } from './state.js';
 /**
  * The `containers` method (the TUI's Containers pane, every second per TUI): every container from the
  * agent's container cache, each attachment beside it with its addresses from /proc. No docker call: the
- * cache follows docker's events. (Attach itself still inspects; it could take `cache.info(id)` for a container
- * the cache has, once attach's own work settles: src/agent/attach.ts `findContainer` calls.)
+ * cache follows docker's events. (Attach takes a running container from it too: attach-lookup.ts.)
  */
 export interface ContainerRowsDeps {
   cache: ContainerCache;

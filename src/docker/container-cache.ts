@@ -25,6 +25,8 @@ interface Entry {
   pid: number;
   networkMode: string;
   state: StateTimes | null;
+  /** The event stream's connection its inspect was asked under (see #epoch). */
+  epoch: number;
 }
 
 interface Inspected {
@@ -61,6 +63,10 @@ export class ContainerCache {
   readonly #limit = pLimit(4);
   /** Containers with an inspect under way: what the cache holds for them may be older than dockerd's. */
   readonly #inFlight = new Set<string>();
+  /** Bumped each time the event stream connects; an entry inspected under an older one may have missed events. */
+  #epoch = 0;
+  /** The event stream is up: no event is being missed. */
+  #streaming = false;
   /** Docker API calls made, by kind (the stream itself not counted): for tests and the log. */
   readonly calls = { list: 0, inspect: 0 };
 
@@ -71,8 +77,8 @@ export class ContainerCache {
   /**
    * Resolves once the first list is in and every container it showed is inspected (PID, network mode, status
    * times), so a read right after start sees attached containers as they are, not as unknown. A caller before
-   * that waits at most `waitMs`: past it, a list that is in is enough (the rows not inspected yet read as
-   * listed); with no list it rejects with dockerd's error, as a list would have.
+   * that waits at most `waitMs`: past it, a list that is in is enough (a container not inspected yet shows its
+   * listed status, its attachment as stopped); with no list it rejects with dockerd's error, as a list would.
    */
   async ready(waitMs = 2_000): Promise<void> {
     if (this.#isSynced) return;
@@ -99,7 +105,12 @@ export class ContainerCache {
       () => undefined,
       (msg) => this.d.log(`container cache: ${msg}`),
       // Subscribed first, listed after: nothing that happens in between is missed.
-      () => void this.#resync(),
+      () => {
+        this.#epoch++;
+        this.#streaming = true;
+        void this.#resync();
+      },
+      () => (this.#streaming = false),
     );
   }
 
@@ -134,18 +145,30 @@ export class ContainerCache {
   }
 
   /**
-   * The hook for attach (src/agent/attach*.ts, left as they are here): a container by name, full or short ID,
-   * as `findContainer` finds it, without a docker call. Undefined when the cache cannot say (unknown, not
-   * inspected yet, or an event for it still being read): the caller then asks dockerd as it does today. A
-   * container whose `start` event is in flight reads as before it, so attach should still ask dockerd for
-   * one the cache shows stopped.
+   * A container by name, full or short ID (12 characters or more), as `findContainer` finds it, without a
+   * docker call. Undefined when the cache cannot say (unknown, not inspected yet, or an event for it still
+   * being read). A container whose `start` event is in flight reads as before it.
    */
   find(ref: string): ContainerInfo | undefined {
-    const byId =
-      this.#byId.get(ref) ?? [...this.#byId.values()].find((e) => ref.length >= 12 && e.id.startsWith(ref));
-    const e = byId ?? [...this.#byId.values()].find((x) => x.name === ref);
+    const all = [...this.#byId.values()];
+    // dockerd's order: the ID, then the name, then an ID prefix.
+    const e =
+      this.#byId.get(ref) ??
+      all.find((x) => x.name === ref) ??
+      all.find((x) => ref.length >= 12 && x.id.startsWith(ref));
     if (!e || this.#inFlight.has(e.id)) return undefined;
     return this.info(e.id);
+  }
+
+  /**
+   * `find`, only for a container inspected since the event stream last connected, while it is still up:
+   * nothing that changed it since can have been missed (across an outage a restarted container lists the
+   * same and keeps its old PID here). Attach takes a running container from here, else asks dockerd.
+   */
+  findFresh(ref: string): ContainerInfo | undefined {
+    if (!this.#streaming) return undefined;
+    const c = this.find(ref);
+    return c && this.#byId.get(c.id)?.epoch === this.#epoch ? c : undefined;
   }
 
   #onEvent(e: ContainerEvent): void {
@@ -160,6 +183,7 @@ export class ContainerCache {
   }
 
   async #inspect(id: string): Promise<void> {
+    const epoch = this.#epoch;
     const n = (this.#asked.get(id) ?? 0) + 1;
     this.#asked.set(id, n);
     this.calls.inspect++;
@@ -185,6 +209,7 @@ export class ContainerCache {
           startedAt: s.StartedAt,
           finishedAt: s.FinishedAt,
         },
+        epoch,
       });
     } catch (err) {
       if (this.#asked.get(id) !== n) return;
@@ -220,6 +245,7 @@ export class ContainerCache {
           pid: 0,
           networkMode: c.HostConfig?.NetworkMode ?? 'default',
           state: null,
+          epoch: this.#epoch,
         });
         changed.push(c.Id);
       }

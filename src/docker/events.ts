@@ -49,6 +49,8 @@ export function followEvents(
   onReconnect: () => void,
   log: (msg: string) => void,
   onConnect: () => void = () => undefined,
+  /** The stream broke (a reconnect is under way): events until the next onConnect may be missed. */
+  onLost: () => void = () => undefined,
 ): () => void {
   let stopped = false;
   let current: NodeJS.ReadableStream | undefined;
@@ -85,6 +87,7 @@ export function followEvents(
   let pending: NodeJS.Timeout | undefined;
   const retry = (why: string): void => {
     if (stopped || pending) return;
+    onLost();
     log(`docker events: ${why}; reconnecting in ${delay} ms`);
     first = false;
     pending = setTimeout(() => {

@@ -191,4 +191,28 @@ describe('containers from a cache fed by docker events', () => {
       proxy.slow();
     }
   }, 60_000);
+
+  it('attach takes a running container the cache holds from it (no inspect); a stopped one is refused by dockerd', async () => {
+    const inspects = (from: number, ref: string) =>
+      proxy.requests.slice(from).filter((r) => r.includes(`/containers/${ref}/json`));
+    await until(
+      'c2 inspected by the cache',
+      async () => (await row('c2'))?.status.startsWith('Up ') ?? false,
+      10_000,
+    );
+    const a = proxy.requests.length;
+    const r = await xnet(['--lab', 'h1', 'attach', '10.32.0.6/12', 'c2']);
+    expect(r.code).toBe(0);
+    expect((await row('c2'))?.attachment).toMatchObject({ state: 'attached', live: ['10.32.0.6/12'] });
+    expect(inspects(a, 'c2')).toEqual([]);
+    // A stopped container: the cache does not answer for it, dockerd is asked and the refusal is as before.
+    labSh('h1', ['docker', 'kill', 'c4']);
+    await until('c4 shows stopped', async () => (await row('c4'))?.running === false, 5_000);
+    const b = proxy.requests.length;
+    const refused = await xnet(['--lab', 'h1', 'attach', '10.32.0.7/12', 'c4']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^xnet-tui: error \(container\): container c4 is exited, not running/);
+    expect(inspects(b, 'c4')).toHaveLength(1);
+    expect((await row('c4'))?.attachment).toBeNull();
+  }, 60_000);
 });
