@@ -3,13 +3,13 @@
 // 10-host run beside it as the baseline in the same run. Per size: how long `lab up` took and what the lab holds
 // in memory; the time from the last connect until every host sees N-1 peers alive in gossip, and reachable on
 // the data plane (the driver's probes); agent and serf RSS and CPU per host, gossip bytes per second per host,
-// the machine's load; then one host killed (its agent and serf, SIGKILL) and started again by its supervisor:
-// the time until every other host sees it failed, then alive again. Prints figures, never fails on time.
+// the machine's load; then one host killed (supervisor, agent and serf, SIGKILL) and its agent started again
+// by `lab restart HOST` (a new supervisor): the time until every other host sees it failed, then alive again. Prints figures, never fails on time.
 // Hosts have no dockerd (`lab up --no-docker`) but the chain's two ends: the mesh is what is measured, and on
 // the ends, that a container's ARP for a container across the mesh puts no ARP in VXLAN (bench/mesh-arp.mjs).
 //   BENCH_HOSTS=50 BENCH_BASELINE=10 BENCH_TIMEOUT_S=300 npm run bench:mesh
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { AgentConnection } from '../dist/agent/rpc.js';
 import { CLI_MAIN } from '../dist/agent/client.js';
@@ -22,6 +22,8 @@ const N = Number(process.env.BENCH_HOSTS ?? 50);
 const BASELINE = Number(process.env.BENCH_BASELINE ?? 10);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 300) * 1000;
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 20);
+// BENCH_LOGS=DIR keeps every host's agent log (membership syncs and first answers, timed) before lab down.
+const LOGS = process.env.BENCH_LOGS;
 const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const say = (m) => process.stderr.write(`bench: ${m}\n`);
@@ -200,7 +202,7 @@ async function runSize(n) {
   const arp = await arpCheck(hosts[0], hosts[n - 1]);
   say(`${n} hosts: ARP check ${JSON.stringify(arp)}`);
 
-  // One host killed outright (supervisor, standby, agent and serf: SIGKILL), then started again by `lab up`,
+  // One host killed outright (supervisor, standby, agent and serf: SIGKILL), then started again by `lab restart`,
   // which brings its supervisor back; the agent relaunches the router from its state file and rejoins.
   const victim = hosts[Math.floor(n / 2)];
   const others = conns.filter((_, i) => hosts[i] !== victim);
@@ -218,10 +220,12 @@ async function runSize(n) {
     every,
   );
   const restartAt = Date.now();
-  // `lab up` in the background: when its own agent answers again and when `lab up` returns are timed apart
-  // from when the others see it back (serf's rejoin from its snapshot), so the figure says where the time goes.
-  const upDone = new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI_MAIN, ...upArgs], { stdio: 'ignore' });
+  // `lab restart` in the background, as an operator restarts that host's agent (its supervisor was killed
+  // too, so a new one starts it): when its own agent answers again and when the command returns are timed
+  // apart from when the others see it back (serf's rejoin from its snapshot), so the figure says where the
+  // time goes. (`lab up` walked all N hosts first: most of the minute the 50-host run took.)
+  const restartDone = new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI_MAIN, 'lab', 'restart', victim.name], { stdio: 'ignore' });
     child.on('exit', () => resolve(Date.now() - restartAt));
   });
   let agentMs = NaN;
@@ -242,12 +246,17 @@ async function runSize(n) {
     victim.address,
     every,
   );
-  const labUpMs = await upDone;
+  const restartMs = await restartDone;
   say(
-    `${n} hosts: ${victim.name} seen failed by all after ${fmt(failedMs / 1000, 2)} s; alive again for all ${fmt(backMs / 1000, 2)} s after lab up started it again (its agent answered after ${fmt(agentMs / 1000, 2)} s, lab up returned after ${fmt(labUpMs / 1000, 2)} s)`,
+    `${n} hosts: ${victim.name} seen failed by all after ${fmt(failedMs / 1000, 2)} s; alive again for all ${fmt(backMs / 1000, 2)} s after lab restart started it again (its agent answered after ${fmt(agentMs / 1000, 2)} s, lab restart returned after ${fmt(restartMs / 1000, 2)} s)`,
   );
   for (const c of conns) c.close();
   conns = [];
+  if (LOGS) {
+    mkdirSync(`${LOGS}/${n}`, { recursive: true });
+    for (const h of hosts) copyFileSync(h.agentLog, `${LOGS}/${n}/${h.name}.log`);
+    say(`${n} hosts: agent logs kept in ${LOGS}/${n}`);
+  }
   say(`${n} hosts: lab down`);
   cli('lab', 'down');
   return {
@@ -260,7 +269,7 @@ async function runSize(n) {
     failedMs,
     backMs,
     agentMs,
-    labUpMs,
+    restartMs,
     victim: victim.name,
     arp,
     tableFulls: { arp: tableFulls().arp - fulls0.arp, nd: tableFulls().nd - fulls0.nd },
@@ -307,7 +316,7 @@ console.log(
   'alive/reachable: from the last connect until every host sees N-1 peers so; agent CPU includes the fping, ip,',
 );
 console.log(
-  'bpftool it runs (median over hosts); back: from `lab up` restarting the killed host; ARP/ICMP vxlan:',
+  'bpftool it runs (median over hosts); back: from `lab restart` of the killed host; ARP/ICMP vxlan:',
 );
 console.log('inner ARP / ICMP frames in VXLAN on h1 cable during its container first ping to one on hN');
 console.log(line(COLUMNS));
