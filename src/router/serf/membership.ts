@@ -19,8 +19,11 @@ export interface MembershipOptions {
   log: (msg: string) => void;
   /** Where a member is reached on the underlay: the driver's own tag for it, else Serf's address. */
   addressOf: (m: SerfMember) => string;
-  /** After every membership change, one at a time: the driver brings the kernel in line with the members. */
-  onChange: (members: readonly SerfMember[]) => Promise<void>;
+  /**
+   * After every membership change, one at a time: the driver brings the kernel in line with the members; what it
+   * returns (its steps' times) is logged with the sync.
+   */
+  onChange: (members: readonly SerfMember[]) => Promise<string | void>;
   /** A Serf query this host answers, and how. */
   answer?: { query: string; reply: (payload: string) => string };
   /** User events this host follows (Serf delivers this member's own too). */
@@ -162,12 +165,13 @@ export class SerfMembership {
         const key = membersKey(this.#members);
         if (key !== this.#syncedKey) this.#watch.busy();
         this.#syncedKey = key;
-        await this.o.onChange(this.#members);
+        const steps = await this.o.onChange(this.#members);
         const alive = this.#members.filter((m) => m.status === 'alive').length;
         // The membership's way to the kernel, timed: what a join costs before the probes see the peer.
         if (alive !== before)
           this.o.log(
-            `membership: ${alive}/${this.#members.length} alive (was ${before}), synced in ${Date.now() - began} ms`,
+            `membership: ${alive}/${this.#members.length} alive (was ${before}), synced in ${Date.now() - began} ms` +
+              (steps ? ` (${steps})` : ''),
           );
         for (const [target, c] of this.#connections)
           if (this.memberAt(target)?.status === 'alive')
