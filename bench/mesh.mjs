@@ -8,8 +8,8 @@
 // Hosts have no dockerd (`lab up --no-docker`) but the chain's two ends: the mesh is what is measured, and on
 // the ends, that a container's ARP for a container across the mesh puts no ARP in VXLAN (bench/mesh-arp.mjs).
 //   BENCH_HOSTS=50 BENCH_BASELINE=10 BENCH_TIMEOUT_S=300 npm run bench:mesh
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { AgentConnection } from '../dist/agent/rpc.js';
 import { CLI_MAIN } from '../dist/agent/client.js';
@@ -17,6 +17,16 @@ import { labHost } from '../dist/lab/layout.js';
 import { readPid } from '../dist/lab/process.js';
 import { cli, needEmptyLab } from './lab.mjs';
 import { arpCheck } from './mesh-arp.mjs';
+import {
+  childrenOf,
+  countGossip,
+  cpuPct,
+  cpuTicks,
+  gossipBytes,
+  median,
+  rssMb,
+  serfOf,
+} from './mesh-procs.mjs';
 
 const N = Number(process.env.BENCH_HOSTS ?? 50);
 const BASELINE = Number(process.env.BENCH_BASELINE ?? 10);
@@ -24,80 +34,12 @@ const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 300) * 1000;
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 20);
 // BENCH_LOGS=DIR keeps every host's agent log (membership syncs and first answers, timed) before lab down.
 const LOGS = process.env.BENCH_LOGS;
-const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const say = (m) => process.stderr.write(`bench: ${m}\n`);
 
 needEmptyLab('bench/mesh');
 
-/** utime+stime of a process (and of the children it has reaped: the agent's fping, ip, bpftool), in ticks. */
-function cpuTicks(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-  } catch {
-    return NaN;
-  }
-}
-const rssMb = (pid) => {
-  try {
-    return (Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096) / 2 ** 20;
-  } catch {
-    return NaN;
-  }
-};
-const serfOf = (agentPid) =>
-  readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .find((e) => {
-      try {
-        const s = readFileSync(`/proc/${e}/stat`, 'utf8');
-        return s.includes('(serf)') && Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === agentPid;
-      } catch {
-        return false;
-      }
-    });
-const childrenOf = (pid) =>
-  readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .map(Number)
-    .filter((e) => {
-      try {
-        const s = readFileSync(`/proc/${e}/stat`, 'utf8');
-        return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-      } catch {
-        return false;
-      }
-    });
-const median = (xs) => {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)] : NaN;
-};
 const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-
-/** Serf's gossip on the underlay: bytes in and out on port 7946 (TCP and UDP), from counting rules in the host. */
-const GOSSIP_RULES = [
-  ['INPUT', '-p', 'udp', '--dport', '7946'],
-  ['INPUT', '-p', 'tcp', '--dport', '7946'],
-  ['OUTPUT', '-p', 'udp', '--sport', '7946'],
-  ['OUTPUT', '-p', 'tcp', '--sport', '7946'],
-];
-const nsIptables = (h, args) =>
-  spawnSync('nsenter', [`--net=${h.netnsPath}`, '--', 'iptables', '-w', '5', ...args], { encoding: 'utf8' });
-function countGossip(h) {
-  for (const r of GOSSIP_RULES)
-    nsIptables(h, ['-I', ...r, '-m', 'comment', '--comment', 'xnet-bench-gossip']);
-}
-function gossipBytes(h) {
-  let total = 0;
-  for (const chain of ['INPUT', 'OUTPUT']) {
-    const out = nsIptables(h, ['-L', chain, '-v', '-x', '-n']).stdout ?? '';
-    for (const line of out.split('\n'))
-      if (line.includes('xnet-bench-gossip')) total += Number(line.trim().split(/\s+/)[1]);
-  }
-  return total;
-}
 
 async function openAll(hosts) {
   return Promise.all(hosts.map((h) => AgentConnection.open(h.agentSocket, 10_000)));
@@ -187,7 +129,7 @@ async function runSize(n) {
   const a1 = agents.map(cpuTicks);
   const s1 = serfs.map(cpuTicks);
   const g1 = hosts.map(gossipBytes);
-  const pct = (b, a) => b.map((x, i) => ((x - a[i]) * 100) / TICK / WINDOW_S);
+  const pct = (b, a) => b.map((x, i) => cpuPct(x, a[i], WINDOW_S));
   const steady = {
     agentCpuPct: median(pct(a1, a0)),
     agentCpuMaxPct: Math.max(...pct(a1, a0).filter(Number.isFinite)),
