@@ -3,13 +3,13 @@
 // 10-host run beside it as the baseline in the same run. Per size: how long `lab up` took and what the lab holds
 // in memory; the time from the last connect until every host sees N-1 peers alive in gossip, and reachable on
 // the data plane (the driver's probes); agent and serf RSS and CPU per host, gossip bytes per second per host,
-// the machine's load; then one host killed (its agent and serf, SIGKILL) and started again by its supervisor:
-// the time until every other host sees it failed, then alive again. Prints figures, never fails on time.
+// the machine's load; then one host killed (supervisor, agent and serf, SIGKILL) and its agent started again
+// by `lab restart HOST` (a new supervisor): the time until every other host sees it failed, then alive again. Prints figures, never fails on time.
 // Hosts have no dockerd (`lab up --no-docker`) but the chain's two ends: the mesh is what is measured, and on
 // the ends, that a container's ARP for a container across the mesh puts no ARP in VXLAN (bench/mesh-arp.mjs).
 //   BENCH_HOSTS=50 BENCH_BASELINE=10 BENCH_TIMEOUT_S=300 npm run bench:mesh
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { AgentConnection } from '../dist/agent/rpc.js';
 import { CLI_MAIN } from '../dist/agent/client.js';
@@ -17,85 +17,29 @@ import { labHost } from '../dist/lab/layout.js';
 import { readPid } from '../dist/lab/process.js';
 import { cli, needEmptyLab } from './lab.mjs';
 import { arpCheck } from './mesh-arp.mjs';
+import {
+  childrenOf,
+  countGossip,
+  cpuPct,
+  cpuTicks,
+  gossipBytes,
+  median,
+  rssMb,
+  serfOf,
+} from './mesh-procs.mjs';
 
 const N = Number(process.env.BENCH_HOSTS ?? 50);
 const BASELINE = Number(process.env.BENCH_BASELINE ?? 10);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 300) * 1000;
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 20);
-const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+// BENCH_LOGS=DIR keeps every host's agent log (membership syncs and first answers, timed) before lab down.
+const LOGS = process.env.BENCH_LOGS;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const say = (m) => process.stderr.write(`bench: ${m}\n`);
 
 needEmptyLab('bench/mesh');
 
-/** utime+stime of a process (and of the children it has reaped: the agent's fping, ip, bpftool), in ticks. */
-function cpuTicks(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-  } catch {
-    return NaN;
-  }
-}
-const rssMb = (pid) => {
-  try {
-    return (Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096) / 2 ** 20;
-  } catch {
-    return NaN;
-  }
-};
-const serfOf = (agentPid) =>
-  readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .find((e) => {
-      try {
-        const s = readFileSync(`/proc/${e}/stat`, 'utf8');
-        return s.includes('(serf)') && Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === agentPid;
-      } catch {
-        return false;
-      }
-    });
-const childrenOf = (pid) =>
-  readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .map(Number)
-    .filter((e) => {
-      try {
-        const s = readFileSync(`/proc/${e}/stat`, 'utf8');
-        return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-      } catch {
-        return false;
-      }
-    });
-const median = (xs) => {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)] : NaN;
-};
 const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-
-/** Serf's gossip on the underlay: bytes in and out on port 7946 (TCP and UDP), from counting rules in the host. */
-const GOSSIP_RULES = [
-  ['INPUT', '-p', 'udp', '--dport', '7946'],
-  ['INPUT', '-p', 'tcp', '--dport', '7946'],
-  ['OUTPUT', '-p', 'udp', '--sport', '7946'],
-  ['OUTPUT', '-p', 'tcp', '--sport', '7946'],
-];
-const nsIptables = (h, args) =>
-  spawnSync('nsenter', [`--net=${h.netnsPath}`, '--', 'iptables', '-w', '5', ...args], { encoding: 'utf8' });
-function countGossip(h) {
-  for (const r of GOSSIP_RULES)
-    nsIptables(h, ['-I', ...r, '-m', 'comment', '--comment', 'xnet-bench-gossip']);
-}
-function gossipBytes(h) {
-  let total = 0;
-  for (const chain of ['INPUT', 'OUTPUT']) {
-    const out = nsIptables(h, ['-L', chain, '-v', '-x', '-n']).stdout ?? '';
-    for (const line of out.split('\n'))
-      if (line.includes('xnet-bench-gossip')) total += Number(line.trim().split(/\s+/)[1]);
-  }
-  return total;
-}
 
 async function openAll(hosts) {
   return Promise.all(hosts.map((h) => AgentConnection.open(h.agentSocket, 10_000)));
@@ -185,7 +129,7 @@ async function runSize(n) {
   const a1 = agents.map(cpuTicks);
   const s1 = serfs.map(cpuTicks);
   const g1 = hosts.map(gossipBytes);
-  const pct = (b, a) => b.map((x, i) => ((x - a[i]) * 100) / TICK / WINDOW_S);
+  const pct = (b, a) => b.map((x, i) => cpuPct(x, a[i], WINDOW_S));
   const steady = {
     agentCpuPct: median(pct(a1, a0)),
     agentCpuMaxPct: Math.max(...pct(a1, a0).filter(Number.isFinite)),
@@ -200,7 +144,7 @@ async function runSize(n) {
   const arp = await arpCheck(hosts[0], hosts[n - 1]);
   say(`${n} hosts: ARP check ${JSON.stringify(arp)}`);
 
-  // One host killed outright (supervisor, standby, agent and serf: SIGKILL), then started again by `lab up`,
+  // One host killed outright (supervisor, standby, agent and serf: SIGKILL), then started again by `lab restart`,
   // which brings its supervisor back; the agent relaunches the router from its state file and rejoins.
   const victim = hosts[Math.floor(n / 2)];
   const others = conns.filter((_, i) => hosts[i] !== victim);
@@ -218,10 +162,12 @@ async function runSize(n) {
     every,
   );
   const restartAt = Date.now();
-  // `lab up` in the background: when its own agent answers again and when `lab up` returns are timed apart
-  // from when the others see it back (serf's rejoin from its snapshot), so the figure says where the time goes.
-  const upDone = new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI_MAIN, ...upArgs], { stdio: 'ignore' });
+  // `lab restart` in the background, as an operator restarts that host's agent (its supervisor was killed
+  // too, so a new one starts it): when its own agent answers again and when the command returns are timed
+  // apart from when the others see it back (serf's rejoin from its snapshot), so the figure says where the
+  // time goes. (`lab up` walked all N hosts first: most of the minute the 50-host run took.)
+  const restartDone = new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI_MAIN, 'lab', 'restart', victim.name], { stdio: 'ignore' });
     child.on('exit', () => resolve(Date.now() - restartAt));
   });
   let agentMs = NaN;
@@ -242,12 +188,17 @@ async function runSize(n) {
     victim.address,
     every,
   );
-  const labUpMs = await upDone;
+  const restartMs = await restartDone;
   say(
-    `${n} hosts: ${victim.name} seen failed by all after ${fmt(failedMs / 1000, 2)} s; alive again for all ${fmt(backMs / 1000, 2)} s after lab up started it again (its agent answered after ${fmt(agentMs / 1000, 2)} s, lab up returned after ${fmt(labUpMs / 1000, 2)} s)`,
+    `${n} hosts: ${victim.name} seen failed by all after ${fmt(failedMs / 1000, 2)} s; alive again for all ${fmt(backMs / 1000, 2)} s after lab restart started it again (its agent answered after ${fmt(agentMs / 1000, 2)} s, lab restart returned after ${fmt(restartMs / 1000, 2)} s)`,
   );
   for (const c of conns) c.close();
   conns = [];
+  if (LOGS) {
+    mkdirSync(`${LOGS}/${n}`, { recursive: true });
+    for (const h of hosts) copyFileSync(h.agentLog, `${LOGS}/${n}/${h.name}.log`);
+    say(`${n} hosts: agent logs kept in ${LOGS}/${n}`);
+  }
   say(`${n} hosts: lab down`);
   cli('lab', 'down');
   return {
@@ -260,7 +211,7 @@ async function runSize(n) {
     failedMs,
     backMs,
     agentMs,
-    labUpMs,
+    restartMs,
     victim: victim.name,
     arp,
     tableFulls: { arp: tableFulls().arp - fulls0.arp, nd: tableFulls().nd - fulls0.nd },
@@ -307,7 +258,7 @@ console.log(
   'alive/reachable: from the last connect until every host sees N-1 peers so; agent CPU includes the fping, ip,',
 );
 console.log(
-  'bpftool it runs (median over hosts); back: from `lab up` restarting the killed host; ARP/ICMP vxlan:',
+  'bpftool it runs (median over hosts); back: from `lab restart` of the killed host; ARP/ICMP vxlan:',
 );
 console.log('inner ARP / ICMP frames in VXLAN on h1 cable during its container first ping to one on hN');
 console.log(line(COLUMNS));

@@ -15,6 +15,8 @@ export class SerialPasses {
     private readonly pass: () => Promise<void>,
     /** A pass that failed; the next request runs it again. */
     private readonly onError: (err: Error) => void,
+    /** No pass runs or waits any more (KeyedPasses forgets the key). */
+    private readonly onIdle: () => void = () => undefined,
   ) {}
 
   request(): void {
@@ -35,6 +37,7 @@ export class SerialPasses {
       } while (this.#again && !this.#stopped);
       this.#running = undefined;
       for (const done of this.#waiting.splice(0)) done();
+      this.onIdle();
     })();
   }
 
@@ -49,6 +52,55 @@ export class SerialPasses {
   async stop(): Promise<void> {
     this.#stopped = true;
     await this.#running;
+  }
+
+  /** For a start after stop(). */
+  restart(): void {
+    this.#stopped = false;
+  }
+}
+
+/**
+ * SerialPasses kept by key: one job at a time per key (a pull from one host), any number of keys at once;
+ * requests for a key while its pass runs fold into one more pass. A key is forgotten when its passes end.
+ */
+export class KeyedPasses<K> {
+  readonly #byKey = new Map<K, SerialPasses>();
+  #stopped = false;
+
+  constructor(
+    private readonly pass: (key: K) => Promise<void>,
+    private readonly onError: (key: K, err: Error) => void,
+  ) {}
+
+  request(key: K): void {
+    if (this.#stopped) return;
+    let p = this.#byKey.get(key);
+    if (!p) {
+      const passes = new SerialPasses(
+        () => this.pass(key),
+        (err) => this.onError(key, err),
+        () => {
+          if (this.#byKey.get(key) === passes) this.#byKey.delete(key);
+        },
+      );
+      p = passes;
+      this.#byKey.set(key, p);
+    }
+    p.request();
+  }
+
+  /** Keys with a pass under way or asked for. */
+  get busy(): K[] {
+    return [...this.#byKey.keys()];
+  }
+
+  /** No pass starts after this; resolves when those under way have ended. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const all = [...this.#byKey.values()];
+    this.#byKey.clear();
+    await Promise.all(all.map((p) => p.stop()));
   }
 
   /** For a start after stop(). */

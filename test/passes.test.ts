@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SerialPasses } from '../src/passes.js';
+import { KeyedPasses, SerialPasses } from '../src/passes.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -84,5 +84,59 @@ describe('SerialPasses', () => {
     await p.stop();
     await p.settle();
     expect(n).toBe(0);
+  });
+});
+
+describe('KeyedPasses', () => {
+  it('runs one pass at a time per key, keys side by side, and folds requests into one more pass', async () => {
+    const running = new Map<string, number>();
+    const passes: string[] = [];
+    const release = new Map<string, () => void>();
+    let most = 0;
+    const p = new KeyedPasses<string>(
+      async (k) => {
+        running.set(k, (running.get(k) ?? 0) + 1);
+        most = Math.max(most, running.get(k)!);
+        passes.push(k);
+        await new Promise<void>((r) => release.set(k, r));
+        running.set(k, running.get(k)! - 1);
+      },
+      () => undefined,
+    );
+    p.request('a');
+    p.request('b');
+    await tick();
+    expect(passes).toEqual(['a', 'b']);
+    for (let i = 0; i < 3; i++) p.request('a');
+    release.get('a')!();
+    await tick();
+    await tick();
+    expect(passes).toEqual(['a', 'b', 'a']);
+    release.get('a')!();
+    release.get('b')!();
+    await tick();
+    await tick();
+    expect(p.busy).toEqual([]);
+    expect(most).toBe(1);
+  });
+
+  it('reports a failure with its key, and starts nothing after stop()', async () => {
+    const errors: string[] = [];
+    let n = 0;
+    const p = new KeyedPasses<string>(
+      async (k) => {
+        n++;
+        throw new Error(`boom ${k}`);
+      },
+      (k, err) => errors.push(`${k}: ${err.message}`),
+    );
+    p.request('x');
+    await tick();
+    await tick();
+    expect(errors).toEqual(['x: boom x']);
+    await p.stop();
+    p.request('y');
+    await tick();
+    expect(n).toBe(1);
   });
 });

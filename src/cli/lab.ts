@@ -10,6 +10,7 @@ import {
   type LabHostStatus,
 } from '../lab/lab.js';
 import { restartLabDockerd } from '../lab/dockerd.js';
+import { labRestartAgent } from '../lab/restart.js';
 import { footprintLine } from '../lab/footprint.js';
 import { emit, table } from './output.js';
 import { globals } from './target.js';
@@ -86,6 +87,24 @@ export function registerLab(program: Command): void {
     .action(async (_o: unknown, cmd: Command) => {
       const hosts = await labStatus();
       emit(globals(cmd), { hosts }, (r) => statusTable(r.hosts));
+    });
+
+  lab
+    .command('restart')
+    .description(
+      "restart one lab host's agent (and its supervisor if that is gone), leaving the others alone",
+    )
+    .argument('<host>', 'h1, h2, ...')
+    .addHelpText('after', '\nExample:\n  xnet-tui lab restart h25\n')
+    .action(async (host: string, _o: unknown, cmd: Command) => {
+      const r = await labRestartAgent(host);
+      emit(
+        globals(cmd),
+        r,
+        (x) =>
+          `agent on ${x.host} restarted (pid ${x.pid}) in ${x.seconds.toFixed(2)} s` +
+          (x.supervisorStarted ? ', with a new supervisor' : ''),
+      );
     });
 
   // What a lab host's agent runs instead of `systemctl restart docker` (its --dockerd-restart).

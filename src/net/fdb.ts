@@ -1,5 +1,5 @@
-import { run } from './exec.js';
-import { inNetns, type NetnsPath } from './netns.js';
+import { batchSession } from './batch-session.js';
+import type { NetnsPath } from './netns.js';
 
 /** The forwarding database of a VXLAN device: which VTEP a MAC (or, for 00:00:00:00:00:00, flooding) goes to. */
 export interface FdbEntry {
@@ -11,16 +11,14 @@ export interface FdbEntry {
 
 export const FLOOD_MAC = '00:00:00:00:00:00';
 
-export async function fdbEntries(netns: NetnsPath, dev: string): Promise<FdbEntry[]> {
-  const [file, args] = inNetns(netns, 'bridge', ['-json', 'fdb', 'show', 'dev', dev]);
-  const { stdout } = await run(file, args);
-  return stdout.trim() ? (JSON.parse(stdout) as FdbEntry[]) : [];
+/** `bridge fdb show dev DEV`, from the namespace's long-lived `bridge -batch` (no process per read). */
+export function fdbEntries(netns: NetnsPath, dev: string): Promise<FdbEntry[]> {
+  return batchSession(netns, 'bridge').show<FdbEntry>(`fdb show dev ${dev}`);
 }
 
-export async function fdbBatch(netns: NetnsPath, lines: readonly string[]): Promise<void> {
-  if (lines.length === 0) return;
-  const [file, args] = inNetns(netns, 'bridge', ['-batch', '-']);
-  await run(file, args, { input: lines.join('\n') + '\n' });
+/** `bridge -batch` lines through the same session; stops at the first that fails, as `bridge -batch` does. */
+export function fdbBatch(netns: NetnsPath, lines: readonly string[]): Promise<void> {
+  return batchSession(netns, 'bridge').write(lines);
 }
 
 /**

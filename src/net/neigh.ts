@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { ipJson } from './ip.js';
+import { batchSession } from './batch-session.js';
 import { diesWithParent, inNetns, type NetnsPath } from './netns.js';
 
 /** A device's neighbour table (ARP and ND), as `ip -json neigh show dev` gives it. */
@@ -10,8 +10,14 @@ export interface NeighEntry {
   state?: string[];
 }
 
+/** `ip neigh show dev DEV`, from the namespace's long-lived `ip -batch` (no process per read). */
 export function neighEntries(netns: NetnsPath, dev: string): Promise<NeighEntry[]> {
-  return ipJson<NeighEntry[]>(netns, ['neigh', 'show', 'dev', dev]);
+  return batchSession(netns, 'ip').show<NeighEntry>(`neigh show dev ${dev}`);
+}
+
+/** `ip -batch` lines (neighbour changes) through the same session; stops at the first that fails. */
+export function neighBatch(netns: NetnsPath, lines: readonly string[]): Promise<void> {
+  return batchSession(netns, 'ip').write(lines);
 }
 
 /**

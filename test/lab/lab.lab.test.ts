@@ -82,6 +82,37 @@ describe('the lab', () => {
     expect(r.stderr).toMatch(/\(hosts\)/);
   });
 
+  it("restarts one host's agent and leaves the other's alone; a killed supervisor is started anew", async () => {
+    const before = await xnetJson<{ hosts: LabHostStatus[] }>(['lab', 'status']);
+    const pidOf = (hs: LabHostStatus[], name: string) => hs.find((h) => h.name === name)!.agent.pid;
+    const r = await xnetJson<{ host: string; pid: number; supervisorStarted: boolean }>([
+      'lab',
+      'restart',
+      'h2',
+    ]);
+    expect(r.host).toBe('h2');
+    expect(r.supervisorStarted).toBe(false);
+    const after = await xnetJson<{ hosts: LabHostStatus[] }>(['lab', 'status']);
+    expect(pidOf(after.hosts, 'h2')).toBe(r.pid);
+    expect(r.pid).not.toBe(pidOf(before.hosts, 'h2'));
+    expect(pidOf(after.hosts, 'h1')).toBe(pidOf(before.hosts, 'h1'));
+    expect(after.hosts.map((h) => h.dockerd.pid)).toEqual(before.hosts.map((h) => h.dockerd.pid));
+
+    // Killed outright, as bench/mesh does: the supervisor and its agents, SIGKILL.
+    const supervisor = Number(readFileSync(`${LAB_RUN}/h2/supervisor.pid`, 'utf8').trim());
+    for (const pid of [supervisor, ...pidsMentioning(`${LAB_RUN}/h2/agent.sock`)])
+      process.kill(pid, 'SIGKILL');
+    const again = await xnetJson<{ pid: number; supervisorStarted: boolean }>(['lab', 'restart', 'h2']);
+    expect(again.supervisorStarted).toBe(true);
+    const status = await xnetJson<{ hosts: LabHostStatus[] }>(['lab', 'status']);
+    expect(status.hosts.find((h) => h.name === 'h2')!.agent.answering).toBe(true);
+    expect(pidOf(status.hosts, 'h1')).toBe(pidOf(before.hosts, 'h1'));
+
+    const bad = await xnet(['lab', 'restart', 'h9']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/\(host\)/);
+  });
+
   it('down leaves nothing behind: no namespace, link, process, mount or file', async () => {
     const r = await xnet(['lab', 'down']);
     expect(r.code).toBe(0);

@@ -6,7 +6,7 @@ import {
   macOfLinkLocal,
   neighPlan,
 } from '../../src/router/vxlan/forwarding.js';
-import { localEntries, versionOf } from '../../src/router/vxlan/addresses.js';
+import { localEntries, versionOf } from '../../src/router/vxlan/local-list.js';
 import { missOf } from '../../src/net/neigh.js';
 
 const entry = (

@@ -7,6 +7,7 @@ import { SerfRpc, type SerfMember } from './rpc.js';
 import { rotateKey, type KeyRotation } from './rotate.js';
 import { recordSeed } from './keyring.js';
 import { askClocks, CLOCK_QUERY, type PeerClock } from './clock.js';
+import { MemberWatch, membersKey } from './watch.js';
 
 /** Serf's RPC on this host's loopback (inside the host's namespace). */
 export const SERF_RPC = '127.0.0.1:7373';
@@ -18,8 +19,11 @@ export interface MembershipOptions {
   log: (msg: string) => void;
   /** Where a member is reached on the underlay: the driver's own tag for it, else Serf's address. */
   addressOf: (m: SerfMember) => string;
-  /** After every membership change, one at a time: the driver brings the kernel in line with the members. */
-  onChange: (members: readonly SerfMember[]) => Promise<void>;
+  /**
+   * After every membership change, one at a time: the driver brings the kernel in line with the members; what it
+   * returns (its steps' times) is logged with the sync.
+   */
+  onChange: (members: readonly SerfMember[]) => Promise<string | void>;
   /** A Serf query this host answers, and how. */
   answer?: { query: string; reply: (payload: string) => string };
   /** User events this host follows (Serf delivers this member's own too). */
@@ -53,6 +57,14 @@ export class SerfMembership {
   /** The sync queued behind the running one, not started yet. */
   #waiting: Promise<void> | undefined;
   #token = '';
+  /** The members as the last sync read them, keyed (what the watch compares with). */
+  #syncedKey = '';
+  /** Sees joins and failures before serf's coalesced member events do. */
+  readonly #watch = new MemberWatch(
+    async () => this.#rpc?.members(),
+    () => this.#syncedKey,
+    () => void this.sync(),
+  );
 
   constructor(private readonly o: MembershipOptions) {}
 
@@ -97,6 +109,7 @@ export class SerfMembership {
     await this.#serf.start();
     await this.#follow();
     this.#retry = setInterval(() => void this.#retryJoins(), RETRY_EVERY_MS);
+    this.#watch.start();
   }
 
   /** Connects to serf's RPC and follows member events; each event syncs the driver to the membership. */
@@ -114,7 +127,10 @@ export class SerfMembership {
           500,
         );
     };
-    await rpc.streamMembers(() => void this.sync());
+    await rpc.streamMembers(() => {
+      this.#watch.busy();
+      void this.sync();
+    });
     if (this.o.answer) await rpc.answerQueries(this.o.answer.query, this.o.answer.reply);
     // Every member tells its clock, so any other can measure the skew (doctor).
     await rpc.answerQueries(CLOCK_QUERY, () => String(Date.now()));
@@ -146,12 +162,16 @@ export class SerfMembership {
         const began = Date.now();
         const before = this.#members.filter((m) => m.status === 'alive').length;
         this.#members = await rpc.members();
-        await this.o.onChange(this.#members);
+        const key = membersKey(this.#members);
+        if (key !== this.#syncedKey) this.#watch.busy();
+        this.#syncedKey = key;
+        const steps = await this.o.onChange(this.#members);
         const alive = this.#members.filter((m) => m.status === 'alive').length;
         // The membership's way to the kernel, timed: what a join costs before the probes see the peer.
         if (alive !== before)
           this.o.log(
-            `membership: ${alive}/${this.#members.length} alive (was ${before}), synced in ${Date.now() - began} ms`,
+            `membership: ${alive}/${this.#members.length} alive (was ${before}), synced in ${Date.now() - began} ms` +
+              (steps ? ` (${steps})` : ''),
           );
         for (const [target, c] of this.#connections)
           if (this.memberAt(target)?.status === 'alive')
@@ -193,6 +213,7 @@ export class SerfMembership {
   }
 
   async connect(peers: string[]): Promise<ConnectionStatus[]> {
+    this.#watch.busy();
     const results = await this.join(peers);
     await this.sync();
     return results;
@@ -234,6 +255,7 @@ export class SerfMembership {
    * relaunches): lets go of serf and leaves it running, so the mesh sees nothing; the next start adopts it.
    */
   async halt(graceful: boolean): Promise<void> {
+    this.#watch.stop();
     clearInterval(this.#retry);
     this.#retry = undefined;
     await this.#syncing;
@@ -244,6 +266,7 @@ export class SerfMembership {
     else this.#serf?.detach();
     this.#serf = undefined;
     this.#members = [];
+    this.#syncedKey = '';
   }
 
   /** Leaves, and forgets the targets and Serf's files (snapshot, keyring, pidfile); works from a fresh agent too. */

@@ -1,27 +1,19 @@
-import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
-import { fdbBatch, fdbEntries } from '../../net/fdb.js';
-import { ipBatch } from '../../net/ip.js';
-import { followMisses, neighEntries } from '../../net/neigh.js';
+import { followMisses } from '../../net/neigh.js';
 import type { NetnsPath } from '../../net/netns.js';
-import { containerMac } from '../../net/veth.js';
 import type { Attachment } from '../../api/state.js';
 import type { SerfMember } from '../serf/rpc.js';
-import { forwardingPlan, neighPlan, wantedForwards } from './forwarding.js';
+import { wantedForwards } from './forwarding.js';
+import { localEntries, Teller, versionOf } from './local-list.js';
+import { programDevice } from './program.js';
 import { pull, servePulls } from './pull.js';
-import { SerialPasses } from '../../passes.js';
+import { KeyedPasses, SerialPasses } from '../../passes.js';
 import { AddressTable, type AddressEntry, type Clash, type Holding } from './table.js';
 
 /** The user event that says "my list changed": `{"h": member, "v": version}`; receivers pull from the member. */
 export const ADDRESS_EVENT = 'xnet-addr';
 /** A backstop for a lost event: one member pulled every this often, in turn. */
 const ROUND_EVERY_MS = 10_000;
-/**
- * A change is told after this quiet time, and at most once per TELL_EVERY_MS: each event makes every peer pull
- * the whole list and reprogram its device, so a run of attaches must not cost them one pull per attach.
- */
-const TELL_AFTER_MS = 50;
-const TELL_EVERY_MS = 500;
 /** How long a refusal waits for the holder's own list before it trusts the table. */
 const CONFIRM_TIMEOUT_MS = 1_000;
 /** An l3miss for an address the table does not know asks every member again, at most this often. */
@@ -45,28 +37,6 @@ export interface MeshAddressesDeps {
   log: (msg: string) => void;
 }
 
-/** This host's attachments as table entries. */
-export function localEntries(self: string, attachments: readonly Attachment[]): AddressEntry[] {
-  return attachments.flatMap((a) =>
-    a.cidrs.map((cidr) => ({
-      address: cidr.split('/')[0]!,
-      cidr,
-      mac: containerMac(a.containerId),
-      container: a.containerName,
-      since: a.since,
-      host: self,
-    })),
-  );
-}
-
-/** A version that names the list's content: the same list after an agent restart is the same version. */
-export function versionOf(entries: readonly AddressEntry[], probeMac: string | undefined): string {
-  return createHash('sha256')
-    .update(JSON.stringify([entries, probeMac ?? '']))
-    .digest('hex')
-    .slice(0, 16);
-}
-
 /**
  * The address table kept in step with the mesh: this host's list served to members that pull it, a user
  * event when it changes, members' lists pulled on their event, when they join or come back, and in turn as
@@ -78,7 +48,11 @@ export class MeshAddresses {
   #stopMisses: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #local: { version: string; entries: AddressEntry[] } = { version: '', entries: [] };
-  readonly #pulling = new Map<string, { again: boolean }>();
+  /** One pull per host at a time; an event during a pull makes one more after it. */
+  readonly #pulls = new KeyedPasses<string>(
+    (host) => this.#pullOnce(host, 5_000).then(() => undefined),
+    () => undefined,
+  );
   readonly #probeMacs = new Map<string, string>();
   readonly #failing = new Set<string>();
   #alive = new Set<string>();
@@ -92,8 +66,12 @@ export class MeshAddresses {
       setTimeout(() => this.#forward(), 1_000).unref();
     },
   );
-  #telling: NodeJS.Timeout | undefined;
-  #toldAt = 0;
+  readonly #teller = new Teller(() => {
+    const payload = JSON.stringify({ h: this.d.self, v: this.#local.version });
+    void this.d
+      .tell(ADDRESS_EVENT, payload)
+      .catch((err: Error) => this.d.log(`address event: ${err.message}`));
+  });
   #stopped = false;
 
   constructor(private readonly d: MeshAddressesDeps) {
@@ -103,6 +81,7 @@ export class MeshAddresses {
   async start(): Promise<void> {
     this.#stopped = false;
     this.#passes.restart();
+    this.#pulls.restart();
     this.#refreshLocal();
     // Not serving (the port taken) costs the mesh this host's list, not this host its mesh: said, not fatal.
     this.#server = await servePulls(this.d.self, {
@@ -130,8 +109,10 @@ export class MeshAddresses {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
-    clearTimeout(this.#telling);
+    this.#teller.cancel();
     this.#stopMisses?.();
+    // Pulls under way end by their own timeout and change nothing once stopped: not waited for.
+    void this.#pulls.stop();
     const server = this.#server;
     this.#server = undefined;
     if (server) await new Promise<void>((r) => server.close(() => r()));
@@ -160,18 +141,8 @@ export class MeshAddresses {
     return true;
   }
 
-  /** One event for a burst of changes (200 attaches in a row tell the mesh a few times, not 200). */
   #tell(): void {
-    if (this.#telling || this.#stopped) return;
-    const wait = Math.max(TELL_AFTER_MS, this.#toldAt + TELL_EVERY_MS - Date.now());
-    this.#telling = setTimeout(() => {
-      this.#telling = undefined;
-      this.#toldAt = Date.now();
-      const payload = JSON.stringify({ h: this.d.self, v: this.#local.version });
-      void this.d
-        .tell(ADDRESS_EVENT, payload)
-        .catch((err: Error) => this.d.log(`address event: ${err.message}`));
-    }, wait);
+    if (!this.#stopped) this.#teller.soon();
   }
 
   /** A member says its list changed: pull it, unless that version is the one we have. */
@@ -205,20 +176,7 @@ export class MeshAddresses {
   }
 
   #pull(host: string): void {
-    const running = this.#pulling.get(host);
-    if (running) {
-      running.again = true;
-      return;
-    }
-    const state = { again: false };
-    this.#pulling.set(host, state);
-    void (async () => {
-      do {
-        state.again = false;
-        if (!(await this.#pullOnce(host, 5_000))) break;
-      } while (state.again);
-      this.#pulling.delete(host);
-    })();
+    this.#pulls.request(host);
   }
 
   /** One pull of `host`'s list into the table; false when the host is not an alive member (or we stopped). */
@@ -303,25 +261,11 @@ export class MeshAddresses {
   }
 
   async #program(): Promise<void> {
-    const { netns, dev } = this.d.vxlan();
     const members = this.d.members().filter((m) => m.name !== this.d.self);
     const alive = members.filter((m) => m.status === 'alive');
     const { forwards, probes } = wantedForwards(alive, this.table.held(), this.table.remote(), (m) =>
       this.#probeMacs.get(m),
     );
-    const [fdb, neigh, bridgeNeigh] = await Promise.all([
-      fdbEntries(netns, dev),
-      neighEntries(netns, dev),
-      neighEntries(netns, this.d.bridge),
-    ]);
-    const plan = forwardingPlan(dev, { fdb, neigh }, { vteps: alive.map((m) => m.addr), forwards });
-    // The probes' own source resolves the peers' probe addresses from permanent entries too: no ND, and no
-    // dynamic entry per peer. The kernel's neighbour table is one per machine, not per namespace, with room
-    // for 1024 dynamic entries (gc_thresh3): a 50-host lab's probes alone made 2450 and overflowed it.
-    // FDB and neighbours are apart in the kernel: both batches at once (a join waits for this pass).
-    await Promise.all([
-      fdbBatch(netns, plan.fdb),
-      ipBatch(netns, [...plan.neigh, ...neighPlan(this.d.bridge, bridgeNeigh, probes)]),
-    ]);
+    await programDevice(this.d.vxlan(), this.d.bridge, { vteps: alive.map((m) => m.addr), forwards, probes });
   }
 }

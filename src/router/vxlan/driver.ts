@@ -21,7 +21,7 @@ import type { KeyRotation } from '../serf/rotate.js';
 import { readPasswordFile } from '../password.js';
 import { readKeyring } from '../serf/keyring.js';
 import { ADDRESS_EVENT, MeshAddresses } from './addresses.js';
-import { clashView, tableStatus } from './table-status.js';
+import { addressDetails, clashView, dataPlanePolicy } from './table-status.js';
 import { VXLAN_DEV, VXLAN_PORT } from './description.js';
 import {
   bridgeLinkLocal,
@@ -64,8 +64,9 @@ export class VxlanDriver implements RouterDriver {
       // The gossip address, never a tag: any member (or a local user with serf's RPC) can set tags.
       addressOf: (m) => m.addr,
       onChange: async (members) => {
-        await this.#programFdb(members);
+        const steps = await this.#programFdb(members);
         this.#planProbes();
+        return steps;
       },
       events: { name: ADDRESS_EVENT, on: (payload) => this.#addresses?.notice(payload) },
       launchHint: 'launch it first: xnet-tui launch',
@@ -166,7 +167,7 @@ export class VxlanDriver implements RouterDriver {
    * from members only: alive ones, and failed or leaving ones until Serf reaps them (a flapping member keeps
    * its traffic; one that left or was never let in does not).
    */
-  async #programFdb(members: readonly SerfMember[]): Promise<void> {
+  async #programFdb(members: readonly SerfMember[]): Promise<string> {
     const others = members.filter((m) => m.name !== this.#name);
     this.#addresses?.membership(members);
     const admitted = others
@@ -174,8 +175,14 @@ export class VxlanDriver implements RouterDriver {
       .map((m) => m.addr);
     // Side by side: the device's entries and the firewall are apart, and a new peer's probes need both (the
     // way out, and its answers let in); one after the other they were two chains of processes per join.
-    await Promise.all([this.#addresses?.settle(), this.#filter.admit(admitted)]);
+    const t0 = Date.now();
+    const ms = (p: Promise<unknown> | undefined) => Promise.resolve(p).then(() => Date.now() - t0);
+    const [device, filter] = await Promise.all([
+      ms(this.#addresses?.settle()),
+      ms(this.#filter.admit(admitted)),
+    ]);
     this.#admitted = admitted.length;
+    return `device ${device} ms, filter ${filter} ms`;
   }
 
   connect(peers: string[]): Promise<ConnectionStatus[]> {
@@ -274,24 +281,10 @@ export class VxlanDriver implements RouterDriver {
       peers,
       connections: this.#mesh.connections,
       ...(this.#addresses
-        ? {
-            details: {
-              driver: 'vxlan' as const,
-              addresses: tableStatus(
-                this.#addresses.clashes(),
-                this.#addresses.table.size,
-                this.#mesh.members,
-                this.#name,
-                Boolean(this.#settings?.passwordFile),
-              ),
-            },
-          }
+        ? addressDetails(this.#addresses, this.#mesh.members, this.#name, this.#settings)
         : {}),
       warnings: [],
-      dataPlanePolicy:
-        this.#admitted === undefined
-          ? `VXLAN (UDP ${VXLAN_PORT}) not restricted yet (membership not read), not encrypted`
-          : `restricted to members: VXLAN (UDP ${VXLAN_PORT}) accepted from ${this.#admitted} member address(es) only; not encrypted (no ESP on this kernel)`,
+      dataPlanePolicy: dataPlanePolicy(this.#admitted),
     };
   }
 }

@@ -2,6 +2,9 @@ import type { AddressClash, AddressHolder, AddressTableStatus } from '../../api/
 import type { SerfMember } from '../serf/rpc.js';
 import type { Clash, Holding } from './table.js';
 import { PULL_PORT } from './pull.js';
+import type { LaunchSettings } from '../driver.js';
+import type { MeshAddresses } from './addresses.js';
+import { VXLAN_PORT } from './description.js';
 
 /** The table's clashes in the API's terms: each holder with its host's nickname. */
 export function clashView(
@@ -34,4 +37,28 @@ export function tableStatus(
       ? `members' lists pulled over TCP ${PULL_PORT}, signed and sealed with the mesh key`
       : `members' lists pulled over TCP ${PULL_PORT}, open (no mesh password)`,
   };
+}
+
+/** The router status's vxlan details: the address table's summary. */
+export function addressDetails(
+  addresses: MeshAddresses,
+  members: readonly SerfMember[],
+  self: string,
+  settings: LaunchSettings | undefined,
+) {
+  const table = tableStatus(
+    addresses.clashes(),
+    addresses.table.size,
+    members,
+    self,
+    Boolean(settings?.passwordFile),
+  );
+  return { details: { driver: 'vxlan' as const, addresses: table } };
+}
+
+/** What the firewall lets in, in the operator's words (undefined: membership not read yet). */
+export function dataPlanePolicy(admitted: number | undefined): string {
+  return admitted === undefined
+    ? `VXLAN (UDP ${VXLAN_PORT}) not restricted yet (membership not read), not encrypted`
+    : `restricted to members: VXLAN (UDP ${VXLAN_PORT}) accepted from ${admitted} member address(es) only; not encrypted (no ESP on this kernel)`;
 }

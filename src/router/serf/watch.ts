@@ -1,0 +1,70 @@
+import type { SerfMember } from './rpc.js';
+
+/**
+ * `serf agent` holds member events back until a second passes without one (at most 3 s: the coalescer its
+ * command sets up, not configurable), so a mesh forming waited that long on every host before the agent saw a
+ * join, programmed its device and probed the new peer. The members RPC answers from memberlist's state at once:
+ * read every BUSY_EVERY_MS while members change (the window reopens at each change, however it was seen) and
+ * every IDLE_EVERY_MS otherwise (one loopback RPC a second: a join into a quiet mesh is seen within it). The
+ * event stream still wakes the sync; this only sees changes earlier.
+ */
+export const BUSY_EVERY_MS = 250;
+export const IDLE_EVERY_MS = 1_000;
+/** How long after the last change seen the members are read at the busy rate. */
+export const BUSY_FOR_MS = 5_000;
+
+/** What of a member a sync acts on: name, address, state and tags. Pure. */
+export function membersKey(members: readonly SerfMember[]): string {
+  return JSON.stringify(
+    members
+      .map((m) => [m.name, m.addr, m.port, m.status, Object.entries(m.tags).sort()] as const)
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+  );
+}
+
+export class MemberWatch {
+  #timer: NodeJS.Timeout | undefined;
+  #busyUntil = 0;
+  #running = false;
+
+  constructor(
+    /** The members now, or undefined when serf cannot be asked (not running). */
+    private readonly read: () => Promise<SerfMember[] | undefined>,
+    /** The key of the members the last sync handed on. */
+    private readonly synced: () => string,
+    /** Members differ from what was synced: sync. */
+    private readonly changed: () => void,
+  ) {}
+
+  start(): void {
+    this.#running = true;
+    this.busy();
+  }
+
+  stop(): void {
+    this.#running = false;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Something changed (an event, a join, a sync that found new members): read at the busy rate for a while. */
+  busy(): void {
+    this.#busyUntil = Date.now() + BUSY_FOR_MS;
+    if (this.#running && this.#timer === undefined) this.#next(BUSY_EVERY_MS);
+  }
+
+  #next(ms: number): void {
+    this.#timer = setTimeout(() => void this.#tick(), ms);
+    this.#timer.unref();
+  }
+
+  async #tick(): Promise<void> {
+    const members = await this.read().catch(() => undefined);
+    if (!this.#running) return;
+    if (members && membersKey(members) !== this.synced()) {
+      this.#busyUntil = Date.now() + BUSY_FOR_MS;
+      this.changed();
+    }
+    this.#next(Date.now() < this.#busyUntil ? BUSY_EVERY_MS : IDLE_EVERY_MS);
+  }
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { BUSY_EVERY_MS, MemberWatch, membersKey } from '../../src/router/serf/watch.js';
+import type { SerfMember } from '../../src/router/serf/rpc.js';
+
+const m = (
+  name: string,
+  status: SerfMember['status'] = 'alive',
+  tags: Record<string, string> = {},
+): SerfMember => ({
+  name,
+  addr: name,
+  port: 7946,
+  tags,
+  status,
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('membersKey', () => {
+  it('is the same for the same members in any order and tag order, and differs on state or tags', () => {
+    const a = membersKey([m('198.18.0.1', 'alive', { a: '1', b: '2' }), m('198.18.0.2')]);
+    expect(membersKey([m('198.18.0.2'), m('198.18.0.1', 'alive', { b: '2', a: '1' })])).toBe(a);
+    expect(membersKey([m('198.18.0.2', 'failed'), m('198.18.0.1', 'alive', { a: '1', b: '2' })])).not.toBe(a);
+    expect(membersKey([m('198.18.0.2'), m('198.18.0.1', 'alive', { a: '1', b: '3' })])).not.toBe(a);
+  });
+});
+
+// serf itself is replaced by a list the test changes: a fake of the members RPC, named so.
+describe('MemberWatch', () => {
+  it('asks for a sync when the members differ from the last synced, within the busy period', async () => {
+    let members = [m('198.18.0.1')];
+    let synced = membersKey(members);
+    let syncs = 0;
+    const fakeRpc = async () => members;
+    const w = new MemberWatch(
+      fakeRpc,
+      () => synced,
+      () => {
+        syncs++;
+        synced = membersKey(members);
+      },
+    );
+    w.start();
+    await sleep(BUSY_EVERY_MS * 2 + 50);
+    expect(syncs).toBe(0);
+    members = [m('198.18.0.1'), m('198.18.0.2')];
+    const seenAt = Date.now();
+    while (syncs === 0 && Date.now() - seenAt < 2_000) await sleep(10);
+    expect(syncs).toBe(1);
+    expect(Date.now() - seenAt).toBeLessThan(BUSY_EVERY_MS + 150);
+    await sleep(BUSY_EVERY_MS * 2);
+    expect(syncs).toBe(1);
+    w.stop();
+    members = [m('198.18.0.1')];
+    await sleep(BUSY_EVERY_MS * 2);
+    expect(syncs).toBe(1);
+  });
+});
