@@ -24,12 +24,22 @@ function identityOf(netns: NetnsPath): string | undefined {
   }
 }
 
+/** The devices a command names (`dev NAME`), which the tool resolves once and then keeps (see forgetLinks). */
+const DEV_NAME = /\bdev\s+(\S+)/g;
+const namesIn = (lines: readonly string[]): string[] =>
+  lines.flatMap((l) => [...l.matchAll(DEV_NAME)].map((m) => m[1]!));
+
 const oneLine = (l: string): void => {
   if (/[\n\r]/.test(l)) throw new Error(`batch line with a line break: ${JSON.stringify(l)}`);
 };
 
 export class BatchSession {
   readonly #child: LongLivedChild;
+  /**
+   * Device names this session's children have resolved (iproute2 keeps name -> ifindex for a process's life);
+   * never cleared: one too many only ends a session that could have stayed.
+   */
+  readonly #names = new Set<string>();
   /** The namespace's identity when the child entered it: a namespace made anew under the same name is another. */
   #identity: string | undefined;
 
@@ -57,6 +67,7 @@ export class BatchSession {
   show<T>(command: string): Promise<T[]> {
     oneLine(command);
     this.#sameNamespace();
+    for (const n of namesIn([command])) this.#names.add(n);
     return this.#child.request<T[]>(`${command}\n`, (line) => ({
       value: (line.trim() ? JSON.parse(line) : []) as T[],
     }));
@@ -67,6 +78,7 @@ export class BatchSession {
     if (lines.length === 0) return;
     lines.forEach(oneLine);
     this.#sameNamespace();
+    for (const n of namesIn(lines)) this.#names.add(n);
     await this.#child.request<void>(`${lines.join('\n')}\n${WRITE_END[this.tool]}\n`, () => ({
       value: undefined,
     }));
@@ -74,6 +86,11 @@ export class BatchSession {
 
   close(): void {
     this.#child.close();
+  }
+
+  /** This child has resolved one of these names (its cached ifindex may be of a device now gone). */
+  resolved(names: readonly string[]): boolean {
+    return names.some((n) => this.#names.has(n));
   }
 
   #sameNamespace(): void {
@@ -111,6 +128,24 @@ export function closeSessions(netns: NetnsPath): void {
       s.close();
       sessions.delete(k);
     }
+}
+
+/**
+ * Devices of these names were made, removed or moved in `netns` (a path, or the name of one under /run/netns):
+ * a session that resolved one of them ends, and the next request starts a fresh one. iproute2 keeps each
+ * name's ifindex for the process's life (checked with 6.1: after a device is made anew under the same name,
+ * a long-lived `ip -batch` shows `[]` for it and fails a write with "No such device"), so a VXLAN device or
+ * bridge made again would otherwise read as empty.
+ */
+export function forgetLinks(netns: NetnsPath | string, names: readonly string[]): void {
+  if (names.length === 0) return;
+  for (const [k, s] of sessions) {
+    const here = s.netns === netns || (!!netns && !!s.netns && s.netns.endsWith(`/${netns}`));
+    if (here && s.resolved(names)) {
+      s.close();
+      sessions.delete(k);
+    }
+  }
 }
 
 /** Ends every session (the agent closes). */

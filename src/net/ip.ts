@@ -1,3 +1,4 @@
+import { forgetLinks } from './batch-session.js';
 import { run } from './exec.js';
 import { inNetns, type NetnsPath } from './netns.js';
 
@@ -51,7 +52,34 @@ export async function ipJson<T>(netns: NetnsPath, args: readonly string[]): Prom
 export async function ipBatch(netns: NetnsPath, lines: readonly string[]): Promise<void> {
   if (lines.length === 0) return;
   const [file, argv] = inNetns(netns, 'ip', ['-batch', '-']);
-  await run(file, argv, { input: lines.join('\n') + '\n' });
+  try {
+    await run(file, argv, { input: lines.join('\n') + '\n' });
+  } finally {
+    // Even a batch that failed part-way may have made or removed a device.
+    for (const [ns, names] of linksTouched(netns, lines)) forgetLinks(ns, names);
+  }
+}
+
+/**
+ * The devices `ip -batch` lines make, remove or move, by the namespace they were or are now in (a move's
+ * `netns NAME` or `netns PID` as written). Pure.
+ */
+export function linksTouched(netns: NetnsPath, lines: readonly string[]): Map<NetnsPath | string, string[]> {
+  const out = new Map<NetnsPath | string, string[]>();
+  const add = (ns: NetnsPath | string, name: string): void =>
+    void out.set(ns, [...(out.get(ns) ?? []), name]);
+  for (const l of lines) {
+    const made = /^\s*link\s+(?:add|del|delete)\s+(?:dev\s+|name\s+)?(\S+)/.exec(l);
+    if (made) add(netns, made[1]!);
+    const peer = /\bpeer\s+name\s+(\S+)/.exec(l);
+    if (made && peer) add(netns, peer[1]!);
+    const moved = /^\s*link\s+set\s+(?:dev\s+)?(\S+)\s.*\bnetns\s+(\S+)/.exec(l);
+    if (moved) {
+      add(netns, moved[1]!);
+      add(moved[2]!, moved[1]!);
+    }
+  }
+  return out;
 }
 
 export function links(netns: NetnsPath, detailed = false): Promise<IpLink[]> {

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { NETNS_PREFIX } from '../../src/lab/layout.js';
-import { BatchSession } from '../../src/net/batch-session.js';
+import { batchSession, BatchSession, closeAllSessions } from '../../src/net/batch-session.js';
+import { ipBatch } from '../../src/net/ip.js';
 import { namedNetns } from '../../src/net/overlay.js';
 
 // A real `ip` and `bridge` in a scratch namespace of this lab's prefix (lab down removes it if a run is cut short).
@@ -32,6 +33,7 @@ describe('BatchSession: ip and bridge -json -batch kept running in a namespace',
     brS = new BatchSession(PATH, 'bridge');
   });
   afterAll(() => {
+    closeAllSessions();
     ipS.close();
     brS.close();
     ip('netns', 'del', NAME);
@@ -67,5 +69,36 @@ describe('BatchSession: ip and bridge -json -batch kept running in a namespace',
     expect(await ipS.show('neigh show dev vx0')).toEqual([]);
     await ipS.write(['neigh replace 10.6.6.6 lladdr 02:00:00:00:00:03 dev vx0 nud permanent']);
     expect(kernelNeigh()).toContain('10.6.6.6');
+  });
+
+  it('follows a device made anew in the same namespace (iproute2 keeps a name -> ifindex per process)', async () => {
+    const shared = batchSession(PATH, 'ip');
+    await shared.write(['neigh replace 10.9.9.9 lladdr 02:00:00:00:00:01 dev vx0 nud permanent']);
+    // As the router does on a relaunch: the device removed and made again under its name, through ipBatch.
+    await ipBatch(PATH, [
+      'link del vx0',
+      'link add vx0 type vxlan id 42 dstport 4789 nolearning proxy',
+      'link set vx0 up',
+    ]);
+    ip(
+      '-n',
+      NAME,
+      'neigh',
+      'replace',
+      '10.5.5.5',
+      'lladdr',
+      '02:00:00:00:00:05',
+      'dev',
+      'vx0',
+      'nud',
+      'permanent',
+    );
+    const fresh = batchSession(PATH, 'ip');
+    expect(await fresh.show('neigh show dev vx0')).toEqual([
+      { dst: '10.5.5.5', lladdr: '02:00:00:00:00:05', state: ['PERMANENT'] },
+    ]);
+    await fresh.write(['neigh replace 10.6.6.6 lladdr 02:00:00:00:00:06 dev vx0 nud permanent']);
+    expect(kernelNeigh()).toContain('10.6.6.6');
+    fresh.close();
   });
 });
