@@ -22,6 +22,7 @@ import { Slots } from './bpf/slots.js';
 import { SlotReads } from './bpf/slot-reads.js';
 import { staleKeys, type Table } from './bpf/table.js';
 import { CounterSamples } from './counter-samples.js';
+import { FastPath } from './fast-path.js';
 import type { CountersInput, Link } from './counters-input.js';
 import { readerHealth, type ReaderRecord } from './health.js';
 
@@ -62,6 +63,8 @@ export class KernelCounters {
   /** The last tunnel device seen, to take our hooks off it when the router stops. */
   #tunnelDev: string | undefined;
   readonly #samples = new CounterSamples();
+  /** The vxlan driver's way past the bridge, in the same programs (fast-path.ts). */
+  readonly #fast: FastPath;
   #record: ReaderRecord = {
     source: 'none',
     stopped: 'the router is not running',
@@ -77,6 +80,7 @@ export class KernelCounters {
     private readonly log: (msg: string) => void,
   ) {
     this.#pins = pinsFor(stateDir);
+    this.#fast = new FastPath(this.#pins, netns);
   }
 
   get source(): CounterSource {
@@ -102,6 +106,10 @@ export class KernelCounters {
       await zeroFreed(this.#pins, this.#slots).catch((err: Error) =>
         this.log(`counters: zeroing freed slots: ${err.message}`),
       );
+      await this.#fast.tick(input, veths, this.#slots).catch((err: Error) => {
+        this.#fast.forget(); // compared with the kernel's side again next time
+        this.log(`counters: fast path: ${err.message}`);
+      });
       const began = performance.now();
       let table: Table;
       try {
@@ -159,6 +167,7 @@ export class KernelCounters {
         this.#slots.clear();
         this.#lanWritten = undefined;
       } else if (this.#bpf !== 'loaded') await this.#adoptSlots(input);
+      if (fresh || this.#bpf !== 'loaded') this.#fast.forget();
       this.#port = port;
       if (this.#bpf !== 'loaded')
         this.log(`counters: eBPF ${fresh ? 'loaded' : 'kept'} at ${this.#pins.root}`);
@@ -275,10 +284,24 @@ export class KernelCounters {
     this.#hooked.set(dev, { ifindex: HOOKED_BY_NAME, kind, netns });
   }
 
+  /**
+   * Attach, before the container's end is up: its MAC is local to the fast path from now on, so no frame of
+   * another container here to it is sent to the tunnel. Never rejects (the bridge carries its frames).
+   */
+  async localBeforeUp(containerId: string): Promise<void> {
+    if (this.#bpf !== 'loaded') return;
+    await this.#fast.attached(containerId).catch((err: Error) => {
+      this.#fast.forget();
+      this.log(`counters: fast path: ${err.message}`);
+    });
+  }
+
   async #stop(reason: string): Promise<void> {
     if (this.#record.stopped === reason) return;
     Object.assign(this.#record, { stopped: reason, source: 'none', startedAt: Date.now() });
     this.#samples.clear();
+    if (this.#bpf === 'loaded')
+      await this.#fast.off().catch((err: Error) => this.log(`counters: fast path off: ${err.message}`));
     // The underlay stays when the router stops: ours come off it, whatever this run hooked or not.
     if (this.#tunnelDev) await unhook(this.netns, this.#tunnelDev);
     for (const [name, h] of this.#hooked) if (h.kind === 'underlay') this.#hooked.delete(name);
