@@ -15,7 +15,6 @@ import {
   unhook,
   writeLanTable,
   zeroFreed,
-  type Hook,
   type Pins,
 } from './bpf/kernel.js';
 import { Slots } from './bpf/slots.js';
@@ -23,6 +22,7 @@ import { SlotReads } from './bpf/slot-reads.js';
 import { staleKeys, type Table } from './bpf/table.js';
 import { CounterSamples } from './counter-samples.js';
 import { FastPath } from './fast-path.js';
+import { countersStatus, linkMark, type Hooked } from './counter-hooks.js';
 import type { CountersInput, Link } from './counters-input.js';
 import { readerHealth, type ReaderRecord } from './health.js';
 
@@ -103,13 +103,14 @@ export class KernelCounters {
       await this.#hookAll(input, links, veths).catch((err: Error) =>
         this.log(`counters: hooking: ${err.message}`),
       );
-      await zeroFreed(this.#pins, this.#slots).catch((err: Error) =>
-        this.log(`counters: zeroing freed slots: ${err.message}`),
-      );
+      // The fast path's map first: it may still name a freed slot (a gone veth's), zeroed only after.
       await this.#fast.tick(input, veths, this.#slots).catch((err: Error) => {
         this.#fast.forget(); // compared with the kernel's side again next time
         this.log(`counters: fast path: ${err.message}`);
       });
+      await zeroFreed(this.#pins, this.#slots).catch((err: Error) =>
+        this.log(`counters: zeroing freed slots: ${err.message}`),
+      );
       const began = performance.now();
       let table: Table;
       try {
@@ -326,31 +327,14 @@ export class KernelCounters {
   }
 
   status(now: number): CountersStatus {
-    const h = readerHealth(now, this.#record);
-    const reason =
-      h.state === 'running' && this.#record.source === 'interface-counters'
-        ? `eBPF counters unavailable (${this.#bpfError}): totals from each veth's interface counters, no protocol split`
-        : h.reason;
-    return {
-      ...h,
-      reason,
-      hooks: [...this.#hooked].map(([name, x]) => ({
-        name,
-        role: x.kind === 'underlay' ? ('underlay' as const) : ('container' as const),
-        ifindex: x.ifindex,
-        what:
-          x.kind === 'veth'
-            ? `ingress+egress of the container's host-side veth (${this.#slotText(name)})`
-            : x.kind === 'port'
-              ? "ingress+egress of a container's port on the LAN bridge, by the other end's LAN address"
-              : `ingress+egress, UDP port ${this.#port}, by outer peer address`,
-      })),
-    };
-  }
-
-  #slotText(name: string): string {
-    const slot = this.#slots.get(name);
-    return slot ? `slot ${slot} of the counters' array` : "in the counters' hash: no slot was free";
+    return countersStatus(readerHealth(now, this.#record), {
+      source: this.#record.source,
+      bpfError: this.#bpfError,
+      hooked: this.#hooked,
+      slots: this.#slots,
+      port: this.#port,
+      fast: this.#fast.on,
+    });
   }
 
   /** The agent stops: the underlay is left as it was; veth hooks go with their veths. */
@@ -359,15 +343,4 @@ export class KernelCounters {
     if (this.#tunnelDev) await unhook(this.netns, this.#tunnelDev);
     this.#hooked.clear();
   }
-}
-
-interface Hooked {
-  ifindex: number;
-  kind: Hook['kind'];
-  netns: NetnsPath;
-}
-
-/** What a veth's interface counters say now: any frame its hooks count moves one of these. */
-function linkMark(l: Link): string {
-  return [l.rxPackets, l.txPackets, l.rxDropped, l.txDropped, l.rxErrors, l.txErrors].join(':');
 }
