@@ -228,7 +228,7 @@ describe.each([
     await writeLocal(
       localLines(pins, await readLocal(pins), [
         { mac: LOCAL, ifindex: 42, slot },
-        { mac: SRC, ifindex: 43, slot: 0 }, // a veth counting in the hash: left to the bridge
+        { mac: SRC, ifindex: 43, slot: 0 }, // a veth counting in the hash (no slot was free)
         { mac: BRIDGE, ifindex: 0, slot: 0 },
       ]),
     );
@@ -257,7 +257,12 @@ describe.each([
       const before = slotPackets();
       expect(runFrame('tunnel_ingress', frameTo(LOCAL))).toBe(TC_ACT_REDIRECT);
       expect(slotPackets()).toBe(before + 1); // egress (what the container receives), ICMP
-      expect(runFrame('tunnel_ingress', frameTo(SRC))).toBe(TC_ACT_OK);
+      clear();
+      expect(runFrame('tunnel_ingress', frameTo(SRC))).toBe(TC_ACT_REDIRECT);
+      // In the hash under its veth's ifindex (not the tunnel's, which the skb is on), as its egress would.
+      expect([...dump().values()].map((e) => [e.key.ifindex, e.key.dir, e.value.packets])).toEqual([
+        [43, 1, 1],
+      ]);
       expect(runFrame('tunnel_ingress', frameTo(BRIDGE))).toBe(TC_ACT_OK);
       expect(runFrame('tunnel_ingress', frameTo(REMOTE))).toBe(TC_ACT_OK);
       expect(runFrame('tunnel_ingress', frameTo('ff:ff:ff:ff:ff:ff'))).toBe(TC_ACT_OK);

@@ -173,9 +173,9 @@ static __always_inline void add(struct value *v, struct __sk_buff *skb)
 	v->segments += skb->gso_segs ? skb->gso_segs : 1;
 }
 
-static __always_inline void count(struct __sk_buff *skb, __u32 peer, __u8 dir, __u8 proto)
+static __always_inline void count_at(struct __sk_buff *skb, __u32 ifindex, __u32 peer, __u8 dir, __u8 proto)
 {
-	struct key k = { .ifindex = skb->ifindex, .peer = peer, .dir = dir, .proto = proto };
+	struct key k = { .ifindex = ifindex, .peer = peer, .dir = dir, .proto = proto };
 	struct value *v = bpf_map_lookup_elem(&xnet_counters, &k);
 
 	if (!v) {
@@ -188,8 +188,13 @@ static __always_inline void count(struct __sk_buff *skb, __u32 peer, __u8 dir, _
 	add(v, skb);
 }
 
-// A container's frame into its slot (0: the hash, by the ifindex the skb is on).
-static __always_inline void count_veth(struct __sk_buff *skb, __u32 slot, __u8 dir)
+static __always_inline void count(struct __sk_buff *skb, __u32 peer, __u8 dir, __u8 proto)
+{
+	count_at(skb, skb->ifindex, peer, dir, proto);
+}
+
+// A container's frame into its slot (0: the hash, by its host-side veth's ifindex).
+static __always_inline void count_veth(struct __sk_buff *skb, __u32 slot, __u32 ifindex, __u8 dir)
 {
 	__u8 proto = frame_proto(skb, 0);
 	struct slot *s;
@@ -201,12 +206,12 @@ static __always_inline void count_veth(struct __sk_buff *skb, __u32 slot, __u8 d
 			return;
 		}
 	}
-	count(skb, 0, dir, proto);
+	count_at(skb, ifindex, 0, dir, proto);
 }
 
 static __always_inline int veth(struct __sk_buff *skb, __u8 dir)
 {
-	count_veth(skb, skb->tc_classid, dir);
+	count_veth(skb, skb->tc_classid, skb->ifindex, dir);
 	return TC_ACT_OK;
 }
 
@@ -233,7 +238,7 @@ static __always_inline int fast_out(struct __sk_buff *skb)
 	int group;
 
 	if (!(xnet_config.flags & FAST_NOCOUNT))
-		count_veth(skb, skb->tc_classid, DIR_INGRESS);
+		count_veth(skb, skb->tc_classid, skb->ifindex, DIR_INGRESS);
 	if (!tunnel || dest(skb, &group) || group)
 		return TC_ACT_OK;
 	return bpf_redirect(tunnel, 0);
@@ -255,11 +260,8 @@ static __always_inline int fast_in(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	if (xnet_config.flags & FAST_PLAIN)
 		return bpf_redirect(l->ifindex, 0);
-	// A veth counting in the hash (no slot was free) is keyed by its own ifindex, which this skb is not on.
-	if (!l->slot)
-		return TC_ACT_OK;
 	if (!(xnet_config.flags & FAST_NOCOUNT))
-		count_veth(skb, l->slot, DIR_EGRESS);
+		count_veth(skb, l->slot, l->ifindex, DIR_EGRESS); // no slot: the hash, under the veth's ifindex
 	return bpf_redirect_peer(l->ifindex, 0);
 }
 
