@@ -1,4 +1,4 @@
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -573,7 +573,30 @@ describe('telemetry on two lab hosts', () => {
 
   it('hooks a newly attached container from its first packets in a slot of its own, zeroed when it is detached', async () => {
     labSh('h1', ['docker', 'run', '-d', '--name', 'c3', 'xnet/busybox', 'sleep', '3600']);
+    const p1 = pidOf('h1', 'c1');
     await xnetJson(['--lab', 'h1', 'attach', '172.25.11.33/24', 'c3']);
+    // Its neighbour reaches it at once, before a tick of the agent could fill in the fast path's map: attach
+    // told the fast path c3's MAC is local before c3's end came up, so c1's frames to it take the bridge
+    // rather than the tunnel (where they would be lost).
+    const near = spawnSync(
+      'nsenter',
+      [
+        `--net=/proc/${p1}/ns/net`,
+        '--',
+        'ping',
+        '-n',
+        '-q',
+        '-c',
+        '4',
+        '-i',
+        '0.1',
+        '-W',
+        '1',
+        '172.25.11.33',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(near.stdout).toMatch(/4 packets transmitted, 4 received/);
     const veth = hostVethName(labSh('h1', ['docker', 'inspect', '-f', '{{.Id}}', 'c3']).trim());
     // Hooked inside attach: the filters are there when attach returns, before any tick of the agent.
     expect(nsh(overlayOf(h1), ['tc', 'filter', 'show', 'dev', veth, 'ingress'])).toMatch(/fast_ingress/);
