@@ -184,6 +184,7 @@ export class KernelCounters {
       // Hooks left from before run programs whose map is gone: take them off rather than let them count unseen.
       for (const [name, h] of this.#hooked) await unhook(h.netns, name);
       if (this.#tunnelDev) await unhook(this.netns, this.#tunnelDev);
+      await this.#fast.unhook(input);
       this.#hooked.clear();
       this.#slots.clear();
       this.#record.source = 'interface-counters';

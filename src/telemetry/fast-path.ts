@@ -2,7 +2,7 @@ import { ipJson } from '../net/ip.js';
 import type { NetnsPath } from '../net/netns.js';
 import { HOST_LINK, HOST_PORT } from '../net/overlay.js';
 import { containerMac } from '../net/veth.js';
-import { hook, writeConfig, type Pins } from './bpf/kernel.js';
+import { hook, unhook, writeConfig, type Pins } from './bpf/kernel.js';
 import { localLines, readLocal, writeLocal, type LocalEntry } from './bpf/local-table.js';
 import type { Slots } from './bpf/slots.js';
 import type { CountersInput, Link } from './counters-input.js';
@@ -20,8 +20,9 @@ export class FastPath {
   #written: string | undefined;
   /** The tunnel's ifindex as the config holds it; -1: not known (a fresh load, a restart). */
   #ifindex = -1;
-  /** The tunnel device hooked, by ifindex (a device made anew needs its hook again). */
+  /** The tunnel device hooked, by ifindex (a device made anew needs its hook again), and where. */
   #hooked = 0;
+  #hookedAt: { netns: NetnsPath; dev: string } | undefined;
   /** MACs of the endpoints that are not containers (bridge, host link), read again when the tunnel changes. */
   #others: string[] | null | undefined;
 
@@ -35,6 +36,7 @@ export class FastPath {
     this.#written = undefined;
     this.#ifindex = -1;
     this.#hooked = 0;
+    this.#hookedAt = undefined;
     this.#others = undefined;
   }
 
@@ -73,6 +75,7 @@ export class FastPath {
     if (this.#hooked !== tunnel.ifindex) {
       await hook(input.veths.netns, this.pins, [{ dev: fast.device, kind: 'tunnel' }]);
       this.#hooked = tunnel.ifindex;
+      this.#hookedAt = { netns: input.veths.netns, dev: fast.device };
     }
     if (this.#ifindex !== tunnel.ifindex) {
       await writeConfig(this.pins, { tunnelIfindex: tunnel.ifindex });
@@ -80,12 +83,31 @@ export class FastPath {
     }
   }
 
-  /** No tunnel (the router stopped, another driver): the programs only count, the bridge carries everything. */
+  /**
+   * No tunnel (the router stopped or was reset, another driver): the programs only count, the bridge carries
+   * everything, and the map is emptied (the path off first, so no frame meets a half-empty map). A launch
+   * fills it again before it turns the path on.
+   */
   async off(): Promise<void> {
     if (this.#ifindex === 0) return;
     await writeConfig(this.pins, { tunnelIfindex: 0 });
     this.#ifindex = 0;
     this.#hooked = 0;
+    this.#written = undefined;
+    await writeLocal(localLines(this.pins, await readLocal(this.pins), []));
+  }
+
+  /**
+   * The programs can no longer be loaded (their pins went, no object): the tunnel's hook comes off, as the
+   * veths' do, so no program whose maps nobody reads forwards past the bridge; the bridge carries all.
+   */
+  async unhook(input: CountersInput): Promise<void> {
+    // What this run hooked, or (a restart that found no programs) where the driver's tunnel is.
+    const at =
+      this.#hookedAt ??
+      (input.fast && input.veths ? { netns: input.veths.netns, dev: input.fast.device } : undefined);
+    if (at) await unhook(at.netns, at.dev);
+    this.forget();
   }
 
   get on(): boolean {

@@ -61,6 +61,18 @@ function slotCounts(slot: number): { all: number; icmp: number } {
   return { all, icmp };
 }
 
+/** The programs' config (counters.bpf.c's xnet_config) as the kernel holds it on h1. */
+const fastConfig = (): { tunnel_port: number; tunnel_ifindex: number; flags: number } =>
+  (
+    JSON.parse(
+      sh('bpftool', ['-j', 'map', 'lookup', 'pinned', h1Pins().config, 'key', '0', '0', '0', '0']),
+    ) as {
+      formatted: {
+        value: { '.bss': { xnet_config: { tunnel_port: number; tunnel_ifindex: number; flags: number } }[] };
+      };
+    }
+  ).formatted.value['.bss'][0]!.xnet_config;
+
 const hostVeth = (): string => hostVethName(labSh('h1', ['docker', 'inspect', '-f', '{{.Id}}', 'c1']).trim());
 const h1Pins = () => pinsFor(h1.agentStateDir);
 
@@ -758,6 +770,11 @@ describe('telemetry on two lab hosts', () => {
         6_000,
       );
       expect(fell.value.counters.reason).toMatch(/no BPF object/);
+      expect(fell.value.counters.reason).toMatch(/the bridge carries every frame/);
+      // The fast path's hook off the tunnel too: no program whose maps nobody reads forwards past the bridge.
+      expect(nsh(overlayOf(h1), ['tc', 'filter', 'show', 'dev', 'xnet-vx', 'ingress'])).not.toMatch(
+        /tunnel_ingress/,
+      );
       // Only the seconds counted after the fall: the ones before it were eBPF's, with their split. A sample is
       // labelled with the second it closes minus one, and the tick that fell back takes none.
       const since = Math.floor(Date.now() / 1000) * 1000 - 1000;
@@ -792,12 +809,31 @@ describe('telemetry on two lab hosts', () => {
       /underlay_ingress/,
     );
     expect(nsh(overlayOf(h1), ['ip', '-d', 'link', 'show', 'xnet'])).toMatch(/promiscuity 0 /);
+    // The fast path off with it: no tunnel in the programs' config, nothing in its map (or, after the
+    // fallback test above, no programs at all until the launch tries eBPF again).
+    if (existsSync(h1Pins().config)) {
+      expect(fastConfig().tunnel_ifindex).toBe(0);
+      expect(JSON.parse(sh('bpftool', ['-j', 'map', 'dump', 'pinned', h1Pins().local]))).toEqual([]);
+    }
     expect((await xnet(['--lab', 'h1', 'launch'])).code).toBe(0);
     await eventually(
       'counting again',
       () => rates(),
       (x) => x.counters.state === 'running' && x.source === 'ebpf',
       4_000,
+    );
+    // And on again with the launch: the VXLAN device (made anew) hooked, its ifindex in the config.
+    const vx = (
+      JSON.parse(nsh(overlayOf(h1), ['ip', '-j', 'link', 'show', 'xnet-vx'])) as { ifindex: number }[]
+    )[0]!;
+    await eventually(
+      'fast path on again',
+      async () => (existsSync(h1Pins().config) ? fastConfig().tunnel_ifindex : 0),
+      (i) => i === vx.ifindex,
+      6_000,
+    );
+    expect(nsh(overlayOf(h1), ['tc', 'filter', 'show', 'dev', 'xnet-vx', 'ingress'])).toMatch(
+      /tunnel_ingress/,
     );
   });
 });
