@@ -7,6 +7,8 @@ import { run } from '../../net/exec.js';
 import { inNetns, type NetnsPath } from '../../net/netns.js';
 import { labelBytes, lanKeyBytes } from '../lan-table.js';
 import { classidOf, slotOfFlowid, type Slots } from './slots.js';
+import { writeConfig } from './config.js';
+export { writeConfig, type Config } from './config.js';
 import {
   keyBytes,
   parseBatchParts,
@@ -109,50 +111,6 @@ export async function loadCounters(p: Pins, tunnelPort: number): Promise<boolean
   }
   await writeConfig(p, { tunnelPort });
   return fresh;
-}
-
-/** counters.bpf.c's `struct config`, as the agent sets it. */
-export interface Config {
-  tunnelPort: number;
-  /** The VXLAN device's ifindex in the overlay namespace; 0: no fast path. */
-  tunnelIfindex: number;
-  /** FAST_* of counters.bpf.c (bench only: the product leaves them 0). */
-  flags: number;
-}
-const CONFIG_FIELDS: (keyof Config)[] = ['tunnelPort', 'tunnelIfindex', 'flags'];
-
-/** Changes some fields of the pinned config and keeps the others (the bss is one value: read, then written). */
-export async function writeConfig(p: Pins, patch: Partial<Config>): Promise<void> {
-  const { stdout } = await run('bpftool', [
-    '-j',
-    'map',
-    'lookup',
-    'pinned',
-    p.config,
-    'key',
-    '0',
-    '0',
-    '0',
-    '0',
-  ]);
-  const value = Buffer.from((JSON.parse(stdout) as { value: string[] }).value.map((b) => Number(b)));
-  CONFIG_FIELDS.forEach((f, i) => {
-    const v = patch[f];
-    if (v !== undefined) value.writeUInt32LE(v, i * 4);
-  });
-  await run('bpftool', [
-    'map',
-    'update',
-    'pinned',
-    p.config,
-    'key',
-    '0',
-    '0',
-    '0',
-    '0',
-    'value',
-    ...[...value].map(String),
-  ]);
 }
 
 export async function unloadCounters(p: Pins): Promise<void> {
