@@ -15,6 +15,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { hookLines, pinsFor } from '../dist/telemetry/bpf/kernel.js';
 import { hostVethName } from '../dist/net/veth.js';
 import { namedNetns, overlayNetnsName } from '../dist/net/overlay.js';
+import { bridgeLayout, fastLayout, LAYOUTS, prepare } from './fastpath.mjs';
 import { dropEmpty, loadEmpty, PROGS, progStats, statsDelta, withBpfStats } from './bpfstats.mjs';
 import { benchMesh as mesh, call, cli, iperf, needEmptyLab } from './lab.mjs';
 import { bootstrapMedianCI, median, range } from './stats.mjs';
@@ -161,6 +162,29 @@ const TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 
 const only = process.env.BENCH_ONLY; // "throughput" or "connect"
 const res = { underlay: [], vxlan: [], on: [], off: [], measured: [], offload: [], empty: [] };
+/**
+ * The product's layout is the fast path (on: counting, off: the same programs not counting, flags in
+ * bench/fastpath.mjs); the bridge layout (where BPF cannot load) runs beside it each round, counters on and
+ * off. BENCH_FAST adds the fast path's variants (fast-egress: the way out only; fast-plain: the way in by
+ * bpf_redirect to the veth rather than into the container's namespace).
+ */
+const FAST = (process.env.BENCH_FAST ?? '').split(',').filter((f) => f in LAYOUTS);
+for (const f of FAST) res[f] = [];
+res['bridge-on'] = [];
+res['bridge-off'] = [];
+/** Each path's layout: the fast path's (LAYOUTS) or the bridge's, and whether our counting hooks are on. */
+const layoutOf = (path) =>
+  ({
+    on: ['fast', true],
+    measured: ['fast', true],
+    off: ['fast-off', false],
+    offload: ['fast', true],
+    'bridge-on': ['bridge', true],
+    'bridge-off': ['bridge', false],
+    empty: ['bridge', 'empty'],
+  })[path] ?? [path, true];
+/** BENCH_STATS=0: no run with the kernel's BPF statistics on (iterating). */
+const STATS = process.env.BENCH_STATS !== '0';
 let agentCpu = NaN;
 if (only !== 'connect') {
   process.stderr.write('bench: throughput on a 2-host mesh\n');
@@ -182,20 +206,37 @@ if (only !== 'connect') {
   let costSeconds = 0;
   const cost = Object.fromEntries(PROGS.map((p) => [p, { runs: 0, ns: 0 }]));
   const overlay = () => iperf(c(0), c(1), '172.25.11.10', SECONDS, opt);
-  hosts.forEach((h, i) => {
-    slotOf(namedNetns(overlayNetnsName(h.agentStateDir)), hostVethName(ids[i]));
+  const preps = hosts.map((h, i) => {
     slotOf(h.netnsPath, 'eth0');
+    return prepare(
+      h,
+      ids[i],
+      pids[i],
+      slotOf(namedNetns(overlayNetnsName(h.agentStateDir)), hostVethName(ids[i])),
+    );
   });
   for (let r = 0; r < ROUNDS; r++) {
     hosts.forEach((h, i) => counters(h, ids[i], false)); // no hook of ours on the underlay or ceiling rounds
     res.underlay.push(iperf(hosts[0].netnsPath, hosts[1].netnsPath, '198.18.0.1', SECONDS, opt));
     res.vxlan.push(iperf(hosts[0].netnsPath, hosts[1].netnsPath, '10.242.0.1', SECONDS, opt));
     // The overlay paths in turn, in an order that rotates, so none always follows another.
-    const paths = ['off', 'on', 'measured', ...(OFFLOAD ? ['offload'] : []), ...(EMPTY ? ['empty'] : [])];
+    const paths = [
+      'off',
+      'on',
+      'bridge-on',
+      'bridge-off',
+      ...(STATS ? ['measured'] : []),
+      ...(OFFLOAD ? ['offload'] : []),
+      ...(EMPTY ? ['empty'] : []),
+      ...FAST,
+    ];
     const order = paths.map((_, k) => paths[(k + r) % paths.length]);
     for (const path of order) {
-      hosts.forEach((h, i) => counters(h, ids[i], path === 'empty' ? 'empty' : path !== 'off'));
-      if (path === 'off' || path === 'empty') {
+      const [layout, hooks] = layoutOf(path);
+      hosts.forEach((h, i) => counters(h, ids[i], hooks));
+      for (const [i, h] of hosts.entries())
+        await (layout === 'bridge' ? bridgeLayout(h, preps[i]) : fastLayout(h, preps[i], layout));
+      if (path !== 'on' && path !== 'measured' && path !== 'offload') {
         res[path].push(overlay());
         continue;
       }
@@ -233,13 +274,17 @@ if (only !== 'connect') {
     }
     process.stderr.write(
       `bench: round ${r + 1}/${ROUNDS}: underlay ${res.underlay.at(-1).toFixed(2)}, bare vxlan ${res.vxlan.at(-1).toFixed(2)}, ` +
-        `overlay on ${res.on.at(-1).toFixed(2)}, off ${res.off.at(-1).toFixed(2)}` +
+        `overlay on ${res.on.at(-1).toFixed(2)}, off ${res.off.at(-1).toFixed(2)}, ` +
+        `bridge layout on ${res['bridge-on'].at(-1).toFixed(2)}, off ${res['bridge-off'].at(-1).toFixed(2)}` +
         `${OFFLOAD ? `, on with offloads ${res.offload.at(-1).toFixed(2)}` : ''}` +
-        `${EMPTY ? `, empty hooks ${res.empty.at(-1).toFixed(2)}` : ''} Gbit/s\n`,
+        `${EMPTY ? `, empty hooks ${res.empty.at(-1).toFixed(2)}` : ''}` +
+        FAST.map((f) => `, ${f} ${res[f].at(-1).toFixed(2)}`).join('') +
+        ' Gbit/s\n',
     );
   }
   res.cost = { progs: cost, seconds: costSeconds };
   hosts.forEach((h, i) => counters(h, ids[i], true));
+  for (const [i, h] of hosts.entries()) await fastLayout(h, preps[i], 'fast');
   agentCpu = (ticks / TCK / onSeconds / 2) * 100; // per agent, % of one core
   res.source = source;
   cli('lab', 'down');
@@ -289,21 +334,30 @@ if (only !== 'connect') {
   console.log(`${''.padEnd(46)}  median   95 % CI      range`);
   console.log(line('underlay, Gbit/s', res.underlay));
   console.log(line('bare kernel VXLAN, Gbit/s', res.vxlan));
-  console.log(line('overlay, counters on, Gbit/s', res.on));
-  console.log(line('overlay, counters off, Gbit/s', res.off));
-  console.log(line('overlay, counters on, BPF statistics on, Gbit/s', res.measured));
+  console.log(line('overlay (fast path), counters on, Gbit/s', res.on));
+  console.log(line('overlay (fast path), counting off, Gbit/s', res.off));
+  console.log(line('bridge layout (no BPF), counters on, Gbit/s', res['bridge-on']));
+  console.log(line('bridge layout (no BPF), counters off, Gbit/s', res['bridge-off']));
+  if (STATS) console.log(line('overlay, counters on, BPF statistics on, Gbit/s', res.measured));
   if (OFFLOAD) console.log(line('overlay, counters on, offloads on, Gbit/s', res.offload));
   if (EMPTY) console.log(line('overlay, empty programs on the hooks, Gbit/s', res.empty));
+  for (const f of FAST) console.log(line(`overlay, ${f}, Gbit/s`, res[f]));
   console.log('per-round ratios:');
   console.log(line('  bare VXLAN / underlay', r.vxlanU));
   console.log(line('  overlay on / underlay', r.onU));
   console.log(line('  overlay on / bare VXLAN (target >= 0.97)', r.onV));
   console.log(line('  overlay on / overlay off (target >= 0.98)', r.onOff));
   console.log(line('  overlay off / bare VXLAN', r.offV));
-  console.log(line('  on with BPF statistics / on without', r.measuredOn));
+  if (STATS) console.log(line('  on with BPF statistics / on without', r.measuredOn));
   if (OFFLOAD) console.log(line('  on with offloads / on without', r.offloadOn));
   if (EMPTY) console.log(line('  empty programs / off (the hooks)', r.emptyOff));
   if (EMPTY) console.log(line('  on / empty programs (our work)', r.onEmpty));
+  console.log(line('  bridge layout on / bare VXLAN', ratio(res['bridge-on'], res.vxlan)));
+  console.log(line('  bridge layout on / off', ratio(res['bridge-on'], res['bridge-off'])));
+  console.log(line('  bridge layout off / bare VXLAN', ratio(res['bridge-off'], res.vxlan)));
+  console.log(line('  overlay on / bridge layout on', ratio(res.on, res['bridge-on'])));
+  for (const f of FAST) console.log(line(`  ${f} / bare VXLAN`, ratio(res[f], res.vxlan)));
+  for (const f of FAST) console.log(line(`  ${f} / overlay on`, ratio(res[f], res.on)));
   console.log(`targets: on/ceiling ${verdict(r.onV, 0.97)}; on/off ${verdict(r.onOff, 0.98)}`);
   // Where the counters' cost goes: our programs' own time over the on rounds' wall time, both hosts.
   const { progs, seconds } = res.cost;

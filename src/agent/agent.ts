@@ -127,6 +127,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     log,
   });
   attacher.usePlugged((dev, netns) => telemetry.counters.hookVeth(dev, netns));
+  attacher.useBeforeUp((id) => telemetry.counters.localBeforeUp(id));
   const rowsDeps = {
     cache,
     store,

@@ -35,6 +35,11 @@ export interface StepDeps {
   plug: (c: ContainerInfo) => Promise<void>;
   /** Hooks the counters on the new host end; never rejects (a failure is logged). */
   hook?: (c: ContainerInfo) => Promise<void>;
+  /**
+   * What must be done before the container's end comes up (the fast path learns its MAC is local): started
+   * with the plug, awaited before the addresses' step; never rejects.
+   */
+  beforeUp?: (c: ContainerInfo) => Promise<void>;
   /** Runs `ip` lines in the container's namespace (a process started ahead); unset: a one-off `ip -batch`. */
   inContainer?: (lines: string[]) => Promise<void>;
   /** Applies the attachment to the state at once: on disk when `durable` settles; `undo` puts back the old. */
@@ -70,6 +75,7 @@ export async function runSteps(
   // The counters' hook (tc, in the bridge's namespace) runs beside the addresses (ip, in the container's):
   // both are done before attach returns, and the container end is down until the addresses' batch ends.
   let hooked: Promise<void> = Promise.resolve();
+  let ready: Promise<void> = Promise.resolve();
   try {
     for (const s of steps) {
       switch (s.kind) {
@@ -83,11 +89,13 @@ export async function runSteps(
           d.log(`${c.name}: removed the stale ${hostVethName(c.id)} left from its previous namespace`);
           break;
         case 'plug':
+          ready = d.beforeUp?.(c) ?? ready;
           await d.plug(c);
           undo.push({ what: `unplug ${ifname}`, run: () => unplug(c.pid, ifname) });
           hooked = d.hook?.(c) ?? hooked;
           break;
         case 'add-addresses':
+          await ready;
           await addAddresses(c.pid, ifname, s.cidrs, d.inContainer);
           undo.push({ what: `remove ${s.cidrs.join(' ')}`, run: () => removeEach(c.pid, ifname, s.cidrs) });
           break;
@@ -108,6 +116,7 @@ export async function runSteps(
     await hooked;
     d.mark?.('hook');
   } catch (err) {
+    await ready;
     await hooked;
     await rollBack(err);
   }

@@ -49,6 +49,7 @@ export class Attacher {
   readonly #repairs: Repairs;
   readonly #runner = new NetnsRunner();
   #plugged: ((hostIfname: string, netns: NetnsPath) => Promise<void>) | undefined;
+  #beforeUp: ((containerId: string) => Promise<void>) | undefined;
 
   constructor(private readonly d: AttachDeps) {
     this.#ports = new BridgePorts(d.hostNetns, d.ifname, () => this.#point(), this.#runner);
@@ -71,6 +72,11 @@ export class Attacher {
   /** Telemetry hooks its counters on a new host-side veth here, inside attach, so its first packet counts. */
   usePlugged(fn: (hostIfname: string, netns: NetnsPath) => Promise<void>): void {
     this.#plugged = fn;
+  }
+
+  /** Telemetry's fast path learns a container's MAC here, before its end is up (attach-steps.ts, beforeUp). */
+  useBeforeUp(fn: (containerId: string) => Promise<void>): void {
+    this.#beforeUp = fn;
   }
 
   /**
@@ -209,6 +215,7 @@ export class Attacher {
           this.d.log(`counters on ${hostVethName(x.id)}: ${err.message}`),
         );
       },
+      beforeUp: async (x) => this.#beforeUp?.(x.id),
       ...extra,
       record: (a) => this.#writes.record(a),
       log: this.d.log,

@@ -36,6 +36,11 @@ export interface DriverDescription {
      * the member whose slice or address the other end's LAN address is in (no tunnel names the peer).
      */
     bridgePorts?: boolean;
+    /**
+     * This tunnel device, beside the bridge, takes containers' frames for other hosts straight from their
+     * veths and gives theirs straight into their namespaces (tc BPF, telemetry/fast-path.ts).
+     */
+    fastPath?: { device: string };
   };
 }
 

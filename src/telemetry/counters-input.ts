@@ -24,4 +24,9 @@ export interface CountersInput {
   lan?: { table: LanEntry[] };
   /** The tunnel whose UDP port is counted per outer peer address (the driver's), if any. */
   tunnel?: { device: string; port: number };
+  /**
+   * The driver's fast path past the bridge (fast-path.ts): its tunnel device and its bridge, both in the
+   * veths' namespace. Absent: the bridge carries every frame.
+   */
+  fast?: { device: string; bridge: string };
 }

@@ -15,13 +15,14 @@ import {
   unhook,
   writeLanTable,
   zeroFreed,
-  type Hook,
   type Pins,
 } from './bpf/kernel.js';
 import { Slots } from './bpf/slots.js';
 import { SlotReads } from './bpf/slot-reads.js';
 import { staleKeys, type Table } from './bpf/table.js';
 import { CounterSamples } from './counter-samples.js';
+import { FastPath } from './fast-path.js';
+import { countersStatus, linkMark, type Hooked } from './counter-hooks.js';
 import type { CountersInput, Link } from './counters-input.js';
 import { readerHealth, type ReaderRecord } from './health.js';
 
@@ -62,6 +63,8 @@ export class KernelCounters {
   /** The last tunnel device seen, to take our hooks off it when the router stops. */
   #tunnelDev: string | undefined;
   readonly #samples = new CounterSamples();
+  /** The vxlan driver's way past the bridge, in the same programs (fast-path.ts). */
+  readonly #fast: FastPath;
   #record: ReaderRecord = {
     source: 'none',
     stopped: 'the router is not running',
@@ -77,6 +80,7 @@ export class KernelCounters {
     private readonly log: (msg: string) => void,
   ) {
     this.#pins = pinsFor(stateDir);
+    this.#fast = new FastPath(this.#pins, netns);
   }
 
   get source(): CounterSource {
@@ -99,6 +103,11 @@ export class KernelCounters {
       await this.#hookAll(input, links, veths).catch((err: Error) =>
         this.log(`counters: hooking: ${err.message}`),
       );
+      // The fast path's map first: it may still name a freed slot (a gone veth's), zeroed only after.
+      await this.#fast.tick(input, veths, this.#slots).catch((err: Error) => {
+        this.#fast.forget(); // compared with the kernel's side again next time
+        this.log(`counters: fast path: ${err.message}`);
+      });
       await zeroFreed(this.#pins, this.#slots).catch((err: Error) =>
         this.log(`counters: zeroing freed slots: ${err.message}`),
       );
@@ -159,6 +168,7 @@ export class KernelCounters {
         this.#slots.clear();
         this.#lanWritten = undefined;
       } else if (this.#bpf !== 'loaded') await this.#adoptSlots(input);
+      if (fresh || this.#bpf !== 'loaded') this.#fast.forget();
       this.#port = port;
       if (this.#bpf !== 'loaded')
         this.log(`counters: eBPF ${fresh ? 'loaded' : 'kept'} at ${this.#pins.root}`);
@@ -174,6 +184,7 @@ export class KernelCounters {
       // Hooks left from before run programs whose map is gone: take them off rather than let them count unseen.
       for (const [name, h] of this.#hooked) await unhook(h.netns, name);
       if (this.#tunnelDev) await unhook(this.netns, this.#tunnelDev);
+      await this.#fast.unhook(input);
       this.#hooked.clear();
       this.#slots.clear();
       this.#record.source = 'interface-counters';
@@ -275,10 +286,24 @@ export class KernelCounters {
     this.#hooked.set(dev, { ifindex: HOOKED_BY_NAME, kind, netns });
   }
 
+  /**
+   * Attach, before the container's end is up: its MAC is local to the fast path from now on, so no frame of
+   * another container here to it is sent to the tunnel. Never rejects (the bridge carries its frames).
+   */
+  async localBeforeUp(containerId: string): Promise<void> {
+    if (this.#bpf !== 'loaded') return;
+    await this.#fast.attached(containerId).catch((err: Error) => {
+      this.#fast.forget();
+      this.log(`counters: fast path: ${err.message}`);
+    });
+  }
+
   async #stop(reason: string): Promise<void> {
     if (this.#record.stopped === reason) return;
     Object.assign(this.#record, { stopped: reason, source: 'none', startedAt: Date.now() });
     this.#samples.clear();
+    if (this.#bpf === 'loaded')
+      await this.#fast.off().catch((err: Error) => this.log(`counters: fast path off: ${err.message}`));
     // The underlay stays when the router stops: ours come off it, whatever this run hooked or not.
     if (this.#tunnelDev) await unhook(this.netns, this.#tunnelDev);
     for (const [name, h] of this.#hooked) if (h.kind === 'underlay') this.#hooked.delete(name);
@@ -303,31 +328,14 @@ export class KernelCounters {
   }
 
   status(now: number): CountersStatus {
-    const h = readerHealth(now, this.#record);
-    const reason =
-      h.state === 'running' && this.#record.source === 'interface-counters'
-        ? `eBPF counters unavailable (${this.#bpfError}): totals from each veth's interface counters, no protocol split`
-        : h.reason;
-    return {
-      ...h,
-      reason,
-      hooks: [...this.#hooked].map(([name, x]) => ({
-        name,
-        role: x.kind === 'underlay' ? ('underlay' as const) : ('container' as const),
-        ifindex: x.ifindex,
-        what:
-          x.kind === 'veth'
-            ? `ingress+egress of the container's host-side veth (${this.#slotText(name)})`
-            : x.kind === 'port'
-              ? "ingress+egress of a container's port on the LAN bridge, by the other end's LAN address"
-              : `ingress+egress, UDP port ${this.#port}, by outer peer address`,
-      })),
-    };
-  }
-
-  #slotText(name: string): string {
-    const slot = this.#slots.get(name);
-    return slot ? `slot ${slot} of the counters' array` : "in the counters' hash: no slot was free";
+    return countersStatus(readerHealth(now, this.#record), {
+      source: this.#record.source,
+      bpfError: this.#bpfError,
+      hooked: this.#hooked,
+      slots: this.#slots,
+      port: this.#port,
+      fast: this.#fast.on,
+    });
   }
 
   /** The agent stops: the underlay is left as it was; veth hooks go with their veths. */
@@ -336,15 +344,4 @@ export class KernelCounters {
     if (this.#tunnelDev) await unhook(this.netns, this.#tunnelDev);
     this.#hooked.clear();
   }
-}
-
-interface Hooked {
-  ifindex: number;
-  kind: Hook['kind'];
-  netns: NetnsPath;
-}
-
-/** What a veth's interface counters say now: any frame its hooks count moves one of these. */
-function linkMark(l: Link): string {
-  return [l.rxPackets, l.txPackets, l.rxDropped, l.txDropped, l.rxErrors, l.txErrors].join(':');
 }

@@ -71,6 +71,10 @@ export function telemetryHandlers(d: TelemetryHandlerDeps): Pick<Handlers, Telem
     router: () => t.router(),
     tunnel: () => t.tunnel(),
     vethNetns: async () => t.bridgeNetns(await t.router()),
+    containerNetns: async (id: string) => {
+      const c = await findContainer(d.docker, id);
+      return c?.running ? netnsOfPid(c.pid) : undefined;
+    },
   };
   // Their processes end with the agent too: each exits when its IPC channel to the agent closes.
   const live = new CaptureSessions(onDemand);

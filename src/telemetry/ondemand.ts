@@ -19,6 +19,8 @@ export interface OnDemandDeps {
   tunnel: () => Promise<{ device: string; port: number } | undefined>;
   /** Where the containers' host-side veths are (the overlay namespace), as telemetry counts them. */
   vethNetns: () => Promise<NetnsPath>;
+  /** A running container's own namespace; undefined when it is not running. */
+  containerNetns: (containerId: string) => Promise<NetnsPath | undefined>;
 }
 
 /** Which port to open and the kernel filter for it; refuses unknown targets and bad filters (exit 2). */
@@ -47,9 +49,13 @@ export async function resolveCapture(
         `no attached container "${p.container}" on this host`,
         '`xnet-tui ps` lists them',
       );
-    dev = hostVethName(a.containerId);
+    // The container's own interface, in its namespace: the fast path (telemetry/fast-path.ts) hands the
+    // frames the tunnel brings straight into it, past the host-side veth, where a capture would miss them.
+    // A container not running (no namespace to enter) is looked at from its host-side veth.
+    netns = await d.containerNetns(a.containerId);
+    dev = netns ? a.ifname : hostVethName(a.containerId);
+    netns ??= await d.vethNetns();
     target = a.containerName;
-    netns = await d.vethNetns();
   } else {
     const r = await d.router();
     const peer = r.peers.find((x) => !x.self && [x.nickname, x.address, x.name].includes(p.peer!));

@@ -143,6 +143,7 @@ export class Telemetry {
       ...(veths ? { veths: { netns: vethNetns, links: veths } } : {}),
       containers: attached,
       ...(tunnel ? { tunnel: { device: tunnel.device, port: tunnel.port } } : {}),
+      ...(plan.fastPath && veths ? { fast: { device: plan.fastPath.device, bridge: r.bridge.name } } : {}),
       ...lan,
     });
   }

@@ -1,4 +1,4 @@
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../src/api/index.js';
-import { hostVethName } from '../../src/net/veth.js';
+import { containerMac, hostVethName } from '../../src/net/veth.js';
+import { localLines, writeLocal } from '../../src/telemetry/bpf/local-table.js';
 import { PROTOCOLS, protocolAt } from '../../src/telemetry/frame.js';
 import { hookLines, pinsFor } from '../../src/telemetry/bpf/kernel.js';
 import { slotOfFlowid } from '../../src/telemetry/bpf/slots.js';
@@ -59,6 +60,18 @@ function slotCounts(slot: number): { all: number; icmp: number } {
       });
   return { all, icmp };
 }
+
+/** The programs' config (counters.bpf.c's xnet_config) as the kernel holds it on h1. */
+const fastConfig = (): { tunnel_port: number; tunnel_ifindex: number; flags: number } =>
+  (
+    JSON.parse(
+      sh('bpftool', ['-j', 'map', 'lookup', 'pinned', h1Pins().config, 'key', '0', '0', '0', '0']),
+    ) as {
+      formatted: {
+        value: { '.bss': { xnet_config: { tunnel_port: number; tunnel_ifindex: number; flags: number } }[] };
+      };
+    }
+  ).formatted.value['.bss'][0]!.xnet_config;
 
 const hostVeth = (): string => hostVethName(labSh('h1', ['docker', 'inspect', '-f', '{{.Id}}', 'c1']).trim());
 const h1Pins = () => pinsFor(h1.agentStateDir);
@@ -138,10 +151,21 @@ describe('telemetry on two lab hosts', () => {
         [veth, 'container'],
       ].sort(),
     );
-    for (const dir of ['ingress', 'egress'])
-      expect(nsh(overlayOf(h1), ['tc', 'filter', 'show', 'dev', veth, dir])).toMatch(
-        new RegExp(`veth_${dir}.* direct-action`),
+    // The veth's ingress also runs the fast path's way out; the VXLAN device's ingress its way in.
+    for (const [dir, prog] of [
+      ['ingress', 'fast_ingress'],
+      ['egress', 'veth_egress'],
+    ])
+      expect(nsh(overlayOf(h1), ['tc', 'filter', 'show', 'dev', veth, dir!])).toMatch(
+        new RegExp(`${prog}.* direct-action`),
       );
+    await eventually(
+      'fast path hooked on the tunnel',
+      async () => nsh(overlayOf(h1), ['tc', 'filter', 'show', 'dev', 'xnet-vx', 'ingress']),
+      (t) => /tunnel_ingress.* direct-action/.test(t),
+      5_000,
+    );
+    expect(r.value.counters.hooks.find((h) => h.name === veth)?.what).toMatch(/fast path/);
     // Nothing captures: the bridge is not promiscuous and no process of ours holds a packet socket.
     expect(nsh(overlayOf(h1), ['ip', '-d', 'link', 'show', 'xnet'])).toMatch(/promiscuity 0 /);
     expect(packetSockets(h1.netnsPath)).toEqual([]);
@@ -170,15 +194,20 @@ describe('telemetry on two lab hosts', () => {
       }),
     );
     await sleep(500);
-    const veth = hostVeth();
+    // c1's own interface, in its namespace: the fast path hands it the frames from the tunnel past the host-side
+    // veth (bpf_redirect_peer), so tcpdump and the interface counters there see what the agent counts.
+    const c1ns = `/proc/${p1}/ns/net`;
     const vethFile = join(work, 'veth.pcap');
     const underFile = join(work, 'underlay.pcap');
     const dumps = await Promise.all([
-      dumpIn(overlayOf(h1), veth, vethFile),
+      dumpIn(c1ns, 'ethwe', vethFile),
       dumpIn(h1.netnsPath, 'eth0', underFile, `udp port 4789 and host ${h2.address}`),
     ]);
     await sleep(1_500);
-    const before = linkStats(overlayOf(h1), [veth, 'xnet-vx']);
+    const before = new Map([
+      ...linkStats(overlayOf(h1), ['xnet-vx', hostVeth()]),
+      ...linkStats(c1ns, ['ethwe']),
+    ]);
     const start = Date.now();
     const inC1 = ['nsenter', `--net=/proc/${p1}/ns/net`, '--'];
     // 5,000 pings at 1 ms, a 20 Mbit/s UDP stream and a 200 Mbit/s TCP stream, from c1 (h1) to c2 (h2), at once.
@@ -202,7 +231,10 @@ describe('telemetry on two lab hosts', () => {
     ]);
     const end = Date.now();
     await sleep(1_500);
-    const after = linkStats(overlayOf(h1), [veth, 'xnet-vx']);
+    const after = new Map([
+      ...linkStats(overlayOf(h1), ['xnet-vx', hostVeth()]),
+      ...linkStats(c1ns, ['ethwe']),
+    ]);
     const dumped = await Promise.all(dumps.map((d) => d.stop()));
     for (const s of servers) s.kill();
     await sleep(1_200);
@@ -233,9 +265,11 @@ describe('telemetry on two lab hosts', () => {
     const d = (name: string, f: 'rxPackets' | 'txPackets' | 'rxBytes' | 'txBytes') =>
       after.get(name)![f] - before.get(name)![f];
     const countersC = {
-      packets: d(veth, 'rxPackets') + d(veth, 'txPackets'),
-      bytes: d(veth, 'rxBytes') + d(veth, 'txBytes'),
+      packets: d('ethwe', 'rxPackets') + d('ethwe', 'txPackets'),
+      bytes: d('ethwe', 'rxBytes') + d('ethwe', 'txBytes'),
     };
+    // The fast path took c2's frames past the host-side veth: it sent (tx) next to none of what c1 received.
+    const fastIn = { ethweRx: d('ethwe', 'rxPackets'), vethTx: d(hostVeth(), 'txPackets') };
     // The VXLAN device counts the inner frames; on the underlay each is 50 bytes longer (outer headers).
     const vxPackets = d('xnet-vx', 'rxPackets') + d('xnet-vx', 'txPackets');
     const countersP = {
@@ -252,6 +286,7 @@ describe('telemetry on two lab hosts', () => {
       witnessP,
       agentP,
       countersP,
+      fastIn,
       agentProtocols: Object.fromEntries(
         PROTOCOLS.map((p) => [p, c1.reduce((n, s) => n + s.protocols[p].packets, 0)]),
       ),
@@ -259,6 +294,7 @@ describe('telemetry on two lab hosts', () => {
     console.log(`exactness: ${report}`); // the figures, for the record
     // 10,000 ICMP frames plus 10,000 UDP datagrams and the TCP stream at least, so 0.5 % is a real bound.
     expect(witnessC.all.packets, report).toBeGreaterThan(20_000);
+    expect(fastIn.vethTx, report).toBeLessThan(fastIn.ethweRx / 100);
     for (const dropped of dumped) expect(dropped, report).toBe(0);
     const close = (a: number, b: number, what: string) =>
       expect(Math.abs(a - b) / Math.max(b, 1), `${what}: ${a} vs ${b}; ${report}`).toBeLessThan(0.005);
@@ -298,10 +334,12 @@ describe('telemetry on two lab hosts', () => {
     );
     try {
       const file = join(work, 'c1.pcap');
-      // A bridge port is promiscuous by the bridge's doing (1); the capture must add nothing to it.
-      const promiscuity = (dev: string) =>
-        /promiscuity (\d+) /.exec(nsh(overlayOf(h1), ['ip', '-d', 'link', 'show', dev]))?.[1];
-      const vethBefore = promiscuity(hostVeth());
+      // The capture opens c1's own interface in its namespace (the fast path hands it the replies past the
+      // host-side veth); it must make neither that nor the bridge promiscuous.
+      const c1ns = `/proc/${p1}/ns/net`;
+      const promiscuity = (netns: string, dev: string) =>
+        /promiscuity (\d+) /.exec(nsh(netns, ['ip', '-d', 'link', 'show', dev]))?.[1];
+      const ethweBefore = promiscuity(c1ns, 'ethwe');
       const running = xnet([
         '--lab',
         'h1',
@@ -315,21 +353,22 @@ describe('telemetry on two lab hosts', () => {
         file,
         '--json',
       ]);
-      // While it runs: one packet socket (ours, on c1's veth), and neither the veth nor the bridge promiscuous.
+      // While it runs: one packet socket (ours, in c1's namespace), none in the overlay's, nothing promiscuous.
       await eventually(
         'capture open',
-        async () => packetSockets(overlayOf(h1)),
+        async () => packetSockets(c1ns),
         (l) => l.length === 1,
         3_000,
       );
-      expect(promiscuity(hostVeth())).toBe(vethBefore);
-      expect(promiscuity('xnet')).toBe('0');
+      expect(packetSockets(overlayOf(h1))).toEqual([]);
+      expect(promiscuity(c1ns, 'ethwe')).toBe(ethweBefore);
+      expect(promiscuity(overlayOf(h1), 'xnet')).toBe('0');
       const done = await running;
       expect(done.code, done.stderr).toBe(0);
       const r = JSON.parse(done.stdout) as Result<'capture'>;
       expect(r).toMatchObject({
         target: 'c1',
-        interface: hostVeth(),
+        interface: 'ethwe',
         captured: 6,
         promiscuous: false,
         written: file,
@@ -337,6 +376,7 @@ describe('telemetry on two lab hosts', () => {
       const read = sh('tcpdump', ['-nr', file]).trim().split('\n');
       expect(read).toHaveLength(6);
       for (const l of read) expect(l).toMatch(/ICMP echo (request|reply)/);
+      expect(read.some((l) => l.includes('echo reply'))).toBe(true); // the replies came past the host's veth
 
       // A peer on another host: its tunnel packets on the underlay, the inner frames decoded.
       const peerFile = join(work, 'two.pcap');
@@ -360,6 +400,7 @@ describe('telemetry on two lab hosts', () => {
       pinger.kill();
     }
     // Done: the socket went with the capture process.
+    expect(packetSockets(`/proc/${p1}/ns/net`)).toEqual([]);
     expect(packetSockets(h1.netnsPath)).toEqual([]);
     expect(packetSockets(overlayOf(h1))).toEqual([]);
     // Bad input: exit 2, the field named, no file written.
@@ -544,10 +585,33 @@ describe('telemetry on two lab hosts', () => {
 
   it('hooks a newly attached container from its first packets in a slot of its own, zeroed when it is detached', async () => {
     labSh('h1', ['docker', 'run', '-d', '--name', 'c3', 'xnet/busybox', 'sleep', '3600']);
+    const p1 = pidOf('h1', 'c1');
     await xnetJson(['--lab', 'h1', 'attach', '172.25.11.33/24', 'c3']);
+    // Its neighbour reaches it at once, before a tick of the agent could fill in the fast path's map: attach
+    // told the fast path c3's MAC is local before c3's end came up, so c1's frames to it take the bridge
+    // rather than the tunnel (where they would be lost).
+    const near = spawnSync(
+      'nsenter',
+      [
+        `--net=/proc/${p1}/ns/net`,
+        '--',
+        'ping',
+        '-n',
+        '-q',
+        '-c',
+        '4',
+        '-i',
+        '0.1',
+        '-W',
+        '1',
+        '172.25.11.33',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(near.stdout).toMatch(/4 packets transmitted, 4 received/);
     const veth = hostVethName(labSh('h1', ['docker', 'inspect', '-f', '{{.Id}}', 'c3']).trim());
     // Hooked inside attach: the filters are there when attach returns, before any tick of the agent.
-    expect(nsh(overlayOf(h1), ['tc', 'filter', 'show', 'dev', veth, 'ingress'])).toMatch(/veth_ingress/);
+    expect(nsh(overlayOf(h1), ['tc', 'filter', 'show', 'dev', veth, 'ingress'])).toMatch(/fast_ingress/);
     labSh('h1', ['docker', 'exec', 'c3', 'ping', '-q', '-c', '3', '-i', '0.2', C2]);
     const hooked = await eventually(
       'c3 hooked',
@@ -609,12 +673,20 @@ describe('telemetry on two lab hosts', () => {
       5_000,
     );
     // As if the run before had given c1's veth another slot: the new run must read it back from the filter
-    // (not give slot numbers anew), and zero the one left behind.
+    // (not give slot numbers anew), and zero the one left behind. The run before would have told the fast
+    // path too (the tunnel's frames for c1 count in the slot its map entry names).
     const slot = first + 6;
     const lines = hookLines(h1Pins(), [{ dev: veth, kind: 'veth', slot }]);
     execFileSync('nsenter', [`--net=${overlayOf(h1)}`, '--', 'tc', '-batch', '-'], {
       input: lines.join('\n') + '\n',
     });
+    const c1Id = labSh('h1', ['docker', 'inspect', '-f', '{{.Id}}', 'c1']).trim();
+    const vethIndex = (
+      JSON.parse(nsh(overlayOf(h1), ['ip', '-j', 'link', 'show', veth])) as { ifindex: number }[]
+    )[0]!.ifindex;
+    await writeLocal(
+      localLines(h1Pins(), new Map(), [{ mac: containerMac(c1Id), ifindex: vethIndex, slot }]),
+    );
     labSh('h1', ['docker', 'exec', 'c1', 'ping', '-q', '-c', '3', '-i', '0.2', C2]);
     const before = slotCounts(slot).all;
     expect(before).toBeGreaterThanOrEqual(6);
@@ -698,6 +770,11 @@ describe('telemetry on two lab hosts', () => {
         6_000,
       );
       expect(fell.value.counters.reason).toMatch(/no BPF object/);
+      expect(fell.value.counters.reason).toMatch(/the bridge carries every frame/);
+      // The fast path's hook off the tunnel too: no program whose maps nobody reads forwards past the bridge.
+      expect(nsh(overlayOf(h1), ['tc', 'filter', 'show', 'dev', 'xnet-vx', 'ingress'])).not.toMatch(
+        /tunnel_ingress/,
+      );
       // Only the seconds counted after the fall: the ones before it were eBPF's, with their split. A sample is
       // labelled with the second it closes minus one, and the tick that fell back takes none.
       const since = Math.floor(Date.now() / 1000) * 1000 - 1000;
@@ -732,12 +809,31 @@ describe('telemetry on two lab hosts', () => {
       /underlay_ingress/,
     );
     expect(nsh(overlayOf(h1), ['ip', '-d', 'link', 'show', 'xnet'])).toMatch(/promiscuity 0 /);
+    // The fast path off with it: no tunnel in the programs' config, nothing in its map (or, after the
+    // fallback test above, no programs at all until the launch tries eBPF again).
+    if (existsSync(h1Pins().config)) {
+      expect(fastConfig().tunnel_ifindex).toBe(0);
+      expect(JSON.parse(sh('bpftool', ['-j', 'map', 'dump', 'pinned', h1Pins().local]))).toEqual([]);
+    }
     expect((await xnet(['--lab', 'h1', 'launch'])).code).toBe(0);
     await eventually(
       'counting again',
       () => rates(),
       (x) => x.counters.state === 'running' && x.source === 'ebpf',
       4_000,
+    );
+    // And on again with the launch: the VXLAN device (made anew) hooked, its ifindex in the config.
+    const vx = (
+      JSON.parse(nsh(overlayOf(h1), ['ip', '-j', 'link', 'show', 'xnet-vx'])) as { ifindex: number }[]
+    )[0]!;
+    await eventually(
+      'fast path on again',
+      async () => (existsSync(h1Pins().config) ? fastConfig().tunnel_ifindex : 0),
+      (i) => i === vx.ifindex,
+      6_000,
+    );
+    expect(nsh(overlayOf(h1), ['tc', 'filter', 'show', 'dev', 'xnet-vx', 'ingress'])).toMatch(
+      /tunnel_ingress/,
     );
   });
 });

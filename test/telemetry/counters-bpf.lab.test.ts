@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_MAIN } from '../../src/agent/client.js';
-import { ensureBpffs, writeLanTable, type Pins } from '../../src/telemetry/bpf/kernel.js';
+import { ensureBpffs, writeConfig, writeLanTable, type Pins } from '../../src/telemetry/bpf/kernel.js';
+import { localKeyBytes, localLines, readLocal, writeLocal } from '../../src/telemetry/bpf/local-table.js';
 import { routeContains } from '../../src/net/cidr.js';
 import { keyBytes, parseDump, type Table } from '../../src/telemetry/bpf/table.js';
 import { PROTOCOLS } from '../../src/telemetry/frame.js';
@@ -21,6 +22,8 @@ const built = join(dirname(CLI_MAIN), '..', 'telemetry', 'bpf', 'counters.bpf.o'
 const source = join(import.meta.dirname, '..', '..', 'src', 'telemetry', 'bpf', 'counters.bpf.c');
 const work = mkdtempSync(join(tmpdir(), 'xnet-bpf-'));
 const bpftool = (...args: string[]) => execFileSync('bpftool', args, { encoding: 'utf8' });
+const TC_ACT_OK = 0;
+const TC_ACT_REDIRECT = 7;
 
 /** The fallback alone: named counters.bpf.o too, since libbpf names the .bss map after the object file. */
 function copyOnlyObject(): string {
@@ -58,27 +61,39 @@ describe.each([
     for (const e of dump().values())
       bpftool('map', 'delete', 'pinned', `${root}/maps/xnet_counters`, 'key', ...keyBytes(e.key).map(String));
   };
+  const pins = { config: `${root}/maps/counters_bss`, local: `${root}/maps/xnet_local` } as Pins;
   /** The tunnel port, in the object's global (its .bss map), as the agent writes it. */
-  const setPort = (port: number) =>
-    bpftool(
-      'map',
-      'update',
-      'pinned',
-      `${root}/maps/counters_bss`,
-      'key',
-      '0',
-      '0',
-      '0',
-      '0',
-      'value',
-      ...[port & 255, port >> 8, 0, 0].map(String),
-    );
+  const setPort = (port: number) => writeConfig(pins, { tunnelPort: port });
+
+  /** One frame through a program; its return value (0 TC_ACT_OK, 7 TC_ACT_REDIRECT). */
+  const runFrame = (prog: string, frame: Buffer): number => {
+    const path = join(work, `frame-${prog}`);
+    writeFileSync(path, frame);
+    const out = bpftool('-j', 'prog', 'run', 'pinned', `${root}/progs/${prog}`, 'data_in', path);
+    return (JSON.parse(out) as { retval: number }).retval;
+  };
+  /** An Ethernet frame to `dst` holding an IPv4 ICMP header: what a ping leaves a container as. */
+  const frameTo = (dst: string): Buffer => {
+    const f = Buffer.alloc(98);
+    Buffer.from(localKeyBytes(dst).slice(0, 6)).copy(f, 0);
+    Buffer.from(localKeyBytes(SRC).slice(0, 6)).copy(f, 6);
+    f.writeUInt16BE(0x0800, 12);
+    f.writeUInt8(0x45, 14);
+    f.writeUInt16BE(84, 16);
+    f.writeUInt8(64, 22);
+    f.writeUInt8(1, 23); // ICMP
+    return f;
+  };
+  const SRC = '0e:00:00:00:00:01';
+  const LOCAL = '0e:00:00:00:00:02';
+  const REMOTE = '0e:00:00:00:00:03';
+  const BRIDGE = 'be:ef:00:00:00:01';
 
   beforeAll(async () => {
     await ensureBpffs();
     execFileSync('mkdir', ['-p', `${root}/maps`]);
     bpftool('prog', 'loadall', object(), `${root}/progs`, 'type', 'classifier', 'pinmaps', `${root}/maps`);
-    setPort(4789);
+    await setPort(4789);
   });
 
   afterAll(() => {
@@ -168,12 +183,95 @@ describe.each([
     }
   });
 
-  it('counts nothing on the underlay when no tunnel port is set', () => {
+  it('counts nothing on the underlay when no tunnel port is set', async () => {
     clear();
-    setPort(0);
+    await setPort(0);
     runOn('underlay_ingress', 'underlay.pcap');
     expect(dump().size).toBe(0);
-    setPort(4789);
+    await setPort(4789);
+  });
+
+  it("fast path: a veth's ingress counts as before and sends only unicast for a MAC not local to the tunnel", async () => {
+    // With no tunnel set, fast_ingress is veth_ingress: the same counts, every frame left to the bridge.
+    clear();
+    runOn('fast_ingress', 'bridge.pcap');
+    const entries = [...dump().values()];
+    const total = entries.reduce(
+      (a, e) => ({ packets: a.packets + e.value.packets, bytes: a.bytes + e.value.bytes }),
+      {
+        packets: 0,
+        bytes: 0,
+      },
+    );
+    expect(total).toEqual(expected.bridge.all);
+    await writeLocal(
+      localLines(pins, new Map(), [
+        { mac: LOCAL, ifindex: 0, slot: 0 },
+        { mac: BRIDGE, ifindex: 0, slot: 0 },
+      ]),
+    );
+    expect(runFrame('fast_ingress', frameTo(REMOTE))).toBe(TC_ACT_OK); // no tunnel yet
+    await writeConfig(pins, { tunnelIfindex: 4242 });
+    try {
+      expect(runFrame('fast_ingress', frameTo(REMOTE))).toBe(TC_ACT_REDIRECT);
+      expect(runFrame('fast_ingress', frameTo(LOCAL))).toBe(TC_ACT_OK);
+      expect(runFrame('fast_ingress', frameTo(BRIDGE))).toBe(TC_ACT_OK);
+      expect(runFrame('fast_ingress', frameTo('ff:ff:ff:ff:ff:ff'))).toBe(TC_ACT_OK);
+      expect(runFrame('fast_ingress', frameTo('33:33:00:00:00:01'))).toBe(TC_ACT_OK);
+    } finally {
+      await writeConfig(pins, { tunnelIfindex: 0 });
+    }
+  });
+
+  it("fast path: the tunnel's ingress sends a local container's frames into it, counted once in its slot", async () => {
+    const slot = 7;
+    await writeLocal(
+      localLines(pins, await readLocal(pins), [
+        { mac: LOCAL, ifindex: 42, slot },
+        { mac: SRC, ifindex: 43, slot: 0 }, // a veth counting in the hash (no slot was free)
+        { mac: BRIDGE, ifindex: 0, slot: 0 },
+      ]),
+    );
+    await writeConfig(pins, { tunnelIfindex: 4242 });
+    const slotPackets = () => {
+      const v = JSON.parse(
+        bpftool(
+          '-j',
+          'map',
+          'lookup',
+          'pinned',
+          `${root}/maps/xnet_veths`,
+          'key',
+          String(slot),
+          '0',
+          '0',
+          '0',
+        ),
+      ) as { formatted: { values: { value: { c: { packets: number }[][] } }[] } };
+      return v.formatted.values.reduce(
+        (n, cpu) => n + cpu.value.c[1]![PROTOCOLS.indexOf('icmp')]!.packets,
+        0,
+      );
+    };
+    try {
+      const before = slotPackets();
+      expect(runFrame('tunnel_ingress', frameTo(LOCAL))).toBe(TC_ACT_REDIRECT);
+      expect(slotPackets()).toBe(before + 1); // egress (what the container receives), ICMP
+      clear();
+      expect(runFrame('tunnel_ingress', frameTo(SRC))).toBe(TC_ACT_REDIRECT);
+      // In the hash under its veth's ifindex (not the tunnel's, which the skb is on), as its egress would.
+      expect([...dump().values()].map((e) => [e.key.ifindex, e.key.dir, e.value.packets])).toEqual([
+        [43, 1, 1],
+      ]);
+      expect(runFrame('tunnel_ingress', frameTo(BRIDGE))).toBe(TC_ACT_OK);
+      expect(runFrame('tunnel_ingress', frameTo(REMOTE))).toBe(TC_ACT_OK);
+      expect(runFrame('tunnel_ingress', frameTo('ff:ff:ff:ff:ff:ff'))).toBe(TC_ACT_OK);
+      expect(slotPackets()).toBe(before + 1);
+      await writeConfig(pins, { tunnelIfindex: 0 }); // no tunnel: the bridge carries everything
+      expect(runFrame('tunnel_ingress', frameTo(LOCAL))).toBe(TC_ACT_OK);
+    } finally {
+      await writeConfig(pins, { tunnelIfindex: 0 });
+    }
   });
 });
 

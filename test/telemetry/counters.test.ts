@@ -14,6 +14,7 @@ import {
 } from '../../src/telemetry/bpf/table.js';
 import { readerHealth, type ReaderRecord } from '../../src/telemetry/health.js';
 import { hookLines, pinsFor } from '../../src/telemetry/bpf/kernel.js';
+import { localKeyBytes, localLines } from '../../src/telemetry/bpf/local-table.js';
 
 // A real `bpftool -j map dump` of the counter map: veth vb (ifindex 2) hooked, its peer va in another
 // namespace pinged vb 3 times and then 2 times with 1400 bytes; then `ip -s link show vb` said
@@ -88,9 +89,46 @@ describe('the eBPF counter table', () => {
     expect(pinsFor('/var/lib/xnet-lab/h2/xnet').root).not.toBe(a.root);
     expect(hookLines(a, [{ dev: 'vx1', kind: 'veth' }])).toEqual([
       'qdisc replace dev vx1 clsact',
-      `filter replace dev vx1 ingress pref 49 handle 1 bpf da object-pinned ${a.progs}/veth_ingress`,
+      `filter replace dev vx1 ingress pref 49 handle 1 bpf da object-pinned ${a.progs}/fast_ingress`,
       `filter replace dev vx1 egress pref 49 handle 1 bpf da object-pinned ${a.progs}/veth_egress`,
     ]);
+    // The fast path's way in: the tunnel device's ingress only (its egress is the tunnel's own business).
+    expect(hookLines(a, [{ dev: 'xnet-vx', kind: 'tunnel' }])).toEqual([
+      'qdisc replace dev xnet-vx clsact',
+      `filter replace dev xnet-vx ingress pref 49 handle 1 bpf da object-pinned ${a.progs}/tunnel_ingress`,
+    ]);
+  });
+
+  it("writes the fast path's map of local endpoints: changes first, then what went, keys padded", () => {
+    const a = pinsFor('/var/lib/xnet');
+    expect(localKeyBytes('0e:4a:38:a9:30:95')).toEqual([14, 74, 56, 169, 48, 149, 0, 0]);
+    expect(() => localKeyBytes('0e:4a:38')).toThrow(/not a MAC/);
+    const stay = localKeyBytes('0e:00:00:00:00:01').join(' ');
+    const gone = localKeyBytes('0e:00:00:00:00:02').join(' ');
+    const have = new Map([
+      [stay, '0 0 0 0 0 0 0 0'],
+      [gone, '5 0 0 0 1 0 0 0'],
+    ]);
+    const lines = localLines(a, have, [
+      { mac: '0e:00:00:00:00:01', ifindex: 260, slot: 3 },
+      { mac: 'be:ef:00:00:00:01', ifindex: 0, slot: 0 },
+    ]);
+    expect(lines).toEqual([
+      `map update pinned ${a.local} key ${stay} value 4 1 0 0 3 0 0 0`,
+      `map update pinned ${a.local} key 190 239 0 0 0 1 0 0 value 0 0 0 0 0 0 0 0`,
+      `map delete pinned ${a.local} key ${gone}`,
+    ]);
+    // Nothing changed: nothing to write.
+    const now = new Map([
+      [stay, '4 1 0 0 3 0 0 0'],
+      ['190 239 0 0 0 1 0 0', '0 0 0 0 0 0 0 0'],
+    ]);
+    expect(
+      localLines(a, now, [
+        { mac: '0e:00:00:00:00:01', ifindex: 260, slot: 3 },
+        { mac: 'be:ef:00:00:00:01', ifindex: 0, slot: 0 },
+      ]),
+    ).toEqual([]);
   });
 });
 

@@ -68,7 +68,7 @@ describe("the veths' slots", () => {
     const p = pinsFor('/var/lib/xnet-a');
     expect(hookLines(p, [{ dev: 'vx1', kind: 'veth', slot: 26 }])).toEqual([
       'qdisc replace dev vx1 clsact',
-      `filter replace dev vx1 ingress pref 49 handle 1 bpf da object-pinned ${p.progs}/veth_ingress classid 1:1a`,
+      `filter replace dev vx1 ingress pref 49 handle 1 bpf da object-pinned ${p.progs}/fast_ingress classid 1:1a`,
       `filter replace dev vx1 egress pref 49 handle 1 bpf da object-pinned ${p.progs}/veth_egress classid 1:1a`,
     ]);
     expect(hookLines(p, [{ dev: 'vx1', kind: 'veth', slot: 0 }])[1]).not.toContain('classid');

@@ -24,5 +24,9 @@ export const vxlan: DriverDescription = {
     clocks: true,
   },
   mtu: { overhead: [{ path: 'VXLAN', bytes: VXLAN_OVERHEAD }], fit: 'launch-mtu' },
-  telemetry: { tunnel: { device: VXLAN_DEV, protocol: 'udp', port: VXLAN_PORT }, peerCounters: false },
+  telemetry: {
+    tunnel: { device: VXLAN_DEV, protocol: 'udp', port: VXLAN_PORT },
+    peerCounters: false,
+    fastPath: { device: VXLAN_DEV },
+  },
 };

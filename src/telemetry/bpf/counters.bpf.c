@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (Apache-2.0 OR GPL-2.0)
 // xnet-tui's packet counters on tc (clsact) hooks. The kernel counts; the agent only reads the map.
-// Every program returns TC_ACT_OK: counting never changes forwarding.
+// Counting never changes forwarding. The vxlan driver's fast path (fast_* programs, below) also forwards: a
+// container's unicast frame for a remote MAC goes from its veth straight to the VXLAN device, and a frame the
+// tunnel brings for a local container straight into that container's namespace, both past the bridge.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -52,10 +54,40 @@ struct {
 	__type(value, struct slot);
 } xnet_veths SEC(".maps");
 
-// The tunnel's UDP port (host order), written by the agent through the pinned `counters_bss` map; 0 counts
-// nothing on the underlay. A global rather than an array map: the program reads it with one load, no lookup.
-// (Not `const volatile` in .rodata: libbpf freezes that at load, and bpftool's loadall cannot set it first.)
-volatile __u32 xnet_tunnel_port;
+// The agent's settings, written through the pinned `counters_bss` map (one struct, so its layout is fixed):
+// globals rather than an array map: a program reads one with one load, no lookup. (Not `const volatile` in
+// .rodata: libbpf freezes that at load, and bpftool's loadall cannot set it first.)
+struct config {
+	__u32 tunnel_port;    // the tunnel's UDP port (host order); 0 counts nothing on the underlay
+	__u32 tunnel_ifindex; // the VXLAN device in the overlay namespace; 0: no fast path (the bridge carries all)
+	__u32 flags;          // FAST_*
+};
+volatile struct config xnet_config;
+
+// FAST_PLAIN: a frame for a local container is redirected to its host-side veth's egress (past the bridge only)
+// rather than into its namespace (bpf_redirect_peer); FAST_NOCOUNT: the fast path without counting (bench).
+#define FAST_PLAIN 1
+#define FAST_NOCOUNT 2
+
+// This host's endpoints on the overlay by MAC: the containers (their host-side veth and slot), the bridge and
+// the host's link (ifindex 0: the bridge's business). What is not here and is unicast is a remote MAC, for the
+// tunnel. The agent writes an entry before the container's end is up, so no local frame is ever sent away.
+struct local_key {
+	__u8 mac[6];
+	__u16 pad;
+};
+
+struct local {
+	__u32 ifindex; // the container's host-side veth; 0: not a container (bridge, host link)
+	__u32 slot;    // its slot in xnet_veths (0: none, counted in the hash)
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct local_key);
+	__type(value, struct local);
+} xnet_local SEC(".maps");
 
 // A LAN port's other end: the prefix its IPv4 address falls in (a member's slice or address, the gateway, the
 // LAN, ...) -> the label counted as the key's peer, so the key space grows with members, not with addresses.
@@ -141,9 +173,9 @@ static __always_inline void add(struct value *v, struct __sk_buff *skb)
 	v->segments += skb->gso_segs ? skb->gso_segs : 1;
 }
 
-static __always_inline void count(struct __sk_buff *skb, __u32 peer, __u8 dir, __u8 proto)
+static __always_inline void count_at(struct __sk_buff *skb, __u32 ifindex, __u32 peer, __u8 dir, __u8 proto)
 {
-	struct key k = { .ifindex = skb->ifindex, .peer = peer, .dir = dir, .proto = proto };
+	struct key k = { .ifindex = ifindex, .peer = peer, .dir = dir, .proto = proto };
 	struct value *v = bpf_map_lookup_elem(&xnet_counters, &k);
 
 	if (!v) {
@@ -156,9 +188,14 @@ static __always_inline void count(struct __sk_buff *skb, __u32 peer, __u8 dir, _
 	add(v, skb);
 }
 
-static __always_inline int veth(struct __sk_buff *skb, __u8 dir)
+static __always_inline void count(struct __sk_buff *skb, __u32 peer, __u8 dir, __u8 proto)
 {
-	__u32 slot = skb->tc_classid;
+	count_at(skb, skb->ifindex, peer, dir, proto);
+}
+
+// A container's frame into its slot (0: the hash, by its host-side veth's ifindex).
+static __always_inline void count_veth(struct __sk_buff *skb, __u32 slot, __u32 ifindex, __u8 dir)
+{
 	__u8 proto = frame_proto(skb, 0);
 	struct slot *s;
 
@@ -166,17 +203,72 @@ static __always_inline int veth(struct __sk_buff *skb, __u8 dir)
 		s = bpf_map_lookup_elem(&xnet_veths, &slot);
 		if (s && proto <= P_OTHER) {
 			add(&s->c[dir][proto], skb);
-			return TC_ACT_OK;
+			return;
 		}
 	}
-	count(skb, 0, dir, proto);
+	count_at(skb, ifindex, 0, dir, proto);
+}
+
+static __always_inline int veth(struct __sk_buff *skb, __u8 dir)
+{
+	count_veth(skb, skb->tc_classid, skb->ifindex, dir);
 	return TC_ACT_OK;
+}
+
+// The destination MAC's entry in xnet_local, NULL when it has none; `*group` when it is broadcast or multicast.
+static __always_inline struct local *dest(struct __sk_buff *skb, int *group)
+{
+	struct local_key k = {};
+	__u8 buf[6], *mac = at(skb, 0, 6, buf);
+
+	*group = 1;
+	if (!mac || (mac[0] & 1))
+		return NULL;
+	*group = 0;
+	__builtin_memcpy(k.mac, mac, 6);
+	return bpf_map_lookup_elem(&xnet_local, &k);
+}
+
+// A container's host-side veth, ingress (what the container sends): counted as veth_ingress does, then a unicast
+// frame for a MAC that is not local goes straight to the VXLAN device, whose FDB picks the VTEP as it does for
+// the bridge. Broadcast, multicast and local destinations take the bridge.
+static __always_inline int fast_out(struct __sk_buff *skb)
+{
+	__u32 tunnel = xnet_config.tunnel_ifindex;
+	int group;
+
+	if (!(xnet_config.flags & FAST_NOCOUNT))
+		count_veth(skb, skb->tc_classid, skb->ifindex, DIR_INGRESS);
+	if (!tunnel || dest(skb, &group) || group)
+		return TC_ACT_OK;
+	return bpf_redirect(tunnel, 0);
+}
+
+// The VXLAN device, ingress (decapsulated frames): one for a local container goes into its namespace
+// (bpf_redirect_peer: past the bridge and the host-side veth, whose egress hook no longer sees it, so it is
+// counted here, in the container's slot, as veth_egress would), or with FAST_PLAIN to the host-side veth's
+// egress (past the bridge only; veth_egress counts it there). Anything else takes the bridge.
+static __always_inline int fast_in(struct __sk_buff *skb)
+{
+	struct local *l;
+	int group;
+
+	if (!xnet_config.tunnel_ifindex)
+		return TC_ACT_OK;
+	l = dest(skb, &group);
+	if (!l || !l->ifindex)
+		return TC_ACT_OK;
+	if (xnet_config.flags & FAST_PLAIN)
+		return bpf_redirect(l->ifindex, 0);
+	if (!(xnet_config.flags & FAST_NOCOUNT))
+		count_veth(skb, l->slot, l->ifindex, DIR_EGRESS); // no slot: the hash, under the veth's ifindex
+	return bpf_redirect_peer(l->ifindex, 0);
 }
 
 // IPv4 UDP to or from the tunnel port: counted per outer peer address, by the inner frame's protocol.
 static __always_inline int underlay(struct __sk_buff *skb, __u8 dir)
 {
-	__u32 port = xnet_tunnel_port;
+	__u32 port = xnet_config.tunnel_port;
 	struct iphdr ipbuf, *ip;
 	__u16 buf[2], *type, *ports;
 	__u32 l4, peer;
@@ -226,6 +318,12 @@ int veth_ingress(struct __sk_buff *skb) { return veth(skb, DIR_INGRESS); }
 
 SEC("tc")
 int veth_egress(struct __sk_buff *skb) { return veth(skb, DIR_EGRESS); }
+
+SEC("tc")
+int fast_ingress(struct __sk_buff *skb) { return fast_out(skb); }
+
+SEC("tc")
+int tunnel_ingress(struct __sk_buff *skb) { return fast_in(skb); }
 
 SEC("tc")
 int port_ingress(struct __sk_buff *skb) { return port(skb, DIR_INGRESS); }

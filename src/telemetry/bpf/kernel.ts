@@ -7,6 +7,8 @@ import { run } from '../../net/exec.js';
 import { inNetns, type NetnsPath } from '../../net/netns.js';
 import { labelBytes, lanKeyBytes } from '../lan-table.js';
 import { classidOf, slotOfFlowid, type Slots } from './slots.js';
+import { writeConfig } from './config.js';
+export { writeConfig, type Config } from './config.js';
 import {
   keyBytes,
   parseBatchParts,
@@ -35,8 +37,10 @@ export interface Pins {
   counters: string;
   /** The per-CPU array the veths count in, a slot each (slots.ts). */
   veths: string;
-  /** The object's .bss: its global `xnet_tunnel_port` (libbpf names the map after the object file). */
+  /** The object's .bss: its global `xnet_config` (libbpf names the map after the object file). */
   config: string;
+  /** This host's overlay endpoints by MAC, for the fast path (fast-path.ts). */
+  local: string;
   /** The LPM trie a LAN port's other end is looked up in (lan-table.ts). */
   lan: string;
 }
@@ -50,6 +54,7 @@ export function pinsFor(stateDir: string): Pins {
     veths: `${root}/maps/xnet_veths`,
     config: `${root}/maps/counters_bss`,
     lan: `${root}/maps/xnet_lan`,
+    local: `${root}/maps/xnet_local`,
   };
 }
 
@@ -71,10 +76,18 @@ export const pinned = async (path: string): Promise<boolean> =>
  */
 export async function loadCounters(p: Pins, tunnelPort: number): Promise<boolean> {
   let fresh = false;
-  // Pins of an older object (no port programs, no LAN trie, the port in an array map, no veth slots) are
-  // replaced, not kept.
+  // Pins of an older object (no port programs, no LAN trie, the port in an array map, no veth slots, no fast
+  // path) are replaced, not kept.
   const current = await Promise.all(
-    [p.counters, p.veths, p.lan, p.config, `${p.progs}/port_ingress`].map(pinned),
+    [
+      p.counters,
+      p.veths,
+      p.lan,
+      p.config,
+      p.local,
+      `${p.progs}/port_ingress`,
+      `${p.progs}/tunnel_ingress`,
+    ].map(pinned),
   );
   if (!current.every(Boolean)) {
     if (!existsSync(OBJECT))
@@ -96,21 +109,7 @@ export async function loadCounters(p: Pins, tunnelPort: number): Promise<boolean
     ]);
     fresh = true;
   }
-  const port = Buffer.alloc(4);
-  port.writeUInt32LE(tunnelPort);
-  await run('bpftool', [
-    'map',
-    'update',
-    'pinned',
-    p.config,
-    'key',
-    '0',
-    '0',
-    '0',
-    '0',
-    'value',
-    ...[...port].map(String),
-  ]);
+  await writeConfig(p, { tunnelPort });
   return fresh;
 }
 
@@ -120,8 +119,11 @@ export async function unloadCounters(p: Pins): Promise<void> {
 
 export interface Hook {
   dev: string;
-  /** veth: a container's veth, all peers as one; port: a LAN bridge's port, by the other end's address. */
-  kind: 'veth' | 'port' | 'underlay';
+  /**
+   * veth: a container's veth, all peers as one (its ingress also the fast path's way out); port: a LAN
+   * bridge's port, by the other end's address; tunnel: the fast path's way in (the VXLAN device's ingress).
+   */
+  kind: 'veth' | 'port' | 'underlay' | 'tunnel';
   /** A veth's slot in the array (slots.ts), carried to the program as the filter's classid; 0 or absent: none. */
   slot?: number;
 }
@@ -130,13 +132,17 @@ export interface Hook {
 export function hookLines(p: Pins, hooks: Hook[]): string[] {
   return hooks.flatMap((h) => [
     `qdisc replace dev ${h.dev} clsact`,
-    ...(['ingress', 'egress'] as const).map(
+    ...(h.kind === 'tunnel' ? (['ingress'] as const) : (['ingress', 'egress'] as const)).map(
       (dir) =>
-        `filter replace dev ${h.dev} ${dir} pref ${PREF} handle 1 bpf da object-pinned ${p.progs}/${h.kind}_${dir}` +
+        `filter replace dev ${h.dev} ${dir} pref ${PREF} handle 1 bpf da object-pinned ${p.progs}/${progOf(h.kind, dir)}` +
         (h.slot ? ` classid ${classidOf(h.slot)}` : ''),
     ),
   ]);
 }
+
+/** A container's veth's ingress runs fast_ingress: veth_ingress's counting, and the way to the tunnel. */
+export const progOf = (kind: Hook['kind'], dir: 'ingress' | 'egress'): string =>
+  kind === 'veth' && dir === 'ingress' ? 'fast_ingress' : `${kind}_${dir}`;
 
 /**
  * One `tc -batch` for all of them, so hooking a new veth costs one process, not three; `batch` runs the lines

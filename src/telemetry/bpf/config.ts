@@ -1,0 +1,49 @@
+import { run } from '../../net/exec.js';
+import type { Pins } from './kernel.js';
+
+/**
+ * The programs' settings (counters.bpf.c's `xnet_config`, one struct in the object's .bss, pinned as
+ * `maps/counters_bss`): the agent writes them with bpftool; the programs read each with one load.
+ * counters.bpf.c's `struct config`, as the agent sets it: */
+export interface Config {
+  tunnelPort: number;
+  /** The VXLAN device's ifindex in the overlay namespace; 0: no fast path. */
+  tunnelIfindex: number;
+  /** FAST_* of counters.bpf.c (bench only: the product leaves them 0). */
+  flags: number;
+}
+const CONFIG_FIELDS: (keyof Config)[] = ['tunnelPort', 'tunnelIfindex', 'flags'];
+
+/** Changes some fields of the pinned config and keeps the others (the bss is one value: read, then written). */
+export async function writeConfig(p: Pins, patch: Partial<Config>): Promise<void> {
+  const { stdout } = await run('bpftool', [
+    '-j',
+    'map',
+    'lookup',
+    'pinned',
+    p.config,
+    'key',
+    '0',
+    '0',
+    '0',
+    '0',
+  ]);
+  const value = Buffer.from((JSON.parse(stdout) as { value: string[] }).value.map((b) => Number(b)));
+  CONFIG_FIELDS.forEach((f, i) => {
+    const v = patch[f];
+    if (v !== undefined) value.writeUInt32LE(v, i * 4);
+  });
+  await run('bpftool', [
+    'map',
+    'update',
+    'pinned',
+    p.config,
+    'key',
+    '0',
+    '0',
+    '0',
+    '0',
+    'value',
+    ...[...value].map(String),
+  ]);
+}

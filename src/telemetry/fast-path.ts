@@ -1,0 +1,132 @@
+import { ipJson } from '../net/ip.js';
+import type { NetnsPath } from '../net/netns.js';
+import { HOST_LINK, HOST_PORT } from '../net/overlay.js';
+import { containerMac } from '../net/veth.js';
+import { hook, unhook, writeConfig, type Pins } from './bpf/kernel.js';
+import { localLines, readLocal, writeLocal, type LocalEntry } from './bpf/local-table.js';
+import type { Slots } from './bpf/slots.js';
+import type { CountersInput, Link } from './counters-input.js';
+
+/**
+ * The vxlan driver's fast path past the bridge (counters.bpf.c's fast_ingress and tunnel_ingress): the map of
+ * this host's endpoints, the tunnel device's ingress hook, and the tunnel's ifindex in the programs' config.
+ * Order matters one way only: a MAC is in the map before its container's end is up (attach writes it, ifindex
+ * 0, before the addresses' step brings the end up), and the map is full before the ifindex turns the path on,
+ * so a local frame is never sent to the tunnel. What is missing or late (a container's veth, the tunnel hook)
+ * only leaves its frames to the bridge, as without the fast path. With no tunnel the programs only count.
+ */
+export class FastPath {
+  /** The entries as last written (JSON); undefined: compare with the map itself next time. */
+  #written: string | undefined;
+  /** The tunnel's ifindex as the config holds it; -1: not known (a fresh load, a restart). */
+  #ifindex = -1;
+  /** The tunnel device hooked, by ifindex (a device made anew needs its hook again), and where. */
+  #hooked = 0;
+  #hookedAt: { netns: NetnsPath; dev: string } | undefined;
+  /** MACs of the endpoints that are not containers (bridge, host link), read again when the tunnel changes. */
+  #others: string[] | null | undefined;
+
+  constructor(
+    private readonly pins: Pins,
+    private readonly hostNetns: NetnsPath,
+  ) {}
+
+  /** The map or the program was loaded anew, or the agent started: nothing is known of the kernel's side. */
+  forget(): void {
+    this.#written = undefined;
+    this.#ifindex = -1;
+    this.#hooked = 0;
+    this.#hookedAt = undefined;
+    this.#others = undefined;
+  }
+
+  /**
+   * Attach, before the container's end is up: its MAC is local from now on (its frames take the bridge until
+   * the next tick gives its veth and slot).
+   */
+  async attached(containerId: string): Promise<void> {
+    this.#written = undefined;
+    const [line] = localLines(this.pins, new Map(), [
+      { mac: containerMac(containerId), ifindex: 0, slot: 0 },
+    ]);
+    await writeLocal([line!]);
+  }
+
+  /** Each tick: the map as the containers and their veths are, the tunnel hooked, its ifindex in the config. */
+  async tick(input: CountersInput, veths: Map<string, Link>, slots: Slots): Promise<void> {
+    const fast = input.fast;
+    const tunnel = fast && veths.get(fast.device);
+    if (!fast || !tunnel || !input.veths) return this.off();
+    if (tunnel.ifindex !== this.#ifindex) this.#others = undefined; // a relaunch: the bridge may be new too
+    this.#others ??= await this.#otherMacs(input.veths.netns, fast.bridge);
+    if (!this.#others) return this.off();
+    const want: LocalEntry[] = [
+      ...this.#others.map((mac) => ({ mac, ifindex: 0, slot: 0 })),
+      ...input.containers.map((c) => {
+        const l = veths.get(c.hostIfname);
+        return { mac: containerMac(c.id), ifindex: l?.ifindex ?? 0, slot: l ? slots.get(c.hostIfname) : 0 };
+      }),
+    ];
+    const text = JSON.stringify(want);
+    if (text !== this.#written) {
+      await writeLocal(localLines(this.pins, await readLocal(this.pins), want));
+      this.#written = text;
+    }
+    if (this.#hooked !== tunnel.ifindex) {
+      await hook(input.veths.netns, this.pins, [{ dev: fast.device, kind: 'tunnel' }]);
+      this.#hooked = tunnel.ifindex;
+      this.#hookedAt = { netns: input.veths.netns, dev: fast.device };
+    }
+    if (this.#ifindex !== tunnel.ifindex) {
+      await writeConfig(this.pins, { tunnelIfindex: tunnel.ifindex });
+      this.#ifindex = tunnel.ifindex;
+    }
+  }
+
+  /**
+   * No tunnel (the router stopped or was reset, another driver): the programs only count, the bridge carries
+   * everything, and the map is emptied (the path off first, so no frame meets a half-empty map). A launch
+   * fills it again before it turns the path on.
+   */
+  async off(): Promise<void> {
+    if (this.#ifindex === 0) return;
+    await writeConfig(this.pins, { tunnelIfindex: 0 });
+    this.#ifindex = 0;
+    this.#hooked = 0;
+    this.#written = undefined;
+    await writeLocal(localLines(this.pins, await readLocal(this.pins), []));
+  }
+
+  /**
+   * The programs can no longer be loaded (their pins went, no object): the tunnel's hook comes off, as the
+   * veths' do, so no program whose maps nobody reads forwards past the bridge; the bridge carries all.
+   */
+  async unhook(input: CountersInput): Promise<void> {
+    // What this run hooked, or (a restart that found no programs) where the driver's tunnel is.
+    const at =
+      this.#hookedAt ??
+      (input.fast && input.veths ? { netns: input.veths.netns, dev: input.fast.device } : undefined);
+    if (at) await unhook(at.netns, at.dev);
+    this.forget();
+  }
+
+  get on(): boolean {
+    return this.#ifindex > 0;
+  }
+
+  /**
+   * The bridge's MAC, its port to the host and the host's end of that pair: frames to them take the bridge.
+   * null without the bridge's (no fast path rather than the bridge's own frames sent to the tunnel).
+   */
+  async #otherMacs(netns: NetnsPath, bridge: string): Promise<string[] | null> {
+    type L = { ifname: string; address?: string };
+    const [overlay, host] = await Promise.all([
+      ipJson<L[]>(netns, ['link', 'show']),
+      ipJson<L[]>(this.hostNetns, ['link', 'show', 'dev', HOST_LINK]).catch(() => [] as L[]),
+    ]);
+    if (!overlay.some((l) => l.ifname === bridge && l.address)) return null;
+    return [...overlay.filter((l) => l.ifname === bridge || l.ifname === HOST_PORT), ...host]
+      .map((l) => l.address)
+      .filter((a): a is string => !!a && a.split(':').length === 6);
+  }
+}
