@@ -13,37 +13,16 @@ export interface Config {
   flags: number;
 }
 const CONFIG_FIELDS: (keyof Config)[] = ['tunnelPort', 'tunnelIfindex', 'flags'];
+/** The bss map's one key (a 4-byte 0). */
+const KEY = ['key', '0', '0', '0', '0'];
 
 /** Changes some fields of the pinned config and keeps the others (the bss is one value: read, then written). */
 export async function writeConfig(p: Pins, patch: Partial<Config>): Promise<void> {
-  const { stdout } = await run('bpftool', [
-    '-j',
-    'map',
-    'lookup',
-    'pinned',
-    p.config,
-    'key',
-    '0',
-    '0',
-    '0',
-    '0',
-  ]);
+  const { stdout } = await run('bpftool', ['-j', 'map', 'lookup', 'pinned', p.config, ...KEY]);
   const value = Buffer.from((JSON.parse(stdout) as { value: string[] }).value.map((b) => Number(b)));
   CONFIG_FIELDS.forEach((f, i) => {
     const v = patch[f];
     if (v !== undefined) value.writeUInt32LE(v, i * 4);
   });
-  await run('bpftool', [
-    'map',
-    'update',
-    'pinned',
-    p.config,
-    'key',
-    '0',
-    '0',
-    '0',
-    '0',
-    'value',
-    ...[...value].map(String),
-  ]);
+  await run('bpftool', ['map', 'update', 'pinned', p.config, ...KEY, 'value', ...[...value].map(String)]);
 }
