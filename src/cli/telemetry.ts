@@ -11,11 +11,6 @@ import { globals, withAgent } from './target.js';
 
 const pps = (c: Count | undefined): string => `${c?.packets ?? 0} p/s`;
 
-/** The last complete second (the newest sample), or zeros. */
-function lastOf(series: RateSample[]): RateSample | undefined {
-  return series[series.length - 1];
-}
-
 function protoText(s: RateSample | undefined): string {
   if (!s) return '-';
   const parts = Object.entries(s.protocols)
@@ -38,7 +33,7 @@ export function ratesText(r: Result<'rates'>): string {
   // Figures are shown only while the reader is running: a stopped or failed one must not look like a quiet network.
   const live = r.counters.state === 'running';
   const row = (name: string, s: RateSample[]): string[] => {
-    const l = live ? lastOf(s) : undefined;
+    const l = live ? s.at(-1) : undefined; // the last complete second
     if (!live) return [name, '-', '-', '-', '-', r.counters.state];
     return [
       name,

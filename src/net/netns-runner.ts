@@ -1,4 +1,6 @@
 import { failed } from '../errors.js';
+import { forgetLinks } from './batch-session.js';
+import { linksTouched } from './ip.js';
 import { LongLivedChild } from './long-lived.js';
 import { diesWithParent, netnsOfPid, type NetnsPath } from './netns.js';
 
@@ -63,6 +65,9 @@ export class NetnsRunner {
       });
     } catch (err) {
       throw failed(`${tool} -batch in ${netns}: ${(err as Error).message}`);
+    } finally {
+      // As ip.ts's ipBatch: the long-lived sessions that resolved a device made or removed here start afresh.
+      if (tool === 'ip') for (const [ns, names] of linksTouched(netns, lines)) forgetLinks(ns, names);
     }
   }
 

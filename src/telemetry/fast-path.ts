@@ -1,4 +1,4 @@
-import { ipJson } from '../net/ip.js';
+import { link, links } from '../net/ip.js';
 import type { NetnsPath } from '../net/netns.js';
 import { HOST_LINK, HOST_PORT } from '../net/overlay.js';
 import { containerMac } from '../net/veth.js';
@@ -119,13 +119,12 @@ export class FastPath {
    * null without the bridge's (no fast path rather than the bridge's own frames sent to the tunnel).
    */
   async #otherMacs(netns: NetnsPath, bridge: string): Promise<string[] | null> {
-    type L = { ifname: string; address?: string };
     const [overlay, host] = await Promise.all([
-      ipJson<L[]>(netns, ['link', 'show']),
-      ipJson<L[]>(this.hostNetns, ['link', 'show', 'dev', HOST_LINK]).catch(() => [] as L[]),
+      links(netns),
+      link(this.hostNetns, HOST_LINK).catch(() => undefined),
     ]);
     if (!overlay.some((l) => l.ifname === bridge && l.address)) return null;
-    return [...overlay.filter((l) => l.ifname === bridge || l.ifname === HOST_PORT), ...host]
+    return [...overlay.filter((l) => l.ifname === bridge || l.ifname === HOST_PORT), ...(host ? [host] : [])]
       .map((l) => l.address)
       .filter((a): a is string => !!a && a.split(':').length === 6);
   }
