@@ -1,13 +1,11 @@
 // The kernel counter reader's life: load, hook, read, fall back, stop. The per-second samples it makes of
-// each reading are counter-samples.ts; the map and tc side is bpf/kernel.ts, the arithmetic bpf/table.ts, the
-// LAN labels lan-table.ts.
+// each reading are counter-samples.ts; what is hooked and in which slot hooked-links.ts; the map and tc side
+// is bpf/kernel.ts, the arithmetic bpf/table.ts, the LAN labels lan-table.ts.
 import type { CounterSource, CountersStatus, RateSample } from '../api/telemetry.js';
 import type { NetnsPath } from '../net/netns.js';
-import { NetnsRunner } from '../net/netns-runner.js';
 import {
   adoptSlots,
   dropKeys,
-  hook,
   loadCounters,
   pinned,
   pinsFor,
@@ -17,14 +15,14 @@ import {
   zeroFreed,
   type Pins,
 } from './bpf/kernel.js';
-import { Slots } from './bpf/slots.js';
 import { SlotReads } from './bpf/slot-reads.js';
 import { staleKeys, type Table } from './bpf/table.js';
 import { CounterSamples } from './counter-samples.js';
 import { FastPath } from './fast-path.js';
-import { countersStatus, linkMark, type Hooked } from './counter-hooks.js';
-import type { CountersInput, Link } from './counters-input.js';
+import { countersStatus, linkMark } from './counter-hooks.js';
+import type { CountersInput } from './counters-input.js';
 import { readerHealth, type ReaderRecord } from './health.js';
+import { HookedLinks } from './hooked-links.js';
 
 export { HISTORY_SECONDS } from './counter-samples.js';
 /** After BPF failed to load, how long the agent counts from interface counters before it tries again. */
@@ -36,29 +34,17 @@ export type { CountersInput, Link } from './counters-input.js';
  * Per-container and per-peer rates from the kernel's counters, read once a second: the eBPF counter map
  * where it loads, else each veth's own interface counters (and the screen says which). Node never sees a packet.
  */
-/** A veth hooked by name (attach's hookVeth); the next tick reads its ifindex. */
-const HOOKED_BY_NAME = -1;
-
 export class KernelCounters {
   readonly #pins: Pins;
   #bpf: 'unloaded' | 'loaded' | 'unavailable' = 'unloaded';
   #bpfError: string | null = null;
   #bpfTriedAt = 0;
-  /**
-   * Hooked interfaces: name -> ifindex (a veth made anew under the same name has a new ifindex), the program
-   * kind and the namespace it is in. Two namespaces number their interfaces apart, so an ifindex may be in
-   * both: a veth's map entries have no peer, the underlay's always one, which keeps them apart.
-   */
-  #hooked = new Map<string, Hooked>();
-  /** The veths' slots in the counters' array, by veth name (bpf/slots.ts). */
-  readonly #slots = new Slots();
+  /** What is hooked, and each veth's slot in the counters' array (hooked-links.ts). */
+  readonly #hooks: HookedLinks;
   /** Which slots each read looks up, and the rows of the idle ones (bpf/slot-reads.ts). */
   readonly #slotReads = new SlotReads();
-  /** attach's hooks: `tc -batch` started by a long-lived shell (NetnsRunner), no spawn from the agent. */
-  readonly #tc = new NetnsRunner();
-  /** The LAN table as last written to the trie (JSON), and whether the last tick counted LAN ports. */
+  /** The LAN table as last written to the trie (JSON). */
   #lanWritten: string | undefined;
-  #lan = false;
   #port = 0;
   /** The last tunnel device seen, to take our hooks off it when the router stops. */
   #tunnelDev: string | undefined;
@@ -81,6 +67,7 @@ export class KernelCounters {
   ) {
     this.#pins = pinsFor(stateDir);
     this.#fast = new FastPath(this.#pins, netns);
+    this.#hooks = new HookedLinks(this.#pins, netns);
   }
 
   get source(): CounterSource {
@@ -94,27 +81,27 @@ export class KernelCounters {
       this.#bpfTriedAt = 0; // a relaunch is the moment to try eBPF again
     }
     if (input.tunnel) this.#tunnelDev = input.tunnel.device;
-    this.#lan = input.lan !== undefined;
+    this.#hooks.lan = input.lan !== undefined;
     await this.#ensureBpf(input);
     const links = new Map(input.links.map((l) => [l.name, l]));
     const veths = input.veths ? new Map(input.veths.links.map((l) => [l.name, l])) : links;
     if (this.#bpf === 'loaded') {
       await this.#writeLan(input).catch((err: Error) => this.log(`counters: LAN table: ${err.message}`));
-      await this.#hookAll(input, links, veths).catch((err: Error) =>
-        this.log(`counters: hooking: ${err.message}`),
-      );
+      await this.#hooks
+        .hookAll(input, links, veths)
+        .catch((err: Error) => this.log(`counters: hooking: ${err.message}`));
       // The fast path's map first: it may still name a freed slot (a gone veth's), zeroed only after.
-      await this.#fast.tick(input, veths, this.#slots).catch((err: Error) => {
+      await this.#fast.tick(input, veths, this.#hooks.slots).catch((err: Error) => {
         this.#fast.forget(); // compared with the kernel's side again next time
         this.log(`counters: fast path: ${err.message}`);
       });
-      await zeroFreed(this.#pins, this.#slots).catch((err: Error) =>
+      await zeroFreed(this.#pins, this.#hooks.slots).catch((err: Error) =>
         this.log(`counters: zeroing freed slots: ${err.message}`),
       );
       const began = performance.now();
       let table: Table;
       try {
-        const inUse = this.#slotsRead();
+        const inUse = this.#hooks.slotsRead();
         const marks = new Map([...veths.values()].map((l) => [l.ifindex, linkMark(l)]));
         const mark = (ifindex: number) => marks.get(ifindex);
         const asked = this.#slotReads.ask(inUse, mark);
@@ -133,7 +120,7 @@ export class KernelCounters {
       }
       this.#record.readMs = Math.round(performance.now() - began);
       // Entries are kept for what is hooked or wanted (a veth attach hooked whose batch here failed).
-      const keep = new Set([...this.#hooked.values()].map((h) => h.ifindex));
+      const keep = this.#hooks.ifindexes();
       for (const c of input.containers)
         if (veths.has(c.hostIfname)) keep.add(veths.get(c.hostIfname)!.ifindex);
       if (input.tunnel && links.has(input.tunnel.device)) keep.add(links.get(input.tunnel.device)!.ifindex);
@@ -164,8 +151,7 @@ export class KernelCounters {
     try {
       const fresh = await loadCounters(this.#pins, port);
       if (fresh) {
-        this.#hooked.clear();
-        this.#slots.clear();
+        this.#hooks.clear();
         this.#lanWritten = undefined;
       } else if (this.#bpf !== 'loaded') await this.#adoptSlots(input);
       if (fresh || this.#bpf !== 'loaded') this.#fast.forget();
@@ -182,11 +168,10 @@ export class KernelCounters {
       this.#bpf = 'unavailable';
       this.#bpfError = why;
       // Hooks left from before run programs whose map is gone: take them off rather than let them count unseen.
-      for (const [name, h] of this.#hooked) await unhook(h.netns, name);
+      await this.#hooks.unhookAll();
       if (this.#tunnelDev) await unhook(this.netns, this.#tunnelDev);
       await this.#fast.unhook(input);
-      this.#hooked.clear();
-      this.#slots.clear();
+      this.#hooks.clear();
       this.#record.source = 'interface-counters';
     }
     this.#samples.forget();
@@ -197,19 +182,9 @@ export class KernelCounters {
   async #adoptSlots(input: CountersInput): Promise<void> {
     const links = new Set((input.veths?.links ?? input.links).map((l) => l.name));
     const devs = input.lan ? [] : input.containers.map((c) => c.hostIfname).filter((d) => links.has(d));
-    await adoptSlots(this.#slots, input.veths?.netns ?? this.netns, [...new Set(devs)]).catch((err: Error) =>
-      this.log(`counters: reading the veths' slots back: ${err.message}`),
+    await adoptSlots(this.#hooks.slots, input.veths?.netns ?? this.netns, [...new Set(devs)]).catch(
+      (err: Error) => this.log(`counters: reading the veths' slots back: ${err.message}`),
     );
-  }
-
-  /** The slots to read: slot -> its veth's ifindex, for the veths hooked with one whose ifindex is known. */
-  #slotsRead(): Map<number, number> {
-    const out = new Map<number, number>();
-    for (const [name, slot] of this.#slots.entries()) {
-      const h = this.#hooked.get(name);
-      if (h && h.kind === 'veth' && h.ifindex !== HOOKED_BY_NAME) out.set(slot, h.ifindex);
-    }
-    return out;
   }
 
   /** The LAN trie as the driver's members say, written when it changed (a member came, went, or took a slice). */
@@ -221,56 +196,6 @@ export class KernelCounters {
     this.#lanWritten = text;
   }
 
-  /** Hooks every container's veth (or LAN port) and the tunnel's device not hooked yet: a tc batch a namespace. */
-  async #hookAll(input: CountersInput, links: Map<string, Link>, veths: Map<string, Link>): Promise<void> {
-    const vethNetns = input.veths ? input.veths.netns : this.netns;
-    const want = new Map<string, Hooked>();
-    for (const c of input.containers) {
-      const l = veths.get(c.hostIfname);
-      if (l) want.set(l.name, { ifindex: l.ifindex, kind: this.#vethKind(), netns: vethNetns });
-    }
-    const tunnel = input.tunnel && links.get(input.tunnel.device);
-    if (tunnel) want.set(tunnel.name, { ifindex: tunnel.ifindex, kind: 'underlay', netns: this.netns });
-    for (const [name, h] of this.#hooked) {
-      const w = want.get(name);
-      if (w && h.ifindex === HOOKED_BY_NAME && w.netns === h.netns) {
-        this.#hooked.set(name, w); // hooked by hookVeth a moment ago: its ifindex is known now
-        continue;
-      }
-      if (w?.ifindex === h.ifindex && w.netns === h.netns) continue;
-      // A veth not wanted (any more, or not yet: attach hooks it before its state is written) that is still
-      // there keeps its filter, so it keeps its slot: a slot a filter still carries is never given again.
-      const link = veths.get(name);
-      if (h.kind === 'veth' && !w && link && (h.ifindex === HOOKED_BY_NAME || link.ifindex === h.ifindex))
-        continue;
-      this.#hooked.delete(name);
-      if (h.kind === 'underlay' && links.get(name)?.ifindex === h.ifindex) await unhook(this.netns, name);
-      this.#slots.free(name); // the veth of that name is gone (or another one now): zeroed before reuse
-    }
-    const todo = [...want].filter(([name, h]) => {
-      const had = this.#hooked.get(name);
-      return had?.ifindex !== h.ifindex || had.kind !== h.kind || had.netns !== h.netns;
-    });
-    for (const netns of new Set(todo.map(([, h]) => h.netns))) {
-      const here = todo.filter(([, h]) => h.netns === netns);
-      await hook(
-        netns,
-        this.#pins,
-        here.map(([dev, h]) => ({ dev, kind: h.kind, slot: h.kind === 'veth' ? this.#slotFor(dev) : 0 })),
-      );
-      for (const [dev, h] of here) this.#hooked.set(dev, h);
-    }
-  }
-
-  /** The slot a veth keeps (given by hookVeth, or read back after a restart), else a new one. */
-  #slotFor(dev: string): number {
-    return this.#slots.get(dev) || this.#slots.take(dev);
-  }
-
-  #vethKind(): 'veth' | 'port' {
-    return this.#lan ? 'port' : 'veth';
-  }
-
   /**
    * Hooks one new veth now, so a container is counted from its first packets (attach calls it, and a docker
    * `start` under the bridge driver for dockerd's own port). `netns` is where it is: tc is run there with
@@ -278,12 +203,7 @@ export class KernelCounters {
    */
   async hookVeth(dev: string, netns: NetnsPath = this.netns): Promise<void> {
     if (this.#bpf !== 'loaded') return;
-    const kind = this.#vethKind();
-    // A new veth (or one made anew under the name): a slot of its own, zeroed, never the last one's.
-    const slot = kind === 'veth' ? this.#slots.take(dev) : 0;
-    await hook(netns, this.#pins, [{ dev, kind, slot }], (lines) => this.#tc.tcBatch(netns, lines));
-    // Recorded, so the next tick does not hook it again with a second tc process.
-    this.#hooked.set(dev, { ifindex: HOOKED_BY_NAME, kind, netns });
+    await this.#hooks.hookVeth(dev, netns);
   }
 
   /**
@@ -306,7 +226,7 @@ export class KernelCounters {
       await this.#fast.off().catch((err: Error) => this.log(`counters: fast path off: ${err.message}`));
     // The underlay stays when the router stops: ours come off it, whatever this run hooked or not.
     if (this.#tunnelDev) await unhook(this.netns, this.#tunnelDev);
-    for (const [name, h] of this.#hooked) if (h.kind === 'underlay') this.#hooked.delete(name);
+    this.#hooks.forgetUnderlay();
   }
 
   containerSeries(id: string, seconds: number): RateSample[] {
@@ -318,7 +238,7 @@ export class KernelCounters {
    * not told apart (no eBPF, no tunnel and no LAN).
    */
   peerSeries(address: string, seconds: number): RateSample[] | undefined {
-    if (this.#bpf !== 'loaded' || (!this.#port && !this.#lan) || this.#record.stopped !== null)
+    if (this.#bpf !== 'loaded' || (!this.#port && !this.#hooks.lan) || this.#record.stopped !== null)
       return undefined;
     return this.#samples.peerSeries(address, seconds);
   }
@@ -331,8 +251,8 @@ export class KernelCounters {
     return countersStatus(readerHealth(now, this.#record), {
       source: this.#record.source,
       bpfError: this.#bpfError,
-      hooked: this.#hooked,
-      slots: this.#slots,
+      hooked: this.#hooks.hooked,
+      slots: this.#hooks.slots,
       port: this.#port,
       fast: this.#fast.on,
     });
@@ -340,8 +260,7 @@ export class KernelCounters {
 
   /** The agent stops: the underlay is left as it was; veth hooks go with their veths. */
   async close(): Promise<void> {
-    this.#tc.close();
+    this.#hooks.close();
     if (this.#tunnelDev) await unhook(this.netns, this.#tunnelDev);
-    this.#hooked.clear();
   }
 }
