@@ -1,11 +1,9 @@
-// One piece (over 300 lines): the router's lifecycle (start, launch, connect, forget, stop, reset, rotate), each
-// change saving the settings and forcing a new status read the same way; the key rotation is in mesh-keys.ts.
-import { hostname } from 'node:os';
-import { resolve } from 'node:path';
-import ipaddr from 'ipaddr.js';
+// The router's lifecycle (start, launch, connect, forget, stop, reset, rotate), each change saving the settings
+// and forcing a new status read the same way. What a launch asks for is checked in launch-settings.ts, its
+// confirmation countdown is launch-confirm.ts, the key rotation's input mesh-keys.ts, what attach and a stopped
+// router's status see router-views.ts.
 import type Docker from 'dockerode';
 import { badInput, failed, XnetError } from '../errors.js';
-import { routes4 } from '../net/ip.js';
 import type { NetnsPath } from '../net/netns.js';
 import type {
   DriverName,
@@ -18,11 +16,11 @@ import type {
 } from '../router/driver.js';
 import type { DriverDeps } from '../router/driver.js';
 import { DEFAULT_DRIVER } from '../router/descriptions.js';
-import { checkDriver, createDriver } from '../router/registry.js';
-import { checkMtu } from './mtu.js';
-import { checkRange, DEFAULT_RANGE, findUnderlay } from '../router/underlay.js';
-import { readPasswordFile } from '../router/password.js';
-import { refuseNewPassword, rotationInput } from './mesh-keys.js';
+import { createDriver } from '../router/registry.js';
+import { rotationInput } from './mesh-keys.js';
+import { LaunchConfirm } from './launch-confirm.js';
+import { launchSettings, parsePeer } from './launch-settings.js';
+import { attachRouter, stoppedStatus } from './router-views.js';
 import type { Params, Result } from '../api/index.js';
 import type { AttachRouter } from './attach-steps.js';
 import { Fresh } from './fresh.js';
@@ -47,20 +45,6 @@ export interface MeshDeps {
   probes?: DriverDeps['probes'];
 }
 
-/** `host` or `host:port`, IPv4: what connect and forget take. */
-export function parsePeer(text: string): string {
-  const [host, port, ...rest] = text.split(':');
-  const portOk = port === undefined || (/^\d{1,5}$/.test(port) && Number(port) > 0 && Number(port) < 65536);
-  if (!host || rest.length > 0 || !ipaddr.IPv4.isValidFourPartDecimal(host) || !portOk) {
-    throw badInput(
-      'peer',
-      `"${text}" is not a peer address`,
-      "give the peer's underlay address, e.g. 198.18.0.2 or 198.18.0.2:7946",
-    );
-  }
-  return text;
-}
-
 /** How old a router status may be when handed out; every command that changes the router reads it anew. */
 const STATUS_MAX_AGE_MS = 1000;
 
@@ -69,8 +53,12 @@ export class Mesh {
   #driver: RouterDriver | undefined;
   /** Telemetry and each TUI poll want the status every second: one read per second serves them all. */
   readonly #status = new Fresh(() => this.#readStatus(), STATUS_MAX_AGE_MS);
-  /** A first launch the operator must confirm ("commit confirmed"): unconfirmed by `at`, it is reset. */
-  #pending: { timer: NodeJS.Timeout; at: Date; state: 'waiting' | 'confirmed' | 'expired' } | undefined;
+  /** A first launch the operator must confirm ("commit confirmed"): unconfirmed in time, it is reset. */
+  readonly #confirm = new LaunchConfirm({
+    reset: () => this.reset(),
+    invalidate: () => this.#status.invalidate(),
+    log: (msg) => this.d.log(msg),
+  });
 
   constructor(private readonly d: MeshDeps) {}
 
@@ -96,51 +84,9 @@ export class Mesh {
 
   async #launch(p: Params<'launch'>): Promise<Result<'launch'>> {
     const prior = this.d.store.current.router;
-    const driver = p.driver ?? prior?.driver ?? DEFAULT_DRIVER;
-    if (prior && prior.driver !== driver) {
-      throw badInput(
-        'driver',
-        `this host's router is ${prior.driver} (${prior.running ? 'running' : 'stopped'}); switching to ${driver} ` +
-          `needs a reset first, which takes the ${prior.driver} router down and forgets its settings and peers`,
-        `run \`xnet-tui reset\` (attachments stay), then \`xnet-tui launch --driver ${driver}\``,
-        'needs_reset',
-      );
-    }
-    checkDriver(driver);
-    if (p.confirm !== undefined && prior)
-      throw badInput(
-        'confirm',
-        'only a first launch can wait for confirmation: undoing a relaunch would lose the settings it changed',
-        `launch without --confirm, or \`xnet-tui reset\` first`,
-      );
-    const peers = (p.peers ?? []).map(parsePeer);
-    const underlay = await findUnderlay(this.d.netns, p.listen ?? prior?.listen);
-    const range = p.range ?? prior?.range ?? DEFAULT_RANGE;
-    const warnings = checkRange(
-      range,
-      await routes4(this.d.netns),
-      p.range !== undefined || prior?.range !== undefined,
-      this.d.bridge,
-    );
-    const mtu = checkMtu(driver, p.mtu, underlay);
-    const passwordFile = p.passwordFile ? resolve(p.passwordFile) : prior?.passwordFile;
-    const password = passwordFile ? await readPasswordFile(passwordFile) : undefined;
-    if (prior?.running && p.passwordFile !== undefined)
-      await refuseNewPassword(prior.passwordFile, password, this.d.stateDir);
-    const settings: LaunchSettings = {
-      driver,
-      nickname: p.nickname ?? prior?.nickname ?? hostname(),
-      listen: underlay.address,
-      range,
-      ...(passwordFile ? { passwordFile } : {}),
-      ...((p.subnet ?? prior?.subnet) ? { subnet: p.subnet ?? prior?.subnet } : {}),
-      ...((p.lan ?? prior?.lan) ? { lan: { ...prior?.lan, ...p.lan } } : {}),
-      ...((mtu ?? prior?.mtu) ? { mtu: mtu ?? prior?.mtu } : {}),
-      peers: [...new Set([...(prior?.peers ?? []), ...peers])],
-      running: true,
-    };
+    const { settings, warnings } = await launchSettings(p, prior, this.d);
     // The driver's own rules (Weave: range is a network, image at hand), still before anything changes.
-    warnings.push(...((await this.#create(driver, false).check?.(settings)) ?? []));
+    warnings.push(...((await this.#create(settings.driver, false).check?.(settings)) ?? []));
     await this.#driver?.close();
     this.#driver = undefined;
     await this.d.store.update((s) => ({ ...s, router: settings }));
@@ -154,31 +100,14 @@ export class Mesh {
       }
       throw err;
     }
-    if (p.confirm !== undefined) this.#awaitConfirm(p.confirm);
+    if (p.confirm !== undefined) this.#confirm.arm(p.confirm);
     this.#status.invalidate();
     return { router: await this.status(), warnings };
   }
 
-  /** Arms the countdown: unconfirmed, the launch is reset (the driver puts the host back as it was). */
-  #awaitConfirm(seconds: number): void {
-    clearTimeout(this.#pending?.timer);
-    const timer = setTimeout(() => {
-      if (this.#pending) this.#pending.state = 'expired';
-      this.#status.invalidate();
-      this.d.log(`launch not confirmed within ${seconds} s: resetting`);
-      void this.reset().catch((err: Error) => this.d.log(`unconfirmed launch reset failed: ${err.message}`));
-    }, seconds * 1000);
-    this.#pending = { timer, at: new Date(Date.now() + seconds * 1000), state: 'waiting' };
-  }
-
   /** The operator keeps the launch; false when nothing was waiting (or it is too late). */
   async confirm(): Promise<Result<'confirm'>> {
-    const pending = this.#pending;
-    if (pending?.state !== 'waiting') return { confirmed: false };
-    clearTimeout(pending.timer);
-    pending.state = 'confirmed';
-    this.#status.invalidate();
-    return { confirmed: true };
+    return { confirmed: this.#confirm.confirm() };
   }
 
   async #run(settings: LaunchSettings): Promise<void> {
@@ -288,8 +217,7 @@ export class Mesh {
   }
 
   async #reset(): Promise<Result<'reset'>> {
-    clearTimeout(this.#pending?.timer);
-    this.#pending = undefined;
+    this.#confirm.cancel();
     const wasLaunched = Boolean(this.d.store.current.router);
     const driver = this.#driver ?? this.#create(this.d.store.current.router?.driver ?? DEFAULT_DRIVER, false);
     await driver.reset();
@@ -315,46 +243,19 @@ export class Mesh {
 
   async #readStatus(): Promise<RouterStatus> {
     const settings = this.d.store.current.router;
-    const confirm = this.#pending
-      ? { confirm: { by: this.#pending.at.toISOString(), state: this.#pending.state } }
-      : {};
+    const confirm = this.#confirm.status();
     if (this.#driver)
       return { driver: this.#driver.name, state: 'running', ...(await this.#driver.status()), ...confirm };
-    return {
-      driver: settings?.driver ?? null,
-      state: settings ? 'stopped' : 'not-launched',
-      nickname: settings?.nickname ?? null,
-      name: null,
-      listen: settings?.listen ?? null,
-      range: settings?.range ?? null,
-      encrypted: Boolean(settings?.passwordFile),
-      bridge: { ...this.bridgePoint(), mtu: null },
-      underlayMtu: null,
-      peers: [],
-      connections: [],
-      warnings: [],
-    };
+    return stoppedStatus(settings, this.bridgePoint());
   }
 
-  /** What attach asks of the router: the bridge to plug into, who holds an address, its IPAM when it has one. */
+  /** What attach asks of the router (router-views.ts). */
   forAttach(): AttachRouter {
-    return {
-      point: () => {
-        const p = this.#forAttach()?.attachPoint();
-        return p && { bridge: p.bridge, netns: p.netns ?? null };
-      },
-      owner: (address) => this.#driver?.addressOwner(address) ?? Promise.resolve(undefined),
-      changed: () => this.#driver?.attachmentsChanged?.(),
-      clashes: () => this.#driver?.clashes?.() ?? [],
-      claim: (containerId, cidrs) =>
-        this.#changing(async () => {
-          await this.#forAttach()?.claim?.(containerId, cidrs);
-        }),
-      release: (containerId, cidrs) =>
-        this.#changing(async () => {
-          await this.#forAttach()?.release?.(containerId, cidrs);
-        }),
-    };
+    return attachRouter({
+      running: () => this.#driver,
+      forAttach: () => this.#forAttach(),
+      changing: (change) => this.#changing(change),
+    });
   }
 
   /** Where containers are plugged in now: the driver's bridge, or before any launch the agent's own in the overlay namespace. */
