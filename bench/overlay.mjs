@@ -8,17 +8,19 @@
 // own cost is read from the kernel's BPF statistics, in a counters-on run of its own each round (the statistics
 // add two clock reads to every program run, so the on run the ratios use has them off).
 // Also the agents' CPU while the overlay carries traffic, and the time from `connect` to the first cross-host
-// ping for a 3-host and a 10-host mesh. Prints figures; never fails on time.
+// ping for a 3-host and a 10-host mesh. Prints figures; never fails on time. Each path's layout and the
+// offloads are in overlay-paths.mjs, the printed report in overlay-report.mjs.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+
 import { hookLines, pinsFor } from '../dist/telemetry/bpf/kernel.js';
 import { hostVethName } from '../dist/net/veth.js';
 import { namedNetns, overlayNetnsName } from '../dist/net/overlay.js';
 import { bridgeLayout, fastLayout, LAYOUTS, prepare } from './fastpath.mjs';
 import { dropEmpty, loadEmpty, PROGS, progStats, statsDelta, withBpfStats } from './bpfstats.mjs';
 import { benchMesh as mesh, call, cli, iperf, needEmptyLab } from './lab.mjs';
-import { bootstrapMedianCI, median, range } from './stats.mjs';
+import { layoutOf, nsh, offloadPorts, offloadsNow, setOffloads } from './overlay-paths.mjs';
+import { printConnect, printThroughput } from './overlay-report.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
@@ -26,9 +28,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
 const OMIT = 1;
 const CONNECT_ROUNDS = Number(process.env.BENCH_CONNECT_ROUNDS ?? 15);
 needEmptyLab('bench/overlay');
-const span = (lo, hi) => `${lo.toFixed(2)}-${hi.toFixed(2)}`;
-const nsh = (netns, argv, input) =>
-  execFileSync('nsenter', [`--net=${netns}`, '--', ...argv], { encoding: 'utf8', input });
 
 /** Mesh of n-1 hosts joined through h1; then host n connects, and we time its container's first reply from h1's. */
 async function connectToPing(n) {
@@ -137,22 +136,6 @@ const OFFLOAD = process.env.BENCH_OFFLOAD === '1';
  */
 const EMPTY = process.env.BENCH_EMPTY === '1';
 const emptyDir = EMPTY ? loadEmpty() : null;
-const feature = (netns, dev, name) =>
-  new RegExp(`^${name}: (on|off)`, 'm').exec(nsh(netns, ['ethtool', '-k', dev]))?.[1] ?? 'off';
-function offloadPorts(hosts, ids, pids) {
-  return hosts.flatMap((h, i) => [
-    [namedNetns(overlayNetnsName(h.agentStateDir)), hostVethName(ids[i]), ['gro']],
-    [`/proc/${pids[i]}/ns/net`, 'ethwe', ['gro']],
-    [h.netnsPath, 'eth0', ['gro', 'rx-udp-gro-forwarding']],
-  ]);
-}
-const LONG = { gro: 'generic-receive-offload', 'rx-udp-gro-forwarding': 'rx-udp-gro-forwarding' };
-/** Each port's settings now, to put back. */
-const offloadsNow = (ports) =>
-  ports.map(([netns, dev, names]) => names.map((n) => [n, feature(netns, dev, LONG[n])]));
-function setOffloads(ports, values) {
-  ports.forEach(([netns, dev], i) => nsh(netns, ['ethtool', '-K', dev, ...values[i].flat()]));
-}
 
 const cpuTicks = (pid) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -172,17 +155,6 @@ const FAST = (process.env.BENCH_FAST ?? '').split(',').filter((f) => f in LAYOUT
 for (const f of FAST) res[f] = [];
 res['bridge-on'] = [];
 res['bridge-off'] = [];
-/** Each path's layout: the fast path's (LAYOUTS) or the bridge's, and whether our counting hooks are on. */
-const layoutOf = (path) =>
-  ({
-    on: ['fast', true],
-    measured: ['fast', true],
-    off: ['fast-off', false],
-    offload: ['fast', true],
-    'bridge-on': ['bridge', true],
-    'bridge-off': ['bridge', false],
-    empty: ['bridge', 'empty'],
-  })[path] ?? [path, true];
 /** BENCH_STATS=0: no run with the kernel's BPF statistics on (iterating). */
 const STATS = process.env.BENCH_STATS !== '0';
 let agentCpu = NaN;
@@ -299,90 +271,6 @@ if (only !== 'throughput') {
   c10.push(await connectToPing(10));
 }
 
-if (only !== 'connect') {
-  const ratio = (a, b) => a.map((x, i) => x / b[i]);
-  const r = {
-    vxlanU: ratio(res.vxlan, res.underlay),
-    onU: ratio(res.on, res.underlay),
-    onV: ratio(res.on, res.vxlan),
-    onOff: ratio(res.on, res.off),
-    offV: ratio(res.off, res.vxlan),
-    offloadOn: ratio(res.offload, res.on),
-    measuredOn: ratio(res.measured, res.on),
-    onEmpty: ratio(res.on, res.empty),
-    emptyOff: ratio(res.empty, res.off),
-  };
-  const line = (name, xs) => {
-    const ci = bootstrapMedianCI(xs);
-    const { min, max } = range(xs);
-    return `${name.padEnd(46)}${median(xs).toFixed(2).padStart(8)}   ${span(ci.low, ci.high).padEnd(11)}  ${span(min, max)}`;
-  };
-  /** Met, not met, or not resolved: whether the median's 95 % interval lies wholly on one side of the target. */
-  const verdict = (xs, target) => {
-    const ci = bootstrapMedianCI(xs);
-    const m = median(xs) >= target ? 'met' : 'NOT met';
-    return ci.low >= target || ci.high < target
-      ? `${m} (95 % CI ${span(ci.low, ci.high)})`
-      : `${m} by the median, not resolved (95 % CI ${span(ci.low, ci.high)} holds ${target})`;
-  };
-  console.log(
-    `\nbench/overlay: iperf3 TCP ${SECONDS} s after ${OMIT} s left out, ${ROUNDS} interleaved rounds, lab hosts h1 <- h2 ` +
-      `(counters: ${res.source}; load average ${loadavg()
-        .map((x) => x.toFixed(1))
-        .join(' ')})\n`,
-  );
-  console.log(`${''.padEnd(46)}  median   95 % CI      range`);
-  console.log(line('underlay, Gbit/s', res.underlay));
-  console.log(line('bare kernel VXLAN, Gbit/s', res.vxlan));
-  console.log(line('overlay (fast path), counters on, Gbit/s', res.on));
-  console.log(line('overlay (fast path), counting off, Gbit/s', res.off));
-  console.log(line('bridge layout (no BPF), counters on, Gbit/s', res['bridge-on']));
-  console.log(line('bridge layout (no BPF), counters off, Gbit/s', res['bridge-off']));
-  if (STATS) console.log(line('overlay, counters on, BPF statistics on, Gbit/s', res.measured));
-  if (OFFLOAD) console.log(line('overlay, counters on, offloads on, Gbit/s', res.offload));
-  if (EMPTY) console.log(line('overlay, empty programs on the hooks, Gbit/s', res.empty));
-  for (const f of FAST) console.log(line(`overlay, ${f}, Gbit/s`, res[f]));
-  console.log('per-round ratios:');
-  console.log(line('  bare VXLAN / underlay', r.vxlanU));
-  console.log(line('  overlay on / underlay', r.onU));
-  console.log(line('  overlay on / bare VXLAN (target >= 0.97)', r.onV));
-  console.log(line('  overlay on / overlay off (target >= 0.98)', r.onOff));
-  console.log(line('  overlay off / bare VXLAN', r.offV));
-  if (STATS) console.log(line('  on with BPF statistics / on without', r.measuredOn));
-  if (OFFLOAD) console.log(line('  on with offloads / on without', r.offloadOn));
-  if (EMPTY) console.log(line('  empty programs / off (the hooks)', r.emptyOff));
-  if (EMPTY) console.log(line('  on / empty programs (our work)', r.onEmpty));
-  console.log(line('  bridge layout on / bare VXLAN', ratio(res['bridge-on'], res.vxlan)));
-  console.log(line('  bridge layout on / off', ratio(res['bridge-on'], res['bridge-off'])));
-  console.log(line('  bridge layout off / bare VXLAN', ratio(res['bridge-off'], res.vxlan)));
-  console.log(line('  overlay on / bridge layout on', ratio(res.on, res['bridge-on'])));
-  for (const f of FAST) console.log(line(`  ${f} / bare VXLAN`, ratio(res[f], res.vxlan)));
-  for (const f of FAST) console.log(line(`  ${f} / overlay on`, ratio(res[f], res.on)));
-  console.log(`targets: on/ceiling ${verdict(r.onV, 0.97)}; on/off ${verdict(r.onOff, 0.98)}`);
-  // Where the counters' cost goes: our programs' own time over the on rounds' wall time, both hosts.
-  const { progs, seconds } = res.cost;
-  const ns = PROGS.reduce((n, p) => n + progs[p].ns, 0);
-  const runs = PROGS.reduce((n, p) => n + progs[p].runs, 0);
-  const core = (ns / 1e9 / seconds) * 100;
-  console.log(
-    `counters' own time in the statistics runs (kernel BPF statistics, both hosts, ${seconds.toFixed(0)} s): ` +
-      `${core.toFixed(2)} % of a core (${(core / availableParallelism()).toFixed(2)} % of the machine's ` +
-      `${availableParallelism()}), ${(runs / seconds / 1000).toFixed(1)} k runs/s, ${(ns / runs).toFixed(0)} ns per run`,
-  );
-  for (const p of PROGS)
-    console.log(
-      `  ${p.padEnd(17)} ${(progs[p].runs / seconds / 1000).toFixed(1).padStart(7)} k packets/s  ` +
-        `${(progs[p].ns / Math.max(1, progs[p].runs)).toFixed(0).padStart(5)} ns per run`,
-    );
-  console.log(
-    `agent CPU while the overlay carries traffic (counters on): ${agentCpu.toFixed(1)} % of a core per agent`,
-  );
-}
-if (only !== 'throughput') {
-  console.log(
-    `\ntime from connect to first cross-host ping: 3 hosts ${median(c3).toFixed(0)} ms (median of ${c3.length}), 10 hosts ${c10[0].toFixed(0)} ms`,
-  );
-  console.log(
-    `targets: 3 hosts < 1 s (${median(c3) < 1000 ? 'met' : 'NOT met'}); 10 hosts < 3 s (${c10[0] < 3000 ? 'met' : 'NOT met'})`,
-  );
-}
+if (only !== 'connect')
+  printThroughput(res, agentCpu, { SECONDS, OMIT, ROUNDS, STATS, OFFLOAD, EMPTY, FAST });
+if (only !== 'throughput') printConnect(c3, c10);
