@@ -7,8 +7,9 @@ import { followEvents, type ContainerEvent } from './events.js';
 
 /**
  * Every container of the host, kept from docker's events: one list when the event stream connects (at start,
- * and again whenever dockerd comes back), then one inspect per event for the container it names. Reading it
- * asks dockerd nothing, so the Containers pane of every TUI, once a second each, costs no docker call.
+ * and again whenever dockerd comes back, with an inspect of each running container the outage may have
+ * restarted), then one inspect per event for the container it names. Reading it asks dockerd nothing, so the
+ * Containers pane of every TUI, once a second each, costs no docker call.
  */
 
 /** What changes a container's row: its life, its name, its networks. */
@@ -221,6 +222,16 @@ export class ContainerCache {
     }
   }
 
+  /** A running container inspected again after an outage; says so when it was restarted meanwhile. */
+  async #recheck(before: Entry): Promise<void> {
+    await this.#inspect(before.id);
+    const after = this.#byId.get(before.id);
+    if (after?.state && (after.pid !== before.pid || after.state.startedAt !== before.state?.startedAt))
+      this.d.log(
+        `container cache: ${after.name} restarted while docker's events were down (PID ${before.pid} -> ${after.pid})`,
+      );
+  }
+
   /** One list; what it shows new or changed is inspected (a few at a time), what it lacks is dropped. */
   async #resync(): Promise<void> {
     const touched = new Set<string>();
@@ -231,11 +242,17 @@ export class ContainerCache {
       const seen = new Set(list.map((c) => c.Id));
       for (const id of [...this.#byId.keys()]) if (!seen.has(id) && !touched.has(id)) this.#byId.delete(id);
       const changed: string[] = [];
+      const rechecked: Entry[] = [];
       for (const c of list) {
         if (touched.has(c.Id)) continue;
         const e = this.#byId.get(c.Id);
         const running = c.State === 'running';
-        if (e?.state && e.running === running && e.state.status === c.State) continue;
+        if (e?.state && e.running === running && e.state.status === c.State) {
+          // Restarted while the stream was down, a container lists as it did (running) with a new PID: only
+          // its inspect tells (State.StartedAt, Pid), so each running one seen before the outage is asked again.
+          if (running && e.epoch !== this.#epoch) rechecked.push(e);
+          continue;
+        }
         this.#byId.set(c.Id, {
           id: c.Id,
           name: (c.Names[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''),
@@ -251,7 +268,12 @@ export class ContainerCache {
       }
       this.#listed = true;
       this.#failure = undefined;
-      await Promise.all(changed.map((id) => this.#limit(() => this.#inspect(id))));
+      // Read as not settled until asked again (find, the health watch), so an old PID never reads as drift.
+      for (const e of rechecked) this.#inFlight.add(e.id);
+      await Promise.all([
+        ...changed.map((id) => this.#limit(() => this.#inspect(id))),
+        ...rechecked.map((e) => this.#limit(() => this.#recheck(e))),
+      ]);
       this.#isSynced = true;
       this.#markSynced();
     } catch (err) {

@@ -4,7 +4,8 @@ import { rmSync } from 'node:fs';
 /**
  * A unix-socket pass-through to a real dockerd that notes every HTTP request's method and path on the way:
  * how a test counts the docker API calls an agent makes. `cut()` drops every connection (as dockerd going
- * away would), so the agent's event stream has to come back. `slow()` holds back the requests whose line
+ * away would), so the agent's event stream has to come back; `hold()` keeps it from coming back (every new
+ * connection dropped at once) until `hold(false)`: an outage of a chosen length. `slow()` holds back the requests whose line
  * matches for a while before passing them on, as a loaded dockerd answers late (the real one still answers).
  */
 export interface DockerProxy {
@@ -13,6 +14,8 @@ export interface DockerProxy {
   /** Each request so far: "GET /v1.41/containers/json?all=1". */
   requests: string[];
   cut(): void;
+  /** While on, each new connection is dropped at once (dockerd unreachable); off: passed on again. */
+  hold(on?: boolean): void;
   /** Requests matching `line` ("GET /v1.41/containers/ab.../json") wait `ms` first; none: no delay. */
   slow(line?: RegExp, ms?: number): void;
   close(): Promise<void>;
@@ -25,8 +28,10 @@ export async function dockerProxy(path: string, dockerHost: string): Promise<Doc
   const requests: string[] = [];
   const open = new Set<Socket>();
   let delay: { line: RegExp; ms: number } | undefined;
+  let held = false;
   rmSync(path, { force: true });
   const server: Server = createServer((client) => {
+    if (held) return void client.destroy();
     const up = createConnection(target);
     open.add(client).add(up);
     // Written in order, each chunk after the delay of the one before it.
@@ -59,6 +64,9 @@ export async function dockerProxy(path: string, dockerHost: string): Promise<Doc
     },
     cut: () => {
       for (const s of open) s.destroy();
+    },
+    hold: (on = true) => {
+      held = on;
     },
     close: () =>
       new Promise((resolve) => {

@@ -159,6 +159,32 @@ describe('containers from a cache fed by docker events', () => {
     expect(lists()).toBe(before + 1);
   }, 60_000);
 
+  it('a container restarted while the event stream is down has its new PID after the reconnect', async () => {
+    // dockerd unreachable for the agent (its stream cut and held down) while c1 restarts: the cache misses its
+    // die and start, and c1 lists as before (running). Before, the cache kept c1's old PID, so its addresses
+    // read from /proc/<old PID> as none (drift) although the reconnect had re-attached it.
+    const pidOf = () => Number(labSh('h1', ['docker', 'inspect', '-f', '{{.State.Pid}}', 'c1']).trim());
+    const oldPid = pidOf();
+    proxy.hold();
+    proxy.cut();
+    try {
+      labSh('h1', ['docker', 'restart', '-t', '0', 'c1']);
+    } finally {
+      proxy.hold(false);
+    }
+    expect(pidOf()).not.toBe(oldPid);
+    const { ms } = await eventually(
+      "c1's row reads its addresses from the new PID",
+      () => row('c1'),
+      (r) => r?.attachment?.state === 'attached',
+      20_000,
+    );
+    console.log(
+      `c1 restarted during the outage: attached with its addresses ${ms} ms after the stream was let back`,
+    );
+    expect((await row('c1'))?.attachment).toMatchObject({ live: ['10.32.0.5/12'] });
+  }, 60_000);
+
   it('the first answer after a start has the attached containers inspected, not unknown', async () => {
     // Inspects answered 300 ms late (a loaded dockerd): before, the cache was "ready" at the list, and the
     // first read showed c1 stopped with no addresses until its inspect came in.
