@@ -13,6 +13,9 @@ import { MemberWatch, membersKey } from './watch.js';
 export const SERF_RPC = '127.0.0.1:7373';
 const RETRY_EVERY_MS = 3_000;
 const SERF_FILES = ['serf.snapshot', 'serf.keyring', 'serf.keyseed', 'serf.pid', 'serf.json'];
+/** When a watch read began, carried on the list it read. */
+const READ_AT = Symbol('readAt');
+type ReadAt = SerfMember[] & { [READ_AT]?: number };
 
 export interface MembershipOptions {
   stateDir: string;
@@ -21,9 +24,10 @@ export interface MembershipOptions {
   addressOf: (m: SerfMember) => string;
   /**
    * After every membership change, one at a time: the driver brings the kernel in line with the members; what it
-   * returns (its steps' times) is logged with the sync.
+   * returns (its steps' times) is logged with the sync. A driver whose kernel work runs in passes of its own
+   * returns `applied` instead: the next membership read does not wait for it (see sync).
    */
-  onChange: (members: readonly SerfMember[]) => Promise<string | void>;
+  onChange: (members: readonly SerfMember[]) => Promise<string | void | Applying>;
   /** A Serf query this host answers, and how. */
   answer?: { query: string; reply: (payload: string) => string };
   /** User events this host follows (Serf delivers this member's own too). */
@@ -32,6 +36,11 @@ export interface MembershipOptions {
   transport?: string;
   /** What to tell the operator who connects before launching. */
   launchHint: string;
+}
+
+/** The kernel work a membership change started, settled when it is in place; resolves to its steps' times. */
+export interface Applying {
+  applied: Promise<string | void>;
 }
 
 export interface MembershipStart {
@@ -59,11 +68,23 @@ export class SerfMembership {
   #token = '';
   /** The members as the last sync read them, keyed (what the watch compares with). */
   #syncedKey = '';
+  /** When the read the last sync took began: a watch read begun before it is older news. */
+  #syncedReadAt = 0;
+  /** What the watch read and no sync has taken yet, with when its read began. */
+  #given: { members: SerfMember[]; at: number } | undefined;
+  /** A sync was asked for without members (an event, a connect): the waiting sync reads them itself. */
+  #mustRead = false;
+  /** The kernel work of the last sync, for connect to wait on. */
+  #applied: Promise<unknown> = Promise.resolve();
   /** Sees joins and failures before serf's coalesced member events do. */
   readonly #watch = new MemberWatch(
-    async () => this.#rpc?.members(),
+    async () => {
+      const at = Date.now();
+      const members = await this.#rpc?.members();
+      return members && Object.assign(members, { [READ_AT]: at });
+    },
     () => this.#syncedKey,
-    () => void this.sync(),
+    (members) => void this.sync(members),
   );
 
   constructor(private readonly o: MembershipOptions) {}
@@ -147,31 +168,49 @@ export class SerfMembership {
   }
 
   /**
-   * Reads the members and hands them to the driver; serialised, so syncs never overlap. Coalesced: one sync
-   * runs and at most one waits, which every call made meanwhile shares (it starts after all of them). A mesh
-   * of 50 forming sends each host ~49 member events; one sync each (a Serf RPC, `bridge fdb`, iptables-restore
-   * on the machine-wide xtables lock) was thousands of processes across a 50-host lab.
+   * Reads the members (or takes those the watch just read) and hands them to the driver; serialised, so syncs
+   * never overlap. Coalesced: one sync runs and at most one waits, which every call made meanwhile shares (it
+   * starts after all of them). A mesh of 50 forming sends each host ~49 member events; one sync each (a Serf RPC,
+   * `bridge fdb`, iptables-restore on the machine-wide xtables lock) was thousands of processes across a 50-host
+   * lab. A driver that returns `applied` programs the kernel in passes of its own (each serving the newest
+   * members): the next read starts at once, rather than after the last change's passes under load.
    */
-  sync(): Promise<void> {
+  sync(members?: SerfMember[]): Promise<void> {
+    const at = members ? ((members as ReadAt)[READ_AT] ?? Date.now()) : 0;
+    if (members && at >= (this.#given?.at ?? 0)) this.#given = { members, at };
+    if (!members) this.#mustRead = true;
     if (this.#waiting) return this.#waiting;
     this.#waiting = this.#syncing.then(async () => {
       this.#waiting = undefined;
+      const given =
+        this.#mustRead || !this.#given || this.#given.at < this.#syncedReadAt ? undefined : this.#given;
+      this.#given = undefined;
+      this.#mustRead = false;
       const rpc = this.#rpc;
       if (!rpc) return;
       try {
         const began = Date.now();
         const before = this.#members.filter((m) => m.status === 'alive').length;
-        this.#members = await rpc.members();
+        this.#members = given?.members ?? (await rpc.members());
+        this.#syncedReadAt = given?.at ?? began;
         const key = membersKey(this.#members);
         if (key !== this.#syncedKey) this.#watch.busy();
         this.#syncedKey = key;
-        const steps = await this.o.onChange(this.#members);
+        const change = await this.o.onChange(this.#members);
+        const applied = typeof change === 'object' ? change.applied : Promise.resolve(change);
+        this.#applied = applied.catch(() => undefined);
         const alive = this.#members.filter((m) => m.status === 'alive').length;
+        const total = this.#members.length;
         // The membership's way to the kernel, timed: what a join costs before the probes see the peer.
         if (alive !== before)
-          this.o.log(
-            `membership: ${alive}/${this.#members.length} alive (was ${before}), synced in ${Date.now() - began} ms` +
-              (steps ? ` (${steps})` : ''),
+          void applied.then(
+            (steps) =>
+              this.o.log(
+                `membership: ${alive}/${total} alive (was ${before}), synced in ${Date.now() - began} ms` +
+                  (given ? ' (read by the watch)' : '') +
+                  (steps ? ` (${steps})` : ''),
+              ),
+            (err: Error) => this.o.log(`membership sync: ${err.message}`),
           );
         for (const [target, c] of this.#connections)
           if (this.memberAt(target)?.status === 'alive')
@@ -216,6 +255,7 @@ export class SerfMembership {
     this.#watch.busy();
     const results = await this.join(peers);
     await this.sync();
+    await this.#applied;
     return results;
   }
 
@@ -267,6 +307,8 @@ export class SerfMembership {
     this.#serf = undefined;
     this.#members = [];
     this.#syncedKey = '';
+    this.#syncedReadAt = 0;
+    this.#given = undefined;
   }
 
   /** Leaves, and forgets the targets and Serf's files (snapshot, keyring, pidfile); works from a fresh agent too. */

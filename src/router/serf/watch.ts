@@ -32,8 +32,8 @@ export class MemberWatch {
     private readonly read: () => Promise<SerfMember[] | undefined>,
     /** The key of the members the last sync handed on. */
     private readonly synced: () => string,
-    /** Members differ from what was synced: sync. */
-    private readonly changed: () => void,
+    /** Members differ from what was synced: sync, with what was read (no second read). */
+    private readonly changed: (members: SerfMember[]) => void,
   ) {}
 
   start(): void {
@@ -63,7 +63,7 @@ export class MemberWatch {
     if (!this.#running) return;
     if (members && membersKey(members) !== this.synced()) {
       this.#busyUntil = Date.now() + BUSY_FOR_MS;
-      this.changed();
+      this.changed(members);
     }
     this.#next(Date.now() < this.#busyUntil ? BUSY_EVERY_MS : IDLE_EVERY_MS);
   }
