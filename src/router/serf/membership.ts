@@ -7,15 +7,13 @@ import { SerfRpc, type SerfMember } from './rpc.js';
 import { rotateKey, type KeyRotation } from './rotate.js';
 import { recordSeed } from './keyring.js';
 import { askClocks, CLOCK_QUERY, type PeerClock } from './clock.js';
-import { MemberWatch, membersKey } from './watch.js';
+import { MemberWatch, membersKey, NextRead, type MembersRead } from './watch.js';
+import { explainJoinError } from './join-error.js';
 
 /** Serf's RPC on this host's loopback (inside the host's namespace). */
 export const SERF_RPC = '127.0.0.1:7373';
 const RETRY_EVERY_MS = 3_000;
 const SERF_FILES = ['serf.snapshot', 'serf.keyring', 'serf.keyseed', 'serf.pid', 'serf.json'];
-/** When a watch read began, carried on the list it read. */
-const READ_AT = Symbol('readAt');
-type ReadAt = SerfMember[] & { [READ_AT]?: number };
 
 export interface MembershipOptions {
   stateDir: string;
@@ -68,23 +66,15 @@ export class SerfMembership {
   #token = '';
   /** The members as the last sync read them, keyed (what the watch compares with). */
   #syncedKey = '';
-  /** When the read the last sync took began: a watch read begun before it is older news. */
-  #syncedReadAt = 0;
-  /** What the watch read and no sync has taken yet, with when its read began. */
-  #given: { members: SerfMember[]; at: number } | undefined;
-  /** A sync was asked for without members (an event, a connect): the waiting sync reads them itself. */
-  #mustRead = false;
+  /** What the next sync takes: the watch's newest read, or a read of its own. */
+  readonly #next = new NextRead();
   /** The kernel work of the last sync, for connect to wait on. */
   #applied: Promise<unknown> = Promise.resolve();
   /** Sees joins and failures before serf's coalesced member events do. */
   readonly #watch = new MemberWatch(
-    async () => {
-      const at = Date.now();
-      const members = await this.#rpc?.members();
-      return members && Object.assign(members, { [READ_AT]: at });
-    },
+    async () => this.#rpc?.members(),
     () => this.#syncedKey,
-    (members) => void this.sync(members),
+    (read) => void this.sync(read),
   );
 
   constructor(private readonly o: MembershipOptions) {}
@@ -168,31 +158,24 @@ export class SerfMembership {
   }
 
   /**
-   * Reads the members (or takes those the watch just read) and hands them to the driver; serialised, so syncs
-   * never overlap. Coalesced: one sync runs and at most one waits, which every call made meanwhile shares (it
-   * starts after all of them). A mesh of 50 forming sends each host ~49 member events; one sync each (a Serf RPC,
-   * `bridge fdb`, iptables-restore on the machine-wide xtables lock) was thousands of processes across a 50-host
-   * lab. A driver that returns `applied` programs the kernel in passes of its own (each serving the newest
-   * members): the next read starts at once, rather than after the last change's passes under load.
+   * Reads the members (or takes the watch's read) and hands them to the driver; serialised and coalesced: one
+   * sync runs and at most one waits, shared by every call made meanwhile (50 hosts forming saw ~49 events each).
+   * A driver that returns `applied` programs the kernel in passes of its own, which take the newest members:
+   * the next read starts at once, not after the last change's passes.
    */
-  sync(members?: SerfMember[]): Promise<void> {
-    const at = members ? ((members as ReadAt)[READ_AT] ?? Date.now()) : 0;
-    if (members && at >= (this.#given?.at ?? 0)) this.#given = { members, at };
-    if (!members) this.#mustRead = true;
+  sync(read?: MembersRead): Promise<void> {
+    this.#next.offer(read);
     if (this.#waiting) return this.#waiting;
     this.#waiting = this.#syncing.then(async () => {
       this.#waiting = undefined;
-      const given =
-        this.#mustRead || !this.#given || this.#given.at < this.#syncedReadAt ? undefined : this.#given;
-      this.#given = undefined;
-      this.#mustRead = false;
+      const given = this.#next.take();
       const rpc = this.#rpc;
       if (!rpc) return;
       try {
         const began = Date.now();
         const before = this.#members.filter((m) => m.status === 'alive').length;
         this.#members = given?.members ?? (await rpc.members());
-        this.#syncedReadAt = given?.at ?? began;
+        this.#next.synced(given?.at ?? began);
         const key = membersKey(this.#members);
         if (key !== this.#syncedKey) this.#watch.busy();
         this.#syncedKey = key;
@@ -307,8 +290,7 @@ export class SerfMembership {
     this.#serf = undefined;
     this.#members = [];
     this.#syncedKey = '';
-    this.#syncedReadAt = 0;
-    this.#given = undefined;
+    this.#next.reset();
   }
 
   /** Leaves, and forgets the targets and Serf's files (snapshot, keyring, pidfile); works from a fresh agent too. */
@@ -318,21 +300,4 @@ export class SerfMembership {
     this.#connections.clear();
     for (const f of SERF_FILES) await rm(join(this.o.stateDir, f), { force: true });
   }
-}
-
-/** Serf's join errors, in the operator's words. */
-export function explainJoinError(raw: string): string {
-  // Serf wraps errors as "1 error occurred:\n\t* Failed to join ...".
-  const message = raw
-    .replace(/^\d+ errors? occurred:\s*/, '')
-    .replace(/\s*\n\s*\*\s*/g, '; ')
-    .replace(/^\*\s*/, '')
-    .trim();
-  if (/decrypt|encrypt|keyring|key/i.test(message)) {
-    return `${message} — the peer uses a different mesh password, or none (give both the same --password-file)`;
-  }
-  if (/connection refused|i\/o timeout|no route|unreachable/i.test(message)) {
-    return `${message} — nothing answers on the peer's gossip port ${SERF_PORT}/tcp+udp: is its router launched?`;
-  }
-  return message;
 }
