@@ -203,6 +203,10 @@ export class MeshAddresses {
   }
 
   #roundRobin(): void {
+    // The kernel read again at least every VERIFY_EVERY_MS, asked or not: an entry someone else removed (an FDB
+    // entry has no miss to report it) is put back within that.
+    const last = this.#programmed;
+    if (!last || Date.now() - last.at >= VERIFY_EVERY_MS) this.#forward();
     const alive = [...this.#alive].sort();
     if (alive.length === 0) return;
     this.#pull(alive[this.#round++ % alive.length]!);
@@ -269,8 +273,8 @@ export class MeshAddresses {
    * What the last pass made the device hold, keyed, and when. A pass asked for the same (a pull that changed no
    * entry, a member's tag) reads nothing: three kernel dumps per pass, two or three passes per join on each of 50
    * hosts, were most of a forming mesh's device work. The kernel is still read when the wish changes, after a
-   * miss or a failed pass, and at least every VERIFY_EVERY_MS when a pass is asked: what someone else removed
-   * or left there is put right then.
+   * miss or a failed pass, and at least every VERIFY_EVERY_MS (the round-robin timer asks): what someone else
+   * removed or left there is put right then.
    */
   #programmed: { key: string; at: number } | undefined;
 
