@@ -1,5 +1,6 @@
 import { run } from './exec.js';
 import { inNetns, type NetnsPath } from './netns.js';
+import { NetnsRunner } from './netns-runner.js';
 
 /**
  * VXLAN has no authentication and this kernel has no ESP, so a mesh password alone closes only the gossip: one
@@ -34,15 +35,22 @@ async function iptables(netns: NetnsPath, args: string[]): Promise<boolean> {
   );
 }
 
-/** Accepts VXLAN on `port` only from `members` (their underlay addresses). */
+/**
+ * Accepts VXLAN on `port` only from `members` (their underlay addresses). Through `runner` when given (a
+ * long-lived shell starts iptables-restore, not the agent: see NetnsRunner).
+ */
 export async function restrictVxlan(
   netns: NetnsPath,
   port: number,
   members: readonly string[],
   jumpKnown = false,
+  runner?: NetnsRunner,
 ): Promise<void> {
-  const [file, argv] = inNetns(netns, 'iptables-restore', ['-w', '5', '--noflush']);
-  await run(file, argv, { input: vxlanChain(members) });
+  if (runner) await runner.iptablesRestore(netns, vxlanChain(members));
+  else {
+    const [file, argv] = inNetns(netns, 'iptables-restore', ['-w', '5', '--noflush']);
+    await run(file, argv, { input: vxlanChain(members) });
+  }
   if (jumpKnown) return;
   if (!(await iptables(netns, ['-C', ...jump(port)]))) await iptables(netns, ['-I', ...jump(port)]);
 }
@@ -72,6 +80,8 @@ export function installedMembers(text: string): string[] | undefined {
 export class VxlanFilter {
   /** The chain's text as last written or found, with the jump in place; undefined: not known. */
   #written: string | undefined;
+  /** Every rewrite after the first is one per membership change: through a shell, not a fork of the agent. */
+  readonly #runner = new NetnsRunner();
 
   constructor(
     private readonly netns: NetnsPath,
@@ -86,7 +96,7 @@ export class VxlanFilter {
     // Known written (by us, or found at launch with its jump): the jump is there, no `iptables -C` after.
     const jumpKnown = this.#written !== undefined;
     this.#written = undefined;
-    await restrictVxlan(this.netns, this.port, members, jumpKnown);
+    await restrictVxlan(this.netns, this.port, members, jumpKnown, this.#runner);
     this.#written = want;
     return true;
   }
@@ -105,6 +115,7 @@ export class VxlanFilter {
   /** Removes the jump and the chain (stop): the next admit writes them anew. */
   async remove(): Promise<void> {
     this.#written = undefined;
+    this.#runner.close();
     await unrestrictVxlan(this.netns, this.port);
   }
 }

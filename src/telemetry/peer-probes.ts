@@ -140,9 +140,10 @@ export class PeerProbes implements PeerProber {
       this.#stopFast();
       const lane = { ...plan, targets: next };
       const periods = probePeriods(next.length, FAST_PROBES_PER_SECOND);
+      // Small probes only: reachable needs one answer, and the full-size verdict (MTU) waits for the main
+      // loops; a full-size lane was a second process and a second probe stream on every host at every join.
       if (next.length > 0)
-        for (const size of ['small', 'full'] as const)
-          this.#start(this.#fast, size, lane, { fping: undefined, restarts: 0 }, periods[size]);
+        this.#start(this.#fast, 'small', lane, { fping: undefined, restarts: 0 }, periods.small);
     }
     this.#mergeTimer ??= setInterval(() => this.#maybeMerge(), 500);
     this.#mergeTimer.unref();

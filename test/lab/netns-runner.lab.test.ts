@@ -29,7 +29,7 @@ const shells = (): string[] => {
   }
 };
 
-describe('NetnsRunner: ip -batch and tc -batch in any namespace, started by one long-lived shell', () => {
+describe('NetnsRunner: ip -batch, tc -batch and iptables-restore in any namespace, started by one long-lived shell', () => {
   let runner: NetnsRunner;
   beforeEach(() => {
     fresh();
@@ -70,6 +70,44 @@ describe('NetnsRunner: ip -batch and tc -batch in any namespace, started by one 
     await expect(runner.tcBatch(PATH, ['qdisc add dev nosuch clsact'])).rejects.toThrow(
       /tc -batch in .*Cannot find device "nosuch"/,
     );
+  });
+
+  it('runs iptables-restore --noflush: one commit, other rules kept, a bad rule refused with nothing changed', async () => {
+    const rules = () =>
+      execFileSync('ip', ['netns', 'exec', NAME, 'iptables', '-S'], { encoding: 'utf8' }).split('\n');
+    execFileSync('ip', [
+      'netns',
+      'exec',
+      NAME,
+      'iptables',
+      '-A',
+      'INPUT',
+      '-p',
+      'tcp',
+      '--dport',
+      '9',
+      '-j',
+      'DROP',
+    ]);
+    const chain = (src: string) =>
+      ['*filter', ':XT - [0:0]', `-A XT -s ${src}/32 -j RETURN`, '-A XT -j DROP', 'COMMIT', ''].join('\n');
+    await runner.iptablesRestore(PATH, chain('198.18.0.7'));
+    await runner.iptablesRestore(PATH, chain('198.18.0.8'));
+    expect(rules()).toEqual(
+      expect.arrayContaining([
+        '-A INPUT -p tcp -m tcp --dport 9 -j DROP',
+        '-A XT -s 198.18.0.8/32 -j RETURN',
+      ]),
+    );
+    expect(rules()).not.toContain('-A XT -s 198.18.0.7/32 -j RETURN');
+    await expect(
+      runner.iptablesRestore(
+        PATH,
+        ['*filter', ':XT - [0:0]', '-A XT -s 198.18.0.9/32 -j NOSUCHTARGET', 'COMMIT', ''].join('\n'),
+      ),
+    ).rejects.toThrow(/iptables-restore in .*/);
+    expect(rules()).toContain('-A XT -s 198.18.0.8/32 -j RETURN');
+    expect(rules().join('\n')).not.toContain('198.18.0.9');
   });
 
   it('enters the namespace at the path anew on every request (a reset makes it again)', async () => {

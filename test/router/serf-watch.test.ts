@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BUSY_EVERY_MS, MemberWatch, membersKey } from '../../src/router/serf/watch.js';
+import { BUSY_EVERY_MS, MemberWatch, membersKey, NextRead } from '../../src/router/serf/watch.js';
 import type { SerfMember } from '../../src/router/serf/rpc.js';
 
 const m = (
@@ -53,5 +53,37 @@ describe('MemberWatch', () => {
     members = [m('198.18.0.1')];
     await sleep(BUSY_EVERY_MS * 2);
     expect(syncs).toBe(1);
+  });
+});
+
+describe('NextRead', () => {
+  const read = (at: number, ...names: string[]) => ({ members: names.map((n) => m(n)), at });
+
+  it("takes the watch's newest read, once", () => {
+    const next = new NextRead();
+    next.offer(read(10, 'a'));
+    next.offer(read(30, 'a', 'b'));
+    next.offer(read(20, 'a')); // began earlier, answered later: older news
+    expect(next.take()?.members.map((x) => x.name)).toEqual(['a', 'b']);
+    expect(next.take()).toBeUndefined();
+  });
+
+  it('reads afresh when a request came without a read (an event), whatever the watch offered', () => {
+    const next = new NextRead();
+    next.offer(read(10, 'a'));
+    next.offer();
+    expect(next.take()).toBeUndefined();
+  });
+
+  it('refuses a read that began before the one the last sync took', () => {
+    const next = new NextRead();
+    next.synced(50);
+    next.offer(read(40, 'a'));
+    expect(next.take()).toBeUndefined();
+    next.offer(read(60, 'a'));
+    expect(next.take()?.at).toBe(60);
+    next.reset();
+    next.offer(read(1, 'a'));
+    expect(next.take()?.at).toBe(1);
   });
 });

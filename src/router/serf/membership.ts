@@ -7,7 +7,8 @@ import { SerfRpc, type SerfMember } from './rpc.js';
 import { rotateKey, type KeyRotation } from './rotate.js';
 import { recordSeed } from './keyring.js';
 import { askClocks, CLOCK_QUERY, type PeerClock } from './clock.js';
-import { MemberWatch, membersKey } from './watch.js';
+import { MemberWatch, membersKey, NextRead, type MembersRead } from './watch.js';
+import { explainJoinError } from './join-error.js';
 
 /** Serf's RPC on this host's loopback (inside the host's namespace). */
 export const SERF_RPC = '127.0.0.1:7373';
@@ -21,9 +22,10 @@ export interface MembershipOptions {
   addressOf: (m: SerfMember) => string;
   /**
    * After every membership change, one at a time: the driver brings the kernel in line with the members; what it
-   * returns (its steps' times) is logged with the sync.
+   * returns (its steps' times) is logged with the sync. A driver whose kernel work runs in passes of its own
+   * returns `applied` instead: the next membership read does not wait for it (see sync).
    */
-  onChange: (members: readonly SerfMember[]) => Promise<string | void>;
+  onChange: (members: readonly SerfMember[]) => Promise<string | void | Applying>;
   /** A Serf query this host answers, and how. */
   answer?: { query: string; reply: (payload: string) => string };
   /** User events this host follows (Serf delivers this member's own too). */
@@ -32,6 +34,11 @@ export interface MembershipOptions {
   transport?: string;
   /** What to tell the operator who connects before launching. */
   launchHint: string;
+}
+
+/** The kernel work a membership change started, settled when it is in place; resolves to its steps' times. */
+export interface Applying {
+  applied: Promise<string | void>;
 }
 
 export interface MembershipStart {
@@ -59,11 +66,15 @@ export class SerfMembership {
   #token = '';
   /** The members as the last sync read them, keyed (what the watch compares with). */
   #syncedKey = '';
+  /** What the next sync takes: the watch's newest read, or a read of its own. */
+  readonly #next = new NextRead();
+  /** The kernel work of the last sync, for connect to wait on. */
+  #applied: Promise<unknown> = Promise.resolve();
   /** Sees joins and failures before serf's coalesced member events do. */
   readonly #watch = new MemberWatch(
     async () => this.#rpc?.members(),
     () => this.#syncedKey,
-    () => void this.sync(),
+    (read) => void this.sync(read),
   );
 
   constructor(private readonly o: MembershipOptions) {}
@@ -147,31 +158,42 @@ export class SerfMembership {
   }
 
   /**
-   * Reads the members and hands them to the driver; serialised, so syncs never overlap. Coalesced: one sync
-   * runs and at most one waits, which every call made meanwhile shares (it starts after all of them). A mesh
-   * of 50 forming sends each host ~49 member events; one sync each (a Serf RPC, `bridge fdb`, iptables-restore
-   * on the machine-wide xtables lock) was thousands of processes across a 50-host lab.
+   * Reads the members (or takes the watch's read) and hands them to the driver; serialised and coalesced: one
+   * sync runs and at most one waits, shared by every call made meanwhile (50 hosts forming saw ~49 events each).
+   * A driver that returns `applied` programs the kernel in passes of its own, which take the newest members:
+   * the next read starts at once, not after the last change's passes.
    */
-  sync(): Promise<void> {
+  sync(read?: MembersRead): Promise<void> {
+    this.#next.offer(read);
     if (this.#waiting) return this.#waiting;
     this.#waiting = this.#syncing.then(async () => {
       this.#waiting = undefined;
+      const given = this.#next.take();
       const rpc = this.#rpc;
       if (!rpc) return;
       try {
         const began = Date.now();
         const before = this.#members.filter((m) => m.status === 'alive').length;
-        this.#members = await rpc.members();
+        this.#members = given?.members ?? (await rpc.members());
+        this.#next.synced(given?.at ?? began);
         const key = membersKey(this.#members);
         if (key !== this.#syncedKey) this.#watch.busy();
         this.#syncedKey = key;
-        const steps = await this.o.onChange(this.#members);
+        const change = await this.o.onChange(this.#members);
+        const applied = typeof change === 'object' ? change.applied : Promise.resolve(change);
+        this.#applied = applied.catch(() => undefined);
         const alive = this.#members.filter((m) => m.status === 'alive').length;
+        const total = this.#members.length;
         // The membership's way to the kernel, timed: what a join costs before the probes see the peer.
         if (alive !== before)
-          this.o.log(
-            `membership: ${alive}/${this.#members.length} alive (was ${before}), synced in ${Date.now() - began} ms` +
-              (steps ? ` (${steps})` : ''),
+          void applied.then(
+            (steps) =>
+              this.o.log(
+                `membership: ${alive}/${total} alive (was ${before}), synced in ${Date.now() - began} ms` +
+                  (given ? ' (read by the watch)' : '') +
+                  (steps ? ` (${steps})` : ''),
+              ),
+            (err: Error) => this.o.log(`membership sync: ${err.message}`),
           );
         for (const [target, c] of this.#connections)
           if (this.memberAt(target)?.status === 'alive')
@@ -216,6 +238,7 @@ export class SerfMembership {
     this.#watch.busy();
     const results = await this.join(peers);
     await this.sync();
+    await this.#applied;
     return results;
   }
 
@@ -267,6 +290,7 @@ export class SerfMembership {
     this.#serf = undefined;
     this.#members = [];
     this.#syncedKey = '';
+    this.#next.reset();
   }
 
   /** Leaves, and forgets the targets and Serf's files (snapshot, keyring, pidfile); works from a fresh agent too. */
@@ -276,21 +300,4 @@ export class SerfMembership {
     this.#connections.clear();
     for (const f of SERF_FILES) await rm(join(this.o.stateDir, f), { force: true });
   }
-}
-
-/** Serf's join errors, in the operator's words. */
-export function explainJoinError(raw: string): string {
-  // Serf wraps errors as "1 error occurred:\n\t* Failed to join ...".
-  const message = raw
-    .replace(/^\d+ errors? occurred:\s*/, '')
-    .replace(/\s*\n\s*\*\s*/g, '; ')
-    .replace(/^\*\s*/, '')
-    .trim();
-  if (/decrypt|encrypt|keyring|key/i.test(message)) {
-    return `${message} — the peer uses a different mesh password, or none (give both the same --password-file)`;
-  }
-  if (/connection refused|i\/o timeout|no route|unreachable/i.test(message)) {
-    return `${message} — nothing answers on the peer's gossip port ${SERF_PORT}/tcp+udp: is its router launched?`;
-  }
-  return message;
 }

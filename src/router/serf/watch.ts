@@ -22,6 +22,12 @@ export function membersKey(members: readonly SerfMember[]): string {
   );
 }
 
+/** Members as one read saw them, and when that read began (a later read may answer first under load). */
+export interface MembersRead {
+  members: SerfMember[];
+  at: number;
+}
+
 export class MemberWatch {
   #timer: NodeJS.Timeout | undefined;
   #busyUntil = 0;
@@ -32,8 +38,8 @@ export class MemberWatch {
     private readonly read: () => Promise<SerfMember[] | undefined>,
     /** The key of the members the last sync handed on. */
     private readonly synced: () => string,
-    /** Members differ from what was synced: sync. */
-    private readonly changed: () => void,
+    /** Members differ from what was synced: sync, with what was read and when the read began (no second read). */
+    private readonly changed: (read: MembersRead) => void,
   ) {}
 
   start(): void {
@@ -59,12 +65,49 @@ export class MemberWatch {
   }
 
   async #tick(): Promise<void> {
+    const at = Date.now();
     const members = await this.read().catch(() => undefined);
     if (!this.#running) return;
     if (members && membersKey(members) !== this.synced()) {
       this.#busyUntil = Date.now() + BUSY_FOR_MS;
-      this.changed();
+      this.changed({ members, at });
     }
     this.#next(Date.now() < this.#busyUntil ? BUSY_EVERY_MS : IDLE_EVERY_MS);
+  }
+}
+
+/**
+ * Which members the next sync takes: the newest read the watch handed over, unless a request came without one
+ * (an event, a connect: read afresh) or the read began before the one the last sync took (older news that
+ * answered late). Pure bookkeeping, no I/O.
+ */
+export class NextRead {
+  #given: MembersRead | undefined;
+  #mustRead = false;
+  #syncedAt = 0;
+
+  /** A sync was asked for, with what the watch read or without. */
+  offer(read?: MembersRead): void {
+    if (!read) this.#mustRead = true;
+    else if (read.at >= (this.#given?.at ?? 0)) this.#given = read;
+  }
+
+  /** What the sync starting now takes (undefined: read the members); clears what was offered. */
+  take(): MembersRead | undefined {
+    const given = this.#mustRead || !this.#given || this.#given.at < this.#syncedAt ? undefined : this.#given;
+    this.#given = undefined;
+    this.#mustRead = false;
+    return given;
+  }
+
+  /** The sync took members read at `at`. */
+  synced(at: number): void {
+    this.#syncedAt = at;
+  }
+
+  reset(): void {
+    this.#given = undefined;
+    this.#mustRead = false;
+    this.#syncedAt = 0;
   }
 }

@@ -14,6 +14,8 @@ import { AddressTable, type AddressEntry, type Clash, type Holding } from './tab
 export const ADDRESS_EVENT = 'xnet-addr';
 /** A backstop for a lost event: one member pulled every this often, in turn. */
 const ROUND_EVERY_MS = 10_000;
+/** A pass whose wish is unchanged still reads the kernel when the last read is older than this. */
+const VERIFY_EVERY_MS = 30_000;
 /** How long a refusal waits for the holder's own list before it trusts the table. */
 const CONFIRM_TIMEOUT_MS = 1_000;
 /** An l3miss for an address the table does not know asks every member again, at most this often. */
@@ -80,6 +82,7 @@ export class MeshAddresses {
 
   async start(): Promise<void> {
     this.#stopped = false;
+    this.#programmed = undefined;
     this.#passes.restart();
     this.#pulls.restart();
     this.#refreshLocal();
@@ -172,7 +175,7 @@ export class MeshAddresses {
     this.#alive = alive;
     this.table.members(states);
     for (const h of returning) this.#pull(h);
-    this.#forward();
+    // No pass asked here: the driver settles one (asking here too made it two passes per membership change).
   }
 
   #pull(host: string): void {
@@ -200,6 +203,10 @@ export class MeshAddresses {
   }
 
   #roundRobin(): void {
+    // The kernel read again at least every VERIFY_EVERY_MS, asked or not: an entry someone else removed (an FDB
+    // entry has no miss to report it) is put back within that.
+    const last = this.#programmed;
+    if (!last || Date.now() - last.at >= VERIFY_EVERY_MS) this.#forward();
     const alive = [...this.#alive].sort();
     if (alive.length === 0) return;
     this.#pull(alive[this.#round++ % alive.length]!);
@@ -207,6 +214,8 @@ export class MeshAddresses {
 
   /** The kernel could not answer an ARP or ND: program it now if the table knows, else ask the mesh again. */
   #miss(address: string): void {
+    // The kernel lacks what the table says: whatever we last wrote, read it again.
+    this.#programmed = undefined;
     if (this.table.owner(address)) {
       this.#forward();
       return;
@@ -260,12 +269,27 @@ export class MeshAddresses {
     this.#passes.request();
   }
 
+  /**
+   * What the last pass made the device hold, keyed, and when. A pass asked for the same (a pull that changed no
+   * entry, a member's tag) reads nothing: three kernel dumps per pass, two or three passes per join on each of 50
+   * hosts, were most of a forming mesh's device work. The kernel is still read when the wish changes, after a
+   * miss or a failed pass, and at least every VERIFY_EVERY_MS (the round-robin timer asks): what someone else
+   * removed or left there is put right then.
+   */
+  #programmed: { key: string; at: number } | undefined;
+
   async #program(): Promise<void> {
     const members = this.d.members().filter((m) => m.name !== this.d.self);
     const alive = members.filter((m) => m.status === 'alive');
     const { forwards, probes } = wantedForwards(alive, this.table.held(), this.table.remote(), (m) =>
       this.#probeMacs.get(m),
     );
-    await programDevice(this.d.vxlan(), this.d.bridge, { vteps: alive.map((m) => m.addr), forwards, probes });
+    const want = { vteps: alive.map((m) => m.addr), forwards, probes };
+    const key = JSON.stringify(want);
+    const last = this.#programmed;
+    if (last?.key === key && Date.now() - last.at < VERIFY_EVERY_MS) return;
+    this.#programmed = undefined;
+    await programDevice(this.d.vxlan(), this.d.bridge, want);
+    this.#programmed = { key, at: Date.now() };
   }
 }

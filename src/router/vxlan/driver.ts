@@ -33,6 +33,7 @@ import {
   type DevicePlace,
 } from './device.js';
 import { peerStatuses } from './peer-status.js';
+import { SerialPasses } from '../../passes.js';
 
 export { VNI, VXLAN_OVERHEAD } from './device.js';
 
@@ -55,6 +56,16 @@ export class VxlanDriver implements RouterDriver {
   readonly #mesh: SerfMembership;
   /** UDP 4789 from members only; rewritten only when the admitted addresses change. */
   readonly #filter: VxlanFilter;
+  /** The addresses the filter should admit now; its passes write the newest, one at a time. */
+  #admit: string[] = [];
+  readonly #filterPasses = new SerialPasses(
+    async () => {
+      const admit = this.#admit;
+      await this.#filter.admit(admit);
+      this.#admitted = admit.length;
+    },
+    (err) => this.d.log(`VXLAN filter: ${err.message}`),
+  );
 
   constructor(private readonly d: VxlanDeps) {
     this.#filter = new VxlanFilter(d.netns, VXLAN_PORT);
@@ -63,10 +74,12 @@ export class VxlanDriver implements RouterDriver {
       log: d.log,
       // The gossip address, never a tag: any member (or a local user with serf's RPC) can set tags.
       addressOf: (m) => m.addr,
+      // The probes are planned at once (a new peer's fast lane starts while its entries are written), and the
+      // next membership read does not wait for the kernel: the passes take the newest members when they run.
       onChange: async (members) => {
-        const steps = await this.#programFdb(members);
+        const applied = this.#programFdb(members);
         this.#planProbes();
-        return steps;
+        return { applied };
       },
       events: { name: ADDRESS_EVENT, on: (payload) => this.#addresses?.notice(payload) },
       launchHint: 'launch it first: xnet-tui launch',
@@ -170,18 +183,15 @@ export class VxlanDriver implements RouterDriver {
   async #programFdb(members: readonly SerfMember[]): Promise<string> {
     const others = members.filter((m) => m.name !== this.#name);
     this.#addresses?.membership(members);
-    const admitted = others
-      .filter((m) => ['alive', 'failed', 'leaving'].includes(m.status))
-      .map((m) => m.addr);
+    this.#admit = others.filter((m) => ['alive', 'failed', 'leaving'].includes(m.status)).map((m) => m.addr);
     // Side by side: the device's entries and the firewall are apart, and a new peer's probes need both (the
     // way out, and its answers let in); one after the other they were two chains of processes per join.
     const t0 = Date.now();
     const ms = (p: Promise<unknown> | undefined) => Promise.resolve(p).then(() => Date.now() - t0);
     const [device, filter] = await Promise.all([
       ms(this.#addresses?.settle()),
-      ms(this.#filter.admit(admitted)),
+      ms(this.#filterPasses.settle()),
     ]);
-    this.#admitted = admitted.length;
     return `device ${device} ms, filter ${filter} ms`;
   }
 
@@ -215,6 +225,8 @@ export class VxlanDriver implements RouterDriver {
     await this.#halt(true);
     // The bridge, the host pair and the containers' ports stay (attachments are kept); the tunnel goes.
     await removeVxlan(this.#place);
+    await this.#filterPasses.stop();
+    this.#filterPasses.restart();
     await this.#filter.remove();
     this.#admitted = undefined;
   }
