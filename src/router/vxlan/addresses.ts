@@ -5,7 +5,7 @@ import type { Attachment } from '../../api/state.js';
 import type { SerfMember } from '../serf/rpc.js';
 import { wantedForwards } from './forwarding.js';
 import { localEntries, Teller, versionOf } from './local-list.js';
-import { programDevice } from './program.js';
+import { programDevice, type DeviceWant } from './program.js';
 import { pull, servePulls } from './pull.js';
 import { KeyedPasses, SerialPasses } from '../../passes.js';
 import { AddressTable, type AddressEntry, type Clash, type Holding } from './table.js';
@@ -270,13 +270,14 @@ export class MeshAddresses {
   }
 
   /**
-   * What the last pass made the device hold, keyed, and when. A pass asked for the same (a pull that changed no
-   * entry, a member's tag) reads nothing: three kernel dumps per pass, two or three passes per join on each of 50
-   * hosts, were most of a forming mesh's device work. The kernel is still read when the wish changes, after a
-   * miss or a failed pass, and at least every VERIFY_EVERY_MS (the round-robin timer asks): what someone else
-   * removed or left there is put right then.
+   * What the last pass made the device hold, keyed, and when the kernel was last read. A pass asked for the same
+   * (a pull that changed no entry, a member's tag) does nothing, and one asked for a change writes only the
+   * change against what the last pass wrote: three kernel dumps per pass, two or three passes per join on each
+   * of 50 hosts, were most of a forming mesh's device work. The kernel is read again after a miss or a failed
+   * pass, and at least every VERIFY_EVERY_MS (the round-robin timer asks): what someone else removed or left
+   * there is put right then.
    */
-  #programmed: { key: string; at: number } | undefined;
+  #programmed: { key: string; want: DeviceWant; at: number } | undefined;
 
   async #program(): Promise<void> {
     const members = this.d.members().filter((m) => m.name !== this.d.self);
@@ -287,9 +288,12 @@ export class MeshAddresses {
     const want = { vteps: alive.map((m) => m.addr), forwards, probes };
     const key = JSON.stringify(want);
     const last = this.#programmed;
-    if (last?.key === key && Date.now() - last.at < VERIFY_EVERY_MS) return;
+    const fresh = last !== undefined && Date.now() - last.at < VERIFY_EVERY_MS;
+    if (fresh && last.key === key) return;
     this.#programmed = undefined;
-    await programDevice(this.d.vxlan(), this.d.bridge, want);
-    this.#programmed = { key, at: Date.now() };
+    // `at` is the last read of the kernel: a pass that trusted the one before it does not move it.
+    const at = fresh ? last.at : Date.now();
+    await programDevice(this.d.vxlan(), this.d.bridge, want, fresh ? last.want : undefined);
+    this.#programmed = { key, want, at };
   }
 }

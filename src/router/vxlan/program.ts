@@ -1,5 +1,5 @@
-import { fdbBatch, fdbEntries } from '../../net/fdb.js';
-import { neighBatch, neighEntries } from '../../net/neigh.js';
+import { FLOOD_MAC, fdbBatch, fdbEntries, type FdbEntry } from '../../net/fdb.js';
+import { neighBatch, neighEntries, type NeighEntry } from '../../net/neigh.js';
 import type { NetnsPath } from '../../net/netns.js';
 import { forwardingPlan, neighPlan, type Forward } from './forwarding.js';
 
@@ -12,23 +12,51 @@ export interface DeviceWant {
 }
 
 /**
- * One programming pass: the VXLAN device's FDB and neighbours and the bridge's probe neighbours read, planned
- * and changed through the overlay namespace's long-lived `ip` and `bridge` batch sessions: no process per read
- * or write (a membership sync spawned five, each an nsenter and a tool, on every host at each join). The kernel
- * is read on every pass rather than trusting what we last wrote: a read costs a pipe round trip now, and the
- * device also holds what we did not write (the entries a miss leaves, the bridge's own), which the plan removes.
+ * What a pass that wrote `want` left on the devices (the entries forwardingPlan and neighPlan make), as the
+ * kernel would list them: the current state a pass trusting the last one plans against. Pure.
+ */
+export function entriesOf(want: DeviceWant): {
+  fdb: FdbEntry[];
+  neigh: NeighEntry[];
+  bridgeNeigh: NeighEntry[];
+} {
+  const vteps = new Set(want.vteps);
+  const forwards = want.forwards.filter((f) => vteps.has(f.vtep));
+  const macs = new Map(forwards.map((f) => [f.mac, f.vtep]));
+  const neighOf = (fs: readonly Forward[]): NeighEntry[] => [
+    ...new Map(fs.map((f) => [f.address, { dst: f.address, lladdr: f.mac, state: ['PERMANENT'] }])).values(),
+  ];
+  return {
+    fdb: [
+      ...[...vteps].map((dst) => ({ mac: FLOOD_MAC, dst })),
+      ...[...macs].map(([mac, dst]) => ({ mac, dst })),
+    ],
+    neigh: neighOf(forwards),
+    bridgeNeigh: neighOf(want.probes),
+  };
+}
+
+/**
+ * One programming pass: the VXLAN device's FDB and neighbours and the bridge's probe neighbours planned and
+ * changed through the overlay namespace's long-lived `ip` and `bridge` batch sessions: no process per read or
+ * write (a membership sync spawned five, each an nsenter and a tool, on every host at each join). Against the
+ * kernel, read first (the device also holds what we did not write: the entries a miss leaves, which the plan
+ * removes), or, given `trusted` (what the last pass wrote), against that: only the changes are written, with
+ * no read (at 50 hosts forming, each of a pass's round trips waited for a CPU). A trusted plan that does not
+ * fit the kernel fails its batch (a delete of an entry not there), and the caller's next pass reads.
  */
 export async function programDevice(
   vx: { netns: NetnsPath; dev: string },
   bridge: string,
   want: DeviceWant,
+  trusted?: DeviceWant,
 ): Promise<void> {
   const { netns, dev } = vx;
-  const [fdb, neigh, bridgeNeigh] = await Promise.all([
-    fdbEntries(netns, dev),
-    neighEntries(netns, dev),
-    neighEntries(netns, bridge),
-  ]);
+  const { fdb, neigh, bridgeNeigh } = trusted
+    ? entriesOf(trusted)
+    : await Promise.all([fdbEntries(netns, dev), neighEntries(netns, dev), neighEntries(netns, bridge)]).then(
+        ([fdb, neigh, bridgeNeigh]) => ({ fdb, neigh, bridgeNeigh }),
+      );
   const plan = forwardingPlan(dev, { fdb, neigh }, { vteps: want.vteps, forwards: want.forwards });
   // The probes' own source resolves the peers' probe addresses from permanent entries too: no ND, and no
   // dynamic entry per peer. The kernel's neighbour table is one per machine, not per namespace, with room
