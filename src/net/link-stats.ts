@@ -1,4 +1,4 @@
-import { batchSession, closeAllSessions, closeSessions, sessionPids } from './batch-session.js';
+import { batchSession, sessionPids } from './batch-session.js';
 import type { NetnsPath } from './netns.js';
 
 /**
@@ -22,14 +22,4 @@ export function readLinkStats<T>(netns: NetnsPath): Promise<T[]> {
 /** The readers' processes (tests count them). */
 export function linkReaderPids(): number[] {
   return sessionPids('ip', FLAGS);
-}
-
-/** Ends the long-lived readers of one namespace (it is being removed: a reader must not keep it alive). */
-export function closeLinkReader(netns: NetnsPath): void {
-  closeSessions(netns);
-}
-
-/** Ends every long-lived reader (the agent closes). */
-export function closeLinkReaders(): void {
-  closeAllSessions();
 }

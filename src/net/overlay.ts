@@ -6,7 +6,7 @@ import { run } from './exec.js';
 import { ipBatch, link, links, type IpLink } from './ip.js';
 import { inNetns, type NetnsPath } from './netns.js';
 import { enableLinkLocal, quietBridge } from './sysctl.js';
-import { closeLinkReader } from './link-stats.js';
+import { closeSessions } from './batch-session.js';
 
 /**
  * The overlay's own network namespace (as Docker's overlay driver keeps one per network): it holds the bridge,
@@ -64,7 +64,7 @@ export async function ensureNamedNetns(name: string): Promise<boolean> {
  */
 export async function removeNamedNetns(name: string): Promise<void> {
   const path = namedNetns(name);
-  closeLinkReader(path);
+  closeSessions(path); // its batch sessions (link readers, the address table's writers) must not keep it alive
   if (!existsSync(path)) return;
   const devices = await links(path).catch(() => []);
   for (const d of devices.filter((l) => l.ifname !== 'lo'))

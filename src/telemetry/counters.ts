@@ -218,6 +218,18 @@ export class KernelCounters {
     });
   }
 
+  /**
+   * The VXLAN device is about to be deleted and made anew (for the vxlan driver to call before `link del`): the
+   * fast path is off until the next tick sees the new one, so no frame is redirected to a gone ifindex.
+   */
+  async tunnelGoing(): Promise<void> {
+    if (this.#bpf !== 'loaded') return;
+    await this.#fast.tunnelGoing().catch((err: Error) => {
+      this.#fast.forget();
+      this.log(`counters: fast path: ${err.message}`);
+    });
+  }
+
   async #stop(reason: string): Promise<void> {
     if (this.#record.stopped === reason) return;
     Object.assign(this.#record, { stopped: reason, source: 'none', startedAt: Date.now() });

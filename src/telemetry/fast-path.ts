@@ -7,6 +7,20 @@ import { localLines, readLocal, writeLocal, type LocalEntry } from './bpf/local-
 import type { Slots } from './bpf/slots.js';
 import type { CountersInput, Link } from './counters-input.js';
 
+/** A tunnel without its bridge's MAC (a launch half done): how long before the links are read again. */
+const OTHERS_RETRY_MS = 10_000;
+
+/** The non-container endpoints' MACs as read for one tunnel device; null: its bridge was not there. */
+export interface Others {
+  tunnel: number;
+  macs: string[] | null;
+  at: number;
+}
+
+/** Whether to read the bridge's and host link's MACs again: another tunnel (a relaunch), or a miss gone stale. */
+export const readOthersAgain = (o: Others | undefined, tunnel: number, now: number): boolean =>
+  !o || o.tunnel !== tunnel || (o.macs === null && now - o.at >= OTHERS_RETRY_MS);
+
 /**
  * The vxlan driver's fast path past the bridge (counters.bpf.c's fast_ingress and tunnel_ingress): the map of
  * this host's endpoints, the tunnel device's ingress hook, and the tunnel's ifindex in the programs' config.
@@ -24,7 +38,7 @@ export class FastPath {
   #hooked = 0;
   #hookedAt: { netns: NetnsPath; dev: string } | undefined;
   /** MACs of the endpoints that are not containers (bridge, host link), read again when the tunnel changes. */
-  #others: string[] | null | undefined;
+  #others: Others | undefined;
 
   constructor(
     private readonly pins: Pins,
@@ -57,11 +71,15 @@ export class FastPath {
     const fast = input.fast;
     const tunnel = fast && veths.get(fast.device);
     if (!fast || !tunnel || !input.veths) return this.off();
-    if (tunnel.ifindex !== this.#ifindex) this.#others = undefined; // a relaunch: the bridge may be new too
-    this.#others ??= await this.#otherMacs(input.veths.netns, fast.bridge);
-    if (!this.#others) return this.off();
+    // A relaunch (the bridge may be new too), or a bridge missing a while ago; a miss is not asked every tick.
+    if (readOthersAgain(this.#others, tunnel.ifindex, input.at)) {
+      const macs = await this.#otherMacs(input.veths.netns, fast.bridge);
+      this.#others = { tunnel: tunnel.ifindex, macs, at: input.at };
+    }
+    const others = this.#others!.macs;
+    if (!others) return this.off();
     const want: LocalEntry[] = [
-      ...this.#others.map((mac) => ({ mac, ifindex: 0, slot: 0 })),
+      ...others.map((mac) => ({ mac, ifindex: 0, slot: 0 })),
       ...input.containers.map((c) => {
         const l = veths.get(c.hostIfname);
         return { mac: containerMac(c.id), ifindex: l?.ifindex ?? 0, slot: l ? slots.get(c.hostIfname) : 0 };
@@ -108,6 +126,17 @@ export class FastPath {
       (input.fast && input.veths ? { netns: input.veths.netns, dev: input.fast.device } : undefined);
     if (at) await unhook(at.netns, at.dev);
     this.forget();
+  }
+
+  /**
+   * The tunnel device is about to go (deleted to be made anew): the path is off now, so no frame is redirected to
+   * its ifindex once gone; the next tick that sees the new device turns it on again.
+   */
+  async tunnelGoing(): Promise<void> {
+    if (this.#ifindex === 0) return;
+    await writeConfig(this.pins, { tunnelIfindex: 0 });
+    this.#ifindex = -1; // not 0: off() still empties the map if no tunnel comes back
+    this.#hooked = 0;
   }
 
   get on(): boolean {

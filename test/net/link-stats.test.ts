@@ -1,10 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  closeLinkReader,
-  closeLinkReaders,
-  linkReaderPids,
-  readLinkStats,
-} from '../../src/net/link-stats.js';
+import { closeAllSessions, closeSessions } from '../../src/net/batch-session.js';
+import { linkReaderPids, readLinkStats } from '../../src/net/link-stats.js';
 import { toCounters } from '../../src/net/counters.js';
 import type { IpLink } from '../../src/net/ip.js';
 
@@ -12,7 +8,7 @@ type Stats = IpLink & { stats64?: { rx?: { packets?: number } } };
 
 // The real `ip` in this process's own namespace (no root needed to read it).
 describe('readLinkStats: one long-lived ip -batch per namespace', () => {
-  afterAll(() => closeLinkReaders());
+  afterAll(() => closeAllSessions());
 
   it('answers each reading from the same process, with the statistics and details of `ip -s -details`', async () => {
     const first = await readLinkStats<Stats>(undefined);
@@ -40,7 +36,7 @@ describe('readLinkStats: one long-lived ip -batch per namespace', () => {
   it('ends the reader of a namespace being removed, so it does not keep the namespace alive', async () => {
     await readLinkStats<Stats>(undefined);
     const [pid] = linkReaderPids();
-    closeLinkReader(undefined);
+    closeSessions(undefined);
     expect(linkReaderPids()).toEqual([]);
     await new Promise((r) => setTimeout(r, 200));
     expect(() => process.kill(pid!, 0)).toThrow();

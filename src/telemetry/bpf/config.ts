@@ -1,9 +1,9 @@
-import { run } from '../../net/exec.js';
 import type { Pins } from './kernel.js';
+import { bpftool } from './session.js';
 
 /**
  * The programs' settings (counters.bpf.c's `xnet_config`, one struct in the object's .bss, pinned as
- * `maps/counters_bss`): the agent writes them with bpftool; the programs read each with one load.
+ * `maps/counters_bss`): the agent writes them through its bpftool session; the programs read each with one load.
  * counters.bpf.c's `struct config`, as the agent sets it: */
 export interface Config {
   tunnelPort: number;
@@ -14,15 +14,16 @@ export interface Config {
 }
 const CONFIG_FIELDS: (keyof Config)[] = ['tunnelPort', 'tunnelIfindex', 'flags'];
 /** The bss map's one key (a 4-byte 0). */
-const KEY = ['key', '0', '0', '0', '0'];
+const KEY = 'key 0 0 0 0';
 
 /** Changes some fields of the pinned config and keeps the others (the bss is one value: read, then written). */
 export async function writeConfig(p: Pins, patch: Partial<Config>): Promise<void> {
-  const { stdout } = await run('bpftool', ['-j', 'map', 'lookup', 'pinned', p.config, ...KEY]);
-  const value = Buffer.from((JSON.parse(stdout) as { value: string[] }).value.map((b) => Number(b)));
+  const session = bpftool();
+  const had = await session.one<{ value: string[] }>(`map lookup pinned ${p.config} ${KEY}`);
+  const value = Buffer.from(had.value.map((b) => Number(b)));
   CONFIG_FIELDS.forEach((f, i) => {
     const v = patch[f];
     if (v !== undefined) value.writeUInt32LE(v, i * 4);
   });
-  await run('bpftool', ['map', 'update', 'pinned', p.config, ...KEY, 'value', ...[...value].map(String)]);
+  await session.write([`map update pinned ${p.config} ${KEY} value ${[...value].join(' ')}`]);
 }

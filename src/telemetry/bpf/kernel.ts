@@ -8,6 +8,7 @@ import { inNetns, type NetnsPath } from '../../net/netns.js';
 import { labelBytes, lanKeyBytes } from '../lan-table.js';
 import { classidOf, slotOfFlowid, type Slots } from './slots.js';
 import { writeConfig } from './config.js';
+import { bpftool } from './session.js';
 export { writeConfig, type Config } from './config.js';
 import {
   keyBytes,
@@ -168,8 +169,9 @@ export async function unhook(netns: NetnsPath, dev: string): Promise<void> {
 }
 
 /**
- * One bpftool reads the hash and the slots asked (`slots`: slot -> the ifindex of its veth): the hash as a
- * table, each slot as its rows; a few ms. A read that hangs is ended, and the caller reports it.
+ * The reads' bpftool session reads the hash and the slots asked (`slots`: slot -> the ifindex of its veth): the
+ * hash as a table, each slot as its rows; a few ms, no process. A read that hangs ends the session, and the
+ * caller reports it.
  */
 export async function readCounters(
   p: Pins,
@@ -179,25 +181,22 @@ export async function readCounters(
     `map dump pinned ${p.counters}`,
     ...[...slots.keys()].map((s) => `map lookup pinned ${p.veths} key ${u32Bytes(s).join(' ')}`),
   ];
-  const { stdout } = await run('bpftool', ['-j', 'batch', 'file', '-'], {
-    input: lines.join('\n') + '\n',
-    timeoutMs: 2_000,
-  });
-  return parseBatchParts(stdout, slots);
+  return parseBatchParts(await bpftool('reads').run(lines), slots);
 }
 
 const u32Bytes = (n: number): number[] => [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24];
 
 /**
  * Writes zeros to the freed slots (bpftool writes one value to every CPU's copy), which may then be given
- * again. One bpftool batch, only when a veth went (or after a restart).
+ * again. Through the agent's bpftool session, only when a veth went (or after a restart).
  */
 export async function zeroFreed(p: Pins, slots: Slots): Promise<void> {
   const dirty = slots.dirty();
   if (dirty.length === 0) return;
   const zero = new Array<string>(SLOT_BYTES).fill('0').join(' ');
-  const lines = dirty.map((s) => `map update pinned ${p.veths} key ${u32Bytes(s).join(' ')} value ${zero}`);
-  await run('bpftool', ['batch', 'file', '-'], { input: lines.join('\n') + '\n', timeoutMs: 10_000 });
+  await bpftool().write(
+    dirty.map((s) => `map update pinned ${p.veths} key ${u32Bytes(s).join(' ')} value ${zero}`),
+  );
   slots.zeroed(dirty);
 }
 
@@ -249,17 +248,17 @@ export async function filterSlots(netns: NetnsPath, devs: string[]): Promise<Map
 
 export async function dropKeys(p: Pins, keys: CounterKey[]): Promise<void> {
   if (keys.length === 0) return;
-  const lines = keys.map((k) => `map delete pinned ${p.counters} key ${keyBytes(k).join(' ')}`);
-  await run('bpftool', ['batch', 'file', '-'], { input: lines.join('\n') + '\n', timeoutMs: 5_000 });
+  await bpftool().write(keys.map((k) => `map delete pinned ${p.counters} key ${keyBytes(k).join(' ')}`));
 }
 
 /**
  * Makes the LAN trie hold exactly `entries` (cidr -> label): the wanted ones written first, then the others
- * deleted, so a lookup never misses a prefix that stays. One bpftool batch.
+ * deleted, so a lookup never misses a prefix that stays. Through the agent's bpftool session.
  */
 export async function writeLanTable(p: Pins, entries: { cidr: string; label: string }[]): Promise<void> {
-  const { stdout } = await run('bpftool', ['-j', 'map', 'dump', 'pinned', p.lan], { timeoutMs: 2_000 });
-  const have = (JSON.parse(stdout) as { key: string[] }[]).map((e) => e.key.map((b) => Number(b)));
+  const session = bpftool();
+  const dump = await session.one<{ key: string[] }[]>(`map dump pinned ${p.lan}`);
+  const have = dump.map((e) => e.key.map((b) => Number(b)));
   const want = entries.map((e) => ({ key: lanKeyBytes(e.cidr), value: labelBytes(e.label) }));
   const wanted = new Set(want.map((w) => w.key.join(' ')));
   const lines = [
@@ -268,6 +267,5 @@ export async function writeLanTable(p: Pins, entries: { cidr: string; label: str
       .filter((k) => !wanted.has(k.join(' ')))
       .map((k) => `map delete pinned ${p.lan} key ${k.join(' ')}`),
   ];
-  if (lines.length === 0) return;
-  await run('bpftool', ['batch', 'file', '-'], { input: lines.join('\n') + '\n', timeoutMs: 5_000 });
+  await session.write(lines);
 }

@@ -1,5 +1,5 @@
-import { run } from '../../net/exec.js';
 import type { Pins } from './kernel.js';
+import { bpftool } from './session.js';
 
 /**
  * The fast path's map of this host's overlay endpoints (counters.bpf.c, `xnet_local`): MAC -> the container's
@@ -47,15 +47,12 @@ export function localLines(p: Pins, have: LocalMap, want: LocalEntry[]): string[
 
 /** The map as the kernel holds it. */
 export async function readLocal(p: Pins): Promise<LocalMap> {
-  const { stdout } = await run('bpftool', ['-j', 'map', 'dump', 'pinned', p.local], { timeoutMs: 2_000 });
+  const entries = await bpftool().one<{ key: string[]; value: string[] }[]>(`map dump pinned ${p.local}`);
   const text = (bytes: string[]) => bytes.map((b) => Number(b)).join(' ');
-  return new Map(
-    (JSON.parse(stdout) as { key: string[]; value: string[] }[]).map((e) => [text(e.key), text(e.value)]),
-  );
+  return new Map(entries.map((e) => [text(e.key), text(e.value)]));
 }
 
-/** One bpftool for all the lines. */
+/** Through the agent's bpftool session: no process. */
 export async function writeLocal(lines: string[]): Promise<void> {
-  if (lines.length === 0) return;
-  await run('bpftool', ['batch', 'file', '-'], { input: lines.join('\n') + '\n', timeoutMs: 5_000 });
+  await bpftool().write(lines);
 }

@@ -43,7 +43,12 @@ interface DumpEntry {
 
 /** Parses `bpftool -j map dump` of the counter map. Throws when it is not that map (no BTF, another layout). */
 export function parseDump(json: string): Table {
-  const entries = JSON.parse(json) as DumpEntry[];
+  return dumpTable(JSON.parse(json));
+}
+
+/** parseDump of the dump already parsed (a batch's output). */
+export function dumpTable(dump: unknown): Table {
+  const entries = dump as DumpEntry[];
   if (!Array.isArray(entries)) throw new Error('bpftool map dump: not a list');
   const table: Table = new Map();
   for (const e of entries) {
@@ -80,7 +85,7 @@ interface SlotLookup {
  * the hash has no entry for what never counted.
  */
 export function parseBatch(json: string, slots: Map<number, number>): Table {
-  const { hash, slotRows } = parseBatchParts(json, slots);
+  const { hash, slotRows } = parseBatchParts(JSON.parse(json), slots);
   for (const rows of slotRows.values()) addRows(hash, rows);
   return hash;
 }
@@ -90,15 +95,15 @@ export type SlotRows = { key: CounterKey; value: CounterValue }[];
 
 /** parseBatch's two parts, apart: the hash, and each slot's rows (so a reader may keep a slot it did not ask). */
 export function parseBatchParts(
-  json: string,
+  results: unknown,
   slots: Map<number, number>,
 ): { hash: Table; slotRows: Map<number, SlotRows> } {
-  const out = JSON.parse(json) as { output?: unknown }[];
+  const out = results as { output?: unknown }[];
   if (!Array.isArray(out) || out.length !== slots.size + 1)
     throw new Error(
       `bpftool batch: ${Array.isArray(out) ? out.length : 'no'} results for ${slots.size + 1} commands`,
     );
-  const hash = parseDump(JSON.stringify(out[0]!.output ?? []));
+  const hash = dumpTable(out[0]!.output ?? []);
   const slotRows = new Map<number, SlotRows>();
   for (const r of out.slice(1)) {
     const f = (r.output as SlotLookup | undefined)?.formatted;
