@@ -26,3 +26,13 @@ export async function eventually<T>(
 export async function until(what: string, ok: () => boolean | Promise<boolean>, ms: number): Promise<number> {
   return (await eventually(what, ok, (v) => v, ms)).ms;
 }
+
+/** Whether a process with this PID exists (signal 0 delivers nothing). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LongLivedChild } from '../../src/net/long-lived.js';
+import { alive } from '../helpers/wait.js';
 
 // A real child: sh echoing each line back, and answering "slow" after 5 s.
 const echo = (timeoutMs = 2_000, idleMs?: number): LongLivedChild =>
@@ -10,14 +11,6 @@ const echo = (timeoutMs = 2_000, idleMs?: number): LongLivedChild =>
     ...(idleMs !== undefined ? { idleMs } : {}),
   });
 const one = (line: string) => ({ value: line });
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('LongLivedChild: one process, requests answered in order', () => {
   it('answers a FIFO of requests from one process', async () => {

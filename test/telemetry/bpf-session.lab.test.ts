@@ -3,6 +3,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBpffs } from '../../src/telemetry/bpf/kernel.js';
 import { BpftoolSession } from '../../src/telemetry/bpf/session.js';
+import { alive } from '../helpers/wait.js';
 
 // The real bpftool on a real pinned hash map (needs root and bpffs, no lab): writes and reads through one
 // long-lived process, a failing line, and the session after it.
@@ -10,14 +11,6 @@ const root = `/sys/fs/bpf/xnet/test-session-${process.pid}`;
 const map = `${root}/m`;
 const bpftoolOnce = (...args: string[]) => execFileSync('bpftool', args, { encoding: 'utf8' });
 const key = (n: number) => `key ${n} 0 0 0`;
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 /** The map as a separate bpftool sees it: key's first byte -> value's first byte. */
 const seen = (): Map<number, number> =>
   new Map(
