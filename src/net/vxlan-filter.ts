@@ -36,21 +36,17 @@ async function iptables(netns: NetnsPath, args: string[]): Promise<boolean> {
 }
 
 /**
- * Accepts VXLAN on `port` only from `members` (their underlay addresses). Through `runner` when given (a
- * long-lived shell starts iptables-restore, not the agent: see NetnsRunner).
+ * Accepts VXLAN on `port` only from `members` (their underlay addresses). `runner`, a long-lived shell, starts
+ * iptables-restore rather than the agent (see NetnsRunner).
  */
 export async function restrictVxlan(
+  runner: NetnsRunner,
   netns: NetnsPath,
   port: number,
   members: readonly string[],
   jumpKnown = false,
-  runner?: NetnsRunner,
 ): Promise<void> {
-  if (runner) await runner.iptablesRestore(netns, vxlanChain(members));
-  else {
-    const [file, argv] = inNetns(netns, 'iptables-restore', ['-w', '5', '--noflush']);
-    await run(file, argv, { input: vxlanChain(members) });
-  }
+  await runner.iptablesRestore(netns, vxlanChain(members));
   if (jumpKnown) return;
   if (!(await iptables(netns, ['-C', ...jump(port)]))) await iptables(netns, ['-I', ...jump(port)]);
 }
@@ -96,7 +92,7 @@ export class VxlanFilter {
     // Known written (by us, or found at launch with its jump): the jump is there, no `iptables -C` after.
     const jumpKnown = this.#written !== undefined;
     this.#written = undefined;
-    await restrictVxlan(this.netns, this.port, members, jumpKnown, this.#runner);
+    await restrictVxlan(this.#runner, this.netns, this.port, members, jumpKnown);
     this.#written = want;
     return true;
   }

@@ -64,7 +64,13 @@ export class VxlanDriver implements RouterDriver {
       await this.#filter.admit(admit);
       this.#admitted = admit.length;
     },
-    (err) => this.d.log(`VXLAN filter: ${err.message}`),
+    (err) => {
+      // Members left out, or one gone still let in, until the next membership change: try again shortly.
+      this.d.log(`VXLAN filter: ${err.message}; retrying in 1 s`);
+      setTimeout(() => {
+        if (this.#mesh.running) this.#filterPasses.request();
+      }, 1_000).unref();
+    },
   );
 
   constructor(private readonly d: VxlanDeps) {
