@@ -99,6 +99,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     docker,
     dockerd,
     probes,
+    // The VXLAN device deleted to be made anew: the fast path is off before its ifindex goes.
+    tunnelGoing: (): Promise<void> => telemetry.counters.tunnelGoing(),
   });
   // Every container, kept from docker's events, so the Containers pane's read asks dockerd nothing (nor
   // attach's lookup of a container it holds fresh).

@@ -43,6 +43,7 @@ export interface MeshDeps {
   log: (msg: string) => void;
   dockerd?: DriverDeps['dockerd'];
   probes?: DriverDeps['probes'];
+  tunnelGoing?: DriverDeps['tunnelGoing'];
 }
 
 /** How old a router status may be when handed out; every command that changes the router reads it anew. */
@@ -134,6 +135,7 @@ export class Mesh {
       ...(this.d.dockerd ? { dockerd: this.d.dockerd } : {}),
       // Only the live driver plans probes: a driver made to check settings must not replace them.
       ...(live && this.d.probes ? { probes: this.d.probes } : {}),
+      ...(live && this.d.tunnelGoing ? { tunnelGoing: this.d.tunnelGoing } : {}),
     };
     return createDriver(name, deps);
   }

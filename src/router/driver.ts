@@ -126,4 +126,9 @@ export interface DriverDeps {
    * automatic checks: a driver that probes its peers plans them here rather than running probes of its own.
    */
   probes?: PeerProber;
+  /**
+   * The driver's tunnel device is about to be deleted to be made anew (a relaunch with other settings): telemetry's
+   * fast path stops naming its ifindex. Its failure never stops the re-create.
+   */
+  tunnelGoing?: () => Promise<void>;
 }

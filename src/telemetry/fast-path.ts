@@ -10,6 +10,12 @@ import type { CountersInput, Link } from './counters-input.js';
 /** A tunnel without its bridge's MAC (a launch half done): how long before the links are read again. */
 const OTHERS_RETRY_MS = 10_000;
 
+/**
+ * After tunnelGoing, how long an input naming the old device is taken as read before its delete; one that names it
+ * later is a device that stayed (its delete failed), and the path comes back on.
+ */
+const GONE_HOLD_MS = 5_000;
+
 /** The non-container endpoints' MACs as read for one tunnel device; null: its bridge was not there. */
 export interface Others {
   tunnel: number;
@@ -39,6 +45,9 @@ export class FastPath {
   #hookedAt: { netns: NetnsPath; dev: string } | undefined;
   /** MACs of the endpoints that are not containers (bridge, host link), read again when the tunnel changes. */
   #others: Others | undefined;
+  /** The tunnel's ifindex in the latest tick's input, and the one being deleted (tunnelGoing) and when. */
+  #seen = 0;
+  #gone: { ifindex: number; at: number } | undefined;
 
   constructor(
     private readonly pins: Pins,
@@ -71,6 +80,10 @@ export class FastPath {
     const fast = input.fast;
     const tunnel = fast && veths.get(fast.device);
     if (!fast || !tunnel || !input.veths) return this.off();
+    // An input read before the device was deleted (tunnelGoing) names it still: the path stays off a tick.
+    if (this.#going(tunnel.ifindex, input.at)) return;
+    this.#gone = undefined;
+    this.#seen = tunnel.ifindex;
     // A relaunch (the bridge may be new too), or a bridge missing a while ago; a miss is not asked every tick.
     if (readOthersAgain(this.#others, tunnel.ifindex, input.at)) {
       const macs = await this.#otherMacs(input.veths.netns, fast.bridge);
@@ -95,7 +108,8 @@ export class FastPath {
       this.#hooked = tunnel.ifindex;
       this.#hookedAt = { netns: input.veths.netns, dev: fast.device };
     }
-    if (this.#ifindex !== tunnel.ifindex) {
+    // Checked again: a tunnelGoing while this tick ran (its write of 0 then comes after this one).
+    if (this.#ifindex !== tunnel.ifindex && !this.#going(tunnel.ifindex, input.at)) {
       await writeConfig(this.pins, { tunnelIfindex: tunnel.ifindex });
       this.#ifindex = tunnel.ifindex;
     }
@@ -133,10 +147,17 @@ export class FastPath {
    * its ifindex once gone; the next tick that sees the new device turns it on again.
    */
   async tunnelGoing(): Promise<void> {
-    if (this.#ifindex === 0) return;
+    // Marked first and at once, so a tick under way (or one whose links were read before) does not turn it on.
+    if (this.#seen > 0) this.#gone = { ifindex: this.#seen, at: Date.now() };
+    if (this.#ifindex === 0 && this.#seen === 0) return;
     await writeConfig(this.pins, { tunnelIfindex: 0 });
     this.#ifindex = -1; // not 0: off() still empties the map if no tunnel comes back
     this.#hooked = 0;
+  }
+
+  /** Whether `ifindex` (read at `at`) is the device tunnelGoing was told of; one still there later stayed. */
+  #going(ifindex: number, at: number): boolean {
+    return ifindex === this.#gone?.ifindex && at - this.#gone.at < GONE_HOLD_MS;
   }
 
   get on(): boolean {

@@ -27,6 +27,12 @@ export interface DevicePlace {
   bridge: string;
 }
 
+/** Who hears that the device is deleted to be made anew (DriverDeps.tunnelGoing), and where its failure goes. */
+export interface Recreate {
+  going: (() => Promise<void>) | undefined;
+  log: (msg: string) => void;
+}
+
 /**
  * Made in the host's namespace, so its UDP socket stays on the underlay (behind the XNET-VXLAN chain), then
  * moved beside the bridge, as moby's overlay driver does; one left in the host's namespace is made anew.
@@ -34,7 +40,12 @@ export interface DevicePlace {
  * `l3miss`: what it cannot answer is reported (the agent answers from the address table); `nolearning`: a
  * MAC's VTEP comes from the table (its holder's gossip address), never from a packet's source.
  */
-export async function ensureVxlan(p: DevicePlace, u: Underlay, mtu: number): Promise<void> {
+export async function ensureVxlan(
+  p: DevicePlace,
+  u: Underlay,
+  mtu: number,
+  re: Recreate = { going: undefined, log: () => undefined },
+): Promise<void> {
   const dev = VXLAN_DEV;
   const existing = await link(p.ns, dev, true);
   const data = existing?.linkinfo?.info_data as
@@ -46,7 +57,13 @@ export async function ensureVxlan(p: DevicePlace, u: Underlay, mtu: number): Pro
       await ipBatch(p.ns, [`link set ${dev} master ${p.bridge}`, `link set ${dev} up`]);
     return;
   }
-  if (existing) await ipBatch(p.ns, [`link del ${dev}`]);
+  if (existing) {
+    // The fast path redirects frames to this device's ifindex: off before it goes, not a tick after.
+    await Promise.resolve()
+      .then(re.going)
+      .catch((err: Error) => re.log(`${dev}: telling the fast path it goes: ${err.message}`));
+    await ipBatch(p.ns, [`link del ${dev}`]);
+  }
   if (await link(p.hostNetns, dev)) await ipBatch(p.hostNetns, [`link del ${dev}`]);
   await ipBatch(p.hostNetns, [
     `link add ${dev} mtu ${mtu} type vxlan id ${VNI} dstport ${VXLAN_PORT} local ${u.address} dev ${u.dev} proxy nolearning l3miss`,

@@ -127,7 +127,7 @@ export class VxlanDriver implements RouterDriver {
     const mtu = Math.min(settings.mtu ?? Infinity, underlay.mtu - VXLAN_OVERHEAD);
     this.#mtu = mtu;
     await ensureOverlay({ name: this.d.overlayNetns, hostNetns: this.d.netns, bridge: this.d.bridge, mtu });
-    await ensureVxlan(this.#place, underlay, mtu);
+    await ensureVxlan(this.#place, underlay, mtu, { going: this.d.tunnelGoing, log: this.d.log });
     await this.d.onMtu(mtu);
     this.#linkLocal = await bridgeLinkLocal(this.#place, this.d.log);
     this.#bridgeMac = await pinBridgeMac(this.#place, this.#linkLocal);
