@@ -16,8 +16,26 @@ const CONFIG_FIELDS: (keyof Config)[] = ['tunnelPort', 'tunnelIfindex', 'flags']
 /** The bss map's one key (a 4-byte 0). */
 const KEY = 'key 0 0 0 0';
 
-/** Changes some fields of the pinned config and keeps the others (the bss is one value: read, then written). */
-export async function writeConfig(p: Pins, patch: Partial<Config>): Promise<void> {
+/**
+ * Each pinned config's writes, one after another: the bss is one value, read then written whole (bpftool has no
+ * write of part of a value), so two at once would each read it and the later write would undo the other's field.
+ */
+const queues = new Map<string, Promise<void>>();
+
+/** Changes some fields of the pinned config and keeps the others, after any write to it already asked for. */
+export function writeConfig(p: Pins, patch: Partial<Config>): Promise<void> {
+  const next = (queues.get(p.config) ?? Promise.resolve())
+    .catch(() => undefined) // an earlier write's failure is its caller's
+    .then(() => patchConfig(p, patch));
+  queues.set(p.config, next);
+  const done = () => {
+    if (queues.get(p.config) === next) queues.delete(p.config);
+  };
+  next.then(done, done);
+  return next;
+}
+
+async function patchConfig(p: Pins, patch: Partial<Config>): Promise<void> {
   const session = bpftool();
   const had = await session.one<{ value: string[] }>(`map lookup pinned ${p.config} ${KEY}`);
   const value = Buffer.from(had.value.map((b) => Number(b)));
