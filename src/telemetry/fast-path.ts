@@ -16,6 +16,34 @@ const OTHERS_RETRY_MS = 10_000;
  */
 const GONE_HOLD_MS = 5_000;
 
+/** How long a MAC attach wrote stays in the map with no tick listing its container (an attach rolled back). */
+const ATTACHING_MS = 30_000;
+
+/**
+ * The containers' entries a tick wants, with what attach wrote since (`attaching`: MAC -> when). The tick's input
+ * was read before its map is (and attach records the container after its end is up): an entry attach wrote after
+ * the input was read is kept as attach wrote it, "local, the bridge's", rather than deleted or given a veth that
+ * may be gone (a re-plug). A MAC leaves `attaching` once an input read after its write lists the container, or
+ * after ATTACHING_MS without.
+ */
+export function localEntries(
+  input: Pick<CountersInput, 'at' | 'containers'>,
+  veths: Map<string, Link>,
+  slots: Pick<Slots, 'get'>,
+  attaching: Map<string, number>,
+): LocalEntry[] {
+  const listed = new Set(input.containers.map((c) => containerMac(c.id)));
+  for (const [mac, at] of attaching)
+    if ((listed.has(mac) && input.at > at) || input.at - at > ATTACHING_MS) attaching.delete(mac);
+  const entries = input.containers.map((c) => {
+    const mac = containerMac(c.id);
+    const l = attaching.has(mac) ? undefined : veths.get(c.hostIfname);
+    return { mac, ifindex: l?.ifindex ?? 0, slot: l ? slots.get(c.hostIfname) : 0 };
+  });
+  const more = [...attaching.keys()].filter((mac) => !listed.has(mac));
+  return [...entries, ...more.map((mac) => ({ mac, ifindex: 0, slot: 0 }))];
+}
+
 /** The non-container endpoints' MACs as read for one tunnel device; null: its bridge was not there. */
 export interface Others {
   tunnel: number;
@@ -48,6 +76,8 @@ export class FastPath {
   /** The tunnel's ifindex in the latest tick's input, and the one being deleted (tunnelGoing) and when. */
   #seen = 0;
   #gone: { ifindex: number; at: number } | undefined;
+  /** MACs attach wrote (attached) and when, until a tick's input read after it lists the container. */
+  readonly #attaching = new Map<string, number>();
 
   constructor(
     private readonly pins: Pins,
@@ -68,10 +98,10 @@ export class FastPath {
    * the next tick gives its veth and slot).
    */
   async attached(containerId: string): Promise<void> {
+    const mac = containerMac(containerId);
+    this.#attaching.set(mac, Date.now());
     this.#written = undefined;
-    const [line] = localLines(this.pins, new Map(), [
-      { mac: containerMac(containerId), ifindex: 0, slot: 0 },
-    ]);
+    const [line] = localLines(this.pins, new Map(), [{ mac, ifindex: 0, slot: 0 }]);
     await writeLocal([line!]);
   }
 
@@ -91,17 +121,16 @@ export class FastPath {
     }
     const others = this.#others!.macs;
     if (!others) return this.off();
-    const want: LocalEntry[] = [
+    const wanted = (): LocalEntry[] => [
       ...others.map((mac) => ({ mac, ifindex: 0, slot: 0 })),
-      ...input.containers.map((c) => {
-        const l = veths.get(c.hostIfname);
-        return { mac: containerMac(c.id), ifindex: l?.ifindex ?? 0, slot: l ? slots.get(c.hostIfname) : 0 };
-      }),
+      ...localEntries(input, veths, slots, this.#attaching),
     ];
-    const text = JSON.stringify(want);
-    if (text !== this.#written) {
-      await writeLocal(localLines(this.pins, await readLocal(this.pins), want));
-      this.#written = text;
+    if (JSON.stringify(wanted()) !== this.#written) {
+      const have = await readLocal(this.pins);
+      // Again after the read: an attached() while it ran is kept (its write may be in the read or after it).
+      const want = wanted();
+      await writeLocal(localLines(this.pins, have, want));
+      this.#written = JSON.stringify(want);
     }
     if (this.#hooked !== tunnel.ifindex) {
       await hook(input.veths.netns, this.pins, [{ dev: fast.device, kind: 'tunnel' }]);
