@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { AgentConnection } from '../../src/agent/rpc.js';
+import type { Method, Params, Result } from '../../src/api/index.js';
 import { LAN_NETNS, type LabHost } from '../../src/lab/layout.js';
 import { namedNetns, overlayNetnsName } from '../../src/net/overlay.js';
 import type { RouterStatus } from '../../src/router/driver.js';
@@ -45,6 +47,25 @@ export const labUp = (o: LabUp): Promise<{ hosts: LabHostStatus[]; footprint: La
 /** `lab up` run as the CLI: its exit code and output (the human form; an error with `--json`). */
 export const labUpCli = (o: LabUp, more: string[] = []): Promise<CliResult> =>
   xnet([...labUpArgs(o), ...more]);
+
+/**
+ * One call to a lab agent over its socket, opened for it and closed after: no CLI process per look, so a loaded
+ * machine polls as often. `openMs`: how long the socket may take to accept. Rejects with the agent's XnetError
+ * when it answers with one, and with the socket's error when no agent listens.
+ */
+export async function agentCall<M extends Method>(
+  h: { agentSocket: string },
+  method: M,
+  params = {} as Params<M>,
+  openMs = 10_000,
+): Promise<Result<M>> {
+  const c = await AgentConnection.open(h.agentSocket, openMs);
+  try {
+    return await c.call(method, params);
+  } finally {
+    c.close();
+  }
+}
 
 export async function router(host: string): Promise<RouterStatus> {
   return (await xnetJson<{ router: RouterStatus }>(['--lab', host, 'status'])).router;

@@ -4,10 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_NETNS } from '../../src/lab/layout.js';
 import { addressTableOf, type AddressTableStatus } from '../../src/router/driver.js';
 import { AgentConnection } from '../../src/agent/rpc.js';
-import type { Method, Params, Result } from '../../src/api/index.js';
-import type { LabHost } from '../../src/lab/layout.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
-import { nsh, onTheWire, osh, ping, router } from '../helpers/lab.js';
+import { agentCall, nsh, onTheWire, osh, ping, router } from '../helpers/lab.js';
 import { labMesh } from '../helpers/mesh.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -36,16 +34,6 @@ const neighbour = (h: typeof h1, address: string): string | undefined =>
   osh(h, ['ip', 'neigh', 'show', 'dev', 'xnet-vx'])
     .split('\n')
     .find((l) => l.startsWith(`${address} `));
-
-/** One call to a lab host's agent over its socket: no CLI process per look, so a loaded machine polls as often. */
-async function rpc<M extends Method>(h: LabHost, method: M, params = {} as Params<M>): Promise<Result<M>> {
-  const c = await AgentConnection.open(h.agentSocket, 10_000);
-  try {
-    return await c.call(method, params);
-  } finally {
-    c.close();
-  }
-}
 
 const macOf = (host: string, name: string): string =>
   labSh(host, ['docker', 'exec', name, 'cat', '/sys/class/net/ethwe/address']).trim();
@@ -159,12 +147,12 @@ describe('the mesh-wide address table on three lab hosts', () => {
     const settled = await eventually(
       'the older claim kept and forwarded, the newer flagged on both claimants',
       async () => {
-        const [t1, t3] = await Promise.all([rpc(h1, 'router'), rpc(h3, 'router')]).then((rs) =>
+        const [t1, t3] = await Promise.all([agentCall(h1, 'router'), agentCall(h3, 'router')]).then((rs) =>
           rs.map((r) => addressTableOf(r)?.clashes.find((c) => c.address === '172.25.11.40')),
         );
         const kept = t1?.kept.host === h1.address ? h1 : h3;
         const flagged = kept === h1 ? h3 : h1;
-        const [ps, keptPs] = await Promise.all([rpc(flagged, 'ps'), rpc(kept, 'ps')]);
+        const [ps, keptPs] = await Promise.all([agentCall(flagged, 'ps'), agentCall(kept, 'ps')]);
         const keptMac = keptPs.attachments.find((a) => a.cidrs.includes('172.25.11.40/24'))?.mac ?? 'none';
         return { t1, t3, kept, flagged, h2: neighbour(h2, '172.25.11.40') ?? '', keptMac, ps };
       },
@@ -196,7 +184,7 @@ describe('the mesh-wide address table on three lab hosts', () => {
     for (const h of [keptHost, flaggedHost]) {
       const ev = await eventually(
         `${h.name} has a clash event`,
-        () => rpc(h, 'events', {}),
+        () => agentCall(h, 'events', {}),
         (e) => e.events.some((x) => x.kind === 'address_clash'),
         30_000,
         200,
@@ -208,7 +196,7 @@ describe('the mesh-wide address table on three lab hosts', () => {
     await xnetJson(['--lab', flagged, 'detach', flagged === 'h1' ? 'x1' : 'x3']);
     await eventually(
       'the clash clears',
-      () => rpc(keptHost, 'router'),
+      () => agentCall(keptHost, 'router'),
       (r) => addressTableOf(r)?.clashes.length === 0,
       30_000,
       200,

@@ -3,12 +3,13 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_MAIN } from '../../src/agent/client.js';
 import { AgentConnection } from '../../src/agent/rpc.js';
+import { XnetError } from '../../src/errors.js';
 import type { Result } from '../../src/api/index.js';
 import { labAgentDockerdArgs } from '../../src/lab/dockerd.js';
 import { labHost } from '../../src/lab/layout.js';
 import { labSh, xnet } from '../helpers/cli.js';
 import { dockerProxy, type DockerProxy } from '../helpers/docker-proxy.js';
-import { labUp } from '../helpers/lab.js';
+import { agentCall, labUp } from '../helpers/lab.js';
 import { eventually, until } from '../helpers/wait.js';
 import { agentStatus } from './faults-helpers.js';
 
@@ -41,14 +42,8 @@ async function callers(n: number, ms: number): Promise<Result<'containers'>[]> {
   );
 }
 
-const row = async (name: string) => {
-  const c = await AgentConnection.open(h1.agentSocket, 5_000);
-  try {
-    return (await c.call('containers', {})).containers.find((x) => x.name === name);
-  } finally {
-    c.close();
-  }
-};
+const row = async (name: string) =>
+  (await agentCall(h1, 'containers', {}, 5_000)).containers.find((x) => x.name === name);
 
 /** h1's agent, run here against its dockerd through the proxy. */
 const agentBehindProxy = (): ChildProcess =>
@@ -196,14 +191,12 @@ describe('containers from a cache fed by docker events', () => {
       // The first answer the new agent gives (asked every 20 ms until its socket takes it) is the one judged.
       const { value: first } = await eventually(
         'the new agent answers containers',
-        async () => {
-          const c = await AgentConnection.open(h1.agentSocket, 200).catch(() => undefined);
-          try {
-            return await c?.call('containers', {});
-          } finally {
-            c?.close();
-          }
-        },
+        // No agent listening yet is undefined; an answer, an error too, is judged.
+        () =>
+          agentCall(h1, 'containers', {}, 200).catch((err: unknown) => {
+            if (err instanceof XnetError) throw err;
+            return undefined;
+          }),
         (r) => r !== undefined,
         30_000,
         20,

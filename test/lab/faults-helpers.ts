@@ -2,9 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { labHost } from '../../src/lab/layout.js';
-import { AgentConnection } from '../../src/agent/rpc.js';
 import { sh, xnetJson } from '../helpers/cli.js';
-import { osh, overlayOf } from '../helpers/lab.js';
+import { agentCall, osh, overlayOf } from '../helpers/lab.js';
 
 /** What faults.lab.test.ts reads and runs in the lab: hosts, serf, FDB, agent status and PIDs. */
 export const [h1, h2, h3] = [1, 2, 3].map(labHost) as [
@@ -88,16 +87,7 @@ export async function until(what: string, ok: () => boolean | Promise<boolean>, 
 export async function agentStatus(h: {
   agentSocket: string;
 }): Promise<{ pid: number; stateRecovery?: string | null } | undefined> {
-  try {
-    const c = await AgentConnection.open(h.agentSocket, 500);
-    try {
-      return await c.call('status', {});
-    } finally {
-      c.close();
-    }
-  } catch {
-    return undefined;
-  }
+  return agentCall(h, 'status', {}, 500).catch(() => undefined);
 }
 /** Milliseconds from now until a lab agent other than `oldPid` answers. */
 export async function backWithin(h: typeof h1, oldPid: number, ms: number): Promise<number> {

@@ -4,9 +4,8 @@ import { appendFileSync, existsSync, readdirSync, readFileSync, statSync, writeF
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_MAIN } from '../../src/agent/client.js';
-import { AgentConnection } from '../../src/agent/rpc.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
-import { osh, overlayOf } from '../helpers/lab.js';
+import { agentCall, osh, overlayOf } from '../helpers/lab.js';
 import {
   h1,
   h2,
@@ -216,9 +215,7 @@ describe('item 6: an agent restart does not disturb the mesh', () => {
     const watch = (async () => {
       while (watching) {
         try {
-          const c = await AgentConnection.open(h2.agentSocket, 500);
-          const r = await c.call('router', {});
-          c.close();
+          const r = await agentCall(h2, 'router', {}, 500);
           seen.add(r.peers.find((p) => p.address === h1.address)?.gossip ?? 'absent');
         } catch {
           seen.add('h2-agent-unreachable');

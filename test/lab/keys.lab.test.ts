@@ -3,10 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_MAIN } from '../../src/agent/client.js';
-import { AgentConnection } from '../../src/agent/rpc.js';
 import { labHost } from '../../src/lab/layout.js';
 import { keyFromPassword } from '../../src/router/serf/process.js';
 import { labSh, xnet, xnetJson } from '../helpers/cli.js';
+import { agentCall } from '../helpers/lab.js';
 import { h1, h2, h3, serf, until, sleep, backWithin, pidIn, serfPid } from './faults-helpers.js';
 
 // Issue 14 item 8: the mesh key is rotated through serf's keyring on a live 3-host mesh, no member dropping out.
@@ -26,12 +26,7 @@ function serfKeys(h: typeof h1): string[] {
 
 /** How each host's agent sees the others' gossip state. */
 async function gossip(h: typeof h1): Promise<string[]> {
-  const c = await AgentConnection.open(h.agentSocket, 1_000);
-  try {
-    return (await c.call('router', {})).peers.map((p) => `${p.address}=${p.gossip}`);
-  } finally {
-    c.close();
-  }
+  return (await agentCall(h, 'router', {}, 1_000)).peers.map((p) => `${p.address}=${p.gossip}`);
 }
 
 function pings(host: string, container: string, to: string, count: number): Promise<string> {
