@@ -105,8 +105,19 @@ export const admitHookLines = (p: AdmitPins, dev: string): string[] => [
   `filter replace dev ${dev} ingress pref ${PREF} handle 1 bpf da object-pinned ${p.prog}`,
 ];
 
-/** Whether our program is on `dev`'s ingress (status: an admitted member's packets pass only then). */
+/**
+ * Whether our program is on `dev`'s ingress (an admitted member's packets pass only then). Asked of the agent's
+ * bpftool session (`net show`, no process) when the device is in the agent's own namespace, else of tc there.
+ */
 export async function admitHooked(netns: NetnsPath, dev: string): Promise<boolean> {
+  if (netns === undefined) {
+    const shown = await bpftool()
+      .one<{ tc?: { kind?: string; name?: string }[] }[]>(`net show dev ${dev}`)
+      .catch(() => []);
+    return (shown[0]?.tc ?? []).some(
+      (f) => f.kind === 'clsact/ingress' && f.name?.startsWith('admit_ingress'),
+    );
+  }
   const [file, args] = inNetns(netns, 'tc', ['-j', 'filter', 'show', 'dev', dev, 'ingress', 'pref', PREF]);
   return run(file, args).then(
     (r) => /"kind":\s*"bpf"/.test(r.stdout) && r.stdout.includes('admit_ingress'),

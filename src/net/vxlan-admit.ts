@@ -59,6 +59,8 @@ export class VxlanFilter {
   #mapped: Set<string> | undefined;
   /** The device our program was put on; undefined: put it on again. */
   #hooked: string | undefined;
+  /** recheck() was asked: the map and the hook are read before the next write. */
+  #recheck = false;
   /** The chain and the hook go through a shell, not a fork of the agent (see NetnsRunner). */
   readonly #runner = new NetnsRunner();
 
@@ -81,6 +83,11 @@ export class VxlanFilter {
     }
     if (this.#mode === 'iptables') return this.#writeChain(vxlanChain(members));
     try {
+      if (this.#recheck) {
+        this.#recheck = false;
+        this.#mapped = undefined;
+        if (this.#hooked && !(await admitHooked(this.o.netns, this.#hooked))) this.#hooked = undefined;
+      }
       // The map and the hook before the chain: switching from a chain of members, none is dropped meanwhile.
       const mapped = await this.#writeMap(new Set(members));
       if (this.#hooked !== dev) {
@@ -134,11 +141,13 @@ export class VxlanFilter {
   }
 
   /**
-   * Reads everything installed again before the next write (the driver asks every 30 s): a program or chain
-   * someone removed is put back, a map someone changed is written again.
+   * Reads the map and looks for the program before the next write (the driver asks every 30 s): a program
+   * someone took off is put back, a map someone changed is written again. Both through the agent's bpftool
+   * session, no process: 50 hosts do it every 30 s. The chain is read only at the start and after a failure
+   * (two iptables processes), as before the map.
    */
   recheck(): void {
-    this.#forget();
+    this.#recheck = true;
   }
 
   #forget(): void {

@@ -8,7 +8,7 @@ import { NETNS_PREFIX } from '../../src/lab/layout.js';
 import { closeBpftoolSessions } from '../../src/net/bpftool-session.js';
 import { namedNetns } from '../../src/net/overlay.js';
 import { VxlanFilter, type AdmitMode } from '../../src/net/vxlan-admit.js';
-import { admitPinsFor, admittedIn } from '../../src/net/vxlan-admit-bpf.js';
+import { admitKey, admitPinsFor, admittedIn } from '../../src/net/vxlan-admit-bpf.js';
 import { pinned } from '../../src/net/bpffs.js';
 
 // The VXLAN admission on real kernel parts, no agent: a host namespace (`A`) with its underlay veth, two
@@ -139,15 +139,24 @@ describe('VXLAN admission: eBPF marks members on the underlay, the chain lets ma
     expect(passes(O)).toBe('dropped');
   });
 
-  it('fails closed: with our program off the underlay, a member is dropped too, and the next write puts it back', async () => {
+  it('fails closed: with our program off the underlay, a member is dropped too; the next recheck puts it back', async () => {
     await f.admit([ADDR.m], 'eth0');
     inA('tc', ['filter', 'del', 'dev', 'eth0', 'ingress', 'pref', '48']);
     expect(passes(M)).toBe('dropped');
     expect((await f.admission())?.admitted).toEqual([]); // status says none gets through
-    // The agent re-hooks when a write fails or the underlay changes; a fresh agent (a restart) does at once.
-    expect(await filter().admit([ADDR.m], 'eth0')).toBe(false);
+    // Without a recheck the agent trusts what it wrote; the driver asks for one every 30 s.
+    expect(await f.admit([ADDR.m], 'eth0')).toBe(false);
+    expect(passes(M)).toBe('dropped');
+    f.recheck();
+    await f.admit([ADDR.m], 'eth0');
     expect(passes(M)).toBe('through');
     expect((await f.admission())?.admitted).toEqual([ADDR.m]);
+    // A member's entry someone deleted is written again by the next recheck.
+    sh('bpftool', ['map', 'delete', 'pinned', pins.map, 'key', ...admitKey(ADDR.m, PORT).map(String)]);
+    expect(passes(M)).toBe('dropped');
+    f.recheck();
+    expect(await f.admit([ADDR.m], 'eth0')).toBe(true);
+    expect(passes(M)).toBe('through');
   });
 
   it('switches to the chain of members and back (eBPF unavailable, then available) without dropping a member', async () => {
