@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { stat, statfs } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, stat, statfs } from 'node:fs/promises';
 import { run } from './exec.js';
 
 /** Where programs and maps are pinned. `ip netns exec` mounts another /sys and hides it; nsenter does not. */
@@ -26,3 +27,27 @@ export const pinned = async (path: string): Promise<boolean> =>
  */
 export const agentPins = (stateDir: string, part = ''): string =>
   `${BPFFS}/xnet/${createHash('sha256').update(resolve(stateDir)).digest('hex').slice(0, 16)}${part && `-${part}`}`;
+
+/**
+ * Loads every program of `object` anew under `root` (`progs/` and `maps/`), replacing whatever was pinned there:
+ * tc filters that still run the old programs keep them until they are replaced.
+ */
+export async function loadPinned(object: string, root: string): Promise<void> {
+  if (!existsSync(object))
+    throw new Error(
+      `no BPF object at ${object} (clang was not there at build time: run scripts/setup-host.sh)`,
+    );
+  await ensureBpffs();
+  await rm(root, { recursive: true, force: true });
+  await mkdir(`${root}/maps`, { recursive: true });
+  await run('bpftool', [
+    'prog',
+    'loadall',
+    object,
+    `${root}/progs`,
+    'type',
+    'classifier',
+    'pinmaps',
+    `${root}/maps`,
+  ]);
+}

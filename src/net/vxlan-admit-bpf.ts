@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { isIPv4 } from 'node:net';
-import { agentPins, ensureBpffs, pinned } from './bpffs.js';
+import { agentPins, loadPinned, pinned } from './bpffs.js';
 import { bpftool } from './bpftool-session.js';
 import { run } from './exec.js';
 import { inNetns, type NetnsPath } from './netns.js';
@@ -74,23 +73,7 @@ export function admitLines(
  */
 export async function loadAdmit(p: AdmitPins, object = ADMIT_OBJECT): Promise<void> {
   if ((await pinned(p.prog)) && (await pinned(p.map))) return;
-  if (!existsSync(object))
-    throw new Error(
-      `no BPF object at ${object} (clang was not there at build time: run scripts/setup-host.sh)`,
-    );
-  await ensureBpffs();
-  await rm(p.root, { recursive: true, force: true });
-  await mkdir(`${p.root}/maps`, { recursive: true });
-  await run('bpftool', [
-    'prog',
-    'loadall',
-    object,
-    `${p.root}/progs`,
-    'type',
-    'classifier',
-    'pinmaps',
-    `${p.root}/maps`,
-  ]);
+  await loadPinned(object, p.root);
 }
 
 /** The addresses the map admits on `port` now. */

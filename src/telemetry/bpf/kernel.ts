@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { run } from '../../net/exec.js';
 import { inNetns, type NetnsPath } from '../../net/netns.js';
@@ -7,7 +6,7 @@ import { labelBytes, lanKeyBytes } from '../lan-table.js';
 import { classidOf, slotOfFlowid, type Slots } from './slots.js';
 import { writeConfig } from './config.js';
 import { bpftool } from '../../net/bpftool-session.js';
-import { agentPins, ensureBpffs, pinned } from '../../net/bpffs.js';
+import { agentPins, loadPinned, pinned } from '../../net/bpffs.js';
 export { ensureBpffs, pinned } from '../../net/bpffs.js';
 export { writeConfig, type Config } from './config.js';
 import {
@@ -77,23 +76,7 @@ export async function loadCounters(p: Pins, tunnelPort: number): Promise<boolean
     ].map(pinned),
   );
   if (!current.every(Boolean)) {
-    if (!existsSync(OBJECT))
-      throw new Error(
-        `no BPF object at ${OBJECT} (clang was not there at build time: run scripts/setup-host.sh)`,
-      );
-    await ensureBpffs();
-    await rm(p.root, { recursive: true, force: true });
-    await mkdir(`${p.root}/maps`, { recursive: true });
-    await run('bpftool', [
-      'prog',
-      'loadall',
-      OBJECT,
-      p.progs,
-      'type',
-      'classifier',
-      'pinmaps',
-      `${p.root}/maps`,
-    ]);
+    await loadPinned(OBJECT, p.root);
     fresh = true;
   }
   await writeConfig(p, { tunnelPort });
