@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compiles the eBPF counters (src/telemetry/bpf/*.bpf.c) into dist/ with Debian's clang, when it is there.
+# Compiles the eBPF programs (src/**/*.bpf.c: the counters, the VXLAN admission) into dist/ with Debian's clang, when it is there.
 # Without it the agent counts from interface counters and says so; scripts/setup-host.sh installs clang.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,9 +7,9 @@ if ! command -v clang >/dev/null 2>&1 || [ ! -f /usr/include/bpf/bpf_helpers.h ]
   echo "build-bpf: no clang or libbpf-dev: eBPF counters not built (scripts/setup-host.sh installs them)" >&2
   exit 0
 fi
-mkdir -p dist/telemetry/bpf
+
 arch_inc="/usr/include/$(uname -m)-linux-gnu" # asm/types.h for the BPF target
-for src in src/telemetry/bpf/*.bpf.c; do
-  out="dist/telemetry/bpf/$(basename "${src%.c}").o"
+for src in $(find src -name "*.bpf.c" | sort); do
+  out="dist/${src#src/}"; out="${out%.c}.o"; mkdir -p "$(dirname "$out")"
   clang -O2 -g -Wall -Werror -target bpf -I"$arch_inc" -c "$src" -o "$out"
 done

@@ -6,7 +6,7 @@ import { dockerClient } from '../docker/client.js';
 import { link } from '../net/ip.js';
 import { interfaceCounters } from '../net/counters.js';
 import { closeAllSessions } from '../net/batch-session.js';
-import { closeBpftoolSessions } from '../telemetry/bpf/session.js';
+import { closeBpftoolSessions } from '../net/bpftool-session.js';
 import { readingOf } from '../telemetry/link-readings.js';
 import { Attacher } from './attach.js';
 import { dockerdConfig, dockerdHandlers, type DockerdAgentOptions } from '../docker/config/handlers.js';

@@ -9,6 +9,7 @@ import { overlayNetnsName, removeNamedNetns } from '../net/overlay.js';
 import { CLI_MAIN } from '../agent/client.js';
 import { stopDriverDaemons } from '../router/registry.js';
 import { pinsFor, unloadCounters } from '../telemetry/bpf/kernel.js';
+import { admitPinsFor, unloadAdmit } from '../net/vxlan-admit-bpf.js';
 import { ensureImage } from './image.js';
 import { resolveLabHost } from './resolve.js';
 import { startLabDockerd } from './dockerd.js';
@@ -190,8 +191,9 @@ export async function labDown(onProgress: (msg: string) => void = () => undefine
       await terminate(readPid(h.dockerPidfile), 20_000);
       // Daemons a driver keeps past its agent (ovs-gre's switch), through the drivers' own hook.
       await stopDriverDaemons(h.agentStateDir);
-      // The agent's pinned eBPF counters outlive it (and its namespace) until their pins go.
+      // The agent's pinned eBPF programs (counters, VXLAN admission) outlive it (and its namespace) until their pins go.
       await unloadCounters(pinsFor(h.agentStateDir)).catch(() => undefined);
+      await unloadAdmit(admitPinsFor(h.agentStateDir)).catch(() => undefined);
       // The agent's overlay namespace is pinned to outlive it; named after its state dir, so only this lab's goes.
       await removeNamedNetns(overlayNetnsName(h.agentStateDir)).catch(() => undefined);
       onProgress(`${h.name}: stopped`);

@@ -30,7 +30,7 @@ interface Waiting {
   read: (line: string) => Answer<unknown>;
   resolve: (v: unknown) => void;
   reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
 }
 
 export class LongLivedChild {
@@ -59,11 +59,17 @@ export class LongLivedChild {
     const child = this.#current();
     clearTimeout(this.#idle);
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(
-        () => this.#fail(child, `no answer from ${this.o.name} in ${this.o.timeoutMs} ms`),
-        this.o.timeoutMs,
-      );
-      this.#queue.push({ read, resolve: resolve as (v: unknown) => void, reject, timer });
+      const w: Waiting = { read, resolve: resolve as (v: unknown) => void, reject, timer: undefined };
+      w.timer = setTimeout(() => {
+        // Timers run before I/O in a turn of the event loop: an agent that got no CPU for the whole timeout (a
+        // 50-host lab at load 100) would fail an answer already waiting in the pipe, and kill a child that did
+        // its work. The pipe is read first (setImmediate runs after the turn's I/O); only then is it a timeout.
+        setImmediate(() => {
+          if (this.#queue.includes(w))
+            this.#fail(child, `no answer from ${this.o.name} in ${this.o.timeoutMs} ms`);
+        });
+      }, this.o.timeoutMs);
+      this.#queue.push(w);
       child.stdin.write(input);
     });
   }

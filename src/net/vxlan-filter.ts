@@ -1,30 +1,47 @@
 import { run } from './exec.js';
 import { inNetns, type NetnsPath } from './netns.js';
-import { NetnsRunner } from './netns-runner.js';
+import type { NetnsRunner } from './netns-runner.js';
+import { ADMIT_MARK } from './vxlan-admit-bpf.js';
 
 /**
  * VXLAN has no authentication and this kernel has no ESP, so a mesh password alone closes only the gossip: one
  * FDB entry on an outsider reached a member's containers. As Docker drops unencrypted VXLAN from non-members,
  * UDP to the VXLAN port is accepted only from current members' underlay addresses: a chain of our own, jumped
- * to from INPUT, rewritten whole (iptables-restore, one commit) on every membership change.
+ * to from INPUT. Where eBPF loads, the members are a map that a program on the underlay's tc ingress looks each
+ * packet's source up in (vxlan-admit-bpf.ts); it marks the admitted ones and the chain, written once, lets marked
+ * packets through and drops the rest. A membership change is then one map write, where rewriting the chain
+ * (iptables-restore: a process pair and the machine-wide xtables lock) took 1-2 s a join on a 50-host lab.
+ * Elsewhere the chain lists the members itself, rewritten whole (one commit) on every change.
  */
 export const VXLAN_CHAIN = 'XNET-VXLAN';
+
+const DROP_COMMENT = 'xnet: VXLAN only from mesh members';
+const MARK_COMMENT = 'xnet: members admitted by eBPF';
+const MARK = `0x${ADMIT_MARK.toString(16)}/0x${ADMIT_MARK.toString(16)}`;
 
 function jump(port: number): string[] {
   return ['INPUT', '-p', 'udp', '--dport', String(port), '-j', VXLAN_CHAIN];
 }
 
-/** The chain's contents for these members: theirs go on through INPUT, everything else is dropped. Pure. */
-export function vxlanChain(members: readonly string[]): string {
-  return [
+const chain = (rules: string[]): string =>
+  [
     '*filter',
     // Declared with --noflush, a chain is created if missing and flushed if present: the swap is atomic.
     `:${VXLAN_CHAIN} - [0:0]`,
-    ...[...new Set(members)].sort().map((m) => `-A ${VXLAN_CHAIN} -s ${m}/32 -j RETURN`),
-    `-A ${VXLAN_CHAIN} -m comment --comment "xnet: VXLAN only from mesh members" -j DROP`,
+    ...rules,
+    `-A ${VXLAN_CHAIN} -m comment --comment "${DROP_COMMENT}" -j DROP`,
     'COMMIT',
     '',
   ].join('\n');
+
+/** The chain's contents for these members: theirs go on through INPUT, everything else is dropped. Pure. */
+export function vxlanChain(members: readonly string[]): string {
+  return chain([...new Set(members)].sort().map((m) => `-A ${VXLAN_CHAIN} -s ${m}/32 -j RETURN`));
+}
+
+/** The chain when eBPF admits: what the program marked goes on, everything else is dropped. Pure. */
+export function markChain(): string {
+  return chain([`-A ${VXLAN_CHAIN} -m mark --mark ${MARK} -m comment --comment "${MARK_COMMENT}" -j RETURN`]);
 }
 
 async function iptables(netns: NetnsPath, args: string[]): Promise<boolean> {
@@ -36,84 +53,54 @@ async function iptables(netns: NetnsPath, args: string[]): Promise<boolean> {
 }
 
 /**
- * Accepts VXLAN on `port` only from `members` (their underlay addresses). `runner`, a long-lived shell, starts
- * iptables-restore rather than the agent (see NetnsRunner).
+ * Accepts VXLAN on `port` only as `text` (vxlanChain, markChain) says. `runner`, a long-lived shell, starts
+ * iptables-restore rather than the agent (see NetnsRunner). `jumpKnown`: INPUT's jump is known to be there.
  */
 export async function restrictVxlan(
   runner: NetnsRunner,
   netns: NetnsPath,
   port: number,
-  members: readonly string[],
+  text: string,
   jumpKnown = false,
 ): Promise<void> {
-  await runner.iptablesRestore(netns, vxlanChain(members));
+  await runner.iptablesRestore(netns, text);
   if (jumpKnown) return;
   if (!(await iptables(netns, ['-C', ...jump(port)]))) await iptables(netns, ['-I', ...jump(port)]);
 }
 
-/** The members the chain as `iptables -S CHAIN` prints it lets through, or undefined when it is not ours as written. Pure. */
-export function installedMembers(text: string): string[] | undefined {
+/**
+ * The chain as `iptables -S CHAIN` prints it, as the text vxlanChain or markChain would write for it, or
+ * undefined when it is not ours as written. Pure.
+ */
+export function installedChain(text: string): string | undefined {
   const members: string[] = [];
   let drop = false;
+  let marked = false;
   for (const line of text.split('\n').map((l) => l.trim())) {
     if (!line.startsWith(`-A ${VXLAN_CHAIN} `)) continue;
     if (drop) return undefined; // a rule after our DROP: not the chain we write
     const m = new RegExp(`^-A ${VXLAN_CHAIN} -s (\\S+)/32 -j RETURN$`).exec(line);
     if (m) members.push(m[1]!);
-    else if (/ -j DROP$/.test(line) && line.includes('xnet: VXLAN only from mesh members')) drop = true;
+    else if (
+      line === `-A ${VXLAN_CHAIN} -m mark --mark ${MARK} -m comment --comment "${MARK_COMMENT}" -j RETURN`
+    )
+      marked = true;
+    else if (/ -j DROP$/.test(line) && line.includes(DROP_COMMENT)) drop = true;
     else return undefined;
   }
-  return drop ? members : undefined;
+  if (!drop || (marked && members.length > 0)) return undefined;
+  return marked ? markChain() : vxlanChain(members);
 }
 
-/**
- * restrictVxlan, run only when the rules must change: `iptables-restore` takes the machine-wide xtables lock
- * and a process pair, and a mesh of 50 forming sent every host ~49 membership changes, most of them (a tag, a
- * member's state between failed and alive) leaving the admitted addresses as they were. What is installed is
- * read once (an agent restarted under a running serf finds its predecessor's chain); after that, what we
- * wrote is what is there.
- */
-export class VxlanFilter {
-  /** The chain's text as last written or found, with the jump in place; undefined: not known. */
-  #written: string | undefined;
-  /** Every rewrite after the first is one per membership change: through a shell, not a fork of the agent. */
-  readonly #runner = new NetnsRunner();
-
-  constructor(
-    private readonly netns: NetnsPath,
-    private readonly port: number,
-  ) {}
-
-  /** Whether the call changed the firewall (false: it already held exactly these members). */
-  async admit(members: readonly string[]): Promise<boolean> {
-    const want = vxlanChain(members);
-    if (this.#written === undefined) this.#written = await this.#installed();
-    if (want === this.#written) return false;
-    // Known written (by us, or found at launch with its jump): the jump is there, no `iptables -C` after.
-    const jumpKnown = this.#written !== undefined;
-    this.#written = undefined;
-    await restrictVxlan(this.#runner, this.netns, this.port, members, jumpKnown);
-    this.#written = want;
-    return true;
-  }
-
-  async #installed(): Promise<string | undefined> {
-    if (!(await iptables(this.netns, ['-C', ...jump(this.port)]))) return undefined;
-    const [file, argv] = inNetns(this.netns, 'iptables', ['-w', '5', '-S', VXLAN_CHAIN]);
-    const text = await run(file, argv).then(
-      (r) => r.stdout,
-      () => undefined,
-    );
-    const members = text === undefined ? undefined : installedMembers(text);
-    return members && vxlanChain(members);
-  }
-
-  /** Removes the jump and the chain (stop): the next admit writes them anew. */
-  async remove(): Promise<void> {
-    this.#written = undefined;
-    this.#runner.close();
-    await unrestrictVxlan(this.netns, this.port);
-  }
+/** The chain as installed with INPUT's jump to it, as vxlanChain or markChain writes it; undefined: not ours. */
+export async function readInstalledChain(netns: NetnsPath, port: number): Promise<string | undefined> {
+  if (!(await iptables(netns, ['-C', ...jump(port)]))) return undefined;
+  const [file, argv] = inNetns(netns, 'iptables', ['-w', '5', '-S', VXLAN_CHAIN]);
+  const text = await run(file, argv).then(
+    (r) => r.stdout,
+    () => undefined,
+  );
+  return text === undefined ? undefined : installedChain(text);
 }
 
 /** Removes the jump and the chain; idempotent. */

@@ -49,6 +49,11 @@ export interface TunnelCounters {
   deviceRx: number;
   /** The firewall rules on the way in (ours and any that drop the port), each with its counter. */
   rules: RuleCount[];
+  /**
+   * The addresses our own admission lets through, where the rules do not list them (the vxlan driver's eBPF
+   * admission: its chain lets marked packets through, and the program marks these).
+   */
+  admitted?: string[];
 }
 
 /** Clock offsets with the alive peers: those asked, and each answer with its nickname. */

@@ -23,6 +23,8 @@ export interface PathFigures {
   deviceRx: number;
   /** Each rule's packets in the window. */
   rules: readonly RuleCount[];
+  /** Who our admission lets through where our rules do not name them (eBPF marks, the chain passes marked). */
+  admitted?: readonly string[];
 }
 
 export interface PacketPath {
@@ -48,7 +50,9 @@ export function whereStopped(f: PathFigures): PacketPath {
         };
   const arrives = `${udp} arrives on ${f.underlayDev} (${f.fromPeer} packets ${window}) but never reaches ${f.device}`;
   const mine = f.rules.filter((r) => r.ours);
-  const admitted = mine.some((r) => r.verdict === 'return' && r.source !== null && matches(r, f.address));
+  const admitted = f.admitted
+    ? f.admitted.includes(f.address)
+    : mine.some((r) => r.verdict === 'return' && r.source !== null && matches(r, f.address));
   const dropping = f.rules.filter(
     (r) => r.verdict === 'drop' && r.packets > 0 && matches(r, f.address) && !(r.ours && admitted),
   );

@@ -64,6 +64,7 @@ export class PacketStops {
           toPeer: series.reduce((n, s) => n + s.tx.packets, 0),
           deviceRx: Math.max(0, c.deviceRx - first.c.deviceRx),
           rules: c.rules.map((x) => ({ ...x, packets: Math.max(0, x.packets - (before.get(x.rule) ?? 0)) })),
+          ...(c.admitted ? { admitted: c.admitted } : {}),
         }),
       );
     }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_MAIN } from '../../src/agent/client.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
 import { agentCall, osh, overlayOf } from '../helpers/lab.js';
+import { admitPinsFor, admittedIn } from '../../src/net/vxlan-admit-bpf.js';
 import {
   h1,
   h2,
@@ -417,6 +418,12 @@ describe('item 7: the smaller ones', () => {
 });
 
 describe('item 5: the data plane accepts VXLAN from members only', () => {
+  /** The underlay addresses h's admission map lets in on the VXLAN port (read with bpftool, not the agent). */
+  const admittedOn = (h: typeof h1): string[] => {
+    const dump = sh('bpftool', ['-j', 'map', 'dump', 'pinned', admitPinsFor(h.agentStateDir).map]);
+    return admittedIn(JSON.parse(dump) as Parameters<typeof admittedIn>[0], 4789).sort();
+  };
+
   it('keeps out a host with the wrong password even with a hand-made FDB entry; reset removes the chain', async () => {
     // Members' containers on the overlay (already there when the whole suite runs: attach is idempotent).
     for (const [h, c, a] of [
@@ -426,9 +433,11 @@ describe('item 5: the data plane accepts VXLAN from members only', () => {
       expect((await xnet(['--lab', h!, 'attach', a!, c!])).code).toBe(0);
     const s = await xnet(['--lab', 'h1', 'status']);
     expect(s.stdout).toMatch(
-      /^data plane +restricted to members: .* from 2 member address\(es\) only; not encrypted/m,
+      /^data plane +restricted to members: .* from 2 member address\(es\) only \(eBPF on \S+, chain XNET-VXLAN\); not encrypted/m,
     );
-    expect(nsh(h1, ['iptables', '-S', 'XNET-VXLAN'])).toContain(`-s ${h2.address}/32 -j RETURN`);
+    // The members are the admission program's map; the chain passes what it marked and drops the rest.
+    expect(admittedOn(h1)).toEqual([h2.address, h3.address].sort());
+    expect(nsh(h1, ['iptables', '-S', 'XNET-VXLAN'])).toContain('-m mark --mark 0x200000/0x200000');
     expect((await xnet(['--lab', 'h3', 'reset'])).code).toBe(0);
     // Neither the chain nor the jump: the whole table, since iptables 1.8.9 (nf_tables) answers `-S` of a chain
     // that is gone with "chain ... is incompatible, use 'nft' tool" on stderr (the stray line in this suite's output).
@@ -447,7 +456,7 @@ describe('item 5: the data plane accepts VXLAN from members only', () => {
     // across, so without it the outsider's packets would never leave h3 for h1's chain to drop.
     const f1Mac = labSh('h1', ['docker', 'exec', 'f1', 'cat', '/sys/class/net/ethwe/address']).trim();
     osh(h3, ['ip', 'neigh', 'replace', '10.40.0.1', 'lladdr', f1Mac, 'dev', 'xnet-vx', 'nud', 'permanent']);
-    expect(nsh(h1, ['iptables', '-S', 'XNET-VXLAN'])).not.toContain(h3.address);
+    expect(admittedOn(h1)).toEqual([h2.address]);
     // In the overlay namespace the entry names the underlay's namespace too (link-netnsid).
     expect(osh(h3, ['bridge', 'fdb', 'show', 'dev', 'xnet-vx'])).toMatch(
       new RegExp(`dst ${h1.address.replace(/\./g, '\\.')} (link-netnsid \\d+ )?self permanent`),

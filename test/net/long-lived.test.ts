@@ -74,4 +74,20 @@ describe('LongLivedChild: one process, requests answered in order', () => {
     expect(c.pid).not.toBe(first);
     c.close();
   });
+
+  it('an answer that came while the agent got no CPU for the whole timeout is taken, not timed out', async () => {
+    const c = echo(200);
+    expect(await c.request('warm\n', one)).toBe('got warm'); // the child runs
+    const pid = c.pid;
+    const answer = c.request('a\n', one);
+    // The event loop held past the timeout (as a loaded machine does to a runnable agent): when it runs again,
+    // the timer is due and the answer is in the pipe at once.
+    const until = Date.now() + 600;
+    while (Date.now() < until) {
+      /* busy */
+    }
+    expect(await answer).toBe('got a');
+    expect(c.pid).toBe(pid);
+    c.close();
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { installedMembers, parseRuleCounters, vxlanChain } from '../../src/net/vxlan-filter.js';
+import { installedChain, markChain, parseRuleCounters, vxlanChain } from '../../src/net/vxlan-filter.js';
 
 describe('vxlanChain', () => {
   it('lets each member through once, in order, and drops the rest, in one iptables-restore commit', () => {
@@ -19,7 +19,20 @@ describe('vxlanChain', () => {
   });
 });
 
-describe('installedMembers', () => {
+describe('markChain', () => {
+  it('lets through what the eBPF admission marked and drops the rest, with no member in it', () => {
+    expect(markChain().split('\n')).toEqual([
+      '*filter',
+      ':XNET-VXLAN - [0:0]',
+      '-A XNET-VXLAN -m mark --mark 0x200000/0x200000 -m comment --comment "xnet: members admitted by eBPF" -j RETURN',
+      '-A XNET-VXLAN -m comment --comment "xnet: VXLAN only from mesh members" -j DROP',
+      'COMMIT',
+      '',
+    ]);
+  });
+});
+
+describe('installedChain', () => {
   // What `iptables -S XNET-VXLAN` printed in a lab host after a write of two members.
   const listed = [
     '-N XNET-VXLAN',
@@ -28,17 +41,39 @@ describe('installedMembers', () => {
     '-A XNET-VXLAN -m comment --comment "xnet: VXLAN only from mesh members" -j DROP',
     '',
   ].join('\n');
+  // And after markChain (iptables 1.8.9, nf_tables).
+  const marked = [
+    '-N XNET-VXLAN',
+    '-A XNET-VXLAN -m mark --mark 0x200000/0x200000 -m comment --comment "xnet: members admitted by eBPF" -j RETURN',
+    '-A XNET-VXLAN -m comment --comment "xnet: VXLAN only from mesh members" -j DROP',
+    '',
+  ].join('\n');
 
-  it('reads back the members a chain we wrote lets through, so an unchanged mesh writes nothing', () => {
-    expect(installedMembers(listed)).toEqual(['198.18.0.2', '198.18.0.3']);
-    expect(vxlanChain(installedMembers(listed)!)).toBe(vxlanChain(['198.18.0.3', '198.18.0.2']));
+  it('reads back the chain we wrote, so an unchanged mesh writes nothing', () => {
+    expect(installedChain(listed)).toBe(vxlanChain(['198.18.0.3', '198.18.0.2']));
+    expect(installedChain(marked)).toBe(markChain());
+    expect(
+      installedChain(
+        '-N XNET-VXLAN\n-A XNET-VXLAN -m comment --comment "xnet: VXLAN only from mesh members" -j DROP\n',
+      ),
+    ).toBe(vxlanChain([]));
   });
 
   it('does not take a chain someone changed, or one without our DROP, for ours', () => {
-    expect(installedMembers('-N XNET-VXLAN\n-A XNET-VXLAN -s 198.18.0.2/32 -j RETURN\n')).toBeUndefined();
-    expect(installedMembers(listed.replace('-j RETURN', '-j ACCEPT'))).toBeUndefined();
-    expect(installedMembers(`${listed}-A XNET-VXLAN -s 10.0.0.1/32 -j RETURN\n`)).toBeUndefined();
-    expect(installedMembers('')).toBeUndefined();
+    expect(installedChain('-N XNET-VXLAN\n-A XNET-VXLAN -s 198.18.0.2/32 -j RETURN\n')).toBeUndefined();
+    expect(installedChain(listed.replace('-j RETURN', '-j ACCEPT'))).toBeUndefined();
+    expect(installedChain(`${listed}-A XNET-VXLAN -s 10.0.0.1/32 -j RETURN\n`)).toBeUndefined();
+    expect(installedChain(marked.replace('0x200000/0x200000', '0x1/0x1'))).toBeUndefined();
+    // Both kinds of RETURN at once is neither chain we write.
+    expect(
+      installedChain(
+        marked.replace(
+          '-A XNET-VXLAN -m mark',
+          '-A XNET-VXLAN -s 198.18.0.2/32 -j RETURN\n-A XNET-VXLAN -m mark',
+        ),
+      ),
+    ).toBeUndefined();
+    expect(installedChain('')).toBeUndefined();
   });
 });
 

@@ -107,4 +107,34 @@ describe('whereStopped', () => {
     expect(whereStopped({ ...base, rules: [] }).stop).toBe('peer-drops');
     expect(whereStopped({ ...base, rules: [], deviceRx: 0 }).stop).toBe('before-tunnel');
   });
+
+  describe('with the eBPF admission (the chain passes marked packets; the admitted list names the members)', () => {
+    const marked = (drop: number): RuleCount[] => [
+      {
+        rule: '-A XNET-VXLAN -m mark --mark 0x200000/0x200000 -m comment --comment "xnet: members admitted by eBPF" -j RETURN',
+        packets: 40,
+        verdict: 'return',
+        source: null,
+        ours: true,
+      },
+      {
+        rule: '-A XNET-VXLAN -m comment --comment "xnet: VXLAN only from mesh members" -j DROP',
+        packets: drop,
+        verdict: 'drop',
+        source: null,
+        ours: true,
+      },
+    ];
+
+    it('a peer not admitted whose packets our DROP counted: our rule', () => {
+      const f = { ...base, rules: marked(6), admitted: ['198.18.0.3'] };
+      expect(whereStopped(f).stop).toBe('our-rule');
+    });
+
+    it("an admitted peer is not blamed on our DROP that counted an outsider's packets", () => {
+      const f = { ...base, rules: marked(6), admitted: ['198.18.0.2', '198.18.0.3'] };
+      expect(whereStopped(f).stop).toBe('peer-drops');
+      expect(whereStopped({ ...f, deviceRx: 0 }).stop).toBe('before-tunnel');
+    });
+  });
 });

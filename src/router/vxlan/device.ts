@@ -1,6 +1,7 @@
 import { addrs, ipBatch, ipJson, link } from '../../net/ip.js';
 import { toCounters } from '../../net/counters.js';
 import { ruleCounters } from '../../net/vxlan-filter.js';
+import type { Admission } from '../../net/vxlan-admit.js';
 import type { TunnelCounters } from '../driver.js';
 import type { NetnsPath } from '../../net/netns.js';
 import { poll } from '../../poll.js';
@@ -114,12 +115,25 @@ export async function removeVxlan(p: DevicePlace): Promise<void> {
  * What the kernel counted on VXLAN's way in: the device's received packets, and the firewall rules before it
  * (ours and any other that drops UDP 4789). The UDP socket and the firewall stay in the host namespace.
  */
-export async function tunnelCounters(p: DevicePlace, u: Underlay): Promise<TunnelCounters | undefined> {
-  const [dev, rules] = await Promise.all([
+export async function tunnelCounters(
+  p: DevicePlace,
+  u: Underlay,
+  admission: Promise<Admission | undefined>,
+): Promise<TunnelCounters | undefined> {
+  const [dev, rules, a] = await Promise.all([
     ipJson<Parameters<typeof toCounters>[0][]>(p.ns, ['-s', 'link', 'show', 'dev', VXLAN_DEV]),
     ruleCounters(p.hostNetns, VXLAN_PORT),
+    admission,
   ]);
   const vx = dev[0] && toCounters(dev[0]);
   if (!vx) return undefined;
-  return { underlayDev: u.dev, port: VXLAN_PORT, device: VXLAN_DEV, deviceRx: vx.rxPackets, rules };
+  const admitted = a?.admitted ? { admitted: a.admitted } : {};
+  return {
+    underlayDev: u.dev,
+    port: VXLAN_PORT,
+    device: VXLAN_DEV,
+    deviceRx: vx.rxPackets,
+    rules,
+    ...admitted,
+  };
 }

@@ -1,5 +1,5 @@
 import { ensureOverlay, namedNetns, removeNamedNetns } from '../../net/overlay.js';
-import { VxlanFilter } from '../../net/vxlan-filter.js';
+import { AdmissionPasses } from './admission.js';
 import type { NetnsPath } from '../../net/netns.js';
 import type { SerfMember } from '../serf/rpc.js';
 import { VERSION } from '../../version.js';
@@ -21,8 +21,8 @@ import type { KeyRotation } from '../serf/rotate.js';
 import { readPasswordFile } from '../password.js';
 import { readKeyring } from '../serf/keyring.js';
 import { ADDRESS_EVENT, MeshAddresses } from './addresses.js';
-import { addressDetails, clashView, dataPlanePolicy } from './table-status.js';
-import { VXLAN_DEV, VXLAN_PORT } from './description.js';
+import { addressDetails, clashView } from './table-status.js';
+import { VXLAN_DEV } from './description.js';
 import {
   bridgeLinkLocal,
   ensureVxlan,
@@ -33,7 +33,6 @@ import {
   type DevicePlace,
 } from './device.js';
 import { peerStatuses } from './peer-status.js';
-import { SerialPasses } from '../../passes.js';
 
 export { VNI, VXLAN_OVERHEAD } from './device.js';
 
@@ -48,33 +47,21 @@ export class VxlanDriver implements RouterDriver {
   #linkLocal: string | undefined;
   /** Between launch and stop/close: a membership change after that must not start probes again. */
   #probing = false;
-  /** How many member addresses VXLAN is accepted from; undefined until the first membership sync. */
-  #admitted: number | undefined;
   /** The mesh-wide address table and the forwarding entries it drives; from launch to stop. */
   #addresses: MeshAddresses | undefined;
   #bridgeMac: string | undefined;
   readonly #mesh: SerfMembership;
-  /** UDP 4789 from members only; rewritten only when the admitted addresses change. */
-  readonly #filter: VxlanFilter;
-  /** The addresses the filter should admit now; its passes write the newest, one at a time. */
-  #admit: string[] = [];
-  readonly #filterPasses = new SerialPasses(
-    async () => {
-      const admit = this.#admit;
-      await this.#filter.admit(admit);
-      this.#admitted = admit.length;
-    },
-    (err) => {
-      // Members left out, or one gone still let in, until the next membership change: try again shortly.
-      this.d.log(`VXLAN filter: ${err.message}; retrying in 1 s`);
-      setTimeout(() => {
-        if (this.#mesh.running) this.#filterPasses.request();
-      }, 1_000).unref();
-    },
-  );
+  /** UDP 4789 from members only: eBPF's map where it loads, else a chain listing them (admission.ts). */
+  readonly #admission: AdmissionPasses;
 
   constructor(private readonly d: VxlanDeps) {
-    this.#filter = new VxlanFilter(d.netns, VXLAN_PORT);
+    this.#admission = new AdmissionPasses({
+      netns: d.netns,
+      stateDir: d.stateDir,
+      log: d.log,
+      dev: () => this.#underlay?.dev,
+      running: () => this.#mesh.running,
+    });
     this.#mesh = new SerfMembership({
       stateDir: d.stateDir,
       log: d.log,
@@ -189,14 +176,14 @@ export class VxlanDriver implements RouterDriver {
   async #programFdb(members: readonly SerfMember[]): Promise<string> {
     const others = members.filter((m) => m.name !== this.#name);
     this.#addresses?.membership(members);
-    this.#admit = others.filter((m) => ['alive', 'failed', 'leaving'].includes(m.status)).map((m) => m.addr);
+    const admit = others.filter((m) => ['alive', 'failed', 'leaving'].includes(m.status)).map((m) => m.addr);
     // Side by side: the device's entries and the firewall are apart, and a new peer's probes need both (the
     // way out, and its answers let in); one after the other they were two chains of processes per join.
     const t0 = Date.now();
     const ms = (p: Promise<unknown> | undefined) => Promise.resolve(p).then(() => Date.now() - t0);
     const [device, filter] = await Promise.all([
       ms(this.#addresses?.settle()),
-      ms(this.#filterPasses.settle()),
+      ms(this.#admission.settle(admit)),
     ]);
     return `device ${device} ms, filter ${filter} ms`;
   }
@@ -224,21 +211,21 @@ export class VxlanDriver implements RouterDriver {
    * (ours and any other that drops UDP 4789). The UDP socket and the firewall stay in the host namespace.
    */
   async tunnelCounters(): Promise<TunnelCounters | undefined> {
-    return this.#underlay ? tunnelCounters(this.#place, this.#underlay) : undefined;
+    return this.#underlay
+      ? tunnelCounters(this.#place, this.#underlay, this.#admission.admission())
+      : undefined;
   }
 
   async stop(): Promise<void> {
     await this.#halt(true);
     // The bridge, the host pair and the containers' ports stay (attachments are kept); the tunnel goes.
     await removeVxlan(this.#place);
-    await this.#filterPasses.stop();
-    this.#filterPasses.restart();
-    await this.#filter.remove();
-    this.#admitted = undefined;
+    await this.#admission.stop();
   }
 
   /** Lets go without leaving the mesh: serf runs on (peers see nothing) and the next agent adopts it. */
   async close(): Promise<void> {
+    this.#admission.close();
     await this.#halt(false);
   }
 
@@ -302,7 +289,7 @@ export class VxlanDriver implements RouterDriver {
         ? addressDetails(this.#addresses, this.#mesh.members, this.#name, this.#settings)
         : {}),
       warnings: [],
-      dataPlanePolicy: dataPlanePolicy(this.#admitted),
+      dataPlanePolicy: this.#admission.policy(),
     };
   }
 }

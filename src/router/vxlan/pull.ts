@@ -114,6 +114,7 @@ export async function pull(address: string, o: PullOptions, timeoutMs = 3_000): 
   const nonce = randomBytes(18).toString('base64');
   const headers: Record<string, string> = { 'x-xnet-nonce': nonce };
   if (keys[0]) headers['x-xnet-proof'] = proof(keys[0], nonce, address).toString('base64');
+  let settled = false;
   const text = await new Promise<string>((resolve, reject) => {
     const req = request(
       {
@@ -142,10 +143,15 @@ export async function pull(address: string, o: PullOptions, timeoutMs = 3_000): 
         res.on('error', reject);
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`${address}: no answer within ${timeoutMs} ms`)));
+    req.on('timeout', () =>
+      // As in LongLivedChild: I/O that came while the agent had no CPU is read before the timeout counts.
+      setImmediate(() => {
+        if (!settled) req.destroy(new Error(`${address}: no answer within ${timeoutMs} ms`));
+      }),
+    );
     req.on('error', reject);
     req.end();
-  });
+  }).finally(() => (settled = true));
   if (keys.length === 0) return JSON.parse(text) as unknown;
   const body = open(keys, nonce, text);
   if (body === undefined) throw new Error(`${address}: the list is not sealed with the mesh key`);

@@ -1,3 +1,5 @@
+import type { AdmitMode } from '../../net/vxlan-admit.js';
+import { VXLAN_CHAIN } from '../../net/vxlan-filter.js';
 import type { AddressClash, AddressHolder, AddressTableStatus } from '../../api/router-status.js';
 import type { SerfMember } from '../serf/rpc.js';
 import type { Clash, Holding } from './table.js';
@@ -57,8 +59,14 @@ export function addressDetails(
 }
 
 /** What the firewall lets in, in the operator's words (undefined: membership not read yet). */
-export function dataPlanePolicy(admitted: number | undefined): string {
+export function dataPlanePolicy(admitted: number | undefined, mode?: AdmitMode, dev?: string): string {
+  const by =
+    mode === 'ebpf'
+      ? ` (eBPF on ${dev ?? 'the underlay'}, chain ${VXLAN_CHAIN})`
+      : mode === 'iptables'
+        ? ` (chain ${VXLAN_CHAIN})`
+        : '';
   return admitted === undefined
     ? `VXLAN (UDP ${VXLAN_PORT}) not restricted yet (membership not read), not encrypted`
-    : `restricted to members: VXLAN (UDP ${VXLAN_PORT}) accepted from ${admitted} member address(es) only; not encrypted (no ESP on this kernel)`;
+    : `restricted to members: VXLAN (UDP ${VXLAN_PORT}) accepted from ${admitted} member address(es) only${by}; not encrypted (no ESP on this kernel)`;
 }

@@ -1,5 +1,5 @@
 import type { Pins } from './kernel.js';
-import { bpftool } from './session.js';
+import { bpftool } from '../../net/bpftool-session.js';
 
 /**
  * The programs' settings (counters.bpf.c's `xnet_config`, one struct in the object's .bss, pinned as

@@ -1,14 +1,13 @@
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, rm, stat, statfs } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { run } from '../../net/exec.js';
 import { inNetns, type NetnsPath } from '../../net/netns.js';
 import { labelBytes, lanKeyBytes } from '../lan-table.js';
 import { classidOf, slotOfFlowid, type Slots } from './slots.js';
 import { writeConfig } from './config.js';
-import { bpftool } from './session.js';
+import { bpftool } from '../../net/bpftool-session.js';
+import { agentPins, loadPinned, pinned } from '../../net/bpffs.js';
+export { ensureBpffs, pinned } from '../../net/bpffs.js';
 export { writeConfig, type Config } from './config.js';
 import {
   keyBytes,
@@ -25,8 +24,6 @@ import {
  * every agent on a machine (every lab host), and a map shared by agents would count each other's veths.
  */
 
-const BPFFS = '/sys/fs/bpf';
-const BPF_FS_MAGIC = 0xcafe4a11;
 /** Built by `npm run build` (scripts/build-bpf.sh) when clang is installed. */
 export const OBJECT = fileURLToPath(new URL('./counters.bpf.o', import.meta.url));
 /** Our filters' priority on a hook: `replace` and `del` find ours by it and leave anyone else's alone. */
@@ -47,7 +44,7 @@ export interface Pins {
 }
 
 export function pinsFor(stateDir: string): Pins {
-  const root = `${BPFFS}/xnet/${createHash('sha256').update(resolve(stateDir)).digest('hex').slice(0, 16)}`;
+  const root = agentPins(stateDir);
   return {
     root,
     progs: `${root}/progs`,
@@ -58,18 +55,6 @@ export function pinsFor(stateDir: string): Pins {
     local: `${root}/maps/xnet_local`,
   };
 }
-
-/** Mounts bpffs where the host has none (Debian does not mount it by default). */
-export async function ensureBpffs(): Promise<void> {
-  if ((await statfs(BPFFS)).type === BPF_FS_MAGIC) return;
-  await run('mount', ['-t', 'bpf', 'bpf', BPFFS]);
-}
-
-export const pinned = async (path: string): Promise<boolean> =>
-  stat(path).then(
-    () => true,
-    () => false,
-  );
 
 /**
  * Programs and map as pinned by an earlier run of this agent are kept (its hooks still run them); otherwise
@@ -91,23 +76,7 @@ export async function loadCounters(p: Pins, tunnelPort: number): Promise<boolean
     ].map(pinned),
   );
   if (!current.every(Boolean)) {
-    if (!existsSync(OBJECT))
-      throw new Error(
-        `no BPF object at ${OBJECT} (clang was not there at build time: run scripts/setup-host.sh)`,
-      );
-    await ensureBpffs();
-    await rm(p.root, { recursive: true, force: true });
-    await mkdir(`${p.root}/maps`, { recursive: true });
-    await run('bpftool', [
-      'prog',
-      'loadall',
-      OBJECT,
-      p.progs,
-      'type',
-      'classifier',
-      'pinmaps',
-      `${p.root}/maps`,
-    ]);
+    await loadPinned(OBJECT, p.root);
     fresh = true;
   }
   await writeConfig(p, { tunnelPort });

@@ -1,5 +1,5 @@
 import type { Pins } from './kernel.js';
-import { bpftool } from './session.js';
+import { bpftool } from '../../net/bpftool-session.js';
 
 /**
  * The fast path's map of this host's overlay endpoints (counters.bpf.c, `xnet_local`): MAC -> the container's

@@ -1,12 +1,12 @@
-import { LongLivedChild } from '../../net/long-lived.js';
-import { diesWithParent } from '../../net/netns.js';
-import { BatchFrames, checkBatchLine, type BatchResult } from './frames.js';
+import { LongLivedChild } from './long-lived.js';
+import { diesWithParent } from './netns.js';
+import { BatchFrames, checkBatchLine, type BatchResult } from './bpftool-frames.js';
 
 /**
  * One long-lived `bpftool -j -p batch file -` for map reads and writes with no process each (as batch-session.ts
  * is for ip/bridge): a spawn blocks the agent's thread until exec, and every agent wrote and read its maps with
  * a bpftool each, one a second at least. bpftool runs each line as it arrives and answers each command as soon
- * as it is done (frames.ts), so every write answers for itself (`"output": null`) and no closing command is
+ * as it is done (bpftool-frames.ts), so every write answers for itself (`"output": null`) and no closing command is
  * needed. A failing line ends bpftool (as `ip -batch`): the request fails with its reason, the process is ended
  * and the next request starts another. Run in the agent's own namespaces: pinned maps are paths on its bpffs
  * (`ip netns exec` would mount another /sys).

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BatchFrames, checkBatchLine, type BatchResult } from '../../src/telemetry/bpf/frames.js';
+import { BatchFrames, checkBatchLine, type BatchResult } from '../../src/net/bpftool-frames.js';
 import type { Answer } from '../../src/net/long-lived.js';
 
 // What bpftool v7.1.0 printed for `stdbuf -oL bpftool -j -p batch file -` given: update, delete, dump of an

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBpffs } from '../../src/telemetry/bpf/kernel.js';
-import { BpftoolSession } from '../../src/telemetry/bpf/session.js';
+import { BpftoolSession } from '../../src/net/bpftool-session.js';
 import { alive } from '../helpers/wait.js';
 
 // The real bpftool on a real pinned hash map (needs root and bpffs, no lab): writes and reads through one

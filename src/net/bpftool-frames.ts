@@ -1,8 +1,8 @@
-import { failed } from '../../errors.js';
-import type { Answer } from '../../net/long-lived.js';
+import { failed } from '../errors.js';
+import type { Answer } from './long-lived.js';
 
 /**
- * The framing of a long-lived `bpftool -j -p batch file -` (session.ts): which lines are one command's answer.
+ * The framing of a long-lived `bpftool -j -p batch file -` (bpftool-session.ts): which lines are one command's answer.
  * Checked with bpftool v7.1.0: the batch is one JSON array, printed as it goes; without -p it is one line that
  * reaches a pipe only at exit, with -p (and stdout line-buffered) each line as soon as it is written. Every
  * command is an object `{"command": [...], "output": ...}` at a 4-space indent, its "output" key at 8 spaces;
