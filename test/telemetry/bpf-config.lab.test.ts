@@ -3,7 +3,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeConfig, type Config } from '../../src/telemetry/bpf/config.js';
 import { ensureBpffs, type Pins } from '../../src/telemetry/bpf/kernel.js';
-import { closeBpftoolSessions } from '../../src/telemetry/bpf/session.js';
+import { closeBpftoolSessions } from '../../src/net/bpftool-session.js';
 
 // The programs' config through the agent's bpftool session, on a real pinned array map of the bss's shape (one
 // value of three u32s; needs root and bpffs, no lab): writes asked for at once each keep the others' fields.

@@ -9,7 +9,7 @@ import { linkCounters } from '../../src/net/counters.js';
 import { containerMac, hostVethName } from '../../src/net/veth.js';
 import { ensureBpffs, pinsFor } from '../../src/telemetry/bpf/kernel.js';
 import { localKeyBytes, readLocal } from '../../src/telemetry/bpf/local-table.js';
-import { closeBpftoolSessions } from '../../src/telemetry/bpf/session.js';
+import { closeBpftoolSessions } from '../../src/net/bpftool-session.js';
 import { Slots } from '../../src/telemetry/bpf/slots.js';
 import type { CountersInput, Link } from '../../src/telemetry/counters-input.js';
 import { FastPath } from '../../src/telemetry/fast-path.js';
