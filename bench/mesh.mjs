@@ -67,13 +67,22 @@ async function views(conns, watch) {
 
 /** How long the last round of `views` took: how late a poll can see what the agents already saw. */
 let lastRoundMs = NaN;
+/** The rounds of the last `until`: when each began and ended (ms from `from`), and the fewest peers any host saw so. */
+let rounds = [];
 
 /** Polls until `done(views)` holds; returns ms since `from`, or NaN at the timeout. */
 async function until(conns, from, done, watch, everyMs) {
+  rounds = [];
   for (;;) {
     const began = Date.now();
     const v = await views(conns, watch);
     lastRoundMs = Date.now() - began;
+    rounds.push({
+      at: began - from,
+      took: lastRoundMs,
+      alive: Math.min(...v.map((x) => x.alive)),
+      reachable: Math.min(...v.map((x) => x.reachable)),
+    });
     if (done(v)) return Date.now() - from;
     if (Date.now() - from > TIMEOUT_MS) return NaN;
     await sleep(everyMs);
@@ -124,6 +133,10 @@ async function runSize(n) {
     every,
   );
   const pollRoundMs = lastRoundMs;
+  // Each round of the reachable poll: when it began (s after the last connect), how long it took, and the fewest
+  // peers any host saw reachable: whether the poll was late, or a host saw a peer reachable and then not.
+  const trace = rounds.map((r) => `${fmt(r.at / 1000, 1)}+${fmt(r.took / 1000, 1)}:${r.reachable}`).join(' ');
+  say(`${n} hosts: reachable poll rounds (began+took: fewest reachable): ${trace}`);
   say(
     `${n} hosts: all reachable ${fmt(reachableMs / 1000, 2)} s after the last connect (the round of ${n} router calls that saw it took ${fmt(pollRoundMs / 1000, 2)} s)`,
   );
