@@ -108,3 +108,25 @@ export class KeyedPasses<K> {
     this.#stopped = false;
   }
 }
+
+/**
+ * Jobs kept in order by key: each key's jobs run one after another, as they were asked for, and different keys
+ * at once. Unlike the passes above nothing folds: every job runs (each carries its own change). A job's failure
+ * is its own caller's; the next job runs all the same. A key is forgotten when its last job ends.
+ */
+export class KeyedQueue<K> {
+  readonly #tails = new Map<K, Promise<void>>();
+
+  run<T>(key: K, job: () => Promise<T>): Promise<T> {
+    const next = (this.#tails.get(key) ?? Promise.resolve()).then(job);
+    const tail = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#tails.set(key, tail);
+    void tail.then(() => {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    });
+    return next;
+  }
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedPasses, SerialPasses } from '../src/passes.js';
+import { KeyedPasses, KeyedQueue, SerialPasses } from '../src/passes.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -138,5 +138,40 @@ describe('KeyedPasses', () => {
     p.request('y');
     await tick();
     expect(n).toBe(1);
+  });
+});
+
+describe('KeyedQueue', () => {
+  it("runs one key's jobs one after another in order, every one, while other keys run at once", async () => {
+    const q = new KeyedQueue<string>();
+    const log: string[] = [];
+    const gate: Record<string, () => void> = {};
+    const job = (name: string) => () =>
+      new Promise<string>((done) => {
+        log.push(`start ${name}`);
+        gate[name] = () => {
+          log.push(`end ${name}`);
+          done(name);
+        };
+      });
+    const a1 = q.run('a', job('a1'));
+    const a2 = q.run('a', job('a2'));
+    const b1 = q.run('b', job('b1'));
+    await tick();
+    expect(log).toEqual(['start a1', 'start b1']); // a2 waits for a1; b does not
+    gate.a1!();
+    await tick();
+    expect(log).toEqual(['start a1', 'start b1', 'end a1', 'start a2']);
+    gate.a2!();
+    gate.b1!();
+    expect(await Promise.all([a1, a2, b1])).toEqual(['a1', 'a2', 'b1']);
+  });
+
+  it("a failed job rejects its own caller only; the key's next job still runs", async () => {
+    const q = new KeyedQueue<string>();
+    const failed = q.run('a', () => Promise.reject(new Error('no')));
+    const next = q.run('a', () => Promise.resolve('ran'));
+    await expect(failed).rejects.toThrow('no');
+    expect(await next).toBe('ran');
   });
 });

@@ -7,6 +7,7 @@ import { ipBatch, link, links, type IpLink } from './ip.js';
 import { inNetns, type NetnsPath } from './netns.js';
 import { enableLinkLocal, quietBridge } from './sysctl.js';
 import { closeSessions } from './batch-session.js';
+import { KeyedQueue } from '../passes.js';
 
 /**
  * The overlay's own network namespace (as Docker's overlay driver keeps one per network): it holds the bridge,
@@ -101,22 +102,14 @@ export interface OverlayLayout {
 }
 
 /** One change to a namespace's layout at a time: the relaunch and the reconcile at agent start race otherwise. */
-const queues = new Map<string, Promise<unknown>>();
+const layouts = new KeyedQueue<string>();
 
 /**
  * Namespace, br_netfilter off, the bridge, and the veth pair from the host onto it: made where missing,
  * MTU followed; idempotent (attach before a launch and the launch both call it). Returns the bridge.
  */
 export function ensureOverlay(o: OverlayLayout): Promise<IpLink> {
-  const next = (queues.get(o.name) ?? Promise.resolve()).then(
-    () => layOut(o),
-    () => layOut(o),
-  );
-  queues.set(
-    o.name,
-    next.catch(() => undefined),
-  );
-  return next;
+  return layouts.run(o.name, () => layOut(o));
 }
 
 async function layOut(o: OverlayLayout): Promise<IpLink> {

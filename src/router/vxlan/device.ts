@@ -28,11 +28,12 @@ export interface DevicePlace {
   bridge: string;
 }
 
-/** Who hears that the device is deleted to be made anew (DriverDeps.tunnelGoing), and where its failure goes. */
+/** Who hears that the device is deleted (DriverDeps.tunnelGoing), and where its failure goes. */
 export interface Recreate {
   going: (() => Promise<void>) | undefined;
   log: (msg: string) => void;
 }
+const NO_RECREATE: Recreate = { going: undefined, log: () => undefined };
 
 /**
  * Made in the host's namespace, so its UDP socket stays on the underlay (behind the XNET-VXLAN chain), then
@@ -45,7 +46,7 @@ export async function ensureVxlan(
   p: DevicePlace,
   u: Underlay,
   mtu: number,
-  re: Recreate = { going: undefined, log: () => undefined },
+  re: Recreate = NO_RECREATE,
 ): Promise<void> {
   const dev = VXLAN_DEV;
   const existing = await link(p.ns, dev, true);
@@ -58,13 +59,7 @@ export async function ensureVxlan(
       await ipBatch(p.ns, [`link set ${dev} master ${p.bridge}`, `link set ${dev} up`]);
     return;
   }
-  if (existing) {
-    // The fast path redirects frames to this device's ifindex: off before it goes, not a tick after.
-    await Promise.resolve()
-      .then(re.going)
-      .catch((err: Error) => re.log(`${dev}: telling the fast path it goes: ${err.message}`));
-    await ipBatch(p.ns, [`link del ${dev}`]);
-  }
+  if (existing) await deleteVxlan(p, re);
   if (await link(p.hostNetns, dev)) await ipBatch(p.hostNetns, [`link del ${dev}`]);
   await ipBatch(p.hostNetns, [
     `link add ${dev} mtu ${mtu} type vxlan id ${VNI} dstport ${VXLAN_PORT} local ${u.address} dev ${u.dev} proxy nolearning l3miss`,
@@ -105,9 +100,20 @@ export async function pinBridgeMac(
   return mac ?? (await link(p.ns, p.bridge))?.address;
 }
 
+/**
+ * Deletes the device in the overlay namespace. The fast path redirects frames to its ifindex: it is told first,
+ * not a counters tick after (for a re-create and for a stop alike). Its failure never stops the delete.
+ */
+async function deleteVxlan(p: DevicePlace, re: Recreate): Promise<void> {
+  await Promise.resolve()
+    .then(re.going)
+    .catch((err: Error) => re.log(`${VXLAN_DEV}: telling the fast path it goes: ${err.message}`));
+  await ipBatch(p.ns, [`link del ${VXLAN_DEV}`]);
+}
+
 /** The tunnel goes (router stopped): from the overlay namespace, and any copy left in the host's. */
-export async function removeVxlan(p: DevicePlace): Promise<void> {
-  if (await link(p.ns, VXLAN_DEV).catch(() => undefined)) await ipBatch(p.ns, [`link del ${VXLAN_DEV}`]);
+export async function removeVxlan(p: DevicePlace, re: Recreate = NO_RECREATE): Promise<void> {
+  if (await link(p.ns, VXLAN_DEV).catch(() => undefined)) await deleteVxlan(p, re);
   if (await link(p.hostNetns, VXLAN_DEV)) await ipBatch(p.hostNetns, [`link del ${VXLAN_DEV}`]);
 }
 

@@ -31,6 +31,7 @@ import {
   tunnelCounters,
   VXLAN_OVERHEAD,
   type DevicePlace,
+  type Recreate,
 } from './device.js';
 import { peerStatuses } from './peer-status.js';
 
@@ -98,6 +99,11 @@ export class VxlanDriver implements RouterDriver {
     };
   }
 
+  /** Who hears that the VXLAN device is deleted (a re-create or a stop): telemetry's fast path. */
+  get #recreate(): Recreate {
+    return { going: this.d.tunnelGoing, log: this.d.log };
+  }
+
   /**
    * The one place that says where the VXLAN device lives: every command on it (link, FDB, neighbours, its miss
    * monitor) takes its namespace from here. The underlay side (UDP 4789 filter, serf) stays in d.netns.
@@ -114,7 +120,7 @@ export class VxlanDriver implements RouterDriver {
     const mtu = Math.min(settings.mtu ?? Infinity, underlay.mtu - VXLAN_OVERHEAD);
     this.#mtu = mtu;
     await ensureOverlay({ name: this.d.overlayNetns, hostNetns: this.d.netns, bridge: this.d.bridge, mtu });
-    await ensureVxlan(this.#place, underlay, mtu, { going: this.d.tunnelGoing, log: this.d.log });
+    await ensureVxlan(this.#place, underlay, mtu, this.#recreate);
     await this.d.onMtu(mtu);
     this.#linkLocal = await bridgeLinkLocal(this.#place, this.d.log);
     this.#bridgeMac = await pinBridgeMac(this.#place, this.#linkLocal);
@@ -219,7 +225,7 @@ export class VxlanDriver implements RouterDriver {
   async stop(): Promise<void> {
     await this.#halt(true);
     // The bridge, the host pair and the containers' ports stay (attachments are kept); the tunnel goes.
-    await removeVxlan(this.#place);
+    await removeVxlan(this.#place, this.#recreate);
     await this.#admission.stop();
   }
 

@@ -1,5 +1,6 @@
 import type { Pins } from './kernel.js';
 import { bpftool } from '../../net/bpftool-session.js';
+import { KeyedQueue } from '../../passes.js';
 
 /**
  * The programs' settings (counters.bpf.c's `xnet_config`, one struct in the object's .bss, pinned as
@@ -20,19 +21,11 @@ const KEY = 'key 0 0 0 0';
  * Each pinned config's writes, one after another: the bss is one value, read then written whole (bpftool has no
  * write of part of a value), so two at once would each read it and the later write would undo the other's field.
  */
-const queues = new Map<string, Promise<void>>();
+const writes = new KeyedQueue<string>();
 
 /** Changes some fields of the pinned config and keeps the others, after any write to it already asked for. */
 export function writeConfig(p: Pins, patch: Partial<Config>): Promise<void> {
-  const next = (queues.get(p.config) ?? Promise.resolve())
-    .catch(() => undefined) // an earlier write's failure is its caller's
-    .then(() => patchConfig(p, patch));
-  queues.set(p.config, next);
-  const done = () => {
-    if (queues.get(p.config) === next) queues.delete(p.config);
-  };
-  next.then(done, done);
-  return next;
+  return writes.run(p.config, () => patchConfig(p, patch));
 }
 
 async function patchConfig(p: Pins, patch: Partial<Config>): Promise<void> {
