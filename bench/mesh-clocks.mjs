@@ -1,5 +1,5 @@
 // bench/mesh's convergence as the agents' own clocks say it, from their logs: when each host's membership sync
-// first read every peer alive, and when its probes first had an answer from every peer. The poll the bench
+// that first read every peer alive ended (its line is written after the sync's kernel passes, so a little late), and when its probes first had an answer from every peer. The poll the bench
 // times by (a `router` call to each of N agents, every 500 ms) answers late on a loaded machine: at 50 hosts a
 // round of calls took seconds, and that is in the polled figure, not in what the hosts saw. Same machine, one
 // clock: the logs' ISO times and the bench's Date.now() compare directly.
