@@ -9,6 +9,7 @@ import { recordSeed } from './keyring.js';
 import { askClocks, CLOCK_QUERY, type PeerClock } from './clock.js';
 import { MemberWatch, membersKey, NextRead, type MembersRead } from './watch.js';
 import { explainJoinError } from './join-error.js';
+import { GossipRepair, type RepairCounts } from './repair.js';
 
 /** Serf's RPC on this host's loopback (inside the host's namespace). */
 export const SERF_RPC = '127.0.0.1:7373';
@@ -76,6 +77,25 @@ export class SerfMembership {
     () => this.#syncedKey,
     (read) => void this.sync(read),
   );
+  /** This host's member name (its underlay address). */
+  #self = '';
+  /**
+   * A connection of its own for the repair's joins: serf answers one connection's requests in order, and a
+   * push/pull with a slow member (up to serf's 10 s TCP timeout) would hold back the watch's member reads.
+   */
+  #repairRpc: SerfRpc | undefined;
+  readonly #repair = new GossipRepair({
+    peers: () =>
+      this.#members
+        .filter((m) => m.status === 'alive' && m.name !== this.#self)
+        .map((m) => `${m.addr}:${m.port}`),
+    changing: () => this.#watch.changing,
+    pushPull: async (addr) => {
+      const n = await (await this.#repairConnection()).join([addr]);
+      if (n === 0) throw new Error(`${addr}: no push/pull`);
+    },
+    log: (msg) => this.o.log(msg),
+  });
 
   constructor(private readonly o: MembershipOptions) {}
 
@@ -86,6 +106,11 @@ export class SerfMembership {
   /** Connect targets, with whether they joined. */
   get connections(): ConnectionStatus[] {
     return [...this.#connections.values()];
+  }
+
+  /** The gossip repair's push/pulls since start (see repair.ts). */
+  get repairs(): RepairCounts {
+    return this.#repair.counts;
   }
 
   get running(): boolean {
@@ -106,6 +131,7 @@ export class SerfMembership {
 
   async start(s: MembershipStart): Promise<void> {
     this.#token = await rpcToken(this.o.stateDir);
+    this.#self = s.address;
     this.#serf = new SerfProcess({
       rpcToken: this.#token,
       name: s.address,
@@ -121,6 +147,23 @@ export class SerfMembership {
     await this.#follow();
     this.#retry = setInterval(() => void this.#retryJoins(), RETRY_EVERY_MS);
     this.#watch.start();
+    this.#repair.start();
+  }
+
+  async #repairConnection(): Promise<SerfRpc> {
+    if (this.#repairRpc) return this.#repairRpc;
+    if (!this.#rpc) throw new Error('serf is not followed');
+    const rpc = await SerfRpc.connect(SERF_RPC, 2_000, this.#token);
+    // Halted while connecting: leave no connection behind.
+    if (!this.#rpc) {
+      rpc.close();
+      throw new Error('serf is not followed');
+    }
+    rpc.onClose = () => {
+      if (this.#repairRpc === rpc) this.#repairRpc = undefined;
+    };
+    this.#repairRpc = rpc;
+    return rpc;
   }
 
   /** Connects to serf's RPC and follows member events; each event syncs the driver to the membership. */
@@ -279,6 +322,9 @@ export class SerfMembership {
    */
   async halt(graceful: boolean): Promise<void> {
     this.#watch.stop();
+    this.#repair.stop();
+    this.#repairRpc?.close();
+    this.#repairRpc = undefined;
     clearInterval(this.#retry);
     this.#retry = undefined;
     await this.#syncing;

@@ -53,6 +53,11 @@ export class MemberWatch {
     this.#timer = undefined;
   }
 
+  /** Whether members changed within the last BUSY_FOR_MS, as this host saw them. */
+  get changing(): boolean {
+    return Date.now() < this.#busyUntil;
+  }
+
   /** Something changed (an event, a join, a sync that found new members): read at the busy rate for a while. */
   busy(): void {
     this.#busyUntil = Date.now() + BUSY_FOR_MS;

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import {
+  GossipRepair,
+  pickPeer,
+  REPAIR_SCALE_AT,
+  repairEvery,
+  type RepairDeps,
+} from '../../src/router/serf/repair.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const PEERS = ['198.18.0.2:7946', '198.18.0.3:7946', '198.18.0.4:7946'];
+
+describe('repairEvery', () => {
+  it('is the mean interval up to REPAIR_SCALE_AT members and grows with the mesh past it', () => {
+    expect(repairEvery(2)).toBe(1_000);
+    expect(repairEvery(REPAIR_SCALE_AT)).toBe(1_000);
+    expect(repairEvery(REPAIR_SCALE_AT * 4)).toBe(4_000);
+    // The mesh-wide rate (members / interval) stays at REPAIR_SCALE_AT a second past the knee.
+    expect((1_000 * 640) / repairEvery(640)).toBe(REPAIR_SCALE_AT);
+  });
+});
+
+describe('pickPeer', () => {
+  it('picks any peer by the random draw, never the last one when there is another', () => {
+    expect(pickPeer(PEERS, undefined, () => 0)).toBe(PEERS[0]);
+    expect(pickPeer(PEERS, undefined, () => 0.99)).toBe(PEERS[2]);
+    for (const r of [0, 0.4, 0.99]) expect(pickPeer(PEERS, PEERS[0], () => r)).not.toBe(PEERS[0]);
+    expect(pickPeer([PEERS[0]!], PEERS[0], () => 0.5)).toBe(PEERS[0]);
+    expect(pickPeer([], undefined)).toBeUndefined();
+  });
+});
+
+// serf is replaced by a recorder of the push/pulls asked of it: a fake of the join RPC, named so.
+function fakeSerf(o: { slowMs?: number; failing?: string } = {}) {
+  const asked: string[] = [];
+  let inFlight = 0;
+  let overlapped = false;
+  const logs: string[] = [];
+  let changing = true;
+  const deps: RepairDeps = {
+    peers: () => PEERS,
+    changing: () => changing,
+    pushPull: async (addr) => {
+      inFlight++;
+      if (inFlight > 1) overlapped = true;
+      asked.push(addr);
+      await sleep(o.slowMs ?? 0);
+      inFlight--;
+      if (addr === o.failing) throw new Error('no push/pull');
+    },
+    log: (m) => logs.push(m),
+    everyMs: 10,
+  };
+  return {
+    deps,
+    asked,
+    logs,
+    overlapped: () => overlapped,
+    set changing(v: boolean) {
+      changing = v;
+    },
+  };
+}
+
+describe('GossipRepair', () => {
+  it('exchanges with random alive peers while members change, then logs the window once and stops', async () => {
+    const serf = fakeSerf();
+    const r = new GossipRepair(serf.deps);
+    r.start();
+    await sleep(200);
+    const during = serf.asked.length;
+    expect(during).toBeGreaterThanOrEqual(5);
+    expect(new Set(serf.asked).size).toBeGreaterThan(1);
+    for (const a of serf.asked) expect(PEERS).toContain(a);
+    for (let i = 1; i < serf.asked.length; i++) expect(serf.asked[i]).not.toBe(serf.asked[i - 1]);
+    serf.changing = false;
+    await sleep(100);
+    const after = serf.asked.length;
+    await sleep(100);
+    expect(serf.asked.length).toBe(after);
+    expect(serf.logs).toEqual([`gossip repair: ${after} push/pulls while members changed`]);
+    expect(r.counts).toEqual({ done: after, failed: 0 });
+    r.stop();
+  });
+
+  it('asks nothing while members are quiet', async () => {
+    const serf = fakeSerf();
+    serf.changing = false;
+    const r = new GossipRepair(serf.deps);
+    r.start();
+    await sleep(150);
+    r.stop();
+    expect(serf.asked).toEqual([]);
+    expect(serf.logs).toEqual([]);
+  });
+
+  it('runs one exchange at a time however slow, and counts failures without stopping', async () => {
+    const serf = fakeSerf({ slowMs: 40, failing: PEERS[1] });
+    const r = new GossipRepair({ ...serf.deps, everyMs: 1 });
+    r.start();
+    await sleep(400);
+    r.stop();
+    await sleep(60); // the exchange in flight at stop ends and is counted
+    expect(serf.overlapped()).toBe(false);
+    const failed = serf.asked.filter((a) => a === PEERS[1]).length;
+    expect(failed).toBeGreaterThan(0);
+    expect(r.counts.failed).toBe(failed);
+    expect(r.counts.done + r.counts.failed).toBe(serf.asked.length);
+  });
+
+  it('stop ends it: no exchange after', async () => {
+    const serf = fakeSerf();
+    const r = new GossipRepair(serf.deps);
+    r.start();
+    await sleep(50);
+    r.stop();
+    const n = serf.asked.length;
+    await sleep(100);
+    expect(serf.asked.length).toBe(n);
+  });
+});
