@@ -88,7 +88,7 @@ export class SerfMembership {
     peers: () =>
       this.#members
         .filter((m) => m.status === 'alive' && m.name !== this.#self)
-        .map((m) => `${m.addr}:${m.port}`),
+        .map((m) => (m.addr.includes(':') ? `[${m.addr}]:${m.port}` : `${m.addr}:${m.port}`)),
     changing: () => this.#watch.changing,
     pushPull: async (addr) => {
       const n = await (await this.#repairConnection()).join([addr]);
