@@ -7,7 +7,7 @@ import { eventually } from '../helpers/wait.js';
 
 // Four lab hosts with an agent and serf each (no dockerd): one of them (h3) loses every gossip packet sent to
 // it, as a host at load 100 lost every copy of a join. Serf alone repairs that by its push/pull, one random
-// member every 30 s; the agents' own repair (src/router/serf/repair.ts) must do it within seconds.
+// member every 30 s; the agents' own repair (src/router/serf/repair.ts), rounds 2 s after the change, within seconds.
 const hosts = [1, 2, 3, 4].map(labHost);
 const [h1, h2, h3, h4] = hosts as [
   (typeof hosts)[0],
@@ -62,7 +62,7 @@ describe('gossip repair: a host that lost a join learns it from the others', () 
       );
       const ms = Date.now() - seen;
       // Serf alone: its next push/pull, up to 30 s away (one member every 30 s each, a third of them to h3).
-      expect(ms, `h3 saw h4 ${ms} ms after h1 did`).toBeLessThan(8_000);
+      expect(ms, `h3 saw h4 ${ms} ms after h1 did`).toBeLessThan(12_000);
       const drops = nsh(h3, ['iptables', '-L', 'INPUT', '-v', '-n', '-x']);
       const dropped = Number(/^\s*(\d+)\s+\d+\s+DROP\s+(?:udp|17).*dpt:7946/m.exec(drops)?.[1] ?? 0);
       expect(dropped, drops).toBeGreaterThan(0);

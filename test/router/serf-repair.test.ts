@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   GossipRepair,
   pickPeer,
+  REPAIR_ROUNDS,
   REPAIR_SCALE_AT,
   repairEvery,
   type RepairDeps,
@@ -36,10 +37,10 @@ function fakeSerf(o: { slowMs?: number; failing?: string } = {}) {
   let inFlight = 0;
   let overlapped = false;
   const logs: string[] = [];
-  let changing = true;
+  let changedAt = 0;
   const deps: RepairDeps = {
     peers: () => PEERS,
-    changing: () => changing,
+    changedAt: () => changedAt,
     pushPull: async (addr) => {
       inFlight++;
       if (inFlight > 1) overlapped = true;
@@ -50,42 +51,44 @@ function fakeSerf(o: { slowMs?: number; failing?: string } = {}) {
     },
     log: (m) => logs.push(m),
     everyMs: 10,
+    quietMs: 50,
+    maxWaitMs: 1_000,
   };
   return {
     deps,
     asked,
     logs,
     overlapped: () => overlapped,
-    set changing(v: boolean) {
-      changing = v;
+    set changedAt(v: number) {
+      changedAt = v;
     },
   };
 }
 
 describe('GossipRepair', () => {
-  it('exchanges with random alive peers while members change, then logs the window once and stops', async () => {
+  it('once members are quiet after a change, does its rounds with random peers, logs them once, then stops', async () => {
     const serf = fakeSerf();
     const r = new GossipRepair(serf.deps);
+    serf.changedAt = Date.now();
     r.start();
-    await sleep(200);
-    const during = serf.asked.length;
-    expect(during).toBeGreaterThanOrEqual(5);
-    expect(new Set(serf.asked).size).toBeGreaterThan(1);
+    await sleep(30);
+    expect(serf.asked).toEqual([]); // not quiet yet
+    await sleep(300);
+    expect(serf.asked).toHaveLength(REPAIR_ROUNDS);
     for (const a of serf.asked) expect(PEERS).toContain(a);
     for (let i = 1; i < serf.asked.length; i++) expect(serf.asked[i]).not.toBe(serf.asked[i - 1]);
-    serf.changing = false;
-    await sleep(100);
-    const after = serf.asked.length;
-    await sleep(100);
-    expect(serf.asked.length).toBe(after);
-    expect(serf.logs).toEqual([`gossip repair: ${after} push/pulls while members changed`]);
-    expect(r.counts).toEqual({ done: after, failed: 0 });
+    expect(serf.logs).toEqual([`gossip repair: ${REPAIR_ROUNDS} push/pulls after members changed`]);
+    // Another change: its own rounds.
+    serf.changedAt = Date.now();
+    await sleep(350);
+    expect(serf.asked).toHaveLength(2 * REPAIR_ROUNDS);
+    expect(serf.logs).toHaveLength(2);
+    expect(r.counts).toEqual({ done: 2 * REPAIR_ROUNDS, failed: 0 });
     r.stop();
   });
 
-  it('asks nothing while members are quiet', async () => {
+  it('asks nothing when members never changed', async () => {
     const serf = fakeSerf();
-    serf.changing = false;
     const r = new GossipRepair(serf.deps);
     r.start();
     await sleep(150);
@@ -94,13 +97,17 @@ describe('GossipRepair', () => {
     expect(serf.logs).toEqual([]);
   });
 
-  it('runs one exchange at a time however slow, and counts failures without stopping', async () => {
+  it('while members keep changing, one every max wait; one at a time however slow; failures counted', async () => {
     const serf = fakeSerf({ slowMs: 40, failing: PEERS[1] });
-    const r = new GossipRepair({ ...serf.deps, everyMs: 1 });
+    const r = new GossipRepair({ ...serf.deps, everyMs: 1, maxWaitMs: 5 });
+    const churn = setInterval(() => (serf.changedAt = Date.now()), 5);
+    serf.changedAt = Date.now();
     r.start();
     await sleep(400);
     r.stop();
+    clearInterval(churn);
     await sleep(60); // the exchange in flight at stop ends and is counted
+    expect(serf.asked.length).toBeGreaterThan(3);
     expect(serf.overlapped()).toBe(false);
     const failed = serf.asked.filter((a) => a === PEERS[1]).length;
     expect(failed).toBeGreaterThan(0);
@@ -108,13 +115,26 @@ describe('GossipRepair', () => {
     expect(r.counts.done + r.counts.failed).toBe(serf.asked.length);
   });
 
-  it('stop ends it: no exchange after', async () => {
+  it('while members keep changing and max wait is long, nothing', async () => {
     const serf = fakeSerf();
     const r = new GossipRepair(serf.deps);
+    const churn = setInterval(() => (serf.changedAt = Date.now()), 5);
     r.start();
-    await sleep(50);
+    await sleep(200);
+    r.stop();
+    clearInterval(churn);
+    expect(serf.asked).toEqual([]);
+  });
+
+  it('stop ends it: no exchange after', async () => {
+    const serf = fakeSerf();
+    const r = new GossipRepair({ ...serf.deps, quietMs: 0 });
+    serf.changedAt = Date.now();
+    r.start();
+    await sleep(15);
     r.stop();
     const n = serf.asked.length;
+    serf.changedAt = Date.now();
     await sleep(100);
     expect(serf.asked.length).toBe(n);
   });

@@ -89,7 +89,7 @@ export class SerfMembership {
       this.#members
         .filter((m) => m.status === 'alive' && m.name !== this.#self)
         .map((m) => (m.addr.includes(':') ? `[${m.addr}]:${m.port}` : `${m.addr}:${m.port}`)),
-    changing: () => this.#watch.changing,
+    changedAt: () => this.#watch.changedAt,
     pushPull: async (addr) => {
       const n = await (await this.#repairConnection()).join([addr]);
       if (n === 0) throw new Error(`${addr}: no push/pull`);

@@ -53,9 +53,9 @@ export class MemberWatch {
     this.#timer = undefined;
   }
 
-  /** Whether members changed within the last BUSY_FOR_MS, as this host saw them. */
-  get changing(): boolean {
-    return Date.now() < this.#busyUntil;
+  /** When this host last saw members change (0: not since start). */
+  get changedAt(): number {
+    return this.#busyUntil === 0 ? 0 : this.#busyUntil - BUSY_FOR_MS;
   }
 
   /** Something changed (an event, a join, a sync that found new members): read at the busy rate for a while. */
