@@ -100,8 +100,9 @@ export class PeerProbes implements PeerProber {
   }
 
   /** Every probe line, small or full-size, as it comes (telemetry's automatic checks). */
-  listen(fn: (size: ProbeSize, p: FpingLine) => void): void {
+  listen(fn: (size: ProbeSize, p: FpingLine) => void): () => void {
     this.#listeners.push(fn);
+    return () => void (this.#listeners = this.#listeners.filter((f) => f !== fn));
   }
 
   /** Probes what `next` says (idempotent: an unchanged plan keeps the loops); undefined stops them. */
