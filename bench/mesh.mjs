@@ -3,8 +3,9 @@
 // 10-host run beside it as the baseline in the same run. Per size: how long `lab up` took and what the lab holds
 // in memory; the time from the last connect until every host sees N-1 peers alive in gossip, and reachable on
 // the data plane (the driver's probes); agent and serf RSS and CPU per host, gossip bytes per second per host,
-// the machine's load; then one host killed (supervisor, agent and serf, SIGKILL) and its agent started again
-// by `lab restart HOST` (a new supervisor): the time until every other host sees it failed, then alive again. Prints figures, never fails on time.
+// the machine's load (the reachable figure also by the agents' own since per peer: bench/mesh-since.mjs); then
+// one host killed (supervisor, agent and serf, SIGKILL) and its agent started again by `lab restart HOST` (a new
+// supervisor): the time until every other host sees it failed, then alive again. Prints figures, never fails on time.
 // Hosts have no dockerd (`lab up --no-docker`) but the chain's two ends: the mesh is what is measured, and on
 // the ends, that a container's ARP for a container across the mesh puts no ARP in VXLAN (bench/mesh-arp.mjs).
 //   BENCH_HOSTS=50 BENCH_BASELINE=10 BENCH_TIMEOUT_S=300 npm run bench:mesh
