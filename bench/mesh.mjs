@@ -3,8 +3,9 @@
 // 10-host run beside it as the baseline in the same run. Per size: how long `lab up` took and what the lab holds
 // in memory; the time from the last connect until every host sees N-1 peers alive in gossip, and reachable on
 // the data plane (the driver's probes); agent and serf RSS and CPU per host, gossip bytes per second per host,
-// the machine's load; then one host killed (supervisor, agent and serf, SIGKILL) and its agent started again
-// by `lab restart HOST` (a new supervisor): the time until every other host sees it failed, then alive again. Prints figures, never fails on time.
+// the machine's load (the reachable figure also by the agents' own since per peer: bench/mesh-since.mjs); then
+// one host killed (supervisor, agent and serf, SIGKILL) and its agent started again by `lab restart HOST` (a new
+// supervisor): the time until every other host sees it failed, then alive again. Prints figures, never fails on time.
 // Hosts have no dockerd (`lab up --no-docker`) but the chain's two ends: the mesh is what is measured, and on
 // the ends, that a container's ARP for a container across the mesh puts no ARP in VXLAN (bench/mesh-arp.mjs).
 //   BENCH_HOSTS=50 BENCH_BASELINE=10 BENCH_TIMEOUT_S=300 npm run bench:mesh
@@ -18,6 +19,7 @@ import { readPid } from '../dist/lab/process.js';
 import { cli, needEmptyLab } from './lab.mjs';
 import { arpCheck } from './mesh-arp.mjs';
 import { agentClocks } from './mesh-clocks.mjs';
+import { sinceConvergence } from './mesh-since.mjs';
 import {
   childrenOf,
   countGossip,
@@ -57,9 +59,11 @@ async function views(conns, watch) {
           alive: peers.filter((p) => p.gossip === 'alive').length,
           reachable: peers.filter((p) => p.dataPlane.state === 'reachable').length,
           watched: watch ? (peers.find((p) => p.address === watch)?.gossip ?? 'none') : undefined,
+          // Each peer's state and since when it is so, by the agent's clock (bench/mesh-since.mjs).
+          peers: r.peers,
         };
       } catch {
-        return { alive: -1, reachable: -1, watched: 'error' };
+        return { alive: -1, reachable: -1, watched: 'error', peers: undefined };
       }
     }),
   );
@@ -67,6 +71,8 @@ async function views(conns, watch) {
 
 /** How long the last round of `views` took: how late a poll can see what the agents already saw. */
 let lastRoundMs = NaN;
+/** What the last round of `views` saw. */
+let lastViews = [];
 /** The rounds of the last `until`: when each began and ended (ms from `from`), and the fewest peers any host saw so. */
 let rounds = [];
 
@@ -77,6 +83,7 @@ async function until(conns, from, done, watch, everyMs) {
     const began = Date.now();
     const v = await views(conns, watch);
     lastRoundMs = Date.now() - began;
+    lastViews = v;
     rounds.push({
       at: began - from,
       took: lastRoundMs,
@@ -133,6 +140,12 @@ async function runSize(n) {
     every,
   );
   const pollRoundMs = lastRoundMs;
+  // The round that saw it carries each agent's since per peer: when it became so, not when it was asked.
+  const sinceMs = sinceConvergence(
+    lastViews.map((x) => x.peers),
+    n,
+    lastConnect,
+  );
   // Each round of the reachable poll: when it began (s after the last connect), how long it took, and the fewest
   // peers any host saw reachable: whether the poll was late, or a host saw a peer reachable and then not.
   const trace = rounds.map((r) => `${fmt(r.at / 1000, 1)}+${fmt(r.took / 1000, 1)}:${r.reachable}`).join(' ');
@@ -140,6 +153,7 @@ async function runSize(n) {
   say(
     `${n} hosts: all reachable ${fmt(reachableMs / 1000, 2)} s after the last connect (the round of ${n} router calls that saw it took ${fmt(pollRoundMs / 1000, 2)} s)`,
   );
+  say(`${n} hosts: by the agents' state: all reachable ${fmt(sinceMs / 1000, 2)} s after the last connect`);
   // What the agents saw, by their own logs' clocks (bench/mesh-clocks.mjs): the poll above answers late.
   const clocks = agentClocks(hosts, lastConnect, Date.now());
   say(
@@ -235,6 +249,7 @@ async function runSize(n) {
     aliveMs,
     reachableMs,
     pollRoundMs,
+    sinceMs,
     clocks,
     steady,
     failedMs,
@@ -256,6 +271,7 @@ const COLUMNS = [
   'alive',
   'reachable',
   'by agents',
+  'by since',
   'agent cpu/rss',
   'serf cpu/rss',
   'gossip/host',
@@ -273,6 +289,7 @@ const rowOf = (r) => [
   `${fmt(r.aliveMs / 1000, 2)} s`,
   `${fmt(r.reachableMs / 1000, 2)} s`,
   `${fmt(r.clocks.aliveMs / 1000, 1)}/${fmt(r.clocks.reachableMs / 1000, 1)} s`,
+  `${fmt(r.sinceMs / 1000, 2)} s`,
   `${fmt(r.steady.agentCpuPct)}% ${fmt(r.steady.agentRssMb, 0)}M`,
   `${fmt(r.steady.serfCpuPct)}% ${fmt(r.steady.serfRssMb, 0)}M`,
   `${fmt(r.steady.gossipBps / 1024)} KiB/s`,
@@ -288,10 +305,14 @@ console.log('bench/mesh: vxlan router, hosts chained (hN connects to hN-1), no d
 console.log(
   'alive/reachable: from the last connect until every host sees N-1 peers so, by polling every agent; by agents:',
 );
-console.log("the same by the agents' own log clocks (alive/reachable); agent CPU includes the fping, ip,");
+console.log("the same by the agents' own log clocks (alive/reachable); by since: all alive and reachable by");
 console.log(
-  'bpftool it runs (median over hosts); back: from `lab restart` of the killed host; ARP/ICMP vxlan:',
+  "the agents' state (each peer's gossipSince/dataPlane.since in the round that saw it); agent CPU",
 );
+console.log(
+  'includes the fping, ip, bpftool it runs (median over hosts); back: from `lab restart` of the killed',
+);
+console.log('host; ARP/ICMP vxlan:');
 console.log('inner ARP / ICMP frames in VXLAN on h1 cable during its container first ping to one on hN');
 console.log(line(COLUMNS));
 const sizes = BASELINE > 0 && BASELINE !== N ? [BASELINE, N] : [N];

@@ -13,6 +13,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
+import { closeBpftoolSessions } from '../dist/net/bpftool-session.js';
 import { hookLines, pinsFor } from '../dist/telemetry/bpf/kernel.js';
 import { hostVethName } from '../dist/net/veth.js';
 import { namedNetns, overlayNetnsName } from '../dist/net/overlay.js';
@@ -261,6 +262,9 @@ if (only !== 'connect') {
   res.source = source;
   cli('lab', 'down');
   if (emptyDir) dropEmpty(emptyDir);
+  // The layouts' config writes (writeConfig, fastpath.mjs) went through this process's bpftool session: its
+  // child is unref'd but not its pipes, which kept the bench alive after its report (an hour, at 16:49).
+  closeBpftoolSessions();
 }
 const c3 = [],
   c10 = [];

@@ -24,3 +24,16 @@ export function formatRtt(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '-';
   return ms < 10 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(0)} ms`;
 }
+
+/**
+ * How long ago `since` (ms since the epoch) was at `now`, as BGP's Up/Down column says it: `12s`, `4m`, `3h`,
+ * `2d`, whole units rounded down (at most four characters for a year); `-` when the agent gave no time.
+ */
+export function formatSince(since: number | undefined, now: number): string {
+  if (since === undefined) return '-';
+  const s = Math.max(0, Math.floor((now - since) / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
+}

@@ -52,6 +52,11 @@ export const PeerStatus = z.object({
   nickname: z.string(),
   address: z.string(),
   gossip: GossipState,
+  /**
+   * When this peer's gossip state last changed to what it is now (ms since the epoch), as this agent saw it:
+   * kept in memory, so a restarted agent starts it again. Absent from an older agent, or a driver without it.
+   */
+  gossipSince: z.number().optional(),
   dataPlane: z.object({
     state: DataPlaneState,
     rttMs: z.number().nullable(),
@@ -60,6 +65,11 @@ export const PeerStatus = z.object({
     checkedAt: z.string().nullable(),
     /** Where packets stop while it is unreachable, when the counters tell (then `detail` says it in words). */
     stop: PacketStop.optional(),
+    /**
+     * When the data-plane state last changed to `state` (ms since the epoch), as the agent decided it (a probe
+     * line, a membership change); in memory, so a restarted agent starts it again. Absent as gossipSince is.
+     */
+    since: z.number().optional(),
   }),
   self: z.boolean(),
   /** The address data-plane probes (and telemetry's ping checks and MTU probes) are sent to, across the overlay. */

@@ -1,7 +1,7 @@
 // How the router's state is printed: the summary, the peers, connections and IPAM tables, the OVS section and
 // the address table's clashes. Pure; split from router.ts (launch/connect/forget/stop/reset) because `status`
 // prints them too, and they change with RouterStatus, not with the commands.
-import { formatRtt } from '../format.js';
+import { formatRtt, formatSince } from '../format.js';
 import {
   addressTableOf,
   ipamOf,
@@ -12,18 +12,22 @@ import {
   type RouterStatus,
 } from '../router/driver.js';
 import { peerMatches, peerSummary, sortPeers, summaryLine } from '../router/peer-summary.js';
+import { peerSince } from '../router/peer-since.js';
 import { lanSection } from './lan.js';
 import { table } from './output.js';
 
-/** The summary line, then this host and the peers with trouble first; `filter` as the TUI's `/` filters. */
-export function peersTable(r: RouterStatus, filter = ''): string {
+/**
+ * The summary line, then this host and the peers with trouble first; `filter` as the TUI's `/` filters. SINCE:
+ * how long each has been as it is now, by the agent's clocks (`now` is when the status was read).
+ */
+export function peersTable(r: RouterStatus, filter = '', now = Date.now()): string {
   if (r.state !== 'running') return `router ${r.state}${r.driver ? ` (${r.driver})` : ''}: no peers`;
   const shown = sortPeers(r.peers.filter((p) => peerMatches(p, filter)));
   const head = `peers: ${summaryLine(peerSummary(r.peers))}`;
   if (shown.length === 0) return `${head}\nno peer matches "${filter}"`;
   const of = filter ? ` (${shown.filter((p) => !p.self).length} shown, filter "${filter}")` : '';
   return `${head}${of}\n${table(
-    ['NAME', 'NICKNAME', 'ADDRESS', 'GOSSIP', 'DATA PLANE', 'RTT', 'WHY'],
+    ['NAME', 'NICKNAME', 'ADDRESS', 'GOSSIP', 'DATA PLANE', 'RTT', 'SINCE', 'WHY'],
     shown.map((p) => [
       p.self ? `${p.name} (self)` : p.name,
       p.nickname,
@@ -31,6 +35,7 @@ export function peersTable(r: RouterStatus, filter = ''): string {
       p.gossip,
       p.self ? '-' : p.dataPlane.state,
       p.self ? '-' : formatRtt(p.dataPlane.rttMs),
+      formatSince(peerSince(p), now),
       p.self ? '' : (p.dataPlane.detail ?? ''),
     ]),
   )}`;

@@ -28,13 +28,26 @@ const OUTPUT_END = /^ {8}[}\]]$/;
 export class BatchFrames {
   #lines: string[] | undefined;
   #inOutput = false;
+  #started = false;
+  #failed = false;
   readonly #results: BatchResult[] = [];
 
   constructor(private readonly commands: number) {}
 
+  /** bpftool printed something of this request: one of its commands started, so it may have taken effect. */
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /** One of its commands answered with an error: bpftool runs no line after it (its batch stops there). */
+  get failed(): boolean {
+    return this.#failed;
+  }
+
   /** Takes the next line the session printed (LongLivedChild's reader). */
   read(line: string): Answer<BatchResult[]> {
     if (OBJECT_START.has(line)) {
+      this.#started = true;
       this.#lines = [];
       this.#inOutput = false;
       return undefined;
@@ -50,7 +63,10 @@ export class BatchFrames {
     const result = JSON.parse(`{${this.#lines.join('\n')}}`) as BatchResult;
     this.#lines = undefined;
     const error = errorOf(result.output);
-    if (error !== undefined) return { error: failed(`bpftool ${result.command.join(' ')}: ${error}`) };
+    if (error !== undefined) {
+      this.#failed = true;
+      return { error: failed(`bpftool ${result.command.join(' ')}: ${error}`) };
+    }
     this.#results.push(result);
     return this.#results.length === this.commands ? { value: this.#results } : undefined;
   }

@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import { bpftool } from './bpftool-session.js';
 import type { NetnsPath } from './netns.js';
 import { NetnsRunner } from './netns-runner.js';
@@ -28,6 +29,15 @@ export interface Admission {
   admitted?: string[];
   /** Why not ebpf, when it could not load. */
   why?: string;
+}
+
+/**
+ * The members the filter can admit (IPv4: the map's key and the chain's `iptables` are IPv4 only) and the
+ * others, each sorted and once. Pure.
+ */
+export function admittable(members: readonly string[]): { v4: string[]; other: string[] } {
+  const all = [...new Set(members)].sort();
+  return { v4: all.filter((a) => isIPv4(a)), other: all.filter((a) => !isIPv4(a)) };
 }
 
 export interface VxlanFilterOptions {

@@ -7,6 +7,7 @@ import {
   type ProbePlan,
 } from '../router/data-plane.js';
 import { currentState, record, staleAfter } from './check-state.js';
+import { FirstAnswers } from './first-answers.js';
 import { FpingLoop, type FpingLine } from './fping.js';
 
 export type { ProbePlan, ProbePoint } from '../router/data-plane.js';
@@ -100,8 +101,9 @@ export class PeerProbes implements PeerProber {
   }
 
   /** Every probe line, small or full-size, as it comes (telemetry's automatic checks). */
-  listen(fn: (size: ProbeSize, p: FpingLine) => void): void {
+  listen(fn: (size: ProbeSize, p: FpingLine) => void): () => void {
     this.#listeners.push(fn);
+    return () => void (this.#listeners = this.#listeners.filter((f) => f !== fn));
   }
 
   /** Probes what `next` says (idempotent: an unchanged plan keeps the loops); undefined stops them. */
@@ -111,8 +113,7 @@ export class PeerProbes implements PeerProber {
     if (same(wanted, this.#plan)) return;
     for (const t of this.#seen.keys()) if (!wanted?.targets.includes(t)) this.#seen.delete(t);
     const now = Date.now();
-    for (const t of wanted?.targets ?? []) if (!this.#plan?.targets.includes(t)) this.#plannedAt.set(t, now);
-    for (const t of this.#plannedAt.keys()) if (!wanted?.targets.includes(t)) this.#plannedAt.delete(t);
+    this.#plannedAt.plan(wanted?.targets ?? [], this.#plan?.targets, now);
     if (wanted && usesFastLane(this.#main, wanted)) {
       this.#plan = wanted;
       this.#changedAt = Date.now();
@@ -154,7 +155,7 @@ export class PeerProbes implements PeerProber {
     if (!this.#main || probePeriods(this.#main.targets.length).small <= PEER_PROBE_INTERVAL_MS) return;
     // Only a peer new to the plan that has not answered yet: one that answered before and went silent (a
     // killed host) is the main loops' to call down, and one the lane gave up on stays with them.
-    if (this.#fastTargets.includes(target) || !this.#plannedAt.has(target)) return;
+    if (this.#fastTargets.includes(target) || !this.#plannedAt.waiting(target)) return;
     clearTimeout(this.#fastRestart);
     // Debounced: a round of timeouts (a peer set that joined together) makes one fast-lane start.
     const pending = [...(this.#pendingFast ?? []), target];
@@ -168,7 +169,7 @@ export class PeerProbes implements PeerProber {
 
   #pendingFast: string[] | undefined;
   /** When each target came into the plan, until its first answer (logged: join -> reachable, on this side). */
-  #plannedAt = new Map<string, number>();
+  #plannedAt = new FirstAnswers();
 
   /**
    * Folds the fast lane in: when every one of its peers answered and the plan has been quiet, or after
@@ -179,7 +180,7 @@ export class PeerProbes implements PeerProber {
     const plan = this.#plan;
     const main = this.#main;
     const now = Date.now();
-    const allAnswered = this.#fastTargets.every((t) => !this.#plannedAt.has(t));
+    const allAnswered = this.#fastTargets.every((t) => !this.#plannedAt.waiting(t));
     const quiet = now - this.#changedAt >= MERGE_QUIET_MS;
     const overdue = now - this.#fastSince >= FAST_LANE_MAX_MS && this.#fastTargets.length > 0;
     if (!plan || !main) return this.#endLane();
@@ -194,8 +195,9 @@ export class PeerProbes implements PeerProber {
   }
 
   #endLane(): void {
-    // Given up on (FAST_LANE_MAX_MS without an answer): not taken into the lane again.
-    for (const t of this.#fastTargets) this.#plannedAt.delete(t);
+    // Given up on (FAST_LANE_MAX_MS without an answer): not taken into the lane again; its first answer is
+    // still logged, as after the lane.
+    this.#plannedAt.giveUp(this.#fastTargets);
     this.#stopFast();
     this.#fastTargets = [];
     clearInterval(this.#mergeTimer);
@@ -238,6 +240,7 @@ export class PeerProbes implements PeerProber {
     this.#plan = undefined;
     this.#main = undefined;
     this.#seen.clear();
+    this.#plannedAt.clear();
   }
 
   #stopLoops(): void {
@@ -278,13 +281,11 @@ export class PeerProbes implements PeerProber {
         const h = this.#seen.get(target) ?? { small: [], full: [] };
         this.#seen.set(target, h);
         if (main && size === 'small' && p.rttMs === null) this.#unanswered(target);
-        const planned = this.#plannedAt.get(target);
-        if (planned !== undefined && size === 'small' && p.rttMs !== null) {
-          this.#plannedAt.delete(target);
-          this.log(
-            `peer probes: ${target} answered ${p.t - planned} ms after it was planned (${main ? 'main loop' : 'fast lane'})`,
-          );
-        }
+        const first =
+          size === 'small' && p.rttMs !== null
+            ? this.#plannedAt.answered(target, p.t, main ? 'main loop' : 'fast lane')
+            : undefined;
+        if (first) this.log(first);
         record(h[size], { t: p.t, rttMs: p.rttMs });
         for (const fn of this.#listeners) fn(size, p);
       },

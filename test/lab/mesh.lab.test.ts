@@ -113,6 +113,7 @@ describe('the vxlan mesh on three lab hosts', () => {
   it('joins transitively: h2 connects to h1, h3 only to h2, and h1 sees both', async () => {
     await xnetJson(['--lab', 'h2', 'launch', '--nickname', 'two']);
     await xnetJson(['--lab', 'h3', 'launch', '--nickname', 'three']);
+    const connectAt = Date.now();
     const c2 = await xnetJson<{ connections: Array<{ state: string }> }>([
       '--lab',
       'h2',
@@ -135,7 +136,42 @@ describe('the vxlan mesh on three lab hosts', () => {
       ['two', 'alive'],
     ]);
     const human = await xnet(['--lab', 'h1', 'status', 'peers']);
-    expect(human.stdout).toMatch(/198\.18\.0\.3\s+three\s+198\.18\.0\.3\s+alive\s+reachable/);
+    expect(human.stdout).toMatch(
+      /198\.18\.0\.3\s+three\s+198\.18\.0\.3\s+alive\s+reachable\s+\S+ ms\s+\d+[smhd]/,
+    );
+
+    // Each peer's since, set by the agent when the state changed (one clock for every lab host): after the
+    // connect, not after now, and a later read does not move it.
+    const sinces = async () =>
+      Object.fromEntries(
+        await Promise.all(
+          hosts.map(async (h) => {
+            const r = await eventually(
+              `${h.name} sees both peers reachable`,
+              () => router(h.name),
+              (x) => x.peers.filter((p) => !p.self).every(alive),
+              10_000,
+            );
+            const others = r.value.peers.filter((p) => !p.self);
+            return [h.name, others.map((p) => [p.address, p.gossipSince, p.dataPlane.since])];
+          }),
+        ),
+      );
+    const first = await sinces();
+    const readAt = Date.now();
+    for (const [host, peers] of Object.entries(first)) {
+      expect(peers, host).toHaveLength(2);
+      for (const [address, gossipSince, dataSince] of peers as [string, number, number][]) {
+        for (const t of [gossipSince, dataSince]) {
+          expect(t, `${host} -> ${address}`).toBeGreaterThanOrEqual(connectAt);
+          expect(t, `${host} -> ${address}`).toBeLessThanOrEqual(readAt);
+        }
+        // Reachable only after it was alive in gossip: its probes are planned from the membership.
+        expect(dataSince, `${host} -> ${address}`).toBeGreaterThanOrEqual(gossipSince);
+      }
+    }
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(await sinces()).toEqual(first);
   });
 
   it('carries container traffic across hosts both ways, and h3 reaches both', async () => {

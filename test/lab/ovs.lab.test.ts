@@ -152,6 +152,7 @@ describe('the ovs-gre mesh on two lab hosts', () => {
   });
 
   it('launches h2 with 172.25.2.0/24 joined to h1: each has a GRE port with BFD up and a route to the other', async () => {
+    const launchAt = Date.now();
     await xnetJson([
       '--lab',
       'h2',
@@ -181,6 +182,14 @@ describe('the ovs-gre mesh on two lab hosts', () => {
     ]);
     const r2 = await eventually('h2 sees BFD up to h1', () => router('h2'), bfdUp, 15_000);
     expect(ovsOf(r2)!.routes.map((x) => [x.dst, x.via])).toEqual([['172.25.1.0/24', '172.25.1.1']]);
+    // ovs-gre keeps the gossip clock (from its membership reads), not the BFD one: h2 alive on h1 since the join.
+    const seen = r1.peers.find((p) => p.address === '198.18.0.2')!;
+    expect(seen.gossipSince).toBeGreaterThanOrEqual(launchAt);
+    expect(seen.gossipSince).toBeLessThanOrEqual(Date.now());
+    expect(seen.dataPlane.since).toBeUndefined();
+    expect((await router('h1')).peers.find((p) => p.address === '198.18.0.2')!.gossipSince).toBe(
+      seen.gossipSince,
+    );
     const human = await xnet(['--lab', 'h1', 'status']);
     expect(human.stdout).toMatch(
       /bridge xnet-ovs present \(mtu 1462\), \w+ datapath, private daemons; xnet-ovs plugged into docker0 172\.25\.1\.1\/24/,

@@ -10,6 +10,7 @@ import { namedNetns } from '../../src/net/overlay.js';
 import { VxlanFilter, type AdmitMode } from '../../src/net/vxlan-admit.js';
 import { admitKey, admitPinsFor, admittedIn } from '../../src/net/vxlan-admit-bpf.js';
 import { pinned } from '../../src/net/bpffs.js';
+import { AdmissionPasses } from '../../src/router/vxlan/admission.js';
 
 // The VXLAN admission on real kernel parts, no agent: a host namespace (`A`) with its underlay veth, two
 // senders on the underlay (a member `M` and an outsider `O`), the real program on tc and the real chain.
@@ -177,5 +178,39 @@ describe('VXLAN admission: eBPF marks members on the underlay, the chain lets ma
     expect(inA('iptables', ['-S'])).not.toContain('XNET-VXLAN');
     expect(inA('tc', ['filter', 'show', 'dev', 'eth0', 'ingress'])).not.toContain('admit_ingress');
     expect(await pinned(pins.root)).toBe(false);
+  });
+
+  // With the program's object (eBPF), and without (src/ has none: the fallback, the chain of members).
+  it.each([
+    ['ebpf', OBJECT],
+    ['iptables', join(tmpdir(), 'no-such-object.o')],
+  ] as const)('%s: an IPv6 member is not admitted, logged once, and no retry loop', async (mode, object) => {
+    const log: string[] = [];
+    let running = true;
+    const dir = mkdtempSync(join(tmpdir(), 'xnet-admit6-'));
+    // The driver's passes, as the agent runs them (eBPF where its object loads, else the chain of members).
+    const a = new AdmissionPasses({
+      netns: namedNetns(A),
+      stateDir: dir,
+      log: (m) => log.push(m),
+      dev: () => 'eth0',
+      running: () => running,
+      object,
+    });
+    try {
+      await a.settle([ADDR.m, 'fd00::232']);
+      expect((await a.admission())?.mode).toBe(mode);
+      // A failed pass would have been retried each second (main: "not an IPv4 address", or iptables-restore's).
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(log.filter((l) => l.includes('retrying'))).toEqual([]);
+      expect(log.filter((l) => l.includes('fd00::232'))).toHaveLength(1);
+      expect(a.policy()).toMatch(/accepted from 1 member address\(es\) only.*; 1 IPv6 member .*: fd00::232$/);
+      expect(passes(M)).toBe('through');
+      expect(passes(O)).toBe('dropped');
+    } finally {
+      running = false;
+      await a.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -103,6 +103,26 @@ describe('BpftoolSession: map writes and reads with no process each', () => {
     expect(seen().get(5)).toBe(50);
   });
 
+  it("fails only the failing line's own request: the requests queued behind it run once on a new bpftool", async () => {
+    await s.one(`map dump pinned ${map}`);
+    const pid = s.pid!;
+    // Three callers at once, all written to the same bpftool before any answer. `noexist` makes a write sent
+    // twice fail: the first and the last each run exactly once.
+    const [before, failing, after] = await Promise.allSettled([
+      s.write([`map update pinned ${map} ${key(8)} value 80 0 0 0 noexist`]),
+      s.write([`map delete pinned ${map} ${key(9)}`]),
+      s.write([`map update pinned ${map} ${key(7)} value 70 0 0 0 noexist`]),
+    ]);
+    expect(before.status).toBe('fulfilled');
+    expect(failing.status).toBe('rejected');
+    expect(((failing as PromiseRejectedResult).reason as { kind?: string }).kind).toBe('failed');
+    expect(after).toEqual({ status: 'fulfilled', value: undefined });
+    expect(seen().get(7)).toBe(70);
+    expect(seen().get(8)).toBe(80);
+    expect(s.pid).not.toBe(pid);
+    await s.write([`map delete pinned ${map} ${key(7)}`, `map delete pinned ${map} ${key(8)}`]);
+  });
+
   it('fails a read of a map that is not there, and answers the next one', async () => {
     await expect(s.one(`map dump pinned ${root}/nothing`)).rejects.toThrow(/nothing/);
     expect((await s.one<unknown[]>(`map dump pinned ${map}`)).length).toBe(4);

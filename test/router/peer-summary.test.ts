@@ -46,7 +46,7 @@ describe('the peers at a glance (50 peers)', () => {
   it('status peers prints the summary first, trouble on top, and what a filter left', () => {
     const lines = peersTable(router50).split('\n');
     expect(lines[0]).toBe('peers: 48/49 alive, 46 reachable, 2 unreachable, 1 mtu-too-small');
-    expect(lines[1]).toMatch(/^NAME\s+NICKNAME\s+ADDRESS\s+GOSSIP\s+DATA PLANE\s+RTT\s+WHY/);
+    expect(lines[1]).toMatch(/^NAME\s+NICKNAME\s+ADDRESS\s+GOSSIP\s+DATA PLANE\s+RTT\s+SINCE\s+WHY/);
     expect(lines.slice(2, 6).map((l) => l.split(/\s+/)[0])).toEqual([
       '198.18.0.1',
       '198.18.0.17',
@@ -62,6 +62,24 @@ describe('the peers at a glance (50 peers)', () => {
     expect(peersTable(router50, 'nothing-like-this').split('\n')[1]).toBe(
       'no peer matches "nothing-like-this"',
     );
+  });
+
+  it("SINCE: how long each peer has been as it is, by the agent's clocks; - from an agent without them", () => {
+    const now = Date.parse('2026-11-30T12:00:00Z');
+    const stamped = {
+      ...router50,
+      peers: router50.peers.map((p) => ({
+        ...p,
+        gossipSince: now - 3 * 3_600_000,
+        // h2 changed 8 s ago, h16 64 s ago, the rest 5 minutes ago.
+        dataPlane: { ...p.dataPlane, since: now - ({ h2: 8_000, h16: 64_000 }[p.nickname] ?? 300_000) },
+      })),
+    };
+    const rows = peersTable(stamped, '', now).split('\n').slice(2);
+    const since = (name: string) => rows.find((l) => l.startsWith(`${name} `))!.split(/\s{2,}/)[6];
+    // The data plane's clock is the later of the two: it is the age shown.
+    expect([since('198.18.0.2'), since('198.18.0.16'), since('198.18.0.3')]).toEqual(['8s', '1m', '5m']);
+    expect(peersTable(router50, '', now).split('\n')[2]).toMatch(/\s-\s/);
   });
 
   it('--filter on another view is bad input (exit 2), the field named, before any agent is asked', async () => {

@@ -36,6 +36,7 @@ import {
 import { ensureBridge, removeBridges, syncPorts, syncRoutes } from './plumbing.js';
 import { loadSaved, removeSaved, writeSaved, type Saved } from './record.js';
 import { statusReport } from './report.js';
+import { StateSince } from '../peer-since.js';
 import { greCounters, readOvsStatus } from './status.js';
 import { checksumOffloadOff, ethtoolTx, giveBackUnderlay, takeUnderlay } from './underlay.js';
 
@@ -64,6 +65,8 @@ export class OvsGreDriver implements RouterDriver {
   #skipped: string[] = [];
   #resync: NodeJS.Timeout | undefined;
   readonly #mesh: SerfMembership;
+  /** Since when each member is in its gossip state, from the membership reads (BFD's state has no clock here). */
+  readonly #gossipSince = new StateSince<Member['status']>();
 
   constructor(private readonly d: DriverDeps) {
     this.#mesh = new SerfMembership({
@@ -153,6 +156,9 @@ export class OvsGreDriver implements RouterDriver {
   /** A membership change: ports and routes follow it, once the switch is up (before that, only the members). */
   async #plan(members: readonly SerfMember[]): Promise<void> {
     this.#members = members.map(toMember);
+    const at = Date.now();
+    for (const m of this.#members) this.#gossipSince.observe(m.name, m.status, at);
+    this.#gossipSince.keep(this.#members.map((m) => m.name));
     const sw = this.#switch;
     if (!sw || !this.#subnet) return;
     const plan = meshPlan({ name: this.#name, subnet: this.#subnet.subnet }, this.#members, this.#forgotten);
@@ -212,6 +218,7 @@ export class OvsGreDriver implements RouterDriver {
     this.d.probes?.plan(undefined);
     await this.#mesh.halt(graceful);
     this.#members = [];
+    this.#gossipSince.clear();
   }
 
   /** Removes every trace, in the reverse order of launch; works from a fresh agent too (what it needs is on disk). */
@@ -276,7 +283,7 @@ export class OvsGreDriver implements RouterDriver {
           members: this.#members,
         })
       : undefined;
-    return statusReport({
+    const r = statusReport({
       settings: this.#settings,
       underlay: this.#underlay,
       subnet: this.#subnet?.subnet ?? null,
@@ -290,5 +297,10 @@ export class OvsGreDriver implements RouterDriver {
       skipped: this.#skipped,
       ovs,
     });
+    const now = Date.now();
+    return {
+      ...r,
+      peers: r.peers.map((p) => ({ ...p, gossipSince: this.#gossipSince.observe(p.name, p.gossip, now) })),
+    };
   }
 }

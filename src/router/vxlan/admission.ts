@@ -1,5 +1,5 @@
 import type { NetnsPath } from '../../net/netns.js';
-import { VxlanFilter, type Admission, type AdmitMode } from '../../net/vxlan-admit.js';
+import { admittable, VxlanFilter, type Admission, type AdmitMode } from '../../net/vxlan-admit.js';
 import { admitPinsFor } from '../../net/vxlan-admit-bpf.js';
 import { SerialPasses } from '../../passes.js';
 import { VXLAN_PORT } from './description.js';
@@ -25,6 +25,8 @@ export interface AdmissionDeps {
   dev: () => string | undefined;
   /** Whether the mesh runs: a failed pass is retried, and the installed state verified, only then. */
   running: () => boolean;
+  /** The built admission program (tests, which run from src/, give dist's). */
+  object?: string;
 }
 
 /**
@@ -37,6 +39,8 @@ export class AdmissionPasses {
   #want: string[] = [];
   /** How many the last good pass admitted; undefined until then (status: not restricted yet). */
   #admitted: number | undefined;
+  /** Members the filter cannot admit (IPv6: the admission is IPv4 only), each logged once while it is one. */
+  #notAdmitted: string[] = [];
   #verify: NodeJS.Timeout | undefined;
   readonly #passes = new SerialPasses(
     async () => {
@@ -62,12 +66,20 @@ export class AdmissionPasses {
       pins: admitPinsFor(d.stateDir),
       log: d.log,
       mode: forcedAdmitMode(),
+      ...(d.object ? { object: d.object } : {}),
     });
   }
 
   /** Admits exactly these underlay addresses; resolves when a pass that began after the call has ended. */
   settle(addresses: string[]): Promise<void> {
-    this.#want = addresses;
+    // An IPv6 member failed every pass (the map's key and the chain are IPv4), retried each second for ever:
+    // its packets are not admitted, said once in the log and in status, and the others' pass goes on.
+    const { v4, other } = admittable(addresses);
+    for (const a of other)
+      if (!this.#notAdmitted.includes(a))
+        this.d.log(`VXLAN filter: member ${a} not admitted: the VXLAN admission is IPv4 only`);
+    this.#notAdmitted = other;
+    this.#want = v4;
     this.#verify ??= setInterval(() => {
       if (!this.d.running()) return;
       this.#filter.recheck();
@@ -83,7 +95,11 @@ export class AdmissionPasses {
 
   /** What the firewall lets in, in the operator's words. */
   policy(): string {
-    return dataPlanePolicy(this.#admitted, this.#filter.mode, this.d.dev());
+    const policy = dataPlanePolicy(this.#admitted, this.#filter.mode, this.d.dev());
+    const n = this.#notAdmitted;
+    return n.length === 0
+      ? policy
+      : `${policy}; ${n.length} IPv6 member address(es) not admitted (IPv4 only): ${n.join(', ')}`;
   }
 
   /** The agent lets go (close, no stop): what is installed stays for the next agent; only the timer ends. */
@@ -99,5 +115,6 @@ export class AdmissionPasses {
     this.#passes.restart();
     await this.#filter.remove(this.d.dev());
     this.#admitted = undefined;
+    this.#notAdmitted = [];
   }
 }

@@ -34,6 +34,7 @@ import {
   type Recreate,
 } from './device.js';
 import { peerStatuses } from './peer-status.js';
+import { PeerClocks } from '../peer-since.js';
 
 export { VNI, VXLAN_OVERHEAD } from './device.js';
 
@@ -54,6 +55,9 @@ export class VxlanDriver implements RouterDriver {
   readonly #mesh: SerfMembership;
   /** UDP 4789 from members only: eBPF's map where it loads, else a chain listing them (admission.ts). */
   readonly #admission: AdmissionPasses;
+  /** Since when each peer is in its gossip and data-plane state, moved where the agent decides (peer-since.ts). */
+  readonly #clocks = new PeerClocks();
+  #unlisten: (() => void) | undefined;
 
   constructor(private readonly d: VxlanDeps) {
     this.#admission = new AdmissionPasses({
@@ -71,6 +75,8 @@ export class VxlanDriver implements RouterDriver {
       // The probes are planned at once (a new peer's fast lane starts while its entries are written), and the
       // next membership read does not wait for the kernel: the passes take the newest members when they run.
       onChange: async (members) => {
+        this.#clocks.stamp(this.#peers(members), Date.now());
+        this.#clocks.keep(members.map((m) => m.name));
         const applied = this.#programFdb(members);
         this.#planProbes();
         return { applied };
@@ -114,6 +120,8 @@ export class VxlanDriver implements RouterDriver {
 
   async launch(settings: LaunchSettings): Promise<void> {
     this.#settings = settings;
+    this.#unlisten?.();
+    this.#unlisten = this.d.probes?.listen?.((_, p) => this.#probed(p));
     const underlay = await findUnderlay(this.d.netns, settings.listen);
     this.#underlay = underlay;
     // The operator's --mtu, never above what the underlay carries (it may have shrunk since launch).
@@ -194,6 +202,17 @@ export class VxlanDriver implements RouterDriver {
     return `device ${device} ms, filter ${filter} ms`;
   }
 
+  #peers(members: readonly SerfMember[]) {
+    return peerStatuses(members, this.#name, (ll) => this.d.probes?.reading(ll), this.#mtu);
+  }
+
+  /** A probe line moves its peer's data-plane clock when it changes the state: when it happened, not when read. */
+  #probed(p: { t: number; target: string }): void {
+    const ll = p.target.split('%')[0];
+    const m = this.#mesh.members.find((x) => x.tags.ll === ll && x.name !== this.#name);
+    if (m) this.#clocks.stamp(this.#peers([m]), p.t);
+  }
+
   connect(peers: string[]): Promise<ConnectionStatus[]> {
     return this.#mesh.connect(peers);
   }
@@ -237,6 +256,9 @@ export class VxlanDriver implements RouterDriver {
 
   async #halt(graceful: boolean): Promise<void> {
     this.#probing = false;
+    this.#unlisten?.();
+    this.#unlisten = undefined;
+    this.#clocks.clear();
     this.d.probes?.plan(undefined);
     await this.#addresses?.stop();
     this.#addresses = undefined;
@@ -280,7 +302,7 @@ export class VxlanDriver implements RouterDriver {
   }
 
   async status(): Promise<Omit<RouterStatus, 'driver' | 'state'>> {
-    const peers = peerStatuses(this.#mesh.members, this.#name, (ll) => this.d.probes?.reading(ll), this.#mtu);
+    const peers = this.#clocks.stamp(this.#peers(this.#mesh.members), Date.now());
     return {
       nickname: this.#settings?.nickname ?? null,
       name: this.#underlay?.address ?? null,

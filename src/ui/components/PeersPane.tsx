@@ -1,5 +1,6 @@
 import { Text } from 'ink';
-import { formatRtt } from '../../format.js';
+import { formatRtt, formatSince } from '../../format.js';
+import { peerSince } from '../../router/peer-since.js';
 import { DEFAULT_DRIVER, describeDriver } from '../../router/descriptions.js';
 import type { ConnectionStatus, RouterStatus } from '../../router/driver.js';
 import { fit, scrollOffset } from '../compute/layout.js';
@@ -21,7 +22,12 @@ export interface PeersPaneProps {
   height: number;
   theme: Theme;
   bindings: KeyBindings;
+  /** The time the SINCE column's ages are taken at (ms since the epoch). */
+  now: number;
 }
+
+/** The SINCE column's width: its heading, and `59m`, `23h`, `365d`. */
+const SINCE = 5;
 
 /** A peer's data plane in one cell: this host, or the measured state and round trip. */
 export function dataPlaneText(p: PeerRow, withRtt: boolean): string {
@@ -58,6 +64,7 @@ export function PeersPane({
   height,
   theme,
   bindings,
+  now,
 }: PeersPaneProps) {
   if (!router.available) return <Message text={router.reason} width={width} lines={height} theme={theme} />;
   const r = router.data;
@@ -66,11 +73,13 @@ export function PeersPane({
       <Message text={notRunning(r, keyFor(bindings, 'launch'))} width={width} lines={height} theme={theme} />
     );
   const e = theme.glyph.ellipsis;
-  // Wide: each state in its own column with the round trip and why; narrow (80x24): gossip/data plane in one.
+  // Wide: each state in its own column with the round trip, since and why; narrow (80x24): gossip/data plane in
+  // one, and SINCE only where `alive/mtu-too-small` still fits beside it (it goes first).
   const wide = width >= 70;
   const nick = wide ? 10 : 7;
   const addr = wide ? 15 : 11;
   const rest = width - nick - addr - 2;
+  const since = wide || rest >= 'alive/mtu-too-small'.length + 1 + SINCE;
   const line = (c: string[]): string =>
     (wide
       ? [
@@ -78,9 +87,17 @@ export function PeersPane({
           fit(c[1]!, addr, e),
           fit(c[2]!, 7, e),
           fit(c[3]!, 22, e),
-          fit(c[4]!, rest - 31, e),
+          fit(c[4]!, SINCE, e),
+          fit(c[5]!, rest - 32 - SINCE, e),
         ]
-      : [fit(c[0]!, nick, e), fit(c[1]!, addr, e), fit(`${c[2]}/${c[3]}`, rest, e)]
+      : since
+        ? [
+            fit(c[0]!, nick, e),
+            fit(c[1]!, addr, e),
+            fit(`${c[2]}/${c[3]}`, rest - SINCE - 1, e),
+            fit(c[4]!, SINCE, e),
+          ]
+        : [fit(c[0]!, nick, e), fit(c[1]!, addr, e), fit(`${c[2]}/${c[3]}`, rest, e)]
     )
       .join(' ')
       .trimEnd();
@@ -99,19 +116,28 @@ export function PeersPane({
     <>
       <Text color={theme.color.muted} wrap="truncate">
         {wide
-          ? line(['NICKNAME', 'ADDRESS', 'GOSSIP', 'DATA PLANE', 'WHY'])
-          : fit(
-              `NICK${' '.repeat(nick - 3)}ADDRESS${' '.repeat(addr - 6)}GOSSIP/DATA PLANE`,
-              width,
-              e,
-            ).trimEnd()}
+          ? line(['NICKNAME', 'ADDRESS', 'GOSSIP', 'DATA PLANE', 'SINCE', 'WHY'])
+          : since
+            ? line(['NICK', 'ADDRESS', 'GOSSIP', 'DATA PLANE', 'SINCE'])
+            : fit(
+                `NICK${' '.repeat(nick - 3)}ADDRESS${' '.repeat(addr - 6)}GOSSIP/DATA PLANE`,
+                width,
+                e,
+              ).trimEnd()}
       </Text>
       {rows.length === 0 ? (
         <Text color={theme.color.muted}>no peers match</Text>
       ) : (
         rows.slice(start, start + peerLines).map((p, i) => (
           <Text key={p.name} wrap="truncate" inverse={focused && start + i === selected} color={color(p)}>
-            {line([p.nickname, p.address, p.gossip, dataPlaneText(p, wide), peerWhy(p, pmtu, r)])}
+            {line([
+              p.nickname,
+              p.address,
+              p.gossip,
+              dataPlaneText(p, wide),
+              formatSince(peerSince(p), now),
+              peerWhy(p, pmtu, r),
+            ])}
           </Text>
         ))
       )}

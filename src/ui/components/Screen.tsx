@@ -94,7 +94,16 @@ function Pane({
       );
       break;
     case 'peers':
-      body = <PeersPane router={s.router} pmtu={s.pmtu} rows={peerRows(s)} bindings={bindings} {...common} />;
+      body = (
+        <PeersPane
+          router={s.router}
+          pmtu={s.pmtu}
+          rows={peerRows(s)}
+          bindings={bindings}
+          now={s.routerAt}
+          {...common}
+        />
+      );
       break;
     case 'pings':
       body = <PingsPane pings={s.pings} rows={pingRows(s)} bindings={bindings} {...common} />;

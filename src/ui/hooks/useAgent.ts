@@ -86,7 +86,7 @@ export function useAgent(connect: Connect, dispatch: Dispatch<Action>, opts: Pol
           sample: { at: counters.data.at, interfaces: counters.data.interfaces },
         });
       else dispatch({ type: 'countersUnavailable', reason: counters.reason });
-      dispatch({ type: 'router', router });
+      dispatch({ type: 'router', router, at: Date.now() });
       dispatch({
         type: 'pings',
         pings: pings.available ? { available: true, data: pings.data.checks } : pings,

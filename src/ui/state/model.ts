@@ -140,6 +140,8 @@ export interface UIState {
   dialog: Dialog | undefined;
   /** Minutes since the epoch: the header clock changes once a minute, so an idle screen writes nothing. */
   minute: number;
+  /** When the router's status was read, while its peers carry a since: the Peers pane's ages are taken then. */
+  routerAt: number;
 }
 
 /** What the panes say before the agent has answered for them. */
@@ -170,5 +172,6 @@ export function initialState(host: string, socket: string, now = Date.now()): UI
     editingFilter: false,
     dialog: undefined,
     minute: Math.floor(now / 60_000),
+    routerAt: now,
   };
 }

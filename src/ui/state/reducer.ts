@@ -1,5 +1,6 @@
 import type { ContainerRow, DoctorCheck, HealthEvent, PeerRates, PmtuPeer } from '../../api/index.js';
 import type { RouterStatus } from '../../router/driver.js';
+import { peerSince } from '../../router/peer-since.js';
 import { mergeCapture, type CaptureUpdate } from './capture.js';
 import type { DockerdCheck, DockerdEditor } from './dockerd.js';
 import { tabOrderFor } from '../compute/layout.js';
@@ -34,7 +35,7 @@ export type Action =
   | { type: 'editFilter'; editing: boolean }
   | { type: 'setFilter'; text: string }
   | { type: 'tick'; now: number }
-  | { type: 'router'; router: Feature<RouterStatus> }
+  | { type: 'router'; router: Feature<RouterStatus>; at?: number }
   | { type: 'pings'; pings: Feature<PingCheckRow[]> }
   | { type: 'peerRates'; peerRates: Feature<PeerRates[]> }
   /** Health events the agent handed out since the last call (`latest`: its newest seq). */
@@ -137,7 +138,10 @@ export function reducer(s: UIState, a: Action): UIState {
       };
     case 'router': {
       const router = feature(s.router, a.router);
-      return router === s.router ? s : { ...s, router };
+      // The read time only where the pane shows ages from it: an idle mesh without them stays the same state.
+      const timed = a.router.available && a.router.data.peers.some((p) => peerSince(p) !== undefined);
+      const routerAt = timed && a.at !== undefined ? a.at : s.routerAt;
+      return router === s.router && routerAt === s.routerAt ? s : { ...s, router, routerAt };
     }
     case 'pings': {
       const pings = feature(s.pings, a.pings);
