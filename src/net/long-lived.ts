@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
 /**
@@ -87,7 +88,13 @@ export class LongLivedChild {
     this.#child = child;
     this.#out = '';
     this.#stderr = '';
-    if (this.o.unref) child.unref();
+    // Its pipes too: an unref'd child whose pipes are ref'd still keeps a script alive after its last request
+    // (bench/overlay stayed up an hour after its report). A request under way holds the loop by its timer.
+    if (this.o.unref) {
+      child.unref();
+      // With stdio 'pipe' each stream is a net.Socket over the pipe; the types only say Writable/Readable.
+      for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as Socket).unref();
+    }
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => this.#read(child, chunk));
     child.stderr.setEncoding('utf8');

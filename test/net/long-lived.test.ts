@@ -13,6 +13,22 @@ const echo = (timeoutMs = 2_000, idleMs?: number): LongLivedChild =>
 const one = (line: string) => ({ value: line });
 
 describe('LongLivedChild: one process, requests answered in order', () => {
+  it('unref: neither the child nor its pipes keep the event loop alive once its requests are answered', async () => {
+    const pipes = () => process.getActiveResourcesInfo().filter((r) => r === 'PipeWrap').length;
+    const before = pipes();
+    const c = new LongLivedChild({
+      argv: () => ['sh', ['-c', 'while IFS= read -r l; do echo "got $l"; done']],
+      name: 'echo',
+      timeoutMs: 2_000,
+      unref: true,
+    });
+    expect(await c.request('a\n', one)).toBe('got a');
+    expect(c.running).toBe(true);
+    expect(pipes()).toBe(before);
+    expect(process.getActiveResourcesInfo()).not.toContain('ProcessWrap');
+    c.close();
+  });
+
   it('answers a FIFO of requests from one process', async () => {
     const c = echo();
     const answers = await Promise.all(['a', 'b', 'c'].map((x) => c.request(`${x}\n`, one)));
