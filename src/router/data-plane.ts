@@ -42,7 +42,9 @@ export interface PeerProber {
    * Each probe line as it comes (`target` as fping prints it: a link-local one scoped, `fe80::1%br`), for the
    * moment a peer's state changes; returns the way to stop listening.
    */
-  listen?(fn: (size: 'small' | 'full', p: { t: number; target: string }) => void): () => void;
+  listen?(
+    fn: (size: 'small' | 'full', p: { t: number; target: string; rttMs: number | null }) => void,
+  ): () => void;
 }
 
 /** IPv6 (40) + ICMPv6 echo (8) around the payload: vxlan and weave probe a peer's bridge link-local address. */

@@ -18,6 +18,11 @@ export class StateSince<S extends string> {
     return since;
   }
 
+  /** The state `key` was last seen in (undefined: never). */
+  state(key: string): S | undefined {
+    return this.#at.get(key)?.state;
+  }
+
   /** Forgets every key but these (a member reaped and back later starts anew). */
   keep(keys: Iterable<string>): void {
     const kept = new Set(keys);
@@ -41,6 +46,11 @@ export class PeerClocks {
       gossipSince: this.#gossip.observe(p.name, p.gossip, at),
       dataPlane: { ...p.dataPlane, since: this.#dataPlane.observe(p.name, p.dataPlane.state, at) },
     }));
+  }
+
+  /** The data-plane state a peer was last stamped in. */
+  dataPlaneState(name: string): PeerStatus['dataPlane']['state'] | undefined {
+    return this.#dataPlane.state(name);
   }
 
   /** Keeps only these peers' clocks. */

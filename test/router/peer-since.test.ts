@@ -22,6 +22,8 @@ describe('StateSince: since when a key is in its state', () => {
     expect(s.observe('h2', 'unknown', 2_000)).toBe(1_000);
     expect(s.observe('h2', 'reachable', 3_000)).toBe(3_000);
     expect(s.observe('h2', 'reachable', 9_000)).toBe(3_000);
+    expect(s.state('h2')).toBe('reachable');
+    expect(s.state('h3')).toBeUndefined();
   });
 
   it('a flap (reachable, lost, back) counts from the last change', () => {
@@ -51,6 +53,15 @@ describe('StateSince: since when a key is in its state', () => {
 });
 
 describe('PeerClocks: gossip and data plane apart', () => {
+  it('tells the data-plane state a peer was last stamped in', () => {
+    const c = new PeerClocks();
+    expect(c.dataPlaneState('h2')).toBeUndefined();
+    c.stamp([peer('h2', 'alive', 'unknown')], 1_000);
+    expect(c.dataPlaneState('h2')).toBe('unknown');
+    c.stamp([peer('h2', 'alive', 'reachable')], 2_000);
+    expect(c.dataPlaneState('h2')).toBe('reachable');
+  });
+
   it('stamps each peer with both clocks, each moved by its own state only', () => {
     const c = new PeerClocks();
     c.stamp([peer('h2', 'alive', 'unknown')], 1_000);
