@@ -8,7 +8,7 @@
 // supervisor): the time until every other host sees it failed, then alive again. Prints figures, never fails on time.
 // Hosts have no dockerd (`lab up --no-docker`) but the chain's two ends: the mesh is what is measured, and on
 // the ends, that a container's ARP for a container across the mesh puts no ARP in VXLAN (bench/mesh-arp.mjs).
-//   BENCH_HOSTS=50 BENCH_BASELINE=10 BENCH_TIMEOUT_S=300 npm run bench:mesh
+//   BENCH_HOSTS=50 BENCH_BASELINE=10 BENCH_TIMEOUT_S=300 [BENCH_CONNECT_EVERY_MS=1350] npm run bench:mesh
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -35,6 +35,11 @@ const N = Number(process.env.BENCH_HOSTS ?? 50);
 const BASELINE = Number(process.env.BENCH_BASELINE ?? 10);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 300) * 1000;
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 20);
+// The chain's pace: 0 (the default) connects each host as soon as the last connect returned; N starts one every
+// N ms at most (a connect slower than that starts the next at once). A cheaper connect finishes the chain sooner,
+// and then the last connect lands while the mesh still works through the joins before it: the pace says how much
+// of "after the last connect" is that backlog.
+const CONNECT_EVERY_MS = Number(process.env.BENCH_CONNECT_EVERY_MS ?? 0);
 // BENCH_LOGS=DIR keeps every host's agent log (membership syncs and first answers, timed) before lab down.
 const LOGS = process.env.BENCH_LOGS;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -122,9 +127,15 @@ async function runSize(n) {
   say(`${n} hosts: launching the router on each`);
   for (const [i, c] of conns.entries()) await c.call('launch', { nickname: hosts[i].name });
   for (const h of hosts) countGossip(h);
-  say(`${n} hosts: connecting the chain`);
+  say(
+    `${n} hosts: connecting the chain (${CONNECT_EVERY_MS ? `one every ${CONNECT_EVERY_MS} ms at most` : 'each as soon as the last returned'})`,
+  );
   const firstConnect = Date.now();
-  for (let i = 1; i < n; i++) await conns[i].call('connect', { peers: [hosts[i - 1].address] });
+  for (let i = 1; i < n; i++) {
+    const due = firstConnect + (i - 1) * CONNECT_EVERY_MS;
+    if (Date.now() < due) await new Promise((r) => setTimeout(r, due - Date.now()));
+    await conns[i].call('connect', { peers: [hosts[i - 1].address] });
+  }
   const lastConnect = Date.now();
   const connectSpan = lastConnect - firstConnect;
   const aliveMs = await until(conns, lastConnect, (v) => v.every((x) => x.alive === n - 1), undefined, every);
