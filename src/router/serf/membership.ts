@@ -147,7 +147,8 @@ export class SerfMembership {
     await this.#follow();
     this.#retry = setInterval(() => void this.#retryJoins(), RETRY_EVERY_MS);
     this.#watch.start();
-    this.#repair.start();
+    // XNET_GOSSIP_REPAIR=off: serf's own push/pull only (the bench's A/B).
+    if (process.env.XNET_GOSSIP_REPAIR !== 'off') this.#repair.start();
   }
 
   async #repairConnection(): Promise<SerfRpc> {
