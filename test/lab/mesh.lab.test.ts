@@ -153,7 +153,9 @@ describe('the vxlan mesh on three lab hosts', () => {
               10_000,
             );
             const others = r.value.peers.filter((p) => !p.self);
-            return [h.name, others.map((p) => [p.address, p.gossipSince, p.dataPlane.since])];
+            // By address: the router lists peers in serf's member order, which is not stable between reads.
+            const sorted = [...others].sort((a, b) => (a.address < b.address ? -1 : 1));
+            return [h.name, sorted.map((p) => [p.address, p.gossipSince, p.dataPlane.since])];
           }),
         ),
       );
