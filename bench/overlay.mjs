@@ -262,8 +262,8 @@ if (only !== 'connect') {
   res.source = source;
   cli('lab', 'down');
   if (emptyDir) dropEmpty(emptyDir);
-  // The layouts' config writes (writeConfig, fastpath.mjs) went through this process's bpftool session: its
-  // child is unref'd but not its pipes, which kept the bench alive after its report (an hour, at 16:49).
+  // The layouts' config writes (writeConfig, fastpath.mjs) started this process's bpftool session: ended here
+  // rather than left for bpftool to see its stdin close when the bench exits (LongLivedChild unrefs its pipes).
   closeBpftoolSessions();
 }
 const c3 = [],

@@ -87,6 +87,18 @@ describe('GossipRepair', () => {
     r.stop();
   });
 
+  it("says why in the change's line when exchanges failed", async () => {
+    const serf = fakeSerf({ failing: PEERS[1] });
+    const r = new GossipRepair({ ...serf.deps, peers: () => [PEERS[1]!] });
+    serf.changedAt = Date.now();
+    r.start();
+    await sleep(400);
+    r.stop();
+    expect(serf.logs).toEqual([
+      `gossip repair: 0 push/pulls after members changed (${REPAIR_ROUNDS} failed, the last: no push/pull)`,
+    ]);
+  });
+
   it('asks nothing when members never changed', async () => {
     const serf = fakeSerf();
     const r = new GossipRepair(serf.deps);

@@ -9,7 +9,7 @@ import { recordSeed } from './keyring.js';
 import { askClocks, CLOCK_QUERY, type PeerClock } from './clock.js';
 import { MemberWatch, membersKey, NextRead, type MembersRead } from './watch.js';
 import { explainJoinError } from './join-error.js';
-import { GossipRepair, type RepairCounts } from './repair.js';
+import { GossipRepair } from './repair.js';
 
 /** Serf's RPC on this host's loopback (inside the host's namespace). */
 export const SERF_RPC = '127.0.0.1:7373';
@@ -106,11 +106,6 @@ export class SerfMembership {
   /** Connect targets, with whether they joined. */
   get connections(): ConnectionStatus[] {
     return [...this.#connections.values()];
-  }
-
-  /** The gossip repair's push/pulls since start (see repair.ts). */
-  get repairs(): RepairCounts {
-    return this.#repair.counts;
   }
 
   get running(): boolean {

@@ -57,7 +57,7 @@ export interface RepairDeps {
   maxWaitMs?: number;
 }
 
-/** Counts since start: what status and benches read. */
+/** Push/pulls done and failed (since start: `counts`; per change: the log line). */
 export interface RepairCounts {
   done: number;
   failed: number;
@@ -70,6 +70,8 @@ export class GossipRepair {
   readonly #total: RepairCounts = { done: 0, failed: 0 };
   /** This change's exchanges, logged as one line when its rounds are done. */
   #window: RepairCounts = { done: 0, failed: 0 };
+  /** Why this change's last failed exchange failed: the log line says it (a blocked TCP 7946, a member gone). */
+  #lastError = '';
   /** The change being repaired (its changedAt), its rounds done, and when the last exchange began. */
   #change = 0;
   #rounds = 0;
@@ -124,7 +126,8 @@ export class GossipRepair {
         await this.d.pushPull(addr);
         this.#window.done++;
         this.#total.done++;
-      } catch {
+      } catch (err) {
+        this.#lastError = (err as Error).message;
         this.#window.failed++;
         this.#total.failed++;
       }
@@ -138,7 +141,7 @@ export class GossipRepair {
     if (w.done + w.failed === 0) return;
     this.d.log(
       `gossip repair: ${w.done} push/pull${w.done === 1 ? '' : 's'} after members changed` +
-        (w.failed ? ` (${w.failed} failed)` : ''),
+        (w.failed ? ` (${w.failed} failed, the last: ${this.#lastError})` : ''),
     );
     this.#window = { done: 0, failed: 0 };
   }
