@@ -44,8 +44,12 @@ export function probePeriods(peers: number, perSecond = PEER_PROBES_PER_SECOND):
  * every other peer's probes too.
  */
 export const FAST_PROBES_PER_SECOND = 40;
-/** The fast lane folds into the main loops when every one of its peers answered and no plan came for this long. */
-export const MERGE_QUIET_MS = 3_000;
+/**
+ * The fast lane folds into the main loops when every one of its peers answered and no plan came for this long.
+ * A fold restarts both main loops (two processes, each a fork of the agent): 3 s folded in every pause of a
+ * mesh forming at a join every 2-3 s, on every host.
+ */
+export const MERGE_QUIET_MS = 6_000;
 /** ... or after this long whatever answered: a peer that never answers goes back to the main loops' rate. */
 export const FAST_LANE_MAX_MS = 30_000;
 

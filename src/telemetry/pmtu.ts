@@ -85,13 +85,16 @@ export function verdict(
 
 /**
  * What a peer's automatic check (the host's probe loops) already says of its path, so no ping is spawned for
- * it: full-size probes answered (the path carries the bridge MTU), or small and full-size both lost (nothing
- * crosses). Undefined when only a search can tell: small answered and full-size lost, or no loop for that peer.
+ * it: full-size probes answered (the path carries the bridge MTU: up, or degraded, where some were lost but
+ * one answered, and a don't-fragment packet of that size crossed), or small and full-size both lost (nothing
+ * crosses). Undefined when only a search can tell: small answered and every full-size lost, or no loop for
+ * that peer. On a loaded host probes time out now and then; degraded full-size streams were searched with a
+ * dozen `ping` processes each, on every host, while a 50-host mesh formed.
  */
 export function pathFromLoops(check: PingCheck | undefined, bridgeMtu: number): number | null | undefined {
   const full = check?.fullSize;
   if (!check || !full || full.packetBytes < bridgeMtu) return undefined;
-  if (full.state === 'up') return bridgeMtu;
+  if (full.state === 'up' || full.state === 'degraded') return bridgeMtu;
   if (full.state === 'down' && check.state === 'down' && !check.why) return null;
   return undefined;
 }

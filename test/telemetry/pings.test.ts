@@ -151,6 +151,11 @@ describe('path MTU from the probe loops', () => {
     expect(pathFromLoops(check('up', 'up'), 1450)).toBe(1450);
     expect(pathFromLoops(check('down', 'down'), 1450)).toBeNull();
   });
+  it('takes the bridge MTU from a degraded full-size stream: one of its probes crossed', () => {
+    expect(pathFromLoops(check('degraded', 'degraded'), 1450)).toBe(1450);
+    expect(pathFromLoops(check('up', 'degraded'), 1450)).toBe(1450);
+    expect(pathFromLoops(check('up', 'degraded', null, 1400), 1450)).toBeUndefined();
+  });
   it('leaves to a search what only a search can tell', () => {
     // Small answered, full-size lost: the number to set needs the binary search.
     expect(pathFromLoops(check('down', 'down', '1450-byte packets do not cross'), 1450)).toBeUndefined();

@@ -32,6 +32,29 @@ export async function readKeyring(stateDir: string): Promise<string[]> {
   }
 }
 
+/**
+ * The keyring as read at most once per `maxAgeMs`: the address pulls ask for the keys at every pull and every
+ * pull served (49 of each per join at 50 hosts), and each was a file read. A key rotation reaches the file on
+ * every member at once, and both sides of a pull try every key in the keyring, so a second's lag fails none.
+ */
+export class RecentKeyring {
+  #read: Promise<string[]> | undefined;
+  #at = 0;
+
+  constructor(
+    private readonly stateDir: string,
+    private readonly maxAgeMs = 1_000,
+  ) {}
+
+  keys(now = Date.now()): Promise<string[]> {
+    if (!this.#read || now - this.#at >= this.maxAgeMs) {
+      this.#read = readKeyring(this.stateDir);
+      this.#at = now;
+    }
+    return this.#read;
+  }
+}
+
 /** Records that the keyring now follows the password whose key is `key` (after a seed or a rotation). */
 export async function recordSeed(stateDir: string, key: string): Promise<void> {
   await writeFileAtomic(seedFile(stateDir), seedOf(key) + '\n', { mode: 0o600 });

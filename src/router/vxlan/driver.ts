@@ -19,7 +19,7 @@ import type { ProbePoint } from '../data-plane.js';
 import { SerfMembership } from '../serf/membership.js';
 import type { KeyRotation } from '../serf/rotate.js';
 import { readPasswordFile } from '../password.js';
-import { readKeyring } from '../serf/keyring.js';
+import { RecentKeyring } from '../serf/keyring.js';
 import { ADDRESS_EVENT, MeshAddresses } from './addresses.js';
 import { addressDetails, clashView } from './table-status.js';
 import { VXLAN_DEV } from './description.js';
@@ -58,8 +58,10 @@ export class VxlanDriver implements RouterDriver {
   /** Since when each peer is in its gossip and data-plane state, moved where the agent decides (peer-since.ts). */
   readonly #clocks = new PeerClocks();
   #unlisten: (() => void) | undefined;
+  readonly #keyring: RecentKeyring;
 
   constructor(private readonly d: VxlanDeps) {
+    this.#keyring = new RecentKeyring(d.stateDir);
     this.#admission = new AdmissionPasses({
       netns: d.netns,
       stateDir: d.stateDir,
@@ -135,7 +137,7 @@ export class VxlanDriver implements RouterDriver {
     await this.#addresses?.stop();
     this.#addresses = new MeshAddresses({
       self: underlay.address,
-      keys: () => readKeyring(this.d.stateDir),
+      keys: () => this.#keyring.keys(),
       attachments: this.d.attachments,
       members: () => this.#mesh.members,
       tell: (name, payload) => this.#mesh.tell(name, payload),
