@@ -77,5 +77,12 @@ describe('gossip repair: a host that lost a join learns it from the others', () 
       30_000,
       500,
     );
+    // The watch that saw h4 on h1 follows serf's stats (a real serf's answer parsed into a signature, logged
+    // once), reading the members only when it moves, and the membership still reached all four.
+    const h1Log = readFileSync(h1.agentLog, 'utf8');
+    expect(h1Log).toMatch(
+      /membership watch: serf's stats say \d+\/0\/0\/\d+ \(members\/failed\/left\/member clock\)/,
+    );
+    expect(h1Log).toMatch(/membership: 4\/4 alive/);
   });
 });

@@ -7,7 +7,7 @@ import { SerfRpc, type SerfMember } from './rpc.js';
 import { rotateKey, type KeyRotation } from './rotate.js';
 import { recordSeed } from './keyring.js';
 import { askClocks, CLOCK_QUERY, type PeerClock } from './clock.js';
-import { MemberWatch, membersKey, NextRead, type MembersRead } from './watch.js';
+import { MemberWatch, membersKey, NextRead, statsSignature, type MembersRead } from './watch.js';
 import { explainJoinError } from './join-error.js';
 import { GossipRepair } from './repair.js';
 
@@ -76,7 +76,21 @@ export class SerfMembership {
     async () => this.#rpc?.members(),
     () => this.#syncedKey,
     (read) => void this.sync(read),
+    async () => {
+      const rpc = this.#rpc;
+      const signature = rpc ? statsSignature(await rpc.stats()) : undefined;
+      if (signature && !this.#followsStats) {
+        this.#followsStats = true;
+        this.o.log(
+          `membership watch: serf's stats say ${signature} (members/failed/left/member clock); ` +
+            'the members are read when these move, and every 5 s',
+        );
+      }
+      return signature;
+    },
   );
+  /** The watch's first stats signature was logged. */
+  #followsStats = false;
   /** This host's member name (its underlay address). */
   #self = '';
   /**

@@ -202,6 +202,11 @@ export class SerfRpc {
     return body.Members.map(member);
   }
 
+  /** Serf's `stats` (what `serf info` prints): sections of name -> value, all strings. */
+  async stats(): Promise<Record<string, Record<string, string>>> {
+    return (await this.#request('stats', undefined, true)) as Record<string, Record<string, string>>;
+  }
+
   /** Joins through the given `host:port` addresses; resolves with how many answered. */
   async join(existing: string[]): Promise<number> {
     const body = (await this.#request('join', { Existing: existing, Replay: false }, true)) as {
