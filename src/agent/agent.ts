@@ -7,6 +7,7 @@ import { link } from '../net/ip.js';
 import { interfaceCounters } from '../net/counters.js';
 import { closeAllSessions } from '../net/batch-session.js';
 import { closeBpftoolSessions } from '../net/bpftool-session.js';
+import { closeMapReader } from '../telemetry/bpf/mapread.js';
 import { readingOf } from '../telemetry/link-readings.js';
 import { Attacher } from './attach.js';
 import { dockerdConfig, dockerdHandlers, type DockerdAgentOptions } from '../docker/config/handlers.js';
@@ -256,6 +257,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       await telemetry.close();
       closeAllSessions();
       closeBpftoolSessions();
+      closeMapReader();
       attacher.close();
       await mesh.close();
       probes.close();

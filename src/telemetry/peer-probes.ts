@@ -41,11 +41,11 @@ export function probePeriods(peers: number, perSecond = PEER_PROBES_PER_SECOND):
  * probed by a loop of their own at up to this many probes a second, until they answer and the mesh is quiet.
  * At 49 peers the main loop comes back to a peer every 2.45 s: a new peer whose first probe went out before it
  * had programmed its way back waited that long for the next, and restarting both loops for every join restarted
- * every other peer's probes too. High enough that a host that joins a 50-host mesh probes every peer that has
- * not answered yet every 500 ms (the floor), not every 1.2 s: its first round goes out before most peers have
- * heard of it. The lane lives seconds, on the few hosts with many new peers; the others' lanes hold one or two.
+ * every other peer's probes too. Not higher: while a mesh forms at a join every second or two, no lane is quiet
+ * long enough to fold, so every host's lane holds every peer that joined after it (100 a second was twice the
+ * probes, and the fping CPU, of a 50-host chain).
  */
-export const FAST_PROBES_PER_SECOND = 100;
+export const FAST_PROBES_PER_SECOND = 40;
 /**
  * The fast lane folds into the main loops when every one of its peers answered and no plan came for this long.
  * A fold restarts both main loops (two processes, each a fork of the agent): 3 s folded in every pause of a

@@ -7,7 +7,14 @@ import { CLI_MAIN } from '../../src/agent/client.js';
 import { ensureBpffs, writeConfig, writeLanTable, type Pins } from '../../src/telemetry/bpf/kernel.js';
 import { localKeyBytes, localLines, readLocal, writeLocal } from '../../src/telemetry/bpf/local-table.js';
 import { routeContains } from '../../src/net/cidr.js';
-import { keyBytes, parseDump, type Table } from '../../src/telemetry/bpf/table.js';
+import {
+  keyBytes,
+  parseBatchParts,
+  parseDump,
+  rowsParts,
+  type Table,
+} from '../../src/telemetry/bpf/table.js';
+import { MapReader } from '../../src/telemetry/bpf/mapread.js';
 import { PROTOCOLS } from '../../src/telemetry/frame.js';
 import { readPcap } from '../helpers/pcapfile.js';
 
@@ -19,6 +26,8 @@ import { readPcap } from '../helpers/pcapfile.js';
 const fixtures = join(import.meta.dirname, 'fixtures');
 const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8'));
 const built = join(dirname(CLI_MAIN), '..', 'telemetry', 'bpf', 'counters.bpf.o');
+/** The agent's map reader, built beside it (scripts/build-bpf.sh). */
+const mapread = join(dirname(CLI_MAIN), '..', 'telemetry', 'bpf', 'xnet-mapread');
 const source = join(import.meta.dirname, '..', '..', 'src', 'telemetry', 'bpf', 'counters.bpf.c');
 const work = mkdtempSync(join(tmpdir(), 'xnet-bpf-'));
 const bpftool = (...args: string[]) => execFileSync('bpftool', args, { encoding: 'utf8' });
@@ -141,6 +150,43 @@ describe.each([
         sum((_, x) => PROTOCOLS[x] === p),
         p,
       ).toEqual(e[p]);
+  });
+
+  it('reads the same counters with xnet-mapread as with bpftool, hash and slots, summed over the CPUs', async () => {
+    clear();
+    runOn('underlay_ingress', 'underlay.pcap');
+    const counters = `${root}/maps/xnet_counters`;
+    const veths = `${root}/maps/xnet_veths`;
+    // Slot 3 holds a different number in every word (bpftool writes the value to every CPU's copy).
+    const value = Buffer.alloc(240);
+    for (let w = 0; w < 30; w++) value.writeBigUInt64LE(BigInt(1000 + w * 7), w * 8);
+    bpftool('map', 'update', 'pinned', veths, 'key', '3', '0', '0', '0', 'value', ...[...value].map(String));
+    const slots = new Map([
+      [3, 41],
+      [5, 43],
+    ]);
+    const lookup = (slot: number) => `map lookup pinned ${veths} key ${slot} 0 0 0`;
+    const json = execFileSync('bpftool', ['-j', 'batch', 'file', '-'], {
+      input: [`map dump pinned ${counters}`, lookup(3), lookup(5)].join('\n') + '\n',
+      encoding: 'utf8',
+    });
+    const viaBpftool = parseBatchParts(JSON.parse(json), slots);
+    const reader = new MapReader(mapread);
+    try {
+      const answers = await reader.run([`sum ${counters}`, `get ${veths} 03000000`, `get ${veths} 05000000`]);
+      const viaReader = rowsParts(answers, slots);
+      expect(viaBpftool.hash.size).toBeGreaterThan(0);
+      expect(viaReader).toEqual(viaBpftool);
+      // Slot 3's first row: its word 0 on each CPU, summed (so the CPUs were added, not one of them taken).
+      const cpus = viaBpftool.slotRows.get(3)![0]!.value.packets / 1000;
+      expect(cpus).toBeGreaterThanOrEqual(1);
+      expect(Number.isInteger(cpus)).toBe(true);
+      // A failed command fails its request only; the next request is answered in step.
+      await expect(reader.run([`sum ${root}/maps/none`, `get ${veths} 03000000`])).rejects.toThrow(/none/);
+      expect((await reader.run([`get ${veths} 03000000`]))[0]![0]!.words[1]).toBe(1007 * cpus);
+    } finally {
+      reader.close();
+    }
   });
 
   it("counts a LAN port's frames by the label of the other end's prefix, longest first (bridge driver)", async () => {

@@ -135,10 +135,8 @@ describe('a peer from its small and full-size probes', () => {
     expect(usesFastLane(plan(9), plan(10))).toBe(false);
     expect(usesFastLane(plan(48), plan(49, 1400))).toBe(false);
     expect(usesFastLane(plan(48), { ...plan(49), point: { ...point, dev: 'weave' } })).toBe(false);
-    // A host joining 49 peers probes those that have not answered every 500 ms (the floor), not every 2.45 s.
-    expect(probePeriods(49, FAST_PROBES_PER_SECOND).small).toBe(500);
-    // Past the cap the lane slows down: at most FAST_PROBES_PER_SECOND probes a second.
-    expect(probePeriods(200, FAST_PROBES_PER_SECOND).small).toBe(2_000);
+    // 48 peers joining at once are probed every 1.2 s until they answer, not every 2.45 s.
+    expect(probePeriods(48, FAST_PROBES_PER_SECOND).small).toBe(1_200);
   });
 
   it('keeps a slow loop current for three of its periods, and a fast one for STALE_MS', () => {

@@ -9,9 +9,11 @@ import { bpftool } from '../../net/bpftool-session.js';
 import { agentPins, loadPinned, pinned } from '../../net/bpffs.js';
 export { ensureBpffs, pinned } from '../../net/bpffs.js';
 export { writeConfig, type Config } from './config.js';
+import { mapReader } from './mapread.js';
 import {
   keyBytes,
   parseBatchParts,
+  rowsParts,
   SLOT_BYTES,
   type CounterKey,
   type SlotRows,
@@ -146,6 +148,16 @@ export async function readCounters(
   p: Pins,
   slots: Map<number, number>,
 ): Promise<{ hash: Table; slotRows: Map<number, SlotRows> }> {
+  // xnet-mapread where it was built: the same reads in a few bytes a row (mapread.ts); bpftool otherwise.
+  const reader = mapReader();
+  if (reader) {
+    const hex = (s: number) => Buffer.from(u32Bytes(s)).toString('hex');
+    const answers = await reader.run([
+      `sum ${p.counters}`,
+      ...[...slots.keys()].map((s) => `get ${p.veths} ${hex(s)}`),
+    ]);
+    return rowsParts(answers, slots);
+  }
   const lines = [
     `map dump pinned ${p.counters}`,
     ...[...slots.keys()].map((s) => `map lookup pinned ${p.veths} key ${u32Bytes(s).join(' ')}`),

@@ -127,6 +127,61 @@ export function parseBatchParts(
   return { hash, slotRows };
 }
 
+/** counters.bpf.c's `struct key`: ifindex (u32), peer (u32, network order), dir (u8), proto (u8), pad. */
+const KEY_BYTES = 12;
+/** `struct value` is three u64 words: packets, bytes, segments. */
+const VALUE_WORDS = 3;
+
+/**
+ * readCounters' answers from xnet-mapread (mapread.ts): the hash's rows, then each slot's (its key and
+ * `struct slot`'s 30 words, each summed over the CPUs), as parseBatchParts makes them from bpftool's JSON.
+ * Throws when the rows are not this layout. Pure.
+ */
+export function rowsParts(
+  answers: readonly { key: Buffer; words: readonly number[] }[][],
+  slots: Map<number, number>,
+): { hash: Table; slotRows: Map<number, SlotRows> } {
+  if (answers.length !== slots.size + 1)
+    throw new Error(`xnet-mapread: ${answers.length} answers for ${slots.size + 1} commands`);
+  const hash: Table = new Map();
+  for (const { key: k, words } of answers[0]!) {
+    if (k.length !== KEY_BYTES || words.length !== VALUE_WORDS)
+      throw new Error(
+        `xnet-mapread: a ${k.length}-byte key with ${words.length} words is not the counter map's`,
+      );
+    const key: CounterKey = {
+      ifindex: k.readUInt32LE(0),
+      peer: ipv4OfKey(k.readUInt32LE(4)),
+      dir: k[8]!,
+      proto: k[9]!,
+    };
+    hash.set(keyText(key), { key, value: { packets: words[0]!, bytes: words[1]!, segments: words[2]! } });
+  }
+  const slotRows = new Map<number, SlotRows>();
+  for (const answer of answers.slice(1)) {
+    const found = answer[0];
+    if (!found) continue;
+    if (found.key.length !== 4 || found.words.length !== SLOT_BYTES / 8)
+      throw new Error('xnet-mapread: a slot that is not struct slot');
+    const slot = found.key.readUInt32LE(0);
+    const ifindex = slots.get(slot);
+    if (ifindex === undefined) continue;
+    const rows: SlotRows = [];
+    for (let dir = 0; dir < 2; dir++)
+      for (let proto = 0; proto < 5; proto++) {
+        const at = (dir * 5 + proto) * VALUE_WORDS;
+        const value = {
+          packets: found.words[at]!,
+          bytes: found.words[at + 1]!,
+          segments: found.words[at + 2]!,
+        };
+        if (value.packets > 0) rows.push({ key: { ifindex, peer: '', dir, proto }, value });
+      }
+    slotRows.set(slot, rows);
+  }
+  return { hash, slotRows };
+}
+
 /** Adds rows into the table, summed with what it holds under the same key. */
 export function addRows(table: Table, rows: SlotRows): void {
   for (const { key, value } of rows) {

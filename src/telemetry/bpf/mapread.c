@@ -1,0 +1,125 @@
+// xnet-mapread: reads pinned BPF maps for the agent, the way the kernel keeps them, in a few bytes a row.
+//
+// The agent read its counter map once a second through `bpftool -j -p map dump`: at 50 peers that was 98
+// entries, 3,700 lines and 130 KB of JSON a second per host (every value per CPU, twice: raw bytes and BTF
+// "formatted"), which bpftool formatted and the agent framed and parsed. Here a row is the key in hex and the
+// value's 64-bit words summed over the CPUs, as the agent adds them up anyway.
+//
+// Long-lived: one request a line on stdin, its answer on stdout (written at once when complete), in order.
+//   sum PATH           every entry of the map pinned at PATH: "KEYHEX W0 W1 ..." a row
+//   get PATH KEYHEX    the entry with that key, the same row; no row when there is none
+// An answer ends with a line "."; a failed request answers one line "! reason" instead, and the next is read.
+// The value must be whole 64-bit words (the counters' struct value and struct slot are). Maps are opened per
+// request: a pin replaced by a reload is read as it is now.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_KEY 64
+
+static void fail(const char *what, int err) { printf("! %s: %s\n", what, strerror(err)); }
+
+static int hex_key(const char *hex, unsigned char *key, unsigned size) {
+	if (strlen(hex) != 2 * size) return -1;
+	for (unsigned i = 0; i < size; i++) {
+		unsigned b;
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1) return -1;
+		key[i] = (unsigned char)b;
+	}
+	return 0;
+}
+
+static void row(const unsigned char *key, unsigned key_size, const uint64_t *values, unsigned words,
+		unsigned cpus, unsigned stride_words) {
+	for (unsigned i = 0; i < key_size; i++) printf("%02x", key[i]);
+	for (unsigned w = 0; w < words; w++) {
+		uint64_t sum = 0;
+		for (unsigned c = 0; c < cpus; c++) sum += values[c * stride_words + w];
+		printf(" %llu", (unsigned long long)sum);
+	}
+	putchar('\n');
+}
+
+static void request(char *line) {
+	char *verb = strtok(line, " \n");
+	char *path = strtok(NULL, " \n");
+	char *hex = strtok(NULL, " \n");
+	if (!verb || !path || (strcmp(verb, "sum") && strcmp(verb, "get")) || (!strcmp(verb, "get") && !hex)) {
+		printf("! usage: sum PATH | get PATH KEYHEX\n");
+		return;
+	}
+	int fd = bpf_obj_get(path);
+	if (fd < 0) return fail(path, errno);
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		fail(path, errno);
+		close(fd);
+		return;
+	}
+	int percpu = info.type == BPF_MAP_TYPE_PERCPU_HASH || info.type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+		     info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+	int cpus = percpu ? libbpf_num_possible_cpus() : 1;
+	if (info.key_size > MAX_KEY || info.value_size % 8 || cpus < 1) {
+		printf("! %s: key over %d bytes or a value not in 64-bit words\n", path, MAX_KEY);
+		close(fd);
+		return;
+	}
+	// A per-CPU map's values come one per possible CPU, each rounded up to 8 bytes (whole words here).
+	unsigned words = info.value_size / 8;
+	uint64_t *values = calloc((size_t)cpus * words, sizeof(uint64_t));
+	unsigned char key[MAX_KEY], next[MAX_KEY];
+	if (!values) {
+		fail(path, ENOMEM);
+		close(fd);
+		return;
+	}
+	if (!strcmp(verb, "get")) {
+		if (hex_key(hex, key, info.key_size))
+			printf("! %s: the key is not %u bytes of hex\n", path, info.key_size);
+		else if (!bpf_map_lookup_elem(fd, key, values)) {
+			row(key, info.key_size, values, words, cpus, words);
+			printf(".\n");
+		} else if (errno == ENOENT)
+			printf(".\n");
+		else
+			fail(path, errno);
+	} else {
+		// Walked with get_next_key: an entry deleted under us ends its lookup with ENOENT, and is left out.
+		void *prev = NULL;
+		int err = 0;
+		while (!bpf_map_get_next_key(fd, prev, next)) {
+			memcpy(key, next, info.key_size);
+			prev = key;
+			if (!bpf_map_lookup_elem(fd, key, values))
+				row(key, info.key_size, values, words, cpus, words);
+			else if (errno != ENOENT) {
+				err = errno;
+				break;
+			}
+		}
+		if (!err && errno != ENOENT) err = errno;
+		if (err)
+			fail(path, err);
+		else
+			printf(".\n");
+	}
+	free(values);
+	close(fd);
+}
+
+int main(void) {
+	static char out[1 << 16];
+	setvbuf(stdout, out, _IOFBF, sizeof(out));
+	char line[4096];
+	while (fgets(line, sizeof(line), stdin)) {
+		request(line);
+		fflush(stdout);
+	}
+	return 0;
+}
