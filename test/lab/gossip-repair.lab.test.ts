@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labHost } from '../../src/lab/layout.js';
 import { xnet, xnetJson } from '../helpers/cli.js';
@@ -84,5 +85,9 @@ describe('gossip repair: a host that lost a join learns it from the others', () 
       /membership watch: serf's stats say \d+\/0\/0\/\d+ \(members\/failed\/left\/member clock\)/,
     );
     expect(h1Log).toMatch(/membership: 4\/4 alive/);
+    // serf runs Go's scheduler on one P (the test run sets no GOMAXPROCS of its own).
+    const { pid } = JSON.parse(readFileSync(join(h1.agentStateDir, 'serf.pid'), 'utf8')) as { pid: number };
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    expect(environ).toContain(`GOMAXPROCS=${process.env.GOMAXPROCS ?? '1'}`);
   });
 });

@@ -137,7 +137,11 @@ export class SerfProcess {
     }
     await rotateLog(this.logFile);
     const fd = openSync(this.logFile, 'a', 0o600);
-    const child = spawn('serf', args, { stdio: ['ignore', fd, fd], detached: true });
+    // One P for Go's scheduler unless the operator chose: serf's work is small, and with a P per core its runtime
+    // woke and parked threads for every packet. 50 lab serfs on 2 cores spent a third of their CPU switching
+    // threads (perf: finish_task_switch, futex and nanosleep) while a 50-host mesh formed.
+    const env = { ...process.env, GOMAXPROCS: process.env.GOMAXPROCS ?? '1' };
+    const child = spawn('serf', args, { stdio: ['ignore', fd, fd], detached: true, env });
     closeSync(fd);
     child.unref();
     this.#child = child;
