@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { bpftool, closeBpftoolSessions } from '../dist/net/bpftool-session.js';
 import { ensureBpffs, OBJECT } from '../dist/telemetry/bpf/kernel.js';
-import { MAPREAD, MapReader } from '../dist/telemetry/bpf/mapread.js';
+import { MAPREAD, MapReader } from '../dist/net/mapread.js';
 import { parseBatchParts, rowsParts } from '../dist/telemetry/bpf/table.js';
 import { median } from './stats.mjs';
 

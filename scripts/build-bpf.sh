@@ -14,10 +14,10 @@ for src in $(find src -name "*.bpf.c" | sort); do
   clang -O2 -g -Wall -Werror -target bpf -I"$arch_inc" -c "$src" -o "$out"
 done
 
-# The agent's map reader (src/telemetry/bpf/mapread.c): the counters read once a second in a few bytes a row,
+# The agent's map reader (src/net/bpf/mapread.c): the counters read once a second in a few bytes a row,
 # not bpftool's JSON. Without a C compiler the agent reads them with bpftool, as before.
 if command -v cc >/dev/null 2>&1; then
-  cc -O2 -Wall -Werror -o dist/telemetry/bpf/xnet-mapread src/telemetry/bpf/mapread.c -lbpf
+  mkdir -p dist/net/bpf && cc -O2 -Wall -Werror -o dist/net/bpf/xnet-mapread src/net/bpf/mapread.c -lbpf
 else
   echo "build-bpf: no C compiler: the counters are read with bpftool" >&2
 fi

@@ -7,7 +7,7 @@ import { link } from '../net/ip.js';
 import { interfaceCounters } from '../net/counters.js';
 import { closeAllSessions } from '../net/batch-session.js';
 import { closeBpftoolSessions } from '../net/bpftool-session.js';
-import { closeMapReader } from '../telemetry/bpf/mapread.js';
+import { closeMapReader } from '../net/mapread.js';
 import { readingOf } from '../telemetry/link-readings.js';
 import { Attacher } from './attach.js';
 import { dockerdConfig, dockerdHandlers, type DockerdAgentOptions } from '../docker/config/handlers.js';

@@ -3,13 +3,15 @@ import { fileURLToPath } from 'node:url';
 import { isIPv4 } from 'node:net';
 import { agentPins, loadPinned, pinned } from './bpffs.js';
 import { bpftool } from './bpftool-session.js';
+import { mapReader } from './mapread.js';
 import { run } from './exec.js';
 import { inNetns, type NetnsPath } from './netns.js';
 
 /**
  * The VXLAN admission's kernel side (bpf/admit.bpf.c): a program on the underlay's tc ingress marks UDP to the
  * tunnel's port from the addresses in its map, and the firewall's chain (vxlan-filter.ts) lets marked packets
- * through and drops the rest. Admitting a member is one map write through the agent's bpftool session.
+ * through and drops the rest. Admitting a member is one map write through the agent's xnet-mapread (mapread.ts),
+ * or its bpftool session where that was not built.
  */
 
 /** Built by `npm run build` (scripts/build-bpf.sh) when clang is installed. */
@@ -76,10 +78,44 @@ export async function loadAdmit(p: AdmitPins, object = ADMIT_OBJECT): Promise<vo
   await loadPinned(object, p.root);
 }
 
-/** The addresses the map admits on `port` now. */
+/** The addresses the map admits on `port` now: xnet-mapread's keys where it was built, else bpftool's dump. */
 export async function readAdmitted(p: AdmitPins, port: number): Promise<Set<string>> {
-  const dump = await bpftool().one<DumpEntry[]>(`map dump pinned ${p.map}`);
+  const reader = mapReader();
+  const dump = reader
+    ? (await reader.run([`keys ${p.map}`]))[0]!.map((r) => ({ key: [...r.key].map(String) }))
+    : await bpftool().one<DumpEntry[]>(`map dump pinned ${p.map}`);
   return new Set(admittedIn(dump, port));
+}
+
+/**
+ * xnet-mapread's commands for what admitLines says (the same order: new ones first, then the gone ones). Pure.
+ */
+export function admitCommands(
+  map: string,
+  port: number,
+  have: ReadonlySet<string>,
+  want: ReadonlySet<string>,
+): string[] {
+  const key = (a: string) => Buffer.from(admitKey(a, port)).toString('hex');
+  return [
+    ...[...want].filter((a) => !have.has(a)).map((a) => `set ${map} ${key(a)} 01000000`),
+    ...[...have].filter((a) => !want.has(a)).map((a) => `del ${map} ${key(a)}`),
+  ];
+}
+
+/**
+ * Takes the map from `have` to `want`: one line each to xnet-mapread where it was built (a syscall each, no
+ * JSON), else to the agent's bpftool session.
+ */
+export async function writeAdmitted(
+  map: string,
+  port: number,
+  have: ReadonlySet<string>,
+  want: ReadonlySet<string>,
+): Promise<void> {
+  const reader = mapReader();
+  if (reader) await reader.run(admitCommands(map, port, have, want));
+  else await bpftool().write(admitLines(map, port, have, want));
 }
 
 /** tc batch lines that put the program on `dev`'s ingress (idempotent: a clsact there keeps its filters). */

@@ -1,5 +1,4 @@
 import { isIPv4 } from 'node:net';
-import { bpftool } from './bpftool-session.js';
 import type { NetnsPath } from './netns.js';
 import { NetnsRunner } from './netns-runner.js';
 import {
@@ -10,6 +9,7 @@ import {
   readAdmitted,
   unhookAdmit,
   unloadAdmit,
+  writeAdmitted,
   type AdmitPins,
 } from './vxlan-admit-bpf.js';
 import { markChain, readInstalledChain, restrictVxlan, unrestrictVxlan, vxlanChain } from './vxlan-filter.js';
@@ -131,10 +131,9 @@ export class VxlanFilter {
 
   async #writeMap(want: Set<string>): Promise<boolean> {
     const have = (this.#mapped ??= await readAdmitted(this.o.pins, this.o.port));
-    const lines = admitLines(this.o.pins.map, this.o.port, have, want);
-    if (lines.length === 0) return false;
+    if (admitLines(this.o.pins.map, this.o.port, have, want).length === 0) return false;
     this.#mapped = undefined;
-    await bpftool().write(lines);
+    await writeAdmitted(this.o.pins.map, this.o.port, have, want);
     this.#mapped = want;
     return true;
   }

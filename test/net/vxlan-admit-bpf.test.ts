@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { admitKey, admitLines, admittedIn, admitPinsFor } from '../../src/net/vxlan-admit-bpf.js';
+import {
+  admitCommands,
+  admitKey,
+  admitLines,
+  admittedIn,
+  admitPinsFor,
+} from '../../src/net/vxlan-admit-bpf.js';
 import { pinsFor } from '../../src/telemetry/bpf/kernel.js';
 
 describe('admitKey', () => {
@@ -46,6 +52,13 @@ describe('admitLines', () => {
       `map delete pinned ${map} key 198 18 0 2 181 18 0 0`,
     ]);
     expect(admitLines(map, 4789, new Set(['198.18.0.3']), new Set(['198.18.0.3']))).toEqual([]);
+  });
+
+  it("says the same to xnet-mapread (admitCommands): the key's bytes in hex, the value 1 as a u32", () => {
+    expect(
+      admitCommands(map, 4789, new Set(['198.18.0.2', '198.18.0.3']), new Set(['198.18.0.3', '198.18.0.4'])),
+    ).toEqual([`set ${map} c6120004b5120000 01000000`, `del ${map} c6120002b5120000`]);
+    expect(admitCommands(map, 4789, new Set(['198.18.0.3']), new Set(['198.18.0.3']))).toEqual([]);
   });
 });
 

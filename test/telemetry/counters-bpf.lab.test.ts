@@ -14,7 +14,7 @@ import {
   rowsParts,
   type Table,
 } from '../../src/telemetry/bpf/table.js';
-import { MapReader } from '../../src/telemetry/bpf/mapread.js';
+import { MapReader } from '../../src/net/mapread.js';
 import { PROTOCOLS } from '../../src/telemetry/frame.js';
 import { readPcap } from '../helpers/pcapfile.js';
 
@@ -27,7 +27,7 @@ const fixtures = join(import.meta.dirname, 'fixtures');
 const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8'));
 const built = join(dirname(CLI_MAIN), '..', 'telemetry', 'bpf', 'counters.bpf.o');
 /** The agent's map reader, built beside it (scripts/build-bpf.sh). */
-const mapread = join(dirname(CLI_MAIN), '..', 'telemetry', 'bpf', 'xnet-mapread');
+const mapread = join(dirname(CLI_MAIN), '..', 'net', 'bpf', 'xnet-mapread');
 const source = join(import.meta.dirname, '..', '..', 'src', 'telemetry', 'bpf', 'counters.bpf.c');
 const work = mkdtempSync(join(tmpdir(), 'xnet-bpf-'));
 const bpftool = (...args: string[]) => execFileSync('bpftool', args, { encoding: 'utf8' });

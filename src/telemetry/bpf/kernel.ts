@@ -9,7 +9,7 @@ import { bpftool } from '../../net/bpftool-session.js';
 import { agentPins, loadPinned, pinned } from '../../net/bpffs.js';
 export { ensureBpffs, pinned } from '../../net/bpffs.js';
 export { writeConfig, type Config } from './config.js';
-import { mapReader } from './mapread.js';
+import { mapReader } from '../../net/mapread.js';
 import {
   keyBytes,
   parseBatchParts,

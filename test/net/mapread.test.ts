@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MapReadFrames } from '../../src/telemetry/bpf/mapread.js';
+import { MapReadFrames } from '../../src/net/mapread.js';
 
 describe('MapReadFrames', () => {
   it("takes each command's rows up to its '.', and answers when all are in", () => {

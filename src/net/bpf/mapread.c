@@ -1,16 +1,22 @@
-// xnet-mapread: reads pinned BPF maps for the agent, the way the kernel keeps them, in a few bytes a row.
+// xnet-mapread: reads and writes pinned BPF maps for the agent, the way the kernel keeps them, a few bytes a row.
 //
 // The agent read its counter map once a second through `bpftool -j -p map dump`: at 50 peers that was 98
 // entries, 3,700 lines and 130 KB of JSON a second per host (every value per CPU, twice: raw bytes and BTF
 // "formatted"), which bpftool formatted and the agent framed and parsed. Here a row is the key in hex and the
 // value's 64-bit words summed over the CPUs, as the agent adds them up anyway.
 //
+// It writes the VXLAN admission's map too: a write through bpftool's session waited behind bpftool's JSON,
+// and on the loaded 50-host lab a member's admission took seconds, sometimes a 5 s timeout and a retry.
+//
 // Long-lived: one request a line on stdin, its answer on stdout (written at once when complete), in order.
-//   sum PATH           every entry of the map pinned at PATH: "KEYHEX W0 W1 ..." a row
-//   get PATH KEYHEX    the entry with that key, the same row; no row when there is none
+//   sum PATH                 every entry of the map pinned at PATH: "KEYHEX W0 W1 ..." a row
+//   get PATH KEYHEX          the entry with that key, the same row; no row when there is none
+//   keys PATH                every key: "KEYHEX" a row (any value size)
+//   set PATH KEYHEX VALHEX   creates or replaces the entry (not a per-CPU map); no row
+//   del PATH KEYHEX          deletes the entry, if there is one; no row
 // An answer ends with a line "."; a failed request answers one line "! reason" instead, and the next is read.
-// The value must be whole 64-bit words (the counters' struct value and struct slot are). Maps are opened per
-// request: a pin replaced by a reload is read as it is now.
+// For sum and get the value must be whole 64-bit words (the counters' struct value and struct slot are). Maps
+// are opened per request: a pin replaced by a reload is read as it is now.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -21,6 +27,7 @@
 #include <unistd.h>
 
 #define MAX_KEY 64
+#define MAX_VALUE 4096
 
 static void fail(const char *what, int err) { printf("! %s: %s\n", what, strerror(err)); }
 
@@ -45,12 +52,58 @@ static void row(const unsigned char *key, unsigned key_size, const uint64_t *val
 	putchar('\n');
 }
 
+static void write_request(const char *verb, const char *path, const char *hex, const char *valhex) {
+	int fd = bpf_obj_get(path);
+	if (fd < 0) return fail(path, errno);
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+	unsigned char key[MAX_KEY], value[MAX_VALUE];
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		fail(path, errno);
+	else if (info.key_size > MAX_KEY || info.value_size > MAX_VALUE)
+		printf("! %s: key over %d or value over %d bytes\n", path, MAX_KEY, MAX_VALUE);
+	else if (!strcmp(verb, "keys")) {
+		void *prev = NULL;
+		unsigned char next[MAX_KEY];
+		while (!bpf_map_get_next_key(fd, prev, next)) {
+			memcpy(key, next, info.key_size);
+			prev = key;
+			for (unsigned i = 0; i < info.key_size; i++) printf("%02x", key[i]);
+			putchar('\n');
+		}
+		if (errno == ENOENT)
+			printf(".\n");
+		else
+			fail(path, errno);
+	} else if (hex_key(hex, key, info.key_size))
+		printf("! %s: the key is not %u bytes of hex\n", path, info.key_size);
+	else if (!strcmp(verb, "del")) {
+		if (!bpf_map_delete_elem(fd, key) || errno == ENOENT)
+			printf(".\n");
+		else
+			fail(path, errno);
+	} else if (info.type == BPF_MAP_TYPE_PERCPU_HASH || info.type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+		   info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH)
+		printf("! %s: set writes one value, not one per CPU\n", path);
+	else if (hex_key(valhex, value, info.value_size))
+		printf("! %s: the value is not %u bytes of hex\n", path, info.value_size);
+	else if (!bpf_map_update_elem(fd, key, value, BPF_ANY))
+		printf(".\n");
+	else
+		fail(path, errno);
+	close(fd);
+}
+
 static void request(char *line) {
 	char *verb = strtok(line, " \n");
 	char *path = strtok(NULL, " \n");
 	char *hex = strtok(NULL, " \n");
+	char *valhex = strtok(NULL, " \n");
+	if (verb && path && !strcmp(verb, "keys")) return write_request(verb, path, NULL, NULL);
+	if (verb && path && hex && !strcmp(verb, "del")) return write_request(verb, path, hex, NULL);
+	if (verb && path && hex && valhex && !strcmp(verb, "set")) return write_request(verb, path, hex, valhex);
 	if (!verb || !path || (strcmp(verb, "sum") && strcmp(verb, "get")) || (!strcmp(verb, "get") && !hex)) {
-		printf("! usage: sum PATH | get PATH KEYHEX\n");
+		printf("! usage: sum PATH | get PATH KEYHEX | keys PATH | set PATH KEYHEX VALHEX | del PATH KEYHEX\n");
 		return;
 	}
 	int fd = bpf_obj_get(path);

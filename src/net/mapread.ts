@@ -1,18 +1,18 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { LongLivedChild, type Answer } from '../../net/long-lived.js';
-import { diesWithParent } from '../../net/netns.js';
+import { LongLivedChild, type Answer } from './long-lived.js';
+import { diesWithParent } from './netns.js';
 
 /**
- * The agent's session with xnet-mapread (mapread.c): pinned maps read as rows of the key in hex and the value's
- * 64-bit words summed over the CPUs, through one long-lived process (no process per read). It replaced
- * `bpftool -j -p map dump` for the counters' read each second: 130 KB of JSON a second per host at 50 peers,
- * which bpftool formatted and the agent framed line by line and parsed, was most of an idle mesh's CPU on a
- * 2-core machine running 50 lab hosts. Where it was not built (no C compiler), kernel.ts reads with bpftool.
+ * The agent's session with xnet-mapread (bpf/mapread.c): pinned maps read as rows of the key in hex and the
+ * value's 64-bit words summed over the CPUs, and entries set and deleted, through one long-lived process (no
+ * process per read or write). It replaced `bpftool -j -p batch` for the counters' read each second (130 KB of
+ * JSON a second per host at 50 peers, which bpftool formatted and the agent framed line by line and parsed) and
+ * for the VXLAN admission's writes. Where it was not built (no C compiler), both go through bpftool.
  */
 
-/** Built by scripts/build-bpf.sh beside the counters' object. */
-export const MAPREAD = fileURLToPath(new URL('./xnet-mapread', import.meta.url));
+/** Built by scripts/build-bpf.sh beside the admission's object. */
+export const MAPREAD = fileURLToPath(new URL('./bpf/xnet-mapread', import.meta.url));
 
 export interface MapRow {
   key: Buffer;
@@ -71,11 +71,12 @@ export class MapReader {
     return this.#child.pid;
   }
 
-  /** `sum PATH` and `get PATH KEYHEX` commands (see mapread.c); each one's rows, in order. */
+  /** `sum PATH`, `keys PATH`, `get PATH KEY`, `set PATH KEY VALUE`, `del PATH KEY` (hex; see mapread.c). */
   run(commands: readonly string[]): Promise<MapRow[][]> {
     if (commands.length === 0) return Promise.resolve([]);
     for (const c of commands)
-      if (!/^(sum \S+|get \S+ [0-9a-f]+)$/.test(c)) throw new Error(`xnet-mapread: not a command: ${c}`);
+      if (!/^((sum|keys) \S+|(get|del) \S+ [0-9a-f]+|set \S+ [0-9a-f]+ [0-9a-f]+)$/.test(c))
+        throw new Error(`xnet-mapread: not a command: ${c}`);
     const frames = new MapReadFrames(commands.length);
     return this.#child.request(`${commands.join('\n')}\n`, (l) => frames.read(l));
   }
@@ -97,4 +98,13 @@ export function mapReader(): MapReader | undefined {
 export function closeMapReader(): void {
   reader?.close();
   reader = undefined;
+}
+
+/**
+ * Which reader this process uses: the one at `path` (tests run from src/, and give dist's), none (null: the
+ * bpftool path, as where it was not built), or undefined: as built, found on first use again.
+ */
+export function useMapReader(path: string | null | undefined): void {
+  reader?.close();
+  reader = path === undefined ? undefined : path === null ? null : new MapReader(path);
 }
