@@ -10,8 +10,9 @@ declare -A need=(
   [ovs-vsctl]=openvswitch-switch [pcap-config]=libpcap-dev [tar]=tar [ps]=procps [ping]=iputils-ping [htop]=htop
   [python3]=python3 [make]=make [g++]=g++
   [ethtool]=ethtool
-  # eBPF counters: compiled at build (clang, llvm, libbpf's headers), loaded and read with bpftool.
-  [clang]=clang [llc]=llvm [bpftool]=bpftool
+  # eBPF counters: compiled at build (clang, llvm, libbpf's headers), loaded with bpftool; the agent's map
+  # reader and writer (xnet-mapread) built with cc against libbpf.
+  [clang]=clang [llc]=llvm [bpftool]=bpftool [cc]=gcc
 )
 missing=()
 for cmd in "${!need[@]}"; do
