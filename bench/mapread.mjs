@@ -7,8 +7,9 @@
 // wall time. Prints figures side by side with their ratio; never fails on time.
 //   BENCH_ROUNDS=5 BENCH_READS=200 BENCH_PEERS=49 npm run bench:mapread
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { bpftool, closeBpftoolSessions } from '../dist/net/bpftool-session.js';
+import { loadPinned } from '../dist/net/bpffs.js';
 import { ensureBpffs, OBJECT } from '../dist/telemetry/bpf/kernel.js';
 import { MAPREAD, MapReader } from '../dist/net/mapread.js';
 import { parseBatchParts, rowsParts } from '../dist/telemetry/bpf/table.js';
@@ -43,18 +44,8 @@ async function timed(read, childPid) {
 }
 
 await ensureBpffs();
-mkdirSync(`${root}/maps`, { recursive: true });
 try {
-  execFileSync('bpftool', [
-    'prog',
-    'loadall',
-    OBJECT,
-    `${root}/progs`,
-    'type',
-    'classifier',
-    'pinmaps',
-    `${root}/maps`,
-  ]);
+  await loadPinned(OBJECT, root);
   // struct key: ifindex u32, peer u32 (network order), dir u8, proto u8, pad; struct value: 3 u64 per CPU.
   const lines = [];
   for (let p = 0; p < PEERS; p++)
