@@ -96,8 +96,7 @@ export function mapReader(): MapReader | undefined {
 
 /** Ends the reader (the agent closes); the next use starts it again. */
 export function closeMapReader(): void {
-  reader?.close();
-  reader = undefined;
+  useMapReader(undefined);
 }
 
 /**

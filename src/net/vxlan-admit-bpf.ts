@@ -52,6 +52,14 @@ export function admittedIn(dump: readonly DumpEntry[], port: number): string[] {
     .map((k) => k.slice(0, 4).join('.'));
 }
 
+/** The addresses to add to the map and to take out of it, going from `have` to `want`. Pure. */
+export function admitChange(
+  have: ReadonlySet<string>,
+  want: ReadonlySet<string>,
+): { add: string[]; drop: string[] } {
+  return { add: [...want].filter((a) => !have.has(a)), drop: [...have].filter((a) => !want.has(a)) };
+}
+
 /**
  * bpftool lines that take the map from `have` to `want`: the new ones first, then the gone ones, so a member
  * that stays is never out for a moment. Pure.
@@ -63,9 +71,10 @@ export function admitLines(
   want: ReadonlySet<string>,
 ): string[] {
   const key = (a: string) => `key ${admitKey(a, port).join(' ')}`;
+  const { add, drop } = admitChange(have, want);
   return [
-    ...[...want].filter((a) => !have.has(a)).map((a) => `map update pinned ${map} ${key(a)} value 1 0 0 0`),
-    ...[...have].filter((a) => !want.has(a)).map((a) => `map delete pinned ${map} ${key(a)}`),
+    ...add.map((a) => `map update pinned ${map} ${key(a)} value 1 0 0 0`),
+    ...drop.map((a) => `map delete pinned ${map} ${key(a)}`),
   ];
 }
 
@@ -97,10 +106,8 @@ export function admitCommands(
   want: ReadonlySet<string>,
 ): string[] {
   const key = (a: string) => Buffer.from(admitKey(a, port)).toString('hex');
-  return [
-    ...[...want].filter((a) => !have.has(a)).map((a) => `set ${map} ${key(a)} 01000000`),
-    ...[...have].filter((a) => !want.has(a)).map((a) => `del ${map} ${key(a)}`),
-  ];
+  const { add, drop } = admitChange(have, want);
+  return [...add.map((a) => `set ${map} ${key(a)} 01000000`), ...drop.map((a) => `del ${map} ${key(a)}`)];
 }
 
 /**

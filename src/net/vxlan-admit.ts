@@ -4,7 +4,7 @@ import { NetnsRunner } from './netns-runner.js';
 import {
   admitHooked,
   admitHookLines,
-  admitLines,
+  admitChange,
   loadAdmit,
   readAdmitted,
   unhookAdmit,
@@ -131,7 +131,8 @@ export class VxlanFilter {
 
   async #writeMap(want: Set<string>): Promise<boolean> {
     const have = (this.#mapped ??= await readAdmitted(this.o.pins, this.o.port));
-    if (admitLines(this.o.pins.map, this.o.port, have, want).length === 0) return false;
+    const { add, drop } = admitChange(have, want);
+    if (add.length + drop.length === 0) return false;
     this.#mapped = undefined;
     await writeAdmitted(this.o.pins.map, this.o.port, have, want);
     this.#mapped = want;

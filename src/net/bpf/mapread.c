@@ -31,12 +31,12 @@
 
 static void fail(const char *what, int err) { printf("! %s: %s\n", what, strerror(err)); }
 
-static int hex_key(const char *hex, unsigned char *key, unsigned size) {
+static int from_hex(const char *hex, unsigned char *out, unsigned size) {
 	if (strlen(hex) != 2 * size) return -1;
 	for (unsigned i = 0; i < size; i++) {
 		unsigned b;
 		if (sscanf(hex + 2 * i, "%2x", &b) != 1) return -1;
-		key[i] = (unsigned char)b;
+		out[i] = (unsigned char)b;
 	}
 	return 0;
 }
@@ -52,15 +52,30 @@ static void row(const unsigned char *key, unsigned key_size, const uint64_t *val
 	putchar('\n');
 }
 
-static void write_request(const char *verb, const char *path, const char *hex, const char *valhex) {
+// The map pinned at PATH and what it holds; -1 with the failure answered.
+static int open_map(const char *path, struct bpf_map_info *info) {
 	int fd = bpf_obj_get(path);
-	if (fd < 0) return fail(path, errno);
-	struct bpf_map_info info = {0};
-	__u32 len = sizeof(info);
-	unsigned char key[MAX_KEY], value[MAX_VALUE];
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+	if (fd < 0) {
 		fail(path, errno);
-	else if (info.key_size > MAX_KEY || info.value_size > MAX_VALUE)
+		return -1;
+	}
+	__u32 len = sizeof(*info);
+	memset(info, 0, sizeof(*info));
+	if (bpf_obj_get_info_by_fd(fd, info, &len)) {
+		fail(path, errno);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+// keys, set and del: any value size up to MAX_VALUE.
+static void keys_or_write(const char *verb, const char *path, const char *hex, const char *valhex) {
+	struct bpf_map_info info;
+	int fd = open_map(path, &info);
+	if (fd < 0) return;
+	unsigned char key[MAX_KEY], value[MAX_VALUE];
+	if (info.key_size > MAX_KEY || info.value_size > MAX_VALUE)
 		printf("! %s: key over %d or value over %d bytes\n", path, MAX_KEY, MAX_VALUE);
 	else if (!strcmp(verb, "keys")) {
 		void *prev = NULL;
@@ -75,7 +90,7 @@ static void write_request(const char *verb, const char *path, const char *hex, c
 			printf(".\n");
 		else
 			fail(path, errno);
-	} else if (hex_key(hex, key, info.key_size))
+	} else if (from_hex(hex, key, info.key_size))
 		printf("! %s: the key is not %u bytes of hex\n", path, info.key_size);
 	else if (!strcmp(verb, "del")) {
 		if (!bpf_map_delete_elem(fd, key) || errno == ENOENT)
@@ -85,7 +100,7 @@ static void write_request(const char *verb, const char *path, const char *hex, c
 	} else if (info.type == BPF_MAP_TYPE_PERCPU_HASH || info.type == BPF_MAP_TYPE_PERCPU_ARRAY ||
 		   info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH)
 		printf("! %s: set writes one value, not one per CPU\n", path);
-	else if (hex_key(valhex, value, info.value_size))
+	else if (from_hex(valhex, value, info.value_size))
 		printf("! %s: the value is not %u bytes of hex\n", path, info.value_size);
 	else if (!bpf_map_update_elem(fd, key, value, BPF_ANY))
 		printf(".\n");
@@ -99,22 +114,16 @@ static void request(char *line) {
 	char *path = strtok(NULL, " \n");
 	char *hex = strtok(NULL, " \n");
 	char *valhex = strtok(NULL, " \n");
-	if (verb && path && !strcmp(verb, "keys")) return write_request(verb, path, NULL, NULL);
-	if (verb && path && hex && !strcmp(verb, "del")) return write_request(verb, path, hex, NULL);
-	if (verb && path && hex && valhex && !strcmp(verb, "set")) return write_request(verb, path, hex, valhex);
+	if (verb && path && !strcmp(verb, "keys")) return keys_or_write(verb, path, NULL, NULL);
+	if (verb && path && hex && !strcmp(verb, "del")) return keys_or_write(verb, path, hex, NULL);
+	if (verb && path && hex && valhex && !strcmp(verb, "set")) return keys_or_write(verb, path, hex, valhex);
 	if (!verb || !path || (strcmp(verb, "sum") && strcmp(verb, "get")) || (!strcmp(verb, "get") && !hex)) {
 		printf("! usage: sum PATH | get PATH KEYHEX | keys PATH | set PATH KEYHEX VALHEX | del PATH KEYHEX\n");
 		return;
 	}
-	int fd = bpf_obj_get(path);
-	if (fd < 0) return fail(path, errno);
-	struct bpf_map_info info = {0};
-	__u32 len = sizeof(info);
-	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		fail(path, errno);
-		close(fd);
-		return;
-	}
+	struct bpf_map_info info;
+	int fd = open_map(path, &info);
+	if (fd < 0) return;
 	int percpu = info.type == BPF_MAP_TYPE_PERCPU_HASH || info.type == BPF_MAP_TYPE_PERCPU_ARRAY ||
 		     info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
 	int cpus = percpu ? libbpf_num_possible_cpus() : 1;
@@ -133,7 +142,7 @@ static void request(char *line) {
 		return;
 	}
 	if (!strcmp(verb, "get")) {
-		if (hex_key(hex, key, info.key_size))
+		if (from_hex(hex, key, info.key_size))
 			printf("! %s: the key is not %u bytes of hex\n", path, info.key_size);
 		else if (!bpf_map_lookup_elem(fd, key, values)) {
 			row(key, info.key_size, values, words, cpus, words);

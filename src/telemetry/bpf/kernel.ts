@@ -140,9 +140,9 @@ export async function unhook(netns: NetnsPath, dev: string): Promise<void> {
 }
 
 /**
- * The reads' bpftool session reads the hash and the slots asked (`slots`: slot -> the ifindex of its veth): the
- * hash as a table, each slot as its rows; a few ms, no process. A read that hangs ends the session, and the
- * caller reports it.
+ * Reads the hash and the slots asked (`slots`: slot -> the ifindex of its veth): the hash as a table, each slot
+ * as its rows; no process. Through xnet-mapread where it was built (0.5 ms of CPU at 98 entries), else the reads'
+ * bpftool session (13 ms: `bench/mapread`). A read that hangs ends its reader, and the caller reports it.
  */
 export async function readCounters(
   p: Pins,

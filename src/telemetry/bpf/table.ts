@@ -110,9 +110,9 @@ export function parseBatchParts(
     if (!f) throw new Error('bpftool map lookup: no formatted value (the object has no BTF)');
     const ifindex = slots.get(f.key);
     if (ifindex === undefined) continue;
-    const rows: SlotRows = [];
-    for (let dir = 0; dir < 2; dir++)
-      for (let proto = 0; proto < 5; proto++) {
+    slotRows.set(
+      f.key,
+      rowsOfSlot(ifindex, (dir, proto) => {
         const value = { packets: 0, bytes: 0, segments: 0 };
         for (const v of f.values) {
           const c = v.value.c[dir]![proto]!;
@@ -120,11 +120,22 @@ export function parseBatchParts(
           value.bytes += c.bytes;
           value.segments += c.segments;
         }
-        if (value.packets > 0) rows.push({ key: { ifindex, peer: '', dir, proto }, value });
-      }
-    slotRows.set(f.key, rows);
+        return value;
+      }),
+    );
   }
   return { hash, slotRows };
+}
+
+/** A slot's rows under its veth's key, one per direction and protocol that counted; `at` gives each value. */
+function rowsOfSlot(ifindex: number, at: (dir: number, proto: number) => CounterValue): SlotRows {
+  const rows: SlotRows = [];
+  for (let dir = 0; dir < 2; dir++)
+    for (let proto = 0; proto < 5; proto++) {
+      const value = at(dir, proto);
+      if (value.packets > 0) rows.push({ key: { ifindex, peer: '', dir, proto }, value });
+    }
+  return rows;
 }
 
 /** counters.bpf.c's `struct key`: ifindex (u32), peer (u32, network order), dir (u8), proto (u8), pad. */
@@ -166,18 +177,14 @@ export function rowsParts(
     const slot = found.key.readUInt32LE(0);
     const ifindex = slots.get(slot);
     if (ifindex === undefined) continue;
-    const rows: SlotRows = [];
-    for (let dir = 0; dir < 2; dir++)
-      for (let proto = 0; proto < 5; proto++) {
+    const w = found.words;
+    slotRows.set(
+      slot,
+      rowsOfSlot(ifindex, (dir, proto) => {
         const at = (dir * 5 + proto) * VALUE_WORDS;
-        const value = {
-          packets: found.words[at]!,
-          bytes: found.words[at + 1]!,
-          segments: found.words[at + 2]!,
-        };
-        if (value.packets > 0) rows.push({ key: { ifindex, peer: '', dir, proto }, value });
-      }
-    slotRows.set(slot, rows);
+        return { packets: w[at]!, bytes: w[at + 1]!, segments: w[at + 2]! };
+      }),
+    );
   }
   return { hash, slotRows };
 }
