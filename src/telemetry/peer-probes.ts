@@ -38,12 +38,11 @@ export function probePeriods(peers: number, perSecond = PEER_PROBES_PER_SECOND):
 
 /**
  * The fast lane's rate cap: peers that joined while the loops ran, and peers that have not answered yet, are
- * probed by a loop of their own at up to this many probes a second, until they answer and the mesh is quiet.
- * At 49 peers the main loop comes back to a peer every 2.45 s: a new peer whose first probe went out before it
- * had programmed its way back waited that long for the next, and restarting both loops for every join restarted
- * every other peer's probes too. Not higher: while a mesh forms at a join every second or two, no lane is quiet
- * long enough to fold, so every host's lane holds every peer that joined after it (100 a second was twice the
- * probes, and the fping CPU, of a 50-host chain).
+ * probed by a loop of their own at up to this many probes a second, until they answer and the lane folds into
+ * the main loops. At 49 peers the main loop comes back to a peer every 2.45 s: a new peer whose first probe went
+ * out before it had programmed its way back waited that long for the next, and restarting both loops for every
+ * join restarted every other peer's probes too. 100 a second was twice the probes, and the fping CPU, of a
+ * 50-host chain, when every lane held every peer that joined after its host (see FOLD_ANSWERED).
  */
 export const FAST_PROBES_PER_SECOND = 40;
 /**
@@ -54,6 +53,14 @@ export const FAST_PROBES_PER_SECOND = 40;
 export const MERGE_QUIET_MS = 6_000;
 /** ... or after this long whatever answered: a peer that never answers goes back to the main loops' rate. */
 export const FAST_LANE_MAX_MS = 30_000;
+/**
+ * ... or, while the plan keeps changing, when a lane restarting for a new peer holds this many answered ones.
+ * A mesh forming at a join every second or two is never quiet for MERGE_QUIET_MS: every host's lane grew to
+ * every peer that joined after it, re-probed all at once at each restart and then at the cap, about 40 probes a
+ * second per host for the whole chain. Folding at 8 costs both main loops' restart (two processes) once per 8
+ * joins, and keeps a lane at a few peers, probed every 500 ms.
+ */
+export const FOLD_ANSWERED = 8;
 
 /**
  * Whether a plan change is taken by the fast lane rather than by restarting the loops: only past 10 peers (up to
@@ -134,10 +141,15 @@ export class PeerProbes implements PeerProber {
       this.#start(this.#loops, size, wanted, { fping: undefined, restarts: 0 });
   }
 
-  /** Adds `targets` to the fast lane (restarting only its loops); the merge timer folds it in later. */
+  /**
+   * Adds `targets` to the fast lane (restarting only its loop); the merge timer folds it in later, or this does
+   * now when the lane holds FOLD_ANSWERED answered peers.
+   */
   #laneFor(targets: string[]): void {
     const plan = this.#plan;
     if (!plan) return;
+    if (this.#fastTargets.filter((t) => !this.#plannedAt.waiting(t)).length >= FOLD_ANSWERED)
+      return this.#fold(plan);
     const next = [...new Set([...this.#fastTargets, ...targets])]
       .filter((t) => plan.targets.includes(t))
       .sort();
@@ -154,6 +166,28 @@ export class PeerProbes implements PeerProber {
     }
     this.#mergeTimer ??= setInterval(() => this.#maybeMerge(), 500);
     this.#mergeTimer.unref();
+  }
+
+  /**
+   * The main loops take the whole plan now, without waiting for a quiet mesh. The restart probes every peer at
+   * once, the new ones too; a lane peer that has not answered yet stays in a lane of its own (a fold is not
+   * giving up on it), and a new one that does not answer the restart's probe joins it as any unanswered peer.
+   */
+  #fold(plan: ProbePlan): void {
+    const waiting = this.#fastTargets.filter((t) => this.#plannedAt.waiting(t));
+    this.#stopFast();
+    this.#fastTargets = [];
+    this.#restartMain(plan);
+    if (waiting.length > 0) this.#laneFor(waiting);
+  }
+
+  /** Both main loops restarted on `plan`. */
+  #restartMain(plan: ProbePlan): void {
+    for (const l of this.#loops.values()) void l.fping?.stop();
+    this.#loops.clear();
+    this.#main = plan;
+    for (const size of ['small', 'full'] as const)
+      this.#start(this.#loops, size, plan, { fping: undefined, restarts: 0 });
   }
 
   /** A main-loop peer that timed out and has never answered: it goes to the fast lane (past 10 peers). */
@@ -194,9 +228,7 @@ export class PeerProbes implements PeerProber {
     if (inMain && (allAnswered || overdue)) return this.#endLane();
     if (!inMain && quiet && (allAnswered || overdue)) {
       this.#stopLoops();
-      this.#main = plan;
-      for (const size of ['small', 'full'] as const)
-        this.#start(this.#loops, size, plan, { fping: undefined, restarts: 0 });
+      this.#restartMain(plan);
     }
   }
 
