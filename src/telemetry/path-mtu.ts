@@ -30,17 +30,16 @@ export class PathMtu {
 
   constructor(private readonly log: (msg: string) => void) {}
 
-  /** Time for a probe: its beat, or sooner when a peer's full-size probes are lost while its path reads ok. */
-  due(checks: () => readonly PingCheck[], now = Date.now()): boolean {
+  /**
+   * Time for a probe: its beat, or sooner when a peer's full-size probes are lost (`fullSizeDown`: those peers)
+   * while its path reads ok.
+   */
+  due(fullSizeDown: () => readonly string[], now = Date.now()): boolean {
     const since = now - this.#last;
     if (this.#busy) return false;
     if (since >= PMTU_EVERY_MS) return true;
     return (
-      since >= PMTU_SOON_MS &&
-      checks().some(
-        (c) =>
-          c.fullSize?.state === 'down' && c.peer !== null && this.#peers.get(c.peer)?.state !== 'mismatch',
-      )
+      since >= PMTU_SOON_MS && fullSizeDown().some((peer) => this.#peers.get(peer)?.state !== 'mismatch')
     );
   }
 

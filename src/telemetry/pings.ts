@@ -44,6 +44,11 @@ interface Live {
   started: number;
 }
 
+/** One check as the health watch compares it (PingChecks.states). */
+export type CheckState = Pick<PingCheck, 'id' | 'label' | 'state' | 'error' | 'why'> & { lossPct: number };
+
+const targetKey = (source: string, target: string): string => `${source}\n${target}`;
+
 /** Probe intervals with no line at all for a target before the check says fping cannot probe it. */
 const SILENT_AFTER = 6;
 
@@ -61,6 +66,11 @@ interface Source {
  */
 export class PingChecks {
   #live = new Map<string, Live>();
+  /**
+   * The checks a probe line goes to, by source and target: every peer's line (about 30 a second per host at 50
+   * peers) looked through every check before.
+   */
+  #byTarget = new Map<string, Live[]>();
   #sources = new Map<string, Source>();
   #events: PingEvent[] = [];
 
@@ -85,6 +95,11 @@ export class PingChecks {
           error: null,
           started: Date.now(),
         });
+    }
+    this.#byTarget.clear();
+    for (const l of this.#live.values()) {
+      const k = targetKey(l.def.source.key, l.def.target);
+      this.#byTarget.set(k, [...(this.#byTarget.get(k) ?? []), l]);
     }
     const bySource = new Map<string, CheckDef[]>();
     for (const d of defs) bySource.set(d.source.key, [...(bySource.get(d.source.key) ?? []), d]);
@@ -165,8 +180,7 @@ export class PingChecks {
 
   /** One probe line of a source: its own fping's, or fed from outside (`full`: a full-size probe). */
   feed(key: string, p: FpingLine, full = false): void {
-    for (const l of this.#live.values()) {
-      if (l.def.source.key !== key || l.def.target !== p.target) continue;
+    for (const l of this.#byTarget.get(targetKey(key, p.target)) ?? []) {
       if (full && !l.def.full) continue;
       l.error = null;
       record(full ? l.full : l.history, { t: p.t, rttMs: p.rttMs });
@@ -222,13 +236,42 @@ export class PingChecks {
     l.since = at;
   }
 
-  checks(now = Date.now()): PingCheck[] {
-    // Probes that stopped coming change a check's state too, not only a probe that arrives.
+  /** Probes that stopped coming change a check's state too, not only a probe that arrives. */
+  #age(now: number): void {
     for (const l of this.#live.values()) {
       const current = currentState(l.history, now, l.error, l.def.staleMs?.().small);
       const next = current === 'unknown' || current === 'pending' ? current : this.#stateOf(l);
       if (next === 'unknown' || l.state === 'unknown') this.#become(l, next, now, l.lastRttMs);
     }
+  }
+
+  /**
+   * What the health watch compares each second: every check's state, loss and reason, as checks() says them,
+   * without the histories and full-size windows (at 50 peers, checks() each second was a tenth of an idle
+   * agent's CPU with the path MTU's look, most of it copies for the garbage collector).
+   */
+  states(now = Date.now()): CheckState[] {
+    this.#age(now);
+    return [...this.#live.values()].map((l) => ({
+      id: l.def.id,
+      label: l.def.label,
+      state: l.state,
+      lossPct: windowOf(l.history, now).lossPct,
+      error: this.#error(l, now),
+      why: l.state === 'down' ? this.#why(l) : null,
+    }));
+  }
+
+  /** The peers whose full-size probes are down now (the path MTU probes sooner for them). */
+  fullSizeDown(now = Date.now()): string[] {
+    const down: string[] = [];
+    for (const l of this.#live.values())
+      if (l.def.full && l.def.peer !== null && this.#fullStateAt(l, now) === 'down') down.push(l.def.peer);
+    return down;
+  }
+
+  checks(now = Date.now()): PingCheck[] {
+    this.#age(now);
     return [...this.#live.values()].map((l) => ({
       id: l.def.id,
       kind: l.def.kind,
@@ -245,17 +288,27 @@ export class PingChecks {
       fullSize: l.def.full
         ? {
             packetBytes: l.def.full.packetBytes,
-            state: currentState(l.full, now, l.error, l.def.staleMs?.().full),
+            state: this.#fullStateAt(l, now),
             window: windowOf(l.full, now),
             mtuToSet: l.def.full.mtuToSet(),
           }
         : null,
-      error:
-        l.error ??
-        (l.history.length === 0 && now - l.started > SILENT_AFTER * INTERVAL_MS
-          ? `fping reports nothing for ${l.def.target}: it cannot send there (no route, or no IPv6 on the interface)`
-          : null),
+      error: this.#error(l, now),
     }));
+  }
+
+  /** The full-size probes' state as shown: like #fullState, but unknown while the check cannot run. */
+  #fullStateAt(l: Live, now: number): PingState {
+    return currentState(l.full, now, l.error, l.def.staleMs?.().full);
+  }
+
+  #error(l: Live, now: number): string | null {
+    return (
+      l.error ??
+      (l.history.length === 0 && now - l.started > SILENT_AFTER * INTERVAL_MS
+        ? `fping reports nothing for ${l.def.target}: it cannot send there (no route, or no IPv6 on the interface)`
+        : null)
+    );
   }
 
   check(id: string): PingCheck | undefined {

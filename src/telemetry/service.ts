@@ -108,8 +108,8 @@ export class Telemetry {
     await this.#peerSeries.tick(this.#router);
     void this.stops.tick(this.#router, this.counters);
     if (this.#ticks % PINGS_EVERY_TICKS === 1) await this.syncChecks();
-    // The checks (every peer's windows worked out) only when the beat allows a probe: most ticks it does not.
-    if (this.#pmtu.due(() => this.pings.checks())) void this.probeMtu();
+    // Which peers' full-size probes are down, only when the beat allows a probe sooner (2 s after the last).
+    if (this.#pmtu.due(() => this.pings.fullSizeDown())) void this.probeMtu();
   }
 
   /** One reading of the kernel's counters, which closes the second that just ended. */

@@ -180,6 +180,11 @@ describe('automatic checks fed from the host peer probes', () => {
     expect(down.state).toBe('down');
     expect(down.why).toMatch(/measuring/);
     expect(down.fullSize).toMatchObject({ packetBytes: 1450, state: 'down', mtuToSet: null });
+    // What the health watch and the path MTU's beat read each second say the same, without the histories.
+    expect(pings.states(T0 + 8 * 500)).toEqual([
+      { id: def.id, label: def.label, state: 'down', lossPct: 0, error: null, why: down.why },
+    ]);
+    expect(pings.fullSizeDown(T0 + 8 * 500)).toEqual(['198.18.0.2']);
     // The small probes still answer: their window says so; the full-size window carries the loss.
     expect(down.window.lossPct).toBe(0);
     expect(down.fullSize!.window.lossPct).toBeGreaterThan(0);
@@ -196,6 +201,7 @@ describe('automatic checks fed from the host peer probes', () => {
       pings.feed('peers', line(i, 0.2), true);
     }
     expect(pings.checks(T0 + 11 * 500)[0]).toMatchObject({ state: 'up', why: null });
+    expect(pings.fullSizeDown(T0 + 11 * 500)).toEqual([]);
     pings.close();
   });
 
@@ -213,11 +219,20 @@ describe('automatic checks fed from the host peer probes', () => {
     pings.close();
   });
 
-  it('ignore lines of other sources and full-size lines for checks without them', () => {
+  it('ignore lines of other sources and targets, and full-size lines for checks without them', () => {
     const pings = new PingChecks(() => undefined);
-    pings.sync([def]);
+    const small: CheckDef = { ...def, id: 'a-host-198.18.0.3', target: 'fe80::3%xnet', peer: '198.18.0.3' };
+    delete small.full;
+    pings.sync([def, small]);
     pings.feed('host', line(0, 0.1));
-    expect(pings.checks(T0)[0]!.state).toBe('pending');
+    pings.feed('peers', { ...line(0, 0.1), target: 'fe80::9%xnet' });
+    pings.feed('peers', { ...line(0, null), target: small.target }, true);
+    expect(pings.checks(T0).map((c) => c.state)).toEqual(['pending', 'pending']);
+    // A check synced again keeps being fed, and one gone is not.
+    pings.sync([small]);
+    pings.feed('peers', { ...line(1, 0.1), target: small.target });
+    pings.feed('peers', line(1, 0.1));
+    expect(pings.states(T0 + 500)).toMatchObject([{ id: small.id, state: 'up' }]);
     pings.close();
   });
 });

@@ -64,11 +64,11 @@ export class HealthWatch {
           dataPlane: p.dataPlane.state,
           detail: p.dataPlane.detail,
         })),
-      checks: t.pings.checks().map((c) => ({
+      checks: t.pings.states().map((c) => ({
         id: c.id,
         label: c.label,
         state: c.state,
-        lossPct: c.window.lossPct,
+        lossPct: c.lossPct,
         error: c.error ?? c.why ?? null,
       })),
       mtu: (running ? t.pmtu().peers : []).map((m) => ({
