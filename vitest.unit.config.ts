@@ -6,7 +6,12 @@ import { defineConfig } from 'vitest/config';
  * they wait for `npm test`, whose pretest builds. Unit files share no namespaces or dockerds, so vitest may
  * run them side by side.
  */
-export const NEEDS_BUILD = ['test/agent/rpc.test.ts', 'test/ui/bundle.test.ts', 'test/ui/resize.test.ts'];
+export const NEEDS_BUILD = [
+  'test/agent/rpc.test.ts',
+  'test/net/spawner.test.ts',
+  'test/ui/bundle.test.ts',
+  'test/ui/resize.test.ts',
+];
 
 export default defineConfig({
   test: {

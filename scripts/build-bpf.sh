@@ -14,11 +14,13 @@ for src in $(find src -name "*.bpf.c" | sort); do
   clang -O2 -g -Wall -Werror -target bpf -I"$arch_inc" -c "$src" -o "$out"
 done
 
-# The agent's map reader and writer (src/net/bpf/mapread.c): the counters read once a second in a few bytes a
-# row, and the VXLAN admission's map written, not through bpftool's JSON. Without a C compiler the agent uses
-# bpftool for both, as before.
+# The agent's helpers in C: its map reader and writer (src/net/bpf/mapread.c: the counters read once a second in
+# a few bytes a row, and the VXLAN admission's map written, not through bpftool's JSON), and the spawner that
+# starts its probe loops (src/net/spawner.c: no fork of the agent for each). Without a C compiler the agent uses
+# bpftool and Node's spawn, as before.
 if command -v cc >/dev/null 2>&1; then
   mkdir -p dist/net/bpf && cc -O2 -Wall -Werror -o dist/net/bpf/xnet-mapread src/net/bpf/mapread.c -lbpf
+  cc -O2 -Wall -Werror -o dist/net/xnet-spawner src/net/spawner.c
 else
-  echo "build-bpf: no C compiler (scripts/setup-host.sh installs gcc): the counters and the admission go through bpftool" >&2
+  echo "build-bpf: no C compiler (scripts/setup-host.sh installs gcc): the counters and the admission go through bpftool, probe loops are spawned from the agent" >&2
 fi

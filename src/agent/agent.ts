@@ -8,6 +8,7 @@ import { interfaceCounters } from '../net/counters.js';
 import { closeAllSessions } from '../net/batch-session.js';
 import { closeBpftoolSessions } from '../net/bpftool-session.js';
 import { closeMapReader } from '../net/mapread.js';
+import { closeSpawner } from '../net/spawner.js';
 import { readingOf } from '../telemetry/link-readings.js';
 import { Attacher } from './attach.js';
 import { dockerdConfig, dockerdHandlers, type DockerdAgentOptions } from '../docker/config/handlers.js';
@@ -261,6 +262,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       attacher.close();
       await mesh.close();
       probes.close();
+      closeSpawner();
       stopEvents();
       cache.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { diesWithParent, inNetns, type NetnsPath } from '../net/netns.js';
+import { inNetns, type NetnsPath } from '../net/netns.js';
+import { startLines, type LineChild } from '../net/spawner.js';
 
 /** fping, the one module that runs it for ping checks: one long-lived `fping -l` per source namespace. */
 
@@ -39,46 +38,49 @@ export interface LoopOptions {
   onExit: (code: number | null, stderr: string) => void;
 }
 
-/** `fping -l`: every target probed every `intervalMs`, each answer or timeout printed as it happens. */
+/**
+ * `fping -l`: every target probed every `intervalMs`, each answer or timeout printed as it happens. Started
+ * through the agent's spawner (net/spawner.ts): a probe loop is restarted at joins, and a fork of the agent for
+ * each was most of its process starts while a mesh formed.
+ */
 export class FpingLoop {
-  readonly #child: ChildProcess;
+  readonly #child: LineChild;
   #stderr = '';
   #stopped = false;
+  #ended = false;
   readonly #exited: Promise<void>;
 
   constructor(readonly o: LoopOptions) {
-    const [file, args] = diesWithParent(
-      inNetns(o.netns, 'fping', [
-        '-l',
-        '-D',
-        '-e',
-        '-p',
-        String(o.intervalMs),
-        '-t',
-        String(o.timeoutMs),
-        // 1 ms between packets to different targets (fping's default 10, ~20 under load): a new loop of 49 peers
-        // sent its first round over a second; -p alone sets the rate, so the average is the same.
-        '-i',
-        '1',
-        ...(o.iface !== undefined ? ['-I', o.iface] : []),
-        ...(o.size !== undefined ? ['-b', String(o.size), '-M'] : []),
-        ...o.targets,
-      ]),
-    );
-    this.#child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const lines = createInterface({ input: this.#child.stdout! });
-    lines.on('line', (l) => {
-      const p = parseFpingLine(l);
-      if (p) o.onProbe(p);
-    });
-    this.#child.stderr!.on('data', (d: Buffer) => {
+    const [file, args] = inNetns(o.netns, 'fping', [
+      '-l',
+      '-D',
+      '-e',
+      '-p',
+      String(o.intervalMs),
+      '-t',
+      String(o.timeoutMs),
+      // 1 ms between packets to different targets (fping's default 10, ~20 under load): a new loop of 49 peers
+      // sent its first round over a second; -p alone sets the rate, so the average is the same.
+      '-i',
+      '1',
+      ...(o.iface !== undefined ? ['-I', o.iface] : []),
+      ...(o.size !== undefined ? ['-b', String(o.size), '-M'] : []),
+      ...o.targets,
+    ]);
+    let exited: () => void = () => undefined;
+    this.#exited = new Promise((done) => (exited = done));
+    this.#child = startLines(file, args, {
+      line: (l) => {
+        const p = parseFpingLine(l);
+        if (p) o.onProbe(p);
+      },
       // ICMP errors (unreachable) are printed here too; keep the tail for the operator.
-      this.#stderr = (this.#stderr + d.toString()).slice(-2000);
-    });
-    this.#child.on('error', (err) => (this.#stderr += err.message));
-    this.#exited = new Promise((done) => this.#child.once('exit', () => done()));
-    this.#child.on('exit', (code) => {
-      if (!this.#stopped) o.onExit(code, this.#stderr.trim());
+      stderr: (d) => (this.#stderr = (this.#stderr + d).slice(-2000)),
+      exit: (code) => {
+        this.#ended = true;
+        exited();
+        if (!this.#stopped) o.onExit(code, this.#stderr.trim());
+      },
     });
   }
 
@@ -89,8 +91,7 @@ export class FpingLoop {
   /** Ends the process; resolves once it is gone (SIGKILL after a second), so its namespace is no longer held. */
   stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null || !this.#child.pid)
-      return Promise.resolve();
+    if (this.#ended) return Promise.resolve();
     this.#child.kill('SIGTERM');
     const kill = setTimeout(() => this.#child.kill('SIGKILL'), 1_000);
     return this.#exited.finally(() => clearTimeout(kill));

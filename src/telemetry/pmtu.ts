@@ -1,5 +1,5 @@
-import { run } from '../net/exec.js';
 import { inNetns, type NetnsPath } from '../net/netns.js';
+import { exitCodeOf } from '../net/spawner.js';
 import type { PingCheck, PmtuPeer } from '../api/telemetry.js';
 import { fullSizePayload, scopedTarget } from '../router/data-plane.js';
 import type { DriverDescription } from '../router/description.js';
@@ -28,10 +28,8 @@ export function pingCrosses(netns: NetnsPath, dev: string, target: string, timeo
       dev,
       scopedTarget(target, dev),
     ]);
-    return run(file, args, { timeoutMs: (timeoutS + 5) * 1000 }).then(
-      () => true,
-      () => false,
-    );
+    // Through the agent's spawner: a search is a run of these, and each was a fork of the agent.
+    return (await exitCodeOf(file, args, (timeoutS + 5) * 1000)) === 0;
   };
 }
 

@@ -1,21 +1,25 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dirname, join } from 'node:path';
+import { CLI_MAIN } from '../../src/agent/client.js';
 import { NETNS_PREFIX } from '../../src/lab/layout.js';
+import { useSpawner } from '../../src/net/spawner.js';
 import { FOLD_ANSWERED, PeerProbes, type ProbePlan } from '../../src/telemetry/peer-probes.js';
 import { alive, eventually, until } from '../helpers/wait.js';
 
 // PeerProbes' lanes with real fping processes, in a namespace of its own (needs root, no lab): the peers are
 // addresses on its lo, so every probe is answered at once, but one address whose echo requests are dropped
 // (an iptables rule in that namespace), which never answers. Past 10 peers a join goes to the fast lane; the
-// lane folds into the main loops when a join finds FOLD_ANSWERED answered peers in it.
+// lane folds into the main loops when a join finds FOLD_ANSWERED answered peers in it. The same with the loops
+// started by xnet-spawner (as built) and by Node's spawn (where it was not built).
+const SPAWNER = join(dirname(CLI_MAIN), '..', 'net', 'xnet-spawner');
 const ns = `${NETNS_PREFIX}peerprobes-${process.pid}`;
 const netns = `/run/netns/${ns}`;
 const ip = (...args: string[]) => execFileSync('ip', ['-n', ns, ...args], { encoding: 'utf8' });
 const peer = (i: number) => `10.99.0.${i}`;
 const SILENT = '10.99.0.200';
-const log: string[] = [];
-const probes = new PeerProbes((m) => log.push(m));
+const probes = new PeerProbes(() => undefined);
 const plan = (targets: string[]): ProbePlan => ({ point: { netns, dev: 'lo' }, mtu: 1500, targets });
 /** What each running fping probes: its targets, by pid (the main loops first, then the lane). */
 const loops = () =>
@@ -23,6 +27,11 @@ const loops = () =>
     const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     return { pid, targets: args.filter((a) => /^10\.99\./.test(a)) };
   });
+/** The running loops once all `n` have said their PID (a spawner's start says it a moment later). */
+const started = async (n: number) => {
+  await until(`${n} loops started`, () => probes.pids().length === n, 5_000);
+  return loops();
+};
 const answered = (t: string) =>
   eventually(
     `an answer from ${t}`,
@@ -31,8 +40,12 @@ const answered = (t: string) =>
     10_000,
   );
 
-describe('peer probes: the fast lane and its fold, with real fping', () => {
+describe.each([
+  ['xnet-spawner', SPAWNER],
+  ["Node's spawn", null],
+])('peer probes: the fast lane and its fold, with real fping started by %s', (_, spawner) => {
   beforeAll(() => {
+    useSpawner(spawner);
     execFileSync('ip', ['netns', 'add', ns]);
     ip('link', 'set', 'lo', 'up');
     for (let i = 1; i <= 30; i++) ip('addr', 'add', `${peer(i)}/32`, 'dev', 'lo');
@@ -60,19 +73,20 @@ describe('peer probes: the fast lane and its fold, with real fping', () => {
     probes.close();
     await until('the fping loops gone', () => !pids.some(alive), 5_000);
     execFileSync('ip', ['netns', 'del', ns]);
+    useSpawner(null);
   });
 
   it('folds the lane at a join once it holds enough answered peers, and keeps probing the silent one fast', async () => {
     const targets = Array.from({ length: 12 }, (_, i) => peer(i + 1));
     probes.plan(plan(targets));
-    const main = loops();
+    const main = await started(2);
     expect(main.map((l) => l.targets.length)).toEqual([12, 12]);
     for (const t of targets) await answered(t);
 
     // A peer that never answers joins: the lane takes it, the main loops run on.
     targets.push(SILENT);
     probes.plan(plan([...targets]));
-    expect(loops().slice(0, 2)).toEqual(main);
+    expect((await started(3)).slice(0, 2)).toEqual(main);
     expect(loops()[2]?.targets).toEqual([SILENT]);
 
     // Joins one by one, each answered from the lane; the main loops are not restarted.
@@ -89,8 +103,7 @@ describe('peer probes: the fast lane and its fold, with real fping', () => {
     const next = peer(13 + FOLD_ANSWERED);
     targets.push(next);
     probes.plan(plan([...targets]));
-    const folded = loops();
-    expect(folded).toHaveLength(3);
+    const folded = await started(3);
     expect(folded.slice(0, 2).map((l) => l.pid)).not.toContain(main[0]!.pid);
     expect(folded.slice(0, 2).map((l) => l.pid)).not.toContain(main[1]!.pid);
     expect(folded.slice(0, 2).map((l) => [...l.targets].sort())).toEqual([
