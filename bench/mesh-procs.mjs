@@ -8,6 +8,46 @@ const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 /** Percent of a core from two cpuTicks readings `seconds` apart. */
 export const cpuPct = (after, before, seconds) => ((after - before) * 100) / TICK / seconds;
 
+/**
+ * The machine's busy CPU time so far (all cores, /proc/stat: everything but idle and iowait), in seconds: what a
+ * window of the run cost, whoever spent it (processes that came and went, the kernel's network work).
+ */
+export function machineBusySeconds() {
+  const v = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = v[3] + v[4];
+  return (v.reduce((a, b) => a + b, 0) - idle) / TICK;
+}
+
+/**
+ * cpuTicks of a process and of every process under it now: the agent's tree (its spawner and the probe loops
+ * that one runs, which a parent's reaped-children times never reach while the spawner lives).
+ */
+export function treeTicks(pid) {
+  const parents = new Map();
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      parents.set(Number(p), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      /* gone */
+    }
+  }
+  const tree = new Set([pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [p, pp] of parents)
+      if (tree.has(pp) && !tree.has(p)) {
+        tree.add(p);
+        grew = true;
+      }
+  }
+  return [...tree]
+    .map(cpuTicks)
+    .filter(Number.isFinite)
+    .reduce((a, b) => a + b, 0);
+}
+
 /** utime+stime of a process (and of the children it has reaped: the agent's fping, ip, bpftool), in ticks. */
 export function cpuTicks(pid) {
   try {
