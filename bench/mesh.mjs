@@ -11,7 +11,7 @@
 //   BENCH_HOSTS=50 BENCH_BASELINE=10 BENCH_TIMEOUT_S=300 [BENCH_CONNECT_EVERY_MS=1350] npm run bench:mesh
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { AgentConnection } from '../dist/agent/rpc.js';
 import { CLI_MAIN } from '../dist/agent/client.js';
 import { labHost } from '../dist/lab/layout.js';
@@ -155,23 +155,20 @@ async function runSize(n) {
     every,
   );
   const pollRoundMs = lastRoundMs;
-  // What the machine spent (all of it: agents, serf, the tools they run, the kernel's network work), a ratio that
-  // does not depend on how the last join's backlog fell: the chain's per join, and from the last connect until the
-  // poll saw all reachable.
+  // How busy the whole machine was (agents, serf, the tools they run, the kernel's network work): over the chain,
+  // and from the last connect until the poll saw all reachable. At all its cores the time after the last connect
+  // is the backlog of that work, waiting for a CPU.
   const busy2 = machineBusySeconds();
+  const cores = availableParallelism();
   const cpu = {
+    cores,
     chainSeconds: busy1 - busy0,
-    perJoinSeconds: (busy1 - busy0) / (n - 1),
+    chainCores: (busy1 - busy0) / (connectSpan / 1000),
     afterSeconds: busy2 - busy1,
+    afterCores: (busy2 - busy1) / ((Date.now() - lastConnect) / 1000),
   };
   say(
-    `${n} hosts: machine CPU ${fmt(cpu.perJoinSeconds, 2)} s a join over the chain (${fmt(cpu.chainSeconds, 0)} s in ${fmt(connectSpan / 1000, 1)} s), ${fmt(cpu.afterSeconds, 1)} s from the last connect until the poll saw all reachable`,
-  );
-  // The round that saw it carries each agent's since per peer: when it became so, not when it was asked.
-  const sinceMs = sinceConvergence(
-    lastViews.map((x) => x.peers),
-    n,
-    lastConnect,
+    `${n} hosts: machine busy ${fmt(cpu.chainCores, 2)} of ${cores} cores over the chain (${fmt(cpu.chainSeconds, 0)} s of CPU in ${fmt(connectSpan / 1000, 1)} s), ${fmt(cpu.afterCores, 2)} from the last connect until the poll saw all reachable`,
   );
   // Each round of the reachable poll: when it began (s after the last connect), how long it took, and the fewest
   // peers any host saw reachable: whether the poll was late, or a host saw a peer reachable and then not.
