@@ -221,15 +221,19 @@ const fullsBefore = tableFulls();
 const agent2 = await AgentConnection.open(h.agentSocket);
 for (let i = 0; i < N; i++) await agent2.call('attach', { cidrs: [cidr(i)], container: names[i] });
 await new Promise((r) => setTimeout(r, 15_000));
-// The lab's own: fping processes whose parent is one of its agents (nothing else on the machine counts).
+// The lab's own: fping processes under one of its agents, directly or through its xnet-spawner (nothing else on
+// the machine counts).
 const agents = new Set(
   Array.from({ length: HOSTS }, (_, i) => readFileSync(labHost(i + 1).agentPidfile, 'utf8').trim()),
 );
+const parentOf = (pid) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1];
+const underAgent = (pid) => {
+  const parent = parentOf(pid);
+  return agents.has(parent) || (parent !== undefined && agents.has(parentOf(parent)));
+};
 const fping = (
   spawnSync('pgrep', ['-x', 'fping'], { encoding: 'utf8' }).stdout.trim().split('\n') ?? []
-).filter(
-  (pid) => pid && agents.has(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]),
-).length;
+).filter((pid) => pid && underAgent(pid)).length;
 // The agent's own CPU with all N attached and idle, children it reaped included (bpftool, ip, tc), over 10 s,
 // and how long its last counter read took: what N idle containers cost each second.
 const agentPid = readFileSync(h.agentPidfile, 'utf8').trim();
@@ -237,20 +241,25 @@ const cpuTicks = () => {
   const f = readFileSync(`/proc/${agentPid}/stat`, 'utf8').split(') ')[1].split(' ');
   return [11, 12, 13, 14].reduce((sum, i) => sum + Number(f[i]), 0); // utime stime cutime cstime
 };
-// Its children that live on (the batch sessions, bpftool's, serf, fping) are not reaped within the window, so
-// their CPU is counted apart, by command: pid -> [comm, utime + stime].
+// Its children that live on (the batch sessions, bpftool's, serf, its spawner and the fping under that) are not
+// reaped within the window, so their CPU is counted apart, by command: pid -> [comm, utime + stime].
 const livingChildren = () => {
   const out = new Map();
+  const spawners = new Set();
+  const rows = [];
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const f = stat.split(') ')[1].split(' ');
-      if (f[1] !== agentPid) continue;
-      out.set(pid, [stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), Number(f[11]) + Number(f[12])]);
+      rows.push([pid, comm, f]);
+      if (f[1] === agentPid && comm === 'xnet-spawner') spawners.add(pid);
     } catch {
       // gone meanwhile
     }
   }
+  for (const [pid, comm, f] of rows)
+    if (f[1] === agentPid || spawners.has(f[1])) out.set(pid, [comm, Number(f[11]) + Number(f[12])]);
   return out;
 };
 const ticks0 = cpuTicks();
