@@ -87,14 +87,25 @@ export class Spawner {
     let said = '';
     helper.stderr.setEncoding('utf8');
     helper.stderr.on('data', (d: string) => (said = (said + d).slice(-500)));
-    createInterface({ input: helper.stdout }).on('line', (l) => this.#read(l));
+    // Split on line breaks only (readline would also end a line at a tool's carriage return).
+    let out = '';
+    helper.stdout.setEncoding('utf8');
+    helper.stdout.on('data', (chunk: string) => {
+      out += chunk;
+      let nl: number;
+      while ((nl = out.indexOf('\n')) >= 0) {
+        const line = out.slice(0, nl);
+        out = out.slice(nl + 1);
+        this.#read(line);
+      }
+    });
     helper.on('error', (err) => this.#lost(helper, err.message));
     helper.on('close', (code, signal) => this.#lost(helper, said.trim() || `${signal ?? code}`));
     return helper;
   }
 
   #read(line: string): void {
-    const m = /^(\d+) ([poOeExs]) ?(.*)$/.exec(line);
+    const m = /^(\d+) ([poOeExs]) ?(.*)$/s.exec(line);
     const r = m && this.#running.get(m[1]!);
     if (!m || !r) return;
     const [, id, kind, rest] = m as unknown as [string, string, string, string];

@@ -30,9 +30,14 @@ describe('xnet-spawner', () => {
 
   it("hands back a tool's lines and its exit code, the exit after its last words", async () => {
     const r = recorder();
-    spawner.start('sh', ['-c', 'echo one; echo two >&2; printf "three"; exit 3'], r.handlers);
+    spawner.start(
+      'sh',
+      ['-c', 'echo one; echo two >&2; printf "c\\rr\\n"; printf "three"; exit 3'],
+      r.handlers,
+    );
     expect(await r.exit).toEqual({ code: 3, signal: null });
-    expect(r.said.filter((s) => s.startsWith('o '))).toEqual(['o one', 'o three']);
+    // A carriage return is part of its line; the last words without a line break are a line too.
+    expect(r.said.filter((s) => s.startsWith('o '))).toEqual(['o one', 'o c\rr', 'o three']);
     expect(r.said).toContain('e two\n');
     expect(r.said.at(-1)).toBe('exit');
   });
