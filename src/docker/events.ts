@@ -23,6 +23,37 @@ export function containerOf(ev: RawEvent): string | undefined {
   return ev.id ?? ev.Actor?.ID;
 }
 
+/** The longest wait between two tries to follow the events again. */
+const MAX_DELAY_MS = 5_000;
+
+/**
+ * What the log says while the events cannot be followed: a reason the first time it comes, not again while it
+ * repeats (a host without dockerd tried every 5 s and said so every time, in two streams, for ever), and how
+ * long it lasted once they can. Pure but for `now`.
+ */
+export class RetryLog {
+  #why: string | undefined;
+  #tries = 0;
+  #since = 0;
+
+  /** A try failed for `why`; the line to log, if any. */
+  failed(why: string, delayMs: number, now = Date.now()): string | undefined {
+    if (this.#tries++ === 0) this.#since = now;
+    if (why === this.#why) return undefined;
+    this.#why = why;
+    return `docker events: ${why}; reconnecting in ${delayMs} ms, then every ${MAX_DELAY_MS / 1000} s at most (said again when the reason changes)`;
+  }
+
+  /** Following again; the line to log, if any tries failed before. */
+  connected(now = Date.now()): string | undefined {
+    const tries = this.#tries;
+    this.#tries = 0;
+    this.#why = undefined;
+    if (tries === 0) return undefined;
+    return `docker events: following again after ${tries} failed ${tries === 1 ? 'try' : 'tries'} over ${Math.round((now - this.#since) / 1000)} s`;
+  }
+}
+
 /**
  * Follows docker's container events and calls `onEvent` for each; reconnects with backoff when dockerd
  * goes away (a restart for new bridge options, say) and calls `onReconnect` so callers can catch up.
@@ -56,6 +87,7 @@ export function followEvents(
   let current: NodeJS.ReadableStream | undefined;
   let delay = 250;
   let first = true;
+  const said = new RetryLog();
 
   const connect = async (): Promise<void> => {
     if (stopped) return;
@@ -63,6 +95,8 @@ export function followEvents(
       const stream = (await docker.getEvents({ filters })) as NodeJS.ReadableStream;
       current = stream;
       delay = 250;
+      const again = said.connected();
+      if (again) log(again);
       onConnect();
       if (!first) onReconnect();
       first = false;
@@ -88,13 +122,14 @@ export function followEvents(
   const retry = (why: string): void => {
     if (stopped || pending) return;
     onLost();
-    log(`docker events: ${why}; reconnecting in ${delay} ms`);
+    const line = said.failed(why, delay);
+    if (line) log(line);
     first = false;
     pending = setTimeout(() => {
       pending = undefined;
       void connect();
     }, delay);
-    delay = Math.min(delay * 2, 5_000);
+    delay = Math.min(delay * 2, MAX_DELAY_MS);
   };
   void connect();
   return () => {
