@@ -23,6 +23,7 @@ import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
 import { readPcap } from '../helpers/pcapfile.js';
 import { dumpIn, overlayOf } from '../helpers/lab.js';
 import { C1, C2, labPair } from '../helpers/mesh.js';
+import { agentProcesses } from '../helpers/probes.js';
 import { eventually } from '../helpers/wait.js';
 
 // Two lab hosts in a mesh, a container on each; the agent's kernel counters held to tcpdump and the interface
@@ -442,10 +443,10 @@ describe('telemetry on two lab hosts', () => {
       (x) => x.checks.find((c) => c.id === id)?.state === 'up',
       8_000,
     );
-    const agent = readFileSync(h1.agentPidfile, 'utf8').trim();
+    // Under the agent: through its spawner (xnet-spawner), or its own children where that was not built.
     const fpings = () =>
-      execFileSync('ps', ['-o', 'args=', '--ppid', agent], { encoding: 'utf8' })
-        .split('\n')
+      agentProcesses(h1)
+        .map((p) => p.args)
         .filter((l) => l.startsWith('fping -l'));
     // The user check runs in c1's namespace (through nsenter); automatic checks run none there: the host's
     // two peer probes (small, full-size) carry them.
