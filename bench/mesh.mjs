@@ -170,6 +170,12 @@ async function runSize(n) {
   say(
     `${n} hosts: machine busy ${fmt(cpu.chainCores, 2)} of ${cores} cores over the chain (${fmt(cpu.chainSeconds, 0)} s of CPU in ${fmt(connectSpan / 1000, 1)} s), ${fmt(cpu.afterCores, 2)} from the last connect until the poll saw all reachable`,
   );
+  // The round that saw it carries each agent's since per peer: when it became so, not when it was asked.
+  const sinceMs = sinceConvergence(
+    lastViews.map((x) => x.peers),
+    n,
+    lastConnect,
+  );
   // Each round of the reachable poll: when it began (s after the last connect), how long it took, and the fewest
   // peers any host saw reachable: whether the poll was late, or a host saw a peer reachable and then not.
   const trace = rounds.map((r) => `${fmt(r.at / 1000, 1)}+${fmt(r.took / 1000, 1)}:${r.reachable}`).join(' ');
