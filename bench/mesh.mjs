@@ -350,7 +350,15 @@ console.log(line(COLUMNS));
 const sizes = BASELINE > 0 && BASELINE !== N ? [BASELINE, N] : [N];
 // Each size's row as soon as it is measured: a 50-host run that has to be stopped keeps the baseline's.
 for (const n of sizes) {
-  const r = await runSize(n);
+  let r;
+  try {
+    r = await runSize(n);
+  } catch (err) {
+    // A run that fails leaves no lab behind (the next run, or CI, needs the machine).
+    say(`${n} hosts: failed (${err.message}); lab down`);
+    cli('lab', 'down');
+    throw err;
+  }
   console.log(line(rowOf(r)));
   console.log(JSON.stringify(r));
 }
