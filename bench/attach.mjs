@@ -15,6 +15,7 @@ import { CLI_MAIN } from '../dist/agent/client.js';
 import { labHost } from '../dist/lab/layout.js';
 import { existingHosts } from '../dist/lab/lab.js';
 import { namedNetns, overlayNetnsName } from '../dist/net/overlay.js';
+import { descendants } from './mesh-procs.mjs';
 
 const ROUTER = process.env.BENCH_ROUTER !== '0';
 const HOSTS = ROUTER ? Number(process.env.BENCH_HOSTS ?? 3) : 1;
@@ -226,14 +227,10 @@ await new Promise((r) => setTimeout(r, 15_000));
 const agents = new Set(
   Array.from({ length: HOSTS }, (_, i) => readFileSync(labHost(i + 1).agentPidfile, 'utf8').trim()),
 );
-const parentOf = (pid) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1];
-const underAgent = (pid) => {
-  const parent = parentOf(pid);
-  return agents.has(parent) || (parent !== undefined && agents.has(parentOf(parent)));
-};
+const underAgents = new Set(descendants([...agents]));
 const fping = (
   spawnSync('pgrep', ['-x', 'fping'], { encoding: 'utf8' }).stdout.trim().split('\n') ?? []
-).filter((pid) => pid && underAgent(pid)).length;
+).filter((pid) => pid && underAgents.has(Number(pid))).length;
 // The agent's own CPU with all N attached and idle, children it reaped included (bpftool, ip, tc), over 10 s,
 // and how long its last counter read took: what N idle containers cost each second.
 const agentPid = readFileSync(h.agentPidfile, 'utf8').trim();

@@ -18,11 +18,8 @@ export function machineBusySeconds() {
   return (v.reduce((a, b) => a + b, 0) - idle) / TICK;
 }
 
-/**
- * cpuTicks of a process and of every process under it now: the agent's tree (its spawner and the probe loops
- * that one runs, which a parent's reaped-children times never reach while the spawner lives).
- */
-export function treeTicks(pid) {
+/** Every process under these now (children, theirs, ...), by the parent each names in /proc. */
+export function descendants(pids) {
   const parents = new Map();
   for (const p of readdirSync('/proc')) {
     if (!/^\d+$/.test(p)) continue;
@@ -33,7 +30,8 @@ export function treeTicks(pid) {
       /* gone */
     }
   }
-  const tree = new Set([pid]);
+  const tree = new Set(pids.map(Number));
+  const roots = new Set(tree);
   for (let grew = true; grew;) {
     grew = false;
     for (const [p, pp] of parents)
@@ -42,7 +40,15 @@ export function treeTicks(pid) {
         grew = true;
       }
   }
-  return [...tree]
+  return [...tree].filter((p) => !roots.has(p));
+}
+
+/**
+ * cpuTicks of a process and of every process under it now: the agent's tree (its spawner and the probe loops
+ * that one runs, which a parent's reaped-children times never reach while the spawner lives).
+ */
+export function treeTicks(pid) {
+  return [pid, ...descendants([pid])]
     .map(cpuTicks)
     .filter(Number.isFinite)
     .reduce((a, b) => a + b, 0);

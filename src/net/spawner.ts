@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { diesWithParent } from './netns.js';
@@ -32,8 +33,9 @@ export interface LineChild {
   kill(signal: NodeJS.Signals): void;
 }
 
-const SIGNALS: Record<number, NodeJS.Signals> = { 1: 'SIGHUP', 2: 'SIGINT', 9: 'SIGKILL', 15: 'SIGTERM' };
-const NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+/** The helper speaks signal numbers; Node's names for them are the platform's own table. */
+const signalName = (n: number): NodeJS.Signals =>
+  (Object.keys(constants.signals) as NodeJS.Signals[]).find((s) => constants.signals[s] === n) ?? 'SIGKILL';
 
 interface Running {
   handlers: LineHandlers;
@@ -70,7 +72,7 @@ export class Spawner {
       // In order after the start: the helper knows the child by its ID before it has said its PID.
       kill: (signal) => {
         if (this.#running.get(id) !== r || this.#helper !== helper) return;
-        helper.stdin.write(`k\t${id}\t${NUMBERS[signal] ?? 15}\n`);
+        helper.stdin.write(`k\t${id}\t${constants.signals[signal]}\n`);
       },
     };
   }
@@ -120,7 +122,7 @@ export class Spawner {
       this.#running.delete(id);
       if (r.partial) r.handlers.line(r.partial);
       if (kind === 'x') r.handlers.exit(Number(rest), null);
-      else r.handlers.exit(null, SIGNALS[Number(rest)] ?? 'SIGKILL');
+      else r.handlers.exit(null, signalName(Number(rest)));
     }
   }
 

@@ -135,10 +135,8 @@ export class PeerProbes implements PeerProber {
     }
     this.#stopLoops();
     this.#plan = wanted;
-    this.#main = wanted;
-    if (!wanted) return;
-    for (const size of ['small', 'full'] as const)
-      this.#start(this.#loops, size, wanted, { fping: undefined, restarts: 0 });
+    this.#main = undefined;
+    if (wanted) this.#restartMain(wanted);
   }
 
   /**

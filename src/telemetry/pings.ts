@@ -195,9 +195,12 @@ export class PingChecks {
     return l.def.full ? peerCheckState(small, this.#fullState(l)) : small;
   }
 
-  /** The full-size probes' state; stale ones (their loop stopped) say nothing. */
-  #fullState(l: Live, now = Date.now()): PingState {
-    return currentState(l.full, now, null, l.def.staleMs?.().full);
+  /**
+   * The full-size probes' state; stale ones (their loop stopped) say nothing. With the check's error (as shown),
+   * unknown while it cannot run; without (the verdicts), from the probes alone.
+   */
+  #fullState(l: Live, now = Date.now(), error: string | null = null): PingState {
+    return currentState(l.full, now, error, l.def.staleMs?.().full);
   }
 
   /** Why a check with full-size probes is down when only those fail: the size and the MTU to set. */
@@ -266,7 +269,8 @@ export class PingChecks {
   fullSizeDown(now = Date.now()): string[] {
     const down: string[] = [];
     for (const l of this.#live.values())
-      if (l.def.full && l.def.peer !== null && this.#fullStateAt(l, now) === 'down') down.push(l.def.peer);
+      if (l.def.full && l.def.peer !== null && this.#fullState(l, now, l.error) === 'down')
+        down.push(l.def.peer);
     return down;
   }
 
@@ -288,18 +292,13 @@ export class PingChecks {
       fullSize: l.def.full
         ? {
             packetBytes: l.def.full.packetBytes,
-            state: this.#fullStateAt(l, now),
+            state: this.#fullState(l, now, l.error),
             window: windowOf(l.full, now),
             mtuToSet: l.def.full.mtuToSet(),
           }
         : null,
       error: this.#error(l, now),
     }));
-  }
-
-  /** The full-size probes' state as shown: like #fullState, but unknown while the check cannot run. */
-  #fullStateAt(l: Live, now: number): PingState {
-    return currentState(l.full, now, l.error, l.def.staleMs?.().full);
   }
 
   #error(l: Live, now: number): string | null {
