@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** The lab tests' one wait loop: what they wait for is named, and a timeout says what was last seen. */
 
 /**
@@ -34,5 +36,27 @@ export function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Runs `fn`; when it throws, the error names the last `lines` lines of each of these logs too (a lab host's
+ * serf or agent log: what a timing failure on a loaded CI machine leaves nowhere else).
+ */
+export async function withLogs<T>(logs: readonly string[], fn: () => Promise<T>, lines = 25): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const tails = logs.map((f) => {
+      let text: string;
+      try {
+        text = readFileSync(f, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+      } catch (e) {
+        text = `(unreadable: ${(e as Error).message})`;
+      }
+      return `--- ${f} (last ${lines} lines)\n${text}`;
+    });
+    (err as Error).message += `\n${tails.join('\n')}`;
+    throw err;
   }
 }
