@@ -35,8 +35,6 @@ export interface LoopOptions {
   iface?: string;
   /** ICMP payload bytes, sent with don't-fragment (`-b N -M`): full-size probes; fping's default otherwise. */
   size?: number;
-  /** Run at this niceness (`nice -n`): a loop that only re-checks peers already known yields to the rest. */
-  nice?: number;
   onProbe: (p: FpingLine) => void;
   onExit: (code: number | null, stderr: string) => void;
 }
@@ -54,9 +52,7 @@ export class FpingLoop {
   readonly #exited: Promise<void>;
 
   constructor(readonly o: LoopOptions) {
-    const fping = o.nice ? ['nice', '-n', String(o.nice), 'fping'] : ['fping'];
-    const [file, args] = inNetns(o.netns, fping[0]!, [
-      ...fping.slice(1),
+    const [file, args] = inNetns(o.netns, 'fping', [
       '-l',
       '-D',
       '-e',
