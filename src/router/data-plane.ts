@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import type { PingState } from '../api/telemetry.js';
 import type { NetnsPath } from '../net/netns.js';
 
@@ -73,8 +74,8 @@ export function scopedTarget(target: string, dev: string): string {
 export function linkLocalOfMac(mac: string): string {
   const b = mac.split(':').map((x) => parseInt(x, 16));
   const eui = [b[0]! ^ 0x02, b[1]!, b[2]!, 0xff, 0xfe, b[3]!, b[4]!, b[5]!];
-  const groups = [0, 2, 4, 6].map((i) => ((eui[i]! << 8) | eui[i + 1]!).toString(16));
-  return `fe80::${groups.join(':')}`;
+  // Written as the kernel writes it (RFC 5952): a MAC beginning 02:00 is fe80::a3ff:..., not fe80::0:a3ff:....
+  return ipaddr.fromByteArray([0xfe, 0x80, 0, 0, 0, 0, 0, 0, ...eui]).toString();
 }
 
 /** Small probes answer (or mostly) while every recent full-size one is lost: the path is narrower than the MTU. */

@@ -138,17 +138,17 @@ export function wantedForwards(
 }
 
 /**
- * The MAC an EUI-64 IPv6 link-local address was made from (fe80::XXYY:ZZff:feAA:BBCC), or undefined for one
- * that was not (stable-privacy, random): a peer's probe address answered before its own list arrives.
+ * The MAC an EUI-64 IPv6 link-local address was made from (fe80::/64, ff:fe in the middle of the interface ID),
+ * or undefined for one that was not (stable-privacy, random): a peer's probe address answered before its own
+ * list arrives. Parsed, not matched as text: a MAC beginning 02:00 gives an interface ID beginning with a zero
+ * group, which the written form folds into the `::` (fe80::a3ff:fe10:8ce5 is 02:00:a3:10:8c:e5); a pattern of
+ * four groups missed it, and that host's peers could program its probe address only from its list, late.
  */
 export function macOfLinkLocal(ll: string): string | undefined {
-  const m = /^fe80::([0-9a-f]{1,4}):([0-9a-f]{1,4}):([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(ll);
-  if (!m) return undefined;
-  const bytes = m.slice(1).flatMap((g) => {
-    const n = parseInt(g!, 16);
-    return [n >> 8, n & 0xff];
-  });
-  if (bytes[3] !== 0xff || bytes[4] !== 0xfe) return undefined;
-  const mac = [bytes[0]! ^ 0x02, bytes[1]!, bytes[2]!, bytes[5]!, bytes[6]!, bytes[7]!];
-  return mac.map((b) => b.toString(16).padStart(2, '0')).join(':');
+  if (!ipaddr.IPv6.isValid(ll)) return undefined;
+  const b = ipaddr.IPv6.parse(ll).toByteArray();
+  const linkLocal = b[0] === 0xfe && b[1] === 0x80 && b.slice(2, 8).every((x) => x === 0);
+  if (!linkLocal || b[11] !== 0xff || b[12] !== 0xfe) return undefined;
+  const mac = [b[8]! ^ 0x02, b[9]!, b[10]!, b[13]!, b[14]!, b[15]!];
+  return mac.map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
