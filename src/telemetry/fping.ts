@@ -1,4 +1,3 @@
-import { setPriority } from 'node:os';
 import { inNetns, type NetnsPath } from '../net/netns.js';
 import { startLines, type LineChild } from '../net/spawner.js';
 
@@ -87,18 +86,6 @@ export class FpingLoop {
 
   get pid(): number | undefined {
     return this.#child.pid;
-  }
-
-  /** Sets the running fping's niceness; false when it has no PID yet or is gone. */
-  renice(nice: number): boolean {
-    const pid = this.#child.pid;
-    if (pid === undefined || this.#ended) return false;
-    try {
-      setPriority(pid, nice);
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   /** Ends the process; resolves once it is gone (SIGKILL after a second), so its namespace is no longer held. */

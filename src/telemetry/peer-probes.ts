@@ -76,17 +76,6 @@ export function usesFastLane(running: ProbePlan | undefined, next: ProbePlan): b
   );
 }
 
-/**
- * The niceness a main loop takes once every one of its peers has answered (or FAST_LANE_MAX_MS after it started,
- * whatever answered). From then it only re-checks peers known to answer, while what a join waits for runs at the
- * default: serf's gossip, the agent's pass and its helpers, the fast lane's and a new loop's first probes. On a
- * host short of CPU (50 lab hosts forming on 2 cores) the main loops were a sixth of the machine, in step with
- * all of those; at 10 they get about a tenth of a default process's share while others wait, and all they need
- * otherwise. fping takes an answer's time from the kernel (SO_TIMESTAMPNS), so a loop that waits for a CPU
- * still measures the wire's RTT. A loop starts at the default: a joining host's first loops carry every peer.
- */
-export const MAIN_LOOP_NICE = 10;
-
 export type ProbeSize = 'small' | 'full';
 
 interface Loop {
@@ -313,9 +302,6 @@ export class PeerProbes implements PeerProber {
     loops.set(size, loop);
     const byScoped = new Map(plan.targets.map((t) => [scopedTarget(t, plan.point.dev), t]));
     const main = loops === this.#loops;
-    // A main loop's peers that have not answered it yet: it yields (MAIN_LOOP_NICE) once there are none.
-    let waiting: Set<string> | undefined = main ? new Set(plan.targets) : undefined;
-    const began = Date.now();
     loop.fping = new FpingLoop({
       netns: plan.point.netns,
       iface: plan.point.dev,
@@ -326,14 +312,6 @@ export class PeerProbes implements PeerProber {
       onProbe: (p) => {
         if (loops.get(size) !== loop) return;
         const target = byScoped.get(p.target) ?? p.target;
-        if (waiting) {
-          if (p.rttMs !== null) waiting.delete(target);
-          if (
-            (waiting.size === 0 || Date.now() - began >= FAST_LANE_MAX_MS) &&
-            loop.fping?.renice(MAIN_LOOP_NICE)
-          )
-            waiting = undefined;
-        }
         // A peer gone from the plan is still probed by the main loops until they next restart: not recorded.
         if (!this.#plan?.targets.includes(target)) return;
         const h = this.#seen.get(target) ?? { small: [], full: [] };
