@@ -45,6 +45,8 @@ export class WeaveDriver implements RouterDriver {
   #underlayMtu: number | null = null;
   #warnings: string[] = [];
   #pendingSince = new Map<string, number>();
+  /** Moved by stop, reset and close: a status read plans the probe loops only if it has not moved since it began. */
+  #probeEpoch = 0;
 
   constructor(private readonly d: WeaveDeps) {
     this.#api = d.api ?? new WeaveApi();
@@ -117,7 +119,7 @@ export class WeaveDriver implements RouterDriver {
 
   /** `weave stop`: the router container stops and stays stopped (restart policy off); its data stays. */
   async stop(): Promise<void> {
-    this.d.probes?.plan(undefined);
+    this.#endProbes();
     await stopRouter(this.#docker);
     this.#pendingSince.clear();
   }
@@ -127,7 +129,7 @@ export class WeaveDriver implements RouterDriver {
    * data-only containers go, with the bridge, the datapath and their veths.
    */
   async reset(): Promise<void> {
-    this.d.probes?.plan(undefined);
+    this.#endProbes();
     await this.#api.leave().catch(() => undefined);
     await removeRouter(this.#docker);
     for (const dev of WEAVE_LINKS.filter((l) => l !== WEAVE_BRIDGE))
@@ -169,7 +171,7 @@ export class WeaveDriver implements RouterDriver {
 
   /** Only our probe loops stop: the router is a container that outlives the agent. */
   async close(): Promise<void> {
-    this.d.probes?.plan(undefined);
+    this.#endProbes();
   }
 
   /**
@@ -177,11 +179,20 @@ export class WeaveDriver implements RouterDriver {
    * Weave's data plane. Weave tells nobody of membership changes; its report, which status reads every second,
    * is where they show, so the plan follows it there (an unchanged plan keeps the loops running).
    */
-  #planProbes(mtu: number | undefined, peers: readonly PeerStatus[]): void {
+  #planProbes(mtu: number | undefined, peers: readonly PeerStatus[], epoch: number): void {
+    // A status read that began before a stop (its report came while the router still ran) plans nothing after it:
+    // it started the loops again, and they probed a stopped router (a CI run saw both loops alive after `stop`).
+    if (epoch !== this.#probeEpoch) return;
     const targets = peers.flatMap((p) => (p.probeAddress ? [p.probeAddress] : []));
     this.d.probes?.plan(
       mtu ? { point: { netns: this.d.netns, dev: WEAVE_BRIDGE }, mtu, targets } : undefined,
     );
+  }
+
+  /** Stop, reset, close: the loops end, and no status read begun before plans them again. */
+  #endProbes(): void {
+    this.#probeEpoch++;
+    this.d.probes?.plan(undefined);
   }
 
   #context(report: WeaveReport, log: string[]) {
@@ -207,6 +218,7 @@ export class WeaveDriver implements RouterDriver {
       peers: [],
       connections: [],
     };
+    const epoch = this.#probeEpoch;
     let report: WeaveReport;
     try {
       report = await this.#api.report();
@@ -222,7 +234,7 @@ export class WeaveDriver implements RouterDriver {
     const bridge = await link(this.d.netns, WEAVE_BRIDGE);
     if (bridge) this.#mtu = bridge.mtu;
     const peers = peerStatuses(report, ctx);
-    this.#planProbes(bridge?.mtu, peers);
+    this.#planProbes(bridge?.mtu, peers, epoch);
     return {
       ...base,
       nickname: report.Router.NickName,
