@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_NETNS } from '../../src/lab/layout.js';
 import { addressTableOf, type AddressTableStatus } from '../../src/router/driver.js';
 import { AgentConnection } from '../../src/agent/rpc.js';
+import { VERSION_TAG } from '../../src/router/vxlan/addresses.js';
+import { isEmptyList } from '../../src/router/vxlan/local-list.js';
 import { labSh, sh, xnet, xnetJson } from '../helpers/cli.js';
 import { agentCall, nsh, onTheWire, osh, ping, router } from '../helpers/lab.js';
 import { labMesh } from '../helpers/mesh.js';
@@ -46,6 +48,15 @@ const VXLAN_ARP_OR_ICMP =
   'udp dst port 4789 and (udp[28:2] = 0x0806 or (udp[28:2] = 0x0800 and udp[39] = 1))';
 /** tcpdump prints VXLAN's header, then the inner frame on a line of its own. */
 const inner = (wire: string, what: RegExp): number => wire.split('\n').filter((l) => what.test(l)).length;
+
+/** Member `name`'s serf tags as host h's serf has them (serf's CLI in h's namespace, with h's RPC token). */
+function serfTags(h: typeof h1, name: string): Record<string, string> {
+  const token = (JSON.parse(readFileSync(join(h.agentStateDir, 'serf.json'), 'utf8')) as { rpc_auth: string })
+    .rpc_auth;
+  const out = nsh(h, ['env', `SERF_RPC_AUTH=${token}`, 'serf', 'members', '-format=json']);
+  const members = (JSON.parse(out) as { members: { name: string; tags: Record<string, string> }[] }).members;
+  return members.find((m) => m.name === name)?.tags ?? {};
+}
 
 describe('the mesh-wide address table on three lab hosts', () => {
   beforeAll(async () => {
@@ -116,6 +127,9 @@ describe('the mesh-wide address table on three lab hosts', () => {
   }, 60_000);
 
   it('detach removes the entry on every host, and the address is free again', async () => {
+    const tagged = serfTags(h1, '198.18.0.2');
+    expect(tagged[VERSION_TAG], 'h2 tags its list version').toMatch(/^[0-9a-f]{16}$/);
+    expect(isEmptyList(tagged[VERSION_TAG]!, tagged.ll)).toBe(false);
     await xnetJson(['--lab', 'h2', 'detach', 'api']);
     await eventually(
       'h1 and h3 drop 172.25.11.30',
@@ -123,6 +137,14 @@ describe('the mesh-wide address table on three lab hosts', () => {
       (n) => n === undefined,
       5_000,
     );
+    // h2 holds nothing now: its tag says so, and a member that joins takes that from the tag without a pull.
+    for (const h of [h1, h3])
+      await eventually(
+        `${h.name} sees h2's tag say an empty list`,
+        () => serfTags(h, '198.18.0.2'),
+        (t) => t[VERSION_TAG] !== undefined && isEmptyList(t[VERSION_TAG], t.ll),
+        10_000,
+      );
     await xnetJson(['--lab', 'h1', 'attach', '172.25.11.30/24', 'x1']);
     await xnetJson(['--lab', 'h1', 'detach', 'x1']);
     await xnetJson(['--lab', 'h2', 'attach', '172.25.11.30/24', 'api']);

@@ -31,11 +31,25 @@ export interface MembershipOptions {
   answer?: { query: string; reply: (payload: string) => string };
   /** User events this host follows (Serf delivers this member's own too). */
   events?: { name: string; on: (payload: string) => void };
+  /**
+   * Tags whose values change while serf runs (the address list's version): set over RPC after each start or
+   * adoption and when the driver asks (refreshTags), never on serf's command line, whose arguments decide
+   * whether a restarted agent may adopt the serf already running (a changed value there would restart it).
+   */
+  liveTags?: () => Record<string, string>;
   /** What connect reports as the transport, when the driver has one to name. */
   transport?: string;
   /** What to tell the operator who connects before launching. */
   launchHint: string;
 }
+
+/** Tags `names` of `tags`, keyed for comparison (a missing one is empty). Pure. */
+export function tagsKey(tags: Readonly<Record<string, string>>, names: readonly string[]): string {
+  return JSON.stringify([...names].sort().map((n) => [n, tags[n] ?? '']));
+}
+
+/** What the side connections to serf's RPC are for (see SerfMembership's #side). */
+type SidePurpose = 'repair' | 'join' | 'tags';
 
 /** The kernel work a membership change started, settled when it is in place; resolves to its steps' times. */
 export interface Applying {
@@ -94,10 +108,13 @@ export class SerfMembership {
   /** This host's member name (its underlay address). */
   #self = '';
   /**
-   * A connection of its own for the repair's joins: serf answers one connection's requests in order, and a
-   * push/pull with a slow member (up to serf's 10 s TCP timeout) would hold back the watch's member reads.
+   * Connections of their own for what may wait on the mesh: serf answers one connection's requests in order,
+   * and a join (a push/pull with a slow member: up to serf's 10 s TCP timeout) or a tag change (answered once
+   * its broadcast went out) would hold back the watch's member reads and each other. One per purpose.
    */
-  #repairRpc: SerfRpc | undefined;
+  readonly #side = new Map<SidePurpose, SerfRpc>();
+  /** The live tags as this serf last took them (reset when serf starts or is followed again). */
+  #pushedTags = '';
   readonly #repair = new GossipRepair({
     peers: () =>
       this.#members
@@ -105,7 +122,7 @@ export class SerfMembership {
         .map((m) => (m.addr.includes(':') ? `[${m.addr}]:${m.port}` : `${m.addr}:${m.port}`)),
     changedAt: () => this.#watch.changedAt,
     pushPull: async (addr) => {
-      const n = await (await this.#repairConnection()).join([addr]);
+      const n = await (await this.#sideConnection('repair')).join([addr]);
       if (n === 0) throw new Error(`${addr}: no push/pull`);
     },
     log: (msg) => this.o.log(msg),
@@ -160,20 +177,41 @@ export class SerfMembership {
     if (process.env.XNET_GOSSIP_REPAIR !== 'off') this.#repair.start();
   }
 
-  async #repairConnection(): Promise<SerfRpc> {
-    if (this.#repairRpc) return this.#repairRpc;
+  async #sideConnection(purpose: SidePurpose): Promise<SerfRpc> {
+    const open = this.#side.get(purpose);
+    if (open) return open;
     if (!this.#rpc) throw new Error('serf is not followed');
     const rpc = await SerfRpc.connect(SERF_RPC, 2_000, this.#token);
-    // Halted while connecting: leave no connection behind.
-    if (!this.#rpc) {
+    // Halted while connecting, or another caller connected first: leave no extra connection behind.
+    const raced = this.#side.get(purpose);
+    if (!this.#rpc || raced) {
       rpc.close();
+      if (raced) return raced;
       throw new Error('serf is not followed');
     }
     rpc.onClose = () => {
-      if (this.#repairRpc === rpc) this.#repairRpc = undefined;
+      if (this.#side.get(purpose) === rpc) this.#side.delete(purpose);
     };
-    this.#repairRpc = rpc;
+    this.#side.set(purpose, rpc);
     return rpc;
+  }
+
+  /**
+   * Sets the driver's live tags on serf when they differ from what it last took; a failure is logged and the
+   * next change or follow tries again. Serf gossips the change, and members see it in their next read.
+   */
+  async refreshTags(): Promise<void> {
+    const tags = this.o.liveTags?.();
+    if (!tags || !this.#rpc) return;
+    const key = tagsKey(tags, Object.keys(tags));
+    if (key === this.#pushedTags) return;
+    this.#pushedTags = key;
+    try {
+      await (await this.#sideConnection('tags')).setTags(tags);
+    } catch (err) {
+      if (this.#pushedTags === key) this.#pushedTags = '';
+      this.o.log(`serf tags: ${(err as Error).message}`);
+    }
   }
 
   /** Connects to serf's RPC and follows member events; each event syncs the driver to the membership. */
@@ -191,6 +229,12 @@ export class SerfMembership {
           500,
         );
     };
+    // A serf started again has its command line's tags only: the live ones are set before the first sync and
+    // any join, so the members it joins see them in its first announcement. An adopted serf that has them
+    // already is not asked (a change is a broadcast to every member).
+    const stats = await rpc.stats().catch(() => undefined);
+    this.#pushedTags = tagsKey(stats?.tags ?? {}, Object.keys(this.o.liveTags?.() ?? {}));
+    await this.refreshTags();
     await rpc.streamMembers(() => {
       this.#watch.busy();
       void this.sync();
@@ -276,7 +320,8 @@ export class SerfMembership {
       peers.map(async (target): Promise<ConnectionStatus> => {
         const addr = target.includes(':') ? target : `${target}:${SERF_PORT}`;
         try {
-          await rpc.join([addr]);
+          // Not on the followed connection: the watch's reads would wait behind the push/pull.
+          await (await this.#sideConnection('join').catch(() => rpc)).join([addr]);
           return { target, state: 'established', error: null, ...transport };
         } catch (err) {
           return { target, state: 'failed', error: explainJoinError((err as Error).message), ...transport };
@@ -333,8 +378,8 @@ export class SerfMembership {
   async halt(graceful: boolean): Promise<void> {
     this.#watch.stop();
     this.#repair.stop();
-    this.#repairRpc?.close();
-    this.#repairRpc = undefined;
+    for (const rpc of this.#side.values()) rpc.close();
+    this.#side.clear();
     clearInterval(this.#retry);
     this.#retry = undefined;
     await this.#syncing;

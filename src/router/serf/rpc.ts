@@ -215,6 +215,14 @@ export class SerfRpc {
     return body.Num;
   }
 
+  /**
+   * Sets this member's tags (merged into what it has; serf gossips the new set to every member at once). Serf
+   * waits for the broadcast to go out before it answers: seconds under load, so not on a connection a read waits on.
+   */
+  async setTags(tags: Record<string, string>): Promise<void> {
+    await this.#request('tags', { Tags: tags, DeleteTags: [] }, false);
+  }
+
   async leave(): Promise<void> {
     await this.#request('leave', undefined, false);
   }

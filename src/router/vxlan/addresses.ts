@@ -1,10 +1,11 @@
 import type { Server } from 'node:http';
+import pLimit from 'p-limit';
 import { followMisses } from '../../net/neigh.js';
 import type { NetnsPath } from '../../net/netns.js';
 import type { Attachment } from '../../api/state.js';
 import type { SerfMember } from '../serf/rpc.js';
 import { wantedForwards } from './forwarding.js';
-import { localEntries, Teller, versionOf } from './local-list.js';
+import { isEmptyList, localEntries, Teller, versionOf } from './local-list.js';
 import { programDevice, type DeviceWant } from './program.js';
 import { pull, servePulls } from './pull.js';
 import { KeyedPasses, SerialPasses } from '../../passes.js';
@@ -20,6 +21,44 @@ const VERIFY_EVERY_MS = 30_000;
 const CONFIRM_TIMEOUT_MS = 1_000;
 /** An l3miss for an address the table does not know asks every member again, at most this often. */
 const MISS_REFRESH_MS = 3_000;
+/**
+ * Background pulls under way at once. A host joining a mesh asks every member, and every member asks it: at 50
+ * hosts on 2 cores, 49 pulls each way at the moment of the join competed with the passes that program the new
+ * peer. The pull an attach waits for (confirmedOwner) is not held back.
+ */
+export const PULLS_AT_ONCE = 8;
+/** The serf tag that carries a member's list version (ADDRESS_EVENT's `v`), kept current by its agent. */
+export const VERSION_TAG = 'av';
+
+/**
+ * What membership does about each alive member's list (see MeshAddresses.membership): take it from the member's
+ * VERSION_TAG (an empty list), pull it, or nothing. `tagged` is each member's tag as last acted on; updated here.
+ */
+export function listActions(
+  alive: ReadonlyMap<string, { tags: Readonly<Record<string, string>> }>,
+  wasAlive: ReadonlySet<string>,
+  tagged: Map<string, string>,
+  have: (host: string) => string | undefined,
+): { empty: [host: string, version: string][]; pull: string[] } {
+  const empty: [string, string][] = [];
+  const pull: string[] = [];
+  for (const host of tagged.keys()) if (!alive.has(host)) tagged.delete(host);
+  for (const [host, m] of alive) {
+    const tag = m.tags[VERSION_TAG];
+    if (tag === undefined) {
+      if (!wasAlive.has(host)) pull.push(host);
+      continue;
+    }
+    if (tagged.get(host) === tag) continue;
+    tagged.set(host, tag);
+    const version = have(host);
+    if (version === tag) continue;
+    // Only into an empty slot: a tag can trail an event that already brought a newer list.
+    if (version === undefined && isEmptyList(tag, m.tags.ll)) empty.push([host, tag]);
+    else pull.push(host);
+  }
+  return { empty, pull };
+}
 
 export interface MeshAddressesDeps {
   /** This member's name in Serf (its underlay address). */
@@ -30,6 +69,8 @@ export interface MeshAddressesDeps {
   members: () => readonly SerfMember[];
   /** Gossips a user event to every member. */
   tell: (name: string, payload: string) => Promise<boolean>;
+  /** The list's version changed: the driver sets this member's VERSION_TAG to `version` (see membership). */
+  retag: () => void;
   /** Where the VXLAN device is: every command on it takes its namespace from here. */
   vxlan: () => { netns: NetnsPath; dev: string };
   /** The bridge beside it, where the peer probes leave from. */
@@ -50,11 +91,14 @@ export class MeshAddresses {
   #stopMisses: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #local: { version: string; entries: AddressEntry[] } = { version: '', entries: [] };
-  /** One pull per host at a time; an event during a pull makes one more after it. */
+  /** One pull per host at a time, PULLS_AT_ONCE in all; an event during a pull makes one more after it. */
+  readonly #pullLimit = pLimit(PULLS_AT_ONCE);
   readonly #pulls = new KeyedPasses<string>(
-    (host) => this.#pullOnce(host, 5_000).then(() => undefined),
+    (host) => this.#pullLimit(() => this.#pullOnce(host, 5_000)).then(() => undefined),
     () => undefined,
   );
+  /** Each member's VERSION_TAG as membership last acted on it: a tag is acted on when it changes. */
+  readonly #tagged = new Map<string, string>();
   readonly #probeMacs = new Map<string, string>();
   readonly #failing = new Set<string>();
   #alive = new Set<string>();
@@ -73,6 +117,7 @@ export class MeshAddresses {
     void this.d
       .tell(ADDRESS_EVENT, payload)
       .catch((err: Error) => this.d.log(`address event: ${err.message}`));
+    this.d.retag();
   });
   #stopped = false;
 
@@ -122,6 +167,11 @@ export class MeshAddresses {
     await this.#passes.stop();
   }
 
+  /** This host's list version (VERSION_TAG's value). */
+  get version(): string {
+    return this.#local.version;
+  }
+
   /** The desired state's attachments changed: a new list version, told to the mesh. */
   localChanged(): void {
     const before = this.#local.entries;
@@ -161,20 +211,28 @@ export class MeshAddresses {
     if (this.table.version(n.h) !== n.v && this.#alive.has(n.h)) this.#pull(n.h);
   }
 
-  /** Membership changed: failed hosts marked, departed ones removed, joined and returning ones pulled. */
+  /**
+   * Membership changed: failed hosts marked, departed ones removed, joined and returning ones pulled, unless
+   * their VERSION_TAG says we have their list already, or says it is empty (then it is the whole list: a host
+   * joining a mesh without attachments is pulled by nobody, and pulls nobody who has none). A member whose
+   * tag moves is pulled too, so a change whose event was lost (or came before this host joined) still arrives.
+   * Members without the tag (older agents) are pulled when they join or return.
+   */
   membership(members: readonly SerfMember[]): void {
     const states = new Map<string, 'alive' | 'failed' | 'gone'>();
-    const alive = new Set<string>();
+    const alive = new Map<string, SerfMember>();
     for (const m of members) {
       if (m.name === this.d.self) continue;
-      if (m.status === 'alive') alive.add(m.name);
+      if (m.status === 'alive') alive.set(m.name, m);
       states.set(m.name, m.status === 'alive' ? 'alive' : m.status === 'failed' ? 'failed' : 'gone');
     }
     for (const [host, s] of states) if (s === 'gone') this.#probeMacs.delete(host);
-    const returning = [...alive].filter((h) => !this.#alive.has(h));
-    this.#alive = alive;
+    const before = this.#alive;
+    this.#alive = new Set(alive.keys());
     this.table.members(states);
-    for (const h of returning) this.#pull(h);
+    const act = listActions(alive, before, this.#tagged, (h) => this.table.version(h));
+    for (const [host, version] of act.empty) this.table.accept(host, { host, version, entries: [] });
+    for (const host of act.pull) this.#pull(host);
     // No pass asked here: the driver settles one (asking here too made it two passes per membership change).
   }
 

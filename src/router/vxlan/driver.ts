@@ -20,7 +20,7 @@ import { SerfMembership } from '../serf/membership.js';
 import type { KeyRotation } from '../serf/rotate.js';
 import { readPasswordFile } from '../password.js';
 import { RecentKeyring } from '../serf/keyring.js';
-import { ADDRESS_EVENT, MeshAddresses } from './addresses.js';
+import { ADDRESS_EVENT, MeshAddresses, VERSION_TAG } from './addresses.js';
 import { addressDetails, clashView } from './table-status.js';
 import { VXLAN_DEV } from './description.js';
 import {
@@ -84,6 +84,8 @@ export class VxlanDriver implements RouterDriver {
         return { applied };
       },
       events: { name: ADDRESS_EVENT, on: (payload) => this.#addresses?.notice(payload) },
+      liveTags: (): Record<string, string> =>
+        this.#addresses ? { [VERSION_TAG]: this.#addresses.version } : {},
       launchHint: 'launch it first: xnet-tui launch',
     });
   }
@@ -141,6 +143,7 @@ export class VxlanDriver implements RouterDriver {
       attachments: this.d.attachments,
       members: () => this.#mesh.members,
       tell: (name, payload) => this.#mesh.tell(name, payload),
+      retag: () => void this.#mesh.refreshTags(),
       vxlan: () => this.#vxlan(),
       bridge: this.d.bridge,
       probeMac: () => this.#bridgeMac,

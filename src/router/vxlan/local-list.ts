@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Attachment } from '../../api/state.js';
 import { containerMac } from '../../net/veth.js';
+import { macOfLinkLocal } from './forwarding.js';
 import type { AddressEntry } from './table.js';
 
 /** This host's attachments as table entries. */
@@ -23,6 +24,15 @@ export function versionOf(entries: readonly AddressEntry[], probeMac: string | u
     .update(JSON.stringify([entries, probeMac ?? '']))
     .digest('hex')
     .slice(0, 16);
+}
+
+/**
+ * Whether `version` is that of an empty list, for a member whose probe address is `ll`: its serf tag then says
+ * the whole list, and nobody pulls it. The version names the content (versionOf), so this is exact, not a
+ * guess: a member with attachments never matches. Pure.
+ */
+export function isEmptyList(version: string, ll: string | undefined): boolean {
+  return version === versionOf([], ll ? macOfLinkLocal(ll) : undefined);
 }
 
 /**
