@@ -21,10 +21,8 @@ const fullVersion = (n: number) =>
     ]),
     mac(n),
   );
-const member = (n: number, av?: string) => [
-  `198.18.0.${n}`,
-  { tags: { ll: ll(n), ...(av === undefined ? {} : { [VERSION_TAG]: av }) } },
-] as const;
+const member = (n: number, av?: string) =>
+  [`198.18.0.${n}`, { tags: { ll: ll(n), ...(av === undefined ? {} : { [VERSION_TAG]: av }) } }] as const;
 
 describe("a member's list version in its serf tag", () => {
   it('names an empty list exactly: only the empty list of that member matches', () => {
