@@ -232,9 +232,12 @@ export class SerfMembership {
     // A serf started again has its command line's tags only: the live ones are set before the first sync and
     // any join, so the members it joins see them in its first announcement. An adopted serf that has them
     // already is not asked (a change is a broadcast to every member).
-    const stats = await rpc.stats().catch(() => undefined);
-    this.#pushedTags = tagsKey(stats?.tags ?? {}, Object.keys(this.o.liveTags?.() ?? {}));
-    await this.refreshTags();
+    const live = this.o.liveTags?.();
+    if (live) {
+      const stats = await rpc.stats().catch(() => undefined);
+      this.#pushedTags = tagsKey(stats?.tags ?? {}, Object.keys(live));
+      await this.refreshTags();
+    }
     await rpc.streamMembers(() => {
       this.#watch.busy();
       void this.sync();
