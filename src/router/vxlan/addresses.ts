@@ -69,7 +69,7 @@ export interface MeshAddressesDeps {
   members: () => readonly SerfMember[];
   /** Gossips a user event to every member. */
   tell: (name: string, payload: string) => Promise<boolean>;
-  /** The list's version changed: the driver sets this member's VERSION_TAG to `version` (see membership). */
+  /** The list's version changed: the driver sets this member's VERSION_TAG to it, `version` (see membership). */
   retag: () => void;
   /** Where the VXLAN device is: every command on it takes its namespace from here. */
   vxlan: () => { netns: NetnsPath; dev: string };
