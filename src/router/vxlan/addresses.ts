@@ -4,6 +4,7 @@ import { followMisses } from '../../net/neigh.js';
 import type { NetnsPath } from '../../net/netns.js';
 import type { Attachment } from '../../api/state.js';
 import type { SerfMember } from '../serf/rpc.js';
+import { ClashConfirmations } from './clash-confirm.js';
 import { wantedForwards } from './forwarding.js';
 import { isEmptyList, localEntries, Teller, versionOf } from './local-list.js';
 import { programDevice, type DeviceWant } from './program.js';
@@ -121,8 +122,16 @@ export class MeshAddresses {
   });
   #stopped = false;
 
+  /** Which of the table's clashes are reported: each one's claimants asked again first (clash-confirm.ts). */
+  readonly #clashes: ClashConfirmations;
+
   constructor(private readonly d: MeshAddressesDeps) {
     this.table = new AddressTable(d.self);
+    this.#clashes = new ClashConfirmations(
+      d.self,
+      (hosts) => Promise.all(hosts.map((h) => this.#pullOnce(h, CONFIRM_TIMEOUT_MS))),
+      () => this.table.clashes(),
+    );
   }
 
   async start(): Promise<void> {
@@ -176,6 +185,7 @@ export class MeshAddresses {
   localChanged(): void {
     const before = this.#local.entries;
     if (!this.#refreshLocal()) return;
+    this.#clashes.changed();
     this.#tell();
     // Forwarding depends on this host's own claims only where another host claims the same address (which
     // claim is kept): only then is the device reprogrammed, so a run of attaches costs no `ip` process each.
@@ -229,9 +239,11 @@ export class MeshAddresses {
     for (const [host, s] of states) if (s === 'gone') this.#probeMacs.delete(host);
     const before = this.#alive;
     this.#alive = new Set(alive.keys());
-    this.table.members(states);
+    let changed = this.table.members(states);
     const act = listActions(alive, before, this.#tagged, (h) => this.table.version(h));
-    for (const [host, version] of act.empty) this.table.accept(host, { host, version, entries: [] });
+    for (const [host, version] of act.empty)
+      changed = this.table.accept(host, { host, version, entries: [] }).changed || changed;
+    if (changed) this.#clashes.changed();
     for (const host of act.pull) this.#pull(host);
     // No pass asked here: the driver settles one (asking here too made it two passes per membership change).
   }
@@ -252,7 +264,10 @@ export class MeshAddresses {
         this.#probeMacs.set(host, probeMac);
       const r = this.table.accept(host, raw);
       for (const why of r.refused) this.d.log(`address table: refused: ${why}`);
-      if (r.changed) this.#forward();
+      if (r.changed) {
+        this.#clashes.changed();
+        this.#forward();
+      }
     } catch (err) {
       if (!this.#failing.has(host)) this.d.log(`address table: pull from ${host}: ${(err as Error).message}`);
       this.#failing.add(host);
@@ -308,8 +323,9 @@ export class MeshAddresses {
     return this.table.owner(address);
   }
 
+  /** The clashes whose claimants were asked again since they appeared (see ClashConfirmations). */
   clashes(): Clash[] {
-    return this.table.clashes();
+    return this.#clashes.confirmed();
   }
 
   /**
