@@ -210,7 +210,7 @@ export class SerfMembership {
       await (await this.#sideConnection('tags')).setTags(tags);
     } catch (err) {
       if (this.#pushedTags === key) this.#pushedTags = '';
-      this.o.log(`serf tags: ${(err as Error).message}`);
+      this.o.log(`serf tags: ${(err as Error).message}; set again at the next change or serf restart`);
     }
   }
 

@@ -70,7 +70,7 @@ export interface MeshAddressesDeps {
   members: () => readonly SerfMember[];
   /** Gossips a user event to every member. */
   tell: (name: string, payload: string) => Promise<boolean>;
-  /** The list's version changed: the driver sets this member's VERSION_TAG to it, `version` (see membership). */
+  /** The list's version (the `version` getter) changed: the driver sets this member's VERSION_TAG from it. */
   retag: () => void;
   /** Where the VXLAN device is: every command on it takes its namespace from here. */
   vxlan: () => { netns: NetnsPath; dev: string };

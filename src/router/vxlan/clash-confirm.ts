@@ -1,8 +1,13 @@
 import type { Clash } from './table.js';
 
+/** Every host claiming the clash's address. */
+function claimants(c: Clash): string[] {
+  return [...new Set([c.kept, ...c.flagged].map((h) => h.host))];
+}
+
 /** A clash as one set of claims: the address and every host claiming it. */
 function keyOf(c: Clash): string {
-  return `${c.address} ${[...new Set([c.kept, ...c.flagged].map((h) => h.host))].sort().join(',')}`;
+  return `${c.address} ${claimants(c).sort().join(',')}`;
 }
 
 /**
@@ -34,7 +39,7 @@ export class ClashConfirmations {
       const k = keyOf(c);
       if (this.#confirmed.has(k) || this.#asking.has(k)) continue;
       this.#asking.add(k);
-      const hosts = [...new Set([c.kept, ...c.flagged].map((h) => h.host))].filter((h) => h !== this.self);
+      const hosts = claimants(c).filter((h) => h !== this.self);
       void this.ask(hosts)
         .catch(() => undefined)
         .finally(() => {
@@ -48,10 +53,5 @@ export class ClashConfirmations {
   /** Of the table's clashes now, those confirmed. */
   confirmed(): Clash[] {
     return this.current().filter((c) => this.#confirmed.has(keyOf(c)));
-  }
-
-  forget(): void {
-    this.#confirmed.clear();
-    this.#asking.clear();
   }
 }
